@@ -1,0 +1,106 @@
+"""Fixtures: an app on a real database (SQLite by default, PostgreSQL when
+TRACKER_TEST_DATABASE_URL is set), a client, a CLI runner and the seeded plan."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tracker import create_app
+from tracker.extensions import db
+
+POSTGRES_URL = os.environ.get("TRACKER_TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """One database for the whole run. On PostgreSQL, a private schema, so that
+    several test runs can share one server without seeing each other's rows."""
+    if not POSTGRES_URL:
+        path = tmp_path_factory.mktemp("db") / "tracker.db"
+        yield f"sqlite:///{path}", {}
+        return
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield POSTGRES_URL, {"connect_args": {"options": f"-csearch_path={schema}"}}
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def make_test_config(database_url, tmp_path: Path, **overrides) -> dict:
+    url, engine_options = database_url
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, **engine_options},
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "REPORT_ARCHIVE_FOLDER": str(tmp_path / "reports"),
+        "SMTP_HOST": None,
+        "TRACKER_TODAY": None,
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url, tmp_path_factory):
+    """Create every table once per run."""
+    app = create_app(make_test_config(database_url, tmp_path_factory.mktemp("schema")))
+    with app.app_context():
+        db.create_all()
+        yield
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def _empty_all_tables() -> None:
+    db.session.rollback()
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        quoted = ", ".join(f'"{name}"' for name in tables)
+        db.session.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    else:
+        for name in tables:
+            db.session.execute(text(f'DELETE FROM "{name}"'))
+    db.session.commit()
+
+
+@pytest.fixture
+def app(_schema, database_url, tmp_path):
+    app = create_app(make_test_config(database_url, tmp_path))
+    with app.app_context():
+        yield app
+        _empty_all_tables()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def seeded(app):
+    """The 2020–2022 plan, loaded from the real seed file."""
+    from tracker.models import ActionPlan
+    from tracker.services.seeding import seed_plan_file
+
+    seed_plan_file(db.session)
+    return db.session.scalar(db.select(ActionPlan).where(ActionPlan.key == "az-nap-2020-2022"))

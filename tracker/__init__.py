@@ -1,0 +1,43 @@
+"""Open Government Tracker: CSO monitoring of OGP national action plans."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app. Wires extensions, blueprints and commands; starts nothing."""
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    from tracker.config import build_config
+
+    app.config.from_mapping(build_config(Path(app.instance_path)))
+    if config:
+        app.config.from_mapping(config)
+
+    import tracker.models  # noqa: F401  (registers every table on the metadata)
+    from tracker import database, i18n, security
+    from tracker.extensions import csrf, db, migrate
+
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+
+    from tracker.views import register_blueprints
+
+    register_blueprints(app)
+
+    from tracker.commands import register_commands
+
+    register_commands(app)
+    return app

@@ -1,0 +1,36 @@
+"""The only place that reads the clock, so tests and demos can set "today"."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, date, datetime
+
+from flask import current_app, has_app_context
+
+BAKU_TZ_NAME = "Asia/Baku"
+
+
+def _configured_today() -> str | None:
+    if has_app_context():
+        value = current_app.config.get("TRACKER_TODAY")
+        if value:
+            return value
+    return os.environ.get("TRACKER_TODAY") or None
+
+
+def today() -> date:
+    """Today's date, or TRACKER_TODAY (YYYY-MM-DD) when it is set."""
+    configured = _configured_today()
+    if configured:
+        return date.fromisoformat(configured)
+    return datetime.now(UTC).date()
+
+
+def now_utc() -> datetime:
+    """The current time in UTC. With TRACKER_TODAY set, that day at the current time of day,
+    so that records made one after another still sort in order."""
+    real_now = datetime.now(UTC)
+    configured = _configured_today()
+    if configured:
+        return datetime.combine(date.fromisoformat(configured), real_now.timetz())
+    return real_now

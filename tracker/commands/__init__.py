@@ -1,0 +1,23 @@
+"""The `tracker` command line: a Flask group, so `flask --app wsgi <command>` works too."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.cli import FlaskGroup
+
+
+def _create_app():
+    from tracker import create_app
+
+    return create_app()
+
+
+cli = FlaskGroup(create_app=_create_app, add_version_option=False, help=__doc__)
+
+
+def register_commands(app: Flask) -> None:
+    from tracker.commands import plans, serve
+
+    app.cli.add_command(plans.seed_command)
+    app.cli.add_command(serve.serve_command)
+    app.cli.add_command(serve.init_db_command)

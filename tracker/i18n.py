@@ -1,0 +1,58 @@
+"""Languages: Azerbaijani (default) and English, chosen by ?lang=, remembered in the session."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request, session
+from flask_babel import get_locale
+
+from tracker.extensions import babel
+
+LANGUAGES = ("az", "en")
+
+
+def select_locale() -> str:
+    requested = request.args.get("lang")
+    if requested in LANGUAGES:
+        session["lang"] = requested
+        return requested
+    remembered = session.get("lang")
+    if remembered in LANGUAGES:
+        return remembered
+    from flask_login import current_user
+
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in LANGUAGES:
+        return current_user.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def current_locale() -> str:
+    return str(get_locale() or "az")
+
+
+def localized(obj, attr: str) -> str:
+    """obj.<attr>_en in English when it is filled, else obj.<attr>_az."""
+    if current_locale() == "en":
+        value = getattr(obj, f"{attr}_en", "")
+        if value:
+            return value
+    return getattr(obj, f"{attr}_az")
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(app.root_path + "/translations"),
+    )
+    app.jinja_env.globals.update(
+        current_locale=current_locale, localized=localized, url_with_lang=url_with_lang
+    )
+
+
+def url_with_lang(lang: str) -> str:
+    """The current page's URL with ?lang= set, keeping its other arguments."""
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [lang]
+    from urllib.parse import urlencode
+
+    return f"{request.path}?{urlencode(args, doseq=True)}"

@@ -1,0 +1,43 @@
+"""All models, imported here so that Alembic and the app see one metadata."""
+
+from tracker.models.agencies import Agency, AgencyAlias, MeasureAgency
+from tracker.models.organisations import (
+    PERSONAL_FIELDS,
+    CoalitionMembership,
+    MonitoringLink,
+    Organisation,
+    OrganisationChoice,
+)
+from tracker.models.plans import ActionPlan, Measure, Milestone, Section
+from tracker.models.updates import (
+    Evidence,
+    GovernmentClaim,
+    ReviewDecision,
+    StatusUpdate,
+    StoredFile,
+)
+from tracker.models.users import AuditEntry, LoginAttempt, UsedToken, User
+
+__all__ = [
+    "PERSONAL_FIELDS",
+    "ActionPlan",
+    "Agency",
+    "AgencyAlias",
+    "AuditEntry",
+    "CoalitionMembership",
+    "Evidence",
+    "GovernmentClaim",
+    "LoginAttempt",
+    "Measure",
+    "MeasureAgency",
+    "Milestone",
+    "MonitoringLink",
+    "Organisation",
+    "OrganisationChoice",
+    "ReviewDecision",
+    "Section",
+    "StatusUpdate",
+    "StoredFile",
+    "UsedToken",
+    "User",
+]

@@ -1,0 +1,113 @@
+"""An action plan, its sections, measures and milestones."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.extensions import db
+from tracker.models.types import UTCDateTime, utc_now
+
+
+class ActionPlan(db.Model):
+    __tablename__ = "action_plan"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: natural key, e.g. "az-nap-2020-2022"
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    #: ISO 3166 country code
+    country: Mapped[str] = mapped_column(String(2))
+    title_az: Mapped[str] = mapped_column(Text)
+    title_en: Mapped[str] = mapped_column(Text)
+    #: the period as written, e.g. "2020–2022"
+    period: Mapped[str] = mapped_column(String(20))
+    start_year: Mapped[int] = mapped_column(Integer)
+    end_year: Mapped[int] = mapped_column(Integer)
+    #: where the text comes from (the document's title or file)
+    source: Mapped[str] = mapped_column(Text, default="")
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+    sections: Mapped[list[Section]] = relationship(
+        back_populates="plan", order_by="Section.number", cascade="all, delete-orphan"
+    )
+
+    def title(self, locale: str) -> str:
+        return self.title_en if locale == "en" and self.title_en else self.title_az
+
+
+class Section(db.Model):
+    __tablename__ = "section"
+    __table_args__ = (UniqueConstraint("plan_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("action_plan.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    title_az: Mapped[str] = mapped_column(Text)
+    title_en: Mapped[str] = mapped_column(Text)
+
+    plan: Mapped[ActionPlan] = relationship(back_populates="sections")
+    measures: Mapped[list[Measure]] = relationship(
+        back_populates="section", order_by="Measure.position"
+    )
+
+    def title(self, locale: str) -> str:
+        return self.title_en if locale == "en" and self.title_en else self.title_az
+
+
+class Measure(db.Model):
+    __tablename__ = "measure"
+    __table_args__ = (UniqueConstraint("plan_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("action_plan.id"), index=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("section.id"), index=True)
+    #: "1.1" … "9.4"
+    code: Mapped[str] = mapped_column(String(20))
+    #: order within the plan
+    position: Mapped[int] = mapped_column(Integer)
+    title_az: Mapped[str] = mapped_column(Text)
+    title_en: Mapped[str] = mapped_column(Text)
+    indicator_az: Mapped[str] = mapped_column(Text)
+    indicator_en: Mapped[str] = mapped_column(Text)
+    #: the implementation period as written, e.g. "2020–2022"
+    deadline: Mapped[str] = mapped_column(String(20))
+    start_year: Mapped[int] = mapped_column(Integer)
+    end_year: Mapped[int] = mapped_column(Integer)
+    #: 31 December of end_year unless a milestone sets another (see services.status)
+    due_date: Mapped[date] = mapped_column(Date)
+
+    section: Mapped[Section] = relationship(back_populates="measures")
+    plan: Mapped[ActionPlan] = relationship()
+    agency_links: Mapped[list[MeasureAgency]] = relationship(  # noqa: F821
+        back_populates="measure",
+        order_by="(MeasureAgency.role, MeasureAgency.position)",
+        cascade="all, delete-orphan",
+    )
+    milestones: Mapped[list[Milestone]] = relationship(
+        back_populates="measure", order_by="Milestone.due_date", cascade="all, delete-orphan"
+    )
+
+    def title(self, locale: str) -> str:
+        return self.title_en if locale == "en" and self.title_en else self.title_az
+
+    def indicator(self, locale: str) -> str:
+        return self.indicator_en if locale == "en" and self.indicator_en else self.indicator_az
+
+
+class Milestone(db.Model):
+    """An intermediate step of a measure with its own date. A milestone marked
+    `is_final` sets the measure's due date."""
+
+    __tablename__ = "milestone"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measure.id"), index=True)
+    title_az: Mapped[str] = mapped_column(Text)
+    title_en: Mapped[str] = mapped_column(Text, default="")
+    due_date: Mapped[date] = mapped_column(Date)
+    #: when true, this milestone's date is the measure's due date
+    is_final: Mapped[bool] = mapped_column(default=False)
+
+    measure: Mapped[Measure] = relationship(back_populates="milestones")

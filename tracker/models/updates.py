@@ -1,0 +1,144 @@
+"""Status updates with evidence, their review, and the government's claims."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.extensions import db
+from tracker.models.types import UTCDateTime, utc_now
+
+
+class StoredFile(db.Model):
+    """An uploaded file, kept under a random name outside static/."""
+
+    __tablename__ = "stored_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: random name on disk, never derived from user input
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    #: the uploader's filename, sanitised, for the download's Content-Disposition
+    original_filename: Mapped[str] = mapped_column(String(255))
+    #: detected from the file's magic bytes, not from the upload's headers
+    content_type: Mapped[str] = mapped_column(String(120))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    uploaded_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class StatusUpdate(db.Model):
+    """A monitoring organisation's assessment of a measure. Append-only once submitted:
+    a correction is a new update whose `replaces_id` points to the one it replaces."""
+
+    __tablename__ = "status_update"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measure.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    #: the update this one corrects or revises
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("status_update.id"), index=True)
+    #: Completion key (IRM scale)
+    completion: Mapped[str] = mapped_column(String(20))
+    progress_percent: Mapped[int | None] = mapped_column(Integer)
+    #: the date the assessment describes
+    as_of_date: Mapped[date] = mapped_column(Date)
+    narrative_az: Mapped[str] = mapped_column(Text, default="")
+    narrative_en: Mapped[str] = mapped_column(Text, default="")
+    #: DelayReason keys
+    delay_reasons: Mapped[list] = mapped_column(JSON, default=list)
+    #: ReviewState: draft → submitted → approved | returned
+    review_state: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    #: the reason a reviewer gave when returning it (the monitor sees it)
+    return_reason: Mapped[str] = mapped_column(Text, default="")
+    is_archived: Mapped[bool] = mapped_column(default=False)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    submitted_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    measure: Mapped[Measure] = relationship()  # noqa: F821
+    organisation: Mapped[Organisation] = relationship()  # noqa: F821
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])  # noqa: F821
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])  # noqa: F821
+    replaces: Mapped[StatusUpdate | None] = relationship(remote_side=[id])
+    evidence: Mapped[list[Evidence]] = relationship(
+        back_populates="update", order_by="Evidence.id", cascade="all, delete-orphan"
+    )
+
+    def narrative(self, locale: str) -> str:
+        if locale == "en" and self.narrative_en:
+            return self.narrative_en
+        return self.narrative_az or self.narrative_en
+
+
+class Evidence(db.Model):
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    update_id: Mapped[int] = mapped_column(ForeignKey("status_update.id"), index=True)
+    #: EvidenceType key
+    evidence_type: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(Text)
+    evidence_date: Mapped[date | None] = mapped_column(Date)
+    #: an http(s) link, or None when a file is attached
+    url: Mapped[str | None] = mapped_column(Text)
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"))
+    #: private evidence is shown to reviewers only; the public sees that it exists
+    is_private: Mapped[bool] = mapped_column(default=False)
+    #: information_request: date sent, agency, date answered and outcome
+    request_sent_on: Mapped[date | None] = mapped_column(Date)
+    request_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    request_answered_on: Mapped[date | None] = mapped_column(Date)
+    #: RequestOutcome key
+    request_outcome: Mapped[str | None] = mapped_column(String(20))
+
+    update: Mapped[StatusUpdate] = relationship(back_populates="evidence")
+    file: Mapped[StoredFile | None] = relationship()
+    request_agency: Mapped[Agency | None] = relationship()  # noqa: F821
+
+
+class ReviewDecision(db.Model):
+    """A reviewer's decision or comment on an update: the review's history."""
+
+    __tablename__ = "review_decision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    update_id: Mapped[int] = mapped_column(ForeignKey("status_update.id"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    #: "approved", "returned" or "comment"
+    decision: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    decided_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+    update: Mapped[StatusUpdate] = relationship()
+    reviewer: Mapped[User] = relationship()  # noqa: F821
+
+
+class GovernmentClaim(db.Model):
+    """What the government says about a measure, with its source."""
+
+    __tablename__ = "government_claim"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measure.id"), index=True)
+    #: Completion key the government claims
+    claimed_completion: Mapped[str] = mapped_column(String(20))
+    #: the date of the government's report or statement
+    claim_date: Mapped[date] = mapped_column(Date)
+    source_title: Mapped[str] = mapped_column(Text, default="")
+    source_url: Mapped[str | None] = mapped_column(Text)
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: the claim this one corrects
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("government_claim.id"))
+    is_archived: Mapped[bool] = mapped_column(default=False)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+    measure: Mapped[Measure] = relationship()  # noqa: F821
+    file: Mapped[StoredFile | None] = relationship()
+    recorded_by: Mapped[User | None] = relationship()  # noqa: F821

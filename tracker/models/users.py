@@ -1,0 +1,91 @@
+"""Accounts, login throttling and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.extensions import db
+from tracker.models.types import UTCDateTime, utc_now
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: stored lower-cased
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    #: argon2id hash; None until the invitation is accepted
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    #: Role: "admin", "reviewer" or "monitor"
+    role: Mapped[str] = mapped_column(String(20))
+    #: a monitor belongs to exactly one organisation
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    #: "az" or "en": the language of emails and the default of the interface
+    locale: Mapped[str] = mapped_column(String(5), default="az")
+    is_enabled: Mapped[bool] = mapped_column(default=True)
+    #: bumped on logout, password change and disabling: every older session stops working
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    last_login_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation | None] = relationship()  # noqa: F821
+
+    def get_id(self) -> str:
+        # Flask-Login keeps this in the session; a stale version fails to load.
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_enabled
+
+
+class LoginAttempt(db.Model):
+    """Every login attempt, kept in the database so throttling holds across workers."""
+
+    __tablename__ = "login_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the email as typed, lower-cased
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    ip: Mapped[str] = mapped_column(String(64), index=True)
+    is_success: Mapped[bool] = mapped_column(default=False)
+    attempted_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, index=True)
+
+
+class UsedToken(db.Model):
+    """A single-use token (invitation, password reset) that has been spent."""
+
+    __tablename__ = "used_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: SHA-256 of the token's unique id, never the token itself
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    used_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class AuditEntry(db.Model):
+    """Append-only log: who did what to which record, when and from where. Never secrets."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    #: the actor's email at the time, or "system"/"anonymous"
+    actor_label: Mapped[str] = mapped_column(String(320), default="")
+    #: e.g. "login.success", "update.approved", "link.created"
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    target_type: Mapped[str] = mapped_column(String(40), default="")
+    target_id: Mapped[str] = mapped_column(String(64), default="")
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    summary: Mapped[str] = mapped_column(Text, default="")
+
+    actor: Mapped[User | None] = relationship()

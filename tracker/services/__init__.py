@@ -1,0 +1,1 @@
+"""Services hold the logic; views, commands and jobs call them."""

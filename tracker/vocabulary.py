@@ -1,0 +1,159 @@
+"""The product's fixed terms (shared/design/vocabulary.md): keys stored by value, with labels."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+
+
+class Completion(StrEnum):
+    NO_EVIDENCE = "no_evidence"
+    NOT_STARTED = "not_started"
+    LIMITED = "limited"
+    SUBSTANTIAL = "substantial"
+    COMPLETE = "complete"
+
+
+#: Weight of each completion level in the score; no_evidence is not scored.
+COMPLETION_WEIGHTS: dict[Completion, float | None] = {
+    Completion.NO_EVIDENCE: None,
+    Completion.NOT_STARTED: 0.0,
+    Completion.LIMITED: 1 / 3,
+    Completion.SUBSTANTIAL: 2 / 3,
+    Completion.COMPLETE: 1.0,
+}
+
+COMPLETION_LABELS = {
+    Completion.NO_EVIDENCE: _l("No evidence available"),
+    Completion.NOT_STARTED: _l("Not started"),
+    Completion.LIMITED: _l("Limited"),
+    Completion.SUBSTANTIAL: _l("Substantial"),
+    Completion.COMPLETE: _l("Complete"),
+}
+
+
+class OpenGovernmentLevel(StrEnum):
+    """End-of-term "Did it open government?" levels."""
+
+    WORSENED = "worsened"
+    DID_NOT_CHANGE = "did_not_change"
+    MARGINAL = "marginal"
+    MAJOR = "major"
+    OUTSTANDING = "outstanding"
+
+
+OPEN_GOVERNMENT_LEVEL_LABELS = {
+    OpenGovernmentLevel.WORSENED: _l("Worsened"),
+    OpenGovernmentLevel.DID_NOT_CHANGE: _l("Did not change"),
+    OpenGovernmentLevel.MARGINAL: _l("Marginal"),
+    OpenGovernmentLevel.MAJOR: _l("Major"),
+    OpenGovernmentLevel.OUTSTANDING: _l("Outstanding"),
+}
+
+
+class AssessmentSource(StrEnum):
+    GOVERNMENT = "government"
+    CSO = "cso"
+    PLATFORM = "platform"
+
+
+ASSESSMENT_SOURCE_LABELS = {
+    AssessmentSource.GOVERNMENT: _l("Government claim"),
+    AssessmentSource.CSO: _l("CSO assessment"),
+    AssessmentSource.PLATFORM: _l("Open Government Platform"),
+}
+
+
+class AgencyRole(StrEnum):
+    EXECUTOR = "executor"
+    RECOMMENDED = "recommended"
+
+
+AGENCY_ROLE_LABELS = {
+    AgencyRole.EXECUTOR: _l("Executing agency"),
+    AgencyRole.RECOMMENDED: _l("Recommended to"),
+}
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    REVIEWER = "reviewer"
+    MONITOR = "monitor"
+
+
+ROLE_LABELS = {
+    Role.ADMIN: _l("Administrator"),
+    Role.REVIEWER: _l("Reviewer (Open Government Platform)"),
+    Role.MONITOR: _l("Monitor"),
+}
+
+
+class ReviewState(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    RETURNED = "returned"
+
+
+REVIEW_STATE_LABELS = {
+    ReviewState.DRAFT: _l("Draft"),
+    ReviewState.SUBMITTED: _l("Submitted"),
+    ReviewState.APPROVED: _l("Approved"),
+    ReviewState.RETURNED: _l("Returned"),
+}
+
+
+class EvidenceType(StrEnum):
+    OFFICIAL_DOCUMENT = "official_document"
+    INFORMATION_REQUEST = "information_request"
+    OFFICIAL_WEBSITE = "official_website"
+    MEDIA_REPORT = "media_report"
+    FIELD_OBSERVATION = "field_observation"
+    OTHER = "other"
+
+
+EVIDENCE_TYPE_LABELS = {
+    EvidenceType.OFFICIAL_DOCUMENT: _l("Official document"),
+    EvidenceType.INFORMATION_REQUEST: _l("Request for information"),
+    EvidenceType.OFFICIAL_WEBSITE: _l("Official website"),
+    EvidenceType.MEDIA_REPORT: _l("Media report"),
+    EvidenceType.FIELD_OBSERVATION: _l("Field observation"),
+    EvidenceType.OTHER: _l("Other"),
+}
+
+
+class RequestOutcome(StrEnum):
+    ANSWERED = "answered"
+    PARTIAL = "partial"
+    REFUSED = "refused"
+    NO_REPLY = "no_reply"
+
+
+REQUEST_OUTCOME_LABELS = {
+    RequestOutcome.ANSWERED: _l("Answered"),
+    RequestOutcome.PARTIAL: _l("Partly answered"),
+    RequestOutcome.REFUSED: _l("Refused"),
+    RequestOutcome.NO_REPLY: _l("No reply"),
+}
+
+
+class DelayReason(StrEnum):
+    NO_FUNDING = "no_funding"
+    NO_LEGAL_BASIS = "no_legal_basis"
+    AGENCY_INACTIVE = "agency_inactive"
+    INFORMATION_WITHHELD = "information_withheld"
+    PRIORITIES_CHANGED = "priorities_changed"
+    EXTERNAL_SHOCK = "external_shock"
+    OTHER = "other"
+
+
+DELAY_REASON_LABELS = {
+    DelayReason.NO_FUNDING: _l("No funding"),
+    DelayReason.NO_LEGAL_BASIS: _l("No legal basis"),
+    DelayReason.AGENCY_INACTIVE: _l("Agency inactive"),
+    DelayReason.INFORMATION_WITHHELD: _l("Information withheld"),
+    DelayReason.PRIORITIES_CHANGED: _l("Priorities changed"),
+    DelayReason.EXTERNAL_SHOCK: _l("External shock (e.g. COVID-19, war)"),
+    DelayReason.OTHER: _l("Other"),
+}
