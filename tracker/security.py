@@ -46,3 +46,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.session_protection = "basic"
     app.after_request(_set_security_headers)
+
+    from tracker.services.permissions import template_helpers
+
+    app.context_processor(template_helpers)
