@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from tracker import create_app
@@ -86,8 +87,19 @@ def app(_schema, database_url, tmp_path):
         db.engine.dispose()
 
 
+class RequestIsolatingClient(FlaskClient):
+    """Runs each request in its own app context, as in production: a fresh `g` (Flask-Login
+    and Flask-Babel cache there) and a fresh database session. Commit test data before a
+    request so that the request sees it."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = RequestIsolatingClient
     return app.test_client()
 
 
@@ -102,5 +114,5 @@ def seeded(app):
     from tracker.models import ActionPlan
     from tracker.services.seeding import seed_plan_file
 
-    seed_plan_file(db.session)
+    seed_plan_file(db.session)  # commits
     return db.session.scalar(db.select(ActionPlan).where(ActionPlan.key == "az-nap-2020-2022"))

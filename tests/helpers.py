@@ -21,3 +21,31 @@ def csrf_token_from(client, url: str) -> str:
     match = CSRF_INPUT.search(response.get_data(as_text=True))
     assert match, f"no CSRF token on {url} (status {response.status_code})"
     return match.group(1)
+
+
+class QueryCounter:
+    """Counts the SQL statements run while it is active: `with QueryCounter() as q: ...`."""
+
+    def __init__(self):
+        self.statements: list[str] = []
+
+    def _count(self, _conn, _cursor, statement, *_args):
+        self.statements.append(statement)
+
+    def __enter__(self):
+        from sqlalchemy import event
+
+        from tracker.extensions import db
+
+        self._engine = db.engine
+        event.listen(self._engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *_exc):
+        from sqlalchemy import event
+
+        event.remove(self._engine, "before_cursor_execute", self._count)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)

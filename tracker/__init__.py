@@ -21,6 +21,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(build_config(Path(app.instance_path)))
     if config:
         app.config.from_mapping(config)
+    # UTF-8 JSON: Azerbaijani letters as they are, not as \u escapes.
+    app.json.ensure_ascii = False
 
     import tracker.models  # noqa: F401  (registers every table on the metadata)
     from tracker import database, i18n, security

@@ -44,8 +44,14 @@ def init_app(app: Flask) -> None:
         locale_selector=select_locale,
         default_translation_directories=str(app.root_path + "/translations"),
     )
+    from tracker import vocabulary
+
     app.jinja_env.globals.update(
         current_locale=current_locale, localized=localized, url_with_lang=url_with_lang
+    )
+    # Label tables of the fixed vocabulary, for templates and macros alike.
+    app.jinja_env.globals.update(
+        {name: getattr(vocabulary, name) for name in dir(vocabulary) if name.endswith("_LABELS")}
     )
 
 

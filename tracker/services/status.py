@@ -173,7 +173,7 @@ def _final_milestone_dates(session: Session, measure_ids: list[int]) -> dict[int
         .where(Milestone.measure_id.in_(measure_ids), Milestone.is_final.is_(True))
         .group_by(Milestone.measure_id)
     )
-    return dict(rows.tuples().all())
+    return {measure_id: due for measure_id, due in rows}
 
 
 def _state(

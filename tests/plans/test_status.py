@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from tests.factories import make_claim, make_organisation, make_update
+from tracker.extensions import db
+from tracker.models import Measure, Milestone
+from tracker.services.status import measure_state, measure_states, summarize
+from tracker.vocabulary import Completion, ReviewState
+
+
+def _measure(code: str) -> Measure:
+    return db.session.scalar(select(Measure).where(Measure.code == code))
+
+
+def _all_measures():
+    return list(db.session.scalars(select(Measure).order_by(Measure.position)))
+
+
+def test_every_measure_is_overdue_after_the_plan(seeded):
+    states = measure_states(db.session, _all_measures(), date(2026, 11, 22))
+    assert len(states) == 64
+    assert all(s.is_overdue for s in states.values())
+    assert all(s.completion == Completion.NO_EVIDENCE for s in states.values())
+    summary = summarize(states.values())
+    assert summary.overdue == 64
+    assert summary.score is None
+    assert summary.evidence_share == 0.0
+
+
+def test_mid_plan_only_measures_due_in_2020_are_overdue(seeded):
+    measures = _all_measures()
+    states = measure_states(db.session, measures, date(2021, 6, 30))
+    overdue = {m.code for m in measures if states[m.id].is_overdue}
+    due_2020 = {m.code for m in measures if m.end_year == 2020}
+    assert overdue == due_2020
+    assert len(due_2020) > 0
+    state_1_1 = states[_measure("1.1").id]
+    assert state_1_1.due_date == date(2020, 12, 31)
+    assert state_1_1.days_overdue == (date(2021, 6, 30) - date(2020, 12, 31)).days
+    state_1_2 = states[_measure("1.2").id]
+    assert state_1_2.days_remaining == (date(2022, 12, 31) - date(2021, 6, 30)).days
+    assert state_1_2.days_overdue == 0
+
+
+def test_due_day_itself_is_not_overdue(seeded):
+    state = measure_state(db.session, _measure("1.1"), date(2020, 12, 31))
+    assert not state.is_overdue
+    assert state.days_remaining == 0
+
+
+def test_approved_updates_set_completion_and_score(seeded):
+    org_a = make_organisation("A")
+    org_b = make_organisation("B")
+    m1, m2, m3 = _measure("1.1"), _measure("1.2"), _measure("1.3")
+    make_update(m1, org_a, Completion.COMPLETE, date(2021, 1, 1))
+    make_update(m2, org_a, Completion.LIMITED, date(2021, 1, 1))
+    make_update(m2, org_b, Completion.SUBSTANTIAL, date(2021, 3, 1))
+    # Drafts, submitted, returned and archived updates do not count.
+    make_update(m3, org_a, Completion.COMPLETE, date(2021, 5, 1), ReviewState.SUBMITTED)
+    make_update(m3, org_b, Completion.COMPLETE, date(2021, 5, 1), ReviewState.DRAFT)
+    make_update(m3, org_b, Completion.COMPLETE, date(2021, 5, 1), is_archived=True)
+    states = measure_states(db.session, _all_measures(), date(2021, 6, 30))
+    assert states[m1.id].completion == Completion.COMPLETE
+    assert not states[m1.id].is_overdue  # complete is never overdue
+    # The Platform's position is the latest approved assessment; both organisations show.
+    assert states[m2.id].completion == Completion.SUBSTANTIAL
+    assert [a.organisation_name_az for a in states[m2.id].assessments] == ["A", "B"]
+    assert states[m3.id].completion == Completion.NO_EVIDENCE
+    summary = summarize(states.values())
+    assert summary.counts[Completion.COMPLETE] == 1
+    assert summary.counts[Completion.SUBSTANTIAL] == 1
+    assert summary.with_evidence == 2
+    assert summary.score == round(100 * (1 + 2 / 3) / 2, 1)
+    assert summary.evidence_share == round(100 * 2 / 64, 1)
+
+
+def test_updates_after_the_as_of_date_are_not_used(seeded):
+    org = make_organisation("A")
+    m1 = _measure("1.1")
+    make_update(m1, org, Completion.LIMITED, date(2020, 6, 1))
+    make_update(m1, org, Completion.COMPLETE, date(2022, 6, 1))
+    assert measure_state(db.session, m1, date(2021, 1, 1)).completion == Completion.LIMITED
+    assert measure_state(db.session, m1, date(2022, 7, 1)).completion == Completion.COMPLETE
+
+
+def test_government_claim_and_dispute(seeded):
+    org = make_organisation("A")
+    m1, m2 = _measure("1.1"), _measure("1.2")
+    make_claim(m1, Completion.COMPLETE, date(2022, 12, 1))
+    make_update(m1, org, Completion.LIMITED, date(2022, 11, 1))
+    make_claim(m2, Completion.COMPLETE, date(2022, 12, 1))
+    make_update(m2, org, Completion.COMPLETE, date(2022, 11, 1))
+    states = measure_states(db.session, _all_measures(), date(2023, 1, 1))
+    assert states[m1.id].government_claim.completion == Completion.COMPLETE
+    assert states[m1.id].is_disputed
+    assert not states[m2.id].is_disputed
+    assert summarize(states.values()).disputed == 1
+
+
+def test_final_milestone_sets_the_due_date(seeded):
+    m1 = _measure("1.1")
+    db.session.add(
+        Milestone(measure_id=m1.id, title_az="Mərhələ", due_date=date(2020, 6, 30), is_final=True)
+    )
+    db.session.add(Milestone(measure_id=m1.id, title_az="Aralıq", due_date=date(2020, 3, 1)))
+    db.session.flush()
+    state = measure_state(db.session, m1, date(2020, 7, 1))
+    assert state.due_date == date(2020, 6, 30)
+    assert state.is_overdue and state.days_overdue == 1
+
+
+def test_today_comes_from_the_clock(app, seeded):
+    app.config["TRACKER_TODAY"] = "2021-06-30"
+    assert measure_state(db.session, _measure("1.2")).as_of == date(2021, 6, 30)
