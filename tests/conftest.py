@@ -89,10 +89,14 @@ def app(_schema, database_url, tmp_path):
 
 class RequestIsolatingClient(FlaskClient):
     """Runs each request in its own app context, as in production: a fresh `g` (Flask-Login
-    and Flask-Babel cache there) and a fresh database session. Commit test data before a
-    request so that the request sees it."""
+    and Flask-Babel cache there) and a fresh database session.
+
+    Before each request it commits the test's own session: the request then sees the test's
+    data, and the test no longer holds SQLite's write lock (a read in the test opens a
+    BEGIN IMMEDIATE transaction, which would block the request's writes)."""
 
     def open(self, *args, **kwargs):
+        db.session.commit()
         with self.application.app_context():
             return super().open(*args, **kwargs)
 

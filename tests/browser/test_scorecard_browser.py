@@ -1,0 +1,38 @@
+"""The scorecard in a real browser: open it, switch the language, open a measure."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def test_scorecard_language_switch_and_measure(seeded, live_server, page):
+    page.goto(live_server + "/")
+    assert page.locator("html").get_attribute("lang") == "az"
+    assert page.locator("h3[id^=section-]").count() == 9
+    assert page.locator(".measure-list li").count() == 64
+
+    page.get_by_role("link", name="English").click()
+    page.wait_for_url("**lang=en**")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_role("heading", name="Headline figures").is_visible()
+
+    page.get_by_role("link", name="1.7", exact=True).click()
+    assert "/measures/1.7" in page.url
+    assert page.locator("h1").inner_text().strip() != ""
+    assert page.get_by_text("Recommended to").first.is_visible()
+    # The language choice is remembered without ?lang=
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.get_by_text("Azerbaijani original").click()
+    assert page.get_by_text("161 - qaynar xətt").first.is_visible()
+
+
+def test_filters_work_without_javascript(seeded, live_server, browser):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server + "/?lang=en")
+    page.get_by_label("Section", exact=True).select_option("8")
+    page.get_by_role("button", name="Apply").click()
+    assert page.locator(".measure-list li").count() == 3
+    context.close()

@@ -1,0 +1,144 @@
+"""The app factory, configuration, clock, database settings, headers and error pages."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+import pytest
+from sqlalchemy import select, text
+
+from tests.factories import make_organisation
+from tracker import clock, create_app
+from tracker.config import build_config
+from tracker.extensions import db
+from tracker.models import Organisation
+
+
+def test_secret_key_is_generated_once_and_kept(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    first = build_config(tmp_path)["SECRET_KEY"]
+    second = build_config(tmp_path)["SECRET_KEY"]
+    assert first == second and len(first) >= 64
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    assert build_config(tmp_path)["SECRET_KEY"] == "from-the-environment"
+
+
+def test_database_url_defaults_to_sqlite_under_instance(tmp_path, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert (
+        build_config(tmp_path)["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'tracker.db'}"
+    )
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u@h/db")
+    assert build_config(tmp_path)["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+
+
+def test_tracker_today_sets_the_clock(app, monkeypatch):
+    app.config["TRACKER_TODAY"] = "2021-06-30"
+    assert clock.today() == date(2021, 6, 30)
+    assert clock.now_utc().date() == date(2021, 6, 30)
+    assert clock.now_utc().tzinfo is not None
+    app.config["TRACKER_TODAY"] = None
+    monkeypatch.setenv("TRACKER_TODAY", "2020-01-02")
+    assert clock.today() == date(2020, 1, 2)
+
+
+def test_creating_the_app_starts_nothing(tmp_path):
+    before = threading.active_count()
+    create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}", "TESTING": True})
+    assert threading.active_count() == before
+
+
+def _is_sqlite() -> bool:
+    return db.engine.dialect.name == "sqlite"
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
+    if not _is_sqlite():
+        pytest.skip("SQLite settings")
+    connection = db.session.connection()
+    assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_foreign_keys_are_enforced(app):
+    from sqlalchemy.exc import IntegrityError
+
+    from tracker.models import MonitoringLink
+
+    db.session.add(MonitoringLink(organisation_id=999, measure_id=999, start_date=date(2021, 1, 1)))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_concurrent_read_then_write_loses_no_update(app):
+    """Ten threads each read a number and write it back plus one, ten times. A deferred
+    SQLite transaction would lose updates or fail; BEGIN IMMEDIATE serialises them. On
+    PostgreSQL the row lock (FOR UPDATE) does the same."""
+    organisation_id = make_organisation("Counter", staff_total=0).id
+    # Commit before the threads start: the test's session must not hold the write lock.
+    db.session.commit()
+    errors: list[BaseException] = []
+
+    def work():
+        try:
+            with app.app_context():
+                for _ in range(10):
+                    statement = select(Organisation).where(Organisation.id == organisation_id)
+                    if not _is_sqlite():
+                        statement = statement.with_for_update()
+                    row = db.session.scalar(statement)
+                    row.staff_total = row.staff_total + 1
+                    db.session.commit()
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    db.session.expire_all()
+    assert db.session.get(Organisation, organisation_id).staff_total == 100
+
+
+def test_security_headers_on_public_pages(client):
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_404_is_html_for_pages_and_json_for_the_api(client):
+    page = client.get("/nowhere?lang=en")
+    assert page.status_code == 404
+    assert "does not exist" in page.get_data(as_text=True)
+    api = client.get("/api/v1/plans/nowhere")
+    assert api.status_code == 404
+    assert api.is_json and api.get_json()["error"]["status"] == 404
+
+
+def test_405_has_a_clear_message(client):
+    response = client.post("/api/v1/plans")
+    assert response.status_code in (400, 405)
+
+
+def test_unexpected_error_is_a_500_page_without_a_trace(app, client):
+    @app.get("/boom-for-test")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    response = client.get("/boom-for-test?lang=en")
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert "secret internals" not in body and "Traceback" not in body
+    assert "Something went wrong" in body
+
+
+def test_database_connection_is_real(app):
+    assert db.session.execute(text("SELECT 1")).scalar() == 1
