@@ -128,32 +128,41 @@ class Scorecard:
 def build_scorecard(
     session: Session, plan: ActionPlan, measure_filter: MeasureFilter | None = None
 ) -> Scorecard:
-    measure_filter = measure_filter or MeasureFilter()
     measures = load_measures(session, plan)
     as_of = clock.today()
     states = measure_states(session, measures, as_of)
     groups: dict[int, SectionGroup] = {}
-    filtered: dict[int, SectionGroup] = {}
     for measure in measures:
-        group = groups.setdefault(measure.section_id, SectionGroup(measure.section))
-        group.measures.append(measure)
-        if measure_filter.accepts(measure, states[measure.id]):
-            filtered.setdefault(measure.section_id, SectionGroup(measure.section)).measures.append(
-                measure
-            )
-    for group in [*groups.values(), *filtered.values()]:
+        groups.setdefault(measure.section_id, SectionGroup(measure.section)).measures.append(
+            measure
+        )
+    for group in groups.values():
         group.summary = summarize(states[m.id] for m in group.measures)
-    ordered = sorted(groups.values(), key=lambda g: g.section.number)
-    return Scorecard(
+    card = Scorecard(
         plan=plan,
         measures=measures,
         states=states,
         summary=summarize(states.values()),
-        sections=ordered,
+        sections=sorted(groups.values(), key=lambda g: g.section.number),
         as_of=as_of,
-        filtered_sections=sorted(filtered.values(), key=lambda g: g.section.number),
-        filtered_count=sum(len(g.measures) for g in filtered.values()),
+        filtered_sections=[],
+        filtered_count=0,
     )
+    return apply_filter(card, measure_filter or MeasureFilter())
+
+
+def apply_filter(card: Scorecard, measure_filter: MeasureFilter) -> Scorecard:
+    """Keep the measures the filter accepts, in memory: no queries."""
+    filtered: dict[int, SectionGroup] = {}
+    for measure in card.measures:
+        if measure_filter.accepts(measure, card.states[measure.id]):
+            group = filtered.setdefault(measure.section_id, SectionGroup(measure.section))
+            group.measures.append(measure)
+    for group in filtered.values():
+        group.summary = summarize(card.states[m.id] for m in group.measures)
+    card.filtered_sections = sorted(filtered.values(), key=lambda g: g.section.number)
+    card.filtered_count = sum(len(g.measures) for g in filtered.values())
+    return card
 
 
 @dataclass

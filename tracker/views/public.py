@@ -36,8 +36,8 @@ def _filter_from(form: MeasureFilterForm) -> sc.MeasureFilter:
 def _render_scorecard(plan):
     locale = current_locale()
     form = MeasureFilterForm(formdata=MultiDict(request.args) if request.args else None)
-    sections = sc.load_sections(db.session, plan)
     card = sc.build_scorecard(db.session, plan)
+    sections = [group.section for group in card.sections]
     agencies = sorted(
         (f.agency for f in sc.agency_figures(card.measures, card.states)),
         key=lambda a: a.name(locale).casefold(),
@@ -49,8 +49,7 @@ def _render_scorecard(plan):
         measure_filter = sc.MeasureFilter()
     else:
         measure_filter = _filter_from(form)
-        if measure_filter.is_active:
-            card = sc.build_scorecard(db.session, plan, measure_filter)
+        card = sc.apply_filter(card, measure_filter)
     return render_template(
         "public/scorecard.html",
         plan=plan,
