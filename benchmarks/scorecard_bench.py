@@ -11,21 +11,18 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 import uuid
 from datetime import date
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from sqlalchemy import create_engine, event, select, text
 
-from sqlalchemy import create_engine, event, select, text  # noqa: E402
-
-from tracker import create_app  # noqa: E402
-from tracker.extensions import db  # noqa: E402
-from tracker.models import Measure, Organisation, StatusUpdate  # noqa: E402
-from tracker.services.seeding import DEFAULT_PLAN_FILE, seed_plan_file  # noqa: E402
+from tracker import create_app
+from tracker.extensions import db
+from tracker.models import Measure, Organisation, StatusUpdate
+from tracker.services.seeding import DEFAULT_PLAN_FILE, seed_plan_file
 
 PAGES = [
     "/plans/az-nap-2020-2022/",
