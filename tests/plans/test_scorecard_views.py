@@ -174,14 +174,19 @@ PAGES = [
 
 @pytest.mark.parametrize("url", PAGES)
 def test_queries_per_page_do_not_grow_with_the_data(app, client, seeded, url, tmp_path):
+    # Baseline: one approved update per measure (an empty list loads nothing more).
+    first = make_organisation("A")
+    for measure in db.session.scalars(select(Measure)).all():
+        make_update(measure, first, Completion.LIMITED, date(2021, 1, 1))
+    db.session.commit()
     client.get(url)  # warm up: session, language
     with QueryCounter() as small:
         assert client.get(url).status_code == 200
-    # A second plan with the same measures, and many approved updates on the first.
-    org = make_organisation("A")
-    for measure in db.session.scalars(select(Measure)):
-        for day in range(1, 6):
-            make_update(measure, org, Completion.LIMITED, date(2021, 1, day))
+    # Then many more updates from more organisations, and a second plan.
+    others = [make_organisation(f"Org {n}") for n in range(4)]
+    for measure in db.session.scalars(select(Measure)).all():
+        for day in range(2, 8):
+            make_update(measure, others[day % 4], Completion.SUBSTANTIAL, date(2021, 1, day))
     db.session.commit()
     second_plan = tmp_path / "second.yaml"
     text = app.root_path + "/../seed/action_plan_2020_2022.yaml"
