@@ -66,14 +66,11 @@ def _schema(database_url, tmp_path_factory):
 
 
 def _empty_all_tables() -> None:
+    # DELETE, not TRUNCATE: on PostgreSQL a TRUNCATE of every table costs about a second
+    # per test, a DELETE of the few rows a test leaves a few milliseconds.
     db.session.rollback()
-    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-    if db.engine.dialect.name == "postgresql":
-        quoted = ", ".join(f'"{name}"' for name in tables)
-        db.session.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-    else:
-        for name in tables:
-            db.session.execute(text(f'DELETE FROM "{name}"'))
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
     db.session.commit()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
 
 from tracker.extensions import babel
@@ -11,6 +11,9 @@ LANGUAGES = ("az", "en")
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        # CLI commands and jobs choose their language with flask_babel.force_locale.
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     requested = request.args.get("lang")
     if requested in LANGUAGES:
         session["lang"] = requested

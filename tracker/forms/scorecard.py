@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SearchField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from tracker.vocabulary import COMPLETION_LABELS
@@ -21,12 +22,16 @@ class MeasureFilterForm(FlaskForm):
     overdue = SelectField(_l("Deadline"), validators=[Optional()])
 
     def set_choices(self, sections, agencies, locale: str) -> None:
-        everything = ("", _l("All"))
+        everything = SelectChoice("", _l("All"))
         self.section.choices = [everything] + [
-            (str(s.number), f"{s.number}. {s.title(locale)}") for s in sections
+            SelectChoice(str(s.number), f"{s.number}. {s.title(locale)}") for s in sections
         ]
-        self.agency.choices = [everything] + [(a.key, a.name(locale)) for a in agencies]
+        self.agency.choices = [everything] + [SelectChoice(a.key, a.name(locale)) for a in agencies]
         self.completion.choices = [everything] + [
-            (str(key), label) for key, label in COMPLETION_LABELS.items()
+            SelectChoice(str(key), label) for key, label in COMPLETION_LABELS.items()
         ]
-        self.overdue.choices = [everything, ("yes", _l("Overdue")), ("no", _l("Not overdue"))]
+        self.overdue.choices = [
+            everything,
+            SelectChoice("yes", _l("Overdue")),
+            SelectChoice("no", _l("Not overdue")),
+        ]
