@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
 from tracker.models.types import UTCDateTime, utc_now
+
+
+def site_default_locale() -> str:
+    """A new account speaks the site's default language until its owner picks one."""
+    if has_app_context():
+        return current_app.config.get("BABEL_DEFAULT_LOCALE", "az")
+    return "az"
 
 
 class User(UserMixin, db.Model):
@@ -26,12 +34,14 @@ class User(UserMixin, db.Model):
     #: a monitor belongs to exactly one organisation
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     #: "az" or "en": the language of emails and the default of the interface
-    locale: Mapped[str] = mapped_column(String(5), default="az")
+    locale: Mapped[str] = mapped_column(String(5), default=lambda: site_default_locale())
     is_enabled: Mapped[bool] = mapped_column(default=True)
     #: bumped on logout, password change and disabling: every older session stops working
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     last_login_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: when the latest invitation was sent; None for accounts made with a password
+    invited_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation | None] = relationship()  # noqa: F821
 
@@ -54,6 +64,8 @@ class LoginAttempt(db.Model):
     email: Mapped[str] = mapped_column(String(320), index=True)
     ip: Mapped[str] = mapped_column(String(64), index=True)
     is_success: Mapped[bool] = mapped_column(default=False)
+    #: refused by the throttle without checking the password; not counted as a failure
+    is_throttled: Mapped[bool] = mapped_column(default=False)
     attempted_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, index=True)
 
 

@@ -1,0 +1,351 @@
+"""The role × route matrix: what each role gets from every endpoint and method.
+
+Every rule of app.url_map (but `static`) needs a row here, keyed by (endpoint, method);
+test_route_matrix.py fails on a route without a row ("new route: add it to the matrix")
+and on a row without a route. To add a route, add one row: the URL values it needs (read
+from the World of route_world.py, or made by a small factory function below) and the
+status each role should get.
+
+Statuses: an int, or LOGIN for a redirect to the login page. POSTs are sent with an empty
+body and CSRF switched off (a separate test checks that every POST without a token gets
+400 and changes nothing), so an allowed POST usually answers 400 (the form is incomplete)
+or 302 (a button that needs no fields did its job).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from flask import current_app
+
+from tests.accounts.route_world import World
+from tracker.extensions import db
+
+#: a redirect to the login page
+LOGIN = "login"
+
+Status = int | str
+Values = Callable[[World], dict]
+
+
+def no_values(_world: World) -> dict:
+    return {}
+
+
+@dataclass(frozen=True)
+class Route:
+    anonymous: Status
+    monitor_a: Status
+    monitor_b: Status
+    reviewer: Status
+    admin: Status
+    #: the URL's values, from the world
+    values: Values = no_values
+    #: what this case shows, when a route has several
+    note: str = ""
+
+    def status_for(self, role: str) -> Status:
+        return getattr(self, role)
+
+
+def everyone(status: Status = 200, values: Values = no_values, note: str = "") -> Route:
+    return Route(status, status, status, status, status, values, note)
+
+
+def signed_in(status: Status = 200, values: Values = no_values, anonymous: Status = LOGIN) -> Route:
+    return Route(anonymous, status, status, status, status, values)
+
+
+def only(
+    roles: str,
+    status: Status = 200,
+    values: Values = no_values,
+    others: Status = 403,
+    anonymous: Status = LOGIN,
+    note: str = "",
+) -> Route:
+    """`roles` get `status`; the other signed-in roles get `others`."""
+    allowed = set(roles.split())
+    statuses = {
+        role: (status if role in allowed else others)
+        for role in ("monitor_a", "monitor_b", "reviewer", "admin")
+    }
+    return Route(anonymous=anonymous, values=values, note=note, **statuses)
+
+
+def admin_only(status: Status = 200, values: Values = no_values) -> Route:
+    return only("admin", status, values)
+
+
+# -- URL values and small factories, by area -------------------------------------------
+
+
+def user_values(world: World) -> dict:
+    return {"user_id": world.other_user.id}
+
+
+def plan_values(world: World) -> dict:
+    return {"key": world.plan.key}
+
+
+def measure_values(world: World) -> dict:
+    return {"measure_id": world.measure_a.id}
+
+
+def organisation_values(world: World) -> dict:
+    return {"organisation_id": world.organisation_a.id}
+
+
+def link_values(world: World) -> dict:
+    return {"link_id": world.link_a.id}
+
+
+def invitation_token(world: World) -> dict:
+    from tracker.services.accounts import Purpose, make_token
+
+    return {"token": make_token(world.other_user, Purpose.INVITATION)}
+
+
+def reset_token(world: World) -> dict:
+    from tracker.services.accounts import Purpose, make_token
+
+    return {"token": make_token(world.users["monitor_a"], Purpose.PASSWORD_RESET)}
+
+
+def notification_of_monitor_a(world: World) -> dict:
+    from tracker.models.reminders import ReminderItem
+
+    item = ReminderItem(
+        recipient_id=world.users["monitor_a"].id,
+        measure_id=world.measure_a.id,
+        kind="overdue",
+        occurrence="2023-01-01",
+        reference_date=date(2023, 1, 1),
+        next_attempt_dt=datetime(2023, 1, 1, tzinfo=UTC),
+        status="sent",
+    )
+    db.session.add(item)
+    db.session.flush()
+    return {"item_id": item.id}
+
+
+def failed_digest(world: World) -> dict:
+    from tracker.models.reminders import ReminderDigest
+
+    digest = ReminderDigest(
+        recipient_id=world.users["monitor_a"].id,
+        claim_token=secrets.token_hex(16),
+        status="failed",
+        email=world.users["monitor_a"].email,
+        locale="az",
+        smtp_code=550,
+        error="550 No such user",
+    )
+    db.session.add(digest)
+    db.session.flush()
+    return {"digest_id": digest.id}
+
+
+def unsubscribe_token(world: World) -> dict:
+    from tracker.services.reminders import ReminderKind, make_unsubscribe_token
+
+    return {"token": make_unsubscribe_token(world.users["monitor_a"].id, ReminderKind.OVERDUE)}
+
+
+def archived_report(world: World) -> dict:
+    from tracker.models.reports import ReportSnapshot
+
+    file_name = f"{world.plan.key}-2022-12-az.pdf"
+    data = b"%PDF-1.4\n%%EOF\n"
+    folder = Path(current_app.config["REPORT_ARCHIVE_FOLDER"])
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / file_name).write_bytes(data)
+    db.session.add(
+        ReportSnapshot(
+            plan_id=world.plan.id,
+            period="2022-12",
+            locale="az",
+            as_of_date=date(2022, 12, 31),
+            file_name=file_name,
+            size_bytes=len(data),
+            sha256="0" * 64,
+        )
+    )
+    db.session.flush()
+    return {"file_name": file_name}
+
+
+# -- the matrix ------------------------------------------------------------------------
+
+EXPECTATIONS: dict[tuple[str, str], Route | tuple[Route, ...]] = {
+    # accounts (auth, admin)
+    ("auth.login", "GET"): Route(200, 302, 302, 302, 302),  # signed in: sent home
+    ("auth.login", "POST"): everyone(400),
+    ("auth.logout", "POST"): everyone(302),
+    ("auth.account", "GET"): signed_in(200),
+    ("auth.change_password", "POST"): signed_in(400),
+    ("auth.change_language", "POST"): signed_in(400),
+    ("auth.forgot_password", "GET"): everyone(200),
+    ("auth.forgot_password", "POST"): everyone(400),
+    ("auth.accept_invitation", "GET"): (
+        everyone(200, invitation_token),
+        everyone(400, lambda w: {"token": "forged"}, note="a forged token"),
+    ),
+    ("auth.accept_invitation", "POST"): everyone(400, invitation_token),
+    ("auth.reset_password", "GET"): (
+        everyone(200, reset_token),
+        everyone(400, lambda w: {"token": "forged"}, note="a forged token"),
+    ),
+    ("auth.reset_password", "POST"): everyone(400, reset_token),
+    ("admin.index", "GET"): admin_only(),
+    ("admin.users", "GET"): admin_only(),
+    ("admin.user", "GET"): admin_only(200, user_values),
+    ("admin.invite", "GET"): admin_only(),
+    ("admin.invite", "POST"): admin_only(400),
+    ("admin.change_role", "POST"): admin_only(400, user_values),
+    ("admin.disable", "POST"): admin_only(302, user_values),
+    ("admin.enable", "POST"): admin_only(400, user_values),  # already enabled
+    # mail is off in tests: the page shows the new invitation link
+    ("admin.resend_invitation", "POST"): admin_only(200, user_values),
+    ("admin.audit", "GET"): admin_only(),
+    # the public scorecard and its API
+    ("public.index", "GET"): everyone(),
+    ("public.plans", "GET"): everyone(),
+    ("public.plan", "GET"): everyone(200, plan_values),
+    ("public.section", "GET"): everyone(200, lambda w: {"key": w.plan.key, "number": 1}),
+    ("public.measure", "GET"): everyone(
+        200, lambda w: {"key": w.plan.key, "code": w.measure_a.code}
+    ),
+    ("public.agencies", "GET"): everyone(),
+    ("public.agency", "GET"): everyone(200, lambda w: {"key": w.agency.key}),
+    ("api.plans", "GET"): everyone(),
+    ("api.plan", "GET"): everyone(200, plan_values),
+    ("api.agencies", "GET"): everyone(),
+    ("api.agency", "GET"): everyone(200, lambda w: {"key": w.agency.key}),
+    # monitoring: organisation A monitors measure_a; the updates are A's
+    ("monitor.home", "GET"): only("monitor_a monitor_b"),
+    ("monitor.my_updates", "GET"): only("monitor_a monitor_b"),
+    ("monitor.new_update", "GET"): only("monitor_a", 200, measure_values),
+    ("monitor.new_update", "POST"): only("monitor_a", 400, measure_values),
+    ("monitor.update", "GET"): only("monitor_a", 200, lambda w: {"update_id": w.draft_a.id}),
+    ("monitor.edit_update", "GET"): only("monitor_a", 200, lambda w: {"update_id": w.draft_a.id}),
+    ("monitor.edit_update", "POST"): only("monitor_a", 400, lambda w: {"update_id": w.draft_a.id}),
+    ("monitor.revise_update", "GET"): only(
+        "monitor_a", 200, lambda w: {"update_id": w.returned_a.id}
+    ),
+    ("monitor.revise_update", "POST"): only(
+        "monitor_a", 400, lambda w: {"update_id": w.returned_a.id}
+    ),
+    ("monitor.submit_update", "POST"): only(
+        "monitor_a", 302, lambda w: {"update_id": w.draft_a.id}
+    ),
+    ("monitor.archive_update", "POST"): only(
+        "monitor_a", 302, lambda w: {"update_id": w.draft_a.id}
+    ),
+    ("review.queue", "GET"): only("reviewer admin"),
+    ("review.item", "GET"): only("reviewer admin", 200, lambda w: {"update_id": w.submitted_a.id}),
+    ("review.approve", "POST"): only("reviewer", 302, lambda w: {"update_id": w.submitted_a.id}),
+    ("review.return_update", "POST"): only(
+        "reviewer", 400, lambda w: {"update_id": w.submitted_a.id}
+    ),
+    ("review.comment", "POST"): only("reviewer", 400, lambda w: {"update_id": w.submitted_a.id}),
+    ("claims.new_claim", "GET"): only("monitor_a reviewer", 200, measure_values),
+    ("claims.new_claim", "POST"): only("monitor_a reviewer", 400, measure_values),
+    ("claims.correct_claim", "GET"): only(
+        "monitor_a reviewer", 200, lambda w: {"claim_id": w.claim.id}
+    ),
+    ("claims.correct_claim", "POST"): only(
+        "monitor_a reviewer", 400, lambda w: {"claim_id": w.claim.id}
+    ),
+    ("files.download", "GET"): (
+        everyone(200, lambda w: {"file_id": w.public_file.id}, note="approved, public evidence"),
+        Route(
+            anonymous=404,  # visitors cannot tell an unpublished file from a missing one
+            monitor_a=200,
+            monitor_b=403,
+            reviewer=200,
+            admin=200,
+            values=lambda w: {"file_id": w.private_file.id},
+            note="private evidence",
+        ),
+    ),
+    ("monitoring_api.measure_updates", "GET"): everyone(200, measure_values),
+    # registry
+    ("registry.index", "GET"): everyone(),
+    ("registry.organisation", "GET"): everyone(200, organisation_values),
+    ("registry.stats", "GET"): everyone(),
+    ("registry.coverage", "GET"): everyone(),
+    ("registry_api.organisations", "GET"): everyone(),
+    ("registry_api.organisation", "GET"): everyone(200, organisation_values),
+    ("registry_api.stats", "GET"): everyone(),
+    ("registry_admin.index", "GET"): admin_only(),
+    ("registry_admin.create", "GET"): admin_only(),
+    ("registry_admin.create", "POST"): admin_only(400),
+    ("registry_admin.edit", "GET"): admin_only(200, organisation_values),
+    ("registry_admin.edit", "POST"): admin_only(400, organisation_values),
+    ("registry_admin.archive", "POST"): admin_only(
+        302, lambda w: {"organisation_id": w.organisation_b.id}
+    ),
+    ("registry_admin.restore", "POST"): admin_only(
+        302, lambda w: {"organisation_id": w.organisation_b.id}
+    ),
+    ("registry_admin.import_file", "GET"): admin_only(),
+    ("registry_admin.import_file", "POST"): admin_only(400),
+    ("registry_admin.template", "GET"): admin_only(200, lambda w: {"fmt": "csv"}),
+    ("registry_admin.links", "GET"): admin_only(200, organisation_values),
+    ("registry_admin.add_links", "POST"): admin_only(400, organisation_values),
+    ("registry_admin.end", "POST"): admin_only(302, link_values),
+    ("registry_admin.make_lead", "POST"): admin_only(302, link_values),
+    ("registry_admin.remove_lead", "POST"): admin_only(302, link_values),
+    # reminders, notifications and calendars
+    ("notifications.index", "GET"): signed_in(),
+    ("notifications.mark_read", "POST"): only(
+        "monitor_a", 302, notification_of_monitor_a, others=404
+    ),
+    ("notifications.mark_all_read", "POST"): signed_in(302),
+    ("notifications.preferences", "POST"): signed_in(302),
+    ("notifications.unsubscribe", "GET"): (
+        everyone(200, unsubscribe_token),
+        everyone(400, lambda w: {"token": "tampered"}, note="a tampered token"),
+    ),
+    # the confirmation is shown on the page itself
+    ("notifications.unsubscribe", "POST"): everyone(200, unsubscribe_token),
+    ("reminders_admin.index", "GET"): admin_only(),
+    ("reminders_admin.save", "POST"): admin_only(400),
+    ("reminders_admin.retry", "POST"): admin_only(302, failed_digest),
+    ("calendar.index", "GET"): everyone(),
+    ("calendar.plan_feed", "GET"): everyone(200, lambda w: {"plan_key": w.plan.key}),
+    ("calendar.organisation_feed", "GET"): everyone(200, organisation_values),
+    # reports and open data
+    ("reports.download", "GET"): everyone(),
+    ("reports.plan_pdf", "GET"): everyone(200, plan_values),
+    ("reports.section_pdf", "GET"): everyone(200, lambda w: {"key": w.plan.key, "number": 1}),
+    ("reports.agency_pdf", "GET"): everyone(200, lambda w: {"key": w.agency.key}),
+    ("reports.organisation_pdf", "GET"): everyone(200, organisation_values),
+    ("reports.archive", "GET"): everyone(),
+    ("reports.archived_file", "GET"): (
+        everyone(200, archived_report),
+        everyone(404, lambda w: {"file_name": "no-such-report.pdf"}, note="an unknown file"),
+    ),
+    ("opendata.index", "GET"): everyone(),
+    ("opendata.measures", "GET"): everyone(200, lambda w: {"fmt": "csv"}),
+    ("opendata.organisations", "GET"): everyone(200, lambda w: {"fmt": "xlsx"}),
+    ("opendata.updates", "GET"): everyone(200, lambda w: {"fmt": "csv"}),
+    ("opendata.updates_feed", "GET"): everyone(),
+    ("opendata_api.measures", "GET"): everyone(),
+    ("opendata_api.measure", "GET"): everyone(
+        200, lambda w: {"plan_key": w.plan.key, "code": w.measure_a.code}
+    ),
+    ("opendata_api.scorecard", "GET"): everyone(200, lambda w: {"plan_key": w.plan.key}),
+    ("opendata_api.updates", "GET"): everyone(),
+    ("opendata_api.openapi", "GET"): everyone(),
+}
+
+
+def cases(key: tuple[str, str]) -> tuple[Route, ...]:
+    routes = EXPECTATIONS[key]
+    return routes if isinstance(routes, tuple) else (routes,)

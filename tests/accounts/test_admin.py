@@ -1,0 +1,278 @@
+"""The admin's pages: users, roles, access, and the read-only audit log."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.accounts.conftest import (
+    fresh,
+    login_with_form,
+    make_organisation,
+    make_user,
+    post_with_csrf,
+)
+from tests.helpers import QueryCounter
+from tracker.extensions import db
+from tracker.models import AuditEntry, User
+from tracker.services import audit
+
+XSS = "<svg onload=alert(1)>"
+
+
+@pytest.fixture
+def admin_client(app, admin):
+    client = app.test_client()
+    assert login_with_form(client, admin.email).status_code == 302
+    return client
+
+
+def _user(email: str) -> User | None:
+    fresh()
+    return db.session.scalar(select(User).where(User.email == email))
+
+
+def _entries(action: str) -> list[AuditEntry]:
+    fresh()
+    return db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)).all()
+
+
+# -- inviting --------------------------------------------------------------------------
+
+
+def test_inviting_a_monitor_needs_an_organisation(app, admin_client, organisation):
+    db.session.commit()
+    data = {"email": "m@example.org", "role": "monitor", "organisation_id": "0", "locale": "az"}
+    response = post_with_csrf(admin_client, "/admin/users/invite", "/admin/users/invite", data)
+    assert response.status_code == 400
+    assert "A monitor must belong to an organisation." in response.get_data(as_text=True)
+    assert _user("m@example.org") is None
+    data["organisation_id"] = str(organisation.id)
+    response = post_with_csrf(admin_client, "/admin/users/invite", "/admin/users/invite", data)
+    assert response.status_code == 200  # mail is off: the page shows the link
+    user = _user("m@example.org")
+    assert user.organisation_id == organisation.id and user.role == "monitor"
+    [created] = _entries("user.created")
+    assert created.actor_label == "admin@example.org"
+    assert created.details == {"role": "monitor", "organisation_id": organisation.id}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("role", "superuser"),
+        ("organisation_id", "99999"),
+        ("organisation_id", "x"),
+        ("locale", "fr"),
+    ],
+)
+def test_tampered_choices_are_refused_and_never_written(app, admin_client, field, value):
+    data = {"email": "t@example.org", "role": "reviewer", "organisation_id": "0", "locale": "az"}
+    data[field] = value
+    response = post_with_csrf(admin_client, "/admin/users/invite", "/admin/users/invite", data)
+    assert response.status_code == 400
+    assert _user("t@example.org") is None
+
+
+def test_an_organisation_sent_with_a_reviewer_is_not_stored(app, admin_client, organisation):
+    db.session.commit()
+    data = {
+        "email": "r@example.org",
+        "role": "reviewer",
+        "organisation_id": str(organisation.id),
+        "locale": "en",
+    }
+    post_with_csrf(admin_client, "/admin/users/invite", "/admin/users/invite", data)
+    assert _user("r@example.org").organisation_id is None
+
+
+def test_an_archived_organisation_cannot_be_chosen(app, admin_client):
+    archived = make_organisation("Bağlanmış QHT")
+    archived.is_archived = True
+    db.session.commit()
+    data = {
+        "email": "m@example.org",
+        "role": "monitor",
+        "organisation_id": str(archived.id),
+        "locale": "az",
+    }
+    response = post_with_csrf(admin_client, "/admin/users/invite", "/admin/users/invite", data)
+    assert response.status_code == 400
+    assert _user("m@example.org") is None
+
+
+def test_a_duplicate_email_is_refused(app, admin_client, admin):
+    data = {
+        "email": "ADMIN@example.org",
+        "role": "reviewer",
+        "organisation_id": "0",
+        "locale": "az",
+    }
+    response = post_with_csrf(admin_client, "/admin/users/invite", "/admin/users/invite", data)
+    assert response.status_code == 400
+    assert "already exists" in response.get_data(as_text=True)
+
+
+# -- roles and access ------------------------------------------------------------------
+
+
+def test_changing_a_role_is_audited_with_before_and_after(app, admin_client, monitor):
+    response = post_with_csrf(
+        admin_client,
+        f"/admin/users/{monitor.id}",
+        f"/admin/users/{monitor.id}/role",
+        {"role": "reviewer", "organisation_id": "0"},
+    )
+    assert response.status_code == 302
+    user = _user("monitor@example.org")
+    assert user.role == "reviewer" and user.organisation_id is None
+    [entry] = _entries("user.role_changed")
+    assert entry.details["before"]["role"] == "monitor"
+    assert entry.details["after"] == {"role": "reviewer", "organisation_id": None}
+    assert entry.ip == "127.0.0.1" and entry.target_id == str(monitor.id)
+
+
+def test_the_last_admin_cannot_be_demoted_or_disabled(app, admin_client, admin):
+    response = post_with_csrf(
+        admin_client,
+        f"/admin/users/{admin.id}",
+        f"/admin/users/{admin.id}/role",
+        {"role": "reviewer", "organisation_id": "0"},
+    )
+    assert response.status_code == 400
+    assert "At least one administrator must remain" in response.get_data(as_text=True)
+    assert _user("admin@example.org").role == "admin"
+    response = post_with_csrf(
+        admin_client, f"/admin/users/{admin.id}", f"/admin/users/{admin.id}/disable"
+    )
+    assert response.status_code == 400
+    assert _user("admin@example.org").is_enabled
+
+
+def test_another_admin_can_be_disabled_and_enabled_again(app, admin_client):
+    other = make_user("second.admin@example.org", role="admin")
+    db.session.commit()
+    page = f"/admin/users/{other.id}"
+    assert post_with_csrf(admin_client, page, f"{page}/disable").status_code == 302
+    user = _user("second.admin@example.org")
+    assert not user.is_enabled and user.session_version == 2
+    assert post_with_csrf(admin_client, page, f"{page}/disable").status_code == 400
+    assert post_with_csrf(admin_client, page, f"{page}/enable").status_code == 302
+    assert _user("second.admin@example.org").is_enabled
+    assert [e.action for e in _entries("user.disabled") + _entries("user.enabled")] == [
+        "user.disabled",
+        "user.enabled",
+    ]
+
+
+def test_a_new_invitation_is_only_for_accounts_without_a_password(app, admin_client, monitor):
+    page = f"/admin/users/{monitor.id}"
+    response = post_with_csrf(admin_client, page, f"{page}/invitation")
+    assert response.status_code == 400
+    assert "already accepted" in response.get_data(as_text=True)
+
+
+def test_unknown_users_are_404(app, admin_client):
+    assert admin_client.get("/admin/users/99999").status_code == 404
+
+
+def test_the_users_list_filters_and_stays_at_constant_queries(app, admin_client, organisation):
+    for number in range(3):
+        make_user(f"m{number}@example.org", organisation=organisation)
+    make_user("invited@example.org", role="reviewer", password=None)
+    db.session.commit()
+    html = admin_client.get("/admin/users?role=monitor").get_data(as_text=True)
+    assert "m0@example.org" in html and "invited@example.org" not in html
+    html = admin_client.get("/admin/users?status=invited").get_data(as_text=True)
+    assert "invited@example.org" in html and "m0@example.org" not in html
+    html = admin_client.get("/admin/users?q=M1@").get_data(as_text=True)
+    assert "m1@example.org" in html and "m2@example.org" not in html
+    assert admin_client.get("/admin/users?role=king").status_code == 400
+
+    with QueryCounter() as few:
+        assert admin_client.get("/admin/users").status_code == 200
+    for number in range(3, 40):
+        make_user(f"m{number}@example.org", organisation=make_organisation(f"Org {number}"))
+    db.session.commit()
+    with QueryCounter() as many:
+        assert admin_client.get("/admin/users").status_code == 200
+    assert many.count == few.count
+
+
+# -- the audit log ---------------------------------------------------------------------
+
+
+def test_the_audit_log_escapes_everything(app, admin_client):
+    user = make_user("xss@example.org", role="reviewer", display_name=XSS)
+    audit.record("update.created", "status_update", 7, summary=XSS, details={"title": XSS})
+    db.session.commit()
+    for url in ("/admin/audit", f"/admin/users/{user.id}", "/admin/users", "/admin/"):
+        html = admin_client.get(url).get_data(as_text=True)
+        assert XSS not in html, url
+    html = admin_client.get("/admin/audit").get_data(as_text=True)
+    assert "&lt;svg onload=alert(1)&gt;" in html
+
+
+def test_the_audit_log_filters(app, admin_client):
+    audit.record("link.created", "monitoring_link", 3, summary="first")
+    audit.record("update.approved", "status_update", 9, summary="second")
+    db.session.commit()
+    html = admin_client.get("/admin/audit?action=link.created").get_data(as_text=True)
+    assert "first" in html and "second" not in html
+    html = admin_client.get("/admin/audit?target_type=status_update&target_id=9").get_data(
+        as_text=True
+    )
+    assert "second" in html and "first" not in html
+    html = admin_client.get("/admin/audit?actor=ADMIN@").get_data(as_text=True)
+    assert "login.success" in html
+    html = admin_client.get("/admin/audit?date_from=2000-01-01&date_to=2000-01-02").get_data(
+        as_text=True
+    )
+    assert "first" not in html and "0 entries" in html
+    for bad in (
+        "action=made.up",
+        "date_from=yesterday",
+        "date_from=2022-02-02&date_to=2022-01-01",
+        "page=0",
+    ):
+        response = admin_client.get(f"/admin/audit?{bad}")
+        assert response.status_code == 400, bad
+
+
+def test_the_audit_log_pages_at_constant_queries(app, admin_client):
+    for number in range(60):
+        audit.record("update.created", "status_update", number, summary=f"entry {number}")
+    db.session.commit()
+    first = admin_client.get("/admin/audit?action=update.created")
+    assert "page 1 of 2" in first.get_data(as_text=True)
+    second = admin_client.get("/admin/audit?action=update.created&page=2").get_data(as_text=True)
+    assert "entry 0" in second and "entry 59" not in second
+    with QueryCounter() as counted:
+        admin_client.get("/admin/audit")
+    for number in range(200):
+        audit.record("update.created", "status_update", number)
+    db.session.commit()
+    with QueryCounter() as counted_more:
+        admin_client.get("/admin/audit")
+    assert counted.count == counted_more.count
+
+
+def test_nobody_can_change_the_audit_log_from_the_interface(app, admin_client):
+    audit_rules = [r for r in app.url_map.iter_rules() if "audit" in r.rule]
+    assert audit_rules and all(r.methods <= {"GET", "HEAD", "OPTIONS"} for r in audit_rules)
+    before = db.session.scalar(select(func.count(AuditEntry.id)))
+    for method in ("post", "put", "patch", "delete"):
+        response = getattr(admin_client, method)("/admin/audit")
+        assert response.status_code in (400, 405), method
+    fresh()
+    assert db.session.scalar(select(func.count(AuditEntry.id))) == before
+
+
+def test_refusals_are_audited(app, monitor):
+    client = app.test_client()
+    login_with_form(client, monitor.email)
+    assert client.get("/admin/users").status_code == 403
+    [entry] = _entries("permission.refused")
+    assert entry.actor_id == monitor.id
+    assert entry.details["path"] == "/admin/users"
+    assert entry.ip == "127.0.0.1"

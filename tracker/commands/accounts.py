@@ -1,0 +1,141 @@
+"""`tracker create-user`, and the first-run hook that makes the first administrator."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from flask_babel import force_locale
+from sqlalchemy import or_, select
+
+from tracker.extensions import db
+from tracker.models import Organisation
+from tracker.services import accounts
+from tracker.services.accounts import AccountError
+from tracker.services.passwords import PasswordPolicyError
+from tracker.vocabulary import Role
+
+DEFAULT_FIRST_ADMIN_EMAIL = "admin@example.org"
+
+
+def _find_organisation(reference: str) -> Organisation:
+    """An organisation by id or by its exact name (az or en)."""
+    query = select(Organisation).where(Organisation.is_archived.is_(False))
+    if reference.isdigit():
+        organisation = db.session.scalar(query.where(Organisation.id == int(reference)))
+    else:
+        matches = db.session.scalars(
+            query.where(or_(Organisation.name_az == reference, Organisation.name_en == reference))
+        ).all()
+        if len(matches) > 1:
+            raise click.BadParameter(
+                f"{len(matches)} organisations are named {reference!r}; give the id instead.",
+                param_hint="--organisation",
+            )
+        organisation = matches[0] if matches else None
+    if organisation is None:
+        raise click.BadParameter(
+            f"no organisation with the id or exact name {reference!r}.",
+            param_hint="--organisation",
+        )
+    return organisation
+
+
+@click.command("create-user")
+@click.option("--email", required=True, help="The person's email address (their login).")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice([str(role) for role in Role]),
+    help="admin, reviewer or monitor.",
+)
+@click.option("--organisation", "organisation_ref", help="Monitors: organisation id or name.")
+@click.option("--name", "display_name", default="", help="The person's name (optional).")
+@click.option("--locale", default="az", type=click.Choice(["az", "en"]), show_default=True)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from standard input instead of sending an invitation.",
+)
+@with_appcontext
+def create_user_command(
+    email: str,
+    role: str,
+    organisation_ref: str | None,
+    display_name: str,
+    locale: str,
+    password_stdin: bool,
+) -> None:
+    """Create an account. Without --password-stdin, send an invitation by email (when mail
+    is off, the invitation link is printed once)."""
+    organisation_id = None
+    if organisation_ref:
+        organisation_id = _find_organisation(organisation_ref).id
+    elif role == Role.MONITOR:
+        raise click.BadParameter("a monitor needs --organisation.", param_hint="--organisation")
+    password = None
+    if password_stdin:
+        # One line: the password; the line break that ends it is not part of it.
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise click.UsageError("--password-stdin was given but standard input is empty.")
+    try:
+        # Messages of the command line are in English; the email is in the user's language.
+        with force_locale("en"):
+            user = accounts.create_user(
+                db.session,
+                email=email,
+                role=role,
+                organisation_id=organisation_id,
+                display_name=display_name,
+                locale=locale,
+                password=password,
+            )
+            sent = (
+                None if password_stdin else accounts.send_invitation(db.session, user, actor=None)
+            )
+    except (AccountError, PasswordPolicyError) as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+    if sent is None:
+        return
+    if sent.delivered:
+        click.echo(f"Invitation sent to {user.email}.")
+    else:
+        click.echo(f"The invitation email was not sent: {sent.error}")
+        click.echo("Give this invitation link to the person; it works once:")
+        click.echo(sent.link)
+
+
+def create_first_admin() -> None:
+    """First-run hook of `tracker serve`: an admin with a generated password, shown once."""
+    email = (
+        current_app.config.get("FIRST_ADMIN_EMAIL")
+        or os.environ.get("TRACKER_ADMIN_EMAIL")
+        or DEFAULT_FIRST_ADMIN_EMAIL
+    )
+    try:
+        with force_locale("en"):
+            created = accounts.ensure_first_admin(db.session, email)
+    except (AccountError, PasswordPolicyError) as error:
+        db.session.rollback()
+        raise click.ClickException(f"Could not create the first administrator: {error}") from error
+    if created is None:
+        db.session.rollback()
+        return
+    user, password = created
+    db.session.commit()
+    click.echo("Created the first administrator. This password is shown only once:")
+    click.echo(f"  email:    {user.email}")
+    click.echo(f"  password: {password}")
+    click.echo("Log in and change it on the account page.")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(create_user_command)
+    app.extensions.setdefault("tracker_first_run_hooks", []).append(create_first_admin)

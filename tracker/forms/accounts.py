@@ -1,0 +1,199 @@
+"""Forms of the accounts area: login, passwords, language, and the admin's user forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from tracker.services.passwords import MAX_LENGTH, PasswordPolicyError, check_password_policy
+from tracker.vocabulary import ROLE_LABELS, Role
+
+LANGUAGE_CHOICES = [SelectChoice("az", "Azərbaycanca"), SelectChoice("en", "English")]
+
+
+class PolicyPassword:
+    """The password policy of tracker.services.passwords, as a form validator. The form's
+    `account_email` (when set) is checked too: a password must not be the email."""
+
+    def __call__(self, form, field) -> None:
+        email = getattr(form, "account_email", None)
+        try:
+            check_password_policy(field.data or "", email=email)
+        except PasswordPolicyError as error:
+            raise ValidationError(str(error)) from error
+
+
+def _password_field(label) -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(message=_l("Enter a password.")),
+            PolicyPassword(),
+        ],
+        render_kw={"autocomplete": "new-password", "maxlength": MAX_LENGTH},
+    )
+
+
+def _confirm_field(label, other: str) -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(message=_l("Enter the password again.")),
+            EqualTo(other, message=_l("The two passwords differ. Type the same password twice.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class LoginForm(FlaskForm):
+    email = StringField(
+        _l("Email"),
+        validators=[DataRequired(message=_l("Enter your email address.")), Length(max=320)],
+        render_kw={"autocomplete": "username", "inputmode": "email", "autofocus": True},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(message=_l("Enter your password.")), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    remember = BooleanField(_l("Keep me logged in on this device for 30 days"))
+    next = HiddenField()
+
+
+class SetPasswordForm(FlaskForm):
+    """Accepting an invitation and resetting a password: choose a new password."""
+
+    password = _password_field(_l("New password"))
+    confirm = _confirm_field(_l("New password again"), "password")
+
+    def __init__(self, *args, account_email: str | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.account_email = account_email
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(message=_l("Enter your current password.")), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = _password_field(_l("New password"))
+    confirm = _confirm_field(_l("New password again"), "new_password")
+
+    def __init__(self, *args, account_email: str | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.account_email = account_email
+
+
+class LanguageForm(FlaskForm):
+    locale = SelectField(_l("Language of the interface and of emails"), choices=LANGUAGE_CHOICES)
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = StringField(
+        _l("Email"),
+        validators=[DataRequired(message=_l("Enter your email address.")), Length(max=320)],
+        render_kw={"autocomplete": "username", "inputmode": "email"},
+    )
+
+
+class ActionForm(FlaskForm):
+    """An empty form: gives a POST-only button its CSRF token."""
+
+
+def role_choices() -> list[SelectChoice]:
+    return [SelectChoice(str(role), ROLE_LABELS[role]) for role in Role]
+
+
+class UserRoleForm(FlaskForm):
+    role = SelectField(
+        _l("Role"),
+        choices=role_choices,
+        validators=[InputRequired(message=_l("Choose a role."))],
+    )
+    #: 0 stands for "no organisation"; the choices are set by the view
+    organisation_id = SelectField(
+        _l("Organisation (monitors only)"), coerce=int, validate_choice=True, default=0
+    )
+
+
+class InviteUserForm(UserRoleForm):
+    email = EmailField(
+        _l("Email"),
+        validators=[
+            DataRequired(message=_l("Enter an email address.")),
+            Email(message=_l("Enter a valid email address, such as name@example.org.")),
+            Length(max=320),
+        ],
+    )
+    display_name = StringField(_l("Name (optional)"), validators=[Optional(), Length(max=200)])
+    locale = SelectField(_l("Language of the invitation"), choices=LANGUAGE_CHOICES)
+
+
+class UserFilterForm(FlaskForm):
+    """The users list's filters: a GET form, so without CSRF."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Email or name contains"), validators=[Optional(), Length(max=320)])
+    role = SelectField(
+        _l("Role"), choices=lambda: [SelectChoice("", _l("All roles")), *role_choices()], default=""
+    )
+    status = SelectField(
+        _l("Status"),
+        choices=[
+            SelectChoice("", _l("All")),
+            SelectChoice("enabled", _l("Enabled")),
+            SelectChoice("disabled", _l("Disabled")),
+            SelectChoice("invited", _l("Invitation not accepted")),
+        ],
+        default="",
+    )
+
+
+class AuditFilterForm(FlaskForm):
+    """The audit log's filters: a GET form, so without CSRF."""
+
+    class Meta:
+        csrf = False
+
+    action = SelectField(_l("Action"), choices=[], validate_choice=True, default="")
+    actor = StringField(_l("Actor (email contains)"), validators=[Optional(), Length(max=320)])
+    target_type = StringField(_l("Target type"), validators=[Optional(), Length(max=40)])
+    target_id = StringField(_l("Target id"), validators=[Optional(), Length(max=64)])
+    ip = StringField(_l("IP address"), validators=[Optional(), Length(max=64)])
+    date_from = DateField(
+        _l("From (UTC date)"),
+        validators=[Optional()],
+        format="%Y-%m-%d",
+    )
+    date_to = DateField(_l("To (UTC date)"), validators=[Optional()], format="%Y-%m-%d")
+    page = IntegerField(
+        _l("Page"), validators=[Optional(), NumberRange(min=1, max=100000)], default=1
+    )
+
+    def validate_date_to(self, field) -> None:
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end date must not be before the start date."))
