@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
 from tracker.models.types import UTCDateTime, utc_now
+from tracker.services.text import fold, label_key
 
 #: Columns that hold personal data: never on public pages, in the public API or exports.
 PERSONAL_FIELDS = ("contact_person", "phone_fax", "email")
@@ -22,6 +33,14 @@ class Organisation(db.Model):
     kind: Mapped[str] = mapped_column(String(20), default="organisation")
     name_az: Mapped[str] = mapped_column(String(500), unique=True)
     name_en: Mapped[str] = mapped_column(String(500), default="")
+    #: name_az folded (Azerbaijani-aware, no case, spacing or punctuation): matching and sorting
+    name_key: Mapped[str] = mapped_column(String(500), unique=True, default="")
+    #: the English name (or name_az when there is none) folded the same way: English sorting
+    name_en_key: Mapped[str] = mapped_column(String(500), default="", index=True)
+    #: other spellings and abbreviations of the name ("MQF", "QHT Forumu")
+    aliases: Mapped[list] = mapped_column(JSON, default=list)
+    #: names, aliases and address folded for search; kept up to date by services.registry
+    search_text: Mapped[str] = mapped_column(Text, default="")
     #: Q1: the date the survey was completed
     completed_on: Mapped[date | None] = mapped_column(Date)
     #: Q3: founding month and year
@@ -70,13 +89,42 @@ class Organisation(db.Model):
     def name(self, locale: str) -> str:
         return self.name_en if locale == "en" and self.name_en else self.name_az
 
+    def refresh_derived(self) -> None:
+        """Recompute name_key and search_text from the names, aliases and address."""
+        values = derived_columns(self.name_az, self.name_en, self.aliases, self.legal_address)
+        self.name_key = values["name_key"]
+        self.name_en_key = values["name_en_key"]
+        self.search_text = values["search_text"]
+
+
+def derived_columns(name_az: str, name_en: str, aliases, legal_address: str) -> dict[str, str]:
+    """name_key, name_en_key and search_text for these values (bulk inserts and updates,
+    which skip ORM events, call this directly)."""
+    parts = [name_az, name_en, *(aliases or []), legal_address]
+    return {
+        "name_key": label_key(name_az or ""),
+        "name_en_key": label_key(name_en or name_az or ""),
+        "search_text": " | ".join(fold(p) for p in parts if p),
+    }
+
+
+@event.listens_for(Organisation, "before_insert")
+@event.listens_for(Organisation, "before_update")
+def _keep_derived_columns(_mapper, _connection, organisation: Organisation) -> None:
+    # Every ORM write keeps the matching and search columns true to the name, whoever writes.
+    organisation.refresh_derived()
+
 
 class OrganisationChoice(db.Model):
     """One answer of a several-answers question (services, beneficiaries, regions, donors,
     training needs), so that filters and statistics are plain SQL on both databases."""
 
     __tablename__ = "organisation_choice"
-    __table_args__ = (UniqueConstraint("organisation_id", "field", "key"),)
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "field", "key"),
+        # The registry's filters ask "which organisations gave this answer".
+        Index("ix_organisation_choice_answer", "field", "key", "organisation_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
@@ -97,6 +145,10 @@ class CoalitionMembership(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     coalition_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+
+    #: when the membership was recorded and, once it ended, when (kept, never deleted)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    ended_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     coalition: Mapped[Organisation] = relationship(foreign_keys=[coalition_id])
     member: Mapped[Organisation] = relationship(foreign_keys=[member_id])

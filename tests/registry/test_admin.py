@@ -1,0 +1,253 @@
+"""Registry administration: admins only, CSRF on every form, audit of every change."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import select
+
+from tests.helpers import csrf_token_from, login
+from tests.registry.conftest import csv_bytes, make_user
+from tracker.extensions import db
+from tracker.models import AuditEntry, CoalitionMembership, Measure, MonitoringLink, Organisation
+from tracker.services.registry_labels import catalogue
+
+NEW = "/admin/organisations/new"
+
+
+def form_data(token: str, **overrides) -> dict:
+    data = {
+        "csrf_token": token,
+        "kind": "organisation",
+        "name_az": "Yeni Ümid İctimai Birliyi",
+        "name_en": "New Hope Public Union",
+        "founded_year": "2012",
+        "founded_month": "5",
+        "legal_status": "public_union",
+        "email": "office@example.az",
+        "contact_person": "Aysel Məmmədova",
+        "services": ["legal", "education"],
+        "services_other": "Kitabxana",
+        "regions": ["baku"],
+        "training_needs": ["financial_management"],
+        "donors_international": "USAID",
+        "staff_total": "8",
+        "member_of_networks": "no",
+    }
+    data.update(overrides)
+    return data
+
+
+def actions() -> list[str]:
+    return list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/organisations/",
+        NEW,
+        "/admin/organisations/import",
+        "/admin/organisations/template.csv",
+    ],
+)
+def test_anonymous_visitors_are_sent_to_log_in_and_monitors_refused(app, client, url):
+    response = client.get(url)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    monitor_client = app.test_client()
+    organisation = Organisation(name_az="Monitor Org")
+    db.session.add(organisation)
+    db.session.commit()
+    login(monitor_client, make_user("monitor", "m@example.org", organisation))
+    assert monitor_client.get(url).status_code == 403
+
+
+def test_posts_without_csrf_are_refused(app, client, admin, registry):
+    login(client, admin)
+    organisation = db.session.scalar(select(Organisation))
+    for url in (NEW, f"/admin/organisations/{organisation.id}/archive"):
+        response = client.post(url, data={"name_az": "X"})
+        assert response.status_code == 400
+    assert not db.session.get(Organisation, organisation.id).is_archived
+
+
+def test_admin_creates_edits_archives_and_restores(app, client, admin, registry):
+    login(client, admin)
+    response = client.post(NEW, data=form_data(csrf_token_from(client, NEW)))
+    assert response.status_code == 302
+    organisation = db.session.scalar(
+        select(Organisation).where(Organisation.name_az == "Yeni Ümid İctimai Birliyi")
+    )
+    assert organisation.contact_person == "Aysel Məmmədova"
+    answers = {(c.field, c.key): c.detail for c in organisation.choices}
+    assert answers[("services", "other")] == "Kitabxana"
+    assert answers[("donors", "international")] == "USAID"
+
+    edit = f"/admin/organisations/{organisation.id}/edit"
+    page = client.get(edit).get_data(as_text=True)
+    assert 'value="Yeni Ümid İctimai Birliyi"' in page and "Aysel Məmmədova" in page
+    forum = db.session.scalar(
+        select(Organisation).where(Organisation.name_az == "Milli QHT Forumu")
+    )
+    token = csrf_token_from(client, edit)
+    version = organisation.updated_dt.isoformat()
+    response = client.post(
+        edit, data=form_data(token, version=version, staff_total="9", coalitions=[str(forum.id)])
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert organisation.staff_total == 9
+    membership = db.session.scalar(select(CoalitionMembership))
+    assert (membership.coalition_id, membership.member_id) == (forum.id, organisation.id)
+
+    response = client.post(
+        f"/admin/organisations/{organisation.id}/archive", data={"csrf_token": token}
+    )
+    assert response.status_code == 302
+    assert client.get(f"/registry/{organisation.id}").status_code == 404
+    response = client.post(
+        f"/admin/organisations/{organisation.id}/restore", data={"csrf_token": token}
+    )
+    assert client.get(f"/registry/{organisation.id}").status_code == 200
+    assert actions()[-5:] == [
+        "organisation.created",
+        "coalition.member_added",
+        "organisation.updated",
+        "organisation.archived",
+        "organisation.restored",
+    ]
+    updated = db.session.scalar(
+        select(AuditEntry).where(AuditEntry.action == "organisation.updated")
+    )
+    assert updated.actor_id == admin.id
+    assert set(updated.details["fields"]) == {"staff_total", "coalitions"}
+    assert "Aysel" not in str(updated.details)
+
+
+def test_bad_input_is_shown_on_the_form_and_nothing_is_written(app, client, admin, registry):
+    login(client, admin)
+    token = csrf_token_from(client, NEW)
+    before = db.session.scalar(select(Organisation.id).order_by(Organisation.id.desc()))
+    for overrides in (
+        {"name_az": "milli qht forumu"},
+        {
+            "training_needs": [
+                "financial_management",
+                "team_building",
+                "advocacy_lobbying",
+                "public_relations",
+            ]
+        },
+        {"staff_total": "-1"},
+        {"email": "not an email"},
+        {"legal_status": "nonsense"},
+        {"founded_year": "1700"},
+    ):
+        response = client.post(NEW, data=form_data(token, **overrides))
+        assert response.status_code == 400, overrides
+        assert 'class="field-error"' in response.get_data(as_text=True)
+    assert db.session.scalar(select(Organisation.id).order_by(Organisation.id.desc())) == before
+
+
+def test_an_edit_over_someone_elses_change_is_refused(app, client, admin, registry):
+    login(client, admin)
+    organisation = db.session.scalar(select(Organisation))
+    edit = f"/admin/organisations/{organisation.id}/edit"
+    token = csrf_token_from(client, edit)
+    response = client.post(
+        edit,
+        data=form_data(token, name_az=organisation.name_az, version="2000-01-01T00:00:00+00:00"),
+    )
+    assert response.status_code == 409
+    assert db.session.get(Organisation, organisation.id).staff_total is None
+
+
+def test_upload_import_reports_bad_rows_and_imports_good_files(app, client, admin, english):
+    login(client, admin)
+    labels = catalogue().questions
+    headings = [labels["name"].az, labels["services"].az, labels["staff_total"].az]
+    url = "/admin/organisations/import"
+    # English, remembered in the session for the posts that follow.
+    token = csrf_token_from(client, url + "?lang=en")
+    bad = csv_bytes([headings, ["Bir", "Hüquq xidmətləri", "3"], ["İki", "", "çox"]])
+    response = client.post(url, data={"csrf_token": token, "file": (io.BytesIO(bad), "survey.csv")})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Nothing was imported" in html and "çox" in html
+    assert db.session.scalar(select(Organisation.id)) is None
+
+    good = csv_bytes([headings, ["Bir", "Hüquq xidmətləri", "3"], ["İki", "", "4"]])
+    response = client.post(
+        url, data={"csrf_token": token, "dry_run": "y", "file": (io.BytesIO(good), "survey.csv")}
+    )
+    assert response.status_code == 200 and "New organisations: 2" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Organisation.id)) is None
+    response = client.post(
+        url, data={"csrf_token": token, "file": (io.BytesIO(good), "survey.csv")}
+    )
+    assert response.status_code == 302
+    assert len(list(db.session.scalars(select(Organisation)))) == 2
+    response = client.post(
+        url, data={"csrf_token": token, "file": (io.BytesIO(b"x"), "survey.pdf")}
+    )
+    assert response.status_code == 400
+
+
+def test_templates_download(app, client, admin):
+    login(client, admin)
+    response = client.get("/admin/organisations/template.xlsx?lang=en")
+    assert response.status_code == 200 and response.data.startswith(b"PK")
+    assert "attachment" in response.headers["Content-Disposition"]
+    response = client.get("/admin/organisations/template.csv?lang=az")
+    assert "Təşkilatın adı" in response.data.decode("utf-8-sig")
+    assert client.get("/admin/organisations/template.pdf").status_code == 404
+    assert client.get("/admin/organisations/template.csv?lang=fr").status_code == 400
+
+
+def test_admin_manages_monitoring_links(app, client, admin, seeded, registry):
+    login(client, admin)
+    forum = db.session.scalar(
+        select(Organisation).where(Organisation.name_az == "Milli QHT Forumu")
+    )
+    platform = db.session.scalar(
+        select(Organisation).where(Organisation.kind == "coalition", Organisation.id != forum.id)
+    )
+    url = f"/admin/organisations/{forum.id}/links"
+    token = csrf_token_from(client, url)
+    response = client.post(
+        url, data={"csrf_token": token, "plan": seeded.key, "codes": "1.1, 2.3 1.1", "is_lead": "y"}
+    )
+    assert response.status_code == 302
+    links = list(db.session.scalars(select(MonitoringLink).order_by(MonitoringLink.id)))
+    assert [link.is_lead for link in links] == [True, True]
+    response = client.post(
+        url, data={"csrf_token": token, "plan": seeded.key, "codes": "1.1, 77.7"}
+    )
+    assert response.status_code == 400 and "77.7" in response.get_data(as_text=True)
+
+    # Another organisation takes the lead on 1.1; the forum's link stays, no longer lead.
+    other_url = f"/admin/organisations/{platform.id}/links"
+    client.post(
+        other_url, data={"csrf_token": token, "plan": seeded.key, "codes": "1.1", "is_lead": "y"}
+    )
+    db.session.expire_all()
+    measure = db.session.scalar(select(Measure).where(Measure.code == "1.1"))
+    leads = db.session.scalars(
+        select(MonitoringLink.organisation_id).where(
+            MonitoringLink.measure_id == measure.id, MonitoringLink.is_lead.is_(True)
+        )
+    ).all()
+    assert leads == [platform.id]
+
+    link = links[1]
+    response = client.post(
+        f"/admin/organisations/links/{link.id}/end",
+        data={"csrf_token": token, "end_date": "1999-01-01"},
+    )
+    assert response.status_code == 400
+    response = client.post(f"/admin/organisations/links/{link.id}/end", data={"csrf_token": token})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(MonitoringLink, link.id).end_date is not None
+    assert {"link.created", "link.lead_set", "link.lead_removed", "link.ended"} <= set(actions())

@@ -1,0 +1,179 @@
+"""The live statistics: SQL aggregates in the issue's JSON shape, the page with the 2022
+baseline and its pictures, in a constant number of queries."""
+
+from __future__ import annotations
+
+import re
+
+from tests.helpers import QueryCounter
+from tests.registry.conftest import csv_bytes
+from tracker.extensions import db
+from tracker.services.importing import import_organisations
+from tracker.services.registry import OrganisationData, archive_organisation, create_organisation
+from tracker.services.registry_labels import MULTI_FIELDS, STAFF_FIELDS, catalogue
+from tracker.services.registry_stats import registry_stats
+
+
+def org(name, **fields):
+    choices = fields.pop("choices", None)
+    return create_organisation(
+        db.session, OrganisationData(name_az=name, choices=choices, **fields)
+    )
+
+
+def test_shape_uses_the_vocabulary_keys_and_every_key_is_present(app):
+    stats = registry_stats(db.session).as_json()
+    labels = catalogue()
+    assert {
+        "total",
+        "legal_status",
+        "founding_year_groups",
+        "services",
+        "beneficiaries",
+        "regions",
+        "staff",
+        "donors",
+        "training_needs",
+        "membership",
+    } <= set(stats)
+    assert stats["total"] == 0
+    assert list(stats["legal_status"]) == labels.keys("legal_status")
+    assert list(stats["founding_year_groups"]) == [g.key for g in labels.founding_groups]
+    for list_name in MULTI_FIELDS:
+        assert list(stats[list_name]) == labels.keys(list_name)
+    assert list(stats["staff"]) == list(STAFF_FIELDS)
+    assert stats["staff"]["staff_total"] == {
+        "valid": 0,
+        "missing": 0,
+        "mean": None,
+        "median": None,
+        "min": None,
+        "max": None,
+        "sum": 0,
+    }
+    assert stats["membership"] == {"yes": 0, "no": 0}
+
+
+def test_counts_medians_and_archived_organisations(app):
+    org(
+        "A",
+        legal_status="public_union",
+        founded_year=1994,
+        staff_total=1,
+        website="a.az",
+        member_of_networks=True,
+        choices={"services": {"legal": "", "other": "x"}},
+    )
+    org(
+        "B",
+        legal_status="public_union",
+        founded_year=1995,
+        staff_total=4,
+        social_media="facebook.com/b",
+        member_of_networks=False,
+        choices={"services": {"legal": ""}, "regions": {"baku": ""}},
+    )
+    org("C", legal_status="foundation", founded_year=2020, staff_total=10, staff_male=3)
+    org("D", founded_year=2009)
+    archived = org(
+        "E", legal_status="foundation", staff_total=1000, choices={"services": {"health": ""}}
+    )
+    archive_organisation(db.session, archived)
+    db.session.commit()
+
+    stats = registry_stats(db.session)
+    data = stats.as_json()
+    assert data["total"] == 4
+    assert data["legal_status"]["public_union"] == 2
+    assert data["legal_status"]["foundation"] == 1
+    assert data["founding_year_groups"] == {
+        "before_1995": 1,
+        "1995_1999": 1,
+        "2000_2004": 0,
+        "2005_2009": 1,
+        "2010_2014": 0,
+        "2015_2019": 0,
+        "2020_plus": 1,
+    }
+    assert data["services"]["legal"] == 2 and data["services"]["other"] == 1
+    assert data["services"]["health"] == 0
+    assert data["staff"]["staff_total"] == {
+        "valid": 3,
+        "missing": 1,
+        "mean": 5.0,
+        "median": 4.0,
+        "min": 1,
+        "max": 10,
+        "sum": 15,
+    }
+    # An even number of values: the median is the mean of the middle two.
+    org("F", staff_total=6)
+    db.session.commit()
+    assert registry_stats(db.session).staff["staff_total"].median == 5.0
+    assert data["staff"]["staff_male"]["valid"] == 1
+    assert data["membership"] == {"yes": 1, "no": 1}
+    assert data["web_presence"] == {
+        "website": 1,
+        "social_media": 1,
+        "website_or_social_media": 2,
+        "neither": 2,
+    }
+    # Shares are of the organisations that answered the question.
+    assert stats.answered["services"] == 2
+    assert stats.share("services", "legal") == 100.0
+    assert data["share_of_organisations"]["regions"]["baku"] == 100.0
+
+
+def test_api_returns_the_same_figures(app, client):
+    org("A", legal_status="think_tank", staff_total=3)
+    db.session.commit()
+    response = client.get("/api/v1/registry/stats")
+    assert response.status_code == 200
+    assert response.get_json() == registry_stats(db.session).as_json()
+
+
+def test_stats_page_shows_the_baseline_beside_live_tables_and_pictures(app, client, registry):
+    response = client.get("/registry/stats?lang=en")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    # The report's own figures: 243 respondents, 216 public unions, 172 nationwide.
+    for figure in ("243", "216", "88.9%", "172", "3805", "15.79"):
+        assert f">{figure}<" in html, figure
+    assert html.count("<svg") >= 9
+    assert "Organisations working in each economic region" in html
+    assert "Ganja-Dashkasan" in html
+    assert ' style="' not in html and "<script" not in html
+
+
+def test_stats_take_the_same_queries_with_ten_or_three_hundred_organisations(app, english, client):
+    from tests.registry.survey_export import generate
+
+    def queries() -> int:
+        with QueryCounter() as counter:
+            assert client.get("/registry/stats").status_code == 200
+        return counter.count
+
+    import_organisations(db.session, csv_bytes(generate(10, seed=1).table), "a.csv")
+    db.session.commit()
+    small = queries()
+    export = generate(300, seed=2)
+    for row in export.rows:
+        row[1] = f"Big {row[1]}"
+    import_organisations(db.session, csv_bytes(export.table), "b.csv")
+    db.session.commit()
+    assert queries() == small
+    assert small <= 8
+
+
+def test_svg_labels_are_escaped(app, client):
+    from tracker.services.registry_charts import comparison_chart
+    from tracker.services.registry_stats import ComparisonRow
+
+    svg = str(
+        comparison_chart(
+            "x", "<t>", [ComparisonRow("k", "<script>", 1, 50.0, None, None)], "a&b", "c"
+        )
+    )
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    # 50% of the 388-pixel bar area.
+    assert re.search(r"<rect x=\"4.0\" y=\"69.0\" width=\"194.0\"", svg)

@@ -1,0 +1,282 @@
+"""Public registry pages and API: the seeded registry, search and filters, public fields
+only, who monitors what, and queries that do not grow with the registry."""
+
+from __future__ import annotations
+
+from tests.helpers import QueryCounter
+from tests.registry.conftest import csv_bytes
+from tests.registry.survey_export import generate
+from tracker.extensions import db
+from tracker.models import PERSONAL_FIELDS, Measure, Organisation
+from tracker.services.importing import import_organisations
+from tracker.services.monitoring_links import link_measures, measure_page_provider
+from tracker.services.registry import OrganisationData, archive_organisation, create_organisation
+
+PERSONAL_VALUES = ("Leyla Şəxsiyyət", "+994 55 123 45 67", "leyla@private.example", "Anar Donorov")
+
+
+def private_organisation() -> Organisation:
+    organisation = create_organisation(
+        db.session,
+        OrganisationData(
+            name_az="Şəxsi Məlumat Testi İctimai Birliyi",
+            contact_person=PERSONAL_VALUES[0],
+            phone_fax=PERSONAL_VALUES[1],
+            email=PERSONAL_VALUES[2],
+            legal_address="Bakı, Nizami küç. 1",
+            mission="Açıq hökumət",
+            choices={"donors": {"individual": PERSONAL_VALUES[3], "international": "USAID"}},
+        ),
+    )
+    db.session.commit()
+    return organisation
+
+
+def by_name(name: str) -> Organisation:
+    return db.session.scalar(db.select(Organisation).where(Organisation.name_az == name))
+
+
+def test_a_new_visitor_finds_the_seeded_organisations_and_coalitions(app, client, registry):
+    html = client.get("/registry/?lang=az").get_data(as_text=True)
+    assert "27 " in html
+    assert "Milli QHT Forumu" in html
+    assert "Şərq Tərəfdaşlığı Vətəndaş Cəmiyyəti Forumu Milli Platforması" in html
+    assert "533" in html and "71" in html
+    coalitions = client.get("/registry/?kind=coalition&lang=az").get_data(as_text=True)
+    assert "Milli QHT Forumu" in coalitions and "Qadın və İnnovasiyalar" not in coalitions
+
+
+def test_search_is_azerbaijani_aware(app, client, registry):
+    create_organisation(db.session, OrganisationData(name_az="İsmayıllı Gənclər Birliyi"))
+    db.session.commit()
+    for query in ("ISMAYILLI", "ismayıllı", "Ismayilli", "ismayilli genclər"):
+        html = client.get("/registry/", query_string={"q": query}).get_data(as_text=True)
+        assert "İsmayıllı Gənclər Birliyi" in html, query
+    # Aliases are searched too: "MQF" is the National NGO Forum.
+    assert "Milli QHT Forumu" in client.get("/registry/?q=mqf&lang=az").get_data(as_text=True)
+    assert "No organisation matches" in client.get("/registry/?q=zzzz&lang=en").get_data(
+        as_text=True
+    )
+
+
+def test_filters(app, client):
+    create_organisation(
+        db.session,
+        OrganisationData(
+            name_az="Filtr Bir",
+            legal_status="foundation",
+            member_of_networks=True,
+            choices={
+                "services": {"legal": ""},
+                "beneficiaries": {"women": ""},
+                "regions": {"baku": ""},
+            },
+        ),
+    )
+    create_organisation(
+        db.session,
+        OrganisationData(
+            name_az="Filtr İki",
+            legal_status="public_union",
+            member_of_networks=False,
+            choices={"services": {"health": ""}, "regions": {"nakhchivan": ""}},
+        ),
+    )
+    db.session.commit()
+
+    def names(**args) -> set[str]:
+        html = client.get("/registry/", query_string=args).get_data(as_text=True)
+        return {n for n in ("Filtr Bir", "Filtr İki") if n in html}
+
+    assert names() == {"Filtr Bir", "Filtr İki"}
+    assert names(legal_status="foundation") == {"Filtr Bir"}
+    assert names(service="health") == {"Filtr İki"}
+    assert names(beneficiary="women") == {"Filtr Bir"}
+    assert names(region="nakhchivan") == {"Filtr İki"}
+    assert names(membership="yes") == {"Filtr Bir"}
+    assert names(membership="no", service="legal") == set()
+    response = client.get("/registry/?legal_status=nonsense&page=0&lang=en")
+    assert response.status_code == 400
+    assert "not valid" in response.get_data(as_text=True)
+
+
+def test_pages_hold_fifty_and_queries_do_not_grow_with_the_registry(app, client, english):
+    def import_rows(count: int, seed: int, prefix: str) -> None:
+        export = generate(count, seed=seed)
+        for row in export.rows:
+            row[1] = f"{prefix} {row[1]}"
+        assert import_organisations(db.session, csv_bytes(export.table), "x.csv").ok
+        db.session.commit()
+
+    def measured(url: str) -> tuple[int, str]:
+        with QueryCounter() as counter:
+            response = client.get(url)
+        assert response.status_code == 200
+        return counter.count, response.get_data(as_text=True)
+
+    import_rows(50, 1, "A")
+    at_50, html = measured("/registry/?lang=en")
+    assert html.count('class="org-name"') == 50
+    filtered_50, _ = measured("/registry/?service=legal&region=baku&q=a")
+    api_50, _ = measured("/api/v1/organisations?per_page=50")
+    import_rows(450, 2, "B")
+    at_500, html = measured("/registry/?lang=en")
+    assert html.count('class="org-name"') == 50
+    assert "Page 1 of 10" in html
+    last, html = measured("/registry/?page=10")
+    assert html.count('class="org-name"') == 50
+    assert at_500 == at_50 == last
+    assert measured("/registry/?service=legal&region=baku&q=a")[0] == filtered_50
+    assert measured("/api/v1/organisations?per_page=50")[0] == api_50
+    assert at_50 <= 6
+
+
+def test_organisation_page_shows_public_fields_only(app, client, registry):
+    organisation = private_organisation()
+    html = client.get(f"/registry/{organisation.id}").get_data(as_text=True)
+    assert "Şəxsi Məlumat Testi İctimai Birliyi" in html
+    assert "Bakı, Nizami küç. 1" in html and "USAID" in html
+    for value in PERSONAL_VALUES:
+        assert value not in html
+    listing = client.get("/registry/?q=şəxsi").get_data(as_text=True)
+    for value in PERSONAL_VALUES:
+        assert value not in listing
+
+
+def test_api_never_returns_personal_data(app, client, registry):
+    organisation = private_organisation()
+    detail = client.get(f"/api/v1/organisations/{organisation.id}")
+    assert detail.status_code == 200
+    listing = client.get("/api/v1/organisations", query_string={"q": "şəxsi"})
+    assert listing.get_json()["total"] == 1
+    for body in (detail.get_data(as_text=True), listing.get_data(as_text=True)):
+        for value in PERSONAL_VALUES:
+            assert value not in body
+    record = detail.get_json()
+    for name in PERSONAL_FIELDS:
+        assert name not in record
+    assert {"key": "international", "detail": "USAID"} in record["donors"]
+    assert {"key": "individual", "detail": ""} in record["donors"]
+
+
+def test_archived_organisations_are_hidden_but_kept(app, client, registry):
+    organisation = by_name("Milli QHT Forumu")
+    archive_organisation(db.session, organisation)
+    db.session.commit()
+    assert "Milli QHT Forumu" not in client.get("/registry/").get_data(as_text=True)
+    assert client.get(f"/registry/{organisation.id}").status_code == 404
+    response = client.get(f"/api/v1/organisations/{organisation.id}")
+    assert response.status_code == 404 and response.get_json()["error"]["status"] == 404
+    assert db.session.get(Organisation, organisation.id).is_archived
+
+
+def test_the_list_is_in_the_order_of_the_names_shown(app, client):
+    for name_az, name_en in (
+        ("Əkinçilər Birliyi", "Farmers Union"),
+        ("Bələdçi", "Zeta Guides"),
+        ("Ziya Mərkəzi", "Alpha Centre"),
+    ):
+        create_organisation(db.session, OrganisationData(name_az=name_az, name_en=name_en))
+    db.session.commit()
+    html = client.get("/registry/?lang=az").get_data(as_text=True)
+    assert html.index("Bələdçi") < html.index("Əkinçilər Birliyi") < html.index("Ziya Mərkəzi")
+    html = client.get("/registry/?lang=en").get_data(as_text=True)
+    assert html.index("Alpha Centre") < html.index("Farmers Union") < html.index("Zeta Guides")
+
+
+def test_unknown_ids_give_404(app, client):
+    assert client.get("/registry/999999").status_code == 404
+    response = client.get("/api/v1/organisations/999999")
+    assert response.status_code == 404 and response.is_json
+
+
+def test_api_filters_and_pages(app, client, registry):
+    response = client.get("/api/v1/organisations?kind=coalition&per_page=5")
+    data = response.get_json()
+    assert data["total"] == 10 and len(data["organisations"]) == 5 and data["pages"] == 2
+    forum = next(
+        o
+        for o in client.get("/api/v1/organisations?q=forumu").get_json()["organisations"]
+        if o["name"]["az"] == "Milli QHT Forumu"
+    )
+    assert forum["declared_member_count"] == 533 and forum["founded"]["year"] == 1999
+    assert client.get("/api/v1/organisations?per_page=5000").status_code == 400
+    assert client.get("/api/v1/organisations?per_page=many").status_code == 400
+    bad = client.get("/api/v1/organisations?region=atlantis")
+    assert bad.status_code == 400 and "region" in bad.get_json()["error"]["fields"]
+
+
+def test_monitoring_shows_on_measure_and_organisation_pages_and_api(app, client, seeded, registry):
+    organisation = by_name("Milli QHT Forumu")
+    measures = list(db.session.scalars(db.select(Measure).where(Measure.code.in_(["1.1", "2.3"]))))
+    link_measures(db.session, organisation, measures, is_lead=True)
+    db.session.commit()
+
+    measure_html = client.get("/plans/az-nap-2020-2022/measures/1.1?lang=en").get_data(as_text=True)
+    assert "National NGO Forum of Azerbaijan" in measure_html and "Lead monitor" in measure_html
+    other = client.get("/plans/az-nap-2020-2022/measures/9.4?lang=en").get_data(as_text=True)
+    assert "No organisation monitors this measure" in other
+
+    measure = measures[0]
+    measure_id = measure.id
+    with QueryCounter() as counter:
+        monitors = measure_page_provider(measure, None)["monitoring_organisations"]
+    assert counter.count == 1, counter.statements
+    assert measure.id == measure_id
+    assert [(m.name_az, m.is_lead) for m in monitors] == [("Milli QHT Forumu", True)]
+
+    page = client.get(f"/registry/{organisation.id}").get_data(as_text=True)
+    assert "/plans/az-nap-2020-2022/measures/1.1" in page and "2.3" in page
+    record = client.get(f"/api/v1/organisations/{organisation.id}").get_json()
+    assert sorted(record["measure_codes"]) == ["1.1", "2.3"]
+    assert all(m["is_lead"] for m in record["monitored_measures"])
+
+
+def test_coverage_lists_unmonitored_measures_and_least_covered_sections(
+    app, client, seeded, registry
+):
+    organisation = by_name("Milli QHT Forumu")
+    section_one = list(
+        db.session.scalars(
+            db.select(Measure).where(Measure.plan_id == seeded.id, Measure.code.like("1.%"))
+        )
+    )
+    link_measures(db.session, organisation, section_one)
+    db.session.commit()
+    with QueryCounter() as counter:
+        response = client.get("/registry/coverage?lang=en")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert ">54<" in html and ">10<" in html
+    unmonitored = html.split("Measures that no organisation monitors")[1].split("Agencies, least")[
+        0
+    ]
+    assert "/plans/az-nap-2020-2022/measures/9.4" in unmonitored
+    assert '/plans/az-nap-2020-2022/measures/1.1"' not in unmonitored
+    sections = html.split("Sections, least covered first")[1].split("Measures that no")[0]
+    assert sections.index("100.0%") > sections.index("0.0%")
+    assert counter.count <= 12
+    assert client.get("/registry/coverage?plan=nope").status_code == 404
+
+
+def test_measure_page_lists_nobody_for_archived_monitors(app, client, seeded, registry):
+    organisation = by_name("Milli QHT Forumu")
+    measure = db.session.scalar(db.select(Measure).where(Measure.code == "1.1"))
+    link_measures(db.session, organisation, [measure])
+    archive_organisation(db.session, organisation)
+    db.session.commit()
+    html = client.get("/plans/az-nap-2020-2022/measures/1.1").get_data(as_text=True)
+    assert "Milli QHT Forumu" not in html
+
+
+def test_pages_are_in_azerbaijani_by_default(app, client, registry):
+    app.config["BABEL_DEFAULT_LOCALE"] = "az"
+    for url, heading in (
+        ("/registry/", "QHT reyestri"),
+        ("/registry/stats", "Reyestr statistikası"),
+        ("/registry/coverage", "Kim nəyi monitorinq edir"),
+    ):
+        html = client.get(url).get_data(as_text=True)
+        assert '<html lang="az">' in html and heading in html, url
+    # Survey answers are labelled in the questionnaire's own Azerbaijani wording.
+    assert "İctimai birlik" in client.get("/registry/stats").get_data(as_text=True)

@@ -1,0 +1,358 @@
+"""Forms of the NGO registry: the public filters, the organisation record, the import and
+the monitoring links."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SearchField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from tracker.services.registry import (
+    KIND_COALITION,
+    KIND_ORGANISATION,
+    OrganisationData,
+    RegistryFilter,
+    choices_by_field,
+    clean_aliases,
+)
+from tracker.services.registry_labels import (
+    MULTI_FIELDS,
+    OTHER,
+    SPECIFIC_COMMUNITIES,
+    STAFF_FIELDS,
+    catalogue,
+)
+
+#: donor answers that come with names, and the form field holding them
+DONOR_NAME_FIELDS = {
+    "religious": "donors_religious",
+    "other_national": "donors_other_national",
+    "international": "donors_international",
+    "individual": "donors_individual",
+    OTHER: "donors_other",
+}
+#: the free-text field of each list's "other" answer (and of "specific communities")
+DETAIL_FIELDS = {
+    ("services", OTHER): "services_other",
+    ("beneficiaries", OTHER): "beneficiaries_other",
+    ("regions", SPECIFIC_COMMUNITIES): "regions_communities",
+    ("training_needs", OTHER): "training_needs_other",
+    **{("donors", key): name for key, name in DONOR_NAME_FIELDS.items()},
+}
+MAX_TRAINING_NEEDS = 3
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _options(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as the SelectChoice objects WTForms expects."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _kind_choices():
+    return [(KIND_ORGANISATION, _l("Organisation")), (KIND_COALITION, _l("Coalition or network"))]
+
+
+def _membership_choices(everything):
+    return [everything, ("yes", _l("Member of networks")), ("no", _l("Not a member"))]
+
+
+class RegistryFilterForm(FlaskForm):
+    """The public list's search and filters (GET: no CSRF, nothing changes)."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField(_l("Search by name or place"), validators=[Optional(), Length(max=200)])
+    legal_status = SelectField(_l("Legal status"), validators=[Optional()])
+    service = SelectField(_l("Service"), validators=[Optional()])
+    beneficiary = SelectField(_l("Beneficiaries"), validators=[Optional()])
+    region = SelectField(_l("Region"), validators=[Optional()])
+    membership = SelectField(_l("Membership of networks"), validators=[Optional()])
+    kind = SelectField(_l("Kind"), validators=[Optional()])
+    coalition = SelectField(_l("Member of"), validators=[Optional()])
+    page = IntegerField(_l("Page"), validators=[Optional(), NumberRange(min=1, max=100_000)])
+
+    def set_choices(self, locale: str, coalitions) -> None:
+        labels = catalogue()
+        everything = ("", _l("All"))
+        self.legal_status.choices = _options(
+            [everything, *labels.labels("legal_status", locale).items()]
+        )
+        self.service.choices = _options([everything, *labels.labels("services", locale).items()])
+        self.beneficiary.choices = _options(
+            [everything, *labels.labels("beneficiaries", locale).items()]
+        )
+        self.region.choices = _options([everything, *labels.labels("regions", locale).items()])
+        self.membership.choices = _options(_membership_choices(everything))
+        self.kind.choices = _options([everything, *_kind_choices()])
+        self.coalition.choices = _options(
+            [everything] + [(str(c.id), c.name(locale)) for c in coalitions]
+        )
+
+    def to_filter(self) -> RegistryFilter:
+        return RegistryFilter(
+            query=(self.q.data or "").strip(),
+            legal_status=self.legal_status.data or None,
+            service=self.service.data or None,
+            beneficiary=self.beneficiary.data or None,
+            region=self.region.data or None,
+            membership={"yes": True, "no": False}.get(self.membership.data or ""),
+            kind=self.kind.data or None,
+            coalition_id=int(self.coalition.data) if self.coalition.data else None,
+        )
+
+    @property
+    def page_number(self) -> int:
+        return self.page.data or 1
+
+
+class AdminSearchForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = SearchField(_l("Search by name or place"), validators=[Optional(), Length(max=200)])
+    status = SelectField(
+        _l("Show"),
+        choices=_options(
+            [("active", _l("Active")), ("archived", _l("Archived")), ("all", _l("All"))]
+        ),
+        validators=[Optional()],
+        default="active",
+    )
+    page = IntegerField(_l("Page"), validators=[Optional(), NumberRange(min=1, max=100_000)])
+
+
+def _count_field(label):
+    return IntegerField(label, validators=[Optional(), NumberRange(min=0, max=1_000_000)])
+
+
+class OrganisationForm(FlaskForm):
+    """Every answer of the survey's Annex 1, and the registry's own fields."""
+
+    kind = SelectField(_l("Kind"), validators=[DataRequired()])
+    name_az = StringField(_l("Name (Azerbaijani)"), validators=[DataRequired(), Length(max=500)])
+    name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=500)])
+    aliases = TextAreaField(
+        _l("Other names and abbreviations (one per line)"),
+        validators=[Optional(), Length(max=5000)],
+    )
+    completed_on = DateField(_l("Date the survey was completed"), validators=[Optional()])
+    founded_year = IntegerField(
+        _l("Founding year"), validators=[Optional(), NumberRange(min=1800, max=2100)]
+    )
+    founded_month = SelectField(_l("Founding month"), validators=[Optional()])
+    legal_status = SelectField(_l("Legal status"), validators=[Optional()])
+    legal_status_other = StringField(
+        _l("Legal status: other (please specify)"), validators=[Optional(), Length(max=500)]
+    )
+    legal_address = StringField(_l("Legal address"), validators=[Optional(), Length(max=1000)])
+    phone_fax = StringField(_l("Phone/fax"), validators=[Optional(), Length(max=200)])
+    email = StringField(_l("E-mail"), validators=[Optional(), Email(), Length(max=320)])
+    website = StringField(_l("Website"), validators=[Optional(), Length(max=1000)])
+    social_media = StringField(
+        _l("Social media accounts"), validators=[Optional(), Length(max=1000)]
+    )
+    contact_person = StringField(_l("Contact person"), validators=[Optional(), Length(max=300)])
+    services = MultiCheckboxField(_l("Services provided"))
+    services_other = StringField(_l("Other services"), validators=[Optional(), Length(max=1000)])
+    mission = TextAreaField(_l("Aim/mission"), validators=[Optional(), Length(max=10_000)])
+    beneficiaries = MultiCheckboxField(_l("Beneficiaries/target groups"))
+    beneficiaries_other = StringField(
+        _l("Other beneficiaries"), validators=[Optional(), Length(max=1000)]
+    )
+    regions = MultiCheckboxField(_l("Geographic coverage"))
+    regions_communities = StringField(
+        _l("Which communities or districts"), validators=[Optional(), Length(max=1000)]
+    )
+    staff_total = _count_field(_l("Total number of staff"))
+    staff_male = _count_field(_l("Male staff"))
+    staff_female = _count_field(_l("Female staff"))
+    staff_management = _count_field(_l("Management staff"))
+    staff_experts = _count_field(_l("Experts/specialists"))
+    staff_social_workers = _count_field(_l("Psychologists, social workers, community mobilisers"))
+    staff_support = _count_field(_l("Other administrative or support staff (incl. volunteers)"))
+    donors = MultiCheckboxField(_l("Main donors/partners"))
+    donors_religious = StringField(
+        _l("Religious institutions: which"), validators=[Length(max=1000)]
+    )
+    donors_other_national = StringField(
+        _l("Other national donors: which"), validators=[Length(max=1000)]
+    )
+    donors_international = StringField(
+        _l("International donors: which"), validators=[Length(max=1000)]
+    )
+    donors_individual = StringField(
+        _l("Individual donors: the first three (never shown publicly)"),
+        validators=[Length(max=1000)],
+    )
+    donors_other = StringField(_l("Other donors: which"), validators=[Length(max=1000)])
+    training_needs = MultiCheckboxField(_l("Training needs (up to three)"))
+    training_needs_other = StringField(
+        _l("Other training needs"), validators=[Optional(), Length(max=1000)]
+    )
+    member_of_networks = SelectField(_l("Member of professional groups or networks"))
+    network_names = TextAreaField(_l("Which groups or networks"), validators=[Length(max=5000)])
+    coalitions = MultiCheckboxField(_l("Coalitions in the registry it belongs to"), coerce=int)
+    recommendations = TextAreaField(_l("Recommendations"), validators=[Length(max=20_000)])
+    field_group_az = StringField(_l("Field group (Azerbaijani)"), validators=[Length(max=300)])
+    field_group_en = StringField(_l("Field group (English)"), validators=[Length(max=300)])
+    is_interviewed = BooleanField(_l("Interviewed for the needs assessment"))
+    declared_member_count = _count_field(_l("Declared number of members (coalitions)"))
+    source = StringField(_l("Source of the record"), validators=[Length(max=1000)])
+    #: the record's last change when the form was loaded: a concurrent edit is refused
+    version = HiddenField()
+
+    def set_choices(self, locale: str, coalitions) -> None:
+        labels = catalogue()
+        self.kind.choices = _options(_kind_choices())
+        self.founded_month.choices = _options(
+            [("", "–")] + [(str(m), str(m)) for m in range(1, 13)]
+        )
+        self.legal_status.choices = _options(
+            [("", _l("Not stated")), *labels.labels("legal_status", locale).items()]
+        )
+        for name in MULTI_FIELDS:
+            getattr(self, name).choices = _options(labels.labels(name, locale).items())
+        self.member_of_networks.choices = _options(
+            [("", _l("Not stated")), ("yes", _l("Yes")), ("no", _l("No"))]
+        )
+        self.coalitions.choices = _options((c.id, c.name(locale)) for c in coalitions)
+
+    def validate_training_needs(self, field) -> None:
+        if len(field.data or []) > MAX_TRAINING_NEEDS:
+            raise ValidationError(_l("Choose up to three training needs."))
+
+    def load(self, organisation, coalition_ids) -> None:
+        """Fill the form from a record (GET of the edit page)."""
+        for name in (
+            "kind",
+            "name_az",
+            "name_en",
+            "completed_on",
+            "founded_year",
+            "legal_status_other",
+            "legal_address",
+            "phone_fax",
+            "email",
+            "website",
+            "social_media",
+            "contact_person",
+            "mission",
+            *STAFF_FIELDS,
+            "network_names",
+            "recommendations",
+            "field_group_az",
+            "field_group_en",
+            "is_interviewed",
+            "declared_member_count",
+            "source",
+        ):
+            getattr(self, name).data = getattr(organisation, name)
+        self.aliases.data = "\n".join(organisation.aliases or [])
+        self.founded_month.data = str(organisation.founded_month or "")
+        self.legal_status.data = organisation.legal_status or ""
+        self.member_of_networks.data = {True: "yes", False: "no"}.get(
+            organisation.member_of_networks, ""
+        )
+        answers = choices_by_field(organisation)
+        for name in MULTI_FIELDS:
+            getattr(self, name).data = list(answers[name])
+        for (list_name, key), field_name in DETAIL_FIELDS.items():
+            getattr(self, field_name).data = answers[list_name].get(key, "")
+        self.coalitions.data = sorted(coalition_ids)
+        self.version.data = organisation.updated_dt.isoformat() if organisation.updated_dt else ""
+
+    def to_data(self) -> OrganisationData:
+        def text(name: str) -> str:
+            return (getattr(self, name).data or "").strip()
+
+        choices: dict[str, dict[str, str]] = {}
+        for name in MULTI_FIELDS:
+            choices[name] = {key: "" for key in getattr(self, name).data or []}
+        for (list_name, key), field_name in DETAIL_FIELDS.items():
+            detail = text(field_name)
+            if detail:
+                # Writing the "which" text is answering the question it belongs to.
+                choices[list_name][key] = detail
+        return OrganisationData(
+            kind=self.kind.data,
+            name_az=text("name_az"),
+            name_en=text("name_en"),
+            aliases=tuple(clean_aliases((self.aliases.data or "").splitlines())),
+            completed_on=self.completed_on.data,
+            founded_year=self.founded_year.data,
+            founded_month=int(self.founded_month.data) if self.founded_month.data else None,
+            legal_status=self.legal_status.data or None,
+            legal_status_other=text("legal_status_other"),
+            legal_address=text("legal_address"),
+            phone_fax=text("phone_fax"),
+            email=text("email"),
+            website=text("website"),
+            social_media=text("social_media"),
+            contact_person=text("contact_person"),
+            mission=text("mission"),
+            **{name: getattr(self, name).data for name in STAFF_FIELDS},
+            member_of_networks={"yes": True, "no": False}.get(self.member_of_networks.data or ""),
+            network_names=text("network_names"),
+            recommendations=text("recommendations"),
+            field_group_az=text("field_group_az"),
+            field_group_en=text("field_group_en"),
+            is_interviewed=bool(self.is_interviewed.data),
+            declared_member_count=self.declared_member_count.data,
+            source=text("source"),
+            choices=choices,
+            coalition_ids=tuple(self.coalitions.data or ()),
+        )
+
+
+class ImportForm(FlaskForm):
+    file = FileField(
+        _l("Survey export (XLSX or CSV)"),
+        validators=[
+            FileRequired(_l("Choose a file to import.")),
+            FileAllowed(["xlsx", "csv"], _l("Upload an XLSX or CSV file.")),
+        ],
+    )
+    dry_run = BooleanField(_l("Check only: show what would change, write nothing"))
+
+    def limit_size(self, max_bytes: int) -> None:
+        self.file.validators = [
+            *self.file.validators,
+            FileSize(max_bytes, message=_l("The file is larger than the upload limit.")),
+        ]
+
+
+class LinkForm(FlaskForm):
+    plan = SelectField(_l("Plan"), validators=[DataRequired()])
+    codes = StringField(
+        _l("Measure codes, e.g. 1.1, 2.3"), validators=[DataRequired(), Length(max=1000)]
+    )
+    start_date = DateField(_l("Monitoring since"), validators=[Optional()])
+    is_lead = BooleanField(_l("Lead monitor of these measures"))
+
+
+class EndLinkForm(FlaskForm):
+    end_date = DateField(_l("Monitoring ended on"), validators=[Optional()])
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: a POST-only button with its CSRF token."""
