@@ -1,0 +1,233 @@
+"""Fixtures of the monitoring tests: two organisations, their monitors, a reviewer and an
+admin; organisation A monitors three measures, B one; small valid files of every type."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from tests.helpers import login
+from tracker.extensions import db
+from tracker.models import Measure, MonitoringLink, Organisation, User
+from tracker.services.passwords import hash_password
+
+TODAY = "2021-06-30"
+PASSWORD = "monitoring test passphrase"
+_HASHES: dict[str, str] = {}
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PNG_BYTES = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+
+
+def _zip(entries: list[tuple[str, bytes]]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in entries:
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def docx_bytes() -> bytes:
+    types = (
+        b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+        b'content-types"><Override PartName="/word/document.xml" ContentType="application/'
+        b'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'
+    )
+    return _zip([("[Content_Types].xml", types), ("word/document.xml", b"<w:document/>")])
+
+
+def xlsx_bytes() -> bytes:
+    from openpyxl import Workbook
+
+    buffer = io.BytesIO()
+    Workbook().save(buffer)
+    return buffer.getvalue()
+
+
+def odt_bytes() -> bytes:
+    return _zip(
+        [("mimetype", b"application/vnd.oasis.opendocument.text"), ("content.xml", b"<x/>")]
+    )
+
+
+def password_hash() -> str:
+    # argon2id at OWASP parameters costs ~50 ms; one hash serves every test user.
+    if PASSWORD not in _HASHES:
+        _HASHES[PASSWORD] = hash_password(PASSWORD)
+    return _HASHES[PASSWORD]
+
+
+def make_user(email: str, role: str, organisation: Organisation | None = None, **fields) -> User:
+    user = User(
+        email=email,
+        role=role,
+        organisation_id=organisation.id if organisation else None,
+        password_hash=password_hash(),
+        **fields,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def make_organisation(name_az: str, name_en: str) -> Organisation:
+    organisation = Organisation(name_az=name_az, name_en=name_en)
+    db.session.add(organisation)
+    db.session.flush()
+    return organisation
+
+
+def link(organisation: Organisation, measure: Measure, start: date = date(2020, 1, 1)):
+    db.session.add(
+        MonitoringLink(organisation_id=organisation.id, measure_id=measure.id, start_date=start)
+    )
+    db.session.flush()
+
+
+@dataclass
+class World:
+    org_a: Organisation
+    org_b: Organisation
+    monitor_a: User
+    monitor_b: User
+    reviewer: User
+    admin: User
+    #: measures 1.1, 1.2, 1.3 (organisation A) and 2.1 (organisation B)
+    measures: dict[str, Measure]
+
+    def measure(self, code: str) -> Measure:
+        return self.measures[code]
+
+
+@pytest.fixture
+def world(app, seeded) -> World:
+    app.config["TRACKER_TODAY"] = TODAY
+    measures = {
+        m.code: m
+        for m in db.session.scalars(
+            select(Measure).where(Measure.code.in_(["1.1", "1.2", "1.3", "2.1", "9.4"]))
+        )
+    }
+    org_a = make_organisation("Şəffaflıq Assosiasiyası", "Transparency Association")
+    org_b = make_organisation("Hüquq Mərkəzi", "Law Centre")
+    world = World(
+        org_a=org_a,
+        org_b=org_b,
+        monitor_a=make_user("aysel@example.org", "monitor", org_a, display_name="Aysel Q."),
+        monitor_b=make_user("bahram@example.org", "monitor", org_b, display_name="Bahram M."),
+        reviewer=make_user("reviewer@example.org", "reviewer", display_name="Rəna R."),
+        admin=make_user("admin@example.org", "admin"),
+        measures=measures,
+    )
+    for code in ("1.1", "1.2", "1.3"):
+        link(org_a, measures[code])
+    link(org_b, measures["2.1"])
+    db.session.commit()
+    return world
+
+
+CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf(client, url: str = "/monitor/") -> str:
+    """The session's CSRF token, read from a page's form as a browser would."""
+    response = client.get(url)
+    match = CSRF_INPUT.search(response.get_data(as_text=True))
+    assert match, f"no CSRF token on {url} ({response.status_code})"
+    return match.group(1)
+
+
+def as_user(client, user: User):
+    """Log in, with the interface in English (the tests read English messages)."""
+    login(client, user)
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    return client
+
+
+def update_form(**overrides) -> dict:
+    """A valid update form: one link and no file; override or add fields by name."""
+    data = {
+        "completion": "limited",
+        "progress_percent": "40",
+        "as_of_date": "2021-06-15",
+        "narrative_az": "Tədbir qismən icra olunub.",
+        "narrative_en": "Partly implemented.",
+        "delay_reasons": ["agency_inactive"],
+        "evidence-0-evidence_type": "official_website",
+        "evidence-0-title": "Ministry page",
+        "evidence-0-evidence_date": "2021-06-01",
+        "evidence-0-url": "https://example.gov.az/report",
+        "save_draft": "Save as draft",
+    }
+    for index in (0, 1, 2):
+        for name in (
+            "evidence_type",
+            "title",
+            "evidence_date",
+            "url",
+            "request_sent_on",
+            "request_agency_id",
+            "request_answered_on",
+            "request_outcome",
+        ):
+            data.setdefault(f"evidence-{index}-{name}", "")
+    data.update(overrides)
+    return data
+
+
+def file_field(content: bytes, filename: str):
+    return (io.BytesIO(content), filename)
+
+
+def store_file(content: bytes = PDF_BYTES, filename: str = "report.pdf", uploader=None):
+    """A stored upload, written to the upload folder as the upload service does."""
+    from werkzeug.datastructures import FileStorage
+
+    from tracker.services import uploads
+
+    checked = uploads.check_upload(FileStorage(stream=io.BytesIO(content), filename=filename))
+    return uploads.store_checked(db.session, checked, uploader)
+
+
+def make_update(
+    measure: Measure,
+    author: User,
+    state: str = "approved",
+    *,
+    completion: str = "limited",
+    as_of: date = date(2021, 6, 1),
+    narrative: str = "Narrative",
+    evidence: list[dict] | None = None,
+    **fields,
+):
+    """An update written straight to the database (for read-side tests)."""
+    from tracker.models import Evidence, StatusUpdate
+
+    update = StatusUpdate(
+        measure_id=measure.id,
+        organisation_id=author.organisation_id,
+        author_id=author.id,
+        completion=completion,
+        as_of_date=as_of,
+        narrative_en=narrative,
+        review_state=state,
+        **fields,
+    )
+    for item in evidence or []:
+        update.evidence.append(
+            Evidence(evidence_type=item.pop("evidence_type", "official_document"), **item)
+        )
+    db.session.add(update)
+    db.session.flush()
+    return update

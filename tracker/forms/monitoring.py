@@ -1,0 +1,364 @@
+"""Forms of the monitoring workflow: status updates with evidence, review and claims.
+
+Every form here is strict: a field the page does not have (a tampered or added hidden
+field such as an organisation, a status or a reviewer) makes the request fail with 400,
+so nothing a page does not offer can ever be written.
+"""
+
+from __future__ import annotations
+
+from flask import request
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    URLField,
+    widgets,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from tracker.services.claims import ClaimInput
+from tracker.services.updates import (
+    MAX_URL_LENGTH,
+    EvidenceInput,
+    InvalidInput,
+    UpdateInput,
+)
+from tracker.vocabulary import (
+    COMPLETION_LABELS,
+    DELAY_REASON_LABELS,
+    EVIDENCE_TYPE_LABELS,
+    REQUEST_OUTCOME_LABELS,
+    Completion,
+    DelayReason,
+    EvidenceType,
+    RequestOutcome,
+)
+
+#: evidence slots on the update form; more can be added to a draft afterwards
+EVIDENCE_SLOTS = 3
+MAX_NARRATIVE_LENGTH = 20_000
+MAX_TITLE_LENGTH = 500
+MAX_COMMENT_LENGTH = 5000
+
+INVALID_DATE = _l("Enter the date as YYYY-MM-DD, for example 2021-06-30.")
+INVALID_CHOICE = _l("Choose one of the options in the list.")
+TOO_LONG = _l("This is too long. Keep it under %(max)d characters.")
+
+
+def _date_field(label, *validators, **kwargs):
+    return DateField(
+        label,
+        validators=list(validators) or [Optional()],
+        invalid_value_message=INVALID_DATE,
+        **kwargs,
+    )
+
+
+def _select(label, choices, *validators, **kwargs):
+    return SelectField(
+        label,
+        choices=choices,
+        validators=list(validators) or [Optional()],
+        invalid_choice_message=INVALID_CHOICE,
+        **kwargs,
+    )
+
+
+def _labelled(labels) -> list[SelectChoice]:
+    return [SelectChoice(str(key), label) for key, label in labels.items()]
+
+
+def _blank(label) -> SelectChoice:
+    return SelectChoice("", label)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices, as checkboxes (no JavaScript needed)."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("invalid_choice_message", INVALID_CHOICE)
+        super().__init__(label, validators, **kwargs)
+
+
+class StrictForm(FlaskForm):
+    """A form that knows every field name a POST may carry."""
+
+    def field_names(self) -> set[str]:
+        return {field.name for field in walk_fields(self)} | {"csrf_token"}
+
+    def unexpected_fields(self) -> list[str]:
+        sent = set(request.form.keys()) | set(request.files.keys())
+        return sorted(sent - self.field_names())
+
+
+def walk_fields(fields):
+    """Every leaf field of a form, nested lists and sub-forms included."""
+    for field in fields:
+        if isinstance(field, FieldList):
+            yield from walk_fields(field.entries)
+        elif isinstance(field, FormField):
+            yield from walk_fields(field.form)
+        else:
+            yield field
+
+
+def apply_errors(form, errors: dict[str, list]) -> None:
+    """Show a service's errors next to the fields they name (unknown names: at the top)."""
+    by_name = {field.name: field for field in walk_fields(form)}
+    for name, messages in errors.items():
+        field = by_name.get(name)
+        if field is None:
+            form.form_errors.extend(messages)
+        else:
+            field.errors = [*field.errors, *messages]
+
+
+def _text(value) -> str:
+    return (value or "").strip()
+
+
+class EvidenceForm(Form):
+    """One evidence item. A slot left entirely blank is ignored."""
+
+    evidence_type = _select(
+        _l("Type of evidence"), [_blank(_l("Choose a type…")), *_labelled(EVIDENCE_TYPE_LABELS)]
+    )
+    title = StringField(
+        _l("Title"),
+        validators=[Optional(), Length(max=MAX_TITLE_LENGTH, message=TOO_LONG)],
+    )
+    evidence_date = _date_field(_l("Date of the evidence"))
+    url = URLField(
+        _l("Link (http:// or https://)"),
+        validators=[Optional(), Length(max=MAX_URL_LENGTH, message=TOO_LONG)],
+    )
+    file = FileField(_l("Or upload a file (PDF, PNG, JPG, DOCX, XLSX or ODT, up to 10 MB)"))
+    is_private = BooleanField(_l("Private: show it to reviewers only"))
+    request_sent_on = _date_field(_l("Request sent on"))
+    request_agency_id = _select(_l("Agency the request went to"), [_blank(_l("Choose an agency…"))])
+    request_answered_on = _date_field(_l("Answered on (leave empty if no reply)"))
+    request_outcome = _select(
+        _l("Outcome of the request"),
+        [_blank(_l("Choose an outcome…")), *_labelled(REQUEST_OUTCOME_LABELS)],
+    )
+
+    def is_blank(self) -> bool:
+        return not any(
+            (
+                self.evidence_type.data,
+                _text(self.title.data),
+                self.evidence_date.data,
+                _text(self.url.data),
+                self.file.data,
+                self.request_sent_on.data,
+                self.request_agency_id.data,
+                self.request_answered_on.data,
+                self.request_outcome.data,
+            )
+        )
+
+    def to_input(self) -> EvidenceInput:
+        return EvidenceInput(
+            evidence_type=EvidenceType(self.evidence_type.data),
+            title=_text(self.title.data),
+            evidence_date=self.evidence_date.data,
+            url=_text(self.url.data) or None,
+            upload=self.file.data or None,
+            is_private=bool(self.is_private.data),
+            request_sent_on=self.request_sent_on.data,
+            request_agency_id=int(self.request_agency_id.data)
+            if self.request_agency_id.data
+            else None,
+            request_answered_on=self.request_answered_on.data,
+            request_outcome=RequestOutcome(self.request_outcome.data)
+            if self.request_outcome.data
+            else None,
+        )
+
+
+class UpdateForm(StrictForm):
+    completion = _select(
+        _l("Completion"),
+        [_blank(_l("Choose a level…")), *_labelled(COMPLETION_LABELS)],
+        InputRequired(message=_l("Choose the level of completion.")),
+    )
+    progress_percent = IntegerField(
+        _l("Progress in percent (optional)"),
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=100, message=_l("Enter a percentage from 0 to 100.")),
+        ],
+        invalid_value_message=_l("Enter the percentage as a whole number from 0 to 100."),
+    )
+    as_of_date = _date_field(
+        _l("As of"), InputRequired(message=_l("Enter the date your assessment describes."))
+    )
+    narrative_az = TextAreaField(
+        _l("Narrative in Azerbaijani"),
+        validators=[Length(max=MAX_NARRATIVE_LENGTH, message=TOO_LONG)],
+    )
+    narrative_en = TextAreaField(
+        _l("Narrative in English"),
+        validators=[Length(max=MAX_NARRATIVE_LENGTH, message=TOO_LONG)],
+    )
+    delay_reasons = MultiCheckboxField(
+        _l("Reasons for delay"), choices=_labelled(DELAY_REASON_LABELS)
+    )
+    evidence = FieldList(
+        FormField(EvidenceForm), min_entries=EVIDENCE_SLOTS, max_entries=EVIDENCE_SLOTS
+    )
+    keep_evidence = MultiCheckboxField(_l("Evidence to keep"), coerce=int, choices=[])
+    save_draft = SubmitField(_l("Save as draft"))
+    submit_for_review = SubmitField(_l("Submit for review"))
+
+    def set_agencies(self, agencies, locale: str) -> None:
+        choices = [_blank(_l("Choose an agency…"))] + [
+            SelectChoice(str(agency.id), agency.name(locale)) for agency in agencies
+        ]
+        for entry in self.evidence:
+            entry.form.request_agency_id.choices = choices
+
+    def set_kept_evidence(self, evidence_items) -> None:
+        self.keep_evidence.choices = [SelectChoice(item.id, item.title) for item in evidence_items]
+
+    def fill_from(self, update) -> None:
+        """Prefill from an existing update (editing a draft, revising, correcting)."""
+        self.completion.data = update.completion
+        self.progress_percent.data = update.progress_percent
+        self.as_of_date.data = update.as_of_date
+        self.narrative_az.data = update.narrative_az
+        self.narrative_en.data = update.narrative_en
+        self.delay_reasons.data = list(update.delay_reasons or [])
+
+    def to_input(self) -> UpdateInput:
+        """The validated form as service input; blank evidence slots are left out.
+        Raises InvalidInput when a filled slot has no type."""
+        evidence = []
+        errors: dict[str, list] = {}
+        for entry in self.evidence:
+            sub = entry.form
+            if sub.is_blank():
+                continue
+            if not sub.evidence_type.data:
+                errors.setdefault(sub.evidence_type.name, []).append(
+                    _l("Choose the type of this evidence item.")
+                )
+                continue
+            evidence.append((entry, sub.to_input()))
+        if errors:
+            raise InvalidInput(errors)
+        return UpdateInput(
+            completion=Completion(self.completion.data),
+            as_of_date=self.as_of_date.data,
+            narrative_az=_text(self.narrative_az.data),
+            narrative_en=_text(self.narrative_en.data),
+            progress_percent=self.progress_percent.data,
+            delay_reasons=tuple(DelayReason(r) for r in self.delay_reasons.data or ()),
+            evidence=tuple(item for _entry, item in evidence),
+            keep_evidence_ids=tuple(self.keep_evidence.data or ()),
+        )
+
+    def evidence_error_names(self, errors: dict[str, list]) -> dict[str, list]:
+        """The service numbers the filled slots 0, 1, … ; map them back to the form's
+        slots, which may have blank ones in between."""
+        filled = [entry for entry in self.evidence if not entry.form.is_blank()]
+        mapped: dict[str, list] = {}
+        for name, messages in errors.items():
+            if name.startswith("evidence-"):
+                _prefix, index, rest = name.split("-", 2)
+                if index.isdigit() and int(index) < len(filled):
+                    name = f"{filled[int(index)].name}-{rest}"
+            mapped.setdefault(name, []).extend(messages)
+        return mapped
+
+
+class ConfirmForm(StrictForm):
+    """The form behind a POST-only button: it carries the CSRF token and nothing else."""
+
+
+class ApproveForm(StrictForm):
+    comment = TextAreaField(
+        _l("Comment for the monitor (optional)"),
+        validators=[Length(max=MAX_COMMENT_LENGTH, message=TOO_LONG)],
+    )
+    approve = SubmitField(_l("Approve"))
+
+
+class ReturnForm(StrictForm):
+    reason = TextAreaField(
+        _l("Reason for returning it (the monitor sees this)"),
+        validators=[
+            InputRequired(message=_l("Say why you return the update, so the monitor can fix it.")),
+            Length(max=MAX_COMMENT_LENGTH, message=TOO_LONG),
+        ],
+    )
+    return_update = SubmitField(_l("Return to the monitor"))
+
+
+class CommentForm(StrictForm):
+    comment = TextAreaField(
+        _l("Comment"),
+        validators=[
+            InputRequired(message=_l("Write a comment before sending it.")),
+            Length(max=MAX_COMMENT_LENGTH, message=TOO_LONG),
+        ],
+    )
+    send_comment = SubmitField(_l("Add comment"))
+
+
+class ClaimForm(StrictForm):
+    claimed_completion = _select(
+        _l("Completion the government claims"),
+        [_blank(_l("Choose a level…")), *_labelled(COMPLETION_LABELS)],
+        InputRequired(message=_l("Choose the level of completion the government claims.")),
+    )
+    claim_date = _date_field(
+        _l("Date of the claim"),
+        InputRequired(message=_l("Enter the date of the government's report or statement.")),
+    )
+    source_title = StringField(
+        _l("Source (report, statement or page)"),
+        validators=[Length(max=MAX_TITLE_LENGTH, message=TOO_LONG)],
+    )
+    source_url = URLField(
+        _l("Link to the source (http:// or https://)"),
+        validators=[Optional(), Length(max=MAX_URL_LENGTH, message=TOO_LONG)],
+    )
+    file = FileField(_l("Or upload the source (PDF, PNG, JPG, DOCX, XLSX or ODT, up to 10 MB)"))
+    note = TextAreaField(
+        _l("Note (optional)"), validators=[Length(max=MAX_COMMENT_LENGTH, message=TOO_LONG)]
+    )
+    record = SubmitField(_l("Record the claim"))
+
+    def fill_from(self, claim) -> None:
+        self.claimed_completion.data = claim.claimed_completion
+        self.claim_date.data = claim.claim_date
+        self.source_title.data = claim.source_title
+        self.source_url.data = claim.source_url or ""
+        self.note.data = claim.note
+
+    def to_input(self) -> ClaimInput:
+        return ClaimInput(
+            claimed_completion=Completion(self.claimed_completion.data),
+            claim_date=self.claim_date.data,
+            source_title=_text(self.source_title.data),
+            source_url=_text(self.source_url.data) or None,
+            upload=self.file.data or None,
+            note=_text(self.note.data),
+        )
