@@ -1,0 +1,278 @@
+"""The second stage: the PDF, parsed back with pypdf (and drawn with pdftoppm)."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+from datetime import date
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from tests.factories import make_update
+from tests.reports.conftest import AS_OF, FUTURE_MARKER, HOSTILE_NARRATIVE, SECRET_MARKERS, tr
+from tracker.extensions import db
+from tracker.models import Evidence, GovernmentClaim, Measure, Section
+from tracker.services.pdf import link, multiline, text
+from tracker.services.reports import ReportKind, ReportSpec, build_report, render_report
+from tracker.vocabulary import Completion
+
+PLAN = "az-nap-2020-2022"
+SECTION_1_AZ = "Korrupsiyanın qarşısının alınması"
+
+
+def parse(data: bytes) -> tuple[PdfReader, str]:
+    reader = PdfReader(io.BytesIO(data))
+    return reader, "\n".join(page.extract_text() for page in reader.pages)
+
+
+def outline_titles(outline) -> list[str]:
+    titles = []
+    for item in outline:
+        if isinstance(item, list):
+            titles.extend(outline_titles(item))
+        else:
+            titles.append(item.title)
+    return titles
+
+
+def top_level_titles(outline) -> list[str]:
+    return [item.title for item in outline if not isinstance(item, list)]
+
+
+def flat(value: str) -> str:
+    """Text as extracted, with line breaks and hyphenation ignored."""
+    return re.sub(r"\s+", " ", value)
+
+
+_RENDERED: dict[str, bytes] = {}
+
+
+@pytest.fixture
+def plan_reports(monitoring) -> dict[str, bytes]:
+    """The plan report in both languages for the `monitoring` records. Rendering takes
+    seconds and those records are the same in every test, so the module renders once."""
+    if not _RENDERED:
+        for locale in ("az", "en"):
+            _RENDERED[locale] = render_report(db.session, ReportSpec(PLAN, AS_OF, locale))
+    return dict(_RENDERED)
+
+
+@pytest.mark.parametrize("locale", ["az", "en"])
+def test_plan_report_parses_back_with_every_code_and_intact_azerbaijani(
+    monitoring, plan_reports, locale
+):
+    reader, content = parse(plan_reports[locale])
+    codes = db.session.scalars(select(Measure.code).where(Measure.plan_id == monitoring.plan.id))
+    for code in codes:
+        assert re.search(rf"(?<![\d.]){re.escape(code)}(?![\d])", content), code
+    assert SECTION_1_AZ in content
+    for bad in ("\u25a0", "\ufffd", "\x00"):
+        assert bad not in content
+    sections = db.session.scalars(
+        select(Section).where(Section.plan_id == monitoring.plan.id).order_by(Section.number)
+    ).all()
+    assert len(sections) == 9
+    top = top_level_titles(reader.outline)
+    section_entries = [t for t in top if any(s.title(locale) in t for s in sections)]
+    assert len(section_entries) == 9
+    for section, entry in zip(sections, section_entries, strict=True):
+        assert section.title(locale) in entry and str(section.number) in entry
+    # every measure has its own bookmark under its section
+    assert len([t for t in outline_titles(reader.outline) if t not in top]) == 64
+
+
+@pytest.mark.parametrize("locale", ["az", "en"])
+def test_hostile_narrative_prints_as_plain_text(monitoring, plan_reports, locale):
+    reader, content = parse(plan_reports[locale])
+    assert flat(HOSTILE_NARRATIVE) in flat(content)
+    assert "root:" not in content  # /etc/passwd was not read
+    for page in reader.pages:
+        xobjects = page.get("/Resources", {}).get("/XObject", {})
+        for name in xobjects:
+            assert xobjects[name].get_object().get("/Subtype") != "/Image"
+
+
+def test_nothing_private_or_unapproved_is_printed(monitoring, plan_reports):
+    for locale, data in plan_reports.items():
+        _reader, content = parse(data)
+        for marker in (*SECRET_MARKERS, FUTURE_MARKER):
+            assert marker not in content
+        note = tr(
+            locale,
+            "%(count)s further item(s) of evidence are private: reviewers have seen them.",
+            count=1,
+        )
+        assert flat(note) in flat(content)
+
+
+def test_pages_are_numbered_with_a_running_header(monitoring, plan_reports):
+    reader, _content = parse(plan_reports["en"])
+    total = len(reader.pages)
+    assert total > 20
+    cover = reader.pages[0].extract_text()
+    assert "Page 1 of" not in cover
+    assert "Plan progress report" in cover
+    for number in (2, total // 2, total):
+        page_text = reader.pages[number - 1].extract_text()
+        assert f"Page {number} of {total}" in page_text
+        assert "Plan progress report · National Action Plan" in page_text
+        assert "As of June 30, 2021" in page_text
+    assert reader.metadata.title.startswith("Plan progress report")
+
+
+def test_summary_page_shows_the_scorecard_figures(monitoring, plan_reports):
+    report = build_report(db.session, ReportSpec(PLAN, AS_OF, "en"))
+    summary_page = PdfReader(io.BytesIO(plan_reports["en"])).pages[1].extract_text()
+    assert "Summary" in summary_page
+    assert f"{report.summary.score:.1f}" in summary_page  # 2 scored: limited and complete
+    assert "score out of 100" in summary_page
+    for label, count in (("No evidence available", 62), ("Limited", 1), ("Complete", 1)):
+        assert re.search(rf"{label}\s+{count}\b", summary_page), label
+    assert re.search(rf"\b{report.summary.overdue}\s+overdue", summary_page)
+    assert re.search(rf"\b{report.summary.disputed}\s+disputed", summary_page)
+
+
+def test_evidence_links_can_be_clicked_and_only_http_links_are_links(monitoring, plan_reports):
+    reader = PdfReader(io.BytesIO(plan_reports["en"]))
+    uris = set()
+    for page in reader.pages:
+        for annotation in page.get("/Annots", []) or []:
+            action = annotation.get_object().get("/A")
+            if action and action.get("/URI"):
+                uris.add(str(action["/URI"]))
+    assert "https://example.gov.az/xeber?id=1&lang=az" in uris
+    assert "http://127.0.0.1:5000/plans/az-nap-2020-2022/measures/1.1" in uris
+    assert not any(uri.startswith(("javascript:", "file:")) for uri in uris)
+
+
+def test_fonts_are_embedded_dejavu(plan_reports):
+    reader = PdfReader(io.BytesIO(plan_reports["az"]))
+    names = set()
+    for page in reader.pages[:3]:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            names.add(str(font["/BaseFont"]))
+            descriptor = font.get("/FontDescriptor")
+            if descriptor is not None:
+                assert "/FontFile2" in descriptor.get_object()
+    assert any("DejaVuSans" in name for name in names), names
+    assert not any("Helvetica" in name for name in names), names
+
+
+def test_section_agency_and_organisation_reports(monitoring):
+    cases = {
+        ReportSpec(PLAN, AS_OF, "en", ReportKind.SECTION, section=1): "Section report",
+        ReportSpec(
+            PLAN, AS_OF, "az", ReportKind.AGENCY, agency_key="prosecutor-generals-office"
+        ): "Agency report",
+        ReportSpec(
+            PLAN, AS_OF, "en", ReportKind.ORGANISATION, organisation_id=monitoring.watchdog.id
+        ): "Organisation's monitoring report",
+    }
+    for spec, kind_label in cases.items():
+        report = build_report(db.session, spec)
+        reader, content = parse(render_report(db.session, spec))
+        assert tr(spec.locale, kind_label) in content
+        for entry in report.measures:
+            assert entry.code in content
+        top = top_level_titles(reader.outline)
+        section_entries = [t for t in top if any(s.title in t for s in report.sections)]
+        assert len(section_entries) == len(report.sections) >= 1
+        page_two = tr(
+            spec.locale, "Page %(number)s of %(total)s", number=2, total=len(reader.pages)
+        )
+        assert page_two in reader.pages[1].extract_text()
+        for bad in ("\u25a0", "\ufffd", "\x00"):
+            assert bad not in content
+    organisation = parse(render_report(db.session, list(cases)[2]))[1]
+    assert "Update as of" in organisation and flat(HOSTILE_NARRATIVE) in flat(organisation)
+
+
+def test_every_character_of_the_azerbaijani_alphabet_prints(monitoring):
+    alphabet = "AaBbCcÇçDdEeƏəFfGgĞğHhXxIıİiJjKkQqLlMmNnOoÖöPpRrSsŞşTtUuÜüVvYyZz"
+    make_update(
+        monitoring.measures["9.4"],
+        monitoring.second,
+        Completion.NOT_STARTED,
+        date(2021, 6, 1),
+        narrative_az=alphabet,
+    )
+    db.session.commit()
+    _reader, content = parse(render_report(db.session, ReportSpec(PLAN, AS_OF, "az")))
+    assert alphabet in content
+
+
+def test_control_characters_and_markup_in_text_are_neutralised():
+    assert text('<b>x</b> & <img src="/etc/passwd">') == (
+        '&lt;b&gt;x&lt;/b&gt; &amp; &lt;img src="/etc/passwd"&gt;'
+    )
+    assert text("a\x00b\x1fc\nd") == "abc d"
+    assert multiline("a\nb<") == "a<br/>b&lt;"
+    assert link('https://x.example/?a=1&b="2"', "<t>") == (
+        '<a href="https://x.example/?a=1&amp;b=&quot;2&quot;" color="#0b4f8a"><u>&lt;t&gt;</u></a>'
+    )
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
+def test_pages_render_with_poppler(plan_reports, tmp_path):
+    for locale, data in plan_reports.items():
+        pdf = tmp_path / f"plan-{locale}.pdf"
+        pdf.write_bytes(data)
+        result = subprocess.run(
+            [
+                "pdftoppm",
+                "-r",
+                "40",
+                "-png",
+                "-f",
+                "1",
+                "-l",
+                "4",
+                str(pdf),
+                str(tmp_path / locale),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0 and result.stderr == "", result.stderr
+        images = sorted(tmp_path.glob(f"{locale}-*.png"))
+        assert len(images) == 4
+        assert all(image.stat().st_size > 2000 for image in images)
+
+
+def test_long_and_odd_text_still_renders(monitoring):
+    """A row of a table cannot break across pages, and a word longer than a line must be
+    split: long user text of every kind prints without a layout error."""
+    update = make_update(
+        monitoring.measures["9.4"],
+        monitoring.second,
+        Completion.LIMITED,
+        date(2021, 6, 1),
+        narrative_az=("söz " * 2000) + "A" * 3000 + "\n\n<para>&#x0;</para>&nbsp; ]]> <![CDATA[",
+        delay_reasons=["no_such_reason", "no_funding"],
+    )
+    update.evidence.append(
+        Evidence(
+            evidence_type="no_such_type", title="T" * 3000, url="https://e.example/" + "p" * 1900
+        )
+    )
+    db.session.add(
+        GovernmentClaim(
+            measure_id=monitoring.measures["9.4"].id,
+            claimed_completion="complete",
+            claim_date=date(2021, 1, 1),
+            source_title="Mənbə " * 1500,
+            source_url="https://g.example/?q=\"<>'",
+            note="Qeyd " * 5000,
+        )
+    )
+    db.session.commit()
+    _reader, content = parse(render_report(db.session, ReportSpec(PLAN, AS_OF, "en")))
+    flat_content = flat(content)
+    assert "no_such_reason" in flat_content and "<para>&#x0;</para>&nbsp;" in flat_content
+    assert "Qeyd Qeyd" in flat_content
