@@ -15,19 +15,11 @@ logger = logging.getLogger("alembic.env")
 
 
 def get_engine():
-    try:
-        # this works with Flask-SQLAlchemy<3 and Alchemical
-        return current_app.extensions["migrate"].db.get_engine()
-    except (TypeError, AttributeError):
-        # this works with Flask-SQLAlchemy>=3
-        return current_app.extensions["migrate"].db.engine
+    return current_app.extensions["migrate"].db.engine
 
 
 def get_engine_url():
-    try:
-        return get_engine().url.render_as_string(hide_password=False).replace("%", "%%")
-    except AttributeError:
-        return str(get_engine().url).replace("%", "%%")
+    return get_engine().url.render_as_string(hide_password=False).replace("%", "%%")
 
 
 # add your model's MetaData object here
@@ -47,6 +39,16 @@ def get_metadata():
     if hasattr(target_db, "metadatas"):
         return target_db.metadatas[None]
     return target_db.metadata
+
+
+def render_item(type_, obj, autogen_context):
+    """Render the app's UTCDateTime as the plain DateTime it stores, so that migrations
+    never import application code."""
+    from tracker.models.types import UTCDateTime
+
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime()"
+    return False
 
 
 def run_migrations_offline():
@@ -96,9 +98,7 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
-            # SQLite cannot ALTER most things; batch mode rebuilds tables instead.
-            render_as_batch=connection.dialect.name == "sqlite",
-            compare_type=True,
+            render_item=render_item,
             **conf_args,
         )
 

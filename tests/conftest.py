@@ -4,13 +4,17 @@ TRACKER_TEST_DATABASE_URL is set), a client, a CLI runner and the seeded plan.""
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import threading
 import uuid
 from pathlib import Path
 
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
 
+from tests.helpers import RequestIsolatingClient
 from tracker import create_app
 from tracker.extensions import db
 
@@ -48,6 +52,9 @@ def make_test_config(database_url, tmp_path: Path, **overrides) -> dict:
         "REPORT_ARCHIVE_FOLDER": str(tmp_path / "reports"),
         "SMTP_HOST": None,
         "TRACKER_TODAY": None,
+        # Tests read English messages; the Azerbaijani default has tests of its own, which
+        # set BABEL_DEFAULT_LOCALE back to "az".
+        "BABEL_DEFAULT_LOCALE": "en",
     }
     config.update(overrides)
     return config
@@ -84,20 +91,6 @@ def app(_schema, database_url, tmp_path):
         db.engine.dispose()
 
 
-class RequestIsolatingClient(FlaskClient):
-    """Runs each request in its own app context, as in production: a fresh `g` (Flask-Login
-    and Flask-Babel cache there) and a fresh database session.
-
-    Before each request it commits the test's own session: the request then sees the test's
-    data, and the test no longer holds SQLite's write lock (a read in the test opens a
-    BEGIN IMMEDIATE transaction, which would block the request's writes)."""
-
-    def open(self, *args, **kwargs):
-        db.session.commit()
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
-
-
 @pytest.fixture
 def client(app):
     app.test_client_class = RequestIsolatingClient
@@ -117,3 +110,59 @@ def seeded(app):
 
     seed_plan_file(db.session)  # commits
     return db.session.scalar(db.select(ActionPlan).where(ActionPlan.key == "az-nap-2020-2022"))
+
+
+# --- a live server and Debian's Chromium driven by Playwright (one per test run) ---
+
+CHROMIUM = os.environ.get("TRACKER_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(app):
+    """Serves the test app on a free port; yields its base URL."""
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        pytest.fail(f"Chromium not found at {CHROMIUM}; .ci/run installs it with apt")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()

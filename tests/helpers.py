@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from flask.testing import FlaskClient
+
 
 def login(client, user) -> None:
     """Log a user in on the test client without going through the login form."""
@@ -49,3 +51,22 @@ class QueryCounter:
     @property
     def count(self) -> int:
         return len(self.statements)
+
+
+class RequestIsolatingClient(FlaskClient):
+    """Runs each request in its own app context, as in production: a fresh `g` (Flask-Login
+    and Flask-Babel cache there) and a fresh database session.
+
+    Before each request it commits the test's own session: the request then sees the test's
+    data, and the test no longer holds SQLite's write lock (a read in the test opens a
+    BEGIN IMMEDIATE transaction, which would block the request's writes)."""
+
+    def open(self, *args, **kwargs):
+        from flask import has_app_context
+
+        from tracker.extensions import db
+
+        if has_app_context():
+            db.session.commit()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)

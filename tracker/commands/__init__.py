@@ -21,3 +21,18 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(plans.seed_command)
     app.cli.add_command(serve.serve_command)
     app.cli.add_command(serve.init_db_command)
+    from tracker.commands import accounts
+
+    accounts.register(app)
+    from tracker.commands import reminders
+
+    reminders.register(app)
+    from tracker.commands import reports
+
+    app.cli.add_command(reports.report_command)
+    app.cli.add_command(reports.archive_report_command)
+    from tracker.commands import registry
+
+    app.cli.add_command(registry.import_organisations_command)
+    app.cli.add_command(registry.organisations_template_command)
+    app.cli.add_command(registry.link_measures_command)

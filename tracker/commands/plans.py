@@ -21,6 +21,7 @@ def _describe(counts: dict) -> str:
 def seed_command(file: Path | None, update: bool) -> None:
     """Load a plan from FILE (default: the 2020–2022 plan) and the seeded registry."""
     started = time.perf_counter()
+    with_registry = file is None
     try:
         if file is None:
             from tracker.services.seeding import DEFAULT_PLAN_FILE
@@ -37,3 +38,14 @@ def seed_command(file: Path | None, update: bool) -> None:
         f"Plan {result.plan_key}: created {_describe(result.created)}; "
         f"updated {_describe(result.updated)} ({elapsed:.2f} s)."
     )
+    if with_registry:
+        from tracker.services.registry_seed import seed_registry
+
+        try:
+            registry = seed_registry(db.session, update=update)
+        except SeedError as error:
+            click.echo(f"Cannot load {error.source}:", err=True)
+            for problem in error.problems:
+                click.echo(f"  {problem}", err=True)
+            raise SystemExit(1) from error
+        click.echo(f"Registry: {registry.describe()}.")

@@ -23,6 +23,13 @@ def ensure_database() -> None:
         click.echo(f"Seeded plan {result.plan_key}.")
     else:
         db.session.rollback()
+    from tracker.models import Organisation
+    from tracker.services.registry_seed import seed_registry
+
+    if db.session.scalar(select(Organisation.id).limit(1)) is None:
+        click.echo(f"Seeded the registry: {seed_registry(db.session).created} organisations.")
+    else:
+        db.session.rollback()
     for hook in current_app.extensions.get("tracker_first_run_hooks", []):
         hook()
 

@@ -9,6 +9,13 @@ from tracker.models.organisations import (
     OrganisationChoice,
 )
 from tracker.models.plans import ActionPlan, Measure, Milestone, Section
+from tracker.models.reminders import (
+    ReminderDigest,
+    ReminderItem,
+    ReminderOptOut,
+    ReminderSetting,
+)
+from tracker.models.reports import ReportSnapshot
 from tracker.models.updates import (
     Evidence,
     GovernmentClaim,
@@ -34,6 +41,11 @@ __all__ = [
     "MonitoringLink",
     "Organisation",
     "OrganisationChoice",
+    "ReminderDigest",
+    "ReminderItem",
+    "ReminderOptOut",
+    "ReminderSetting",
+    "ReportSnapshot",
     "ReviewDecision",
     "Section",
     "StatusUpdate",

@@ -1,0 +1,48 @@
+"""Alembic migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, inspect, text
+
+from tests.conftest import POSTGRES_URL, make_test_config
+from tracker import create_app
+from tracker.extensions import db
+
+
+@pytest.fixture
+def empty_database(tmp_path):
+    """A database with no tables: a new SQLite file, or a new PostgreSQL schema."""
+    if not POSTGRES_URL:
+        yield (f"sqlite:///{tmp_path / 'migrated.db'}", {})
+        return
+    schema = f"mig_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield (POSTGRES_URL, {"connect_args": {"options": f"-csearch_path={schema}"}})
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def test_upgrade_matches_the_models_and_downgrade_undoes_it(empty_database, tmp_path):
+    app = create_app(make_test_config(empty_database, tmp_path))
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+        assert differences == [], differences
+        downgrade(revision="base")
+        with db.engine.connect() as connection:
+            remaining = set(inspect(connection).get_table_names()) - {"alembic_version"}
+        assert remaining == set()
+        upgrade()
+        db.engine.dispose()
