@@ -20,10 +20,24 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{(\w+)\}")
 @pytest.fixture(scope="module")
 def extracted(tmp_path_factory):
     target = tmp_path_factory.mktemp("pot") / "messages.pot"
-    subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l",
-         "--no-location", "-o", str(target), "."],
-        check=True, cwd=PROJECT_ROOT, capture_output=True,
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "--no-location",
+            "-o",
+            str(target),
+            ".",
+        ],
+        check=True,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
     )
     with target.open("rb") as handle:
         return read_po(handle)
@@ -46,8 +60,10 @@ def test_every_message_is_translated(extracted, language):
         if not message.id:
             continue
         translated = catalog.get(message.id, message.context)
-        if translated is None or not translated.string or (
-            isinstance(translated.string, tuple) and not all(translated.string)
+        if (
+            translated is None
+            or not translated.string
+            or (isinstance(translated.string, tuple) and not all(translated.string))
         ):
             missing.append(message.id)
             continue

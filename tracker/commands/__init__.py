@@ -16,23 +16,16 @@ cli = FlaskGroup(create_app=_create_app, add_version_option=False, help=__doc__)
 
 
 def register_commands(app: Flask) -> None:
-    from tracker.commands import plans, serve
+    from tracker.commands import accounts, plans, registry, reminders, reports, serve, translations
 
     app.cli.add_command(plans.seed_command)
     app.cli.add_command(serve.serve_command)
     app.cli.add_command(serve.init_db_command)
-    from tracker.commands import accounts
-
+    app.cli.add_command(translations.translations_command)
     accounts.register(app)
-    from tracker.commands import reminders
-
     reminders.register(app)
-    from tracker.commands import reports
-
     app.cli.add_command(reports.report_command)
     app.cli.add_command(reports.archive_report_command)
-    from tracker.commands import registry
-
     app.cli.add_command(registry.import_organisations_command)
     app.cli.add_command(registry.organisations_template_command)
     app.cli.add_command(registry.link_measures_command)

@@ -16,13 +16,24 @@ LANGUAGES = ("az", "en")
 
 
 def _pybabel(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=PROJECT_ROOT)  # noqa: S603
+    command = [sys.executable, "-m", "babel.messages.frontend", *args]
+    subprocess.run(command, check=True, cwd=PROJECT_ROOT)  # noqa: S603 (fixed argv, no shell)
 
 
 def extract() -> Path:
     _pybabel(
-        "extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output",
-        "--project", "open-government-tracker", "-o", str(TEMPLATE), ".",
+        "extract",
+        "-F",
+        "babel.cfg",
+        "-k",
+        "_l",
+        "--no-location",
+        "--sort-output",
+        "--project",
+        "open-government-tracker",
+        "-o",
+        str(TEMPLATE),
+        ".",
     )
     return TEMPLATE
 
@@ -39,10 +50,21 @@ def update_command() -> None:
     for language in LANGUAGES:
         catalog = TRANSLATIONS / language / "LC_MESSAGES" / "messages.po"
         if catalog.exists():
-            _pybabel("update", "-i", str(TEMPLATE), "-d", str(TRANSLATIONS), "-l", language, "--no-fuzzy-matching")
+            _pybabel(
+                "update",
+                "-i",
+                str(TEMPLATE),
+                "-d",
+                str(TRANSLATIONS),
+                "-l",
+                language,
+                "--no-fuzzy-matching",
+            )
         else:
             _pybabel("init", "-i", str(TEMPLATE), "-d", str(TRANSLATIONS), "-l", language)
-    click.echo("Catalogs updated; translate the new entries, then run `tracker translations compile`.")
+    click.echo(
+        "Catalogs updated; translate the new entries, then run `tracker translations compile`."
+    )
 
 
 @translations_command.command("compile")
