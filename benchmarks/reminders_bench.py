@@ -1,0 +1,345 @@
+"""How long the reminder run takes at 5,000 organisations × 100 monitored measures.
+
+    .venv/bin/python benchmarks/reminders_bench.py
+    .venv/bin/python benchmarks/reminders_bench.py --database-url \
+        postgresql+psycopg://postgres@127.0.0.1:5432/test
+    .venv/bin/python benchmarks/reminders_bench.py --organisations 500 --dry-run
+
+It builds its own database (a temporary SQLite file, or a private schema that is dropped
+afterwards on PostgreSQL) and generates:
+
+- one plan of 1,000 measures in 10 sections: 70% due 2022-12-31, 20% due 2021-12-31 and
+  10% due 2020-12-31 (the seeded plan has 64 measures, too few for 100 per organisation);
+- N organisations (5,000) with one monitor each, alternately az and en, each monitoring
+  100 measures (a window sliding over the plan): N × 100 monitoring links;
+- an approved update, dated 2022-08-01, for every tenth link (so those are not stale),
+  and 10 reviewers with 50 updates that have waited 10 days for review.
+
+Then it runs the job at 2022-10-02 09:00 Baku, as the scheduler would: deadline
+reminders for the measures due 2022-12-31, overdue ones for the others, "no recent
+update" for the links without one, and "waiting for review" for the reviewers. The
+digests go to a local aiosmtpd sink on 127.0.0.1 (or nowhere with --dry-run). A second
+run the same day (everything already in the outbox, nothing to send) is timed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import create_engine, func, insert, select, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tracker import create_app
+from tracker.extensions import db
+from tracker.models import (
+    ActionPlan,
+    Measure,
+    MonitoringLink,
+    Organisation,
+    ReminderItem,
+    Section,
+    StatusUpdate,
+    User,
+)
+from tracker.services.reminders import (
+    baku_date,
+    plan_reminders,
+    record_planned,
+    run_reminders,
+)
+
+NOW = datetime(2022, 10, 2, 9, 0, tzinfo=ZoneInfo("Asia/Baku")).astimezone(UTC)
+PLAN_MEASURES = 1000
+SECTIONS = 10
+CHUNK = 10_000
+
+
+SINK_SCRIPT = """
+import asyncio, signal, sys
+from aiosmtpd.controller import Controller
+
+class Sink:
+    messages = 0
+    size = 0
+    async def handle_DATA(self, server, session, envelope):
+        Sink.messages += 1
+        Sink.size += len(envelope.content)
+        return "250 OK"
+
+controller = Controller(Sink(), hostname="127.0.0.1", port=int(sys.argv[1]), data_size_limit=0)
+controller.start()
+print("ready", flush=True)
+sys.stdin.read()  # until the benchmark closes our stdin
+controller.stop()
+print(Sink.messages, Sink.size, flush=True)
+"""
+
+
+class SinkProcess:
+    """An SMTP server that accepts everything, in a process of its own so that its work
+    does not count in the run's time."""
+
+    def __init__(self, port: int) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and script)
+            [sys.executable, "-c", SINK_SCRIPT, str(port)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout.readline().strip() == "ready"
+
+    def stop(self) -> tuple[int, int]:
+        out, _err = self.process.communicate("", timeout=60)
+        messages, size = out.split()
+        return int(messages), int(size)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _chunks(rows: list[dict]):
+    for start in range(0, len(rows), CHUNK):
+        yield rows[start : start + CHUNK]
+
+
+def _bulk(table, rows: list[dict]) -> None:
+    for chunk in _chunks(rows):
+        db.session.execute(insert(table), chunk)
+
+
+def generate(organisations: int, per_organisation: int) -> None:
+    started = time.perf_counter()
+    plan = ActionPlan(
+        key="bench-plan",
+        country="AZ",
+        title_az="Sınaq planı",
+        title_en="Benchmark plan",
+        period="2020–2022",
+        start_year=2020,
+        end_year=2022,
+    )
+    db.session.add(plan)
+    db.session.flush()
+    sections = []
+    for number in range(1, SECTIONS + 1):
+        section = Section(
+            plan_id=plan.id, number=number, title_az=f"Bölmə {number}", title_en=f"Section {number}"
+        )
+        db.session.add(section)
+        sections.append(section)
+    db.session.flush()
+    measures = []
+    for position in range(PLAN_MEASURES):
+        share = position % 10
+        end_year = 2022 if share < 7 else (2021 if share < 9 else 2020)
+        section = sections[position % SECTIONS]
+        measures.append(
+            {
+                "plan_id": plan.id,
+                "section_id": section.id,
+                "code": f"{section.number}.{position // SECTIONS + 1}",
+                "position": position,
+                "title_az": f"Tədbir {position}: şəffaflığın artırılması üzrə tədbirlər",
+                "title_en": f"Measure {position}: steps to increase transparency",
+                "indicator_az": "İndikator",
+                "indicator_en": "Indicator",
+                "deadline": f"2020–{end_year}" if end_year > 2020 else "2020",
+                "start_year": 2020,
+                "end_year": end_year,
+                "due_date": date(end_year, 12, 31),
+            }
+        )
+    _bulk(Measure.__table__, measures)
+    measure_ids = list(db.session.scalars(select(Measure.id).order_by(Measure.position)))
+    _bulk(
+        Organisation.__table__,
+        [
+            {
+                "kind": "organisation",
+                "name_az": f"Birlik {n:05d}",
+                "name_en": f"Union {n:05d}",
+                "name_key": f"birlik-{n:05d}",
+                "aliases": [],
+                "search_text": f"birlik {n:05d}",
+                "is_archived": False,
+                "created_dt": NOW,
+                "updated_dt": NOW,
+            }
+            for n in range(organisations)
+        ],
+    )
+    organisation_ids = list(db.session.scalars(select(Organisation.id).order_by(Organisation.id)))
+    _bulk(
+        User.__table__,
+        [
+            {
+                "email": f"monitor{n:05d}@example.org",
+                "display_name": f"Monitor {n}",
+                "role": "monitor",
+                "organisation_id": organisation_id,
+                "locale": "az" if n % 2 == 0 else "en",
+                "is_enabled": True,
+                "session_version": 1,
+                "created_dt": NOW,
+            }
+            for n, organisation_id in enumerate(organisation_ids)
+        ]
+        + [
+            {
+                "email": f"reviewer{n}@example.org",
+                "display_name": f"Reviewer {n}",
+                "role": "reviewer",
+                "organisation_id": None,
+                "locale": "en",
+                "is_enabled": True,
+                "session_version": 1,
+                "created_dt": NOW,
+            }
+            for n in range(10)
+        ],
+    )
+    links, updates = [], []
+    for n, organisation_id in enumerate(organisation_ids):
+        first = (n * 7) % PLAN_MEASURES
+        for k in range(per_organisation):
+            measure_id = measure_ids[(first + k) % PLAN_MEASURES]
+            links.append(
+                {
+                    "organisation_id": organisation_id,
+                    "measure_id": measure_id,
+                    "start_date": date(2021, 1, 1),
+                    "is_lead": False,
+                    "created_dt": NOW,
+                }
+            )
+            if k % 10 == 0:
+                updates.append(_update(measure_id, organisation_id, "approved", None))
+    waited = datetime(2022, 9, 22, 8, 0, tzinfo=UTC)
+    for n in range(min(50, organisations)):
+        updates.append(_update(measure_ids[n], organisation_ids[n], "submitted", waited))
+    _bulk(MonitoringLink.__table__, links)
+    _bulk(StatusUpdate.__table__, updates)
+    db.session.commit()
+    print(
+        f"generated {organisations} organisations, {len(links)} links, {len(updates)} updates, "
+        f"{PLAN_MEASURES} measures in {time.perf_counter() - started:.1f} s"
+    )
+
+
+def _update(measure_id: int, organisation_id: int, state: str, submitted) -> dict:
+    return {
+        "measure_id": measure_id,
+        "organisation_id": organisation_id,
+        "completion": "limited",
+        "as_of_date": date(2022, 8, 1),
+        "narrative_az": "",
+        "narrative_en": "",
+        "delay_reasons": [],
+        "review_state": state,
+        "return_reason": "",
+        "is_archived": False,
+        "created_dt": NOW,
+        "submitted_dt": submitted,
+    }
+
+
+def timed_run(label: str, dry_run: bool):
+    """The job as the scheduler runs it, timed as a whole and by phase."""
+    db.session.remove()
+    wall, cpu = time.perf_counter(), time.process_time()
+    today = baku_date(NOW)
+    planned = plan_reminders(db.session, today, NOW)
+    plan_s = time.perf_counter() - wall
+    new = record_planned(db.session, planned, NOW)
+    if not dry_run:  # a dry run previews the uncommitted outbox, then rolls back
+        db.session.commit()
+    record_s = time.perf_counter() - wall - plan_s
+    report = run_reminders(db.session, NOW, today, dry_run=dry_run, plan=False)
+    total = time.perf_counter() - wall
+    print(
+        f"{label}: {total:.1f} s wall, {time.process_time() - cpu:.1f} s CPU "
+        f"(plan {plan_s:.1f} s, outbox insert {record_s:.1f} s, "
+        f"delivery {total - plan_s - record_s:.1f} s) — {len(planned)} reminders due, "
+        f"{new} new in the outbox; {report.summary()}"
+    )
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", help="PostgreSQL URL (default: a temporary SQLite file)")
+    parser.add_argument("--organisations", type=int, default=5000)
+    parser.add_argument("--measures-per-organisation", type=int, default=100)
+    parser.add_argument("--dry-run", action="store_true", help="plan and compose, send nothing")
+    args = parser.parse_args()
+
+    schema = None
+    with tempfile.TemporaryDirectory() as folder:
+        engine_options: dict = {"pool_pre_ping": True}
+        if args.database_url:
+            schema = f"bench_{uuid.uuid4().hex[:10]}"
+            admin = create_engine(args.database_url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+            url = args.database_url
+            engine_options["connect_args"] = {"options": f"-csearch_path={schema}"}
+        else:
+            url = f"sqlite:///{Path(folder) / 'bench.db'}"
+        sink = None
+        config = {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+            "SECRET_KEY": "benchmark",
+            "PUBLIC_BASE_URL": "https://tracker.example.org",
+            "SMTP_HOST": None,
+        }
+        if not args.dry_run:
+            port = _free_port()
+            sink = SinkProcess(port)
+            config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_TLS="none")
+        app = create_app(config)
+        try:
+            with app.app_context():
+                db.create_all()
+                generate(args.organisations, args.measures_per_organisation)
+                print(f"database: {db.engine.dialect.name}")
+                first = timed_run("first run", args.dry_run)
+                if not args.dry_run:
+                    second = timed_run("second run, same day", False)
+                    items = db.session.scalar(select(func.count()).select_from(ReminderItem))
+                    messages, size = sink.stop()
+                    sink = None
+                    print(
+                        f"outbox: {items} reminders planned; emails received by the sink: "
+                        f"{messages} ({size / 1e6:.1f} MB); "
+                        f"digests sent: first run {first.digests_sent}, "
+                        f"second run {second.digests_sent}"
+                    )
+                else:
+                    print(f"digests that would go out: {len(first.previews)}")
+                db.session.remove()
+                db.engine.dispose()
+        finally:
+            if sink is not None:
+                sink.stop()
+            if schema:
+                with admin.connect() as connection:
+                    connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+                admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

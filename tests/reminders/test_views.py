@@ -1,0 +1,331 @@
+"""The notification list, the unsubscribe links, the admin page and the calendar feeds."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import func, select
+
+from tests.helpers import QueryCounter, csrf_token_from, login
+from tests.reminders.conftest import (
+    UNSUBSCRIBE_LINK,
+    baku,
+    heading,
+    link,
+    make_organisation,
+    text_of,
+)
+from tracker.extensions import db
+from tracker.models import Measure, Milestone, ReminderItem, ReminderOptOut, ReminderSetting
+from tracker.services import reminders
+from tracker.services.reminders import ReminderKind, run_reminders
+from tracker.services.status import measure_states
+
+
+def run(when: str):
+    return run_reminders(db.session, baku(when))
+
+
+# --- notifications -------------------------------------------------------------------------
+
+
+def test_the_in_app_list_shows_the_same_items_as_the_email(world, smtp, client):
+    run("2022-10-02T09:00")
+    email = text_of(smtp.to("adam@example.org")[0])
+    login(client, world.a_en)
+    page = client.get("/notifications?lang=en").get_data(as_text=True)
+    items = db.session.scalars(
+        select(ReminderItem).where(ReminderItem.recipient_id == world.a_en.id)
+    ).all()
+    assert len(items) == 4
+    for item in items:
+        assert f'id="item-{item.id}"' in page
+    for line in email.splitlines():
+        if line.startswith("  ") and not line.startswith("  http"):
+            assert line.strip() in page  # each item's sentence
+    assert "4 unread of 4 reminders." in page
+    assert page.count("Deadline approaching") >= 2
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client):
+    response = client.get("/notifications")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_marking_read_needs_a_post_with_csrf_and_only_ones_own_items(world, client):
+    run("2022-10-02T09:00")
+    mine = db.session.scalar(
+        select(ReminderItem).where(ReminderItem.recipient_id == world.a_az.id).limit(1)
+    )
+    theirs = db.session.scalar(
+        select(ReminderItem).where(ReminderItem.recipient_id == world.b_az.id).limit(1)
+    )
+    login(client, world.a_az)
+    token = csrf_token_from(client, "/notifications")
+    assert client.get(f"/notifications/{mine.id}/read").status_code == 405
+    assert client.post(f"/notifications/{mine.id}/read").status_code == 400
+    assert (
+        client.post(f"/notifications/{theirs.id}/read", data={"csrf_token": token}).status_code
+        == 404
+    )
+    response = client.post(f"/notifications/{mine.id}/read", data={"csrf_token": token})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(ReminderItem, mine.id).read_dt is not None
+    assert db.session.get(ReminderItem, theirs.id).read_dt is None
+
+    client.post("/notifications/read-all", data={"csrf_token": token})
+    unread = db.session.scalar(
+        select(func.count())
+        .select_from(ReminderItem)
+        .where(ReminderItem.recipient_id == world.a_az.id, ReminderItem.read_dt.is_(None))
+    )
+    assert unread == 0
+
+
+def test_a_bad_page_number_is_a_400(world, client):
+    login(client, world.a_az)
+    assert client.get("/notifications?page=abc").status_code == 400
+    assert client.get("/notifications?page=0").status_code == 400
+
+
+def test_the_list_takes_the_same_number_of_queries_however_many_items(world, client):
+    login(client, world.a_az)
+    run("2022-10-02T09:00")
+
+    def queries():
+        with QueryCounter() as counter:
+            assert client.get("/notifications").status_code == 200
+        return counter.count
+
+    few = queries()
+    for measure in db.session.scalars(select(Measure).where(Measure.end_year == 2022)):
+        link(world.org_a, measure)
+    db.session.commit()
+    run("2022-12-01T09:00")
+    assert queries() == few
+
+
+def test_the_preferences_form_stops_and_restarts_a_kind(world, client):
+    login(client, world.a_az)
+    token = csrf_token_from(client, "/notifications")
+    data = {"csrf_token": token, "deadline_approaching": "y", "update_stale": "y"}
+    client.post("/notifications/preferences", data=data)
+    assert reminders.opted_out_kinds(db.session, world.a_az.id) == {
+        ReminderKind.OVERDUE,
+        ReminderKind.UPDATE_RETURNED,
+    }
+    data.update(overdue="y", update_returned="y")
+    client.post("/notifications/preferences", data=data)
+    assert reminders.opted_out_kinds(db.session, world.a_az.id) == set()
+    # history is kept: the row stays, inactive
+    assert db.session.scalar(select(func.count()).select_from(ReminderOptOut)) == 2
+
+
+# --- unsubscribe links ---------------------------------------------------------------------
+
+
+def _unsubscribe_path(smtp, address: str, kind: ReminderKind, locale: str) -> str:
+    body = text_of(smtp.to(address)[0])
+    section = body.split(f"== {heading(kind, locale)}")[1].split("== ")[0]
+    return UNSUBSCRIBE_LINK.search(section).group(1)
+
+
+def test_the_unsubscribe_link_stops_that_kind_for_that_person(world, smtp, client):
+    run("2022-10-02T09:00")
+    path = _unsubscribe_path(smtp, "aysel@example.org", ReminderKind.DEADLINE_APPROACHING, "az")
+
+    page = client.get(path)
+    assert page.status_code == 200
+    assert "a…@example.org" in page.get_data(as_text=True)
+    assert reminders.opted_out_kinds(db.session, world.a_az.id) == set()  # GET changes nothing
+
+    token = csrf_token_from(client, path)
+    assert client.post(path, data={"csrf_token": token}).status_code == 200
+    assert reminders.opted_out_kinds(db.session, world.a_az.id) == {
+        ReminderKind.DEADLINE_APPROACHING
+    }
+
+    run("2022-12-01T09:00")  # the 30-day reminders
+    assert "30 days left" in text_of(smtp.to("adam@example.org")[-1])
+    assert len(smtp.to("aysel@example.org")) == 1  # nothing new for her
+    thirty_day = db.session.scalars(
+        select(ReminderItem.recipient_id).where(ReminderItem.occurrence == "2022-12-31/30")
+    ).all()
+    assert world.a_en.id in thirty_day and world.a_az.id not in thirty_day
+
+
+def test_a_tampered_unsubscribe_link_gets_400(world, smtp, client):
+    run("2022-10-02T09:00")
+    path = _unsubscribe_path(smtp, "aysel@example.org", ReminderKind.DEADLINE_APPROACHING, "az")
+    payload, signature = path.rsplit(".", 1)
+    flipped = signature[:-1] + ("A" if signature[-1] != "A" else "B")
+    other_user = reminders.make_unsubscribe_token(world.a_en.id, ReminderKind.OVERDUE)
+    forged_payload = other_user.split(".")[0]
+    for bad in (
+        f"{payload}.{flipped}",
+        f"/unsubscribe/{forged_payload}.{signature}",
+        "/unsubscribe/not-a-token",
+    ):
+        assert client.get(bad).status_code == 400
+        assert client.post(bad, data={}).status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(ReminderOptOut)) == 0
+
+
+def test_an_unsubscribe_post_without_csrf_is_refused(world, client):
+    path = "/unsubscribe/" + reminders.make_unsubscribe_token(world.a_az.id, ReminderKind.OVERDUE)
+    assert client.post(path, data={}).status_code == 400
+    assert reminders.opted_out_kinds(db.session, world.a_az.id) == set()
+
+
+# --- admin ---------------------------------------------------------------------------------
+
+
+def test_only_admins_see_the_reminder_settings(world, client):
+    login(client, world.a_az)
+    assert client.get("/admin/reminders/").status_code == 403
+    login(client, world.reviewer)
+    assert client.get("/admin/reminders/").status_code == 403
+    login(client, world.admin)
+    page = client.get("/admin/reminders/?lang=en")
+    assert page.status_code == 200
+    assert 'value="90, 30, 7"' in page.get_data(as_text=True)
+
+
+def _settings_form(client, **changes) -> dict:
+    data = {
+        "csrf_token": csrf_token_from(client, "/admin/reminders/"),
+        "deadline_approaching_enabled": "y",
+        "deadline_approaching_offsets": "90, 30, 7",
+        "overdue_enabled": "y",
+        "overdue_interval": "30",
+        "update_stale_enabled": "y",
+        "update_stale_interval": "90",
+        "update_returned_enabled": "y",
+        "review_waiting_enabled": "y",
+        "review_waiting_interval": "7",
+    }
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_the_admin_changes_the_defaults(world, client):
+    login(client, world.admin)
+    response = client.post(
+        "/admin/reminders/",
+        data=_settings_form(
+            client,
+            deadline_approaching_offsets="14; 60",
+            update_stale_interval="45",
+            review_waiting_enabled=None,
+        ),
+    )
+    assert response.status_code == 302
+    settings = reminders.load_settings(db.session)
+    assert settings[ReminderKind.DEADLINE_APPROACHING].offsets_days == (60, 14)
+    assert settings[ReminderKind.UPDATE_STALE].interval_days == 45
+    assert settings[ReminderKind.REVIEW_WAITING].is_enabled is False
+    assert settings[ReminderKind.OVERDUE].interval_days == 30
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"deadline_approaching_offsets": "90, soon"},
+        {"deadline_approaching_offsets": ""},
+        {"deadline_approaching_offsets": "0"},
+        {"overdue_interval": "-3"},
+        {"update_stale_interval": "99999"},
+        {"review_waiting_interval": ""},
+    ],
+)
+def test_bad_settings_get_a_clear_message_and_change_nothing(world, client, changes):
+    login(client, world.admin)
+    response = client.post("/admin/reminders/?lang=en", data=_settings_form(client, **changes))
+    assert response.status_code == 400
+    assert "field-error" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(ReminderSetting)) == 0
+
+
+# --- calendar feeds ------------------------------------------------------------------------
+
+
+def _feed(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.mimetype == "text/calendar"
+    return response.get_data(), Calendar.from_ical(response.get_data())
+
+
+def test_the_plan_feed_has_each_measures_due_date(world, client):
+    raw, calendar = _feed(client, f"/calendar/plan/{world.plan.key}.ics?lang=en")
+    events = calendar.walk("VEVENT")
+    measures = list(db.session.scalars(select(Measure)))
+    states = measure_states(db.session, measures)
+    assert len(events) == len(measures) == 64
+    by_uid = {str(e["UID"]): e for e in events}
+    for measure in measures:
+        event = by_uid[f"measure-{measure.id}-due@tracker.example.org"]
+        assert event.decoded("DTSTART") == states[measure.id].due_date
+        assert str(event["SUMMARY"]).startswith(f"Due: {measure.code} ")
+        assert str(event["URL"]) == (
+            f"https://tracker.example.org/plans/{world.plan.key}/measures/{measure.code}"
+        )
+    # RFC 5545: CRLF line ends, lines folded at 75 octets
+    lines = raw.split(b"\r\n")
+    assert all(len(line) <= 75 for line in lines)
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+    # stable UIDs: a second fetch describes the same events
+    _raw, again = _feed(client, f"/calendar/plan/{world.plan.key}.ics?lang=en")
+    assert {str(e["UID"]) for e in again.walk("VEVENT")} == set(by_uid)
+
+
+def test_a_final_milestone_moves_the_event_and_other_milestones_are_added(world, client):
+    m1 = world.m_2022[0]
+    db.session.add_all(
+        [
+            Milestone(measure_id=m1.id, title_az="Son", due_date=date(2023, 3, 31), is_final=True),
+            Milestone(measure_id=m1.id, title_az="Aralıq, hesabat; 1", due_date=date(2021, 6, 1)),
+        ]
+    )
+    db.session.commit()
+    _raw, calendar = _feed(client, f"/calendar/organisation/{world.org_a.id}.ics")
+    events = {str(e["UID"]).split("@")[0]: e for e in calendar.walk("VEVENT")}
+    assert events[f"measure-{m1.id}-due"].decoded("DTSTART") == date(2023, 3, 31)
+    milestone = [e for uid, e in events.items() if uid.startswith("milestone-")]
+    assert len(milestone) == 1
+    assert "Aralıq, hesabat; 1" in str(milestone[0]["SUMMARY"])
+
+
+def test_the_organisation_feed_has_only_its_monitored_measures(world, client):
+    _raw, calendar = _feed(client, f"/calendar/organisation/{world.org_b.id}.ics")
+    uids = {str(e["UID"]) for e in calendar.walk("VEVENT")}
+    assert uids == {
+        f"measure-{world.m_2022[0].id}-due@tracker.example.org",
+        f"measure-{world.m_2021.id}-due@tracker.example.org",
+    }
+
+
+def test_unknown_and_archived_feeds_are_404(world, client):
+    archived = make_organisation("Arxiv Birliyi")
+    archived.is_archived = True
+    db.session.commit()
+    assert client.get("/calendar/plan/no-such-plan.ics").status_code == 404
+    assert client.get("/calendar/organisation/999999.ics").status_code == 404
+    assert client.get(f"/calendar/organisation/{archived.id}.ics").status_code == 404
+
+
+def test_the_calendar_page_lists_the_feeds(world, client):
+    page = client.get("/calendar/?lang=en").get_data(as_text=True)
+    assert f"/calendar/plan/{world.plan.key}.ics" in page
+    login(client, world.a_az)
+    page = client.get("/calendar/?lang=en").get_data(as_text=True)
+    assert f"/calendar/organisation/{world.org_a.id}.ics" in page
+
+
+@pytest.fixture(autouse=True)
+def _public_base_url(app):
+    app.config["PUBLIC_BASE_URL"] = "https://tracker.example.org"

@@ -1,0 +1,87 @@
+"""`tracker send-reminders` (one run, for cron or by hand) and `tracker scheduler`."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from tracker import clock
+from tracker.extensions import db
+
+
+def parse_now(value: str) -> datetime:
+    """An ISO date-time; without an offset it is Asia/Baku time, like the schedule."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise click.BadParameter(
+            "expected an ISO date-time such as 2022-10-02T09:00 or 2022-10-02T05:00+00:00"
+        ) from error
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(clock.BAKU_TZ_NAME))
+    return moment.astimezone(UTC)
+
+
+def _print_previews(report) -> None:
+    for digest in report.previews:
+        click.echo(f"To: {digest.to} ({digest.locale}) — {digest.subject}")
+        for section in digest.sections:
+            click.echo(f"  {section.heading} ({len(section.entries)}):")
+            for entry in section.entries:
+                click.echo(f"    {entry.code} {entry.title}")
+                click.echo(f"        {entry.detail}")
+                click.echo(f"        {entry.url}")
+    if not report.previews:
+        click.echo("No digest would go out.")
+    elif not report.mail_enabled:
+        click.echo("Mail is off (SMTP_HOST is not set): these would stay in the app only.")
+
+
+@click.command("send-reminders")
+@click.option(
+    "--now",
+    "now_text",
+    metavar="ISO-DATETIME",
+    help="Run as if it were this time (Asia/Baku unless an offset is given).",
+)
+@click.option("--dry-run", is_flag=True, help="Print what would go out and to whom; write nothing.")
+@with_appcontext
+def send_reminders_command(now_text: str | None, dry_run: bool) -> None:
+    """Plan today's reminders and send the digests that are due: the scheduler's job, once."""
+    from tracker.services.reminders import baku_date, run_reminders
+
+    if now_text:
+        now = parse_now(now_text)
+        today = baku_date(now)
+    else:
+        now, today = clock.now_utc(), clock.today()
+    report = run_reminders(db.session, now, today, dry_run=dry_run)
+    if dry_run:
+        _print_previews(report)
+    click.echo(report.summary())
+
+
+@click.command("scheduler")
+def scheduler_command() -> None:
+    """Run the scheduler in the foreground (one instance per database; others stay idle)."""
+    from tracker import scheduler
+
+    scheduler.configure_logging()
+    stop = threading.Event()
+    scheduler.install_signal_handlers(stop)
+    scheduler.run_forever(current_app._get_current_object(), stop)
+
+
+def register(app: Flask) -> None:
+    """The commands, and the hook that makes `tracker serve` start the scheduler."""
+    from tracker import scheduler
+
+    app.cli.add_command(send_reminders_command)
+    app.cli.add_command(scheduler_command)
+    scheduler.init_app(app)

@@ -1,0 +1,154 @@
+"""Deadline reminders: the outbox of reminder items, the digests that carried them, the
+admin's settings per kind, people's opt-outs, and the scheduler's persistent job store."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    Unicode,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.extensions import db
+from tracker.models.types import UTCDateTime, utc_now
+
+
+class ReminderItem(db.Model):
+    """One reminder for one person: the outbox row. The unique key (recipient, measure, kind,
+    occurrence) makes planning the same reminder twice a no-op. The same rows are the
+    person's in-app notifications."""
+
+    __tablename__ = "reminder_item"
+    __table_args__ = (UniqueConstraint("recipient_id", "measure_id", "kind", "occurrence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measure.id"), index=True)
+    #: ReminderKind key
+    kind: Mapped[str] = mapped_column(String(30))
+    #: which occurrence of the kind this is, e.g. "2022-12-31/90" (due date / days before)
+    occurrence: Mapped[str] = mapped_column(String(80))
+    #: the organisation the reminder is about (monitors' kinds), if any
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    #: the status update the reminder is about (returned, waiting for review), if any
+    update_id: Mapped[int | None] = mapped_column(ForeignKey("status_update.id"))
+    #: the milestone whose date the reminder is about, if any
+    milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestone.id"))
+    #: the date the reminder counts towards or from (due date, last update, submission)
+    reference_date: Mapped[date] = mapped_column(Date)
+    #: days left (deadline_approaching) or days past it (overdue, stale, waiting)
+    day_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: DeliveryStatus: pending → sending → sent | retry | failed; in_app_only when mail is off
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    #: the run's time when the item was planned
+    planned_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    #: not before this time may a run send it (planning time, then the retry backoff)
+    next_attempt_dt: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    #: failed deliveries so far
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: the claim of the run that is sending it (status "sending"), or that last sent it
+    claim_token: Mapped[str | None] = mapped_column(String(40), index=True)
+    #: wall-clock time of the claim: a claim older than the policy's limit is recovered
+    claimed_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the digest that carried it (or last tried to)
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("reminder_digest.id"), index=True)
+    sent_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the latest delivery error (SMTP code and text), for admins
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    #: when the person marked it read in the app
+    read_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    recipient: Mapped[User] = relationship()  # noqa: F821
+    measure: Mapped[Measure] = relationship()  # noqa: F821
+    organisation: Mapped[Organisation | None] = relationship()  # noqa: F821
+    milestone: Mapped[Milestone | None] = relationship()  # noqa: F821
+    digest: Mapped[ReminderDigest | None] = relationship(back_populates="items")
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_dt is not None
+
+
+class ReminderDigest(db.Model):
+    """One email to one person: one attempt to deliver the items claimed together."""
+
+    __tablename__ = "reminder_digest"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    #: the claim that gathered the items; also the Message-ID's unique part
+    claim_token: Mapped[str] = mapped_column(String(40), unique=True)
+    #: DigestStatus: sending → sent | retry | failed, or interrupted (a stale claim)
+    status: Mapped[str] = mapped_column(String(20), default="sending", index=True)
+    #: the address and language it was written for
+    email: Mapped[str] = mapped_column(String(320))
+    locale: Mapped[str] = mapped_column(String(5))
+    subject: Mapped[str] = mapped_column(Text, default="")
+    item_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: the SMTP server's reply code when it refused (4xx, 5xx); None when accepted or unreachable
+    smtp_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    finished_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    recipient: Mapped[User] = relationship()  # noqa: F821
+    items: Mapped[list[ReminderItem]] = relationship(back_populates="digest")
+
+
+class ReminderSetting(db.Model):
+    """The admin's settings for one kind of reminder. A kind without a row uses the
+    defaults in services.reminders.DEFAULT_SETTINGS."""
+
+    __tablename__ = "reminder_setting"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: ReminderKind key
+    kind: Mapped[str] = mapped_column(String(30), unique=True)
+    is_enabled: Mapped[bool] = mapped_column(default=True)
+    #: deadline_approaching: days before the due date, e.g. [90, 30, 7]
+    offsets_days: Mapped[list] = mapped_column(JSON, default=list)
+    #: overdue: repeat every N days; update_stale: the cadence; review_waiting: the wait
+    interval_days: Mapped[int | None] = mapped_column(Integer)
+    updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class ReminderOptOut(db.Model):
+    """A person has stopped one kind of reminder (by the email's unsubscribe link or on the
+    notifications page). Subscribing again clears `is_active`; the row is kept."""
+
+    __tablename__ = "reminder_opt_out"
+    __table_args__ = (UniqueConstraint("user_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    #: ReminderKind key
+    kind: Mapped[str] = mapped_column(String(30))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
+
+
+#: APScheduler 3's persistent job store (SQLAlchemyJobStore, tablename "scheduler_job"),
+#: declared here so that create_all and the migrations know it. APScheduler declares the
+#: same columns on its own metadata and finds the table already there. Keeping the jobs'
+#: next run times in the database is what lets a scheduler that was down catch up once.
+scheduler_job_table = Table(
+    "scheduler_job",
+    db.metadata,
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
+)
