@@ -14,7 +14,8 @@ def ensure_database() -> None:
     """Create or upgrade the schema with Alembic, then seed the plan if it is absent."""
     from flask_migrate import upgrade
 
-    from tracker.models import ActionPlan
+    from tracker.models import ActionPlan, Organisation
+    from tracker.services.registry_seed import seed_registry
     from tracker.services.seeding import seed_plan_file
 
     upgrade()
@@ -23,15 +24,16 @@ def ensure_database() -> None:
         click.echo(f"Seeded plan {result.plan_key}.")
     else:
         db.session.rollback()
-    from tracker.models import Organisation
-    from tracker.services.registry_seed import seed_registry
-
     if db.session.scalar(select(Organisation.id).limit(1)) is None:
         click.echo(f"Seeded the registry: {seed_registry(db.session).created} organisations.")
     else:
         db.session.rollback()
     for hook in current_app.extensions.get("tracker_first_run_hooks", []):
         hook()
+    # End the transaction a last read opened (on SQLite it holds the write lock) and drop
+    # pooled connections, which must not be shared with forked workers and the scheduler.
+    db.session.remove()
+    db.engine.dispose()
 
 
 @click.command("init-db")

@@ -1,0 +1,68 @@
+"""`tracker serve` as a user runs it: a real gunicorn and scheduler on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.slow
+
+
+def _wait_for(url: str, deadline: float) -> int:
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
+                return response.status
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"{url} did not answer")
+
+
+def test_serve_migrates_seeds_creates_an_admin_and_serves(tmp_path):
+    port = free_port()
+    database = tmp_path / "served.db"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{database}",
+        "SECRET_KEY": "serve-test",
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "REPORT_ARCHIVE_FOLDER": str(tmp_path / "reports"),
+    }
+    env.pop("SMTP_HOST", None)
+    tracker = Path(sys.executable).with_name("tracker")
+    log = tmp_path / "serve.log"
+    log_file = log.open("w")
+    server = subprocess.Popen(
+        [str(tracker), "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        assert _wait_for(f"http://127.0.0.1:{port}/?lang=en", time.monotonic() + 90) == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/plans/az-nap-2020-2022") as r:
+            body = r.read().decode()
+        assert body.count('"code"') == 64
+        deadline = time.monotonic() + 60
+        while "Scheduler lock acquired" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.3)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+        log_file.close()
+    output = log.read_text()
+    assert "Seeded plan az-nap-2020-2022." in output
+    assert re.search(r"password: \S{12,}", output)
+    assert "Scheduler lock acquired" in output
+    assert "database is locked" not in output
+    assert "Traceback" not in output
