@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from tracker.models import ActionPlan, Agency, Measure, Section
+from flask import url_for
+
+from tracker.models import ActionPlan, Agency, Evidence, Measure, Section
 from tracker.services.scorecard import AgencyFigures
 from tracker.services.status import MeasureState, PlanSummary
-from tracker.vocabulary import AgencyRole
+from tracker.vocabulary import AgencyRole, EvidenceType
 
 
 def bilingual(obj, attr: str) -> dict[str, str]:
@@ -105,3 +107,26 @@ def agency_figures_json(figures: AgencyFigures) -> dict:
         "overdue": figures.overdue,
         "summary": summary_json(figures.summary),
     }
+
+
+def evidence_json(item: Evidence) -> dict:
+    """An evidence item as the API shows it (callers pass only what the viewer may see)."""
+    data = {
+        "type": item.evidence_type,
+        "title": item.title,
+        "date": item.evidence_date.isoformat() if item.evidence_date else None,
+        "url": item.url,
+        "file_url": url_for("files.download", file_id=item.file_id, _external=True)
+        if item.file_id
+        else None,
+    }
+    if item.evidence_type == EvidenceType.INFORMATION_REQUEST:
+        data["information_request"] = {
+            "sent_on": item.request_sent_on.isoformat() if item.request_sent_on else None,
+            "agency": item.request_agency.key if item.request_agency else None,
+            "answered_on": item.request_answered_on.isoformat()
+            if item.request_answered_on
+            else None,
+            "outcome": item.request_outcome,
+        }
+    return data

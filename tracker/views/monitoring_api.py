@@ -4,38 +4,16 @@ organisations are named, people never."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, url_for
+from flask import Blueprint, abort, jsonify
 from sqlalchemy.orm import joinedload
 
 from tracker.extensions import db
 from tracker.models import Evidence, Measure, StatusUpdate
+from tracker.services import serialize
 from tracker.services.claims import current_claims
 from tracker.services.updates import PUBLIC_HISTORY_LIMIT, public_history
-from tracker.vocabulary import EvidenceType
 
 bp = Blueprint("monitoring_api", __name__, url_prefix="/api/v1")
-
-
-def _evidence_json(item: Evidence) -> dict:
-    data = {
-        "type": item.evidence_type,
-        "title": item.title,
-        "date": item.evidence_date.isoformat() if item.evidence_date else None,
-        "url": item.url,
-        "file_url": url_for("files.download", file_id=item.file_id, _external=True)
-        if item.file_id
-        else None,
-    }
-    if item.evidence_type == EvidenceType.INFORMATION_REQUEST:
-        data["information_request"] = {
-            "sent_on": item.request_sent_on.isoformat() if item.request_sent_on else None,
-            "agency": item.request_agency.key if item.request_agency else None,
-            "answered_on": item.request_answered_on.isoformat()
-            if item.request_answered_on
-            else None,
-            "outcome": item.request_outcome,
-        }
-    return data
 
 
 def _update_json(update: StatusUpdate, evidence: list[Evidence], private_count: int) -> dict:
@@ -52,7 +30,7 @@ def _update_json(update: StatusUpdate, evidence: list[Evidence], private_count: 
         "delay_reasons": list(update.delay_reasons or []),
         "replaces_id": update.replaces_id,
         "approved_at": update.decided_dt.isoformat() if update.decided_dt else None,
-        "evidence": [_evidence_json(item) for item in evidence],
+        "evidence": [serialize.evidence_json(item) for item in evidence],
         "private_evidence_count": private_count,
     }
 

@@ -14,13 +14,13 @@ from werkzeug.exceptions import BadRequest, NotFound
 
 from tracker import clock
 from tracker.extensions import db
-from tracker.models import ActionPlan, Evidence, Measure, Organisation, StatusUpdate
+from tracker.models import ActionPlan, Measure, Organisation, StatusUpdate
 from tracker.openapi import openapi_document
 from tracker.services import exports, serialize
 from tracker.services import scorecard as sc
 from tracker.services.reports import monitoring_coverage, overdue_agencies
 from tracker.services.status import measure_states, summarize
-from tracker.vocabulary import Completion, EvidenceType
+from tracker.vocabulary import Completion
 
 bp = Blueprint("opendata_api", __name__, url_prefix="/api/v1")
 
@@ -88,29 +88,6 @@ def _page_json(page: int, per_page: int, total: int) -> dict:
 # --- JSON shapes ------------------------------------------------------------------------------
 
 
-def evidence_json(item: Evidence) -> dict:
-    """The same shape as the monitoring API's evidence."""
-    data = {
-        "type": item.evidence_type,
-        "title": item.title,
-        "date": item.evidence_date.isoformat() if item.evidence_date else None,
-        "url": item.url,
-        "file_url": url_for("files.download", file_id=item.file_id, _external=True)
-        if item.file_id
-        else None,
-    }
-    if item.evidence_type == EvidenceType.INFORMATION_REQUEST:
-        data["information_request"] = {
-            "sent_on": item.request_sent_on.isoformat() if item.request_sent_on else None,
-            "agency": item.request_agency.key if item.request_agency else None,
-            "answered_on": item.request_answered_on.isoformat()
-            if item.request_answered_on
-            else None,
-            "outcome": item.request_outcome,
-        }
-    return data
-
-
 def update_json(update: StatusUpdate) -> dict:
     """An approved update as the public sees it: organisation, never author."""
     public = exports.public_evidence(update)
@@ -132,7 +109,7 @@ def update_json(update: StatusUpdate) -> dict:
         "delay_reasons": list(update.delay_reasons or []),
         "replaces_id": update.replaces_id,
         "approved_at": update.decided_dt.isoformat() if update.decided_dt else None,
-        "evidence": [evidence_json(item) for item in public],
+        "evidence": [serialize.evidence_json(item) for item in public],
         "private_evidence_count": len(update.evidence) - len(public),
     }
 
