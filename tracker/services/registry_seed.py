@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,7 +26,7 @@ from tracker.services.registry import (
     update_organisation,
 )
 from tracker.services.registry_labels import catalogue
-from tracker.services.seeding import SeedError
+from tracker.services.seeding import load_in_one_transaction, read_yaml_document
 from tracker.services.text import label_key
 
 DEFAULT_REGISTRY_FILE = PROJECT_ROOT / "seed" / "registry.yaml"
@@ -121,20 +120,7 @@ def validate_registry_document(document: Any) -> list[str]:
 
 
 def read_registry_file(path: Path) -> dict:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError as error:
-        raise SeedError(str(path), ["file not found"]) from error
-    except UnicodeDecodeError as error:
-        raise SeedError(str(path), ["not UTF-8 text"]) from error
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise SeedError(str(path), [f"not valid YAML ({error})"]) from error
-    problems = validate_registry_document(document)
-    if problems:
-        raise SeedError(str(path), problems)
-    return document
+    return read_yaml_document(path, validate_registry_document)
 
 
 def _seeded_values(entry: dict) -> dict:
@@ -210,10 +196,6 @@ def seed_registry(
 ) -> RegistrySeedResult:
     """Validate and load the registry file in one transaction: all of it or nothing."""
     document = read_registry_file(Path(path))
-    try:
-        result = load_registry_document(session, document, update=update)
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
-    return result
+    return load_in_one_transaction(
+        session, lambda: load_registry_document(session, document, update=update)
+    )

@@ -5,9 +5,10 @@ rows and never deletes anything recorded against a measure."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from sqlalchemy import select
@@ -17,6 +18,8 @@ from tracker import PROJECT_ROOT
 from tracker.models import ActionPlan, Agency, AgencyAlias, Measure, MeasureAgency, Section
 from tracker.services.status import default_due_date
 from tracker.vocabulary import AgencyRole
+
+T = TypeVar("T")
 
 DEFAULT_PLAN_FILE = PROJECT_ROOT / "seed" / "action_plan_2020_2022.yaml"
 PERIOD_PATTERN = re.compile(r"^(\d{4})(?:–(\d{4}))?$")
@@ -191,7 +194,8 @@ def _check_period(check: _Validator, measure: dict, path: str) -> None:
         check.fail(f"{path}.deadline", "the period ends before it starts")
 
 
-def read_plan_file(path: Path) -> dict:
+def read_yaml_document(path: Path, validate: Callable[[Any], list[str]]) -> Any:
+    """Read a seed file and validate it; any problem raises SeedError naming the file."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError as error:
@@ -203,13 +207,27 @@ def read_plan_file(path: Path) -> dict:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(top)"
-        raise SeedError(
-            str(path), [f"{where}: not valid YAML ({getattr(error, 'problem', error)})"]
-        ) from error
-    problems = validate_plan_document(document)
+        problem = getattr(error, "problem", None) or error
+        raise SeedError(str(path), [f"{where}: not valid YAML ({problem})"]) from error
+    problems = validate(document)
     if problems:
         raise SeedError(str(path), problems)
     return document
+
+
+def load_in_one_transaction(session: Session, load: Callable[[], T]) -> T:
+    """Run a loader and commit, or roll everything back: all of a file or nothing."""
+    try:
+        result = load()
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return result
+
+
+def read_plan_file(path: Path) -> dict:
+    return read_yaml_document(path, validate_plan_document)
 
 
 # --- upsert -------------------------------------------------------------------------------
@@ -358,10 +376,6 @@ def seed_plan_file(
 ) -> SeedResult:
     """Validate and load one plan file in one transaction: all of it or nothing."""
     document = read_plan_file(Path(path))
-    try:
-        result = load_plan_document(session, document, update=update)
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
-    return result
+    return load_in_one_transaction(
+        session, lambda: load_plan_document(session, document, update=update)
+    )
