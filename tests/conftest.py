@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 import uuid
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
-from tests.helpers import RequestIsolatingClient
+from tests.helpers import RecordingHandler, RequestIsolatingClient, SMTPServer, free_port
 from tracker import create_app
 from tracker.extensions import db
 
@@ -84,6 +83,8 @@ def _empty_all_tables() -> None:
 @pytest.fixture
 def app(_schema, database_url, tmp_path):
     app = create_app(make_test_config(database_url, tmp_path))
+    # Every in-process request gets an app context of its own, as in the served app.
+    app.test_client_class = RequestIsolatingClient
     with app.app_context():
         yield app
         _empty_all_tables()
@@ -93,7 +94,6 @@ def app(_schema, database_url, tmp_path):
 
 @pytest.fixture
 def client(app):
-    app.test_client_class = RequestIsolatingClient
     return app.test_client()
 
 
@@ -125,12 +125,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -166,3 +160,57 @@ def page(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+# --- the served app: `tracker serve` in a subprocess (one per test run) -----------------
+
+
+@pytest.fixture(scope="session")
+def served_smtp():
+    """The served app's mail server: a real SMTP server on 127.0.0.1."""
+    from aiosmtpd.controller import Controller
+
+    handler = RecordingHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield SMTPServer("127.0.0.1", port, handler)
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="session")
+def served_app(tmp_path_factory, served_smtp):
+    """`tracker serve` with two gunicorn workers and the scheduler, on this run's database
+    (a SQLite file, or a PostgreSQL schema of its own)."""
+    from tests.served.server import ServedApp, served_database
+
+    workdir = tmp_path_factory.mktemp("served")
+    database = served_database(POSTGRES_URL, workdir)
+    served = ServedApp(
+        workdir=workdir,
+        database_url=database.url,
+        smtp_port=served_smtp.port,
+        port=free_port(),
+    )
+    served.application_name = database.application_name
+    try:
+        served.start()
+        yield served
+    finally:
+        served.stop()
+        if database.drop:
+            database.drop()
+
+
+@pytest.fixture
+def served(served_app, served_smtp):
+    """The served app with its data as `serve` left it, and an app context of the test
+    process on its database (commit before a request, so that the server sees the rows)."""
+    served_app.reset()
+    with served_smtp.handler.lock:
+        served_smtp.handler.messages.clear()
+    with served_app.app_context():
+        yield served_app
+        db.session.remove()

@@ -142,3 +142,46 @@ def test_unexpected_error_is_a_500_page_without_a_trace(app, client):
 
 def test_database_connection_is_real(app):
     assert db.session.execute(text("SELECT 1")).scalar() == 1
+
+
+def test_a_request_that_finds_the_previous_requests_scope_is_refused(app, caplog):
+    """The guard against a leaked app context: two requests through a client that does not
+    push a context of its own share the test's context, as forked workers once did."""
+    from flask.testing import FlaskClient
+
+    sharing = FlaskClient(app)
+    assert sharing.get("/?lang=en").status_code == 200
+    assert sharing.get("/?lang=en").status_code == 500
+    assert "already served a request" in caplog.text
+
+
+def test_a_request_that_finds_an_open_transaction_is_refused(app, caplog):
+    from flask.testing import FlaskClient
+
+    db.session.execute(text("SELECT 1"))  # the test's context now has an open transaction
+    assert FlaskClient(app).get("/?lang=en").status_code == 500
+    assert "transaction is open" in caplog.text
+    db.session.rollback()
+
+
+def test_behind_a_proxy_the_client_address_and_scheme_come_from_its_headers(
+    database_url, tmp_path
+):
+    from tests.conftest import make_test_config
+
+    headers = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+    seen = {}
+    for hops in (0, 1):
+        proxied = create_app(make_test_config(database_url, tmp_path, TRACKER_PROXY_HOPS=hops))
+
+        @proxied.get("/probe")
+        def probe():
+            from flask import request
+
+            return {"address": request.remote_addr, "secure": request.is_secure}
+
+        seen[hops] = proxied.test_client().get("/probe", headers=headers)
+    assert seen[0].json == {"address": "127.0.0.1", "secure": False}
+    assert "Strict-Transport-Security" not in seen[0].headers
+    assert seen[1].json == {"address": "203.0.113.7", "secure": True}
+    assert seen[1].headers["Strict-Transport-Security"].startswith("max-age=")

@@ -28,6 +28,35 @@ def _wait_for(url: str, deadline: float) -> int:
     raise AssertionError(f"{url} did not answer")
 
 
+def _descendants(pid: int) -> list[int]:
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        for task in Path(f"/proc/{current}/task").iterdir():
+            children = (task / "children").read_text().split()
+            found += [int(child) for child in children]
+            queue += [int(child) for child in children]
+    return found
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _is_exec(pid: int) -> bool:
+    """A direct child of serve runs a program of its own (gunicorn or the scheduler)."""
+    command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    return b"gunicorn" in command or b"tracker.scheduler" in command
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
 def test_serve_migrates_seeds_creates_an_admin_and_serves(tmp_path):
     port = free_port()
     database = tmp_path / "served.db"
@@ -43,7 +72,7 @@ def test_serve_migrates_seeds_creates_an_admin_and_serves(tmp_path):
     log = tmp_path / "serve.log"
     log_file = log.open("w")
     server = subprocess.Popen(
-        [str(tracker), "serve", "--port", str(port), "--workers", "1"],
+        [str(tracker), "serve", "--port", str(port), "--workers", "2"],
         env=env,
         stdout=log_file,
         stderr=subprocess.STDOUT,
@@ -56,10 +85,17 @@ def test_serve_migrates_seeds_creates_an_admin_and_serves(tmp_path):
         deadline = time.monotonic() + 60
         while "Scheduler lock acquired" not in log.read_text() and time.monotonic() < deadline:
             time.sleep(0.3)
+        children = _descendants(server.pid)
+        # gunicorn's master, its two workers and the scheduler: fresh programs, not forks
+        # of `serve` (which had an app context pushed and the database open).
+        assert len(children) == 4, children
+        assert all(_parent(pid) != server.pid or _is_exec(pid) for pid in children)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
         log_file.close()
+    assert server.returncode == 0
+    assert [pid for pid in children if _alive(pid)] == []
     output = log.read_text()
     assert "Seeded plan az-nap-2020-2022." in output
     assert re.search(r"password: \S{12,}", output)

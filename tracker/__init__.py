@@ -25,9 +25,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
 
     import tracker.models  # noqa: F401  (registers every table on the metadata)
-    from tracker import database, i18n, security
+    from tracker import database, i18n, request_isolation, security
     from tracker.extensions import csrf, db, migrate
 
+    request_isolation.init_app(app)
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
@@ -42,4 +43,15 @@ def create_app(config: dict | None = None) -> Flask:
     from tracker.commands import register_commands
 
     register_commands(app)
+    _trust_proxy_headers(app)
     return app
+
+
+def _trust_proxy_headers(app: Flask) -> None:
+    """Behind TRACKER_PROXY_HOPS reverse proxies, take the client's address and scheme
+    from their X-Forwarded-For and X-Forwarded-Proto headers, and from nothing else."""
+    hops = int(app.config.get("TRACKER_PROXY_HOPS") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0)

@@ -64,4 +64,6 @@ def build_config(instance_path: Path) -> dict:
         "REMINDER_HOUR": _int_env("REMINDER_HOUR", 9),
         "REMINDER_MINUTE": _int_env("REMINDER_MINUTE", 0),
         "REPORTING_CADENCE_DAYS": _int_env("REPORTING_CADENCE_DAYS", 90),
+        # How many reverse proxies stand in front of the app (0: none, trust no header).
+        "TRACKER_PROXY_HOPS": _int_env("TRACKER_PROXY_HOPS", 0),
     }

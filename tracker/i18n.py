@@ -11,6 +11,8 @@ LANGUAGES = ("az", "en")
 
 
 def select_locale() -> str:
+    """?lang=, then the language remembered in this visitor's session, then the account's,
+    then Accept-Language for the JSON API, then the default (Azerbaijani)."""
     if not has_request_context():
         # CLI commands and jobs choose their language with flask_babel.force_locale.
         return current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -25,6 +27,11 @@ def select_locale() -> str:
 
     if getattr(current_user, "is_authenticated", False) and current_user.locale in LANGUAGES:
         return current_user.locale
+    # Pages speak Azerbaijani unless asked; API clients say what they read in the header.
+    if request.path.startswith("/api/"):
+        accepted = request.accept_languages.best_match(LANGUAGES)
+        if accepted:
+            return accepted
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 

@@ -1,8 +1,8 @@
 """The scheduler: APScheduler 3.11 in its own process, one instance at a time.
 
 Run it with `tracker scheduler` (or `python -m tracker.scheduler`); `tracker serve` starts
-it as a child process beside the web server. Web workers never start it: importing or
-creating the app starts nothing.
+it as a child process beside the web server (tracker.commands.serve). Web workers never
+start it: importing or creating the app starts nothing.
 
 Adding a job
 ------------
@@ -404,56 +404,6 @@ def main() -> None:
     stop = threading.Event()
     install_signal_handlers(stop)
     run_forever(create_app(), stop)
-
-
-# --- beside `tracker serve` ------------------------------------------------------------------
-
-
-class ChildScheduler:
-    """`tracker serve` runs the scheduler as a child process and ends it when it exits.
-    Gunicorn forks its workers from the process that started the child; only that
-    process (checked by pid) may stop it. The child also watches its parent and stops
-    if the server dies without cleaning up."""
-
-    def __init__(self) -> None:
-        self.process = None
-        self.owner_pid = None
-
-    def start(self) -> None:
-        import atexit
-        import subprocess
-
-        env = dict(os.environ, TRACKER_SCHEDULER_PARENT_PID=str(os.getpid()))
-        self.process = subprocess.Popen([sys.executable, "-m", "tracker.scheduler"], env=env)
-        self.owner_pid = os.getpid()
-        atexit.register(self.stop)
-        logger.info("Started the scheduler process (pid %s).", self.process.pid)
-
-    def stop(self, timeout: float = 30) -> None:
-        import subprocess
-
-        if self.process is None or os.getpid() != self.owner_pid:
-            return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
-
-
-def serve_hook(app: Flask) -> Callable[[], None]:
-    """The hook `tracker serve` calls before it starts gunicorn."""
-    child = ChildScheduler()
-    app.extensions["tracker_scheduler_child"] = child
-    return child.start
-
-
-def init_app(app: Flask) -> None:
-    """Register the serve hook. Nothing starts here."""
-    app.extensions.setdefault("tracker_serve_hooks", []).append(serve_hook(app))
 
 
 if __name__ == "__main__":

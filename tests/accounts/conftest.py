@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-from dataclasses import dataclass, field
-from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
 from flask_babel import force_locale
 
-from tests.helpers import RequestIsolatingClient, csrf_token_from
+from tests.helpers import (
+    RecordingHandler,
+    RequestIsolatingClient,
+    SMTPServer,
+    csrf_token_from,
+    free_port,
+)
 from tracker.extensions import db
 from tracker.models import Organisation, User
 from tracker.services.passwords import hash_password
@@ -112,46 +114,6 @@ def post_with_csrf(client, page_url: str, action_url: str, data: dict | None = N
 
 
 # -- a real SMTP server on 127.0.0.1 ---------------------------------------------------
-
-
-def free_port() -> int:
-    # aiosmtpd's Controller cannot take port 0: ask the OS for a free port first.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclass
-class RecordingHandler:
-    """Keeps every accepted message; answers a chosen code to chosen recipients."""
-
-    messages: list[EmailMessage] = field(default_factory=list)
-    #: recipient -> SMTP answer given to RCPT TO, e.g. "550 5.1.1 No such user"
-    refuse: dict[str, str] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.refuse:
-            return self.refuse[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        with self.lock:
-            self.messages.append(message)
-        return "250 Message accepted for delivery"
-
-
-@dataclass
-class SMTPServer:
-    host: str
-    port: int
-    handler: RecordingHandler
-
-    @property
-    def messages(self) -> list[EmailMessage]:
-        return self.handler.messages
 
 
 @pytest.fixture

@@ -11,6 +11,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import select
+
 from tests.accounts.conftest import password_hash
 from tracker.extensions import db
 from tracker.models import (
@@ -122,10 +124,13 @@ def build_world(upload_folder: str) -> World:
     db.session.add_all([plan, section])
     measure_a = _measure(plan, section, "1.1", 1)
     measure_b = _measure(plan, section, "1.2", 2)
-    agency = Agency(
-        key="ministry-of-justice", name_az="Ədliyyə Nazirliyi", name_en="Ministry of Justice"
-    )
-    db.session.add(agency)
+    # The seeded plan (in the served app's database) already names this agency.
+    agency = db.session.scalar(select(Agency).where(Agency.key == "ministry-of-justice"))
+    if agency is None:
+        agency = Agency(
+            key="ministry-of-justice", name_az="Ədliyyə Nazirliyi", name_en="Ministry of Justice"
+        )
+        db.session.add(agency)
     db.session.add(
         MeasureAgency(
             measure=measure_a,

@@ -26,6 +26,7 @@ from tests.reminders.conftest import (
 )
 from tracker import PROJECT_ROOT, create_app
 from tracker import scheduler as scheduler_module
+from tracker.commands.serve import ChildProcess, scheduler_argv
 from tracker.extensions import db
 from tracker.models import ReminderDigest, ReminderItem
 
@@ -265,24 +266,20 @@ def test_creating_the_app_and_serving_requests_starts_no_scheduler(app, database
     web.test_client().get("/calendar/")
     started = [t for t in threading.enumerate() if t.ident not in before]
     assert started == []
-    assert len(web.extensions["tracker_serve_hooks"]) >= 1
-    assert web.extensions["tracker_scheduler_child"].process is None
 
 
-def test_serve_starts_the_scheduler_as_a_child_and_stops_it_on_exit(app, database_url, monkeypatch):
-    for name, value in process_env(database_url, None).items():
-        monkeypatch.setenv(name, value)
-    child = app.extensions["tracker_scheduler_child"]
+def test_serve_starts_the_scheduler_as_a_child_and_stops_it_on_exit(app, database_url):
+    env = process_env(database_url, None, TRACKER_SCHEDULER_PARENT_PID=str(os.getpid()))
+    child = ChildProcess("the scheduler", scheduler_argv(), env)
     probe = scheduler_module.lock_for(app)
-    hook = next(h for h in app.extensions["tracker_serve_hooks"] if h == child.start)
-    hook()
+    child.start()
     try:
-        assert child.process.poll() is None
+        assert child.exit_code() is None
         # The child holds the scheduler lock, so this process cannot take it.
         assert wait_for(lambda: not _try(probe), 30)
     finally:
         child.stop()
-    assert child.process is None
+    assert child.exit_code() is not None
     assert wait_for(lambda: _try(probe), 10)
 
 
@@ -297,8 +294,8 @@ def test_the_child_scheduler_stops_when_the_server_dies_without_cleaning_up(app,
     env = process_env(database_url, None)
     script = (
         "import os, time\n"
-        "from tracker.scheduler import ChildScheduler\n"
-        "child = ChildScheduler()\n"
+        "from tracker.commands.serve import ChildProcess, child_environment, scheduler_argv\n"
+        "child = ChildProcess('the scheduler', scheduler_argv(), child_environment('h', 1))\n"
         "child.start()\n"
         "print(child.process.pid, flush=True)\n"
         "time.sleep(3)\n"
@@ -307,7 +304,7 @@ def test_the_child_scheduler_stops_when_the_server_dies_without_cleaning_up(app,
     server = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
     )
-    pid = int(server.stdout.strip())
+    pid = int(server.stdout.strip().splitlines()[-1])
     assert wait_for(lambda: not _alive(pid), 30)
 
 

@@ -138,4 +138,3 @@ def create_first_admin() -> None:
 
 def register(app: Flask) -> None:
     app.cli.add_command(create_user_command)
-    app.extensions.setdefault("tracker_first_run_hooks", []).append(create_first_admin)

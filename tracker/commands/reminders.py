@@ -79,9 +79,5 @@ def scheduler_command() -> None:
 
 
 def register(app: Flask) -> None:
-    """The commands, and the hook that makes `tracker serve` start the scheduler."""
-    from tracker import scheduler
-
     app.cli.add_command(send_reminders_command)
     app.cli.add_command(scheduler_command)
-    scheduler.init_app(app)
