@@ -164,9 +164,7 @@ def test_a_request_that_finds_an_open_transaction_is_refused(app, caplog):
     db.session.rollback()
 
 
-def test_behind_a_proxy_the_client_address_and_scheme_come_from_its_headers(
-    database_url, tmp_path
-):
+def test_behind_a_proxy_the_client_address_and_scheme_come_from_its_headers(database_url, tmp_path):
     from tests.conftest import make_test_config
 
     headers = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
