@@ -193,6 +193,7 @@ def served_app(tmp_path_factory, served_smtp):
         database_url=database.url,
         smtp_port=served_smtp.port,
         port=free_port(),
+        smtp=served_smtp,
     )
     served.application_name = database.application_name
     try:

@@ -128,7 +128,6 @@ def test_an_existing_email_is_refused(app, runner):
 
 
 def test_the_first_run_creates_one_admin_and_shows_the_password_once(app, capsys, client):
-    assert create_first_admin in app.extensions["tracker_first_run_hooks"]
     create_first_admin()
     output = capsys.readouterr().out
     assert "shown only once" in output

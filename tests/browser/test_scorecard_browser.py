@@ -1,15 +1,16 @@
-"""The scorecard in a real browser: open it, switch the language, open a measure."""
+"""The scorecard in a real browser, on the served app: open it, switch the language, open a
+measure."""
 
 from __future__ import annotations
 
 import pytest
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.served]
 
 
-def test_scorecard_language_switch_and_measure(app, seeded, live_server, page):
-    app.config["BABEL_DEFAULT_LOCALE"] = "az"  # the product's default (tests run in English)
-    page.goto(live_server + "/")
+def test_scorecard_language_switch_and_measure(served, page):
+    # The served app runs with the product's default language, Azerbaijani.
+    page.goto(served.url + "/")
     assert page.locator("html").get_attribute("lang") == "az"
     assert page.locator("h3[id^=section-]").count() == 9
     assert page.locator(".measure-list li").count() == 64
@@ -29,10 +30,10 @@ def test_scorecard_language_switch_and_measure(app, seeded, live_server, page):
     assert page.get_by_text("161 - qaynar xətt").first.is_visible()
 
 
-def test_filters_work_without_javascript(seeded, live_server, browser):
+def test_filters_work_without_javascript(served, browser):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
-    page.goto(live_server + "/?lang=en")
+    page.goto(served.url + "/?lang=en")
     page.get_by_label("Section", exact=True).select_option("8")
     page.get_by_role("button", name="Apply").click()
     assert page.locator(".measure-list li").count() == 3

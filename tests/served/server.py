@@ -18,6 +18,9 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from email.message import EmailMessage
+from email.utils import getaddresses
 from pathlib import Path
 from urllib.parse import quote, urljoin
 
@@ -25,6 +28,7 @@ import requests
 from flask import has_app_context
 from sqlalchemy import create_engine, insert, select, text
 
+from tests.helpers import SMTPServer
 from tracker import create_app
 from tracker.extensions import db
 
@@ -35,6 +39,8 @@ FIRST_ADMIN_EMAIL = "first-admin@example.org"
 #: tables that `serve` and the scheduler own; a reset leaves them alone
 KEPT_TABLES = {"alembic_version", "scheduler_job"}
 START_TIMEOUT_SECONDS = 120
+#: how long `email_to` waits for a message (mail leaves within the request that sends it)
+MAIL_WAIT_SECONDS = 10
 
 
 def end_test_transaction() -> None:
@@ -92,6 +98,8 @@ class ServedApp:
     process: subprocess.Popen | None = None
     first_admin_password: str = ""
     application_name: str = ""
+    #: the SMTP server that the served app sends its mail to
+    smtp: SMTPServer | None = None
     _snapshot: dict[str, list[dict]] = field(default_factory=dict)
     _setup_app: object = None
 
@@ -109,6 +117,34 @@ class ServedApp:
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    @staticmethod
+    def today() -> date:
+        """The served app's "today": it runs on the real clock (no TRACKER_TODAY), in UTC."""
+        return datetime.now(UTC).date()
+
+    # --- mail ------------------------------------------------------------------------------
+
+    def emails_to(self, address: str) -> list[EmailMessage]:
+        assert self.smtp is not None, "this served app has no SMTP server"
+        with self.smtp.handler.lock:
+            messages = list(self.smtp.handler.messages)
+        return [m for m in messages if address in (a for _, a in getaddresses(m.get_all("To", [])))]
+
+    def email_to(self, address: str, containing: str = "") -> EmailMessage:
+        """The latest message the served app sent to the address (whose text contains
+        `containing`, when given). Mail leaves within the request that sends it; the short
+        wait covers only a slow SMTP handler."""
+        deadline = time.monotonic() + MAIL_WAIT_SECONDS
+        while True:
+            found = [m for m in self.emails_to(address) if containing in email_text(m)]
+            if found:
+                return found[-1]
+            if time.monotonic() > deadline:
+                with self.smtp.handler.lock:
+                    sent = [(m["To"], m["Subject"]) for m in self.smtp.handler.messages]
+                raise AssertionError(f"no mail to {address} containing {containing!r}: {sent}")
+            time.sleep(0.1)
 
     # --- processes -------------------------------------------------------------------------
 
@@ -214,6 +250,18 @@ class ServedApp:
 
     def client(self) -> WebClient:
         return WebClient(self.url)
+
+
+def email_text(message: EmailMessage) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def email_link(message: EmailMessage, path_prefix: str) -> str:
+    """The first absolute link in the message's text whose path starts with path_prefix."""
+    for word in email_text(message).split():
+        if word.startswith(("http://", "https://")) and path_prefix in word:
+            return word
+    raise AssertionError(f"no {path_prefix} link in the message:\n{email_text(message)}")
 
 
 def setup_app_config(served: ServedApp) -> dict:
