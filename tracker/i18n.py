@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
 
+from tracker.catalogs import compiled_translations
 from tracker.extensions import babel
 
 LANGUAGES = ("az", "en")
@@ -49,10 +52,12 @@ def localized(obj, attr: str) -> str:
 
 
 def init_app(app: Flask) -> None:
+    # The .po files compiled into the instance folder (tracker/catalogs.py says why).
+    translations = compiled_translations(Path(app.instance_path) / "translations")
     babel.init_app(
         app,
         locale_selector=select_locale,
-        default_translation_directories=str(app.root_path + "/translations"),
+        default_translation_directories=str(translations),
     )
     from tracker import vocabulary
 

@@ -1,4 +1,4 @@
-"""`tracker translations extract|update|compile`: the gettext catalogs, through Babel."""
+"""`tracker translations update|compile`: the gettext catalogs, through Babel."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ import sys
 from pathlib import Path
 
 import click
+from flask import current_app
+from flask.cli import with_appcontext
 
 from tracker import PROJECT_ROOT
+from tracker.catalogs import compile_catalogs, read_catalog, source_catalogs
 
 TRANSLATIONS = PROJECT_ROOT / "tracker" / "translations"
 TEMPLATE = TRANSLATIONS / "messages.pot"
@@ -63,11 +66,33 @@ def update_command() -> None:
         else:
             _pybabel("init", "-i", str(TEMPLATE), "-d", str(TRANSLATIONS), "-l", language)
     click.echo(
-        "Catalogs updated; translate the new entries, then run `tracker translations compile`."
+        "Catalogs updated; translate the new entries. The app compiles them when it starts;"
+        " `tracker translations compile` checks them."
     )
 
 
+def _is_translated(message) -> bool:
+    strings = message.string if isinstance(message.string, tuple) else (message.string,)
+    return all(strings) and not message.fuzzy
+
+
 @translations_command.command("compile")
+@with_appcontext
 def compile_command() -> None:
-    """Compile both catalogs to .mo files."""
-    _pybabel("compile", "-d", str(TRANSLATIONS), "--statistics")
+    """Check both catalogs, count what is translated, and compile them afresh where the app
+    reads them (the app also compiles them when it starts)."""
+    problems = 0
+    for language, po in source_catalogs().items():
+        catalog = read_catalog(po, language)
+        messages = [message for message in catalog if message.id]
+        translated = sum(_is_translated(message) for message in messages)
+        click.echo(f"{language}: {translated} of {len(messages)} messages translated")
+        # Babel's own checks: placeholders and the number of plural forms.
+        for message, errors in catalog.check():
+            for error in errors:
+                click.echo(f"{po}:{message.lineno}: {error}", err=True)
+                problems += 1
+    directory = compile_catalogs(Path(current_app.instance_path) / "translations", force=True)
+    click.echo(f"Compiled into {directory}")
+    if problems:
+        raise click.ClickException(f"{problems} problems in the catalogs")
