@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 import uuid
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from werkzeug.serving import make_server
 
 from tests.helpers import RecordingHandler, RequestIsolatingClient, SMTPServer, free_port
 from tracker import create_app
@@ -112,7 +110,8 @@ def seeded(app):
     return db.session.scalar(db.select(ActionPlan).where(ActionPlan.key == "az-nap-2020-2022"))
 
 
-# --- a live server and Debian's Chromium driven by Playwright (one per test run) ---
+# --- Debian's Chromium driven by Playwright (one per test run); the browser tests run
+#     against the served app below, the stack that users get ---
 
 CHROMIUM = os.environ.get("TRACKER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -125,20 +124,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-@pytest.fixture
-def live_server(app):
-    """Serves the test app on a free port; yields its base URL."""
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 @pytest.fixture(scope="session")

@@ -257,7 +257,7 @@ def email_text(message: EmailMessage) -> str:
 
 
 def email_link(message: EmailMessage, path_prefix: str) -> str:
-    """The first absolute link in the message's text whose path starts with path_prefix."""
+    """The first absolute link (http or https) in the message's text that contains path_prefix."""
     for word in email_text(message).split():
         if word.startswith(("http://", "https://")) and path_prefix in word:
             return word
