@@ -31,7 +31,7 @@ from tests.monitoring.scale import QueryCounter, add_updates, latest_update_id
 from tracker import create_app
 from tracker.extensions import db
 from tracker.models import Measure, MonitoringLink, Organisation, User
-from tracker.services.seeding import seed_plan_file
+from tracker.services.plans.seeding import seed_plan_file
 
 PLAN = "az-nap-2020-2022"
 CODES = ("1.1", "1.2", "1.3", "2.1")

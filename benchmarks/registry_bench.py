@@ -28,9 +28,9 @@ from tests.registry.survey_export import generate  # noqa: E402
 from tracker import create_app  # noqa: E402
 from tracker.extensions import db  # noqa: E402
 from tracker.models import Measure, Organisation  # noqa: E402
-from tracker.services.importing import import_organisations  # noqa: E402
-from tracker.services.monitoring_links import link_measures  # noqa: E402
-from tracker.services.seeding import seed_plan_file  # noqa: E402
+from tracker.services.plans.seeding import seed_plan_file  # noqa: E402
+from tracker.services.registry.importing import import_organisations  # noqa: E402
+from tracker.services.registry.links import link_measures  # noqa: E402
 
 
 @contextmanager

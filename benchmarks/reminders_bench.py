@@ -51,7 +51,7 @@ from tracker.models import (
     StatusUpdate,
     User,
 )
-from tracker.services.reminders import (
+from tracker.services.reminders.planning import (
     baku_date,
     plan_reminders,
     record_planned,

@@ -39,7 +39,7 @@ from tracker.models import (
     Section,
     StatusUpdate,
 )
-from tracker.services.seeding import seed_plan_file
+from tracker.services.plans.seeding import seed_plan_file
 
 SEED_PLAN = "az-nap-2020-2022"
 BIG_PLAN = "bench-plan-2000"
@@ -268,8 +268,8 @@ def memory_mb(field: str) -> float:
 
 def run_one(args) -> None:
     """In the child process: generate one report and print its figures as JSON."""
-    from tracker.services.pdf import render_pdf
-    from tracker.services.reports import ReportSpec, build_report
+    from tracker.services.reports.content import ReportSpec, build_report
+    from tracker.services.reports.pdf import render_pdf
 
     app = make_app(args.database_url, Path(args.workdir), args.schema)
     with app.app_context():

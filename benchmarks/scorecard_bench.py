@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, event, select, text
 from tracker import create_app
 from tracker.extensions import db
 from tracker.models import Measure, Organisation, StatusUpdate
-from tracker.services.seeding import DEFAULT_PLAN_FILE, seed_plan_file
+from tracker.services.plans.seeding import DEFAULT_PLAN_FILE, seed_plan_file
 
 PAGES = [
     "/plans/az-nap-2020-2022/",

@@ -104,7 +104,7 @@ def runner(app):
 def seeded(app):
     """The 2020–2022 plan, loaded from the real seed file."""
     from tracker.models import ActionPlan
-    from tracker.services.seeding import seed_plan_file
+    from tracker.services.plans.seeding import seed_plan_file
 
     seed_plan_file(db.session)  # commits
     return db.session.scalar(db.select(ActionPlan).where(ActionPlan.key == "az-nap-2020-2022"))

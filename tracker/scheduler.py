@@ -11,7 +11,7 @@ bottom of this module)::
 
     register_job(ScheduledJob(
         id="monthly-report-snapshot",
-        func="tracker.services.report_archive:scheduled_snapshot_job",
+        func="tracker.services.reports.archive:scheduled_snapshot_job",
         cron={"day": 1, "hour": 6, "minute": 0},
     ))
 
@@ -96,7 +96,7 @@ def register_job(job: ScheduledJob) -> None:
 register_job(
     ScheduledJob(
         id="reminders",
-        func="tracker.services.reminders:scheduled_reminders_job",
+        func="tracker.services.reminders.planning:scheduled_reminders_job",
         cron=lambda config: {
             "hour": int(config.get("REMINDER_HOUR", 9)),
             "minute": int(config.get("REMINDER_MINUTE", 0)),
@@ -107,7 +107,7 @@ register_job(
 register_job(
     ScheduledJob(
         id="reminder-retries",
-        func="tracker.services.reminders:scheduled_retry_job",
+        func="tracker.services.reminders.planning:scheduled_retry_job",
         cron={"minute": "*/15"},
         misfire_grace_hours=0.25,
     )
@@ -116,7 +116,7 @@ register_job(
 register_job(
     ScheduledJob(
         id="monthly-report-snapshot",
-        func="tracker.services.report_archive:scheduled_snapshot_job",
+        func="tracker.services.reports.archive:scheduled_snapshot_job",
         cron={"day": 1, "hour": 6, "minute": 0},
         # a snapshot a few days late beats a month missing from the archive
         misfire_grace_hours=24 * 7,

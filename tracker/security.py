@@ -47,6 +47,6 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
     app.after_request(_set_security_headers)
 
-    from tracker.services.permissions import template_helpers
+    from tracker.web.permissions import template_helpers
 
     app.context_processor(template_helpers)

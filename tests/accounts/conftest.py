@@ -17,7 +17,7 @@ from tests.helpers import (
 )
 from tracker.extensions import db
 from tracker.models import Organisation, User
-from tracker.services.passwords import hash_password
+from tracker.services.accounts.passwords import hash_password
 
 PASSWORD = "correct horse battery staple"
 

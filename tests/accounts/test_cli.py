@@ -8,7 +8,7 @@ from tests.accounts.conftest import fresh, link_in, login_with_form, make_organi
 from tracker.commands.accounts import create_first_admin
 from tracker.extensions import db
 from tracker.models import User
-from tracker.services.passwords import verify_password
+from tracker.services.accounts.passwords import verify_password
 
 STRONG = "a strong passphrase for the cli"
 

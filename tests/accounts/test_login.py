@@ -23,7 +23,7 @@ from tracker import create_app
 from tracker.config import build_config
 from tracker.extensions import db
 from tracker.models import AuditEntry, LoginAttempt, User
-from tracker.services import passwords
+from tracker.services.accounts import passwords
 
 WRONG = "not the right password"
 

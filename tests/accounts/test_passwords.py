@@ -7,8 +7,8 @@ from argon2 import PasswordHasher
 
 from tests.accounts.conftest import login_with_form
 from tracker.extensions import db
-from tracker.services import accounts
-from tracker.services.passwords import (
+from tracker.services.accounts import users as accounts
+from tracker.services.accounts.passwords import (
     PasswordPolicyError,
     check_password_policy,
     common_passwords,

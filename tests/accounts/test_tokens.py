@@ -22,9 +22,9 @@ from tests.accounts.conftest import (
 from tests.helpers import csrf_token_from
 from tracker.extensions import db
 from tracker.models import AuditEntry, UsedToken, User
-from tracker.services import accounts
-from tracker.services.accounts import Purpose, TokenError
-from tracker.services.passwords import verify_password
+from tracker.services.accounts import users as accounts
+from tracker.services.accounts.passwords import verify_password
+from tracker.services.accounts.users import Purpose, TokenError
 
 NEW_PASSWORD = "a new and long passphrase"
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from tests.helpers import login
 from tracker.extensions import db
 from tracker.models import Measure, MonitoringLink, Organisation, User
-from tracker.services.passwords import hash_password
+from tracker.services.accounts.passwords import hash_password
 
 TODAY = "2021-06-30"
 PASSWORD = "monitoring test passphrase"
@@ -194,7 +194,7 @@ def store_file(content: bytes = PDF_BYTES, filename: str = "report.pdf", uploade
     """A stored upload, written to the upload folder as the upload service does."""
     from werkzeug.datastructures import FileStorage
 
-    from tracker.services import uploads
+    from tracker.services.monitoring import uploads
 
     checked = uploads.check_upload(FileStorage(stream=io.BytesIO(content), filename=filename))
     return uploads.store_checked(db.session, checked, uploader)

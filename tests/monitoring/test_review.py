@@ -13,8 +13,8 @@ from tests.monitoring.conftest import as_user, csrf, update_form
 from tracker import clock
 from tracker.extensions import db
 from tracker.models import AuditEntry, ReviewDecision, StatusUpdate
-from tracker.services import review as review_service
-from tracker.services.updates import StateConflict
+from tracker.services.monitoring import review as review_service
+from tracker.services.monitoring.updates import StateConflict
 from tracker.vocabulary import ReviewState
 
 

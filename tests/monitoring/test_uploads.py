@@ -20,7 +20,7 @@ from tests.monitoring.conftest import (
 from tracker import PROJECT_ROOT
 from tracker.extensions import db
 from tracker.models import AuditEntry, StoredFile
-from tracker.services import uploads
+from tracker.services.monitoring import uploads
 
 
 def upload(content: bytes, filename: str = "file.bin") -> FileStorage:

@@ -10,7 +10,7 @@ from tests.factories import make_claim, make_organisation, make_update
 from tests.helpers import QueryCounter
 from tracker.extensions import db
 from tracker.models import Measure
-from tracker.services.seeding import seed_plan_file
+from tracker.services.plans.seeding import seed_plan_file
 from tracker.vocabulary import Completion
 
 PLAN = "/plans/az-nap-2020-2022/"

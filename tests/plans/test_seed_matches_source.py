@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from tracker import PROJECT_ROOT
-from tracker.services.seeding import DEFAULT_PLAN_FILE
+from tracker.services.plans.seeding import DEFAULT_PLAN_FILE
 
 SOURCE = PROJECT_ROOT / "seed" / "sources" / "action_plan_2020_2022.txt"
 MEASURE_START = re.compile(r"^(\d)\.(\d+)\.\s*", re.MULTILINE)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from tracker.extensions import db
 from tracker.models import ActionPlan, Agency, Measure, MeasureAgency, Section
-from tracker.services.seeding import DEFAULT_PLAN_FILE, SeedError, seed_plan_file
+from tracker.services.plans.seeding import DEFAULT_PLAN_FILE, SeedError, seed_plan_file
 
 
 def _counts():

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from tests.factories import make_claim, make_organisation, make_update
 from tracker.extensions import db
 from tracker.models import Measure, Milestone
-from tracker.services.status import measure_state, measure_states, summarize
+from tracker.services.plans.status import measure_state, measure_states, summarize
 from tracker.vocabulary import Completion, ReviewState
 
 

@@ -10,7 +10,7 @@ from flask_babel import force_locale
 
 from tracker.extensions import db
 from tracker.models import User
-from tracker.services.registry_seed import seed_registry
+from tracker.services.registry.seed import seed_registry
 
 
 @pytest.fixture

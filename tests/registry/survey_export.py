@@ -16,7 +16,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from tracker.services.registry_labels import MULTI_FIELDS, OTHER, STAFF_FIELDS, catalogue
+from tracker.services.registry.labels import MULTI_FIELDS, OTHER, STAFF_FIELDS, catalogue
 
 MONTHS_AZ = [
     "Yanvar",

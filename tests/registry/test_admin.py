@@ -11,7 +11,7 @@ from tests.helpers import csrf_token_from, login
 from tests.registry.conftest import csv_bytes, make_user
 from tracker.extensions import db
 from tracker.models import AuditEntry, CoalitionMembership, Measure, MonitoringLink, Organisation
-from tracker.services.registry_labels import catalogue
+from tracker.services.registry.labels import catalogue
 
 NEW = "/admin/organisations/new"
 

@@ -10,8 +10,8 @@ from tests.registry.conftest import csv_bytes
 from tests.registry.survey_export import generate
 from tracker.extensions import db
 from tracker.models import Measure, Organisation
-from tracker.services.importing import import_organisations
-from tracker.services.monitoring_links import link_measures
+from tracker.services.registry.importing import import_organisations
+from tracker.services.registry.links import link_measures
 
 pytestmark = [pytest.mark.browser, pytest.mark.served]
 

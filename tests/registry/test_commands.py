@@ -10,9 +10,9 @@ from tests.registry.conftest import csv_bytes, xlsx_bytes
 from tests.registry.survey_export import generate
 from tracker.extensions import db
 from tracker.models import AuditEntry, Measure, MonitoringLink, Organisation
-from tracker.services.registry_labels import catalogue
-from tracker.services.registry_seed import DEFAULT_REGISTRY_FILE, seed_registry
-from tracker.services.seeding import SeedError
+from tracker.services.plans.seeding import SeedError
+from tracker.services.registry.labels import catalogue
+from tracker.services.registry.seed import DEFAULT_REGISTRY_FILE, seed_registry
 
 
 def organisation_count() -> int:

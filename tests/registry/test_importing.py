@@ -12,15 +12,15 @@ from sqlalchemy import func, select
 from tests.registry.conftest import csv_bytes, xlsx_bytes
 from tracker.extensions import db
 from tracker.models import AuditEntry, CoalitionMembership, Organisation, OrganisationChoice
-from tracker.services import importing
-from tracker.services.importing import (
+from tracker.services.registry import importing
+from tracker.services.registry.importing import (
     TEMPLATE_FIELDS,
     import_organisations,
     map_headings,
     template_csv,
     template_xlsx,
 )
-from tracker.services.registry_labels import catalogue
+from tracker.services.registry.labels import catalogue
 
 Q = catalogue().questions
 HEADINGS = [

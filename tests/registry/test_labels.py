@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from tracker.services.importing import map_headings, parse_count, parse_founded, split_web_presence
-from tracker.services.registry_labels import (
+from tracker.services.registry.importing import (
+    map_headings,
+    parse_count,
+    parse_founded,
+    split_web_presence,
+)
+from tracker.services.registry.labels import (
     CHOICE_FIELDS,
     MULTI_FIELDS,
     catalogue,

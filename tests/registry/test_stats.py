@@ -8,10 +8,14 @@ import re
 from tests.helpers import QueryCounter
 from tests.registry.conftest import csv_bytes
 from tracker.extensions import db
-from tracker.services.importing import import_organisations
-from tracker.services.registry import OrganisationData, archive_organisation, create_organisation
-from tracker.services.registry_labels import MULTI_FIELDS, STAFF_FIELDS, catalogue
-from tracker.services.registry_stats import registry_stats
+from tracker.services.registry.importing import import_organisations
+from tracker.services.registry.labels import MULTI_FIELDS, STAFF_FIELDS, catalogue
+from tracker.services.registry.organisations import (
+    OrganisationData,
+    archive_organisation,
+    create_organisation,
+)
+from tracker.services.registry.stats import registry_stats
 
 
 def org(name, **fields):
@@ -166,8 +170,8 @@ def test_stats_take_the_same_queries_with_ten_or_three_hundred_organisations(app
 
 
 def test_svg_labels_are_escaped(app, client):
-    from tracker.services.registry_charts import comparison_chart
-    from tracker.services.registry_stats import ComparisonRow
+    from tracker.services.registry.charts import comparison_chart
+    from tracker.services.registry.stats import ComparisonRow
 
     svg = str(
         comparison_chart(

@@ -11,9 +11,9 @@ from tests.registry.conftest import csv_bytes, xlsx_bytes
 from tests.registry.survey_export import count_by_hand, generate
 from tracker.extensions import db
 from tracker.models import Organisation, OrganisationChoice
-from tracker.services.importing import import_organisations
-from tracker.services.registry_stats import registry_stats
-from tracker.services.text import label_key
+from tracker.services.registry.importing import import_organisations
+from tracker.services.registry.stats import registry_stats
+from tracker.vocabulary import label_key
 
 
 def _import(data: bytes, filename: str):

@@ -8,9 +8,13 @@ from tests.registry.conftest import csv_bytes
 from tests.registry.survey_export import generate
 from tracker.extensions import db
 from tracker.models import PERSONAL_FIELDS, Measure, Organisation
-from tracker.services.importing import import_organisations
-from tracker.services.monitoring_links import link_measures, measure_page_provider
-from tracker.services.registry import OrganisationData, archive_organisation, create_organisation
+from tracker.services.registry.importing import import_organisations
+from tracker.services.registry.links import link_measures, measure_page_provider
+from tracker.services.registry.organisations import (
+    OrganisationData,
+    archive_organisation,
+    create_organisation,
+)
 
 PERSONAL_VALUES = ("Leyla Şəxsiyyət", "+994 55 123 45 67", "leyla@private.example", "Anar Donorov")
 

@@ -90,7 +90,7 @@ def heading(kind, locale: str) -> str:
     """A digest section's heading as the person reads it (translated when a catalog has it)."""
     from flask_babel import force_locale
 
-    from tracker.services.reminders import KIND_LABELS
+    from tracker.services.reminders.planning import KIND_LABELS
 
     with force_locale(locale):
         return str(KIND_LABELS[kind])

@@ -253,7 +253,9 @@ def test_a_job_id_is_registered_once():
     with pytest.raises(ValueError, match="already registered"):
         scheduler_module.register_job(
             scheduler_module.ScheduledJob(
-                id="reminders", func="tracker.services.reminders:scheduled_retry_job", cron={}
+                id="reminders",
+                func="tracker.services.reminders.planning:scheduled_retry_job",
+                cron={},
             )
         )
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from tracker import scheduler
 from tracker.extensions import db
 from tracker.models import AuditEntry, ReportSnapshot
-from tracker.services.report_archive import (
+from tracker.services.reports.archive import (
     archive_monthly_snapshot,
     local_date,
     scheduled_snapshot_job,
@@ -75,7 +75,7 @@ def snapshot_path(app, snapshot: ReportSnapshot) -> Path:
 def test_two_scheduler_runs_archive_one_snapshot(monitoring, app, monkeypatch):
     """The job as the scheduler process runs it: by id, in its own app context, committed."""
     job = next(j for j in scheduler.SCHEDULED_JOBS if j.id == "monthly-report-snapshot")
-    assert job.func == "tracker.services.report_archive:scheduled_snapshot_job"
+    assert job.func == "tracker.services.reports.archive:scheduled_snapshot_job"
     assert str(job.trigger(app.config).fields[2]) == "1"  # day of month
     monkeypatch.setattr(scheduler, "_app", app)
     app.config["TRACKER_TODAY"] = "2021-07-01"

@@ -12,9 +12,9 @@ from tests.factories import make_organisation
 from tests.reports.conftest import SECRET_MARKERS
 from tracker.extensions import db
 from tracker.models import CoalitionMembership
-from tracker.openapi import openapi_document
-from tracker.services import scorecard
-from tracker.services.status import summarize
+from tracker.services.plans import scorecard
+from tracker.services.plans.status import summarize
+from tracker.views.api.openapi import openapi_document
 
 PLAN = "az-nap-2020-2022"
 

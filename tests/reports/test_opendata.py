@@ -10,8 +10,9 @@ from openpyxl import load_workbook
 
 from tests.reports.conftest import HOSTILE_NARRATIVE, SECRET_MARKERS
 from tracker.extensions import db
-from tracker.services import exports, scorecard
-from tracker.services.exports import Table, guard_formula, to_csv, to_xlsx
+from tracker.services.plans import scorecard
+from tracker.services.reports import exports
+from tracker.services.reports.exports import Table, guard_formula, to_csv, to_xlsx
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 PLAN = "az-nap-2020-2022"

@@ -16,8 +16,8 @@ from tests.factories import make_update
 from tests.reports.conftest import AS_OF, FUTURE_MARKER, HOSTILE_NARRATIVE, SECRET_MARKERS, tr
 from tracker.extensions import db
 from tracker.models import Evidence, GovernmentClaim, Measure, Section
-from tracker.services.pdf import link, multiline, text
-from tracker.services.reports import ReportKind, ReportSpec, build_report, render_report
+from tracker.services.reports.content import ReportKind, ReportSpec, build_report, render_report
+from tracker.services.reports.pdf import link, multiline, text
 from tracker.vocabulary import Completion
 
 PLAN = "az-nap-2020-2022"

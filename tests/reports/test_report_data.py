@@ -12,8 +12,9 @@ from tests.helpers import QueryCounter
 from tests.reports.conftest import AS_OF, FUTURE_MARKER, HOSTILE_NARRATIVE, SECRET_MARKERS
 from tracker.extensions import db
 from tracker.models import Measure, MonitoringLink
-from tracker.services import scorecard
-from tracker.services.reports import (
+from tracker.services.plans import scorecard
+from tracker.services.plans.status import measure_states, summarize
+from tracker.services.reports.content import (
     ReportKind,
     ReportSpec,
     ReportSubjectNotFound,
@@ -21,7 +22,6 @@ from tracker.services.reports import (
     safe_link,
     short_title,
 )
-from tracker.services.status import measure_states, summarize
 from tracker.vocabulary import Completion
 
 PLAN = "az-nap-2020-2022"

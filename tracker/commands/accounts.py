@@ -13,9 +13,9 @@ from sqlalchemy import or_, select
 
 from tracker.extensions import db
 from tracker.models import Organisation
-from tracker.services import accounts
-from tracker.services.accounts import AccountError
-from tracker.services.passwords import PasswordPolicyError
+from tracker.services.accounts import users as accounts
+from tracker.services.accounts.passwords import PasswordPolicyError
+from tracker.services.accounts.users import AccountError
 from tracker.vocabulary import Role
 
 DEFAULT_FIRST_ADMIN_EMAIL = "admin@example.org"

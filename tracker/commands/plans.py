@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from tracker.extensions import db
-from tracker.services.seeding import SeedError, seed_plan_file
+from tracker.services.plans.seeding import SeedError, seed_plan_file
 
 
 def _describe(counts: dict) -> str:
@@ -24,7 +24,7 @@ def seed_command(file: Path | None, update: bool) -> None:
     with_registry = file is None
     try:
         if file is None:
-            from tracker.services.seeding import DEFAULT_PLAN_FILE
+            from tracker.services.plans.seeding import DEFAULT_PLAN_FILE
 
             file = DEFAULT_PLAN_FILE
         result = seed_plan_file(db.session, file, update=update)
@@ -39,7 +39,7 @@ def seed_command(file: Path | None, update: bool) -> None:
         f"updated {_describe(result.updated)} ({elapsed:.2f} s)."
     )
     if with_registry:
-        from tracker.services.registry_seed import seed_registry
+        from tracker.services.registry.seed import seed_registry
 
         try:
             registry = seed_registry(db.session, update=update)

@@ -13,20 +13,20 @@ from flask.cli import with_appcontext
 from flask_babel import force_locale
 
 from tracker.extensions import db
-from tracker.services.importing import (
+from tracker.services.plans.scorecard import default_plan, get_plan
+from tracker.services.registry.importing import (
     ImportFileError,
     import_organisations,
     read_rows,
     template_csv,
     template_xlsx,
 )
-from tracker.services.monitoring_links import (
+from tracker.services.registry.links import (
     LinkError,
     link_measures,
     resolve_measures,
     resolve_organisation,
 )
-from tracker.services.scorecard import default_plan, get_plan
 
 
 def _locale():

@@ -54,7 +54,7 @@ def _print_previews(report) -> None:
 @with_appcontext
 def send_reminders_command(now_text: str | None, dry_run: bool) -> None:
     """Plan today's reminders and send the digests that are due: the scheduler's job, once."""
-    from tracker.services.reminders import baku_date, run_reminders
+    from tracker.services.reminders.planning import baku_date, run_reminders
 
     if now_text:
         now = parse_now(now_text)

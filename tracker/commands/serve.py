@@ -32,8 +32,8 @@ def ensure_database() -> None:
 
     from tracker.commands.accounts import create_first_admin
     from tracker.models import ActionPlan, Organisation
-    from tracker.services.registry_seed import seed_registry
-    from tracker.services.seeding import seed_plan_file
+    from tracker.services.plans.seeding import seed_plan_file
+    from tracker.services.registry.seed import seed_registry
 
     upgrade()
     if db.session.scalar(select(ActionPlan.id).limit(1)) is None:

@@ -26,14 +26,18 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from tracker.services.passwords import MAX_LENGTH, PasswordPolicyError, check_password_policy
+from tracker.services.accounts.passwords import (
+    MAX_LENGTH,
+    PasswordPolicyError,
+    check_password_policy,
+)
 from tracker.vocabulary import ROLE_LABELS, Role
 
 LANGUAGE_CHOICES = [SelectChoice("az", "Azərbaycanca"), SelectChoice("en", "English")]
 
 
 class PolicyPassword:
-    """The password policy of tracker.services.passwords, as a form validator. The form's
+    """The password policy of tracker.services.accounts.passwords, as a form validator. The form's
     `account_email` (when set) is checked too: a password must not be the email."""
 
     def __call__(self, form, field) -> None:

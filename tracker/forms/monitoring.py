@@ -29,8 +29,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from tracker.services.claims import ClaimInput
-from tracker.services.updates import (
+from tracker.services.monitoring.claims import ClaimInput
+from tracker.services.monitoring.updates import (
     MAX_URL_LENGTH,
     EvidenceInput,
     InvalidInput,

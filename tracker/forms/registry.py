@@ -22,20 +22,20 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from tracker.services.registry import (
+from tracker.services.registry.labels import (
+    MULTI_FIELDS,
+    OTHER,
+    SPECIFIC_COMMUNITIES,
+    STAFF_FIELDS,
+    catalogue,
+)
+from tracker.services.registry.organisations import (
     KIND_COALITION,
     KIND_ORGANISATION,
     OrganisationData,
     RegistryFilter,
     choices_by_field,
     clean_aliases,
-)
-from tracker.services.registry_labels import (
-    MULTI_FIELDS,
-    OTHER,
-    SPECIFIC_COMMUNITIES,
-    STAFF_FIELDS,
-    catalogue,
 )
 
 #: donor answers that come with names, and the form field holding them

@@ -1,14 +1,22 @@
 """All models, imported here so that Alembic and the app see one metadata."""
 
+from tracker.models.accounts import AuditEntry, LoginAttempt, UsedToken, User
 from tracker.models.agencies import Agency, AgencyAlias, MeasureAgency
-from tracker.models.organisations import (
+from tracker.models.monitoring import (
+    Evidence,
+    GovernmentClaim,
+    ReviewDecision,
+    StatusUpdate,
+    StoredFile,
+)
+from tracker.models.plans import ActionPlan, Measure, Milestone, Section
+from tracker.models.registry import (
     PERSONAL_FIELDS,
     CoalitionMembership,
     MonitoringLink,
     Organisation,
     OrganisationChoice,
 )
-from tracker.models.plans import ActionPlan, Measure, Milestone, Section
 from tracker.models.reminders import (
     ReminderDigest,
     ReminderItem,
@@ -16,14 +24,6 @@ from tracker.models.reminders import (
     ReminderSetting,
 )
 from tracker.models.reports import ReportSnapshot
-from tracker.models.updates import (
-    Evidence,
-    GovernmentClaim,
-    ReviewDecision,
-    StatusUpdate,
-    StoredFile,
-)
-from tracker.models.users import AuditEntry, LoginAttempt, UsedToken, User
 
 __all__ = [
     "PERSONAL_FIELDS",

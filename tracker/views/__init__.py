@@ -1,4 +1,4 @@
-"""Blueprints. Each area is one module; register it here."""
+"""Blueprints: one package per feature (views/<feature>/), and views/api/ for the JSON API."""
 
 from __future__ import annotations
 
@@ -6,37 +6,42 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from tracker.views import api, errors, public
+    """Every feature's blueprints, and the error pages."""
+    from tracker.views.accounts import admin, auth
+    from tracker.views.api import monitoring as monitoring_api
+    from tracker.views.api import opendata as opendata_api
+    from tracker.views.api import plans as plans_api
+    from tracker.views.api import registry as registry_api
+    from tracker.views.monitoring import claims, files, monitor, review
+    from tracker.views.plans import public
+    from tracker.views.registry import admin as registry_admin
+    from tracker.views.registry import public as registry
+    from tracker.views.reminders import admin as reminders_admin
+    from tracker.views.reminders import calendar, notifications
+    from tracker.views.reports import downloads, opendata
+    from tracker.web import errors
 
-    app.register_blueprint(public.bp)
-    app.register_blueprint(api.bp)
-    # Areas add their blueprints below, one import and one line each.
-    from tracker.views import admin, auth
-
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(admin.bp)
-    from tracker.views import claims, files, monitor, monitoring_api, review
-
-    app.register_blueprint(monitor.bp)
-    app.register_blueprint(review.bp)
-    app.register_blueprint(claims.bp)
-    app.register_blueprint(files.bp)
-    app.register_blueprint(monitoring_api.bp)
-    from tracker.views import calendar, notifications, reminders_admin
-
-    app.register_blueprint(notifications.bp)
-    app.register_blueprint(calendar.bp)
-    app.register_blueprint(reminders_admin.bp)
-    from tracker.views import opendata, opendata_api, reports
-
-    app.register_blueprint(reports.bp)
-    app.register_blueprint(opendata.bp)
-    app.register_blueprint(opendata_api.bp)
-    from tracker.views import registry, registry_admin, registry_api
-
+    for blueprint in (
+        public.bp,
+        plans_api.bp,
+        auth.bp,
+        admin.bp,
+        monitor.bp,
+        review.bp,
+        claims.bp,
+        files.bp,
+        monitoring_api.bp,
+        notifications.bp,
+        calendar.bp,
+        reminders_admin.bp,
+        downloads.bp,
+        opendata.bp,
+        opendata_api.bp,
+        registry_admin.bp,
+        registry_api.bp,
+    ):
+        app.register_blueprint(blueprint)
     registry.init_app(app)  # the public pages and the measure page's monitors
-    app.register_blueprint(registry_admin.bp)
-    app.register_blueprint(registry_api.bp)
     errors.init_app(app)
 
 

@@ -1,0 +1,200 @@
+"""Review: reviewers approve or return submitted updates, and comment. They never change
+an update's content.
+
+A decision is one conditional UPDATE ... WHERE review_state = 'submitted': of any number
+of simultaneous decisions on one update exactly one changes a row, and only that one writes
+a ReviewDecision and an audit entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, joinedload
+
+from tracker import clock
+from tracker.models import Measure, ReviewDecision, StatusUpdate
+from tracker.services import audit
+from tracker.services.monitoring.updates import StateConflict
+from tracker.vocabulary import ReviewState
+from tracker.web.permissions import can_review
+
+MAX_COMMENT_LENGTH = 5000
+COMMENT = "comment"
+
+
+class ReviewRefused(Exception):
+    """This reviewer may not decide on this update."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidReview(Exception):
+    """A return without a reason, or a comment that is empty or too long."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def _check_reviewer(reviewer, target: StatusUpdate) -> None:
+    if not can_review(reviewer):
+        raise ReviewRefused(_l("Only reviewers of the Open Government Platform can review."))
+    if reviewer.organisation_id is not None and reviewer.organisation_id == target.organisation_id:
+        raise ReviewRefused(_l("You cannot review an update of your own organisation."))
+
+
+def _clean_text(text: str | None, *, required_message=None) -> str:
+    text = (text or "").strip()
+    if required_message is not None and not text:
+        raise InvalidReview(required_message)
+    if len(text) > MAX_COMMENT_LENGTH:
+        raise InvalidReview(_l("Keep it under %(count)s characters.", count=MAX_COMMENT_LENGTH))
+    return text
+
+
+def _decide(
+    session: Session, reviewer, target: StatusUpdate, decision: ReviewState, comment: str
+) -> ReviewDecision:
+    _check_reviewer(reviewer, target)
+    now = clock.now_utc()
+    result = session.execute(
+        update(StatusUpdate)
+        .where(
+            StatusUpdate.id == target.id,
+            StatusUpdate.review_state == ReviewState.SUBMITTED,
+            StatusUpdate.is_archived.is_(False),
+        )
+        .values(
+            review_state=decision,
+            decided_dt=now,
+            decided_by_id=reviewer.id,
+            return_reason=comment if decision == ReviewState.RETURNED else "",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise StateConflict(
+            _l("This update has already been decided. Only submitted updates can be decided.")
+        )
+    session.expire(target)
+    entry = ReviewDecision(
+        update_id=target.id,
+        reviewer_id=reviewer.id,
+        decision=str(decision),
+        comment=comment,
+        decided_dt=now,
+    )
+    session.add(entry)
+    if decision == ReviewState.APPROVED:
+        _archive_superseded(session, target)
+    audit.record(
+        f"update.{decision}",
+        "status_update",
+        target.id,
+        actor=reviewer,
+        details={"measure_id": target.measure_id, "organisation_id": target.organisation_id},
+    )
+    return entry
+
+
+def _archive_superseded(session: Session, approved: StatusUpdate) -> None:
+    """An approved correction takes the place of every approved update it replaces,
+    directly or through returned revisions in between."""
+    seen: set[int] = set()
+    replaced_id = approved.replaces_id
+    while replaced_id is not None and replaced_id not in seen:
+        seen.add(replaced_id)
+        replaced = session.get(StatusUpdate, replaced_id)
+        if replaced is None:
+            break
+        if replaced.review_state == ReviewState.APPROVED and not replaced.is_archived:
+            replaced.is_archived = True
+            audit.record(
+                "update.superseded",
+                "status_update",
+                replaced.id,
+                details={"by_update_id": approved.id},
+            )
+        replaced_id = replaced.replaces_id
+
+
+def approve(session: Session, reviewer, target: StatusUpdate, comment: str = "") -> ReviewDecision:
+    return _decide(session, reviewer, target, ReviewState.APPROVED, _clean_text(comment))
+
+
+def return_update(session: Session, reviewer, target: StatusUpdate, reason: str) -> ReviewDecision:
+    reason = _clean_text(
+        reason, required_message=_l("Say why you return the update, so the monitor can fix it.")
+    )
+    return _decide(session, reviewer, target, ReviewState.RETURNED, reason)
+
+
+def add_comment(session: Session, reviewer, target: StatusUpdate, text: str) -> ReviewDecision:
+    """A comment the monitor sees; it changes nothing else."""
+    _check_reviewer(reviewer, target)
+    if target.review_state == ReviewState.DRAFT:
+        raise StateConflict(_l("A draft cannot be commented on before it is submitted."))
+    text = _clean_text(text, required_message=_l("Write a comment before sending it."))
+    entry = ReviewDecision(
+        update_id=target.id, reviewer_id=reviewer.id, decision=COMMENT, comment=text
+    )
+    session.add(entry)
+    session.flush()
+    audit.record(
+        "update.commented",
+        "status_update",
+        target.id,
+        actor=reviewer,
+        details={"decision_id": entry.id},
+    )
+    return entry
+
+
+@dataclass
+class QueueItem:
+    update: StatusUpdate
+    waiting: timedelta
+
+    @property
+    def waiting_days(self) -> int:
+        return self.waiting.days
+
+
+def review_queue(session: Session, now: datetime | None = None) -> list[QueueItem]:
+    """Submitted updates, the longest-waiting first, in one query."""
+    now = now or clock.now_utc()
+    items = session.scalars(
+        select(StatusUpdate)
+        .where(
+            StatusUpdate.review_state == ReviewState.SUBMITTED,
+            StatusUpdate.is_archived.is_(False),
+        )
+        .options(
+            joinedload(StatusUpdate.measure).joinedload(Measure.plan),
+            joinedload(StatusUpdate.organisation),
+        )
+        .order_by(StatusUpdate.submitted_dt, StatusUpdate.id)
+    )
+    return [QueueItem(item, max(now - (item.submitted_dt or now), timedelta(0))) for item in items]
+
+
+def recent_decisions(session: Session, limit: int = 20) -> list[ReviewDecision]:
+    """The latest approvals and returns, for the queue page (one query)."""
+    return list(
+        session.scalars(
+            select(ReviewDecision)
+            .where(ReviewDecision.decision != COMMENT)
+            .options(
+                joinedload(ReviewDecision.update).joinedload(StatusUpdate.measure),
+                joinedload(ReviewDecision.update).joinedload(StatusUpdate.organisation),
+            )
+            .order_by(ReviewDecision.decided_dt.desc(), ReviewDecision.id.desc())
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,215 @@
+"""Read models for the public scorecard, shared by the pages and the JSON API.
+Figures come from services.status; this module only loads, filters and groups."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from tracker import clock
+from tracker.models import ActionPlan, Agency, Measure, MeasureAgency, Section
+from tracker.services.plans.status import MeasureState, PlanSummary, measure_states, summarize
+from tracker.vocabulary import AgencyRole, Completion, matches_all_words
+
+
+def list_plans(session: Session) -> list[ActionPlan]:
+    return list(
+        session.scalars(select(ActionPlan).order_by(ActionPlan.end_year.desc(), ActionPlan.key))
+    )
+
+
+def get_plan(session: Session, key: str) -> ActionPlan | None:
+    return session.scalar(select(ActionPlan).where(ActionPlan.key == key))
+
+
+def default_plan(session: Session) -> ActionPlan | None:
+    """The most recent plan."""
+    return session.scalar(
+        select(ActionPlan).order_by(ActionPlan.end_year.desc(), ActionPlan.id.desc()).limit(1)
+    )
+
+
+def _measure_loading():
+    return (
+        selectinload(Measure.agency_links).selectinload(MeasureAgency.agency),
+        selectinload(Measure.section),
+    )
+
+
+def load_measures(session: Session, plan: ActionPlan) -> list[Measure]:
+    """Every measure of a plan in order, with sections and agencies loaded (3 queries)."""
+    return list(
+        session.scalars(
+            select(Measure)
+            .where(Measure.plan_id == plan.id)
+            .options(*_measure_loading())
+            .order_by(Measure.position)
+        )
+    )
+
+
+def load_sections(session: Session, plan: ActionPlan) -> list[Section]:
+    return list(
+        session.scalars(select(Section).where(Section.plan_id == plan.id).order_by(Section.number))
+    )
+
+
+def get_measure(session: Session, plan: ActionPlan, code: str) -> Measure | None:
+    return session.scalar(
+        select(Measure)
+        .where(Measure.plan_id == plan.id, Measure.code == code)
+        .options(*_measure_loading())
+    )
+
+
+@dataclass(frozen=True)
+class MeasureFilter:
+    section: int | None = None
+    agency: str | None = None
+    completion: Completion | None = None
+    overdue: bool | None = None
+    query: str = ""
+
+    @property
+    def is_active(self) -> bool:
+        return any(
+            (self.section, self.agency, self.completion, self.overdue is not None, self.query)
+        )
+
+    def accepts(self, measure: Measure, state: MeasureState) -> bool:
+        if self.section is not None and measure.section.number != self.section:
+            return False
+        if self.agency and all(link.agency.key != self.agency for link in measure.agency_links):
+            return False
+        if self.completion is not None and state.completion != self.completion:
+            return False
+        if self.overdue is not None and state.is_overdue != self.overdue:
+            return False
+        if self.query:
+            texts = [
+                measure.code,
+                measure.title_az,
+                measure.title_en,
+                measure.indicator_az,
+                measure.indicator_en,
+            ]
+            for link in measure.agency_links:
+                texts += [link.name_as_written, link.agency.name_az, link.agency.name_en]
+            if not matches_all_words(self.query, *texts):
+                return False
+        return True
+
+
+@dataclass
+class SectionGroup:
+    section: Section
+    measures: list[Measure] = field(default_factory=list)
+    summary: PlanSummary | None = None
+
+
+@dataclass
+class Scorecard:
+    plan: ActionPlan
+    measures: list[Measure]
+    states: dict[int, MeasureState]
+    summary: PlanSummary
+    sections: list[SectionGroup]
+    as_of: date
+    #: the measures the filter kept, grouped by section (empty sections left out)
+    filtered_sections: list[SectionGroup]
+    filtered_count: int
+
+
+def build_scorecard(
+    session: Session, plan: ActionPlan, measure_filter: MeasureFilter | None = None
+) -> Scorecard:
+    measures = load_measures(session, plan)
+    as_of = clock.today()
+    states = measure_states(session, measures, as_of)
+    groups: dict[int, SectionGroup] = {}
+    for measure in measures:
+        groups.setdefault(measure.section_id, SectionGroup(measure.section)).measures.append(
+            measure
+        )
+    for group in groups.values():
+        group.summary = summarize(states[m.id] for m in group.measures)
+    card = Scorecard(
+        plan=plan,
+        measures=measures,
+        states=states,
+        summary=summarize(states.values()),
+        sections=sorted(groups.values(), key=lambda g: g.section.number),
+        as_of=as_of,
+        filtered_sections=[],
+        filtered_count=0,
+    )
+    return apply_filter(card, measure_filter or MeasureFilter())
+
+
+def apply_filter(card: Scorecard, measure_filter: MeasureFilter) -> Scorecard:
+    """Keep the measures the filter accepts, in memory: no queries."""
+    filtered: dict[int, SectionGroup] = {}
+    for measure in card.measures:
+        if measure_filter.accepts(measure, card.states[measure.id]):
+            group = filtered.setdefault(measure.section_id, SectionGroup(measure.section))
+            group.measures.append(measure)
+    for group in filtered.values():
+        group.summary = summarize(card.states[m.id] for m in group.measures)
+    card.filtered_sections = sorted(filtered.values(), key=lambda g: g.section.number)
+    card.filtered_count = sum(len(g.measures) for g in filtered.values())
+    return card
+
+
+@dataclass
+class AgencyFigures:
+    agency: Agency
+    #: measures naming the agency as executor / as recommended (variants merged)
+    executor_measures: list[Measure] = field(default_factory=list)
+    recommended_measures: list[Measure] = field(default_factory=list)
+    #: the spellings the plan uses for this agency
+    spellings: set[str] = field(default_factory=set)
+    overdue: int = 0
+    summary: PlanSummary | None = None
+
+    @property
+    def measures(self) -> list[Measure]:
+        seen: dict[int, Measure] = {}
+        for measure in [*self.executor_measures, *self.recommended_measures]:
+            seen.setdefault(measure.id, measure)
+        return sorted(seen.values(), key=lambda m: m.position)
+
+
+def agency_figures(measures: list[Measure], states: dict[int, MeasureState]) -> list[AgencyFigures]:
+    """Per-agency figures over a plan's measures, with spelling variants merged onto the
+    canonical agency. Works on already loaded measures: no queries."""
+    by_agency: dict[int, AgencyFigures] = {}
+    for measure in measures:
+        for link in measure.agency_links:
+            figures = by_agency.setdefault(link.agency_id, AgencyFigures(link.agency))
+            figures.spellings.add(link.name_as_written)
+            target = (
+                figures.executor_measures
+                if link.role == AgencyRole.EXECUTOR
+                else figures.recommended_measures
+            )
+            if measure not in target:
+                target.append(measure)
+    for figures in by_agency.values():
+        agency_states = [states[m.id] for m in figures.measures]
+        figures.summary = summarize(agency_states)
+        figures.overdue = figures.summary.overdue
+    return sorted(by_agency.values(), key=lambda f: (-len(f.measures), f.agency.name_az))
+
+
+def completion_by_section(scorecard: Scorecard) -> list[tuple[Section, dict[Completion, int]]]:
+    rows = []
+    for group in scorecard.sections:
+        counts: dict[Completion, int] = defaultdict(int)
+        for measure in group.measures:
+            counts[scorecard.states[measure.id].completion] += 1
+        rows.append((group.section, {level: counts.get(level, 0) for level in Completion}))
+    return rows

@@ -1,0 +1,201 @@
+"""Loads the seeded registry (seed/registry.yaml): validated first, then upserted by name
+in one transaction. Running it twice changes nothing; `update=True` applies edits from the
+file to the seeded fields and never touches anything else an admin or an import wrote."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker import PROJECT_ROOT
+from tracker.models import Organisation
+from tracker.services.plans.seeding import load_in_one_transaction, read_yaml_document
+from tracker.services.registry.labels import catalogue
+from tracker.services.registry.organisations import (
+    KIND_COALITION,
+    KINDS,
+    OrganisationData,
+    clean_aliases,
+    create_organisation,
+    current_coalition_ids,
+    data_from_organisation,
+    set_coalitions,
+    update_organisation,
+)
+from tracker.vocabulary import label_key
+
+DEFAULT_REGISTRY_FILE = PROJECT_ROOT / "seed" / "registry.yaml"
+
+
+@dataclass
+class RegistrySeedResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    memberships_added: int = 0
+    created_names: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.memberships_added)
+
+    def describe(self) -> str:
+        return (
+            f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}"
+            f", memberships added {self.memberships_added}"
+        )
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def validate_registry_document(document: Any) -> list[str]:
+    """Every problem in a registry document, each as "path: what is wrong"."""
+    problems: list[str] = []
+    if not isinstance(document, dict) or not isinstance(document.get("organisations"), list):
+        return ["(top): expected a mapping with an 'organisations' list"]
+    statuses = catalogue().options["legal_status"]
+    owner_of: dict[str, int] = {}
+    for i, entry in enumerate(document["organisations"]):
+        path = f"organisations[{i}]"
+        if not isinstance(entry, dict):
+            problems.append(f"{path}: expected a mapping")
+            continue
+        name = entry.get("name")
+        if not isinstance(name, dict) or not _text(name.get("az")) or not _text(name.get("en")):
+            problems.append(f"{path}.name: expected az and en text")
+            name = {}
+        if entry.get("kind", "organisation") not in KINDS:
+            problems.append(f"{path}.kind: expected one of {', '.join(KINDS)}")
+        status = entry.get("legal_status")
+        if status is not None and status not in statuses:
+            problems.append(f"{path}.legal_status: unknown key {status!r}")
+        group = entry.get("field_group")
+        if group is not None and (not isinstance(group, dict) or not _text(group.get("az"))):
+            problems.append(f"{path}.field_group: expected az and en text")
+        for key in ("declared_member_count", "founded_year", "founded_month"):
+            value = entry.get(key)
+            if value is not None and (not _whole(value) or value < 0):
+                problems.append(f"{path}.{key}: expected a whole number")
+        month = entry.get("founded_month")
+        if _whole(month) and not 1 <= month <= 12:
+            problems.append(f"{path}.founded_month: expected 1 to 12")
+        if "interviewed" in entry and not isinstance(entry["interviewed"], bool):
+            problems.append(f"{path}.interviewed: expected true or false")
+        aliases = entry.get("aliases", [])
+        if not isinstance(aliases, list) or not all(_text(a) for a in aliases):
+            problems.append(f"{path}.aliases: expected a list of names")
+            aliases = []
+        members = entry.get("members", [])
+        if not isinstance(members, list) or not all(_text(m) for m in members):
+            problems.append(f"{path}.members: expected a list of names")
+        elif members and entry.get("kind") != KIND_COALITION:
+            problems.append(f"{path}.members: only a coalition has members")
+        for spelling in [name.get("az"), *aliases]:
+            if not _text(spelling):
+                continue
+            key = label_key(spelling)
+            if owner_of.get(key, i) != i:
+                problems.append(
+                    f"{path}: the name {spelling!r} also belongs to organisations[{owner_of[key]}]"
+                )
+            owner_of.setdefault(key, i)
+    for i, entry in enumerate(document["organisations"]):
+        if not isinstance(entry, dict) or not isinstance(entry.get("members"), list):
+            continue
+        for j, member in enumerate(entry["members"]):
+            if _text(member) and label_key(member) not in owner_of:
+                problems.append(f"organisations[{i}].members[{j}]: unknown organisation {member!r}")
+    return problems
+
+
+def read_registry_file(path: Path) -> dict:
+    return read_yaml_document(path, validate_registry_document)
+
+
+def _seeded_values(entry: dict) -> dict:
+    group = entry.get("field_group") or {}
+    return {
+        "name_en": entry["name"]["en"],
+        "aliases": tuple(clean_aliases(entry.get("aliases", []))),
+        "kind": entry.get("kind", "organisation"),
+        "legal_status": entry.get("legal_status"),
+        "field_group_az": group.get("az", ""),
+        "field_group_en": group.get("en", ""),
+        "is_interviewed": bool(entry.get("interviewed", False)),
+        "declared_member_count": entry.get("declared_member_count"),
+        "founded_year": entry.get("founded_year"),
+        "founded_month": entry.get("founded_month"),
+        "source": entry.get("source", ""),
+    }
+
+
+def _existing_by_spelling(session: Session) -> dict[str, Organisation]:
+    """Every organisation under its name, English name and aliases (folded)."""
+    found: dict[str, Organisation] = {}
+    for organisation in session.scalars(select(Organisation)):
+        for spelling in [organisation.name_az, organisation.name_en, *(organisation.aliases or [])]:
+            if spelling:
+                found.setdefault(label_key(spelling), organisation)
+    return found
+
+
+def load_registry_document(
+    session: Session, document: dict, update: bool = False
+) -> RegistrySeedResult:
+    """Upsert a validated registry document. The caller owns the transaction."""
+    result = RegistrySeedResult()
+    existing = _existing_by_spelling(session)
+    by_spelling: dict[str, Organisation] = {}
+    for entry in document["organisations"]:
+        values = _seeded_values(entry)
+        spellings = [entry["name"]["az"], *entry.get("aliases", [])]
+        organisation = next(
+            (existing[label_key(s)] for s in spellings if label_key(s) in existing), None
+        )
+        if organisation is None:
+            organisation = create_organisation(
+                session, OrganisationData(name_az=entry["name"]["az"], **values)
+            )
+            result.created += 1
+            result.created_names.append(organisation.name_az)
+        elif update:
+            data = dataclasses.replace(data_from_organisation(organisation), **values)
+            if update_organisation(session, organisation, data):
+                result.updated += 1
+            else:
+                result.unchanged += 1
+        else:
+            result.unchanged += 1
+        for spelling in spellings:
+            by_spelling[label_key(spelling)] = organisation
+    for entry in document["organisations"]:
+        coalition = by_spelling[label_key(entry["name"]["az"])]
+        for member_name in entry.get("members", []):
+            member = by_spelling[label_key(member_name)]
+            current = current_coalition_ids(session, member.id)
+            if coalition.id not in current:
+                set_coalitions(session, member, current | {coalition.id})
+                result.memberships_added += 1
+    session.flush()
+    return result
+
+
+def seed_registry(
+    session: Session, path: Path | str = DEFAULT_REGISTRY_FILE, update: bool = False
+) -> RegistrySeedResult:
+    """Validate and load the registry file in one transaction: all of it or nothing."""
+    document = read_registry_file(Path(path))
+    return load_in_one_transaction(
+        session, lambda: load_registry_document(session, document, update=update)
+    )

@@ -1,0 +1,319 @@
+"""The mapping report's section 6 tables, computed live from the registry with SQL
+aggregates: six queries whatever the number of organisations. The public page and
+GET /api/v1/registry/stats both call `registry_stats`.
+
+Every active (not archived) registry entry counts, coalitions included. Shares are of
+the organisations that answered the question, and `answered` gives that base.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+from sqlalchemy import case, func, literal, or_, select, union_all
+from sqlalchemy.orm import Session
+
+from tracker import PROJECT_ROOT
+from tracker.models import Organisation, OrganisationChoice
+from tracker.services.registry.labels import MULTI_FIELDS, STAFF_FIELDS, catalogue
+
+BASELINE_FILE = PROJECT_ROOT / "seed" / "registry_baseline_2022.yaml"
+#: the tables with several answers per organisation, each counted as answers and as a share
+SHARED_FIELDS = ("services", "beneficiaries", "regions")
+
+
+@dataclass(frozen=True)
+class StaffFigures:
+    valid: int
+    missing: int
+    mean: float | None
+    median: float | None
+    min: int | None
+    max: int | None
+    sum: int
+
+    def as_json(self) -> dict:
+        return {
+            "valid": self.valid,
+            "missing": self.missing,
+            "mean": self.mean,
+            "median": self.median,
+            "min": self.min,
+            "max": self.max,
+            "sum": self.sum,
+        }
+
+
+@dataclass(frozen=True)
+class RegistryStats:
+    total: int
+    legal_status: dict[str, int]
+    founding_year_groups: dict[str, int]
+    #: "website", "social_media", "website_or_social_media", "neither"
+    web_presence: dict[str, int]
+    #: list field → key → organisations that gave the answer (= number of answers)
+    choices: dict[str, dict[str, int]]
+    staff: dict[str, StaffFigures]
+    membership: dict[str, int]
+    #: table → organisations that answered it (the base of the shares)
+    answered: dict[str, int] = field(default_factory=dict)
+
+    def answers_total(self, table: str) -> int:
+        return sum(self.counts(table).values())
+
+    def counts(self, table: str) -> dict[str, int]:
+        if table in self.choices:
+            return self.choices[table]
+        return getattr(self, table)
+
+    def share(self, table: str, key: str) -> float | None:
+        """Percentage of the organisations that answered, to one decimal."""
+        base = self.answered.get(table) or 0
+        if not base:
+            return None
+        return round(100 * self.counts(table).get(key, 0) / base, 1)
+
+    def shares(self, table: str) -> dict[str, float | None]:
+        return {key: self.share(table, key) for key in self.counts(table)}
+
+    def as_json(self) -> dict:
+        """The API's shape: vocabulary keys throughout, every key present."""
+        return {
+            "total": self.total,
+            "legal_status": self.legal_status,
+            "founding_year_groups": self.founding_year_groups,
+            "web_presence": self.web_presence,
+            "services": self.choices["services"],
+            "beneficiaries": self.choices["beneficiaries"],
+            "regions": self.choices["regions"],
+            "staff": {name: figures.as_json() for name, figures in self.staff.items()},
+            "donors": self.choices["donors"],
+            "training_needs": self.choices["training_needs"],
+            "membership": self.membership,
+            "answered": self.answered,
+            "share_of_organisations": {table: self.shares(table) for table in SHARED_FIELDS},
+            "answers_total": {table: self.answers_total(table) for table in MULTI_FIELDS},
+        }
+
+
+def _active():
+    return Organisation.is_archived.is_(False)
+
+
+def _founding_group_case():
+    whens = []
+    for group in catalogue().founding_groups:
+        conditions = []
+        if group.from_year is not None:
+            conditions.append(Organisation.founded_year >= group.from_year)
+        if group.to_year is not None:
+            conditions.append(Organisation.founded_year <= group.to_year)
+        whens.append(
+            (conditions[0] if len(conditions) == 1 else conditions[0] & conditions[1], group.key)
+        )
+    return case(*whens, else_=None)
+
+
+def _count_if(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _median_statement():
+    """Medians of the seven staff counts in one statement: the middle value(s) by
+    row_number, which both SQLite and PostgreSQL have."""
+    parts = []
+    for name in STAFF_FIELDS:
+        column = getattr(Organisation, name)
+        ranked = (
+            select(
+                column.label("value"),
+                func.row_number().over(order_by=column).label("position"),
+                func.count().over().label("valid"),
+            )
+            .where(_active(), column.is_not(None))
+            .subquery()
+        )
+        parts.append(
+            select(literal(name).label("field"), func.avg(ranked.c.value).label("median")).where(
+                or_(
+                    ranked.c.position == (ranked.c.valid + 1) // 2,
+                    ranked.c.position == (ranked.c.valid + 2) // 2,
+                )
+            )
+        )
+    return union_all(*parts)
+
+
+def _number(value) -> float | None:
+    return None if value is None else round(float(value), 2)
+
+
+def registry_stats(session: Session) -> RegistryStats:
+    labels = catalogue()
+    has_website = Organisation.website != ""
+    has_social = Organisation.social_media != ""
+    summary_columns = [
+        func.count().label("total"),
+        func.count(Organisation.legal_status).label("legal_status_answered"),
+        func.count(Organisation.founded_year).label("founded_answered"),
+        func.count(Organisation.member_of_networks).label("membership_answered"),
+        _count_if(has_website).label("website"),
+        _count_if(has_social).label("social_media"),
+        _count_if(has_website | has_social).label("either"),
+        _count_if(Organisation.member_of_networks.is_(True)).label("member_yes"),
+        _count_if(Organisation.member_of_networks.is_(False)).label("member_no"),
+    ]
+    for name in STAFF_FIELDS:
+        column = getattr(Organisation, name)
+        summary_columns += [
+            func.count(column).label(f"{name}_valid"),
+            func.avg(column).label(f"{name}_mean"),
+            func.min(column).label(f"{name}_min"),
+            func.max(column).label(f"{name}_max"),
+            func.coalesce(func.sum(column), 0).label(f"{name}_sum"),
+        ]
+    summary = session.execute(select(*summary_columns).where(_active())).one()._mapping
+    total = summary["total"]
+
+    legal_status = dict.fromkeys(labels.keys("legal_status"), 0)
+    for key, count in session.execute(
+        select(Organisation.legal_status, func.count())
+        .where(_active(), Organisation.legal_status.is_not(None))
+        .group_by(Organisation.legal_status)
+    ):
+        if key in legal_status:
+            legal_status[key] = count
+
+    groups = dict.fromkeys((g.key for g in labels.founding_groups), 0)
+    group_column = _founding_group_case().label("founding_group")
+    grouped = (
+        select(group_column).where(_active(), Organisation.founded_year.is_not(None)).subquery()
+    )
+    for key, count in session.execute(
+        select(grouped.c.founding_group, func.count()).group_by(grouped.c.founding_group)
+    ):
+        if key in groups:
+            groups[key] = count
+
+    choices = {name: dict.fromkeys(labels.keys(name), 0) for name in MULTI_FIELDS}
+    active_choice = (
+        select(OrganisationChoice.field, OrganisationChoice.key, OrganisationChoice.organisation_id)
+        .join(Organisation, Organisation.id == OrganisationChoice.organisation_id)
+        .where(_active(), OrganisationChoice.field.in_(MULTI_FIELDS))
+        .subquery()
+    )
+    for list_name, key, count in session.execute(
+        select(active_choice.c.field, active_choice.c.key, func.count()).group_by(
+            active_choice.c.field, active_choice.c.key
+        )
+    ):
+        if key in choices.get(list_name, {}):
+            choices[list_name][key] = count
+    answered = dict(
+        session.execute(
+            select(
+                active_choice.c.field, func.count(func.distinct(active_choice.c.organisation_id))
+            ).group_by(active_choice.c.field)
+        ).all()
+    )
+
+    medians = dict(session.execute(_median_statement()).all())
+    staff = {}
+    for name in STAFF_FIELDS:
+        valid = summary[f"{name}_valid"]
+        staff[name] = StaffFigures(
+            valid=valid,
+            missing=total - valid,
+            mean=_number(summary[f"{name}_mean"]),
+            median=_number(medians.get(name)) if valid else None,
+            min=summary[f"{name}_min"],
+            max=summary[f"{name}_max"],
+            sum=int(summary[f"{name}_sum"]),
+        )
+
+    return RegistryStats(
+        total=total,
+        legal_status=legal_status,
+        founding_year_groups=groups,
+        web_presence={
+            "website": int(summary["website"]),
+            "social_media": int(summary["social_media"]),
+            "website_or_social_media": int(summary["either"]),
+            "neither": total - int(summary["either"]),
+        },
+        choices=choices,
+        staff=staff,
+        membership={"yes": int(summary["member_yes"]), "no": int(summary["member_no"])},
+        answered={
+            "legal_status": summary["legal_status_answered"],
+            "founding_year_groups": summary["founded_answered"],
+            "web_presence": total,
+            "membership": summary["membership_answered"],
+            **{name: answered.get(name, 0) for name in MULTI_FIELDS},
+        },
+    )
+
+
+# --- the report's 2022 baseline -------------------------------------------------------------
+
+
+@cache
+def load_baseline(path: Path = BASELINE_FILE) -> dict:
+    """The report's own figures for its 243 respondents (seed/registry_baseline_2022.yaml)."""
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+
+
+#: where each table's percentage column is in the baseline file
+BASELINE_PERCENT_KEYS = {
+    "legal_status": "legal_status_percent",
+    "founding_year_groups": "founding_year_groups_percent",
+    "services": "services_percent_of_organisations",
+    "beneficiaries": "beneficiaries_percent_of_organisations",
+    "regions": "regions_percent_of_organisations",
+    "donors": "donors_percent_of_organisations",
+    "training_needs": "training_needs_percent_of_organisations",
+    "membership": "membership_percent",
+}
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    key: str
+    label: str
+    count: int
+    share: float | None
+    baseline_count: int | None
+    baseline_share: float | None
+
+
+def comparison(stats: RegistryStats, table: str, locale: str) -> list[ComparisonRow]:
+    """One table's live counts and shares beside the report's 2022 figures."""
+    labels = catalogue()
+    baseline = load_baseline()
+    base_counts = baseline.get(table, {}) or {}
+    base_shares = baseline.get(BASELINE_PERCENT_KEYS.get(table, ""), {}) or {}
+    if table == "founding_year_groups":
+        names = {g.key: g.label(locale) for g in labels.founding_groups}
+    elif table == "membership":
+        # The questionnaire's "Bəli, hansı peşəkar qrup/ birlik" is a prompt; the table's
+        # last spelling ("Bəli", "Xeyir") is the answer.
+        names = {
+            key: option.label_en if locale == "en" else option.labels_az[-1]
+            for key, option in labels.membership.items()
+        }
+    else:
+        names = labels.labels(table, locale)
+    return [
+        ComparisonRow(
+            key=key,
+            label=names.get(key, key),
+            count=count,
+            share=stats.share(table, key),
+            baseline_count=base_counts.get(key),
+            baseline_share=base_shares.get(key),
+        )
+        for key, count in stats.counts(table).items()
+    ]

@@ -1,0 +1,318 @@
+"""The admin's pages: the dashboard, users, and the read-only audit log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
+from wtforms.fields.choices import SelectChoice
+
+from tracker import clock
+from tracker.extensions import db
+from tracker.forms.accounts import (
+    ActionForm,
+    AuditFilterForm,
+    InviteUserForm,
+    UserFilterForm,
+    UserRoleForm,
+)
+from tracker.i18n import current_locale
+from tracker.models import AuditEntry, Organisation, User
+from tracker.services.accounts import users as accounts
+from tracker.services.accounts.users import AccountError
+from tracker.vocabulary import Role
+from tracker.web.permissions import roles_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+PAGE_SIZE = 50
+
+#: other areas' admin pages, linked from the dashboard when they exist
+OTHER_ADMIN_PAGES = (
+    ("registry_admin.index", _l("Organisations and their monitoring links")),
+    ("registry_admin.create", _l("Add an organisation")),
+    ("registry_admin.import_file", _l("Import organisations from a survey export")),
+    ("reminders_admin.index", _l("Reminders and failed emails")),
+)
+
+
+def _organisation_choices() -> list[SelectChoice]:
+    organisations = db.session.scalars(
+        select(Organisation)
+        .where(Organisation.is_archived.is_(False))
+        .order_by(Organisation.name_az)
+    )
+    locale = current_locale()
+    return [
+        SelectChoice(0, _("No organisation")),
+        *(SelectChoice(o.id, o.name(locale)) for o in organisations),
+    ]
+
+
+def _get_user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id, options=[joinedload(User.organisation)])
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.get("/")
+@roles_required(Role.ADMIN)
+def index():
+    rows = db.session.execute(
+        select(
+            User.role,
+            User.is_enabled,
+            User.password_hash.is_(None).label("is_invited"),
+            func.count(User.id),
+        ).group_by(User.role, User.is_enabled, User.password_hash.is_(None))
+    ).all()
+    counts = {"total": 0, "disabled": 0, "invited": 0, **{str(role): 0 for role in Role}}
+    for role, is_enabled, is_invited, count in rows:
+        counts["total"] += count
+        if not is_enabled:
+            counts["disabled"] += count
+        elif is_invited:
+            counts["invited"] += count
+        counts[role] = counts.get(role, 0) + count
+    since = clock.now_utc() - timedelta(days=1)
+    refusals = db.session.scalar(
+        select(func.count(AuditEntry.id)).where(
+            AuditEntry.occurred_dt >= since,
+            AuditEntry.action.in_(("permission.refused", "login.failure", "login.throttled")),
+        )
+    )
+    recent = db.session.scalars(
+        select(AuditEntry).order_by(AuditEntry.occurred_dt.desc(), AuditEntry.id.desc()).limit(10)
+    ).all()
+    other_pages = [
+        (url_for(endpoint), label)
+        for endpoint, label in OTHER_ADMIN_PAGES
+        if endpoint in current_app.view_functions
+    ]
+    return render_template(
+        "accounts/admin/index.html",
+        counts=counts,
+        refusals=refusals,
+        recent=recent,
+        other_pages=other_pages,
+    )
+
+
+@bp.get("/users")
+@roles_required(Role.ADMIN)
+def users():
+    form = UserFilterForm(formdata=request.args)
+    if not form.validate():
+        abort(400)
+    query = select(User).options(joinedload(User.organisation))
+    if form.q.data:
+        needle = form.q.data.strip().lower()
+        query = query.where(
+            or_(
+                User.email.contains(needle, autoescape=True),
+                func.lower(User.display_name).contains(needle, autoescape=True),
+            )
+        )
+    if form.role.data:
+        query = query.where(User.role == form.role.data)
+    if form.status.data == "enabled":
+        query = query.where(User.is_enabled.is_(True))
+    elif form.status.data == "disabled":
+        query = query.where(User.is_enabled.is_(False))
+    elif form.status.data == "invited":
+        query = query.where(User.is_enabled.is_(True), User.password_hash.is_(None))
+    users = db.session.scalars(query.order_by(User.email)).all()
+    return render_template("accounts/admin/users.html", users=users, form=form)
+
+
+@bp.route("/users/invite", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def invite():
+    form = InviteUserForm()
+    form.organisation_id.choices = _organisation_choices()
+    if form.validate_on_submit():
+        try:
+            user, sent = accounts.invite_user(
+                db.session,
+                email=form.email.data,
+                role=form.role.data,
+                organisation_id=form.organisation_id.data or None,
+                display_name=form.display_name.data or "",
+                locale=form.locale.data,
+                actor=current_user._get_current_object(),
+            )
+        except AccountError as error:
+            db.session.rollback()
+            form.email.errors.append(str(error))
+        else:
+            db.session.commit()
+            if not sent.delivered:
+                return render_template("accounts/admin/invitation_link.html", user=user, sent=sent)
+            flash(_("Invitation sent to %(email)s.", email=user.email), "success")
+            return redirect(url_for("admin.user", user_id=user.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("accounts/admin/invite.html", form=form), status
+
+
+def _render_user(user: User, role_form: UserRoleForm | None = None, status: int = 200):
+    if role_form is None:
+        role_form = UserRoleForm(role=user.role, organisation_id=user.organisation_id or 0)
+        role_form.organisation_id.choices = _organisation_choices()
+    history = db.session.scalars(
+        select(AuditEntry)
+        .where(
+            or_(
+                (AuditEntry.target_type == "user") & (AuditEntry.target_id == str(user.id)),
+                AuditEntry.actor_id == user.id,
+            )
+        )
+        .order_by(AuditEntry.occurred_dt.desc(), AuditEntry.id.desc())
+        .limit(20)
+    ).all()
+    return render_template(
+        "accounts/admin/user.html",
+        user=user,
+        role_form=role_form,
+        action_form=ActionForm(),
+        history=history,
+    ), status
+
+
+@bp.get("/users/<int:user_id>")
+@roles_required(Role.ADMIN)
+def user(user_id: int):
+    return _render_user(_get_user_or_404(user_id))
+
+
+@bp.post("/users/<int:user_id>/role")
+@roles_required(Role.ADMIN)
+def change_role(user_id: int):
+    user = _get_user_or_404(user_id)
+    form = UserRoleForm()
+    form.organisation_id.choices = _organisation_choices()
+    if not form.validate():
+        return _render_user(user, role_form=form, status=400)
+    try:
+        changed = accounts.change_role(
+            db.session,
+            user,
+            role=form.role.data,
+            organisation_id=form.organisation_id.data or None,
+            actor=current_user._get_current_object(),
+        )
+    except AccountError as error:
+        db.session.rollback()
+        form.role.errors.append(str(error))
+        return _render_user(user, role_form=form, status=400)
+    db.session.commit()
+    if changed:
+        flash(_("The role of %(email)s is saved.", email=user.email), "success")
+    else:
+        flash(_("Nothing changed."), "info")
+    return redirect(url_for("admin.user", user_id=user.id))
+
+
+def _account_action(user_id: int, action, done_message: str):
+    user = _get_user_or_404(user_id)
+    try:
+        result = action(user)
+    except AccountError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return _render_user(user, status=400)
+    db.session.commit()
+    if result is not None and not result.delivered:
+        return render_template("accounts/admin/invitation_link.html", user=user, sent=result)
+    flash(done_message % {"email": user.email}, "success")
+    return redirect(url_for("admin.user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/disable")
+@roles_required(Role.ADMIN)
+def disable(user_id: int):
+    actor = current_user._get_current_object()
+    return _account_action(
+        user_id,
+        lambda user: accounts.disable_user(db.session, user, actor=actor),
+        _("%(email)s is disabled and logged out everywhere."),
+    )
+
+
+@bp.post("/users/<int:user_id>/enable")
+@roles_required(Role.ADMIN)
+def enable(user_id: int):
+    actor = current_user._get_current_object()
+    return _account_action(
+        user_id,
+        lambda user: accounts.enable_user(db.session, user, actor=actor),
+        _("%(email)s is enabled."),
+    )
+
+
+@bp.post("/users/<int:user_id>/invitation")
+@roles_required(Role.ADMIN)
+def resend_invitation(user_id: int):
+    actor = current_user._get_current_object()
+    return _account_action(
+        user_id,
+        lambda user: accounts.send_invitation(db.session, user, actor=actor),
+        _("A new invitation was sent to %(email)s. Earlier invitation links no longer work."),
+    )
+
+
+@bp.get("/audit")
+@roles_required(Role.ADMIN)
+def audit():
+    actions = db.session.scalars(
+        select(AuditEntry.action).distinct().order_by(AuditEntry.action)
+    ).all()
+    form = AuditFilterForm(formdata=request.args)
+    form.action.choices = [SelectChoice("", _("All actions")), *(SelectChoice(a) for a in actions)]
+    if not form.validate():
+        return render_template(
+            "accounts/admin/audit.html", form=form, entries=[], total=0, page=1, pages=1
+        ), 400
+    query = select(AuditEntry)
+    if form.action.data:
+        query = query.where(AuditEntry.action == form.action.data)
+    if form.actor.data:
+        needle = form.actor.data.strip().lower()
+        query = query.where(func.lower(AuditEntry.actor_label).contains(needle, autoescape=True))
+    if form.target_type.data:
+        query = query.where(AuditEntry.target_type == form.target_type.data.strip())
+    if form.target_id.data:
+        query = query.where(AuditEntry.target_id == form.target_id.data.strip())
+    if form.ip.data:
+        query = query.where(AuditEntry.ip == form.ip.data.strip())
+    if form.date_from.data:
+        start = datetime.combine(form.date_from.data, time.min, tzinfo=UTC)
+        query = query.where(AuditEntry.occurred_dt >= start)
+    if form.date_to.data:
+        end = datetime.combine(form.date_to.data + timedelta(days=1), time.min, tzinfo=UTC)
+        query = query.where(AuditEntry.occurred_dt < end)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(form.page.data or 1, pages)
+    entries = db.session.scalars(
+        query.order_by(AuditEntry.occurred_dt.desc(), AuditEntry.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render_template(
+        "accounts/admin/audit.html", form=form, entries=entries, total=total, page=page, pages=pages
+    )

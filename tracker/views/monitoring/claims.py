@@ -1,0 +1,89 @@
+"""Recording what the government claims about a measure (monitors of the measure and
+reviewers), and correcting a recorded claim."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+
+from tracker import clock
+from tracker.extensions import db
+from tracker.forms.monitoring import ClaimForm, apply_errors
+from tracker.models import GovernmentClaim, Measure
+from tracker.services.monitoring import claims as claim_service
+from tracker.services.monitoring import uploads
+from tracker.services.monitoring.updates import InvalidInput, StateConflict
+from tracker.services.plans.status import measure_state
+from tracker.views.monitoring.monitor import abort_with, reject_unexpected_fields
+from tracker.vocabulary import Role
+from tracker.web.permissions import can_record_claim, require, roles_required
+
+bp = Blueprint("claims", __name__, url_prefix="/claims")
+
+
+def _measure_page(measure: Measure) -> str:
+    return url_for("public.measure", key=measure.plan.key, code=measure.code)
+
+
+def _handle(form: ClaimForm, measure: Measure, replaces: GovernmentClaim | None):
+    def render(status: int):
+        return (
+            render_template(
+                "monitoring/claims/form.html",
+                form=form,
+                measure=measure,
+                state=measure_state(db.session, measure),
+                replaces=replaces,
+            ),
+            status,
+        )
+
+    if request.method == "GET":
+        if replaces is not None:
+            form.fill_from(replaces)
+        else:
+            form.claim_date.data = clock.today()
+        return render(200)
+    reject_unexpected_fields(form)
+    if not form.validate():
+        return render(400)
+    try:
+        claim_service.record_claim(
+            db.session, current_user, measure, form.to_input(), replaces=replaces
+        )
+        db.session.commit()
+    except InvalidInput as error:
+        db.session.rollback()
+        uploads.discard_unsaved()
+        apply_errors(form, error.errors)
+        return render(error.status)
+    except StateConflict as error:
+        db.session.rollback()
+        uploads.discard_unsaved()
+        abort_with(409, error.message)
+    flash(_("The government's claim was recorded."), "success")
+    return redirect(_measure_page(measure))
+
+
+@bp.route("/measures/<int:measure_id>/new", methods=["GET", "POST"])
+@roles_required(Role.MONITOR, Role.REVIEWER)
+def new_claim(measure_id: int):
+    measure = db.session.get(Measure, measure_id, options=[joinedload(Measure.plan)])
+    if measure is None:
+        abort(404)
+    require(can_record_claim(current_user, measure))
+    return _handle(ClaimForm(), measure, None)
+
+
+@bp.route("/<int:claim_id>/correct", methods=["GET", "POST"])
+@roles_required(Role.MONITOR, Role.REVIEWER)
+def correct_claim(claim_id: int):
+    claim = db.session.get(GovernmentClaim, claim_id)
+    if claim is None:
+        abort(404)
+    require(can_record_claim(current_user, claim.measure_id))
+    if claim.is_archived:
+        abort_with(409, _("This claim was already corrected. Correct the current one instead."))
+    return _handle(ClaimForm(), claim.measure, claim)

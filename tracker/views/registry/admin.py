@@ -1,0 +1,348 @@
+"""Registry administration: create, edit, archive and restore organisations, import the
+survey export, download its template, and manage who monitors what. Admins only."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+from wtforms.fields.choices import SelectChoice
+
+from tracker import clock
+from tracker.extensions import db
+from tracker.forms.registry import (
+    AdminSearchForm,
+    ConfirmForm,
+    EndLinkForm,
+    ImportForm,
+    LinkForm,
+    OrganisationForm,
+)
+from tracker.i18n import current_locale
+from tracker.models import MonitoringLink, Organisation
+from tracker.services.plans.scorecard import default_plan, get_plan, list_plans
+from tracker.services.registry import organisations as reg
+from tracker.services.registry.importing import import_organisations, template_csv, template_xlsx
+from tracker.services.registry.links import (
+    LinkError,
+    end_link,
+    link_measures,
+    links_of_organisation,
+    parse_codes,
+    resolve_measures,
+    set_lead,
+)
+from tracker.views.registry.public import registry_template_helpers
+from tracker.vocabulary import Role
+from tracker.web.permissions import roles_required
+
+bp = Blueprint("registry_admin", __name__, url_prefix="/admin/organisations")
+bp.context_processor(registry_template_helpers)
+
+#: the import page lists at most this many problems (the command line lists them all)
+SHOWN_PROBLEMS = 500
+
+
+def _organisation_or_404(organisation_id: int) -> Organisation:
+    found = db.session.get(Organisation, organisation_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _link_or_404(link_id: int) -> MonitoringLink:
+    found = db.session.get(MonitoringLink, link_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/")
+@roles_required(Role.ADMIN)
+def index():
+    form = AdminSearchForm(formdata=MultiDict(request.args) if request.args else None)
+    if request.args and not form.validate():
+        return render_template("registry/admin_list.html", form=form, page=None), 400
+    archived = {"active": False, "archived": True, "all": None}[form.status.data or "active"]
+    registry_filter = reg.RegistryFilter(query=(form.q.data or "").strip(), archived=archived)
+    page = reg.search_organisations(db.session, registry_filter, form.page.data or 1)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "registry/admin_list.html", form=form, page=page, page_args=args, confirm=ConfirmForm()
+    )
+
+
+def _coalition_choices(exclude_id: int | None = None):
+    return [c for c in reg.list_coalitions(db.session) if c.id != exclude_id]
+
+
+def _show_problems(form: OrganisationForm, error: reg.RegistryError) -> None:
+    for field_name, message in error.problems:
+        field = getattr(form, field_name, None) if field_name else None
+        if field is not None:
+            field.errors = [*field.errors, message]
+        else:
+            form.form_errors.append(message)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def create():
+    form = OrganisationForm()
+    form.set_choices(current_locale(), _coalition_choices())
+    if form.validate_on_submit():
+        try:
+            organisation = reg.create_organisation(db.session, form.to_data())
+        except reg.RegistryError as error:
+            db.session.rollback()
+            _show_problems(form, error)
+        else:
+            db.session.commit()
+            flash(_("The organisation was added to the registry."), "success")
+            return redirect(url_for("registry_admin.edit", organisation_id=organisation.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("registry/admin_form.html", form=form, organisation=None), status
+
+
+@bp.route("/<int:organisation_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def edit(organisation_id: int):
+    organisation = _organisation_or_404(organisation_id)
+    form = OrganisationForm()
+    form.set_choices(current_locale(), _coalition_choices(organisation.id))
+    status = 200
+    if request.method == "GET":
+        form.load(organisation, reg.current_coalition_ids(db.session, organisation.id))
+    elif form.validate_on_submit():
+        loaded_version = organisation.updated_dt.isoformat() if organisation.updated_dt else ""
+        if form.version.data != loaded_version:
+            form.form_errors.append(
+                _(
+                    "Someone else changed this organisation after you opened the form. "
+                    "Reload the page to see their changes, then edit again."
+                )
+            )
+            return render_template(
+                "registry/admin_form.html", form=form, organisation=organisation
+            ), 409
+        try:
+            changed = reg.update_organisation(db.session, organisation, form.to_data())
+        except reg.RegistryError as error:
+            db.session.rollback()
+            _show_problems(form, error)
+            status = 400
+        else:
+            db.session.commit()
+            if changed:
+                flash(_("The changes were saved."), "success")
+            else:
+                flash(_("Nothing was changed."), "info")
+            return redirect(url_for("registry_admin.edit", organisation_id=organisation.id))
+    else:
+        status = 400
+    return render_template(
+        "registry/admin_form.html", form=form, organisation=organisation, confirm=ConfirmForm()
+    ), status
+
+
+@bp.post("/<int:organisation_id>/archive")
+@roles_required(Role.ADMIN)
+def archive(organisation_id: int):
+    organisation = _organisation_or_404(organisation_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    ended = reg.archive_organisation(db.session, organisation)
+    db.session.commit()
+    flash(
+        _(
+            "The organisation was archived: it no longer appears on public pages. "
+            "Monitoring links ended: %(count)s.",
+            count=ended,
+        ),
+        "success",
+    )
+    return redirect(url_for("registry_admin.edit", organisation_id=organisation.id))
+
+
+@bp.post("/<int:organisation_id>/restore")
+@roles_required(Role.ADMIN)
+def restore(organisation_id: int):
+    organisation = _organisation_or_404(organisation_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    reg.restore_organisation(db.session, organisation)
+    db.session.commit()
+    flash(_("The organisation was restored to the public registry."), "success")
+    return redirect(url_for("registry_admin.edit", organisation_id=organisation.id))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def import_file():
+    form = ImportForm()
+    form.limit_size(current_app.config["MAX_UPLOAD_BYTES"])
+    if request.method == "GET":
+        return render_template("registry/admin_import.html", form=form, report=None)
+    if not form.validate_on_submit():
+        return render_template("registry/admin_import.html", form=form, report=None), 400
+    upload = form.file.data
+    report = import_organisations(
+        db.session, upload.read(), upload.filename or "upload", dry_run=bool(form.dry_run.data)
+    )
+    if not report.applied:
+        db.session.rollback()
+        status = 200 if report.ok else 422
+        return render_template(
+            "registry/admin_import.html", form=form, report=report, shown=SHOWN_PROBLEMS
+        ), status
+    db.session.commit()
+    flash(
+        _(
+            "Imported %(file)s: %(created)s organisations added, %(updated)s updated, "
+            "%(unchanged)s unchanged.",
+            file=report.filename,
+            created=report.created,
+            updated=report.updated,
+            unchanged=report.unchanged,
+        ),
+        "success",
+    )
+    return redirect(url_for("registry_admin.import_file"))
+
+
+@bp.get("/template.<fmt>")
+@roles_required(Role.ADMIN)
+def template(fmt: str):
+    lang = request.args.get("lang") or current_locale()
+    if lang not in ("az", "en"):
+        abort(400)
+    if fmt == "csv":
+        body, mimetype = template_csv(lang), "text/csv; charset=utf-8"
+    elif fmt == "xlsx":
+        body = template_xlsx(lang)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        abort(404)
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="cso-survey-template-{lang}.{fmt}"'},
+    )
+
+
+def _links_page(organisation: Organisation, form: LinkForm, status: int = 200):
+    return render_template(
+        "registry/admin_links.html",
+        organisation=organisation,
+        form=form,
+        links=links_of_organisation(db.session, organisation.id),
+        end_form=EndLinkForm(),
+        confirm=ConfirmForm(),
+        today=clock.today(),
+    ), status
+
+
+def _link_form() -> LinkForm:
+    form = LinkForm()
+    plans = list_plans(db.session)
+    form.plan.choices = [SelectChoice(p.key, f"{p.key} ({p.period})") for p in plans]
+    if not form.plan.data and plans:
+        plan = default_plan(db.session)
+        form.plan.data = plan.key if plan else None
+    return form
+
+
+@bp.get("/<int:organisation_id>/links")
+@roles_required(Role.ADMIN)
+def links(organisation_id: int):
+    return _links_page(_organisation_or_404(organisation_id), _link_form())
+
+
+@bp.post("/<int:organisation_id>/links")
+@roles_required(Role.ADMIN)
+def add_links(organisation_id: int):
+    organisation = _organisation_or_404(organisation_id)
+    form = _link_form()
+    if not form.validate_on_submit():
+        return _links_page(organisation, form, 400)
+    plan = get_plan(db.session, form.plan.data)
+    codes = parse_codes(form.codes.data)
+    try:
+        measures = resolve_measures(db.session, plan, codes)
+        result = link_measures(
+            db.session,
+            organisation,
+            measures,
+            start_date=form.start_date.data,
+            is_lead=bool(form.is_lead.data),
+        )
+    except LinkError as error:
+        db.session.rollback()
+        form.codes.errors = [*form.codes.errors, error.message]
+        return _links_page(organisation, form, 400)
+    db.session.commit()
+    flash(
+        _(
+            "Linked %(count)s measures; already linked: %(unchanged)s.",
+            count=len(result.created),
+            unchanged=", ".join(result.unchanged) or "–",
+        ),
+        "success",
+    )
+    return redirect(url_for("registry_admin.links", organisation_id=organisation.id))
+
+
+@bp.post("/links/<int:link_id>/end")
+@roles_required(Role.ADMIN)
+def end(link_id: int):
+    link = _link_or_404(link_id)
+    form = EndLinkForm()
+    if not form.validate_on_submit():
+        flash(_("Enter the end date as YYYY-MM-DD."), "error")
+        return _links_page(link.organisation, _link_form(), 400)
+    try:
+        end_link(db.session, link, form.end_date.data)
+    except LinkError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _links_page(link.organisation, _link_form(), 400)
+    db.session.commit()
+    flash(_("The monitoring link was ended."), "success")
+    return redirect(url_for("registry_admin.links", organisation_id=link.organisation_id))
+
+
+def _change_lead(link_id: int, is_lead: bool):
+    link = _link_or_404(link_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        set_lead(db.session, link, is_lead)
+    except LinkError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _links_page(link.organisation, _link_form(), 400)
+    db.session.commit()
+    flash(_("The lead monitor was changed."), "success")
+    return redirect(url_for("registry_admin.links", organisation_id=link.organisation_id))
+
+
+@bp.post("/links/<int:link_id>/lead")
+@roles_required(Role.ADMIN)
+def make_lead(link_id: int):
+    return _change_lead(link_id, True)
+
+
+@bp.post("/links/<int:link_id>/not-lead")
+@roles_required(Role.ADMIN)
+def remove_lead(link_id: int):
+    return _change_lead(link_id, False)

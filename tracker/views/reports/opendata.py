@@ -1,0 +1,118 @@
+"""Open data: CSV and XLSX exports, the Atom feed of approved updates, and the page that
+lists them with the JSON API."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.exceptions import BadRequest, NotFound
+
+from tracker import clock
+from tracker.extensions import db
+from tracker.i18n import current_locale
+from tracker.models import ActionPlan
+from tracker.services.reports import exports
+from tracker.vocabulary import COMPLETION_LABELS, Completion
+
+bp = Blueprint("opendata", __name__)
+
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _fail(error_type, message):
+    error = error_type()
+    error.tracker_message = str(message)
+    return error
+
+
+def _plan_from_query() -> ActionPlan | None:
+    key = request.args.get("plan")
+    if not key:
+        return None
+    plan = db.session.scalar(select(ActionPlan).where(ActionPlan.key == key))
+    if plan is None:
+        raise _fail(NotFound, _("There is no plan %(key)s.", key=key))
+    return plan
+
+
+def _as_of_from_query() -> date:
+    value = request.args.get("as_of")
+    if not value:
+        return clock.today()
+    try:
+        as_of = date.fromisoformat(value)
+    except ValueError:
+        raise _fail(BadRequest, _("Give the date as YYYY-MM-DD, for example 2021-06-30.")) from None
+    if as_of > clock.today():
+        raise _fail(BadRequest, _("The date cannot be in the future."))
+    return as_of
+
+
+def _file_response(table: exports.Table, fmt: str) -> Response:
+    if fmt == "csv":
+        body: str | bytes = exports.to_csv(table)
+    else:
+        body = exports.to_xlsx(table)
+    response = Response(body, content_type=FORMATS[fmt])
+    stamp = clock.today().isoformat()
+    response.headers["Content-Disposition"] = f'attachment; filename="{table.name}-{stamp}.{fmt}"'
+    return response
+
+
+@bp.get("/data/")
+def index():
+    plans = list(
+        db.session.scalars(select(ActionPlan).order_by(ActionPlan.end_year.desc(), ActionPlan.key))
+    )
+    return render_template(
+        "reports/opendata/index.html",
+        plans=plans,
+        measure_columns=exports.MEASURE_COLUMNS,
+        update_columns=exports.UPDATE_COLUMNS,
+    )
+
+
+@bp.get("/data/measures.<any(csv, xlsx):fmt>")
+def measures(fmt: str):
+    plan = _plan_from_query()
+    as_of = _as_of_from_query()
+    plans = (
+        [plan] if plan else list(db.session.scalars(select(ActionPlan).order_by(ActionPlan.key)))
+    )
+    return _file_response(exports.measures_table(db.session, plans, as_of), fmt)
+
+
+@bp.get("/data/updates.<any(csv, xlsx):fmt>")
+def updates(fmt: str):
+    return _file_response(exports.updates_table(db.session, _plan_from_query()), fmt)
+
+
+@bp.get("/data/organisations.<any(csv, xlsx):fmt>")
+def organisations(fmt: str):
+    return _file_response(exports.organisations_table(db.session), fmt)
+
+
+@bp.get("/feeds/updates.atom")
+def updates_feed():
+    plan = _plan_from_query()
+    locale = current_locale()
+    links = exports.FeedLinks(
+        self_url=request.url,
+        site_url=url_for("public.index", _external=True),
+        measure_url=lambda key, code: url_for("public.measure", key=key, code=code, _external=True),
+    )
+    body = exports.updates_atom(
+        db.session,
+        links,
+        title=_("Open Government Tracker: approved monitoring updates"),
+        locale=locale,
+        completion_labels={level.value: COMPLETION_LABELS[level] for level in Completion},
+        plan=plan,
+    )
+    return Response(body, content_type="application/atom+xml; charset=utf-8")
