@@ -42,12 +42,14 @@ def get_metadata():
 
 
 def render_item(type_, obj, autogen_context):
-    """Render the app's UTCDateTime as the plain DateTime it stores, so that migrations
-    never import application code."""
-    from tracker.models.types import UTCDateTime
+    """Render the app's column types as the plain types they store (UTCDateTime as
+    DateTime, EnumText as String), so that migrations never import application code."""
+    from tracker.models.types import EnumText, UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"
+    if type_ == "type" and isinstance(obj, EnumText):
+        return f"sa.String(length={obj.impl.length})"
     return False
 
 

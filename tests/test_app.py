@@ -183,3 +183,39 @@ def test_behind_a_proxy_the_client_address_and_scheme_come_from_its_headers(data
     assert "Strict-Transport-Security" not in seen[0].headers
     assert seen[1].json == {"address": "203.0.113.7", "secure": True}
     assert seen[1].headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_today_is_the_day_in_baku(app, monkeypatch):
+    """At 21:30 UTC it is already the next day in Baku (UTC+4): deadlines count Baku days."""
+    from datetime import UTC, datetime
+
+    class LateEvening(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2022, 12, 31, 21, 30, tzinfo=UTC).astimezone(tz)
+
+    monkeypatch.setattr(clock, "datetime", LateEvening)
+    assert clock.today() == date(2023, 1, 1)
+    assert clock.now_utc().date() == date(2022, 12, 31)
+
+
+def test_vocabulary_columns_store_members_and_refuse_unknown_values(app, seeded):
+    """A column typed with a vocabulary enum reads back members and never stores a value
+    outside the vocabulary: the PDF, the API and the pages can rely on the labels."""
+    from sqlalchemy.exc import StatementError
+
+    from tests.factories import make_update
+    from tracker.models import Evidence, Measure
+    from tracker.vocabulary import Completion, EvidenceType, ReviewState
+
+    measure = db.session.scalar(select(Measure).limit(1))
+    update = make_update(measure, make_organisation())
+    db.session.commit()
+    db.session.expire_all()
+    assert update.completion is Completion.LIMITED
+    assert update.review_state is ReviewState.APPROVED
+    update.evidence.append(Evidence(evidence_type="no_such_type", title="T"))
+    with pytest.raises(StatementError, match="not a valid EvidenceType"):
+        db.session.flush()
+    db.session.rollback()
+    assert EvidenceType("official_document") == "official_document"

@@ -29,9 +29,11 @@ def create_app(config: dict | None = None) -> Flask:
     import tracker.models  # noqa: F401  (registers every table on the metadata)
     from tracker import database, i18n, request_isolation, security
     from tracker.extensions import csrf, db, migrate
+    from tracker.web import request_origin
 
     request_isolation.init_app(app)
     db.init_app(app)
+    request_origin.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)

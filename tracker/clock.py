@@ -1,13 +1,18 @@
-"""The only place that reads the clock, so tests and demos can set "today"."""
+"""The only place that reads the clock, so tests and demos can set "today".
+
+"Today" is the calendar day in Baku (Asia/Baku, UTC+4): the plan's deadlines, overdue
+days and the reminder jobs all count in Azerbaijan's days, whatever the server's zone."""
 
 from __future__ import annotations
 
 import os
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
 
 BAKU_TZ_NAME = "Asia/Baku"
+BAKU = ZoneInfo(BAKU_TZ_NAME)
 
 
 def _configured_today() -> str | None:
@@ -18,12 +23,17 @@ def _configured_today() -> str | None:
     return os.environ.get("TRACKER_TODAY") or None
 
 
+def baku_date(moment: datetime) -> date:
+    """The calendar day in Baku at an aware moment."""
+    return moment.astimezone(BAKU).date()
+
+
 def today() -> date:
-    """Today's date, or TRACKER_TODAY (YYYY-MM-DD) when it is set."""
+    """Today in Baku, or TRACKER_TODAY (YYYY-MM-DD) when it is set."""
     configured = _configured_today()
     if configured:
         return date.fromisoformat(configured)
-    return datetime.now(UTC).date()
+    return baku_date(datetime.now(UTC))
 
 
 def now_utc() -> datetime:

@@ -98,6 +98,14 @@ class ReviewState(StrEnum):
     RETURNED = "returned"
 
 
+class ReviewAction(StrEnum):
+    """What a reviewer's entry in an update's history records: a decision or a comment."""
+
+    APPROVED = "approved"
+    RETURNED = "returned"
+    COMMENT = "comment"
+
+
 REVIEW_STATE_LABELS = {
     ReviewState.DRAFT: _l("Draft"),
     ReviewState.SUBMITTED: _l("Submitted"),
@@ -159,6 +167,82 @@ DELAY_REASON_LABELS = {
     DelayReason.EXTERNAL_SHOCK: _l("External shock (e.g. COVID-19, war)"),
     DelayReason.OTHER: _l("Other"),
 }
+
+
+# --- states and kinds of the registry, reminders, accounts, reports and mail ---
+
+
+class OrganisationKind(StrEnum):
+    ORGANISATION = "organisation"
+    #: a coalition or network: other registry entries are its members
+    COALITION = "coalition"
+
+
+class ReminderKind(StrEnum):
+    DEADLINE_APPROACHING = "deadline_approaching"
+    OVERDUE = "overdue"
+    UPDATE_STALE = "update_stale"
+    UPDATE_RETURNED = "update_returned"
+    REVIEW_WAITING = "review_waiting"
+
+
+REMINDER_KIND_LABELS = {
+    ReminderKind.DEADLINE_APPROACHING: _l("Deadline approaching"),
+    ReminderKind.OVERDUE: _l("Overdue"),
+    ReminderKind.UPDATE_STALE: _l("No recent approved update"),
+    ReminderKind.UPDATE_RETURNED: _l("Update returned by a reviewer"),
+    ReminderKind.REVIEW_WAITING: _l("Waiting for review"),
+}
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
+    #: planned while mail was off: shown in the app, never mailed
+    IN_APP_ONLY = "in_app_only"
+    #: the person unsubscribed from the kind before it went out
+    CANCELLED = "cancelled"
+
+
+class DigestStatus(StrEnum):
+    #: claimed by a run that is sending it now
+    SENDING = "sending"
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
+
+
+class Purpose(StrEnum):
+    """What a signed token may be used for; each purpose signs with its own salt."""
+
+    INVITATION = "invitation"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 (a purpose name, not a password)
+
+
+class LoginOutcome(StrEnum):
+    SUCCESS = "success"
+    INVALID = "invalid"
+    THROTTLED = "throttled"
+
+
+class ReportKind(StrEnum):
+    PLAN = "plan"
+    SECTION = "section"
+    AGENCY = "agency"
+    ORGANISATION = "organisation"
+
+
+class MailOutcome(StrEnum):
+    SENT = "sent"
+    #: refused for now (4xx): retry later
+    DEFERRED = "deferred"
+    #: no answer at all (connection refused, dropped, timeout, TLS, login): retry later
+    UNREACHABLE = "unreachable"
+    #: refused for good (5xx)
+    REJECTED = "rejected"
 
 
 # --- Azerbaijani-aware text matching, for searches and imports ---

@@ -105,13 +105,15 @@ def link_values(world: World) -> dict:
 
 
 def invitation_token(world: World) -> dict:
-    from tracker.services.accounts.users import Purpose, make_token
+    from tracker.services.accounts.users import make_token
+    from tracker.vocabulary import Purpose
 
     return {"token": make_token(world.other_user, Purpose.INVITATION)}
 
 
 def reset_token(world: World) -> dict:
-    from tracker.services.accounts.users import Purpose, make_token
+    from tracker.services.accounts.users import make_token
+    from tracker.vocabulary import Purpose
 
     return {"token": make_token(world.users["monitor_a"], Purpose.PASSWORD_RESET)}
 
@@ -151,7 +153,8 @@ def failed_digest(world: World) -> dict:
 
 
 def unsubscribe_token(world: World) -> dict:
-    from tracker.services.reminders.planning import ReminderKind, make_unsubscribe_token
+    from tracker.services.reminders.planning import make_unsubscribe_token
+    from tracker.vocabulary import ReminderKind
 
     return {"token": make_unsubscribe_token(world.users["monitor_a"].id, ReminderKind.OVERDUE)}
 

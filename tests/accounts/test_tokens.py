@@ -24,7 +24,8 @@ from tracker.extensions import db
 from tracker.models import AuditEntry, UsedToken, User
 from tracker.services.accounts import users as accounts
 from tracker.services.accounts.passwords import verify_password
-from tracker.services.accounts.users import Purpose, TokenError
+from tracker.services.accounts.users import TokenError
+from tracker.vocabulary import Purpose
 
 NEW_PASSWORD = "a new and long passphrase"
 

@@ -90,10 +90,10 @@ def heading(kind, locale: str) -> str:
     """A digest section's heading as the person reads it (translated when a catalog has it)."""
     from flask_babel import force_locale
 
-    from tracker.services.reminders.planning import KIND_LABELS
+    from tracker.vocabulary import REMINDER_KIND_LABELS
 
     with force_locale(locale):
-        return str(KIND_LABELS[kind])
+        return str(REMINDER_KIND_LABELS[kind])
 
 
 def text_of(message: EmailMessage) -> str:

@@ -26,8 +26,8 @@ from tracker import clock
 from tracker.extensions import db
 from tracker.models import Measure, ReminderDigest, ReminderItem
 from tracker.services.reminders import planning as reminders
-from tracker.services.reminders.planning import ReminderKind, run_reminders
-from tracker.vocabulary import Completion
+from tracker.services.reminders.planning import run_reminders
+from tracker.vocabulary import Completion, ReminderKind
 
 
 def run(when: str, **kwargs):

@@ -13,13 +13,8 @@ from tracker.extensions import db
 from tracker.models import Measure, Milestone, ReminderItem
 from tracker.services.plans.status import measure_states
 from tracker.services.reminders import planning as reminders
-from tracker.services.reminders.planning import (
-    KindSettings,
-    ReminderKind,
-    plan_reminders,
-    record_planned,
-)
-from tracker.vocabulary import Completion, ReviewState
+from tracker.services.reminders.planning import KindSettings, plan_reminders, record_planned
+from tracker.vocabulary import Completion, ReminderKind, ReviewState
 
 DEADLINE = ReminderKind.DEADLINE_APPROACHING
 OVERDUE = ReminderKind.OVERDUE

@@ -10,12 +10,11 @@ from pathlib import Path
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from tracker import scheduler
+from tracker import clock, scheduler
 from tracker.extensions import db
 from tracker.models import AuditEntry, ReportSnapshot
 from tracker.services.reports.archive import (
     archive_monthly_snapshot,
-    local_date,
     scheduled_snapshot_job,
 )
 
@@ -89,7 +88,7 @@ def test_two_scheduler_runs_archive_one_snapshot(monitoring, app, monkeypatch):
 
 def test_the_month_is_the_month_in_baku():
     # 22:00 UTC on 30 June is 02:00 on 1 July in Baku
-    assert local_date(datetime(2021, 6, 30, 22, 0, tzinfo=UTC)).isoformat() == "2021-07-01"
+    assert clock.baku_date(datetime(2021, 6, 30, 22, 0, tzinfo=UTC)).isoformat() == "2021-07-01"
 
 
 def test_cli_archives_once(monitoring, runner, app):

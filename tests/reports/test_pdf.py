@@ -16,9 +16,9 @@ from tests.factories import make_update
 from tests.reports.conftest import AS_OF, FUTURE_MARKER, HOSTILE_NARRATIVE, SECRET_MARKERS, tr
 from tracker.extensions import db
 from tracker.models import Evidence, GovernmentClaim, Measure, Section
-from tracker.services.reports.content import ReportKind, ReportSpec, build_report, render_report
+from tracker.services.reports.content import ReportSpec, build_report, render_report
 from tracker.services.reports.pdf import link, multiline, text
-from tracker.vocabulary import Completion
+from tracker.vocabulary import Completion, ReportKind
 
 PLAN = "az-nap-2020-2022"
 SECTION_1_AZ = "Korrupsiyanın qarşısının alınması"
@@ -257,9 +257,7 @@ def test_long_and_odd_text_still_renders(monitoring):
         delay_reasons=["no_such_reason", "no_funding"],
     )
     update.evidence.append(
-        Evidence(
-            evidence_type="no_such_type", title="T" * 3000, url="https://e.example/" + "p" * 1900
-        )
+        Evidence(evidence_type="other", title="T" * 3000, url="https://e.example/" + "p" * 1900)
     )
     db.session.add(
         GovernmentClaim(

@@ -15,14 +15,13 @@ from tracker.models import Measure, MonitoringLink
 from tracker.services.plans import scorecard
 from tracker.services.plans.status import measure_states, summarize
 from tracker.services.reports.content import (
-    ReportKind,
     ReportSpec,
     ReportSubjectNotFound,
     build_report,
     safe_link,
     short_title,
 )
-from tracker.vocabulary import Completion
+from tracker.vocabulary import Completion, ReportKind
 
 PLAN = "az-nap-2020-2022"
 

@@ -15,8 +15,6 @@ from tracker.extensions import db
 
 def parse_now(value: str) -> datetime:
     """An ISO date-time; without an offset it is Asia/Baku time, like the schedule."""
-    from zoneinfo import ZoneInfo
-
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as error:
@@ -24,7 +22,7 @@ def parse_now(value: str) -> datetime:
             "expected an ISO date-time such as 2022-10-02T09:00 or 2022-10-02T05:00+00:00"
         ) from error
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(clock.BAKU_TZ_NAME))
+        moment = moment.replace(tzinfo=clock.BAKU)
     return moment.astimezone(UTC)
 
 
@@ -54,11 +52,11 @@ def _print_previews(report) -> None:
 @with_appcontext
 def send_reminders_command(now_text: str | None, dry_run: bool) -> None:
     """Plan today's reminders and send the digests that are due: the scheduler's job, once."""
-    from tracker.services.reminders.planning import baku_date, run_reminders
+    from tracker.services.reminders.planning import run_reminders
 
     if now_text:
         now = parse_now(now_text)
-        today = baku_date(now)
+        today = clock.baku_date(now)
     else:
         now, today = clock.now_utc(), clock.today()
     report = run_reminders(db.session, now, today, dry_run=dry_run)

@@ -14,12 +14,8 @@ from flask_babel import force_locale
 from tracker import clock
 from tracker.extensions import db
 from tracker.services.reports.archive import run_monthly_archive
-from tracker.services.reports.content import (
-    ReportKind,
-    ReportSpec,
-    ReportSubjectNotFound,
-    render_report,
-)
+from tracker.services.reports.content import ReportSpec, ReportSubjectNotFound, render_report
+from tracker.vocabulary import ReportKind
 
 
 def _parse_date(_ctx, _param, value: str | None) -> date | None:

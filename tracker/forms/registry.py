@@ -30,13 +30,12 @@ from tracker.services.registry.labels import (
     catalogue,
 )
 from tracker.services.registry.organisations import (
-    KIND_COALITION,
-    KIND_ORGANISATION,
     OrganisationData,
     RegistryFilter,
     choices_by_field,
     clean_aliases,
 )
+from tracker.vocabulary import OrganisationKind
 
 #: donor answers that come with names, and the form field holding them
 DONOR_NAME_FIELDS = {
@@ -68,7 +67,10 @@ def _options(pairs) -> list[SelectChoice]:
 
 
 def _kind_choices():
-    return [(KIND_ORGANISATION, _l("Organisation")), (KIND_COALITION, _l("Coalition or network"))]
+    return [
+        (OrganisationKind.ORGANISATION, _l("Organisation")),
+        (OrganisationKind.COALITION, _l("Coalition or network")),
+    ]
 
 
 def _membership_choices(everything):

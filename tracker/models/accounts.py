@@ -10,7 +10,8 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
-from tracker.models.types import UTCDateTime, utc_now
+from tracker.models.types import EnumText, UTCDateTime, utc_now
+from tracker.vocabulary import Purpose, Role
 
 
 def site_default_locale() -> str:
@@ -30,7 +31,7 @@ class User(UserMixin, db.Model):
     #: argon2id hash; None until the invitation is accepted
     password_hash: Mapped[str | None] = mapped_column(String(255))
     #: Role: "admin", "reviewer" or "monitor"
-    role: Mapped[str] = mapped_column(String(20))
+    role: Mapped[Role] = mapped_column(EnumText(Role, 20))
     #: a monitor belongs to exactly one organisation
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     #: "az" or "en": the language of emails and the default of the interface
@@ -77,7 +78,7 @@ class UsedToken(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: SHA-256 of the token's unique id, never the token itself
     token_digest: Mapped[str] = mapped_column(String(64), unique=True)
-    purpose: Mapped[str] = mapped_column(String(40))
+    purpose: Mapped[Purpose] = mapped_column(EnumText(Purpose, 40))
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     used_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 

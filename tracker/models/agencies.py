@@ -6,6 +6,8 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
+from tracker.models.types import EnumText
+from tracker.vocabulary import AgencyRole
 
 
 class Agency(db.Model):
@@ -48,7 +50,7 @@ class MeasureAgency(db.Model):
     measure_id: Mapped[int] = mapped_column(ForeignKey("measure.id"), index=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     #: AgencyRole: "executor" or "recommended"
-    role: Mapped[str] = mapped_column(String(20))
+    role: Mapped[AgencyRole] = mapped_column(EnumText(AgencyRole, 20))
     #: order within the measure's list for that role
     position: Mapped[int] = mapped_column(Integer)
     #: the agency's name exactly as this measure writes it

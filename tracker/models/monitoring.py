@@ -8,7 +8,8 @@ from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
-from tracker.models.types import UTCDateTime, utc_now
+from tracker.models.types import EnumText, UTCDateTime, utc_now
+from tracker.vocabulary import Completion, EvidenceType, RequestOutcome, ReviewAction, ReviewState
 
 
 class StoredFile(db.Model):
@@ -42,7 +43,7 @@ class StatusUpdate(db.Model):
     #: the update this one corrects or revises
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("status_update.id"), index=True)
     #: Completion key (IRM scale)
-    completion: Mapped[str] = mapped_column(String(20))
+    completion: Mapped[Completion] = mapped_column(EnumText(Completion, 20))
     progress_percent: Mapped[int | None] = mapped_column(Integer)
     #: the date the assessment describes
     as_of_date: Mapped[date] = mapped_column(Date)
@@ -51,7 +52,9 @@ class StatusUpdate(db.Model):
     #: DelayReason keys
     delay_reasons: Mapped[list] = mapped_column(JSON, default=list)
     #: ReviewState: draft → submitted → approved | returned
-    review_state: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    review_state: Mapped[ReviewState] = mapped_column(
+        EnumText(ReviewState, 20), default=ReviewState.DRAFT, index=True
+    )
     #: the reason a reviewer gave when returning it (the monitor sees it)
     return_reason: Mapped[str] = mapped_column(Text, default="")
     is_archived: Mapped[bool] = mapped_column(default=False)
@@ -81,7 +84,7 @@ class Evidence(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     update_id: Mapped[int] = mapped_column(ForeignKey("status_update.id"), index=True)
     #: EvidenceType key
-    evidence_type: Mapped[str] = mapped_column(String(40))
+    evidence_type: Mapped[EvidenceType] = mapped_column(EnumText(EvidenceType, 40))
     title: Mapped[str] = mapped_column(Text)
     evidence_date: Mapped[date | None] = mapped_column(Date)
     #: an http(s) link, or None when a file is attached
@@ -94,7 +97,7 @@ class Evidence(db.Model):
     request_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     request_answered_on: Mapped[date | None] = mapped_column(Date)
     #: RequestOutcome key
-    request_outcome: Mapped[str | None] = mapped_column(String(20))
+    request_outcome: Mapped[RequestOutcome | None] = mapped_column(EnumText(RequestOutcome, 20))
 
     update: Mapped[StatusUpdate] = relationship(back_populates="evidence")
     file: Mapped[StoredFile | None] = relationship()
@@ -110,7 +113,7 @@ class ReviewDecision(db.Model):
     update_id: Mapped[int] = mapped_column(ForeignKey("status_update.id"), index=True)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     #: "approved", "returned" or "comment"
-    decision: Mapped[str] = mapped_column(String(20))
+    decision: Mapped[ReviewAction] = mapped_column(EnumText(ReviewAction, 20))
     comment: Mapped[str] = mapped_column(Text, default="")
     decided_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
@@ -126,7 +129,7 @@ class GovernmentClaim(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     measure_id: Mapped[int] = mapped_column(ForeignKey("measure.id"), index=True)
     #: Completion key the government claims
-    claimed_completion: Mapped[str] = mapped_column(String(20))
+    claimed_completion: Mapped[Completion] = mapped_column(EnumText(Completion, 20))
     #: the date of the government's report or statement
     claim_date: Mapped[date] = mapped_column(Date)
     source_title: Mapped[str] = mapped_column(Text, default="")

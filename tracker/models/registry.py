@@ -18,8 +18,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
-from tracker.models.types import UTCDateTime, utc_now
-from tracker.vocabulary import fold, label_key
+from tracker.models.types import EnumText, UTCDateTime, utc_now
+from tracker.vocabulary import OrganisationKind, fold, label_key
 
 #: Columns that hold personal data: never on public pages, in the public API or exports.
 PERSONAL_FIELDS = ("contact_person", "phone_fax", "email")
@@ -30,7 +30,9 @@ class Organisation(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: "organisation" or "coalition" (coalitions, networks and platforms)
-    kind: Mapped[str] = mapped_column(String(20), default="organisation")
+    kind: Mapped[OrganisationKind] = mapped_column(
+        EnumText(OrganisationKind, 20), default=OrganisationKind.ORGANISATION
+    )
     name_az: Mapped[str] = mapped_column(String(500), unique=True)
     name_en: Mapped[str] = mapped_column(String(500), default="")
     #: name_az folded (Azerbaijani-aware, no case, spacing or punctuation): matching and sorting

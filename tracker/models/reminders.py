@@ -22,7 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
-from tracker.models.types import UTCDateTime, utc_now
+from tracker.models.types import EnumText, UTCDateTime, utc_now
+from tracker.vocabulary import DeliveryStatus, DigestStatus, ReminderKind
 
 
 class ReminderItem(db.Model):
@@ -37,7 +38,7 @@ class ReminderItem(db.Model):
     recipient_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     measure_id: Mapped[int] = mapped_column(ForeignKey("measure.id"), index=True)
     #: ReminderKind key
-    kind: Mapped[str] = mapped_column(String(30))
+    kind: Mapped[ReminderKind] = mapped_column(EnumText(ReminderKind, 30))
     #: which occurrence of the kind this is, e.g. "2022-12-31/90" (due date / days before)
     occurrence: Mapped[str] = mapped_column(String(80))
     #: the organisation the reminder is about (monitors' kinds), if any
@@ -51,7 +52,9 @@ class ReminderItem(db.Model):
     #: days left (deadline_approaching) or days past it (overdue, stale, waiting)
     day_count: Mapped[int] = mapped_column(Integer, default=0)
     #: DeliveryStatus: pending → sending → sent | retry | failed; in_app_only when mail is off
-    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    status: Mapped[DeliveryStatus] = mapped_column(
+        EnumText(DeliveryStatus, 20), default=DeliveryStatus.PENDING, index=True
+    )
     #: the run's time when the item was planned
     planned_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     #: not before this time may a run send it (planning time, then the retry backoff)
@@ -91,7 +94,9 @@ class ReminderDigest(db.Model):
     #: the claim that gathered the items; also the Message-ID's unique part
     claim_token: Mapped[str] = mapped_column(String(40), unique=True)
     #: DigestStatus: sending → sent | retry | failed, or interrupted (a stale claim)
-    status: Mapped[str] = mapped_column(String(20), default="sending", index=True)
+    status: Mapped[DigestStatus] = mapped_column(
+        EnumText(DigestStatus, 20), default=DigestStatus.SENDING, index=True
+    )
     #: the address and language it was written for
     email: Mapped[str] = mapped_column(String(320))
     locale: Mapped[str] = mapped_column(String(5))
@@ -115,7 +120,7 @@ class ReminderSetting(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: ReminderKind key
-    kind: Mapped[str] = mapped_column(String(30), unique=True)
+    kind: Mapped[ReminderKind] = mapped_column(EnumText(ReminderKind, 30), unique=True)
     is_enabled: Mapped[bool] = mapped_column(default=True)
     #: deadline_approaching: days before the due date, e.g. [90, 30, 7]
     offsets_days: Mapped[list] = mapped_column(JSON, default=list)
@@ -135,7 +140,7 @@ class ReminderOptOut(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     #: ReminderKind key
-    kind: Mapped[str] = mapped_column(String(30))
+    kind: Mapped[ReminderKind] = mapped_column(EnumText(ReminderKind, 30))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, String
 from sqlalchemy.types import TypeDecorator
 
 from tracker import clock
@@ -32,3 +33,25 @@ class UTCDateTime(TypeDecorator):
 def utc_now() -> datetime:
     """Column default: the clock module's now."""
     return clock.now_utc()
+
+
+class EnumText(TypeDecorator):
+    """A vocabulary StrEnum stored by its value as text. Reads give enum members; writes
+    take members or their values and refuse anything else before it reaches the row."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_class: type[StrEnum], length: int) -> None:
+        super().__init__(length)
+        self.enum_class = enum_class
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return self.enum_class(value).value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return self.enum_class(value)

@@ -1,35 +1,35 @@
-"""The audit log: one function writes every entry. Never pass secrets in `details`."""
+"""The audit log: one function writes every entry, in the caller's transaction (it never
+commits). Never pass secrets in `details`.
+
+Who acted is an argument. Where from is the session's `client_address`, which the web
+layer sets on each request's session (tracker.web.request_origin); the CLI and jobs leave
+it unset and are logged as "system"."""
 
 from __future__ import annotations
 
-from flask import has_request_context, request
-from flask_login import current_user
+from sqlalchemy.orm import Session
 
-from tracker.extensions import db
 from tracker.models import AuditEntry
 
+#: the key of Session.info under which the web layer puts the client's address
+CLIENT_ADDRESS = "client_address"
 #: keys that must never reach the log, whatever a caller passes
 _SECRET_KEYS = {"password", "password_hash", "token", "csrf_token", "secret"}
 
 
-def client_ip() -> str:
-    if not has_request_context():
-        return ""
-    return request.remote_addr or ""
-
-
 def record(
+    session: Session,
     action: str,
     target_type: str = "",
     target_id: int | str | None = None,
     *,
-    actor=None,
+    actor,
     summary: str = "",
     details: dict | None = None,
 ) -> AuditEntry:
-    """Add an audit entry to the session; the caller's commit writes it with its change."""
-    if actor is None and has_request_context() and current_user.is_authenticated:
-        actor = current_user
+    """Add an audit entry to the session; the caller's commit writes it with its change.
+    `actor` is the user who acted, or None for an anonymous visitor or the system."""
+    client_address = session.info.get(CLIENT_ADDRESS)
     clean = {k: v for k, v in (details or {}).items() if k not in _SECRET_KEYS}
     entry = AuditEntry(
         action=action,
@@ -37,22 +37,10 @@ def record(
         target_id="" if target_id is None else str(target_id),
         actor_id=getattr(actor, "id", None),
         actor_label=getattr(actor, "email", None)
-        or ("anonymous" if has_request_context() else "system"),
-        ip=client_ip(),
+        or ("anonymous" if client_address is not None else "system"),
+        ip=client_address or "",
         summary=summary[:500],
         details=clean,
     )
-    db.session.add(entry)
+    session.add(entry)
     return entry
-
-
-def record_refusal(status: int) -> None:
-    """A permission refusal is logged in its own transaction: the request's is rolled back."""
-    db.session.rollback()
-    record(
-        "permission.refused",
-        "route",
-        request.endpoint or request.path,
-        details={"status": status, "method": request.method, "path": request.path},
-    )
-    db.session.commit()

@@ -1,16 +1,14 @@
-"""Outgoing mail over SMTP, configured from app.config.
+"""Outgoing mail over SMTP: the one sender every email goes through.
 
-The API other areas rely on (keep it stable):
-
-- ``mail_enabled() -> bool``: True when SMTP_HOST is set.
-- ``send_message(to, subject, text_body, html_body=None) -> None``: sends one message to
-  one address. It returns only once the server has accepted the message (a 2xx answer to
-  DATA). When mail is off (no SMTP_HOST) it logs that and returns without sending: a
-  caller that must know whether a message left, checks ``mail_enabled()`` first.
-- ``MailDeliveryError``: raised on every failure. ``.permanent`` is True when the server
-  answered 5xx (do not retry) and False for a 4xx answer, a refused or dropped
-  connection, a timeout or a TLS failure (retry later). ``.code`` is the SMTP reply code
-  when the server gave one, else None.
+- ``SmtpSender``: one connection for a run of messages, opened on first use, checked with
+  NOOP before each message (so a dropped connection never half-sends one) and reopened
+  when needed. ``send`` never raises: it returns a ``SendResult`` whose ``MailOutcome`` says
+  whether the server took the message, refused it for now (4xx: retry later), refused it
+  for good (5xx), or could not be reached.
+- ``send_message(to, subject, text_body, html_body=None)``: one message on a connection of
+  its own; raises ``MailDeliveryError`` unless the server accepted it. When mail is off
+  (no SMTP_HOST) it logs that and returns: a caller that must know whether a message left
+  checks ``mail_enabled()`` first.
 
 Configuration: SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD, SMTP_TLS ("none",
 "starttls" or "ssl"), MAIL_FROM, and optionally SMTP_TIMEOUT (seconds, default 10).
@@ -21,10 +19,13 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from flask import current_app
+
+from tracker.vocabulary import MailOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -43,56 +44,154 @@ class MailDeliveryError(Exception):
         self.code = code
 
 
+@dataclass(frozen=True)
+class SendResult:
+    outcome: MailOutcome
+    code: int | None = None
+    error: str = ""
+
+
 def mail_enabled() -> bool:
     return bool(current_app.config.get("SMTP_HOST"))
 
 
-def _build_message(to: str, subject: str, text_body: str, html_body: str | None) -> EmailMessage:
-    sender = current_app.config.get("MAIL_FROM") or "tracker@localhost"
-    for value in (to, subject, sender):
-        if "\n" in value or "\r" in value:
-            raise MailDeliveryError("a mail header contains a line break", permanent=True)
+def sender_address() -> str:
+    return current_app.config.get("MAIL_FROM") or "tracker@localhost"
+
+
+def build_message(
+    to: str,
+    subject: str,
+    text_body: str,
+    html_body: str | None = None,
+    *,
+    message_id: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> EmailMessage:
+    """A text message with an optional HTML alternative. Raises ValueError for a header
+    with a line break (header injection)."""
+    sender = sender_address()
+    values = [to, subject, sender, *(headers or {}).values()]
+    if any("\n" in value or "\r" in value for value in values):
+        raise ValueError("a mail header contains a line break")
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
     message["Subject"] = subject
-    message["Date"] = formatdate(localtime=False, usegmt=True)
-    domain = sender.rpartition("@")[2] or "localhost"
-    message["Message-ID"] = make_msgid(domain=domain)
-    message.set_content(text_body)
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = message_id or make_msgid(
+        domain=sender.rpartition("@")[2] or "localhost"
+    )
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(text_body, cte="base64")
     if html_body is not None:
-        message.add_alternative(html_body, subtype="html")
+        message.add_alternative(html_body, subtype="html", cte="base64")
     return message
 
 
-def _is_permanent(code: int | None) -> bool:
-    return code is not None and 500 <= code < 600
+def _classify(code: int | None, text: str) -> SendResult:
+    if code is not None and 500 <= code < 600:
+        return SendResult(MailOutcome.REJECTED, code, text)
+    if code is not None and 400 <= code < 500:
+        return SendResult(MailOutcome.DEFERRED, code, text)
+    return SendResult(MailOutcome.UNREACHABLE, code, text)
 
 
-def _connect() -> smtplib.SMTP:
-    config = current_app.config
-    host = config["SMTP_HOST"]
-    port = int(config.get("SMTP_PORT") or 25)
-    timeout = float(config.get("SMTP_TIMEOUT") or DEFAULT_TIMEOUT_SECONDS)
-    tls_mode = (config.get("SMTP_TLS") or "none").lower()
-    if tls_mode not in TLS_MODES:
-        raise MailDeliveryError(
-            f"SMTP_TLS must be one of {', '.join(TLS_MODES)}, not {tls_mode!r}", permanent=True
-        )
-    context = ssl.create_default_context()
-    if tls_mode == "ssl":
-        connection: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
-    else:
-        connection = smtplib.SMTP(host, port, timeout=timeout)
-    try:
-        if tls_mode == "starttls":
-            connection.starttls(context=context)
-        if config.get("SMTP_USER"):
-            connection.login(config["SMTP_USER"], config.get("SMTP_PASSWORD") or "")
-    except BaseException:
-        connection.close()
-        raise
-    return connection
+def _reply_text(reply) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+class SmtpSender:
+    """One SMTP connection for a run of messages, opened on first use."""
+
+    def __init__(self, config) -> None:
+        self.host = config["SMTP_HOST"]
+        self.port = int(config.get("SMTP_PORT") or 25)
+        self.timeout = float(config.get("SMTP_TIMEOUT") or DEFAULT_TIMEOUT_SECONDS)
+        self.tls = (config.get("SMTP_TLS") or "none").lower()
+        self.user = config.get("SMTP_USER")
+        self.password = config.get("SMTP_PASSWORD") or ""
+        self._connection: smtplib.SMTP | None = None
+        self._context: ssl.SSLContext | None = None
+
+    def _tls_context(self) -> ssl.SSLContext:
+        # Made only when TLS is on, once per run: loading the CA store is slow.
+        if self._context is None:
+            self._context = ssl.create_default_context()
+        return self._context
+
+    def _connect(self) -> smtplib.SMTP:
+        if self.tls not in TLS_MODES:
+            raise smtplib.SMTPException(
+                f"SMTP_TLS must be one of {', '.join(TLS_MODES)}, not {self.tls!r}"
+            )
+        if self.tls == "ssl":
+            connection: smtplib.SMTP = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=self._tls_context()
+            )
+        else:
+            connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
+            if self.tls == "starttls":
+                connection.starttls(context=self._tls_context())
+            if self.user:
+                connection.login(self.user, self.password)
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def _ready_connection(self) -> smtplib.SMTP:
+        """The open connection if the server still answers, else a new one. The check
+        comes before the message, so a dropped connection never half-sends it."""
+        if self._connection is not None:
+            try:
+                code, _reply = self._connection.noop()
+                if code == 250:
+                    return self._connection
+            except (smtplib.SMTPException, OSError):
+                pass
+            self.close()
+        self._connection = self._connect()
+        return self._connection
+
+    def send(self, message: EmailMessage) -> SendResult:
+        try:
+            connection = self._ready_connection()
+        except smtplib.SMTPResponseException as error:
+            # refused at the greeting, HELO or login: the server or our settings, not
+            # this message
+            self.close()
+            return SendResult(
+                MailOutcome.UNREACHABLE, error.smtp_code, _reply_text(error.smtp_error)
+            )
+        except (smtplib.SMTPException, OSError) as error:
+            self.close()
+            return SendResult(MailOutcome.UNREACHABLE, None, f"could not reach the server: {error}")
+        try:
+            connection.send_message(message)
+        except smtplib.SMTPRecipientsRefused as error:
+            code, reply = next(iter(error.recipients.values()))
+            return _classify(code, f"{code} {_reply_text(reply)}")
+        except smtplib.SMTPResponseException as error:
+            # sender or data refused; 421 means the server is closing the connection
+            if error.smtp_code == 421:
+                self.close()
+            return _classify(error.smtp_code, f"{error.smtp_code} {_reply_text(error.smtp_error)}")
+        except (smtplib.SMTPException, OSError) as error:
+            self.close()
+            return SendResult(MailOutcome.UNREACHABLE, None, f"the connection failed: {error}")
+        return SendResult(MailOutcome.SENT, 250)
+
+    def close(self) -> None:
+        if self._connection is None:
+            return
+        try:
+            self._connection.quit()
+        except (smtplib.SMTPException, OSError):
+            self._connection.close()
+        self._connection = None
 
 
 def send_message(to: str, subject: str, text_body: str, html_body: str | None = None) -> None:
@@ -100,37 +199,23 @@ def send_message(to: str, subject: str, text_body: str, html_body: str | None = 
     if not mail_enabled():
         logger.info("Mail is off (SMTP_HOST is not set): not sending %r to %s", subject, to)
         return
-    message = _build_message(to, subject, text_body, html_body)
+    sender = SmtpSender(current_app.config)
+    if sender.tls not in TLS_MODES:
+        raise MailDeliveryError(
+            f"SMTP_TLS must be one of {', '.join(TLS_MODES)}, not {sender.tls!r}", permanent=True
+        )
     try:
-        connection = _connect()
-        try:
-            connection.send_message(message)
-        finally:
-            try:
-                connection.quit()
-            except smtplib.SMTPException:
-                connection.close()
-    except MailDeliveryError:
-        raise
-    except smtplib.SMTPRecipientsRefused as error:
-        codes = [code for code, _text in error.recipients.values()]
-        code = codes[0] if codes else None
+        message = build_message(to, subject, text_body, html_body)
+    except ValueError as error:
+        raise MailDeliveryError(str(error), permanent=True) from error
+    try:
+        result = sender.send(message)
+    finally:
+        sender.close()
+    if result.outcome != MailOutcome.SENT:
         raise MailDeliveryError(
-            f"the server refused the recipient {to}: {error.recipients}",
-            permanent=bool(codes) and all(_is_permanent(c) for c in codes),
-            code=code,
-        ) from error
-    except smtplib.SMTPResponseException as error:
-        # Sender refused, data refused, authentication failed, or a refused connection.
-        code = error.smtp_code
-        raise MailDeliveryError(
-            f"the SMTP server answered {code}: {error.smtp_error!r}",
-            permanent=_is_permanent(code),
-            code=code,
-        ) from error
-    except (smtplib.SMTPException, OSError) as error:
-        # Dropped connection, refused connection, timeout, TLS failure: try again later.
-        raise MailDeliveryError(
-            f"could not talk to the SMTP server: {error}", permanent=False
-        ) from error
+            f"{result.outcome}: {result.error}",
+            permanent=result.outcome == MailOutcome.REJECTED,
+            code=result.code,
+        )
     logger.info("Sent %r to %s", subject, to)

@@ -13,7 +13,6 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
@@ -35,7 +34,7 @@ from tracker.services.accounts.passwords import (
     needs_rehash,
     verify_password,
 )
-from tracker.vocabulary import Role
+from tracker.vocabulary import LoginOutcome, Purpose, Role
 
 #: failed logins allowed per account and per IP address within the window
 DEFAULT_MAX_FAILURES_PER_ACCOUNT = 5
@@ -43,13 +42,6 @@ DEFAULT_MAX_FAILURES_PER_IP = 20
 DEFAULT_THROTTLE_WINDOW = timedelta(minutes=15)
 #: password reset emails sent to one account per hour at most
 MAX_RESET_EMAILS_PER_HOUR = 3
-
-
-class Purpose(StrEnum):
-    """What a signed token may be used for; each purpose signs with its own salt."""
-
-    INVITATION = "invitation"
-    PASSWORD_RESET = "password_reset"  # noqa: S105 (a purpose name, not a password)
 
 
 DEFAULT_TOKEN_MAX_AGE = {
@@ -138,6 +130,7 @@ def create_user(
     session.add(user)
     session.flush()
     audit.record(
+        session,
         "user.created",
         "user",
         user.id,
@@ -175,6 +168,7 @@ def change_role(
     user.role = role
     user.organisation_id = organisation_id
     audit.record(
+        session,
         "user.role_changed",
         "user",
         user.id,
@@ -202,14 +196,14 @@ def disable_user(session: Session, user: User, *, actor: User) -> None:
         raise AccountError(_("At least one administrator must remain. Make another one first."))
     user.is_enabled = False
     bump_session_version(user)
-    audit.record("user.disabled", "user", user.id, actor=actor, summary=user.email)
+    audit.record(session, "user.disabled", "user", user.id, actor=actor, summary=user.email)
 
 
 def enable_user(session: Session, user: User, *, actor: User) -> None:
     if user.is_enabled:
         raise AccountError(_("This account is already enabled."))
     user.is_enabled = True
-    audit.record("user.enabled", "user", user.id, actor=actor, summary=user.email)
+    audit.record(session, "user.enabled", "user", user.id, actor=actor, summary=user.email)
 
 
 def set_language(session: Session, user: User, locale: str) -> None:
@@ -226,7 +220,7 @@ def set_password(session: Session, user: User, new_password: str, *, action: str
     check_password_policy(new_password, email=user.email)
     user.password_hash = hash_password(new_password)
     bump_session_version(user)
-    audit.record(action, "user", user.id, actor=user, summary=user.email)
+    audit.record(session, action, "user", user.id, actor=user, summary=user.email)
 
 
 def change_password(
@@ -247,19 +241,15 @@ def change_password(
     if not verify_password(user.password_hash, current_password):
         # Kept even though the request fails: committed here, like a failed login.
         session.add(LoginAttempt(email=user.email, ip=ip[:64], attempted_dt=now))
-        audit.record("password.change_failed", "user", user.id, actor=user, summary=user.email)
+        audit.record(
+            session, "password.change_failed", "user", user.id, actor=user, summary=user.email
+        )
         session.commit()
         raise AccountError(_("The current password is not correct."))
     set_password(session, user, new_password, action="password.changed")
 
 
 # -- login and throttling --------------------------------------------------------------
-
-
-class LoginOutcome(StrEnum):
-    SUCCESS = "success"
-    INVALID = "invalid"
-    THROTTLED = "throttled"
 
 
 @dataclass(frozen=True)
@@ -328,7 +318,13 @@ def authenticate(session: Session, email: str, password: str, ip: str) -> LoginR
     if _is_throttled(session, email, ip, now, pending=1):
         attempt.is_throttled = True
         audit.record(
-            "login.throttled", "login", email[:64], summary=email, details={"email": email}
+            session,
+            "login.throttled",
+            "login",
+            email[:64],
+            summary=email,
+            details={"email": email},
+            actor=None,
         )
         session.commit()
         return LoginResult(LoginOutcome.THROTTLED)
@@ -343,11 +339,13 @@ def authenticate(session: Session, email: str, password: str, ip: str) -> LoginR
             else ("wrong_password" if not matches else "account_disabled")
         )
         audit.record(
+            session,
             "login.failure",
             "user" if user else "login",
             user.id if user else email[:64],
             summary=email,
             details={"email": email, "reason": reason},
+            actor=None,
         )
         session.commit()
         return LoginResult(LoginOutcome.INVALID)
@@ -356,14 +354,14 @@ def authenticate(session: Session, email: str, password: str, ip: str) -> LoginR
     user.last_login_dt = now
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    audit.record("login.success", "user", user.id, actor=user, summary=email)
+    audit.record(session, "login.success", "user", user.id, actor=user, summary=email)
     return LoginResult(LoginOutcome.SUCCESS, user)
 
 
 def logout(session: Session, user: User) -> None:
     """Logging out ends every session of the user, on every device."""
     bump_session_version(user)
-    audit.record("logout", "user", user.id, actor=user, summary=user.email)
+    audit.record(session, "logout", "user", user.id, actor=user, summary=user.email)
 
 
 # -- signed single-use tokens ----------------------------------------------------------
@@ -535,6 +533,7 @@ def send_invitation(session: Session, user: User, *, actor: User | None) -> Sent
         token_max_age(Purpose.INVITATION),
     )
     audit.record(
+        session,
         "user.invited",
         "user",
         user.id,
@@ -598,6 +597,7 @@ def request_password_reset(session: Session, email: str) -> None:
             "Password reset for user %s not delivered: %s", user.id, sent.error
         )
     audit.record(
+        session,
         "password.reset_requested",
         "user",
         user.id,

@@ -115,6 +115,7 @@ def record_claim(
             uploads.discard([stored])
         raise
     audit.record(
+        session,
         "claim.recorded",
         "government_claim",
         claim.id,

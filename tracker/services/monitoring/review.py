@@ -18,12 +18,11 @@ from sqlalchemy.orm import Session, joinedload
 from tracker import clock
 from tracker.models import Measure, ReviewDecision, StatusUpdate
 from tracker.services import audit
+from tracker.services.accounts.policy import can_review
 from tracker.services.monitoring.updates import StateConflict
-from tracker.vocabulary import ReviewState
-from tracker.web.permissions import can_review
+from tracker.vocabulary import ReviewAction, ReviewState
 
 MAX_COMMENT_LENGTH = 5000
-COMMENT = "comment"
 
 
 class ReviewRefused(Exception):
@@ -92,8 +91,9 @@ def _decide(
     )
     session.add(entry)
     if decision == ReviewState.APPROVED:
-        _archive_superseded(session, target)
+        _archive_superseded(session, target, reviewer)
     audit.record(
+        session,
         f"update.{decision}",
         "status_update",
         target.id,
@@ -103,7 +103,7 @@ def _decide(
     return entry
 
 
-def _archive_superseded(session: Session, approved: StatusUpdate) -> None:
+def _archive_superseded(session: Session, approved: StatusUpdate, actor) -> None:
     """An approved correction takes the place of every approved update it replaces,
     directly or through returned revisions in between."""
     seen: set[int] = set()
@@ -116,10 +116,12 @@ def _archive_superseded(session: Session, approved: StatusUpdate) -> None:
         if replaced.review_state == ReviewState.APPROVED and not replaced.is_archived:
             replaced.is_archived = True
             audit.record(
+                session,
                 "update.superseded",
                 "status_update",
                 replaced.id,
                 details={"by_update_id": approved.id},
+                actor=actor,
             )
         replaced_id = replaced.replaces_id
 
@@ -142,11 +144,12 @@ def add_comment(session: Session, reviewer, target: StatusUpdate, text: str) -> 
         raise StateConflict(_l("A draft cannot be commented on before it is submitted."))
     text = _clean_text(text, required_message=_l("Write a comment before sending it."))
     entry = ReviewDecision(
-        update_id=target.id, reviewer_id=reviewer.id, decision=COMMENT, comment=text
+        update_id=target.id, reviewer_id=reviewer.id, decision=ReviewAction.COMMENT, comment=text
     )
     session.add(entry)
     session.flush()
     audit.record(
+        session,
         "update.commented",
         "status_update",
         target.id,
@@ -189,7 +192,7 @@ def recent_decisions(session: Session, limit: int = 20) -> list[ReviewDecision]:
     return list(
         session.scalars(
             select(ReviewDecision)
-            .where(ReviewDecision.decision != COMMENT)
+            .where(ReviewDecision.decision != ReviewAction.COMMENT)
             .options(
                 joinedload(ReviewDecision.update).joinedload(StatusUpdate.measure),
                 joinedload(ReviewDecision.update).joinedload(StatusUpdate.organisation),

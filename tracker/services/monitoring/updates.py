@@ -348,6 +348,7 @@ def create_update(
     _add_evidence(session, new, data, checked, author)
     session.flush()
     audit.record(
+        session,
         "update.created",
         "status_update",
         new.id,
@@ -393,6 +394,7 @@ def edit_draft(session: Session, editor, draft: StatusUpdate, data: UpdateInput)
     _add_evidence(session, draft, data, checked, editor)
     session.flush()
     audit.record(
+        session,
         "update.edited",
         "status_update",
         draft.id,
@@ -431,6 +433,7 @@ def submit_update(session: Session, actor, draft: StatusUpdate) -> StatusUpdate:
             .execution_options(synchronize_session=False)
         )
     audit.record(
+        session,
         "update.submitted",
         "status_update",
         submitted.id,
@@ -456,7 +459,7 @@ def archive_draft(session: Session, actor, draft: StatusUpdate) -> None:
     if result.rowcount != 1:
         raise StateConflict(_l("Only a draft can be archived."))
     session.expire(draft)
-    audit.record("update.archived", "status_update", draft.id, actor=actor)
+    audit.record(session, "update.archived", "status_update", draft.id, actor=actor)
 
 
 # --- reads ---------------------------------------------------------------------------------

@@ -197,6 +197,7 @@ def store_checked(session: Session, checked: CheckedUpload, uploader) -> StoredF
     session.add(stored)
     session.flush()
     audit.record(
+        session,
         "file.uploaded",
         "stored_file",
         stored.id,

@@ -40,8 +40,7 @@ from tracker.services.registry.labels import (
     SurveyCatalogue,
     catalogue,
 )
-from tracker.services.registry.organisations import KIND_COALITION
-from tracker.vocabulary import fold, label_key
+from tracker.vocabulary import OrganisationKind, fold, label_key
 
 MAX_ROWS = 20_000
 ORGANISATION_TABLE = Organisation.__table__
@@ -763,7 +762,7 @@ class _Existing:
                     self.by_other[label_key(spelling)].add(row.id)
             if row.is_archived:
                 self.archived.add(row.id)
-            elif row.kind == KIND_COALITION:
+            elif row.kind == OrganisationKind.COALITION:
                 spellings = [row.name_az, row.name_en, *(row.aliases or [])]
                 self.coalitions.append(
                     (row.id, [f" {label_key(s)} " for s in spellings if s and label_key(s)])
@@ -993,6 +992,7 @@ def _apply(
                 ],
             )
         record(
+            session,
             "organisation.imported",
             "organisation",
             None,

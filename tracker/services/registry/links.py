@@ -126,6 +126,7 @@ def _take_lead(session: Session, link: MonitoringLink, actor) -> None:
     ):
         other.is_lead = False
         record(
+            session,
             "link.lead_removed",
             "monitoring_link",
             other.id,
@@ -138,6 +139,7 @@ def _take_lead(session: Session, link: MonitoringLink, actor) -> None:
         )
     link.is_lead = True
     record(
+        session,
         "link.lead_set",
         "monitoring_link",
         link.id,
@@ -170,6 +172,7 @@ def link_measures(
             session.add(link)
             session.flush()
             record(
+                session,
                 "link.created",
                 "monitoring_link",
                 link.id,
@@ -192,7 +195,7 @@ def link_measures(
     return result
 
 
-def end_link(session: Session, link: MonitoringLink, end_date: date | None = None, actor=None):
+def end_link(session: Session, link: MonitoringLink, end_date: date | None = None, *, actor=None):
     end = end_date or clock.today()
     if link.end_date is not None and link.end_date <= clock.today():
         raise LinkError(_("This link has already ended."))
@@ -202,6 +205,7 @@ def end_link(session: Session, link: MonitoringLink, end_date: date | None = Non
         )
     link.end_date = end
     record(
+        session,
         "link.ended",
         "monitoring_link",
         link.id,
@@ -215,7 +219,7 @@ def end_link(session: Session, link: MonitoringLink, end_date: date | None = Non
     session.flush()
 
 
-def set_lead(session: Session, link: MonitoringLink, is_lead: bool, actor=None) -> None:
+def set_lead(session: Session, link: MonitoringLink, is_lead: bool, *, actor=None) -> None:
     if not link.is_active_on(clock.today()):
         raise LinkError(_("Only a current link can be made the lead."))
     if is_lead:
@@ -223,6 +227,7 @@ def set_lead(session: Session, link: MonitoringLink, is_lead: bool, actor=None) 
     elif link.is_lead:
         link.is_lead = False
         record(
+            session,
             "link.lead_removed",
             "monitoring_link",
             link.id,

@@ -24,11 +24,8 @@ from tracker.services.registry.labels import (
     STAFF_FIELDS,
     catalogue,
 )
-from tracker.vocabulary import fold, label_key
+from tracker.vocabulary import OrganisationKind, fold, label_key
 
-KIND_ORGANISATION = "organisation"
-KIND_COALITION = "coalition"
-KINDS = (KIND_ORGANISATION, KIND_COALITION)
 PER_PAGE = 50
 #: donor answers whose names are people (Annex 1: "Fərdi donorlar ... ilk üç donoru
 #: göstərin"): the names are personal data, so they stay out of public output
@@ -91,7 +88,7 @@ class OrganisationData:
     """Everything an organisation record holds, as the admin form or a seed entry gives it."""
 
     name_az: str
-    kind: str = KIND_ORGANISATION
+    kind: str = OrganisationKind.ORGANISATION
     name_en: str = ""
     aliases: tuple[str, ...] = ()
     completed_on: date | None = None
@@ -172,7 +169,7 @@ def validate_data(
         )
         if clash is not None:
             problems.append(("name_az", _("Another organisation in the registry has this name.")))
-    if data.kind not in KINDS:
+    if data.kind not in tuple(OrganisationKind):
         problems.append(("kind", _("Choose a kind from the list.")))
     labels = catalogue()
     if data.legal_status and data.legal_status not in labels.options["legal_status"]:
@@ -242,7 +239,9 @@ def current_coalition_ids(session: Session, organisation_id: int) -> set[int]:
     )
 
 
-def set_coalitions(session: Session, organisation: Organisation, coalition_ids, actor=None) -> bool:
+def set_coalitions(
+    session: Session, organisation: Organisation, coalition_ids, *, actor=None
+) -> bool:
     """Make the organisation's current coalitions exactly `coalition_ids`. An ended
     membership is kept with its end time; joining again reopens it."""
     wanted = {int(i) for i in coalition_ids} - {organisation.id}
@@ -258,6 +257,7 @@ def set_coalitions(session: Session, organisation: Organisation, coalition_ids, 
         if membership.ended_dt is None and coalition_id not in wanted:
             membership.ended_dt = now
             record(
+                session,
                 "coalition.member_removed",
                 "organisation",
                 coalition_id,
@@ -274,6 +274,7 @@ def set_coalitions(session: Session, organisation: Organisation, coalition_ids, 
         else:
             membership.ended_dt = None
         record(
+            session,
             "coalition.member_added",
             "organisation",
             coalition_id,
@@ -291,7 +292,7 @@ def _check(session: Session, data: OrganisationData, organisation: Organisation 
             session.scalars(
                 select(Organisation.id).where(
                     Organisation.id.in_(data.coalition_ids),
-                    Organisation.kind == KIND_COALITION,
+                    Organisation.kind == OrganisationKind.COALITION,
                 )
             )
         )
@@ -303,7 +304,7 @@ def _check(session: Session, data: OrganisationData, organisation: Organisation 
         raise RegistryError(problems)
 
 
-def create_organisation(session: Session, data: OrganisationData, actor=None) -> Organisation:
+def create_organisation(session: Session, data: OrganisationData, *, actor=None) -> Organisation:
     _check(session, data, None)
     organisation = Organisation(
         name_az=" ".join(data.name_az.split()), aliases=clean_aliases(data.aliases)
@@ -314,8 +315,9 @@ def create_organisation(session: Session, data: OrganisationData, actor=None) ->
         set_choices(session, organisation, list_name, answers)
     session.flush()
     if data.coalition_ids:
-        set_coalitions(session, organisation, data.coalition_ids, actor)
+        set_coalitions(session, organisation, data.coalition_ids, actor=actor)
     record(
+        session,
         "organisation.created",
         "organisation",
         organisation.id,
@@ -326,7 +328,7 @@ def create_organisation(session: Session, data: OrganisationData, actor=None) ->
 
 
 def update_organisation(
-    session: Session, organisation: Organisation, data: OrganisationData, actor=None
+    session: Session, organisation: Organisation, data: OrganisationData, *, actor=None
 ) -> list[str]:
     """Apply the data; return the names of what changed (values are not logged: some are
     personal)."""
@@ -339,11 +341,12 @@ def update_organisation(
         if set_choices(session, organisation, list_name, answers):
             changed.append(list_name)
     if data.coalition_ids is not None and set_coalitions(
-        session, organisation, data.coalition_ids, actor
+        session, organisation, data.coalition_ids, actor=actor
     ):
         changed.append("coalitions")
     if changed:
         record(
+            session,
             "organisation.updated",
             "organisation",
             organisation.id,
@@ -355,7 +358,7 @@ def update_organisation(
     return changed
 
 
-def archive_organisation(session: Session, organisation: Organisation, actor=None) -> int:
+def archive_organisation(session: Session, organisation: Organisation, *, actor=None) -> int:
     """Hide the organisation from public pages. Its records stay; its open monitoring
     links end today, so that its monitors stop writing. Returns the links ended."""
     if organisation.is_archived:
@@ -373,6 +376,7 @@ def archive_organisation(session: Session, organisation: Organisation, actor=Non
         link.end_date = max(today, link.start_date)
         ended += 1
         record(
+            session,
             "link.ended",
             "monitoring_link",
             link.id,
@@ -385,6 +389,7 @@ def archive_organisation(session: Session, organisation: Organisation, actor=Non
             },
         )
     record(
+        session,
         "organisation.archived",
         "organisation",
         organisation.id,
@@ -396,12 +401,13 @@ def archive_organisation(session: Session, organisation: Organisation, actor=Non
     return ended
 
 
-def restore_organisation(session: Session, organisation: Organisation, actor=None) -> None:
+def restore_organisation(session: Session, organisation: Organisation, *, actor=None) -> None:
     if not organisation.is_archived:
         return
     organisation.is_archived = False
     organisation.archived_dt = None
     record(
+        session,
         "organisation.restored",
         "organisation",
         organisation.id,
@@ -606,7 +612,7 @@ def members_of(session: Session, coalition_id: int, limit: int | None = 100) -> 
 
 
 def list_coalitions(session: Session, include_archived: bool = False) -> list[Organisation]:
-    statement = select(Organisation).where(Organisation.kind == KIND_COALITION)
+    statement = select(Organisation).where(Organisation.kind == OrganisationKind.COALITION)
     if not include_archived:
         statement = statement.where(Organisation.is_archived.is_(False))
     return list(session.scalars(statement.order_by(Organisation.name_key)))

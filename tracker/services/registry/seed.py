@@ -17,8 +17,6 @@ from tracker.models import Organisation
 from tracker.services.plans.seeding import load_in_one_transaction, read_yaml_document
 from tracker.services.registry.labels import catalogue
 from tracker.services.registry.organisations import (
-    KIND_COALITION,
-    KINDS,
     OrganisationData,
     clean_aliases,
     create_organisation,
@@ -27,7 +25,7 @@ from tracker.services.registry.organisations import (
     set_coalitions,
     update_organisation,
 )
-from tracker.vocabulary import label_key
+from tracker.vocabulary import OrganisationKind, label_key
 
 DEFAULT_REGISTRY_FILE = PROJECT_ROOT / "seed" / "registry.yaml"
 
@@ -75,8 +73,8 @@ def validate_registry_document(document: Any) -> list[str]:
         if not isinstance(name, dict) or not _text(name.get("az")) or not _text(name.get("en")):
             problems.append(f"{path}.name: expected az and en text")
             name = {}
-        if entry.get("kind", "organisation") not in KINDS:
-            problems.append(f"{path}.kind: expected one of {', '.join(KINDS)}")
+        if entry.get("kind", "organisation") not in tuple(OrganisationKind):
+            problems.append(f"{path}.kind: expected one of {', '.join(tuple(OrganisationKind))}")
         status = entry.get("legal_status")
         if status is not None and status not in statuses:
             problems.append(f"{path}.legal_status: unknown key {status!r}")
@@ -99,7 +97,7 @@ def validate_registry_document(document: Any) -> list[str]:
         members = entry.get("members", [])
         if not isinstance(members, list) or not all(_text(m) for m in members):
             problems.append(f"{path}.members: expected a list of names")
-        elif members and entry.get("kind") != KIND_COALITION:
+        elif members and entry.get("kind") != OrganisationKind.COALITION:
             problems.append(f"{path}.members: only a coalition has members")
         for spelling in [name.get("az"), *aliases]:
             if not _text(spelling):

@@ -1,28 +1,21 @@
 """Reminder digests: one email per person per run, in that person's language, grouped by
 kind, with direct links and a signed unsubscribe link per kind, and their delivery.
 
-Sending: one SMTP connection serves a whole run (`SmtpSender`), checked with NOOP before
-each reuse so that a message is never sent twice on a connection the server had dropped.
-A message counts as sent only when the server answered 250 to its data. The answer is
-classified for services.reminders: 4xx → retry later; 5xx → failed for good; no answer
-(connection refused or dropped, timeout, TLS or login failure) → retry later and stop
-this run. tracker.services.mail (one connection and one TLS context per message, no
-custom headers) stays the sender of the account emails; a run of 5,000 digests needs the
-shared connection, and digests carry their own headers (a Message-ID derived from the
-claim, Auto-Submitted). Both read the same SMTP_* settings.
+Sending: one SMTP connection serves a whole run (tracker.services.mail.SmtpSender, the one
+sender of every email), checked with NOOP before each reuse so that a message is never
+sent twice on a connection the server had dropped. A message counts as sent only when the
+server answered 250 to its data. The answer is classified for services.reminders: 4xx →
+retry later; 5xx → failed for good; no answer (connection refused or dropped, timeout, TLS
+or login failure) → retry later and stop this run.
 """
 
 from __future__ import annotations
 
 import logging
-import smtplib
-import ssl
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
-from email.utils import formatdate
-from enum import StrEnum
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, render_template
@@ -42,18 +35,22 @@ from tracker.models import (
     User,
 )
 from tracker.services import mail
+from tracker.services.mail import SendResult, SmtpSender
 from tracker.services.reminders.planning import (
-    KIND_LABELS,
     MAX_ATTEMPTS,
-    DeliveryStatus,
-    DigestStatus,
-    ReminderKind,
     RunReport,
     _sendable,
     claim_items,
     make_unsubscribe_token,
     recipients_with_due_items,
     retry_delay,
+)
+from tracker.vocabulary import (
+    REMINDER_KIND_LABELS,
+    DeliveryStatus,
+    DigestStatus,
+    MailOutcome,
+    ReminderKind,
 )
 
 logger = logging.getLogger(__name__)
@@ -66,8 +63,6 @@ KIND_ORDER = (
     ReminderKind.DEADLINE_APPROACHING,
     ReminderKind.UPDATE_STALE,
 )
-DEFAULT_TIMEOUT_SECONDS = 10
-TLS_MODES = ("none", "starttls", "ssl")
 
 
 def mail_enabled() -> bool:
@@ -395,7 +390,7 @@ def compose_digest(
         sections = tuple(
             DigestSection(
                 kind=kind,
-                heading=str(KIND_LABELS[kind]),
+                heading=str(REMINDER_KIND_LABELS[kind]),
                 entries=tuple(
                     DigestEntry(
                         item_id=item.id,
@@ -446,152 +441,25 @@ def compose_digest(
 # --- sending ---------------------------------------------------------------------------------
 
 
-class Outcome(StrEnum):
-    SENT = "sent"
-    #: refused for now (4xx): retry later
-    DEFERRED = "deferred"
-    #: no answer at all (connection refused, dropped, timeout, TLS, login): retry later
-    #: and stop this run
-    UNREACHABLE = "unreachable"
-    #: refused for good (5xx)
-    REJECTED = "rejected"
-
-
-@dataclass(frozen=True)
-class SendResult:
-    outcome: Outcome
-    code: int | None = None
-    error: str = ""
-
-
-def _classify(code: int | None, text: str) -> SendResult:
-    if code is not None and 500 <= code < 600:
-        return SendResult(Outcome.REJECTED, code, text)
-    if code is not None and 400 <= code < 500:
-        return SendResult(Outcome.DEFERRED, code, text)
-    return SendResult(Outcome.UNREACHABLE, code, text)
-
-
-def _reply_text(reply) -> str:
-    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
-
-
-class SmtpSender:
-    """One SMTP connection for a run of digests, opened on first use."""
-
-    def __init__(self, config) -> None:
-        self.host = config["SMTP_HOST"]
-        self.port = int(config.get("SMTP_PORT") or 25)
-        self.timeout = float(config.get("SMTP_TIMEOUT") or DEFAULT_TIMEOUT_SECONDS)
-        self.tls = (config.get("SMTP_TLS") or "none").lower()
-        self.user = config.get("SMTP_USER")
-        self.password = config.get("SMTP_PASSWORD") or ""
-        self.sender = config.get("MAIL_FROM") or "tracker@localhost"
-        self._connection: smtplib.SMTP | None = None
-        self._context: ssl.SSLContext | None = None
-
-    def _tls_context(self) -> ssl.SSLContext:
-        # Made only when TLS is on, once per run: loading the CA store is slow.
-        if self._context is None:
-            self._context = ssl.create_default_context()
-        return self._context
-
-    def _connect(self) -> smtplib.SMTP:
-        if self.tls not in TLS_MODES:
-            raise smtplib.SMTPException(
-                f"SMTP_TLS must be one of {', '.join(TLS_MODES)}, not {self.tls!r}"
-            )
-        if self.tls == "ssl":
-            connection: smtplib.SMTP = smtplib.SMTP_SSL(
-                self.host, self.port, timeout=self.timeout, context=self._tls_context()
-            )
-        else:
-            connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-        try:
-            if self.tls == "starttls":
-                connection.starttls(context=self._tls_context())
-            if self.user:
-                connection.login(self.user, self.password)
-        except BaseException:
-            connection.close()
-            raise
-        return connection
-
-    def _ready_connection(self) -> smtplib.SMTP:
-        """The open connection if the server still answers, else a new one. The check
-        comes before the message, so a dropped connection never half-sends it."""
-        if self._connection is not None:
-            try:
-                code, _reply = self._connection.noop()
-                if code == 250:
-                    return self._connection
-            except (smtplib.SMTPException, OSError):
-                pass
-            self.close()
-        self._connection = self._connect()
-        return self._connection
-
-    def send(self, message: EmailMessage) -> SendResult:
-        try:
-            connection = self._ready_connection()
-        except smtplib.SMTPResponseException as error:
-            # refused at the greeting, HELO or login: the server or our settings, not
-            # this message
-            self.close()
-            return SendResult(Outcome.UNREACHABLE, error.smtp_code, _reply_text(error.smtp_error))
-        except (smtplib.SMTPException, OSError) as error:
-            self.close()
-            return SendResult(Outcome.UNREACHABLE, None, f"could not reach the server: {error}")
-        try:
-            connection.send_message(message)
-        except smtplib.SMTPRecipientsRefused as error:
-            code, reply = next(iter(error.recipients.values()))
-            return _classify(code, f"{code} {_reply_text(reply)}")
-        except smtplib.SMTPResponseException as error:
-            # sender or data refused; 421 means the server is closing the connection
-            if error.smtp_code == 421:
-                self.close()
-            return _classify(error.smtp_code, f"{error.smtp_code} {_reply_text(error.smtp_error)}")
-        except (smtplib.SMTPException, OSError) as error:
-            self.close()
-            return SendResult(Outcome.UNREACHABLE, None, f"the connection failed: {error}")
-        return SendResult(Outcome.SENT, 250)
-
-    def close(self) -> None:
-        if self._connection is None:
-            return
-        try:
-            self._connection.quit()
-        except (smtplib.SMTPException, OSError):
-            self._connection.close()
-        self._connection = None
-
-
-def build_message(digest: ComposedDigest, token: str, sender: str) -> EmailMessage:
-    for value in (digest.to, digest.subject, sender):
-        if "\n" in value or "\r" in value:
-            raise ValueError("a mail header contains a line break")
-    domain = sender.rpartition("@")[2] or "localhost"
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = digest.to
-    message["Subject"] = digest.subject
-    message["Date"] = formatdate(usegmt=True)
-    # Derived from the claim: a copy the server gets twice (see the stale-claim policy)
-    # carries the same Message-ID, so mail systems can drop the duplicate.
-    message["Message-ID"] = f"<reminders.{token}@{domain}>"
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Auto-Response-Suppress"] = "All"
-    message.set_content(digest.text_body, cte="base64")
-    message.add_alternative(digest.html_body, subtype="html", cte="base64")
-    return message
+def build_message(digest: ComposedDigest, token: str) -> EmailMessage:
+    domain = mail.sender_address().rpartition("@")[2] or "localhost"
+    return mail.build_message(
+        digest.to,
+        digest.subject,
+        digest.text_body,
+        digest.html_body,
+        # Derived from the claim: a copy the server gets twice (see the stale-claim policy)
+        # carries the same Message-ID, so mail systems can drop the duplicate.
+        message_id=f"<reminders.{token}@{domain}>",
+        headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
+    )
 
 
 def send_digest(sender: SmtpSender, digest: ComposedDigest, token: str) -> SendResult:
     try:
-        message = build_message(digest, token, sender.sender)
+        message = build_message(digest, token)
     except ValueError as error:
-        return SendResult(Outcome.REJECTED, None, str(error))
+        return SendResult(MailOutcome.REJECTED, None, str(error))
     return sender.send(message)
 
 
@@ -634,12 +502,12 @@ def _record_outcome(
         finished_dt=now,
     )
     claimed = update(ReminderItem).where(ReminderItem.claim_token == token)
-    if result.outcome == Outcome.SENT:
+    if result.outcome == MailOutcome.SENT:
         record.status = DigestStatus.SENT
         values = {"status": DeliveryStatus.SENT, "sent_dt": now, "last_error": ""}
         report.digests_sent += 1
         report.items_sent += len(rows)
-    elif result.outcome == Outcome.REJECTED:
+    elif result.outcome == MailOutcome.REJECTED:
         record.status = DigestStatus.FAILED
         values = {
             "status": DeliveryStatus.FAILED,
@@ -698,13 +566,13 @@ def deliver_due(session: Session, now: datetime, report: RunReport) -> None:
             result = send_digest(sender, digest, token)
             _record_outcome(session, recipient, digest, rows, token, result, now, report)
             session.commit()
-            if result.outcome == Outcome.UNREACHABLE:
+            if result.outcome == MailOutcome.UNREACHABLE:
                 logger.warning(
                     "Mail server unreachable; the remaining reminders wait: %s", result.error
                 )
                 report.stopped_early = True
                 break
-            if result.outcome != Outcome.SENT:
+            if result.outcome != MailOutcome.SENT:
                 logger.warning(
                     "Reminder digest to %s not delivered (%s): %s",
                     recipient.email,

@@ -37,11 +37,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import and_, exists, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -63,11 +60,17 @@ from tracker.models import (
 )
 from tracker.services import audit
 from tracker.services.plans.status import MeasureState, measure_states
-from tracker.vocabulary import Completion, ReviewState, Role
+from tracker.vocabulary import (
+    Completion,
+    DeliveryStatus,
+    DigestStatus,
+    ReminderKind,
+    ReviewState,
+    Role,
+)
 
 logger = logging.getLogger(__name__)
 
-BAKU = ZoneInfo(clock.BAKU_TZ_NAME)
 
 #: a claim older than this (wall clock) is taken to belong to a process that died
 CLAIM_TIMEOUT = timedelta(minutes=15)
@@ -81,22 +84,6 @@ INSERT_CHUNK = 5000
 UNSUBSCRIBE_SALT = "unsubscribe"
 
 
-class ReminderKind(StrEnum):
-    DEADLINE_APPROACHING = "deadline_approaching"
-    OVERDUE = "overdue"
-    UPDATE_STALE = "update_stale"
-    UPDATE_RETURNED = "update_returned"
-    REVIEW_WAITING = "review_waiting"
-
-
-KIND_LABELS = {
-    ReminderKind.DEADLINE_APPROACHING: _l("Deadline approaching"),
-    ReminderKind.OVERDUE: _l("Overdue"),
-    ReminderKind.UPDATE_STALE: _l("No recent approved update"),
-    ReminderKind.UPDATE_RETURNED: _l("Update returned by a reviewer"),
-    ReminderKind.REVIEW_WAITING: _l("Waiting for review"),
-}
-
 #: Kinds that go to monitors; review_waiting goes to reviewers.
 MONITOR_KINDS = (
     ReminderKind.DEADLINE_APPROACHING,
@@ -104,24 +91,6 @@ MONITOR_KINDS = (
     ReminderKind.UPDATE_STALE,
     ReminderKind.UPDATE_RETURNED,
 )
-
-
-class DeliveryStatus(StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    RETRY = "retry"
-    FAILED = "failed"
-    #: planned while mail was off: shown in the app, never mailed
-    IN_APP_ONLY = "in_app_only"
-    #: the person unsubscribed from the kind before it went out
-    CANCELLED = "cancelled"
-
-
-class DigestStatus(StrEnum):
-    SENT = "sent"
-    RETRY = "retry"
-    FAILED = "failed"
 
 
 SENDABLE = (DeliveryStatus.PENDING, DeliveryStatus.RETRY)
@@ -186,6 +155,7 @@ def save_settings(session: Session, new: KindSettings, actor: User | None) -> bo
     row.interval_days = new.interval_days
     row.updated_by_id = getattr(actor, "id", None)
     audit.record(
+        session,
         "reminders.settings_changed",
         "reminder_setting",
         str(new.kind),
@@ -242,6 +212,7 @@ def set_subscription(session: Session, user: User, kind: ReminderKind, subscribe
             .values(status=DeliveryStatus.CANCELLED)
         )
     audit.record(
+        session,
         "reminders.subscribed" if subscribed else "reminders.unsubscribed",
         "user",
         user.id,
@@ -297,10 +268,6 @@ class PlannedReminder:
     @property
     def key(self) -> tuple[int, int, str, str]:
         return (self.recipient_id, self.measure_id, str(self.kind), self.occurrence)
-
-
-def baku_date(moment: datetime) -> date:
-    return moment.astimezone(BAKU).date()
 
 
 def _smallest_crossed(days_left: int, offsets: Iterable[int]) -> int | None:
@@ -540,7 +507,7 @@ def _plan_returned(session, today, link_start, monitors_by_org, add):
     for update_id, measure_id, organisation_id, decided_dt, created_dt in rows:
         if (organisation_id, measure_id) not in link_start:
             continue
-        returned_on = baku_date(decided_dt or created_dt)
+        returned_on = clock.baku_date(decided_dt or created_dt)
         add(
             monitors_by_org[organisation_id],
             measure_id=measure_id,
@@ -582,7 +549,7 @@ def _plan_review_waiting(session, now, wait_days, add):
             measure_id=measure_id,
             kind=ReminderKind.REVIEW_WAITING,
             occurrence=f"update-{update_id}/{waited // wait_days}",
-            reference_date=baku_date(submitted_dt),
+            reference_date=clock.baku_date(submitted_dt),
             day_count=waited,
             organisation_id=organisation_id,
             update_id=update_id,
@@ -748,7 +715,7 @@ def run_reminders(
 
     if now.tzinfo is None:
         raise ValueError("run_reminders needs an aware datetime")
-    today = today or baku_date(now)
+    today = today or clock.baku_date(now)
     report = RunReport(
         now=now, today=today, dry_run=dry_run, mail_enabled=delivery.mail_enabled(), planning=plan
     )
@@ -827,6 +794,7 @@ def requeue_failed_digest(session: Session, digest: ReminderDigest, actor: User 
     count = result.rowcount or 0
     if count:
         audit.record(
+            session,
             "reminders.requeued",
             "reminder_digest",
             digest.id,

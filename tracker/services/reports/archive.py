@@ -15,7 +15,6 @@ import os
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
@@ -26,13 +25,6 @@ from tracker import clock
 from tracker.models import ActionPlan, ReportSnapshot
 from tracker.services import audit
 from tracker.services.reports.content import LANGUAGES, ReportSpec, render_report
-
-BAKU = ZoneInfo(clock.BAKU_TZ_NAME)
-
-
-def local_date(now: datetime) -> date:
-    """The calendar day in Baku at `now` (an aware UTC datetime)."""
-    return now.astimezone(BAKU).date()
 
 
 def snapshot_file_name(plan_key: str, period: str, locale: str) -> str:
@@ -86,11 +78,13 @@ def _archive_one(
         return None
     _write_atomically(archive_folder() / snapshot.file_name, data)
     audit.record(
+        session,
         "report.archived",
         "report_snapshot",
         snapshot.id,
         summary=f"{snapshot.file_name} sha256={snapshot.sha256}",
         details={"plan": plan.key, "period": period, "locale": locale},
+        actor=None,
     )
     return snapshot
 
@@ -98,7 +92,7 @@ def _archive_one(
 def archive_monthly_snapshot(session: Session, now: datetime) -> list[ReportSnapshot]:
     """Save this month's plan report for every plan, in each language, unless it is saved
     already. Returns the snapshots it made (none on a second run); the caller commits."""
-    as_of = local_date(now)
+    as_of = clock.baku_date(now)
     period = f"{as_of.year:04d}-{as_of.month:02d}"
     made = []
     for plan in session.scalars(select(ActionPlan).order_by(ActionPlan.key)):

@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -50,6 +49,7 @@ from tracker.vocabulary import (
     Completion,
     DelayReason,
     EvidenceType,
+    ReportKind,
     RequestOutcome,
     ReviewState,
 )
@@ -61,13 +61,6 @@ TOP_OVERDUE_AGENCIES = 10
 SHORT_TITLE_LENGTH = 110
 #: IN lists are sent in chunks of this size (SQLite's bound-parameter limit)
 _CHUNK = 500
-
-
-class ReportKind(StrEnum):
-    PLAN = "plan"
-    SECTION = "section"
-    AGENCY = "agency"
-    ORGANISATION = "organisation"
 
 
 class ReportSubjectNotFound(LookupError):

@@ -49,11 +49,10 @@ from tracker.services.reports.content import (
     EvidenceItem,
     MeasureEntry,
     Report,
-    ReportKind,
     SectionBlock,
     short_title,
 )
-from tracker.vocabulary import Completion
+from tracker.vocabulary import Completion, ReportKind
 
 FONT_DIR = PACKAGE_ROOT / "fonts"
 FONT = "DejaVuSans"

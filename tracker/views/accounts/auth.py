@@ -29,9 +29,9 @@ from tracker.forms.accounts import (
 )
 from tracker.services.accounts import users as accounts
 from tracker.services.accounts.passwords import PasswordPolicyError
-from tracker.services.accounts.users import AccountError, LoginOutcome, Purpose, TokenError
-from tracker.services.audit import client_ip
-from tracker.vocabulary import Role
+from tracker.services.accounts.users import AccountError, TokenError
+from tracker.vocabulary import LoginOutcome, Purpose, Role
+from tracker.web.request_origin import client_address
 
 bp = Blueprint("auth", __name__)
 
@@ -99,7 +99,7 @@ def login():
         status = 400
         if form.validate():
             result = accounts.authenticate(
-                db.session, form.email.data, form.password.data, client_ip()
+                db.session, form.email.data, form.password.data, client_address()
             )
             if result.outcome == LoginOutcome.SUCCESS:
                 _start_session(result.user, remember=form.remember.data)
@@ -253,7 +253,7 @@ def change_password():
             user,
             current_password=form.current_password.data,
             new_password=form.new_password.data,
-            ip=client_ip(),
+            ip=client_address(),
         )
     except (AccountError, PasswordPolicyError) as error:
         db.session.rollback()

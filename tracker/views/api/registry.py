@@ -13,6 +13,7 @@ from tracker.i18n import current_locale
 from tracker.services.registry import organisations as reg
 from tracker.services.registry.links import links_of_organisation
 from tracker.services.registry.stats import registry_stats
+from tracker.vocabulary import OrganisationKind
 
 bp = Blueprint("registry_api", __name__, url_prefix="/api/v1")
 
@@ -80,7 +81,7 @@ def organisation(organisation_id: int):
         for link in links
     ]
     record["measure_codes"] = [link.measure.code for link in links]
-    if found.kind == reg.KIND_COALITION:
+    if found.kind == OrganisationKind.COALITION:
         members, total = reg.members_of(db.session, found.id, limit=None)
         record["members_in_registry"] = total
         record["members"] = [

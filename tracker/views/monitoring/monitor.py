@@ -15,17 +15,13 @@ from tracker.forms.monitoring import ConfirmForm, StrictForm, UpdateForm, apply_
 from tracker.i18n import current_locale
 from tracker.models import Agency, Measure, StatusUpdate
 from tracker.services import audit
+from tracker.services.accounts.policy import can_monitor_measure, is_monitor
 from tracker.services.monitoring import updates as update_service
 from tracker.services.monitoring import uploads
 from tracker.services.monitoring.updates import InvalidInput, StateConflict
 from tracker.services.plans.status import measure_state
 from tracker.vocabulary import ReviewState, Role
-from tracker.web.permissions import (
-    can_monitor_measure,
-    is_monitor,
-    require,
-    roles_required,
-)
+from tracker.web.permissions import require, roles_required
 
 bp = Blueprint("monitor", __name__, url_prefix="/monitor")
 
@@ -47,10 +43,12 @@ def reject_unexpected_fields(form: StrictForm) -> None:
         return
     db.session.rollback()
     audit.record(
+        db.session,
         "form.rejected",
         "route",
         request.endpoint,
         details={"unexpected_fields": unexpected[:20], "path": request.path},
+        actor=current_user if current_user.is_authenticated else None,
     )
     db.session.commit()
     abort_with(

@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
@@ -102,7 +103,7 @@ def create():
     form.set_choices(current_locale(), _coalition_choices())
     if form.validate_on_submit():
         try:
-            organisation = reg.create_organisation(db.session, form.to_data())
+            organisation = reg.create_organisation(db.session, form.to_data(), actor=current_user)
         except reg.RegistryError as error:
             db.session.rollback()
             _show_problems(form, error)
@@ -136,7 +137,9 @@ def edit(organisation_id: int):
                 "registry/admin_form.html", form=form, organisation=organisation
             ), 409
         try:
-            changed = reg.update_organisation(db.session, organisation, form.to_data())
+            changed = reg.update_organisation(
+                db.session, organisation, form.to_data(), actor=current_user
+            )
         except reg.RegistryError as error:
             db.session.rollback()
             _show_problems(form, error)
@@ -161,7 +164,7 @@ def archive(organisation_id: int):
     organisation = _organisation_or_404(organisation_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    ended = reg.archive_organisation(db.session, organisation)
+    ended = reg.archive_organisation(db.session, organisation, actor=current_user)
     db.session.commit()
     flash(
         _(
@@ -180,7 +183,7 @@ def restore(organisation_id: int):
     organisation = _organisation_or_404(organisation_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    reg.restore_organisation(db.session, organisation)
+    reg.restore_organisation(db.session, organisation, actor=current_user)
     db.session.commit()
     flash(_("The organisation was restored to the public registry."), "success")
     return redirect(url_for("registry_admin.edit", organisation_id=organisation.id))
@@ -197,7 +200,11 @@ def import_file():
         return render_template("registry/admin_import.html", form=form, report=None), 400
     upload = form.file.data
     report = import_organisations(
-        db.session, upload.read(), upload.filename or "upload", dry_run=bool(form.dry_run.data)
+        db.session,
+        upload.read(),
+        upload.filename or "upload",
+        dry_run=bool(form.dry_run.data),
+        actor=current_user,
     )
     if not report.applied:
         db.session.rollback()
@@ -285,6 +292,7 @@ def add_links(organisation_id: int):
             measures,
             start_date=form.start_date.data,
             is_lead=bool(form.is_lead.data),
+            actor=current_user,
         )
     except LinkError as error:
         db.session.rollback()
@@ -311,7 +319,7 @@ def end(link_id: int):
         flash(_("Enter the end date as YYYY-MM-DD."), "error")
         return _links_page(link.organisation, _link_form(), 400)
     try:
-        end_link(db.session, link, form.end_date.data)
+        end_link(db.session, link, form.end_date.data, actor=current_user)
     except LinkError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -326,7 +334,7 @@ def _change_lead(link_id: int, is_lead: bool):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        set_lead(db.session, link, is_lead)
+        set_lead(db.session, link, is_lead, actor=current_user)
     except LinkError as error:
         db.session.rollback()
         flash(error.message, "error")

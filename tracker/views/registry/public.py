@@ -20,6 +20,7 @@ from tracker.services.registry.coverage import plan_coverage
 from tracker.services.registry.labels import MULTI_FIELDS, STAFF_FIELDS, catalogue
 from tracker.services.registry.links import links_of_organisation, measure_page_provider
 from tracker.services.registry.stats import comparison, load_baseline, registry_stats
+from tracker.vocabulary import OrganisationKind
 
 bp = Blueprint("registry", __name__, url_prefix="/registry")
 
@@ -102,7 +103,9 @@ def organisation(organisation_id: int):
         abort(404)
     coalitions = reg.coalitions_of(db.session, [found.id]).get(found.id, [])
     members, member_total = (
-        reg.members_of(db.session, found.id) if found.kind == reg.KIND_COALITION else ([], 0)
+        reg.members_of(db.session, found.id)
+        if found.kind == OrganisationKind.COALITION
+        else ([], 0)
     )
     links = links_of_organisation(db.session, found.id)
     today = clock.today()

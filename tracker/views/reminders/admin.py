@@ -14,13 +14,8 @@ from wtforms.validators import InputRequired, NumberRange, ValidationError
 from tracker.extensions import db
 from tracker.models import ReminderDigest
 from tracker.services.reminders import planning as reminders
-from tracker.services.reminders.planning import (
-    KIND_LABELS,
-    DigestStatus,
-    KindSettings,
-    ReminderKind,
-)
-from tracker.vocabulary import Role
+from tracker.services.reminders.planning import KindSettings
+from tracker.vocabulary import REMINDER_KIND_LABELS, DigestStatus, ReminderKind, Role
 from tracker.web.permissions import roles_required
 
 bp = Blueprint("reminders_admin", __name__, url_prefix="/admin/reminders")
@@ -107,7 +102,7 @@ def _render(form: SettingsForm, status: int = 200):
             "reminders/admin/index.html",
             form=form,
             kinds=list(ReminderKind),
-            kind_labels=KIND_LABELS,
+            kind_labels=REMINDER_KIND_LABELS,
             counts=reminders.outbox_counts(db.session),
             failed=reminders.failed_digests(db.session),
             button_form=ButtonForm(),

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from tracker.extensions import db
 from tracker.i18n import current_locale
 from tracker.models import ActionPlan, Organisation
+from tracker.services.accounts.policy import is_monitor
 from tracker.services.reminders import calendar as feeds
 from tracker.services.reminders.delivery import LinkBuilder
-from tracker.web.permissions import is_monitor
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 

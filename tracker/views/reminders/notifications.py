@@ -28,8 +28,8 @@ from tracker.i18n import current_locale
 from tracker.models import Measure, ReminderItem, User
 from tracker.services.reminders import planning as reminders
 from tracker.services.reminders.delivery import KIND_ORDER, item_detail, link_candidates
-from tracker.services.reminders.planning import KIND_LABELS, MONITOR_KINDS, ReminderKind
-from tracker.vocabulary import Role
+from tracker.services.reminders.planning import MONITOR_KINDS
+from tracker.vocabulary import REMINDER_KIND_LABELS, ReminderKind, Role
 from tracker.web.permissions import roles_required
 
 bp = Blueprint("notifications", __name__)
@@ -56,11 +56,11 @@ class ButtonForm(FlaskForm):
 
 
 class PreferencesForm(FlaskForm):
-    deadline_approaching = BooleanField(KIND_LABELS[ReminderKind.DEADLINE_APPROACHING])
-    overdue = BooleanField(KIND_LABELS[ReminderKind.OVERDUE])
-    update_stale = BooleanField(KIND_LABELS[ReminderKind.UPDATE_STALE])
-    update_returned = BooleanField(KIND_LABELS[ReminderKind.UPDATE_RETURNED])
-    review_waiting = BooleanField(KIND_LABELS[ReminderKind.REVIEW_WAITING])
+    deadline_approaching = BooleanField(REMINDER_KIND_LABELS[ReminderKind.DEADLINE_APPROACHING])
+    overdue = BooleanField(REMINDER_KIND_LABELS[ReminderKind.OVERDUE])
+    update_stale = BooleanField(REMINDER_KIND_LABELS[ReminderKind.UPDATE_STALE])
+    update_returned = BooleanField(REMINDER_KIND_LABELS[ReminderKind.UPDATE_RETURNED])
+    review_waiting = BooleanField(REMINDER_KIND_LABELS[ReminderKind.REVIEW_WAITING])
 
 
 def relevant_kinds(user, opted_out: set[ReminderKind]) -> list[ReminderKind]:
@@ -135,7 +135,7 @@ def index():
         button_form=ButtonForm(),
         preferences=preferences,
         kinds=kinds,
-        kind_labels=KIND_LABELS,
+        kind_labels=REMINDER_KIND_LABELS,
         delivery_labels=DELIVERY_LABELS,
         organisation_id=current_user.organisation_id if current_user.role == Role.MONITOR else None,
     )
@@ -220,7 +220,7 @@ def unsubscribe(token: str):
     return render_template(
         "reminders/notifications/unsubscribe.html",
         form=form,
-        kind_label=KIND_LABELS[kind],
+        kind_label=REMINDER_KIND_LABELS[kind],
         email=masked_email(user.email),
         done=done,
         already=already,

@@ -24,12 +24,12 @@ from tracker.models import ActionPlan, ReportSnapshot
 from tracker.services.reports.archive import archive_folder, find_snapshot, list_snapshots
 from tracker.services.reports.content import (
     LANGUAGES,
-    ReportKind,
     ReportSpec,
     ReportSubjectNotFound,
     has_monitoring_record,
     render_report,
 )
+from tracker.vocabulary import ReportKind
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 

@@ -1,0 +1,82 @@
+"""Who may do what: the rules alone. Views (through tracker.web.permissions), templates
+and services all ask these functions, so a hidden button and a 403 can never disagree."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from tracker import clock
+from tracker.extensions import db
+from tracker.models import Measure, MonitoringLink, StatusUpdate
+from tracker.vocabulary import ReviewState, Role
+
+
+def is_admin(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and user.role == Role.ADMIN
+
+
+def is_reviewer(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and user.role == Role.REVIEWER
+
+
+def is_monitor(user) -> bool:
+    return (
+        bool(getattr(user, "is_authenticated", False))
+        and user.role == Role.MONITOR
+        and user.organisation_id is not None
+    )
+
+
+def monitored_measure_ids(organisation_id: int, on: date | None = None) -> set[int]:
+    """Measures the organisation monitors on a day (today by default)."""
+    on = on or clock.today()
+    rows = db.session.scalars(
+        select(MonitoringLink.measure_id).where(
+            MonitoringLink.organisation_id == organisation_id,
+            MonitoringLink.start_date <= on,
+            (MonitoringLink.end_date.is_(None)) | (MonitoringLink.end_date >= on),
+        )
+    )
+    return set(rows)
+
+
+def can_monitor_measure(user, measure: Measure | int) -> bool:
+    """A monitor writes only on measures its organisation monitors today."""
+    if not is_monitor(user):
+        return False
+    measure_id = measure if isinstance(measure, int) else measure.id
+    return measure_id in monitored_measure_ids(user.organisation_id)
+
+
+def can_edit_update(user, update: StatusUpdate) -> bool:
+    """Only the author's organisation edits, and only drafts and returned updates."""
+    return (
+        is_monitor(user)
+        and update.organisation_id == user.organisation_id
+        and update.review_state in (ReviewState.DRAFT, ReviewState.RETURNED)
+        and not update.is_archived
+        and can_monitor_measure(user, update.measure_id)
+    )
+
+
+def can_view_update(user, update: StatusUpdate) -> bool:
+    if update.review_state == ReviewState.APPROVED and not update.is_archived:
+        return True
+    if is_reviewer(user) or is_admin(user):
+        return update.review_state != ReviewState.DRAFT or is_admin(user)
+    return is_monitor(user) and update.organisation_id == user.organisation_id
+
+
+def can_review(user) -> bool:
+    """Reviewers (Open Government Platform members) decide; a monitor never reviews."""
+    return is_reviewer(user)
+
+
+def can_record_claim(user, measure: Measure | int) -> bool:
+    return is_reviewer(user) or can_monitor_measure(user, measure)
+
+
+def can_see_private_evidence(user) -> bool:
+    return is_reviewer(user) or is_admin(user)

@@ -1,0 +1,24 @@
+"""Absolute links: every one the app writes (emails, feeds, the API, PDFs) is built on
+PUBLIC_BASE_URL, never on the request's Host header, and works outside a request too."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app
+
+
+def public_url(endpoint: str, **values) -> str:
+    """The absolute address of a page of this site, e.g. for an email or a feed."""
+    base = urlsplit(current_app.config["PUBLIC_BASE_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc,
+        script_name=base.path.rstrip("/") or "/",
+        url_scheme=base.scheme or "https",
+    )
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def public_host() -> str:
+    """The public site's host name, e.g. for iCalendar UIDs."""
+    return (urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname or "localhost").lower()
