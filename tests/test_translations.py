@@ -16,7 +16,8 @@ from babel.messages.pofile import read_po, write_po
 from flask_babel import force_locale, get_babel, get_translations
 from markupsafe import escape
 
-from tracker import PROJECT_ROOT, catalogs
+from tracker import catalogs
+from tracker.config import PROJECT_ROOT
 
 TRANSLATIONS = PROJECT_ROOT / "tracker" / "translations"
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{(\w+)\}")

@@ -6,9 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-#: the installed package: fonts, data and translations live here
-PACKAGE_ROOT = Path(__file__).resolve().parent
-PROJECT_ROOT = PACKAGE_ROOT.parent
+from tracker.config import PROJECT_ROOT, build_config
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -18,7 +16,6 @@ def create_app(config: dict | None = None) -> Flask:
         instance_path=str(PROJECT_ROOT / "instance"),
         template_folder=str(PROJECT_ROOT / "templates"),
     )
-    from tracker.config import build_config
 
     app.config.from_mapping(build_config(Path(app.instance_path)))
     if config:

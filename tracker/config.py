@@ -7,6 +7,11 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+#: the installed package: fonts, data and translations live here
+PACKAGE_ROOT = Path(__file__).resolve().parent
+#: the checkout: seed files, templates and migrations
+PROJECT_ROOT = PACKAGE_ROOT.parent
+
 
 def _secret_key(instance_path: Path) -> str:
     """SECRET_KEY from the environment, else one generated once and kept in instance/."""

@@ -1,6 +1,6 @@
 """The scheduler: APScheduler 3.11 in its own process, one instance at a time.
 
-Run it with `tracker scheduler` (or `python -m tracker.scheduler`); `tracker serve` starts
+Run it with `tracker scheduler` (or `python -m tracker scheduler`); `tracker serve` starts
 it as a child process beside the web server (tracker.commands.serve). Web workers never
 start it: importing or creating the app starts nothing.
 
@@ -394,21 +394,3 @@ def configure_logging() -> None:
             format="%(asctime)s %(levelname)s [%(name)s] %(message)s",
             stream=sys.stderr,
         )
-
-
-def main() -> None:
-    """`python -m tracker.scheduler`: the same as `tracker scheduler`."""
-    from tracker import create_app
-
-    configure_logging()
-    stop = threading.Event()
-    install_signal_handlers(stop)
-    run_forever(create_app(), stop)
-
-
-if __name__ == "__main__":
-    # Run through the imported module, not this __main__ copy, so that the jobs and the
-    # app live where the job store's "tracker.scheduler:run_job" finds them.
-    from tracker.scheduler import main as scheduler_main
-
-    scheduler_main()

@@ -17,7 +17,7 @@ from tests.monitoring.conftest import (
     odt_bytes,
     xlsx_bytes,
 )
-from tracker import PROJECT_ROOT
+from tracker.config import PROJECT_ROOT
 from tracker.extensions import db
 from tracker.models import AuditEntry, StoredFile
 from tracker.services.monitoring import uploads

@@ -15,7 +15,7 @@ from collections import Counter
 import pytest
 import yaml
 
-from tracker import PROJECT_ROOT
+from tracker.config import PROJECT_ROOT
 from tracker.services.plans.seeding import DEFAULT_PLAN_FILE
 
 SOURCE = PROJECT_ROOT / "seed" / "sources" / "action_plan_2020_2022.txt"

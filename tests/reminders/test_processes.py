@@ -24,9 +24,10 @@ from tests.reminders.conftest import (
     make_user,
     measures_due,
 )
-from tracker import PROJECT_ROOT, create_app
+from tracker import create_app
 from tracker import scheduler as scheduler_module
 from tracker.commands.serve import ChildProcess, scheduler_argv
+from tracker.config import PROJECT_ROOT
 from tracker.extensions import db
 from tracker.models import ReminderDigest, ReminderItem
 

@@ -46,7 +46,7 @@ def _parent(pid: int) -> int:
 def _is_exec(pid: int) -> bool:
     """A direct child of serve runs a program of its own (gunicorn or the scheduler)."""
     command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    return b"gunicorn" in command or b"tracker.scheduler" in command
+    return b"gunicorn" in command or b"scheduler" in command
 
 
 def _alive(pid: int) -> bool:

@@ -1,18 +1,9 @@
-"""The `tracker` command line: a Flask group, so `flask --app wsgi <command>` works too."""
+"""The `tracker` commands, one module per feature; create_app registers them on app.cli,
+so `flask --app wsgi <command>` works too. The `tracker` entry point is tracker.cli."""
 
 from __future__ import annotations
 
 from flask import Flask
-from flask.cli import FlaskGroup
-
-
-def _create_app():
-    from tracker import create_app
-
-    return create_app()
-
-
-cli = FlaskGroup(create_app=_create_app, add_version_option=False, help=__doc__)
 
 
 def register_commands(app: Flask) -> None:

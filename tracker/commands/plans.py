@@ -39,7 +39,7 @@ def seed_command(file: Path | None, update: bool) -> None:
         f"updated {_describe(result.updated)} ({elapsed:.2f} s)."
     )
     if with_registry:
-        from tracker.services.registry.seed import seed_registry
+        from tracker.services.registry import seed_registry
 
         try:
             registry = seed_registry(db.session, update=update)

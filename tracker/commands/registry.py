@@ -13,7 +13,7 @@ from flask.cli import with_appcontext
 from flask_babel import force_locale
 
 from tracker.extensions import db
-from tracker.services.plans.scorecard import default_plan, get_plan
+from tracker.services.plans import default_plan, get_plan
 from tracker.services.registry.importing import (
     ImportFileError,
     import_organisations,

@@ -32,8 +32,8 @@ def ensure_database() -> None:
 
     from tracker.commands.accounts import create_first_admin
     from tracker.models import ActionPlan, Organisation
-    from tracker.services.plans.seeding import seed_plan_file
-    from tracker.services.registry.seed import seed_registry
+    from tracker.services.plans import seed_plan_file
+    from tracker.services.registry import seed_registry
 
     upgrade()
     if db.session.scalar(select(ActionPlan.id).limit(1)) is None:
@@ -84,7 +84,7 @@ def gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
 
 
 def scheduler_argv() -> list[str]:
-    return [sys.executable, "-m", "tracker.scheduler"]
+    return [sys.executable, "-m", "tracker", "scheduler"]
 
 
 def _die_with_parent() -> None:

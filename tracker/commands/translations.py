@@ -10,8 +10,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from tracker import PROJECT_ROOT
 from tracker.catalogs import compile_catalogs, read_catalog, source_catalogs
+from tracker.config import PROJECT_ROOT
 
 TRANSLATIONS = PROJECT_ROOT / "tracker" / "translations"
 TEMPLATE = TRANSLATIONS / "messages.pot"

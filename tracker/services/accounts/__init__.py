@@ -1,0 +1,29 @@
+"""The accounts feature: users and roles, passwords, tokens, login, and the permission rules.
+
+Other features use only the names below; nothing else reaches inside."""
+
+from tracker.services.accounts.policy import (
+    can_edit_update,
+    can_monitor_measure,
+    can_record_claim,
+    can_review,
+    can_see_private_evidence,
+    can_view_update,
+    is_admin,
+    is_monitor,
+    is_reviewer,
+    monitored_measure_ids,
+)
+
+__all__ = [
+    "can_edit_update",
+    "can_monitor_measure",
+    "can_record_claim",
+    "can_review",
+    "can_see_private_evidence",
+    "can_view_update",
+    "is_admin",
+    "is_monitor",
+    "is_reviewer",
+    "monitored_measure_ids",
+]

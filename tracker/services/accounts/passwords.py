@@ -9,7 +9,7 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask_babel import gettext as _
 
-from tracker import PACKAGE_ROOT
+from tracker.config import PACKAGE_ROOT
 
 #: OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1.
 ARGON2_TIME_COST = 2

@@ -1,0 +1,9 @@
+"""The monitoring feature: status updates with evidence, their review, government claims
+and uploads.
+
+Other features use only the names below; nothing else reaches inside."""
+
+from tracker.services.monitoring.claims import current_claims
+from tracker.services.monitoring.updates import PUBLIC_HISTORY_LIMIT, public_history
+
+__all__ = ["PUBLIC_HISTORY_LIMIT", "current_claims", "public_history"]

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, joinedload
 from tracker import clock
 from tracker.models import Measure, ReviewDecision, StatusUpdate
 from tracker.services import audit
-from tracker.services.accounts.policy import can_review
+from tracker.services.accounts import can_review
 from tracker.services.monitoring.updates import StateConflict
 from tracker.vocabulary import ReviewAction, ReviewState
 

@@ -34,7 +34,7 @@ from tracker.models import (
 )
 from tracker.services import audit
 from tracker.services.monitoring import uploads
-from tracker.services.plans.status import MeasureState, measure_state, measure_states
+from tracker.services.plans import MeasureState, measure_state, measure_states
 from tracker.vocabulary import (
     Completion,
     DelayReason,

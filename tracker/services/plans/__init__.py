@@ -1,0 +1,50 @@
+"""The plans feature: seeding a plan, the one state function (status), the scorecard and
+its charts.
+
+Other features use only the names below; nothing else reaches inside."""
+
+from tracker.services.plans.scorecard import (
+    AgencyFigures,
+    MeasureFilter,
+    agency_figures,
+    build_scorecard,
+    default_plan,
+    get_measure,
+    get_plan,
+    list_plans,
+    load_measures,
+    load_sections,
+)
+from tracker.services.plans.seeding import (
+    load_in_one_transaction,
+    read_yaml_document,
+    seed_plan_file,
+)
+from tracker.services.plans.status import (
+    MeasureState,
+    PlanSummary,
+    measure_state,
+    measure_states,
+    summarize,
+)
+
+__all__ = [
+    "AgencyFigures",
+    "MeasureFilter",
+    "MeasureState",
+    "PlanSummary",
+    "agency_figures",
+    "build_scorecard",
+    "default_plan",
+    "get_measure",
+    "get_plan",
+    "list_plans",
+    "load_in_one_transaction",
+    "load_measures",
+    "load_sections",
+    "measure_state",
+    "measure_states",
+    "read_yaml_document",
+    "seed_plan_file",
+    "summarize",
+]

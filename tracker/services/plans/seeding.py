@@ -14,7 +14,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker import PROJECT_ROOT
+from tracker.config import PROJECT_ROOT
 from tracker.models import ActionPlan, Agency, AgencyAlias, Measure, MeasureAgency, Section
 from tracker.services.plans.status import default_due_date
 from tracker.vocabulary import AgencyRole

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from tracker import clock
 from tracker.models import ActionPlan, Agency, Measure, MeasureAgency, MonitoringLink, Organisation
-from tracker.services.plans.status import MeasureState, measure_states
+from tracker.services.plans import MeasureState, measure_states
 from tracker.services.registry.organisations import active_link_condition
 
 

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import yaml
 
-from tracker import PROJECT_ROOT
+from tracker.config import PROJECT_ROOT
 from tracker.vocabulary import label_key
 
 SURVEY_LABELS_FILE = PROJECT_ROOT / "seed" / "survey_labels.yaml"

@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker import PROJECT_ROOT
+from tracker.config import PROJECT_ROOT
 from tracker.models import Organisation
-from tracker.services.plans.seeding import load_in_one_transaction, read_yaml_document
+from tracker.services.plans import load_in_one_transaction, read_yaml_document
 from tracker.services.registry.labels import catalogue
 from tracker.services.registry.organisations import (
     OrganisationData,

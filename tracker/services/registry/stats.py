@@ -16,7 +16,7 @@ import yaml
 from sqlalchemy import case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from tracker import PROJECT_ROOT
+from tracker.config import PROJECT_ROOT
 from tracker.models import Organisation, OrganisationChoice
 from tracker.services.registry.labels import MULTI_FIELDS, STAFF_FIELDS, catalogue
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from tracker import clock
 from tracker.models import ActionPlan, Measure, Milestone, MonitoringLink, Organisation
-from tracker.services.plans.status import measure_states
+from tracker.services.plans import measure_states
 from tracker.vocabulary import COMPLETION_LABELS
 
 

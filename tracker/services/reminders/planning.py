@@ -59,7 +59,7 @@ from tracker.models import (
     User,
 )
 from tracker.services import audit
-from tracker.services.plans.status import MeasureState, measure_states
+from tracker.services.plans import MeasureState, measure_states
 from tracker.vocabulary import (
     Completion,
     DeliveryStatus,

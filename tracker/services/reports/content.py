@@ -37,7 +37,7 @@ from tracker.models import (
     Organisation,
     StatusUpdate,
 )
-from tracker.services.plans.status import MeasureState, PlanSummary, measure_states, summarize
+from tracker.services.plans import MeasureState, PlanSummary, measure_states, summarize
 from tracker.vocabulary import (
     AGENCY_ROLE_LABELS,
     COMPLETION_LABELS,

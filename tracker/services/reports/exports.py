@@ -31,7 +31,7 @@ from tracker.models import (
     Organisation,
     StatusUpdate,
 )
-from tracker.services.plans.status import measure_states
+from tracker.services.plans import measure_states
 from tracker.vocabulary import AgencyRole, ReviewState
 
 #: a cell starting with one of these is a formula to a spreadsheet
@@ -329,7 +329,7 @@ def _list_item(item) -> str:
 def organisations_table(session: Session) -> Table:
     """The registry's public fields, as the registry defines them (registry.public_record),
     for every organisation that is not archived."""
-    from tracker.services.registry import organisations as registry
+    import tracker.services.registry as registry
 
     organisations = list(
         session.scalars(

@@ -43,7 +43,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from tracker import PACKAGE_ROOT
+from tracker.config import PACKAGE_ROOT
 from tracker.services.reports.content import (
     Assessment,
     EvidenceItem,

@@ -9,8 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from tracker.extensions import db
 from tracker.models import Evidence, Measure, StatusUpdate
-from tracker.services.monitoring.claims import current_claims
-from tracker.services.monitoring.updates import PUBLIC_HISTORY_LIMIT, public_history
+from tracker.services.monitoring import PUBLIC_HISTORY_LIMIT, current_claims, public_history
 from tracker.views.api import serializers as serialize
 
 bp = Blueprint("monitoring_api", __name__, url_prefix="/api/v1")

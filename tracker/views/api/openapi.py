@@ -86,7 +86,7 @@ def _agency_figures_properties() -> dict[str, Schema]:
 
 def _organisation_properties() -> dict[str, Schema]:
     """registry.public_record: the registry's public fields, never contact details."""
-    from tracker.services.registry.labels import MULTI_FIELDS, STAFF_FIELDS
+    from tracker.services.registry import MULTI_FIELDS, STAFF_FIELDS
 
     answer = closed({"key": STRING, "detail": STRING})
     return {

@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest, NotFound
 
+import tracker.services.plans as sc
+import tracker.services.reports as exports
 from tracker import clock
 from tracker.extensions import db
 from tracker.models import ActionPlan, Measure, Organisation, StatusUpdate
-from tracker.services.plans import scorecard as sc
-from tracker.services.plans.status import measure_states, summarize
-from tracker.services.reports import exports
-from tracker.services.reports.content import monitoring_coverage, overdue_agencies
+from tracker.services.plans import measure_states, summarize
+from tracker.services.reports import monitoring_coverage, overdue_agencies
 from tracker.views.api import serializers as serialize
 from tracker.views.api.openapi import openapi_document
 from tracker.vocabulary import Completion

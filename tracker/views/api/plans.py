@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
 
+import tracker.services.plans as sc
 from tracker.extensions import db
-from tracker.services.plans import scorecard as sc
 from tracker.views.api import serializers as serialize
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

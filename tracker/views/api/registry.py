@@ -6,13 +6,12 @@ from flask import Blueprint, abort, jsonify, request
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+import tracker.services.registry as reg
 from tracker import clock
 from tracker.extensions import db
 from tracker.forms.registry import RegistryFilterForm
 from tracker.i18n import current_locale
-from tracker.services.registry import organisations as reg
-from tracker.services.registry.links import links_of_organisation
-from tracker.services.registry.stats import registry_stats
+from tracker.services.registry import links_of_organisation, registry_stats
 from tracker.vocabulary import OrganisationKind
 
 bp = Blueprint("registry_api", __name__, url_prefix="/api/v1")

@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask import url_for
 
 from tracker.models import ActionPlan, Agency, Evidence, Measure, Section
-from tracker.services.plans.scorecard import AgencyFigures
-from tracker.services.plans.status import MeasureState, PlanSummary
+from tracker.services.plans import AgencyFigures, MeasureState, PlanSummary
 from tracker.vocabulary import AgencyRole, EvidenceType
 
 

@@ -12,11 +12,11 @@ from tracker import clock
 from tracker.extensions import db
 from tracker.forms.monitoring import ClaimForm, apply_errors
 from tracker.models import GovernmentClaim, Measure
-from tracker.services.accounts.policy import can_record_claim
+from tracker.services.accounts import can_record_claim
 from tracker.services.monitoring import claims as claim_service
 from tracker.services.monitoring import uploads
 from tracker.services.monitoring.updates import InvalidInput, StateConflict
-from tracker.services.plans.status import measure_state
+from tracker.services.plans import measure_state
 from tracker.views.monitoring.monitor import abort_with, reject_unexpected_fields
 from tracker.vocabulary import Role
 from tracker.web.permissions import require, roles_required

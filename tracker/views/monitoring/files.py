@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from tracker.extensions import db
 from tracker.models import StoredFile
-from tracker.services.accounts.policy import can_see_private_evidence, is_monitor
+from tracker.services.accounts import can_see_private_evidence, is_monitor
 from tracker.services.monitoring import uploads
 from tracker.services.monitoring.updates import is_organisation_file, is_public_file
 from tracker.web.permissions import require

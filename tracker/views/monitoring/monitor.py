@@ -15,11 +15,11 @@ from tracker.forms.monitoring import ConfirmForm, StrictForm, UpdateForm, apply_
 from tracker.i18n import current_locale
 from tracker.models import Agency, Measure, StatusUpdate
 from tracker.services import audit
-from tracker.services.accounts.policy import can_monitor_measure, is_monitor
+from tracker.services.accounts import can_monitor_measure, is_monitor
 from tracker.services.monitoring import updates as update_service
 from tracker.services.monitoring import uploads
 from tracker.services.monitoring.updates import InvalidInput, StateConflict
-from tracker.services.plans.status import measure_state
+from tracker.services.plans import measure_state
 from tracker.vocabulary import ReviewState, Role
 from tracker.web.permissions import require, roles_required
 

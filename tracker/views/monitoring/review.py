@@ -10,11 +10,11 @@ from flask_login import current_user
 from tracker import clock
 from tracker.extensions import db
 from tracker.forms.monitoring import ApproveForm, CommentForm, ReturnForm
-from tracker.services.accounts.policy import can_review, can_view_update
+from tracker.services.accounts import can_review, can_view_update
 from tracker.services.monitoring import review as review_service
 from tracker.services.monitoring import updates as update_service
 from tracker.services.monitoring.updates import StateConflict
-from tracker.services.plans.status import measure_state
+from tracker.services.plans import measure_state
 from tracker.views.monitoring.monitor import abort_with, reject_unexpected_fields
 from tracker.vocabulary import ReviewState, Role
 from tracker.web.permissions import record_refusal, require, roles_required

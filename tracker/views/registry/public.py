@@ -13,7 +13,7 @@ from tracker import clock
 from tracker.extensions import db
 from tracker.forms.registry import RegistryFilterForm
 from tracker.i18n import current_locale
-from tracker.services.plans.scorecard import default_plan, get_plan, list_plans
+from tracker.services.plans import default_plan, get_plan, list_plans
 from tracker.services.registry import organisations as reg
 from tracker.services.registry.charts import comparison_chart, region_tile_map
 from tracker.services.registry.coverage import plan_coverage

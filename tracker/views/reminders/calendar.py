@@ -11,7 +11,7 @@ from sqlalchemy import select
 from tracker.extensions import db
 from tracker.i18n import current_locale
 from tracker.models import ActionPlan, Organisation
-from tracker.services.accounts.policy import is_monitor
+from tracker.services.accounts import is_monitor
 from tracker.services.reminders import calendar as feeds
 from tracker.services.reminders.delivery import LinkBuilder
 
