@@ -9,7 +9,7 @@ from tests.registry.survey_export import generate
 from tracker.extensions import db
 from tracker.models import PERSONAL_FIELDS, Measure, Organisation
 from tracker.services.registry.importing import import_organisations
-from tracker.services.registry.links import link_measures, measure_page_provider
+from tracker.services.registry.links import link_measures, monitors_of_measure
 from tracker.services.registry.organisations import (
     OrganisationData,
     archive_organisation,
@@ -224,7 +224,7 @@ def test_monitoring_shows_on_measure_and_organisation_pages_and_api(app, client,
     measure = measures[0]
     measure_id = measure.id
     with QueryCounter() as counter:
-        monitors = measure_page_provider(measure, None)["monitoring_organisations"]
+        monitors = monitors_of_measure(db.session, measure.id)
     assert counter.count == 1, counter.statements
     assert measure.id == measure_id
     assert [(m.name_az, m.is_lead) for m in monitors] == [("Milli QHT Forumu", True)]

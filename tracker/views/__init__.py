@@ -37,18 +37,9 @@ def register_blueprints(app: Flask) -> None:
         downloads.bp,
         opendata.bp,
         opendata_api.bp,
+        registry.bp,
         registry_admin.bp,
         registry_api.bp,
     ):
         app.register_blueprint(blueprint)
-    registry.init_app(app)  # the public pages and the measure page's monitors
     errors.init_app(app)
-
-
-def register_page_provider(app: Flask, page: str, provider) -> None:
-    """Let an area add data to a public page it does not own.
-
-    `page` is "measure" (provider(measure, state) -> dict) or "organisation"
-    (provider(organisation) -> dict); the page template includes the area's partial.
-    """
-    app.extensions.setdefault(f"tracker_{page}_page_providers", []).append(provider)

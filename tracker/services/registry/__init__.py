@@ -4,7 +4,7 @@ statistics, the seed, coverage and monitoring links.
 Other features use only the names below; nothing else reaches inside."""
 
 from tracker.services.registry.labels import MULTI_FIELDS, STAFF_FIELDS
-from tracker.services.registry.links import links_of_organisation
+from tracker.services.registry.links import links_of_organisation, monitors_of_measure
 from tracker.services.registry.organisations import (
     coalitions_of,
     get_public_organisation,
@@ -24,6 +24,7 @@ __all__ = [
     "links_of_organisation",
     "list_coalitions",
     "members_of",
+    "monitors_of_measure",
     "public_record",
     "registry_stats",
     "search_organisations",

@@ -271,10 +271,3 @@ def links_of_organisation(session: Session, organisation_id: int) -> list[Monito
             .order_by(Measure.plan_id, Measure.position, MonitoringLink.start_date)
         )
     )
-
-
-def measure_page_provider(measure: Measure, state) -> dict:
-    """For the public measure page: the organisations monitoring it today."""
-    from tracker.extensions import db
-
-    return {"monitoring_organisations": monitors_of_measure(db.session, measure.id)}

@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from tracker.extensions import db
 from tracker.models import Evidence, Measure, StatusUpdate
-from tracker.services.monitoring import PUBLIC_HISTORY_LIMIT, current_claims, public_history
+from tracker.services.monitoring import public_history
 from tracker.views.api import serializers as serialize
 
 bp = Blueprint("monitoring_api", __name__, url_prefix="/api/v1")
@@ -53,22 +53,3 @@ def measure_updates(measure_id: int):
             ],
         }
     )
-
-
-def measure_page_data(measure: Measure, _state) -> dict:
-    """For the public measure page (templates/plans/_measure_updates.html)."""
-    history = public_history(db.session, measure.id, PUBLIC_HISTORY_LIMIT)
-    return {
-        "approved_updates": history.updates,
-        "approved_updates_total": history.total,
-        "evidence_by_update": history.evidence_by_update,
-        "private_evidence_counts": history.private_counts,
-        "government_claims": current_claims(db.session, measure.id),
-    }
-
-
-@bp.record_once
-def _register_page_provider(state) -> None:
-    from tracker.views import register_page_provider
-
-    register_page_provider(state.app, "measure", measure_page_data)

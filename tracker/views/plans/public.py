@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from tracker.extensions import db
 from tracker.forms.scorecard import MeasureFilterForm
 from tracker.i18n import current_locale
+from tracker.services.monitoring import PUBLIC_HISTORY_LIMIT, current_claims, public_history
 from tracker.services.plans import scorecard as sc
 from tracker.services.plans.charts import section_completion_chart
 from tracker.services.plans.status import measure_state
+from tracker.services.registry import monitors_of_measure
 from tracker.vocabulary import AgencyRole, Completion
 
 bp = Blueprint("public", __name__)
@@ -96,9 +98,7 @@ def measure(key: str, code: str):
     if measure is None:
         abort(404)
     state = measure_state(db.session, measure)
-    context = {}
-    for provider in current_app.extensions.get("tracker_measure_page_providers", []):
-        context.update(provider(measure, state))
+    history = public_history(db.session, measure.id, PUBLIC_HISTORY_LIMIT)
     executors = [link for link in measure.agency_links if link.role == AgencyRole.EXECUTOR]
     recommended = [link for link in measure.agency_links if link.role == AgencyRole.RECOMMENDED]
     return render_template(
@@ -108,7 +108,12 @@ def measure(key: str, code: str):
         state=state,
         executors=executors,
         recommended=recommended,
-        **context,
+        monitoring_organisations=monitors_of_measure(db.session, measure.id),
+        approved_updates=history.updates,
+        approved_updates_total=history.total,
+        evidence_by_update=history.evidence_by_update,
+        private_evidence_counts=history.private_counts,
+        government_claims=current_claims(db.session, measure.id),
     )
 
 

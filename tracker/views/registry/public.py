@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Flask, abort, current_app, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
@@ -18,8 +18,9 @@ from tracker.services.registry import organisations as reg
 from tracker.services.registry.charts import comparison_chart, region_tile_map
 from tracker.services.registry.coverage import plan_coverage
 from tracker.services.registry.labels import MULTI_FIELDS, STAFF_FIELDS, catalogue
-from tracker.services.registry.links import links_of_organisation, measure_page_provider
+from tracker.services.registry.links import links_of_organisation
 from tracker.services.registry.stats import comparison, load_baseline, registry_stats
+from tracker.services.reports import has_monitoring_record
 from tracker.vocabulary import OrganisationKind
 
 bp = Blueprint("registry", __name__, url_prefix="/registry")
@@ -109,13 +110,7 @@ def organisation(organisation_id: int):
     )
     links = links_of_organisation(db.session, found.id)
     today = clock.today()
-    context = {}
-    partials = []
-    for provider in current_app.extensions.get("tracker_organisation_page_providers", []):
-        extra = provider(found) or {}
-        if extra.get("partial"):
-            partials.append(extra["partial"])
-        context.update(extra)
+    plan = default_plan(db.session)
     return render_template(
         "registry/organisation.html",
         organisation=found,
@@ -127,8 +122,10 @@ def organisation(organisation_id: int):
         current_links=[link for link in links if link.end_date is None or link.end_date >= today],
         past_links=[link for link in links if link.end_date is not None and link.end_date < today],
         today=today,
-        extra_partials=partials,
-        **{k: v for k, v in context.items() if k != "partial"},
+        # the organisation's monitoring report on the latest plan, when it has a record
+        organisation_report_plan=plan.key
+        if plan and has_monitoring_record(db.session, found.id, plan.id)
+        else None,
     )
 
 
@@ -196,10 +193,3 @@ def coverage():
         coverage=plan_coverage(db.session, plan),
         plans=list_plans(db.session),
     )
-
-
-def init_app(app: Flask) -> None:
-    from tracker.views import register_page_provider
-
-    app.register_blueprint(bp)
-    register_page_provider(app, "measure", measure_page_provider)

@@ -26,7 +26,6 @@ from tracker.services.reports.content import (
     LANGUAGES,
     ReportSpec,
     ReportSubjectNotFound,
-    has_monitoring_record,
     render_report,
 )
 from tracker.vocabulary import ReportKind
@@ -184,21 +183,3 @@ def archived_file(file_name: str):
     )
     response.headers["X-Content-SHA256"] = snapshot.sha256
     return response
-
-
-def organisation_page_data(organisation) -> dict:
-    """For the registry's organisation page: links to the organisation's monitoring report
-    on the latest plan, when it monitors or has assessed a measure of it."""
-    plan = db.session.scalar(
-        select(ActionPlan).order_by(ActionPlan.end_year.desc(), ActionPlan.id.desc()).limit(1)
-    )
-    if plan is None or not has_monitoring_record(db.session, organisation.id, plan.id):
-        return {}
-    return {"partial": "reports/_page_links.html", "organisation_report_plan": plan.key}
-
-
-@bp.record_once
-def _register_page_provider(state) -> None:
-    from tracker.views import register_page_provider
-
-    register_page_provider(state.app, "organisation", organisation_page_data)
