@@ -711,7 +711,7 @@ def run_reminders(
 ) -> RunReport:
     """Plan today's reminders and deliver every digest that is due. `now` is the run's
     time (aware); `today` defaults to its date in Asia/Baku. A dry run rolls back."""
-    from tracker.services.reminders import delivery
+    from tracker.services.reminders import digests as delivery
 
     if now.tzinfo is None:
         raise ValueError("run_reminders needs an aware datetime")

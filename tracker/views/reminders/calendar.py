@@ -13,7 +13,7 @@ from tracker.i18n import current_locale
 from tracker.models import ActionPlan, Organisation
 from tracker.services.accounts import is_monitor
 from tracker.services.reminders import calendar as feeds
-from tracker.services.reminders.delivery import LinkBuilder
+from tracker.services.reminders.digests import LinkBuilder
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 

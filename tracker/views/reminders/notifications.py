@@ -27,7 +27,7 @@ from tracker.extensions import db
 from tracker.i18n import current_locale
 from tracker.models import Measure, ReminderItem, User
 from tracker.services.reminders import planning as reminders
-from tracker.services.reminders.delivery import KIND_ORDER, item_detail, link_candidates
+from tracker.services.reminders.digests import KIND_ORDER, item_detail, link_candidates
 from tracker.services.reminders.planning import MONITOR_KINDS
 from tracker.vocabulary import REMINDER_KIND_LABELS, ReminderKind, Role
 from tracker.web.permissions import roles_required
