@@ -96,7 +96,7 @@ def register_job(job: ScheduledJob) -> None:
 register_job(
     ScheduledJob(
         id="reminders",
-        func="tracker.services.reminders.planning:scheduled_reminders_job",
+        func="tracker.services.reminders:scheduled_reminders_job",
         cron=lambda config: {
             "hour": int(config.get("REMINDER_HOUR", 9)),
             "minute": int(config.get("REMINDER_MINUTE", 0)),
@@ -107,7 +107,7 @@ register_job(
 register_job(
     ScheduledJob(
         id="reminder-retries",
-        func="tracker.services.reminders.planning:scheduled_retry_job",
+        func="tracker.services.reminders:scheduled_retry_job",
         cron={"minute": "*/15"},
         misfire_grace_hours=0.25,
     )

@@ -153,7 +153,7 @@ def failed_digest(world: World) -> dict:
 
 
 def unsubscribe_token(world: World) -> dict:
-    from tracker.services.reminders.planning import make_unsubscribe_token
+    from tracker.services.reminders import make_unsubscribe_token
     from tracker.vocabulary import ReminderKind
 
     return {"token": make_unsubscribe_token(world.users["monitor_a"].id, ReminderKind.OVERDUE)}

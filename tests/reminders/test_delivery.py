@@ -25,8 +25,8 @@ from tests.reminders.conftest import (
 from tracker import clock
 from tracker.extensions import db
 from tracker.models import Measure, ReminderDigest, ReminderItem
-from tracker.services.reminders import planning as reminders
-from tracker.services.reminders.planning import run_reminders
+from tracker.services import reminders
+from tracker.services.reminders import run_reminders
 from tracker.vocabulary import Completion, ReminderKind
 
 
@@ -195,7 +195,7 @@ def test_a_5xx_answer_marks_the_message_failed_and_admins_see_it(world, smtp, cl
 
 def test_without_smtp_mail_is_off_and_the_items_stay_in_the_app(world, app, caplog):
     assert app.config["SMTP_HOST"] is None
-    with caplog.at_level(logging.INFO, logger="tracker.services.reminders.planning"):
+    with caplog.at_level(logging.INFO, logger="tracker.services.reminders.jobs"):
         report = run("2022-10-02T09:00")
     assert "Mail is off" in caplog.text
     assert not report.mail_enabled

@@ -11,9 +11,9 @@ from tests.helpers import QueryCounter
 from tests.reminders.conftest import baku, link, make_organisation, make_user
 from tracker.extensions import db
 from tracker.models import Measure, Milestone, ReminderItem
+from tracker.services import reminders
 from tracker.services.plans.status import measure_states
-from tracker.services.reminders import planning as reminders
-from tracker.services.reminders.planning import KindSettings, plan_reminders, record_planned
+from tracker.services.reminders import KindSettings, plan_reminders, record_planned
 from tracker.vocabulary import Completion, ReminderKind, ReviewState
 
 DEADLINE = ReminderKind.DEADLINE_APPROACHING

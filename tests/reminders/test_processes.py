@@ -255,7 +255,7 @@ def test_a_job_id_is_registered_once():
         scheduler_module.register_job(
             scheduler_module.ScheduledJob(
                 id="reminders",
-                func="tracker.services.reminders.planning:scheduled_retry_job",
+                func="tracker.services.reminders:scheduled_retry_job",
                 cron={},
             )
         )

@@ -19,9 +19,9 @@ from tests.reminders.conftest import (
 )
 from tracker.extensions import db
 from tracker.models import Measure, Milestone, ReminderItem, ReminderOptOut, ReminderSetting
+from tracker.services import reminders
 from tracker.services.plans.status import measure_states
-from tracker.services.reminders import planning as reminders
-from tracker.services.reminders.planning import run_reminders
+from tracker.services.reminders import run_reminders
 from tracker.vocabulary import ReminderKind
 
 

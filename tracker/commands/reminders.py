@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 
 from tracker import clock
 from tracker.extensions import db
+from tracker.services.reminders import run_reminders
 
 
 def parse_now(value: str) -> datetime:
@@ -52,8 +53,6 @@ def _print_previews(report) -> None:
 @with_appcontext
 def send_reminders_command(now_text: str | None, dry_run: bool) -> None:
     """Plan today's reminders and send the digests that are due: the scheduler's job, once."""
-    from tracker.services.reminders.planning import run_reminders
-
     if now_text:
         now = parse_now(now_text)
         today = clock.baku_date(now)

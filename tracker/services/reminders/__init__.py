@@ -1,3 +1,82 @@
-"""The reminders feature: planning the outbox, delivering digests, and calendar feeds.
+"""The reminders feature: planning the outbox, delivering digests, the in-app
+notifications and the calendar feeds.
 
-Other features use only the names below; nothing else reaches inside."""
+- outbox: the `ReminderItem` rows and the steps between their states (shared below);
+- settings, subscriptions: what the admin and each person chose;
+- planning: which reminders are due today; digests: what an email says; delivery: sending;
+- jobs: a run (plan, then deliver) and the scheduler's jobs;
+- inbox: the notification list; calendar: the iCalendar feeds.
+
+Other features, the commands and the scheduler use only the names below; nothing else
+reaches inside."""
+
+from tracker.services.reminders.calendar import organisation_calendar, plan_calendar
+from tracker.services.reminders.digests import KIND_ORDER, item_detail, link_target
+from tracker.services.reminders.inbox import (
+    mark_all_read,
+    mark_read,
+    notification_counts,
+    notifications,
+)
+from tracker.services.reminders.jobs import (
+    run_reminders,
+    scheduled_reminders_job,
+    scheduled_retry_job,
+)
+from tracker.services.reminders.outbox import (
+    CLAIM_TIMEOUT,
+    PlannedReminder,
+    RunReport,
+    claim_items,
+    failed_digests,
+    outbox_counts,
+    record_planned,
+    requeue_failed_digest,
+)
+from tracker.services.reminders.planning import plan_reminders
+from tracker.services.reminders.settings import KindSettings, load_settings, save_settings
+from tracker.services.reminders.subscriptions import (
+    MONITOR_KINDS,
+    InvalidUnsubscribeToken,
+    make_unsubscribe_token,
+    opted_out_kinds,
+    read_unsubscribe_token,
+    relevant_kinds,
+    set_subscription,
+    unsubscribe_target,
+)
+
+__all__ = [
+    "CLAIM_TIMEOUT",
+    "KIND_ORDER",
+    "MONITOR_KINDS",
+    "InvalidUnsubscribeToken",
+    "KindSettings",
+    "PlannedReminder",
+    "RunReport",
+    "claim_items",
+    "failed_digests",
+    "item_detail",
+    "link_target",
+    "load_settings",
+    "make_unsubscribe_token",
+    "mark_all_read",
+    "mark_read",
+    "notification_counts",
+    "notifications",
+    "opted_out_kinds",
+    "organisation_calendar",
+    "outbox_counts",
+    "plan_calendar",
+    "plan_reminders",
+    "read_unsubscribe_token",
+    "record_planned",
+    "relevant_kinds",
+    "requeue_failed_digest",
+    "run_reminders",
+    "save_settings",
+    "scheduled_reminders_job",
+    "scheduled_retry_job",
+    "set_subscription",
+    "unsubscribe_target",
+]

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from urllib.parse import urlsplit
 
-from flask import current_app
 from flask_babel import gettext as _
 from icalendar import Calendar, Event
 from sqlalchemy import select
@@ -23,6 +21,7 @@ from tracker import clock
 from tracker.models import ActionPlan, Measure, Milestone, MonitoringLink, Organisation
 from tracker.services.plans import measure_states
 from tracker.vocabulary import COMPLETION_LABELS
+from tracker.web.links import public_host, public_url
 
 
 @dataclass(frozen=True)
@@ -31,12 +30,7 @@ class FeedEvent:
     day: date
     summary: str
     description: str
-    url: str | None
-
-
-def _uid_domain() -> str:
-    base = urlsplit(current_app.config.get("PUBLIC_BASE_URL") or "")
-    return (base.hostname or "localhost").lower()
+    url: str
 
 
 def plan_measures(session: Session, plan: ActionPlan) -> list[Measure]:
@@ -74,18 +68,30 @@ def organisation_measures(
     )
 
 
-def feed_events(
-    session: Session, measures: list[Measure], locale: str, measure_url
-) -> list[FeedEvent]:
-    """One event per measure on its due date, and one per non-final milestone.
-    `measure_url(measure)` gives the link to the measure's page."""
+def plan_calendar(session: Session, plan: ActionPlan, locale: str) -> bytes:
+    """The feed of a plan's due dates."""
+    events = feed_events(session, plan_measures(session, plan), locale)
+    return render_ics(_("Due dates: %(plan)s", plan=plan.title(locale)), events)
+
+
+def organisation_calendar(session: Session, organisation: Organisation, locale: str) -> bytes:
+    """The feed of the due dates an organisation monitors today."""
+    events = feed_events(session, organisation_measures(session, organisation), locale)
+    name = _("Due dates monitored by %(organisation)s", organisation=organisation.name(locale))
+    return render_ics(name, events)
+
+
+def feed_events(session: Session, measures: list[Measure], locale: str) -> list[FeedEvent]:
+    """One event per measure on its due date, and one per non-final milestone. Links go
+    to the measure's public page on PUBLIC_BASE_URL, like the emails': a calendar app
+    keeps them."""
     states = measure_states(session, measures, clock.today())
-    domain = _uid_domain()
+    domain = public_host()
     events: list[FeedEvent] = []
     for measure in measures:
         state = states[measure.id]
         title = measure.title(locale)
-        url = measure_url(measure)
+        url = public_url("public.measure", key=measure.plan.key, code=measure.code)
         status_line = _(
             "Status on %(date)s: %(completion)s.",
             date=state.as_of.isoformat(),
@@ -96,7 +102,7 @@ def feed_events(
                 title,
                 _("Implementation period: %(period)s.", period=measure.deadline),
                 status_line,
-                *([url] if url else []),
+                url,
             ]
         )
         events.append(
@@ -116,14 +122,14 @@ def feed_events(
 
 
 def _milestone_event(
-    measure: Measure, milestone: Milestone, locale: str, url: str | None, domain: str
+    measure: Measure, milestone: Milestone, locale: str, url: str, domain: str
 ) -> FeedEvent:
     name = milestone.title_en if locale == "en" and milestone.title_en else milestone.title_az
     return FeedEvent(
         uid=f"milestone-{milestone.id}@{domain}",
         day=milestone.due_date,
         summary=_("Milestone: %(code)s %(title)s", code=measure.code, title=name),
-        description="\n".join([measure.title(locale), *([url] if url else [])]),
+        description="\n".join([measure.title(locale), url]),
         url=url,
     )
 
@@ -150,7 +156,6 @@ def render_ics(name: str, events: list[FeedEvent], stamp: datetime | None = None
         event.add("summary", item.summary)
         event.add("description", item.description)
         event.add("transp", "TRANSPARENT")
-        if item.url:
-            event.add("url", item.url)
+        event.add("url", item.url)
         calendar.add_component(event)
     return calendar.to_ical()

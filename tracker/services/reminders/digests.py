@@ -1,59 +1,27 @@
-"""Reminder digests: one email per person per run, in that person's language, grouped by
-kind, with direct links and a signed unsubscribe link per kind, and their delivery.
+"""What a reminder digest says: one email per person per run, in that person's language,
+grouped by kind, with a direct link per reminder and a signed unsubscribe link per kind.
 
-Sending: one SMTP connection serves a whole run (tracker.services.mail.SmtpSender, the one
-sender of every email), checked with NOOP before each reuse so that a message is never
-sent twice on a connection the server had dropped. A message counts as sent only when the
-server answered 250 to its data. The answer is classified for services.reminders: 4xx →
-retry later; 5xx → failed for good; no answer (connection refused or dropped, timeout, TLS
-or login failure) → retry later and stop this run.
+The same sentences and links serve the in-app notification list. Composing reads the
+database only through `InfoCache` (one query per kind of record per batch, not per item)
+and renders the email's two bodies; services.reminders.delivery sends them.
 """
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
-from email.message import EmailMessage
-from urllib.parse import urlsplit
+from datetime import date
 
-from flask import Flask, current_app, render_template
+from flask import render_template
 from flask_babel import force_locale, format_date, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.routing import BuildError
 
-from tracker.models import (
-    ActionPlan,
-    Measure,
-    Milestone,
-    Organisation,
-    ReminderDigest,
-    ReminderItem,
-    User,
-)
-from tracker.services import mail
-from tracker.services.mail import SendResult, SmtpSender
-from tracker.services.reminders.planning import (
-    MAX_ATTEMPTS,
-    RunReport,
-    _sendable,
-    claim_items,
-    make_unsubscribe_token,
-    recipients_with_due_items,
-    retry_delay,
-)
-from tracker.vocabulary import (
-    REMINDER_KIND_LABELS,
-    DeliveryStatus,
-    DigestStatus,
-    MailOutcome,
-    ReminderKind,
-)
-
-logger = logging.getLogger(__name__)
+from tracker.models import ActionPlan, Measure, Milestone, Organisation, ReminderItem, User
+from tracker.services.reminders.subscriptions import make_unsubscribe_token
+from tracker.vocabulary import REMINDER_KIND_LABELS, ReminderKind
+from tracker.web.links import public_url
 
 #: the order of a digest's sections: what needs acting on first
 KIND_ORDER = (
@@ -63,58 +31,27 @@ KIND_ORDER = (
     ReminderKind.DEADLINE_APPROACHING,
     ReminderKind.UPDATE_STALE,
 )
+#: ids per IN (...) when loading what the items name
+ID_CHUNK = 1000
 
 
-def mail_enabled() -> bool:
-    return mail.mail_enabled()
-
-
-class LinkBuilder:
-    """Absolute links to the app's pages for emails, built from PUBLIC_BASE_URL without a
-    request (a run happens in the scheduler or on the command line)."""
-
-    def __init__(self, app: Flask) -> None:
-        base = urlsplit(app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000")
-        self._adapter = app.url_map.bind(
-            base.netloc or "127.0.0.1:5000",
-            script_name=base.path or "/",
-            url_scheme=base.scheme or "http",
-        )
-        self._endpoints = app.view_functions
-
-    def url(self, endpoint: str, **values) -> str | None:
-        if endpoint not in self._endpoints:
-            return None
-        try:
-            return self._adapter.build(endpoint, values, force_external=True)
-        except BuildError:
-            return None
-
-    def first(self, *candidates: tuple[str, dict]) -> str | None:
-        for endpoint, values in candidates:
-            found = self.url(endpoint, **values)
-            if found:
-                return found
-        return None
-
-
-def link_candidates(item: ReminderItem | DigestItem) -> list[tuple[str, dict]]:
-    """Where a reminder's link goes, best first: the page where the person can act on it,
-    then the measure's public page. Endpoints an area has not (yet) built are skipped."""
-    candidates: list[tuple[str, dict]] = []
+def link_target(item: ReminderItem | DigestItem) -> tuple[str, dict]:
+    """Where a reminder's link goes, as (endpoint, values): the page where the person can
+    act on it, else the measure's public page."""
     if item.kind == ReminderKind.UPDATE_RETURNED and item.update_id:
-        candidates.append(("monitor.revise_update", {"update_id": item.update_id}))
-    elif item.kind == ReminderKind.REVIEW_WAITING and item.update_id:
-        candidates.append(("review.item", {"update_id": item.update_id}))
-    elif item.kind in (ReminderKind.UPDATE_STALE, ReminderKind.OVERDUE):
-        candidates.append(("monitor.new_update", {"measure_id": item.measure_id}))
+        return "monitor.revise_update", {"update_id": item.update_id}
+    if item.kind == ReminderKind.REVIEW_WAITING and item.update_id:
+        return "review.item", {"update_id": item.update_id}
+    if item.kind in (ReminderKind.UPDATE_STALE, ReminderKind.OVERDUE):
+        return "monitor.new_update", {"measure_id": item.measure_id}
     measure = item.measure
-    candidates.append(("public.measure", {"key": measure.plan.key, "code": measure.code}))
-    return candidates
+    return "public.measure", {"key": measure.plan.key, "code": measure.code}
 
 
-def item_link(item: ReminderItem | DigestItem, links: LinkBuilder) -> str:
-    return links.first(*link_candidates(item)) or links.url("notifications.index") or ""
+def item_url(item: ReminderItem | DigestItem) -> str:
+    """The reminder's link for an email: absolute, on PUBLIC_BASE_URL."""
+    endpoint, values = link_target(item)
+    return public_url(endpoint, **values)
 
 
 def _long_date(day: date) -> str:
@@ -180,7 +117,7 @@ def item_detail(item: ReminderItem | DigestItem, locale: str) -> str:
     )
 
 
-# --- what a digest says ----------------------------------------------------------------------
+# --- what a digest needs of the records an item names ----------------------------------------
 
 
 @dataclass(frozen=True)
@@ -221,7 +158,7 @@ class MilestoneInfo:
 @dataclass(frozen=True)
 class DigestItem:
     """A reminder item as a digest shows it: the same attributes `item_detail` and
-    `link_candidates` read on a ReminderItem."""
+    `link_target` read on a ReminderItem."""
 
     id: int
     kind: str
@@ -232,6 +169,27 @@ class DigestItem:
     measure: MeasureInfo
     organisation: OrganisationInfo | None
     milestone: MilestoneInfo | None
+
+
+#: the columns of an outbox row that a digest reads
+ITEM_COLUMNS = (
+    ReminderItem.id,
+    ReminderItem.recipient_id,
+    ReminderItem.kind,
+    ReminderItem.measure_id,
+    ReminderItem.organisation_id,
+    ReminderItem.milestone_id,
+    ReminderItem.update_id,
+    ReminderItem.reference_date,
+    ReminderItem.day_count,
+    ReminderItem.attempts,
+)
+
+
+def _rows_by_id(session: Session, statement, id_column, ids: list[int]):
+    """The rows of `statement` for these ids, ID_CHUNK ids per query."""
+    for start in range(0, len(ids), ID_CHUNK):
+        yield from session.execute(statement.where(id_column.in_(ids[start : start + ID_CHUNK])))
 
 
 class InfoCache:
@@ -248,39 +206,27 @@ class InfoCache:
         return sorted({i for i in ids if i is not None and i not in known})
 
     def fill(self, rows) -> None:
-        measure_ids = self._missing((r.measure_id for r in rows), self.measures)
-        for start in range(0, len(measure_ids), 1000):
-            for row in self.session.execute(
-                select(
-                    Measure.id,
-                    Measure.code,
-                    Measure.position,
-                    Measure.title_az,
-                    Measure.title_en,
-                    ActionPlan.key,
-                )
-                .join(ActionPlan, ActionPlan.id == Measure.plan_id)
-                .where(Measure.id.in_(measure_ids[start : start + 1000]))
-            ):
-                self.measures[row.id] = MeasureInfo(
-                    row.id, row.code, row.position, row.title_az, row.title_en, PlanInfo(row.key)
-                )
-        organisation_ids = self._missing((r.organisation_id for r in rows), self.organisations)
-        for start in range(0, len(organisation_ids), 1000):
-            for row in self.session.execute(
-                select(Organisation.id, Organisation.name_az, Organisation.name_en).where(
-                    Organisation.id.in_(organisation_ids[start : start + 1000])
-                )
-            ):
-                self.organisations[row.id] = OrganisationInfo(row.name_az, row.name_en)
-        milestone_ids = self._missing((r.milestone_id for r in rows), self.milestones)
-        if milestone_ids:
-            for row in self.session.execute(
-                select(Milestone.id, Milestone.title_az, Milestone.title_en).where(
-                    Milestone.id.in_(milestone_ids)
-                )
-            ):
-                self.milestones[row.id] = MilestoneInfo(row.title_az, row.title_en)
+        measures = select(
+            Measure.id,
+            Measure.code,
+            Measure.position,
+            Measure.title_az,
+            Measure.title_en,
+            ActionPlan.key,
+        ).join(ActionPlan, ActionPlan.id == Measure.plan_id)
+        missing = self._missing((r.measure_id for r in rows), self.measures)
+        for row in _rows_by_id(self.session, measures, Measure.id, missing):
+            self.measures[row.id] = MeasureInfo(
+                row.id, row.code, row.position, row.title_az, row.title_en, PlanInfo(row.key)
+            )
+        organisations = select(Organisation.id, Organisation.name_az, Organisation.name_en)
+        missing = self._missing((r.organisation_id for r in rows), self.organisations)
+        for row in _rows_by_id(self.session, organisations, Organisation.id, missing):
+            self.organisations[row.id] = OrganisationInfo(row.name_az, row.name_en)
+        milestones = select(Milestone.id, Milestone.title_az, Milestone.title_en)
+        missing = self._missing((r.milestone_id for r in rows), self.milestones)
+        for row in _rows_by_id(self.session, milestones, Milestone.id, missing):
+            self.milestones[row.id] = MilestoneInfo(row.title_az, row.title_en)
 
     def items(self, rows) -> list[DigestItem]:
         self.fill(rows)
@@ -300,18 +246,23 @@ class InfoCache:
         ]
 
 
-_ITEM_COLUMNS = (
-    ReminderItem.id,
-    ReminderItem.recipient_id,
-    ReminderItem.kind,
-    ReminderItem.measure_id,
-    ReminderItem.organisation_id,
-    ReminderItem.milestone_id,
-    ReminderItem.update_id,
-    ReminderItem.reference_date,
-    ReminderItem.day_count,
-    ReminderItem.attempts,
-)
+@dataclass(frozen=True)
+class Recipient:
+    id: int
+    email: str
+    locale: str
+    display_name: str
+
+
+def load_recipients(session: Session, ids: list[int]) -> dict[int, Recipient]:
+    statement = select(User.id, User.email, User.locale, User.display_name)
+    return {
+        row.id: Recipient(row.id, row.email, row.locale, row.display_name)
+        for row in _rows_by_id(session, statement, User.id, ids)
+    }
+
+
+# --- the digest ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -346,14 +297,6 @@ class ComposedDigest:
         return sum(len(s.entries) for s in self.sections)
 
 
-@dataclass(frozen=True)
-class Recipient:
-    id: int
-    email: str
-    locale: str
-    display_name: str
-
-
 class DetailCache:
     """Sentences repeat across a run (the same due date, the same days left): format each
     once per language."""
@@ -375,12 +318,34 @@ class DetailCache:
         return self._done[key]
 
 
+def _section(
+    recipient: Recipient, kind: ReminderKind, items: list[DigestItem], locale, details
+) -> DigestSection:
+    """One kind's reminders, soonest first, with the link that stops that kind."""
+    ordered = sorted(items, key=lambda i: (i.reference_date, i.measure.position, i.id))
+    entries = tuple(
+        DigestEntry(
+            item_id=item.id,
+            code=item.measure.code,
+            title=item.measure.title(locale),
+            detail=details(item, locale),
+            url=item_url(item),
+        )
+        for item in ordered
+    )
+    token = make_unsubscribe_token(recipient.id, kind)
+    return DigestSection(
+        kind=kind,
+        heading=str(REMINDER_KIND_LABELS[kind]),
+        entries=entries,
+        unsubscribe_url=public_url("notifications.unsubscribe", token=token),
+    )
+
+
 def compose_digest(
-    recipient: Recipient,
-    items: list[DigestItem],
-    links: LinkBuilder,
-    details: DetailCache | None = None,
+    recipient: Recipient, items: list[DigestItem], details: DetailCache | None = None
 ) -> ComposedDigest:
+    """The recipient's email for these items, in their language, both bodies rendered."""
     locale = recipient.locale if recipient.locale in ("az", "en") else "az"
     details = details or DetailCache()
     by_kind: dict[str, list[DigestItem]] = defaultdict(list)
@@ -388,27 +353,7 @@ def compose_digest(
         by_kind[item.kind].append(item)
     with force_locale(locale):
         sections = tuple(
-            DigestSection(
-                kind=kind,
-                heading=str(REMINDER_KIND_LABELS[kind]),
-                entries=tuple(
-                    DigestEntry(
-                        item_id=item.id,
-                        code=item.measure.code,
-                        title=item.measure.title(locale),
-                        detail=details(item, locale),
-                        url=item_link(item, links),
-                    )
-                    for item in sorted(
-                        by_kind[kind], key=lambda i: (i.reference_date, i.measure.position, i.id)
-                    )
-                ),
-                unsubscribe_url=links.url(
-                    "notifications.unsubscribe",
-                    token=make_unsubscribe_token(recipient.id, kind),
-                )
-                or "",
-            )
+            _section(recipient, kind, by_kind[kind], locale, details)
             for kind in KIND_ORDER
             if by_kind.get(kind)
         )
@@ -421,7 +366,7 @@ def compose_digest(
         context = {
             "recipient": recipient,
             "sections": sections,
-            "notifications_url": links.url("notifications.index") or "",
+            "notifications_url": public_url("notifications.index"),
             "subject": subject,
             "lang": locale,
         }
@@ -436,171 +381,3 @@ def compose_digest(
         text_body=text_body,
         html_body=html_body,
     )
-
-
-# --- sending ---------------------------------------------------------------------------------
-
-
-def build_message(digest: ComposedDigest, token: str) -> EmailMessage:
-    domain = mail.sender_address().rpartition("@")[2] or "localhost"
-    return mail.build_message(
-        digest.to,
-        digest.subject,
-        digest.text_body,
-        digest.html_body,
-        # Derived from the claim: a copy the server gets twice (see the stale-claim policy)
-        # carries the same Message-ID, so mail systems can drop the duplicate.
-        message_id=f"<reminders.{token}@{domain}>",
-        headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
-    )
-
-
-def send_digest(sender: SmtpSender, digest: ComposedDigest, token: str) -> SendResult:
-    try:
-        message = build_message(digest, token)
-    except ValueError as error:
-        return SendResult(MailOutcome.REJECTED, None, str(error))
-    return sender.send(message)
-
-
-# --- a run's delivery ------------------------------------------------------------------------
-
-
-def _recipients(session: Session, ids: list[int]) -> dict[int, Recipient]:
-    found: dict[int, Recipient] = {}
-    for start in range(0, len(ids), 1000):
-        for row in session.execute(
-            select(User.id, User.email, User.locale, User.display_name).where(
-                User.id.in_(ids[start : start + 1000])
-            )
-        ):
-            found[row.id] = Recipient(row.id, row.email, row.locale, row.display_name)
-    return found
-
-
-def _record_outcome(
-    session: Session,
-    recipient: Recipient,
-    digest: ComposedDigest,
-    rows: list,
-    token: str,
-    result: SendResult,
-    now: datetime,
-    report: RunReport,
-) -> None:
-    """One digest row for the attempt, and one UPDATE for its items."""
-    record = ReminderDigest(
-        recipient_id=recipient.id,
-        claim_token=token,
-        email=recipient.email,
-        locale=digest.locale,
-        subject=digest.subject,
-        item_count=len(rows),
-        smtp_code=result.code,
-        error=result.error[:2000],
-        created_dt=now,
-        finished_dt=now,
-    )
-    claimed = update(ReminderItem).where(ReminderItem.claim_token == token)
-    if result.outcome == MailOutcome.SENT:
-        record.status = DigestStatus.SENT
-        values = {"status": DeliveryStatus.SENT, "sent_dt": now, "last_error": ""}
-        report.digests_sent += 1
-        report.items_sent += len(rows)
-    elif result.outcome == MailOutcome.REJECTED:
-        record.status = DigestStatus.FAILED
-        values = {
-            "status": DeliveryStatus.FAILED,
-            "attempts": ReminderItem.attempts + 1,
-            "last_error": result.error[:2000],
-        }
-        report.digests_failed += 1
-    else:
-        attempts = max(row.attempts for row in rows) + 1
-        gave_up = attempts >= MAX_ATTEMPTS
-        record.status = DigestStatus.FAILED if gave_up else DigestStatus.RETRY
-        values = {
-            "status": DeliveryStatus.FAILED if gave_up else DeliveryStatus.RETRY,
-            "attempts": ReminderItem.attempts + 1,
-            "next_attempt_dt": now + retry_delay(attempts),
-            "last_error": result.error[:2000],
-        }
-        if gave_up:
-            report.digests_failed += 1
-        else:
-            report.digests_retry += 1
-    session.add(record)
-    session.flush()
-    session.execute(claimed.values(digest_id=record.id, **values))
-
-
-def _claimed_rows(session: Session, token: str) -> list:
-    return list(
-        session.execute(
-            select(*_ITEM_COLUMNS)
-            .where(ReminderItem.claim_token == token)
-            .order_by(ReminderItem.id)
-        )
-    )
-
-
-def deliver_due(session: Session, now: datetime, report: RunReport) -> None:
-    """Claim, send and record one digest per recipient, committing after each send."""
-    links = LinkBuilder(current_app)
-    details = DetailCache()
-    cache = InfoCache(session)
-    sender = SmtpSender(current_app.config)
-    recipient_ids = recipients_with_due_items(session, now)
-    recipients = _recipients(session, recipient_ids)
-    session.commit()
-    try:
-        for recipient_id in recipient_ids:
-            token, claimed = claim_items(session, recipient_id, now)
-            # The claim is durable before anything is sent.
-            session.commit()
-            if not claimed:
-                continue
-            rows = _claimed_rows(session, token)
-            recipient = recipients[recipient_id]
-            digest = compose_digest(recipient, cache.items(rows), links, details)
-            result = send_digest(sender, digest, token)
-            _record_outcome(session, recipient, digest, rows, token, result, now, report)
-            session.commit()
-            if result.outcome == MailOutcome.UNREACHABLE:
-                logger.warning(
-                    "Mail server unreachable; the remaining reminders wait: %s", result.error
-                )
-                report.stopped_early = True
-                break
-            if result.outcome != MailOutcome.SENT:
-                logger.warning(
-                    "Reminder digest to %s not delivered (%s): %s",
-                    recipient.email,
-                    result.outcome,
-                    result.error,
-                )
-    finally:
-        sender.close()
-
-
-def preview_digests(session: Session, now: datetime) -> list[ComposedDigest]:
-    """The digests a run would send now, composed but not claimed or sent (dry run)."""
-    links = LinkBuilder(current_app)
-    details = DetailCache()
-    cache = InfoCache(session)
-    rows = session.execute(
-        select(*_ITEM_COLUMNS)
-        .join(User, User.id == ReminderItem.recipient_id)
-        .where(_sendable(now), User.is_enabled.is_(True))
-        .order_by(ReminderItem.recipient_id, ReminderItem.id)
-    ).all()
-    by_recipient: dict[int, list] = defaultdict(list)
-    for row in rows:
-        by_recipient[row.recipient_id].append(row)
-    recipients = _recipients(session, sorted(by_recipient))
-    return [
-        compose_digest(
-            recipients[recipient_id], cache.items(by_recipient[recipient_id]), links, details
-        )
-        for recipient_id in sorted(by_recipient)
-    ]

@@ -3,20 +3,21 @@ messages the mail server refused for good."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from tracker.extensions import db
 from tracker.models import ReminderDigest
-from tracker.services.reminders import planning as reminders
-from tracker.services.reminders.planning import KindSettings
+from tracker.services import reminders
+from tracker.services.reminders import KindSettings
 from tracker.vocabulary import REMINDER_KIND_LABELS, DigestStatus, ReminderKind, Role
-from tracker.web.permissions import roles_required
+from tracker.web.errors_map import http_error
+from tracker.web.forms import ConfirmForm, TrackerForm
+from tracker.web.permissions import get_or_404, roles_required
 
 bp = Blueprint("reminders_admin", __name__, url_prefix="/admin/reminders")
 
@@ -49,13 +50,19 @@ def _offsets_validator(_form, field) -> None:
 
 
 def _days_field(label):
-    return IntegerField(label, validators=[InputRequired(), NumberRange(min=1, max=MAX_DAYS)])
+    return IntegerField(
+        label,
+        validators=[InputRequired(), NumberRange(min=1, max=MAX_DAYS)],
+        render_kw={"inputmode": "numeric"},
+    )
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(TrackerForm):
     deadline_approaching_enabled = BooleanField(_l("Send these reminders"))
     deadline_approaching_offsets = StringField(
-        _l("Days before the due date (comma-separated)"), validators=[_offsets_validator]
+        _l("Days before the due date (comma-separated)"),
+        validators=[_offsets_validator],
+        render_kw={"inputmode": "numeric"},
     )
     overdue_enabled = BooleanField(_l("Send these reminders"))
     overdue_interval = _days_field(_l("Repeat every (days) after the due date"))
@@ -92,10 +99,6 @@ class SettingsForm(FlaskForm):
         return result
 
 
-class ButtonForm(FlaskForm):
-    """A POST-only button: the form carries only the CSRF token."""
-
-
 def _render(form: SettingsForm, status: int = 200):
     return (
         render_template(
@@ -105,7 +108,6 @@ def _render(form: SettingsForm, status: int = 200):
             kind_labels=REMINDER_KIND_LABELS,
             counts=reminders.outbox_counts(db.session),
             failed=reminders.failed_digests(db.session),
-            button_form=ButtonForm(),
         ),
         status,
     )
@@ -137,11 +139,11 @@ def save():
 @bp.post("/digests/<int:digest_id>/retry")
 @roles_required(Role.ADMIN)
 def retry(digest_id: int):
-    digest = db.session.get(ReminderDigest, digest_id)
-    if digest is None or digest.status != DigestStatus.FAILED:
-        abort(404)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
+    digest = get_or_404(ReminderDigest, digest_id)
+    if digest.status != DigestStatus.FAILED:
+        raise http_error(404)
+    if not ConfirmForm().validate_on_submit():
+        raise http_error(400)
     count = reminders.requeue_failed_digest(db.session, digest, current_user)
     db.session.commit()
     flash(

@@ -1,0 +1,91 @@
+"""Deadline reminders that arrive exactly once: a run, and the scheduler's jobs.
+
+A run has two steps, both idempotent:
+
+1. **Plan.** From the measures' states (services.plans, the only source of due dates,
+   completion and overdue), the monitoring links, the review queue and the admin's
+   settings, work out which reminders are due today (services.reminders.planning). Each
+   is inserted into the outbox (`ReminderItem`) with INSERT ... ON CONFLICT DO NOTHING on
+   its unique key (recipient, measure, kind, occurrence), so planning the same reminder
+   twice is a no-op, whichever process or scheduler does it (services.reminders.outbox).
+2. **Deliver.** Per recipient, claim the items that may be sent now with one conditional
+   UPDATE (status pending/retry → sending, with a fresh claim token) and commit, so two
+   processes never send the same item. Build one digest email from the claimed items,
+   send it, and only when the SMTP server accepted it (250) mark the items sent; commit
+   right after each send. A 4xx answer or a connection failure puts the items back to
+   "retry" with exponential backoff for a later run; a 5xx answer marks them failed, and
+   admins see them on /admin/reminders. After a connection failure the run stops sending:
+   the rest stay pending for the next run rather than each waiting for a timeout
+   (services.reminders.delivery).
+
+Stale claims: a process that dies between its claim and its commit leaves items in
+"sending". A run treats a claim older than CLAIM_TIMEOUT (wall clock) as interrupted and
+returns its items to "retry". A live sender finishes a digest in seconds (the SMTP timeout
+is 10 s per step), so this never takes items from a process that is still working. The
+one case it can send twice is a crash in the milliseconds between the server's 250 and
+our commit; losing a reminder silently would be worse, so the policy is at-least-once in
+that window and exactly-once everywhere else.
+
+Without SMTP (no SMTP_HOST) the run logs that mail is off, and the items stay in the app
+(status in_app_only) instead of being mailed in a burst once mail is switched on.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from tracker import clock
+from tracker.services.reminders import delivery, outbox
+from tracker.services.reminders.outbox import RunReport
+from tracker.services.reminders.planning import plan_reminders
+
+logger = logging.getLogger(__name__)
+
+
+def run_reminders(
+    session: Session,
+    now: datetime,
+    today: date | None = None,
+    *,
+    dry_run: bool = False,
+    plan: bool = True,
+) -> RunReport:
+    """Plan today's reminders and deliver every digest that is due. `now` is the run's
+    time (aware); `today` defaults to its date in Asia/Baku. A dry run rolls back."""
+    if now.tzinfo is None:
+        raise ValueError("run_reminders needs an aware datetime")
+    today = today or clock.baku_date(now)
+    report = RunReport(
+        now=now, today=today, dry_run=dry_run, mail_enabled=delivery.mail_enabled(), planning=plan
+    )
+    if plan:
+        planned = plan_reminders(session, today, now)
+        report.planned = len(planned)
+        report.new_items = outbox.record_planned(session, planned, now)
+    if dry_run:
+        report.previews = delivery.preview_digests(session, now)
+        session.rollback()
+        return report
+    report.recovered_claims = outbox.recover_stale_claims(session, now)
+    session.commit()
+    if not report.mail_enabled:
+        logger.info("Mail is off (SMTP_HOST is not set): reminders stay in the app only.")
+        report.items_in_app_only = outbox.keep_in_app_only(session, now)
+        session.commit()
+        return report
+    delivery.deliver_due(session, now, report)
+    logger.info("Reminder run: %s", report.summary())
+    return report
+
+
+def scheduled_reminders_job(session: Session, now: datetime) -> None:
+    """The daily job (see tracker.scheduler): plan and deliver."""
+    run_reminders(session, now, clock.today())
+
+
+def scheduled_retry_job(session: Session, now: datetime) -> None:
+    """The frequent job: deliver what is due (retries after backoff), without planning."""
+    run_reminders(session, now, clock.today(), plan=False)

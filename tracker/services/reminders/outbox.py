@@ -1,0 +1,277 @@
+"""The outbox: one `ReminderItem` row per reminder, and the steps that move rows between
+states, shared by planning, delivery and the admin page.
+
+States: a planned row is "pending"; a run claims it ("sending", with a claim token) and
+then marks it "sent", "retry" (with a backoff) or "failed"; without mail it is kept
+"in_app_only"; unsubscribing "cancels" it. Planning inserts rows with
+INSERT ... ON CONFLICT DO NOTHING on (recipient, measure, kind, occurrence), so the same
+reminder is planned once whichever process does it; a claim is one conditional UPDATE,
+so two processes never send the same row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from tracker import clock
+from tracker.models import ReminderDigest, ReminderItem, User
+from tracker.services import audit
+from tracker.vocabulary import DeliveryStatus, DigestStatus, ReminderKind
+
+#: a claim older than this (wall clock) is taken to belong to a process that died
+CLAIM_TIMEOUT = timedelta(minutes=15)
+#: retry backoff: 15 min, 30 min, 1 h, 2 h, 4 h, then every 6 h
+RETRY_BASE = timedelta(minutes=15)
+RETRY_CAP = timedelta(hours=6)
+#: after this many failed deliveries (about three days) an item is marked failed
+MAX_ATTEMPTS = 16
+#: rows per INSERT statement when recording planned items
+INSERT_CHUNK = 5000
+#: the states a run may still send
+SENDABLE = (DeliveryStatus.PENDING, DeliveryStatus.RETRY)
+
+
+# --- planned rows ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedReminder:
+    """One reminder the rules call for: a row of the outbox before it is inserted."""
+
+    recipient_id: int
+    measure_id: int
+    kind: ReminderKind
+    occurrence: str
+    reference_date: date
+    day_count: int
+    organisation_id: int | None = None
+    update_id: int | None = None
+    milestone_id: int | None = None
+
+    @property
+    def key(self) -> tuple[int, int, str, str]:
+        return (self.recipient_id, self.measure_id, str(self.kind), self.occurrence)
+
+    def row(self, now: datetime) -> dict:
+        """The outbox row, as a new pending item."""
+        return {
+            "recipient_id": self.recipient_id,
+            "measure_id": self.measure_id,
+            "kind": str(self.kind),
+            "occurrence": self.occurrence,
+            "organisation_id": self.organisation_id,
+            "update_id": self.update_id,
+            "milestone_id": self.milestone_id,
+            "reference_date": self.reference_date,
+            "day_count": self.day_count,
+            "status": str(DeliveryStatus.PENDING),
+            "planned_dt": now,
+            "next_attempt_dt": now,
+            "attempts": 0,
+            "last_error": "",
+        }
+
+
+def record_planned(session: Session, planned: list[PlannedReminder], now: datetime) -> int:
+    """Insert the planned reminders that are not in the outbox yet; returns how many were
+    new. Rows go in key order, so two concurrent planners wait on each other instead of
+    deadlocking on PostgreSQL."""
+    if not planned:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    # The table, not the mapped class: a plain executemany, without the ORM's per-row work.
+    table = ReminderItem.__table__
+    statement = (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["recipient_id", "measure_id", "kind", "occurrence"])
+        .returning(table.c.id)
+    )
+    new = 0
+    for start in range(0, len(planned), INSERT_CHUNK):
+        rows = [r.row(now) for r in planned[start : start + INSERT_CHUNK]]
+        new += len(session.execute(statement, rows).all())
+    return new
+
+
+# --- selecting and claiming ------------------------------------------------------------------
+
+
+def sendable(now: datetime):
+    """The condition of items a run may send at `now`."""
+    return and_(ReminderItem.status.in_(SENDABLE), ReminderItem.next_attempt_dt <= now)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Backoff after the n-th failed delivery."""
+    return min(RETRY_BASE * (2 ** max(attempts - 1, 0)), RETRY_CAP)
+
+
+def recover_stale_claims(session: Session, now: datetime) -> int:
+    """Items left in "sending" by a process that died go back to retry (see
+    services.reminders.jobs for why this is the safe side)."""
+    wall_now = clock.now_utc()
+    result = session.execute(
+        update(ReminderItem)
+        .where(
+            ReminderItem.status == DeliveryStatus.SENDING,
+            ReminderItem.claimed_dt < wall_now - CLAIM_TIMEOUT,
+        )
+        .values(
+            status=DeliveryStatus.RETRY,
+            next_attempt_dt=now,
+            last_error="interrupted while sending; the claim was recovered",
+        )
+    )
+    return result.rowcount or 0
+
+
+def keep_in_app_only(session: Session, now: datetime) -> int:
+    """Mail is off: the sendable items stay in the app instead of waiting to be mailed in
+    a burst once mail is switched on. Returns how many."""
+    result = session.execute(
+        update(ReminderItem).where(sendable(now)).values(status=DeliveryStatus.IN_APP_ONLY)
+    )
+    return result.rowcount or 0
+
+
+def recipients_with_due_items(session: Session, now: datetime) -> list[int]:
+    return list(
+        session.scalars(
+            select(ReminderItem.recipient_id)
+            .join(User, User.id == ReminderItem.recipient_id)
+            .where(sendable(now), User.is_enabled.is_(True))
+            .distinct()
+            .order_by(ReminderItem.recipient_id)
+        )
+    )
+
+
+def claim_items(session: Session, recipient_id: int, now: datetime) -> tuple[str, list[int]]:
+    """Atomically take a recipient's sendable items for this process. Another process
+    running the same UPDATE at the same moment gets none of them: PostgreSQL re-checks the
+    WHERE clause after the first commit, and SQLite runs writers one at a time."""
+    token = uuid.uuid4().hex
+    claimed = session.scalars(
+        update(ReminderItem)
+        .where(ReminderItem.recipient_id == recipient_id, sendable(now))
+        .values(status=DeliveryStatus.SENDING, claim_token=token, claimed_dt=clock.now_utc())
+        .returning(ReminderItem.id)
+    ).all()
+    return token, list(claimed)
+
+
+# --- a run's figures -------------------------------------------------------------------------
+
+
+@dataclass
+class RunReport:
+    """What one run did (or, dry, would do): filled by planning and by delivery."""
+
+    now: datetime
+    today: date
+    dry_run: bool
+    mail_enabled: bool
+    #: reminders the rules call for today (already in the outbox or not)
+    planned: int = 0
+    #: of those, how many were new to the outbox
+    new_items: int = 0
+    recovered_claims: int = 0
+    digests_sent: int = 0
+    items_sent: int = 0
+    digests_retry: int = 0
+    digests_failed: int = 0
+    #: items kept in the app only because mail is off
+    items_in_app_only: int = 0
+    #: a connection failure ended the sending early; the rest wait for the next run
+    stopped_early: bool = False
+    #: dry run: the digests that would go out
+    previews: list = field(default_factory=list)
+    #: False for a delivery-only run (the retry job)
+    planning: bool = True
+
+    def summary(self) -> str:
+        parts = []
+        if self.planning:
+            parts += [
+                f"{self.planned} reminders due on {self.today.isoformat()}",
+                f"{self.new_items} new in the outbox",
+            ]
+        if self.dry_run:
+            parts.append(f"{len(self.previews)} digests would go out (dry run, nothing written)")
+        else:
+            parts += self._delivery_parts()
+        return "; ".join(parts) + "."
+
+    def _delivery_parts(self) -> list[str]:
+        parts = [f"{self.digests_sent} digests sent ({self.items_sent} reminders)"]
+        if self.digests_retry:
+            parts.append(f"{self.digests_retry} to retry")
+        if self.digests_failed:
+            parts.append(f"{self.digests_failed} failed")
+        if self.items_in_app_only:
+            parts.append(f"{self.items_in_app_only} kept in the app only (mail is off)")
+        if self.recovered_claims:
+            parts.append(f"{self.recovered_claims} interrupted sends recovered")
+        if self.stopped_early:
+            parts.append("stopped early: the mail server could not be reached")
+        return parts
+
+
+# --- the admin's view of the outbox ----------------------------------------------------------
+
+
+def failed_digests(session: Session, limit: int = 200) -> list[ReminderDigest]:
+    """Digests the mail server refused for good whose items have not been requeued."""
+    still_failed = exists().where(
+        ReminderItem.digest_id == ReminderDigest.id,
+        ReminderItem.status == DeliveryStatus.FAILED,
+    )
+    return list(
+        session.scalars(
+            select(ReminderDigest)
+            .where(ReminderDigest.status == DigestStatus.FAILED, still_failed)
+            .order_by(ReminderDigest.created_dt.desc(), ReminderDigest.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def outbox_counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(ReminderItem.status, func.count()).group_by(ReminderItem.status))
+    counts = {str(status): 0 for status in DeliveryStatus}
+    counts.update({status: n for status, n in rows})
+    return counts
+
+
+def requeue_failed_digest(session: Session, digest: ReminderDigest, actor: User | None) -> int:
+    """An admin sends a failed digest's items again (say, after fixing the address): they
+    go back to retry with a fresh count of attempts. Returns how many were requeued."""
+    result = session.execute(
+        update(ReminderItem)
+        .where(ReminderItem.digest_id == digest.id, ReminderItem.status == DeliveryStatus.FAILED)
+        .values(
+            status=DeliveryStatus.RETRY,
+            attempts=0,
+            next_attempt_dt=clock.now_utc(),
+            last_error="",
+        )
+    )
+    count = result.rowcount or 0
+    if count:
+        audit.record(
+            session,
+            "reminders.requeued",
+            "reminder_digest",
+            digest.id,
+            actor=actor,
+            details={"items": count, "email": digest.email},
+        )
+    return count

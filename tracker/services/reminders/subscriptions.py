@@ -1,0 +1,120 @@
+"""Who gets which kind of reminder: the kinds each role receives, a person's choice to stop
+one kind, and the signed unsubscribe links that the digests carry."""
+
+from __future__ import annotations
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from tracker.models import ReminderItem, ReminderOptOut, User
+from tracker.services import audit
+from tracker.services.errors import InvalidInput
+from tracker.services.reminders.outbox import SENDABLE
+from tracker.vocabulary import DeliveryStatus, ReminderKind, Role
+
+UNSUBSCRIBE_SALT = "unsubscribe"
+
+#: Kinds that go to monitors; review_waiting goes to reviewers.
+MONITOR_KINDS = (
+    ReminderKind.DEADLINE_APPROACHING,
+    ReminderKind.OVERDUE,
+    ReminderKind.UPDATE_STALE,
+    ReminderKind.UPDATE_RETURNED,
+)
+
+
+def relevant_kinds(user: User, opted_out: set[ReminderKind]) -> list[ReminderKind]:
+    """The kinds a person can receive given their role, and any they have stopped."""
+    if user.role == Role.MONITOR:
+        kinds = set(MONITOR_KINDS)
+    elif user.role == Role.REVIEWER:
+        kinds = {ReminderKind.REVIEW_WAITING}
+    else:
+        kinds = set()
+    kinds |= opted_out
+    return [kind for kind in ReminderKind if kind in kinds]
+
+
+def opted_out_kinds(session: Session, user_id: int) -> set[ReminderKind]:
+    rows = session.scalars(
+        select(ReminderOptOut.kind).where(
+            ReminderOptOut.user_id == user_id, ReminderOptOut.is_active.is_(True)
+        )
+    )
+    return {ReminderKind(kind) for kind in rows if kind in ReminderKind.__members__.values()}
+
+
+def set_subscription(session: Session, user: User, kind: ReminderKind, subscribed: bool) -> bool:
+    """Stop or restart one kind for one person. Stopping also cancels that kind's items
+    that have not gone out yet. Returns False when nothing changed."""
+    row = session.scalar(
+        select(ReminderOptOut).where(ReminderOptOut.user_id == user.id, ReminderOptOut.kind == kind)
+    )
+    currently_subscribed = row is None or not row.is_active
+    if currently_subscribed == subscribed:
+        return False
+    if row is None:
+        row = ReminderOptOut(user_id=user.id, kind=str(kind))
+        session.add(row)
+    row.is_active = not subscribed
+    if not subscribed:
+        session.execute(
+            update(ReminderItem)
+            .where(
+                ReminderItem.recipient_id == user.id,
+                ReminderItem.kind == kind,
+                ReminderItem.status.in_(SENDABLE),
+            )
+            .values(status=DeliveryStatus.CANCELLED)
+        )
+    audit.record(
+        session,
+        "reminders.subscribed" if subscribed else "reminders.unsubscribed",
+        "user",
+        user.id,
+        actor=user,
+        details={"kind": str(kind)},
+    )
+    return True
+
+
+# --- unsubscribe links -----------------------------------------------------------------------
+
+
+class InvalidUnsubscribeToken(InvalidInput):
+    """The token was not made by this site, was altered, or names no one (400)."""
+
+
+def _unsubscribe_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT)
+
+
+def make_unsubscribe_token(user_id: int, kind: ReminderKind) -> str:
+    """A signed token naming one person and one kind. It does not expire: a link in an
+    old email must still work."""
+    return _unsubscribe_serializer().dumps({"u": user_id, "k": str(kind)})
+
+
+def read_unsubscribe_token(token: str) -> tuple[int, ReminderKind]:
+    try:
+        data = _unsubscribe_serializer().loads(token)
+    except BadSignature as error:
+        raise InvalidUnsubscribeToken from error
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("u"), int)
+        or data.get("k") not in ReminderKind.__members__.values()
+    ):
+        raise InvalidUnsubscribeToken
+    return data["u"], ReminderKind(data["k"])
+
+
+def unsubscribe_target(session: Session, token: str) -> tuple[User, ReminderKind]:
+    """The person and the kind an unsubscribe link names."""
+    user_id, kind = read_unsubscribe_token(token)
+    user = session.get(User, user_id)
+    if user is None:
+        raise InvalidUnsubscribeToken
+    return user, kind
