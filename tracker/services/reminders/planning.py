@@ -282,18 +282,16 @@ def _plan_milestones(session, today, states, links: _Links, add, settings) -> No
             )
 
 
+#: an update, its measure and its organisation
+_UPDATE_KEY = (StatusUpdate.id, StatusUpdate.measure_id, StatusUpdate.organisation_id)
+
+
 def _plan_returned(session, today, links: _Links, add) -> None:
     """A returned update that has not been revised: once per return, to the monitors of
     the organisation whose update it is, while it still monitors the measure."""
     newer = aliased(StatusUpdate)
     rows = session.execute(
-        select(
-            StatusUpdate.id,
-            StatusUpdate.measure_id,
-            StatusUpdate.organisation_id,
-            StatusUpdate.decided_dt,
-            StatusUpdate.created_dt,
-        ).where(
+        select(*_UPDATE_KEY, StatusUpdate.decided_dt, StatusUpdate.created_dt).where(
             StatusUpdate.review_state == ReviewState.RETURNED,
             StatusUpdate.is_archived.is_(False),
             ~exists().where(
@@ -327,12 +325,7 @@ def _plan_review_waiting(session, now, wait_days, add) -> None:
         return
     limit = now - timedelta(days=wait_days)
     rows = session.execute(
-        select(
-            StatusUpdate.id,
-            StatusUpdate.measure_id,
-            StatusUpdate.organisation_id,
-            StatusUpdate.submitted_dt,
-        ).where(
+        select(*_UPDATE_KEY, StatusUpdate.submitted_dt).where(
             StatusUpdate.review_state == ReviewState.SUBMITTED,
             StatusUpdate.is_archived.is_(False),
             StatusUpdate.submitted_dt.is_not(None),
