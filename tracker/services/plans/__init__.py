@@ -16,9 +16,11 @@ from tracker.services.plans.scorecard import (
     load_sections,
 )
 from tracker.services.plans.seeding import (
+    SeedError,
     load_in_one_transaction,
     read_yaml_document,
     seed_plan_file,
+    seed_yaml_file,
 )
 from tracker.services.plans.status import (
     MeasureState,
@@ -33,6 +35,7 @@ __all__ = [
     "MeasureFilter",
     "MeasureState",
     "PlanSummary",
+    "SeedError",
     "agency_figures",
     "build_scorecard",
     "default_plan",
@@ -46,5 +49,6 @@ __all__ = [
     "measure_states",
     "read_yaml_document",
     "seed_plan_file",
+    "seed_yaml_file",
     "summarize",
 ]
