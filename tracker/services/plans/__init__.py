@@ -14,6 +14,7 @@ from tracker.services.plans.scorecard import (
     list_plans,
     load_measures,
     load_sections,
+    plan_or_default,
 )
 from tracker.services.plans.seeding import (
     SeedError,
@@ -47,6 +48,7 @@ __all__ = [
     "load_sections",
     "measure_state",
     "measure_states",
+    "plan_or_default",
     "read_yaml_document",
     "seed_plan_file",
     "seed_yaml_file",
