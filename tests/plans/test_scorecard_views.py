@@ -200,3 +200,15 @@ def test_queries_per_page_do_not_grow_with_the_data(app, client, seeded, url, tm
     with QueryCounter() as large:
         assert client.get(url).status_code == 200
     assert large.count == small.count, (small.count, large.count)
+
+
+def test_plan_or_default_names_a_plan_or_takes_the_latest(seeded):
+    from tracker.services.plans import default_plan, get_plan, plan_or_default
+
+    latest = default_plan(db.session)
+    assert plan_or_default(db.session, None) is latest
+    assert plan_or_default(db.session, "") is latest
+    assert plan_or_default(db.session, "az-nap-2020-2022") is get_plan(
+        db.session, "az-nap-2020-2022"
+    )
+    assert plan_or_default(db.session, "nope") is None

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from tracker.extensions import db
 from tracker.models import ActionPlan, Agency, Measure, MeasureAgency, Section
+from tracker.services.errors import InvalidInput
 from tracker.services.plans.seeding import DEFAULT_PLAN_FILE, SeedError, seed_plan_file
 
 
@@ -81,7 +82,7 @@ def test_bad_file_names_the_path_and_writes_nothing(app, tmp_path, edit, expecte
     broken.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     with pytest.raises(SeedError) as raised:
         seed_plan_file(db.session, broken)
-    assert any(p.startswith(expected) for p in raised.value.problems), raised.value.problems
+    assert any(p.startswith(expected) for p in raised.value.lines), raised.value.lines
     assert str(broken) in str(raised.value)
     assert _counts() == (0, 0, 0, 0, 0)
 
@@ -91,7 +92,18 @@ def test_invalid_yaml_is_reported_with_its_line(app, tmp_path):
     broken.write_text("plan: {key: [unclosed\n", encoding="utf-8")
     with pytest.raises(SeedError) as raised:
         seed_plan_file(db.session, broken)
-    assert "line" in raised.value.problems[0]
+    assert "line" in raised.value.lines[0]
+
+
+def test_seed_error_is_invalid_input_naming_its_file(app, tmp_path):
+    missing = tmp_path / "none.yaml"
+    with pytest.raises(SeedError) as raised:
+        seed_plan_file(db.session, missing)
+    error = raised.value
+    assert isinstance(error, InvalidInput) and error.status == 400
+    assert error.source == str(missing)
+    assert error.problems == {"": ["file not found"]} and error.lines == ["file not found"]
+    assert error.message == f"{missing}: file not found"
 
 
 def test_seed_command_reports_and_exits_non_zero_on_bad_input(runner, tmp_path):

@@ -78,7 +78,7 @@ def test_a_broken_registry_file_is_refused_with_its_problems(app, tmp_path):
     try:
         seed_registry(db.session, path)
     except SeedError as error:
-        problems = "\n".join(error.problems)
+        problems = "\n".join(error.lines)
     else:
         raise AssertionError("a broken file was loaded")
     assert "organisations[0].kind" in problems

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SearchField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from tracker.vocabulary import COMPLETION_LABELS
+from tracker.services.plans import MeasureFilter
+from tracker.vocabulary import COMPLETION_LABELS, Completion
+from tracker.web.forms import TrackerForm
+
+OVERDUE_CHOICES = {"yes": True, "no": False}
 
 
-class MeasureFilterForm(FlaskForm):
+class MeasureFilterForm(TrackerForm):
     class Meta:
         csrf = False
 
@@ -35,3 +38,13 @@ class MeasureFilterForm(FlaskForm):
             SelectChoice("yes", _l("Overdue")),
             SelectChoice("no", _l("Not overdue")),
         ]
+
+    def measure_filter(self) -> MeasureFilter:
+        """The filter the validated form asks for."""
+        return MeasureFilter(
+            section=int(self.section.data) if self.section.data else None,
+            agency=self.agency.data or None,
+            completion=Completion(self.completion.data) if self.completion.data else None,
+            overdue=OVERDUE_CHOICES.get(self.overdue.data or ""),
+            query=(self.q.data or "").strip(),
+        )

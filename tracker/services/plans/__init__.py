@@ -14,11 +14,14 @@ from tracker.services.plans.scorecard import (
     list_plans,
     load_measures,
     load_sections,
+    plan_or_default,
 )
 from tracker.services.plans.seeding import (
+    SeedError,
     load_in_one_transaction,
     read_yaml_document,
     seed_plan_file,
+    seed_yaml_file,
 )
 from tracker.services.plans.status import (
     MeasureState,
@@ -33,6 +36,7 @@ __all__ = [
     "MeasureFilter",
     "MeasureState",
     "PlanSummary",
+    "SeedError",
     "agency_figures",
     "build_scorecard",
     "default_plan",
@@ -44,7 +48,9 @@ __all__ = [
     "load_sections",
     "measure_state",
     "measure_states",
+    "plan_or_default",
     "read_yaml_document",
     "seed_plan_file",
+    "seed_yaml_file",
     "summarize",
 ]

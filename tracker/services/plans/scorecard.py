@@ -1,9 +1,9 @@
 """Read models for the public scorecard, shared by the pages and the JSON API.
-Figures come from services.status; this module only loads, filters and groups."""
+Figures come from plans.status (`measure_states`, `summarize`); this module only loads,
+filters and groups."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -27,10 +27,15 @@ def get_plan(session: Session, key: str) -> ActionPlan | None:
 
 
 def default_plan(session: Session) -> ActionPlan | None:
-    """The most recent plan."""
+    """The most recent plan: the one "the latest plan" means everywhere."""
     return session.scalar(
         select(ActionPlan).order_by(ActionPlan.end_year.desc(), ActionPlan.id.desc()).limit(1)
     )
+
+
+def plan_or_default(session: Session, key: str | None) -> ActionPlan | None:
+    """The plan with this key, or the most recent plan when no key is given."""
+    return get_plan(session, key) if key else default_plan(session)
 
 
 def _measure_loading():
@@ -172,8 +177,11 @@ class AgencyFigures:
     recommended_measures: list[Measure] = field(default_factory=list)
     #: the spellings the plan uses for this agency
     spellings: set[str] = field(default_factory=set)
-    overdue: int = 0
     summary: PlanSummary | None = None
+
+    @property
+    def overdue(self) -> int:
+        return self.summary.overdue if self.summary else 0
 
     @property
     def measures(self) -> list[Measure]:
@@ -201,15 +209,9 @@ def agency_figures(measures: list[Measure], states: dict[int, MeasureState]) -> 
     for figures in by_agency.values():
         agency_states = [states[m.id] for m in figures.measures]
         figures.summary = summarize(agency_states)
-        figures.overdue = figures.summary.overdue
     return sorted(by_agency.values(), key=lambda f: (-len(f.measures), f.agency.name_az))
 
 
 def completion_by_section(scorecard: Scorecard) -> list[tuple[Section, dict[Completion, int]]]:
-    rows = []
-    for group in scorecard.sections:
-        counts: dict[Completion, int] = defaultdict(int)
-        for measure in group.measures:
-            counts[scorecard.states[measure.id].completion] += 1
-        rows.append((group.section, {level: counts.get(level, 0) for level in Completion}))
-    return rows
+    """Each section with its measures counted by completion (from its summary)."""
+    return [(group.section, group.summary.counts) for group in scorecard.sections]

@@ -38,6 +38,11 @@ class OrganisationAssessment:
     as_of_date: date
 
 
+def _latest(assessments: Iterable[OrganisationAssessment]) -> OrganisationAssessment | None:
+    """The newest assessment (by its date, then by update), which is the Platform's view."""
+    return max(assessments, key=lambda a: (a.as_of_date, a.update_id), default=None)
+
+
 @dataclass(frozen=True)
 class ClaimSummary:
     claim_id: int
@@ -72,9 +77,8 @@ class MeasureState:
 
     @property
     def latest_approved_update_id(self) -> int | None:
-        if not self.assessments:
-            return None
-        return max(self.assessments, key=lambda a: (a.as_of_date, a.update_id)).update_id
+        latest = _latest(self.assessments)
+        return latest.update_id if latest else None
 
 
 @dataclass(frozen=True)
@@ -183,8 +187,8 @@ def _state(
     assessments: list[OrganisationAssessment],
     claim: ClaimSummary | None,
 ) -> MeasureState:
-    if assessments:
-        latest = max(assessments, key=lambda a: (a.as_of_date, a.update_id))
+    latest = _latest(assessments)
+    if latest:
         completion, progress = latest.completion, latest.progress_percent
     else:
         completion, progress = Completion.NO_EVIDENCE, None

@@ -1,41 +1,48 @@
-"""The public scorecard: no login, server-rendered, works without JavaScript."""
+"""The public scorecard: no login, server-rendered, works without JavaScript.
+
+The scorecard (home page and per plan), the list of plans, a section, a measure (with the
+organisations monitoring it, from the registry, and its approved history, from monitoring),
+the agencies and one agency."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from typing import TypeVar
+
+from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from tracker.extensions import db
 from tracker.forms.scorecard import MeasureFilterForm
 from tracker.i18n import current_locale
+from tracker.models import ActionPlan
 from tracker.services.monitoring import PUBLIC_HISTORY_LIMIT, current_claims, public_history
 from tracker.services.plans import scorecard as sc
 from tracker.services.plans.charts import section_completion_chart
 from tracker.services.plans.status import measure_state
 from tracker.services.registry import monitors_of_measure
-from tracker.vocabulary import AgencyRole, Completion
+from tracker.vocabulary import AgencyRole
+from tracker.web.errors_map import http_error
 
 bp = Blueprint("public", __name__)
 
-
-def _plan_or_404(key: str):
-    plan = sc.get_plan(db.session, key)
-    if plan is None:
-        abort(404)
-    return plan
+T = TypeVar("T")
 
 
-def _filter_from(form: MeasureFilterForm) -> sc.MeasureFilter:
-    return sc.MeasureFilter(
-        section=int(form.section.data) if form.section.data else None,
-        agency=form.agency.data or None,
-        completion=Completion(form.completion.data) if form.completion.data else None,
-        overdue={"yes": True, "no": False}.get(form.overdue.data or ""),
-        query=(form.q.data or "").strip(),
-    )
+def _or_404(found: T | None) -> T:
+    """What the address names, or a 404 answer."""
+    if found is None:
+        raise http_error(404)
+    return found
 
 
-def _render_scorecard(plan):
+def _plan_from_query() -> ActionPlan | None:
+    """The plan ?plan= names (404 when there is none such), else the latest plan."""
+    key = request.args.get("plan")
+    plan = sc.plan_or_default(db.session, key)
+    return _or_404(plan) if key else plan
+
+
+def _render_scorecard(plan: ActionPlan):
     locale = current_locale()
     form = MeasureFilterForm(formdata=MultiDict(request.args) if request.args else None)
     card = sc.build_scorecard(db.session, plan)
@@ -50,7 +57,7 @@ def _render_scorecard(plan):
         status = 400
         measure_filter = sc.MeasureFilter()
     else:
-        measure_filter = _filter_from(form)
+        measure_filter = form.measure_filter()
         card = sc.apply_filter(card, measure_filter)
     return render_template(
         "plans/scorecard.html",
@@ -78,36 +85,30 @@ def plans():
 
 @bp.get("/plans/<key>/")
 def plan(key: str):
-    return _render_scorecard(_plan_or_404(key))
+    return _render_scorecard(_or_404(sc.get_plan(db.session, key)))
 
 
 @bp.get("/plans/<key>/sections/<int:number>")
 def section(key: str, number: int):
-    plan = _plan_or_404(key)
+    plan = _or_404(sc.get_plan(db.session, key))
     card = sc.build_scorecard(db.session, plan, sc.MeasureFilter(section=number))
-    if not card.filtered_sections:
-        abort(404)
-    group = card.filtered_sections[0]
+    group = _or_404(next(iter(card.filtered_sections), None))
     return render_template("plans/section.html", plan=plan, card=card, group=group)
 
 
 @bp.get("/plans/<key>/measures/<code>")
 def measure(key: str, code: str):
-    plan = _plan_or_404(key)
-    measure = sc.get_measure(db.session, plan, code)
-    if measure is None:
-        abort(404)
-    state = measure_state(db.session, measure)
+    plan = _or_404(sc.get_plan(db.session, key))
+    measure = _or_404(sc.get_measure(db.session, plan, code))
     history = public_history(db.session, measure.id, PUBLIC_HISTORY_LIMIT)
-    executors = [link for link in measure.agency_links if link.role == AgencyRole.EXECUTOR]
-    recommended = [link for link in measure.agency_links if link.role == AgencyRole.RECOMMENDED]
+    links = measure.agency_links
     return render_template(
         "plans/measure.html",
         plan=plan,
         measure=measure,
-        state=state,
-        executors=executors,
-        recommended=recommended,
+        state=measure_state(db.session, measure),
+        executors=[link for link in links if link.role == AgencyRole.EXECUTOR],
+        recommended=[link for link in links if link.role == AgencyRole.RECOMMENDED],
         monitoring_organisations=monitors_of_measure(db.session, measure.id),
         approved_updates=history.updates,
         approved_updates_total=history.total,
@@ -115,14 +116,6 @@ def measure(key: str, code: str):
         private_evidence_counts=history.private_counts,
         government_claims=current_claims(db.session, measure.id),
     )
-
-
-def _plan_from_query():
-    key = request.args.get("plan")
-    plan = sc.get_plan(db.session, key) if key else sc.default_plan(db.session)
-    if plan is None and key:
-        abort(404)
-    return plan
 
 
 @bp.get("/agencies/")
@@ -137,13 +130,8 @@ def agencies():
 
 @bp.get("/agencies/<key>")
 def agency(key: str):
-    plan = _plan_from_query()
-    if plan is None:
-        abort(404)
+    plan = _or_404(_plan_from_query())
     card = sc.build_scorecard(db.session, plan)
-    figures = next(
-        (f for f in sc.agency_figures(card.measures, card.states) if f.agency.key == key), None
-    )
-    if figures is None:
-        abort(404)
+    everyone = sc.agency_figures(card.measures, card.states)
+    figures = _or_404(next((f for f in everyone if f.agency.key == key), None))
     return render_template("plans/agency.html", plan=plan, figures=figures, card=card)

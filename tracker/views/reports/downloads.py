@@ -11,7 +11,6 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from werkzeug.exceptions import BadRequest, NotFound
 from wtforms import DateField, SelectField
 from wtforms.fields.choices import SelectChoice
@@ -21,6 +20,7 @@ from tracker import clock
 from tracker.extensions import db
 from tracker.i18n import current_locale
 from tracker.models import ActionPlan, ReportSnapshot
+from tracker.services.plans import default_plan, list_plans
 from tracker.services.reports.archive import archive_folder, find_snapshot, list_snapshots
 from tracker.services.reports.content import (
     LANGUAGES,
@@ -85,12 +85,10 @@ def _options() -> tuple[date, str, str | None]:
 
 
 def _default_plan_key() -> str:
-    key = db.session.scalar(
-        select(ActionPlan.key).order_by(ActionPlan.end_year.desc(), ActionPlan.id.desc()).limit(1)
-    )
-    if key is None:
+    plan = default_plan(db.session)
+    if plan is None:
         raise _not_found(_("No plan has been loaded yet."))
-    return key
+    return plan.key
 
 
 def _pdf_response(spec: ReportSpec) -> Response:
@@ -141,9 +139,7 @@ def organisation_pdf(organisation_id: int):
 @bp.get("/archive")
 def archive():
     """The monthly snapshots, and a form to download the plan report for any date."""
-    plans = list(
-        db.session.scalars(select(ActionPlan).order_by(ActionPlan.end_year.desc(), ActionPlan.key))
-    )
+    plans = list_plans(db.session)
     form = ReportOptionsForm(formdata=None)
     form.plan.choices = [SelectChoice(p.key, p.title(current_locale())) for p in plans]
     form.lang.data = current_locale()

@@ -14,6 +14,7 @@ from tracker import clock
 from tracker.extensions import db
 from tracker.i18n import current_locale
 from tracker.models import ActionPlan
+from tracker.services.plans import list_plans
 from tracker.services.reports import exports
 from tracker.vocabulary import COMPLETION_LABELS, Completion
 
@@ -67,9 +68,7 @@ def _file_response(table: exports.Table, fmt: str) -> Response:
 
 @bp.get("/data/")
 def index():
-    plans = list(
-        db.session.scalars(select(ActionPlan).order_by(ActionPlan.end_year.desc(), ActionPlan.key))
-    )
+    plans = list_plans(db.session)
     return render_template(
         "reports/opendata/index.html",
         plans=plans,
