@@ -268,7 +268,8 @@ def memory_mb(field: str) -> float:
 
 def run_one(args) -> None:
     """In the child process: generate one report and print its figures as JSON."""
-    from tracker.services.reports.content import ReportSpec, build_report
+    from tracker.services.reports.content import build_report
+    from tracker.services.reports.model import ReportSpec
     from tracker.services.reports.pdf import render_pdf
 
     app = make_app(args.database_url, Path(args.workdir), args.schema)

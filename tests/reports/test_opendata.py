@@ -113,7 +113,8 @@ def test_formula_guard_and_cell_cleaning():
     assert sheet["A2"].data_type == "s"
 
 
-def test_atom_feed_lists_approved_updates_by_organisation(monitoring, client):
+def test_atom_feed_lists_approved_updates_by_organisation(app, monitoring, client):
+    site = app.config["PUBLIC_BASE_URL"]  # every link is on the public site, whatever the Host
     response = client.get("/feeds/updates.atom?lang=en")
     assert response.status_code == 200
     assert response.content_type == "application/atom+xml; charset=utf-8"
@@ -125,7 +126,7 @@ def test_atom_feed_lists_approved_updates_by_organisation(monitoring, client):
     assert feed.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
     for required in ("id", "title", "updated", "author"):
         assert feed.find(f"{ATOM}{required}") is not None, required
-    assert feed.find(f"{ATOM}link[@rel='self']").get("href").startswith("http://localhost/feeds/")
+    assert feed.find(f"{ATOM}link[@rel='self']").get("href").startswith(f"{site}/feeds/")
     entries = feed.findall(f"{ATOM}entry")
     assert len(entries) == 4
     ids = [e.findtext(f"{ATOM}id") for e in entries]
@@ -133,9 +134,7 @@ def test_atom_feed_lists_approved_updates_by_organisation(monitoring, client):
     hostile = next(e for e in entries if "Limited" in e.findtext(f"{ATOM}title"))
     assert hostile.findtext(f"{ATOM}title") == "1.1 · Transparency Association: Limited"
     assert hostile.findtext(f"{ATOM}author/{ATOM}name") == "Transparency Association"
-    assert hostile.find(f"{ATOM}link").get("href") == (
-        f"http://localhost/plans/{PLAN}/measures/1.1"
-    )
+    assert hostile.find(f"{ATOM}link").get("href") == f"{site}/plans/{PLAN}/measures/1.1"
     content = hostile.find(f"{ATOM}content")
     assert content.get("type") == "text" and HOSTILE_NARRATIVE in content.text
     assert hostile.findtext(f"{ATOM}updated") == "2021-05-10T09:00:00Z"
@@ -144,6 +143,10 @@ def test_atom_feed_lists_approved_updates_by_organisation(monitoring, client):
     assert updated == sorted(updated, reverse=True)
     only_other_plan = client.get("/feeds/updates.atom?plan=nope")
     assert only_other_plan.status_code == 404
+    forged = client.get(f"/feeds/updates.atom?plan={PLAN}", headers={"Host": "evil.example"})
+    assert forged.status_code == 200 and b"evil.example" not in forged.data
+    self_link = ET.fromstring(forged.data).find(f"{ATOM}link[@rel='self']")  # noqa: S314
+    assert self_link.get("href") == f"{site}/feeds/updates.atom?plan={PLAN}"
 
 
 def test_open_data_page_lists_files_feed_and_api(monitoring, client):

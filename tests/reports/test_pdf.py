@@ -16,8 +16,10 @@ from tests.factories import make_update
 from tests.reports.conftest import AS_OF, FUTURE_MARKER, HOSTILE_NARRATIVE, SECRET_MARKERS, tr
 from tracker.extensions import db
 from tracker.models import Evidence, GovernmentClaim, Measure, Section
-from tracker.services.reports.content import ReportSpec, build_report, render_report
-from tracker.services.reports.pdf import link, multiline, text
+from tracker.services.reports.content import build_report
+from tracker.services.reports.model import ReportSpec
+from tracker.services.reports.pdf import render_report
+from tracker.services.reports.pdf_style import link, multiline, text
 from tracker.vocabulary import Completion, ReportKind
 
 PLAN = "az-nap-2020-2022"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from tests.factories import make_organisation, make_update
@@ -12,15 +13,11 @@ from tests.helpers import QueryCounter
 from tests.reports.conftest import AS_OF, FUTURE_MARKER, HOSTILE_NARRATIVE, SECRET_MARKERS
 from tracker.extensions import db
 from tracker.models import Measure, MonitoringLink
+from tracker.services.errors import NotFound
 from tracker.services.plans import scorecard
 from tracker.services.plans.status import measure_states, summarize
-from tracker.services.reports.content import (
-    ReportSpec,
-    ReportSubjectNotFound,
-    build_report,
-    safe_link,
-    short_title,
-)
+from tracker.services.reports.content import build_report, safe_link
+from tracker.services.reports.model import ReportSpec, ReportSubjectNotFound, short_title
 from tracker.vocabulary import Completion, ReportKind
 
 PLAN = "az-nap-2020-2022"
@@ -151,8 +148,16 @@ def test_unknown_subjects_are_reported_as_not_found(monitoring):
         _spec(kind=ReportKind.ORGANISATION, organisation_id=999_999),
         _spec(kind=ReportKind.ORGANISATION, organisation_id=monitoring.archived_org.id),
     ):
-        with pytest.raises(ReportSubjectNotFound):
+        with pytest.raises(ReportSubjectNotFound) as raised:
             build_report(db.session, spec)
+        assert isinstance(raised.value, NotFound) and raised.value.status == 404
+
+
+def test_not_found_is_said_in_the_callers_language(monitoring):
+    """The report may be in another language; the error is for whoever asked."""
+    with force_locale("en"), pytest.raises(ReportSubjectNotFound) as raised:
+        build_report(db.session, ReportSpec("no-such-plan", AS_OF, "az"))
+    assert raised.value.message == "There is no plan no-such-plan."
 
 
 def test_organisation_without_measures_is_not_found(monitoring):

@@ -13,8 +13,8 @@ from flask_babel import force_locale
 
 from tracker import clock
 from tracker.extensions import db
-from tracker.services.reports.archive import run_monthly_archive
-from tracker.services.reports.content import ReportSpec, ReportSubjectNotFound, render_report
+from tracker.services.reports import ReportSpec, ReportSubjectNotFound, render_report
+from tracker.services.reports.archive import archive_monthly_snapshot
 from tracker.vocabulary import ReportKind
 
 
@@ -87,11 +87,10 @@ def report_command(
     )
     started = time.perf_counter()
     try:
-        data = render_report(db.session, spec)
+        with force_locale(lang):  # there is no request: messages are in the report's language
+            data = render_report(db.session, spec)
     except ReportSubjectNotFound as error:
-        with force_locale(lang):  # the message is a lazy string; there is no request here
-            message = str(error.args[0])
-        raise click.ClickException(message) from error
+        raise click.ClickException(error.message) from error
     finally:
         db.session.rollback()
     out.write_bytes(data)
@@ -109,7 +108,8 @@ def report_command(
 def archive_report_command(now: datetime | None) -> None:
     """Save this month's plan report snapshot (az and en) to the public archive, unless
     this month's is saved already."""
-    made = run_monthly_archive(now)
+    made = archive_monthly_snapshot(db.session, now or clock.now_utc())
+    db.session.commit()
     if not made:
         click.echo("This month's snapshots are archived already; nothing to do.")
     for snapshot in made:

@@ -1,18 +1,23 @@
-"""The reports feature: report content (dataclasses), the PDF, the monthly archive and the exports.
+"""The reports feature: PDF reports in two stages (`content` collects a report's data into the
+dataclasses of `model`; the `pdf*` modules render them), the monthly archive, and the open
+data exports (CSV, XLSX, Atom).
 
 Other features use only the names below; nothing else reaches inside."""
 
-from tracker.services.reports.content import (
-    has_monitoring_record,
-    monitoring_coverage,
-    overdue_agencies,
-)
+from tracker.services.reports.content import monitoring_coverage, overdue_agencies
 from tracker.services.reports.exports import approved_updates_statement, public_evidence
+from tracker.services.reports.model import LANGUAGES, ReportSpec, ReportSubjectNotFound
+from tracker.services.reports.pdf import render_report
+from tracker.services.reports.selection import has_monitoring_record
 
 __all__ = [
+    "LANGUAGES",
+    "ReportSpec",
+    "ReportSubjectNotFound",
     "approved_updates_statement",
     "has_monitoring_record",
     "monitoring_coverage",
     "overdue_agencies",
     "public_evidence",
+    "render_report",
 ]

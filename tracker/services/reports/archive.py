@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session, contains_eager
 from tracker import clock
 from tracker.models import ActionPlan, ReportSnapshot
 from tracker.services import audit
-from tracker.services.reports.content import LANGUAGES, ReportSpec, render_report
+from tracker.services.reports.model import LANGUAGES, ReportSpec
+from tracker.services.reports.pdf import render_report
 
 
 def snapshot_file_name(plan_key: str, period: str, locale: str) -> str:
@@ -106,15 +107,6 @@ def archive_monthly_snapshot(session: Session, now: datetime) -> list[ReportSnap
 def scheduled_snapshot_job(session: Session, now: datetime) -> None:
     """The scheduler's monthly job (tracker.scheduler calls it and commits)."""
     archive_monthly_snapshot(session, now)
-
-
-def run_monthly_archive(now: datetime | None = None) -> list[ReportSnapshot]:
-    """`tracker archive-report`: archive, then commit once (needs an app context)."""
-    from tracker.extensions import db
-
-    made = archive_monthly_snapshot(db.session, now or clock.now_utc())
-    db.session.commit()
-    return made
 
 
 def list_snapshots(session: Session) -> list[ReportSnapshot]:

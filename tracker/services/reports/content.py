@@ -1,43 +1,55 @@
-"""Report data, the first of two stages: what a PDF report shows, collected into plain
-frozen dataclasses that tests can check. `tracker.services.reports.pdf` renders them.
+"""Report data, the first of two stages: what a PDF report shows, collected into the plain
+frozen dataclasses of `tracker.services.reports.model`, which tests can check. The `pdf*`
+modules render them; this module never imports them (nor ReportLab).
 
-Only public material goes in: approved, non-archived status updates, evidence that is
-not private, and organisation names (never an author's name or email). Every state,
-score, overdue and disputed figure comes from `tracker.services.plans.status`, so a report
-shows the scorecard's numbers for the same date. Queries stay constant in number
-whatever the number of measures or updates.
+`tracker.services.reports.selection` finds the measures a report covers; this module
+puts them in words, in the report's language. Only public material goes in: approved,
+non-archived status updates, evidence that is not private, and organisation names
+(never an author's name or email). Every state, score, overdue and disputed figure comes
+from `tracker.services.plans.status`, so a report shows the scorecard's numbers for the
+same date. Queries stay constant in number whatever the number of measures or updates.
 """
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
 
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
-from werkzeug.routing import BuildError
 
 from tracker import clock
 from tracker.models import (
-    ActionPlan,
     Agency,
     Evidence,
     GovernmentClaim,
     Measure,
-    MeasureAgency,
     MonitoringLink,
-    Organisation,
     StatusUpdate,
 )
-from tracker.services.plans import MeasureState, PlanSummary, measure_states, summarize
+from tracker.services.plans import MeasureState, measure_states, summarize
+from tracker.services.reports.model import (
+    LANGUAGES,
+    AgencyOverdue,
+    Assessment,
+    AssessmentLine,
+    Claim,
+    Coverage,
+    EvidenceItem,
+    MeasureEntry,
+    Report,
+    ReportSpec,
+    RoleSummary,
+    ScaleLevel,
+    SectionBlock,
+    short_title,
+)
+from tracker.services.reports.selection import Selection, select_measures
 from tracker.vocabulary import (
     AGENCY_ROLE_LABELS,
     COMPLETION_LABELS,
@@ -53,224 +65,15 @@ from tracker.vocabulary import (
     RequestOutcome,
     ReviewState,
 )
+from tracker.web.links import public_url
 
-LANGUAGES = ("az", "en")
 #: how many agencies the "most overdue measures" chart shows
 TOP_OVERDUE_AGENCIES = 10
-#: the measures table shows titles cut to about this many characters
-SHORT_TITLE_LENGTH = 110
 #: IN lists are sent in chunks of this size (SQLite's bound-parameter limit)
 _CHUNK = 500
 
 
-class ReportSubjectNotFound(LookupError):
-    """The plan, section, agency or organisation a report asks for does not exist."""
-
-
-# --- the dataclasses ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ScaleLevel:
-    level: Completion
-    label: str
-    #: weight in the score; None for "no evidence", which is not scored
-    weight: float | None
-
-
-@dataclass(frozen=True)
-class Coverage:
-    """How much of the report's measures monitors cover on the "as of" date."""
-
-    total: int
-    #: measures with at least one organisation monitoring them on the date
-    monitored: int
-    #: organisations monitoring at least one of the measures on the date
-    organisations: int
-
-    @property
-    def share(self) -> float:
-        return round(100 * self.monitored / self.total, 1) if self.total else 0.0
-
-
-@dataclass(frozen=True)
-class EvidenceItem:
-    type_label: str
-    title: str
-    evidence_date: date | None
-    #: an http(s) address, the only kind that becomes a link
-    url: str | None
-    #: the public download address of an attached file
-    file_url: str | None
-    #: information requests: the agency asked, dates and outcome
-    request_agency: str = ""
-    request_sent_on: date | None = None
-    request_answered_on: date | None = None
-    request_outcome: str = ""
-
-
-@dataclass(frozen=True)
-class Assessment:
-    """One approved status update, as the public may see it."""
-
-    update_id: int
-    organisation_name: str
-    completion: Completion
-    completion_label: str
-    progress_percent: int | None
-    as_of_date: date
-    narrative: str
-    delay_reasons: tuple[str, ...]
-    evidence: tuple[EvidenceItem, ...]
-    #: evidence items that exist but are private (the public sees that they exist)
-    private_evidence_count: int
-
-
-@dataclass(frozen=True)
-class AssessmentLine:
-    """Another organisation's latest approved view, in one line."""
-
-    organisation_name: str
-    completion: Completion
-    completion_label: str
-    as_of_date: date
-
-
-@dataclass(frozen=True)
-class Claim:
-    completion: Completion
-    completion_label: str
-    claim_date: date
-    source_title: str
-    source_url: str | None
-    #: the public download address of the claim's source document
-    file_url: str | None
-    note: str
-
-
-@dataclass(frozen=True)
-class MeasureEntry:
-    measure_id: int
-    code: str
-    section_number: int
-    title: str
-    short_title: str
-    #: the Azerbaijani original when the report is in another language, else ""
-    title_original: str
-    indicator: str
-    executors: tuple[str, ...]
-    recommended: tuple[str, ...]
-    #: the implementation period as the plan writes it
-    period: str
-    due_date: date
-    completion: Completion
-    completion_label: str
-    progress_percent: int | None
-    is_overdue: bool
-    days_overdue: int
-    is_disputed: bool
-    claim: Claim | None
-    #: the Platform's position: the latest approved assessment of any organisation
-    latest: Assessment | None
-    #: the other organisations' latest approved assessments
-    other_assessments: tuple[AssessmentLine, ...]
-    #: agency report: the agency's roles in this measure
-    roles: tuple[str, ...] = ()
-    #: organisation report: the organisation's own approved updates, newest first
-    organisation_updates: tuple[Assessment, ...] = ()
-    #: the measure's public page
-    url: str | None = None
-
-
-@dataclass(frozen=True)
-class SectionBlock:
-    number: int
-    title: str
-    title_original: str
-    summary: PlanSummary
-    measures: tuple[MeasureEntry, ...]
-
-
-@dataclass(frozen=True)
-class AgencyOverdue:
-    name: str
-    overdue: int
-    total: int
-
-
-@dataclass(frozen=True)
-class RoleSummary:
-    role: AgencyRole
-    label: str
-    summary: PlanSummary
-
-
-@dataclass(frozen=True)
-class Report:
-    kind: ReportKind
-    locale: str
-    as_of: date
-    generated_on: date
-    plan_key: str
-    plan_title: str
-    plan_title_original: str
-    plan_period: str
-    plan_source: str
-    #: what the report is about: the plan, a section, an agency or an organisation
-    subject: str
-    subject_original: str
-    summary: PlanSummary
-    coverage: Coverage
-    sections: tuple[SectionBlock, ...]
-    overdue_agencies: tuple[AgencyOverdue, ...]
-    scale: tuple[ScaleLevel, ...]
-    #: agency report: figures for the measures it executes and those recommended to it
-    role_summaries: tuple[RoleSummary, ...] = ()
-    url: str | None = None
-
-    @property
-    def measures(self) -> tuple[MeasureEntry, ...]:
-        return tuple(m for s in self.sections for m in s.measures)
-
-
-@dataclass(frozen=True)
-class ReportSpec:
-    """Which report: the CLI, the download views and the archive job all build from one."""
-
-    plan_key: str
-    as_of: date
-    locale: str = "az"
-    kind: ReportKind = ReportKind.PLAN
-    section: int | None = None
-    agency_key: str | None = None
-    organisation_id: int | None = None
-
-    def file_name(self) -> str:
-        """A download name made from validated parts only."""
-        subject = {
-            ReportKind.PLAN: "",
-            ReportKind.SECTION: f"-section-{self.section}",
-            ReportKind.AGENCY: f"-agency-{self.agency_key}",
-            ReportKind.ORGANISATION: f"-organisation-{self.organisation_id}",
-        }[self.kind]
-        name = f"{self.plan_key}{subject}-{self.as_of.isoformat()}-{self.locale}.pdf"
-        return re.sub(r"[^A-Za-z0-9._-]", "-", name)
-
-
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def public_url(endpoint: str, **values) -> str | None:
-    """An absolute address on the public site (PUBLIC_BASE_URL), also outside a request.
-    None when the page does not exist in this installation."""
-    base = urlsplit(current_app.config["PUBLIC_BASE_URL"])
-    adapter = current_app.url_map.bind(
-        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http"
-    )
-    try:
-        return adapter.build(endpoint, values, force_external=True)
-    except BuildError:
-        return None
 
 
 def safe_link(url: str | None) -> str | None:
@@ -282,15 +85,6 @@ def safe_link(url: str | None) -> str | None:
     if parts.scheme.lower() in ("http", "https") and parts.netloc:
         return url
     return None
-
-
-def short_title(text: str, limit: int = SHORT_TITLE_LENGTH) -> str:
-    """The title cut at a word boundary near `limit`, with an ellipsis."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:.–- ")
-    return f"{cut}…"
 
 
 def _label(labels: dict, enum_type, key: str | None) -> str:
@@ -324,24 +118,6 @@ def _original(obj, attr: str, locale: str) -> str:
 
 
 # --- loading ----------------------------------------------------------------------------------
-
-
-def _measure_options():
-    return (
-        selectinload(Measure.agency_links).selectinload(MeasureAgency.agency),
-        joinedload(Measure.section),
-    )
-
-
-def load_plan_measures(session: Session, plan: ActionPlan) -> list[Measure]:
-    return list(
-        session.scalars(
-            select(Measure)
-            .where(Measure.plan_id == plan.id)
-            .options(*_measure_options())
-            .order_by(Measure.position)
-        )
-    )
 
 
 def _load_updates(session: Session, update_ids: Sequence[int]) -> dict[int, StatusUpdate]:
@@ -453,19 +229,67 @@ def _claim(claim: GovernmentClaim) -> Claim:
     )
 
 
+def _agencies(measure: Measure, role: AgencyRole, locale: str) -> tuple[str, ...]:
+    return tuple(link.agency.name(locale) for link in measure.agency_links if link.role == role)
+
+
+def _other_assessments(
+    state: MeasureState, latest_id: int | None, locale: str
+) -> tuple[AssessmentLine, ...]:
+    """The other organisations' latest approved assessments, one line each."""
+    return tuple(
+        AssessmentLine(
+            organisation_name=(
+                a.organisation_name_en
+                if locale == "en" and a.organisation_name_en
+                else a.organisation_name_az
+            ),
+            completion=a.completion,
+            completion_label=str(COMPLETION_LABELS[a.completion]),
+            as_of_date=a.as_of_date,
+        )
+        for a in state.assessments
+        if a.update_id != latest_id
+    )
+
+
+@dataclass(frozen=True)
+class _Records:
+    """What the entries are made from: each measure's state on the date, and the approved
+    updates and government claims those states point at."""
+
+    locale: str
+    plan_key: str
+    states: dict[int, MeasureState]
+    updates: dict[int, StatusUpdate]
+    claims: dict[int, GovernmentClaim]
+
+
+def _records(session: Session, selection: Selection, spec: ReportSpec) -> _Records:
+    states = measure_states(session, selection.measures, spec.as_of)
+    latest_ids = [
+        s.latest_approved_update_id for s in states.values() if s.latest_approved_update_id
+    ]
+    claim_ids = [s.government_claim.claim_id for s in states.values() if s.government_claim]
+    return _Records(
+        locale=spec.locale,
+        plan_key=selection.plan.key,
+        states=states,
+        updates=_load_updates(session, latest_ids),
+        claims=_load_claims(session, claim_ids),
+    )
+
+
 def _entry(
     measure: Measure,
-    state: MeasureState,
-    locale: str,
-    plan_key: str,
-    updates: dict[int, StatusUpdate],
-    claims: dict[int, GovernmentClaim],
+    records: _Records,
     roles: tuple[str, ...] = (),
     organisation_updates: tuple[Assessment, ...] = (),
 ) -> MeasureEntry:
+    locale, state = records.locale, records.states[measure.id]
     latest_id = state.latest_approved_update_id
-    latest_update = updates.get(latest_id) if latest_id else None
-    claim = claims.get(state.government_claim.claim_id) if state.government_claim else None
+    latest_update = records.updates.get(latest_id) if latest_id else None
+    claim = records.claims.get(state.government_claim.claim_id) if state.government_claim else None
     title = measure.title(locale)
     return MeasureEntry(
         measure_id=measure.id,
@@ -475,16 +299,8 @@ def _entry(
         short_title=short_title(title),
         title_original=_original(measure, "title", locale),
         indicator=measure.indicator(locale),
-        executors=tuple(
-            link.agency.name(locale)
-            for link in measure.agency_links
-            if link.role == AgencyRole.EXECUTOR
-        ),
-        recommended=tuple(
-            link.agency.name(locale)
-            for link in measure.agency_links
-            if link.role == AgencyRole.RECOMMENDED
-        ),
+        executors=_agencies(measure, AgencyRole.EXECUTOR, locale),
+        recommended=_agencies(measure, AgencyRole.RECOMMENDED, locale),
         period=measure.deadline,
         due_date=state.due_date,
         completion=state.completion,
@@ -495,23 +311,10 @@ def _entry(
         is_disputed=state.is_disputed,
         claim=_claim(claim) if claim else None,
         latest=_assessment(latest_update, locale) if latest_update else None,
-        other_assessments=tuple(
-            AssessmentLine(
-                organisation_name=(
-                    a.organisation_name_en
-                    if locale == "en" and a.organisation_name_en
-                    else a.organisation_name_az
-                ),
-                completion=a.completion,
-                completion_label=str(COMPLETION_LABELS[a.completion]),
-                as_of_date=a.as_of_date,
-            )
-            for a in state.assessments
-            if a.update_id != latest_id
-        ),
+        other_assessments=_other_assessments(state, latest_id, locale),
         roles=roles,
         organisation_updates=organisation_updates,
-        url=public_url("public.measure", key=plan_key, code=measure.code),
+        url=public_url("public.measure", key=records.plan_key, code=measure.code),
     )
 
 
@@ -556,80 +359,69 @@ def _scale() -> tuple[ScaleLevel, ...]:
     )
 
 
-def _build(
-    session: Session,
-    plan: ActionPlan,
-    measures: list[Measure],
-    spec: ReportSpec,
-    subject: str,
-    subject_original: str,
-    roles: dict[int, tuple[str, ...]] | None = None,
-    organisation_updates: dict[int, tuple[Assessment, ...]] | None = None,
-    role_measures: dict[AgencyRole, list[int]] | None = None,
-) -> Report:
-    locale, as_of = spec.locale, spec.as_of
-    states = measure_states(session, measures, as_of)
-    latest_ids = [
-        s.latest_approved_update_id for s in states.values() if s.latest_approved_update_id
-    ]
-    claim_ids = [s.government_claim.claim_id for s in states.values() if s.government_claim]
-    updates = _load_updates(session, latest_ids)
-    claims = _load_claims(session, claim_ids)
+def _role_labels(roles: frozenset[AgencyRole]) -> tuple[str, ...]:
+    return tuple(str(AGENCY_ROLE_LABELS[role]) for role in AgencyRole if role in roles)
 
+
+def _sections(selection: Selection, records: _Records) -> tuple[SectionBlock, ...]:
+    """The measures grouped by section, in section order, each with its figures."""
     grouped: dict[int, list[Measure]] = defaultdict(list)
-    for measure in measures:
+    for measure in selection.measures:
         grouped[measure.section.number].append(measure)
-    sections = []
+    blocks = []
     for number in sorted(grouped):
         section = grouped[number][0].section
-        sections.append(
+        entries = tuple(
+            _entry(
+                m,
+                records,
+                _role_labels(selection.roles.get(m.id, frozenset())),
+                tuple(_assessment(u, records.locale) for u in selection.own_updates.get(m.id, ())),
+            )
+            for m in grouped[number]
+        )
+        blocks.append(
             SectionBlock(
                 number=number,
-                title=section.title(locale),
-                title_original=_original(section, "title", locale),
-                summary=summarize(states[m.id] for m in grouped[number]),
-                measures=tuple(
-                    _entry(
-                        m,
-                        states[m.id],
-                        locale,
-                        plan.key,
-                        updates,
-                        claims,
-                        (roles or {}).get(m.id, ()),
-                        (organisation_updates or {}).get(m.id, ()),
-                    )
-                    for m in grouped[number]
-                ),
+                title=section.title(records.locale),
+                title_original=_original(section, "title", records.locale),
+                summary=summarize(records.states[m.id] for m in grouped[number]),
+                measures=entries,
             )
         )
-    role_summaries = tuple(
-        RoleSummary(role, str(AGENCY_ROLE_LABELS[role]), summarize(states[i] for i in ids))
-        for role, ids in (role_measures or {}).items()
-    )
-    return Report(
-        kind=spec.kind,
-        locale=locale,
-        as_of=as_of,
-        generated_on=clock.today(),
-        plan_key=plan.key,
-        plan_title=plan.title(locale),
-        plan_title_original=_original(plan, "title", locale),
-        plan_period=plan.period,
-        plan_source=plan.source,
-        subject=subject,
-        subject_original=subject_original,
-        summary=summarize(states.values()),
-        coverage=monitoring_coverage(session, [m.id for m in measures], as_of),
-        sections=tuple(sections),
-        overdue_agencies=_top_overdue(measures, states, locale),
-        scale=_scale(),
-        role_summaries=role_summaries,
-        url=_report_page_url(spec),
+    return tuple(blocks)
+
+
+def _role_summaries(selection: Selection, records: _Records) -> tuple[RoleSummary, ...]:
+    """Agency report: the figures of the measures it executes and of those recommended to it."""
+    if not selection.roles:
+        return ()
+    return tuple(
+        RoleSummary(
+            role,
+            str(AGENCY_ROLE_LABELS[role]),
+            summarize(
+                records.states[m.id] for m in selection.measures if role in selection.roles[m.id]
+            ),
+        )
+        for role in AgencyRole
     )
 
 
-def _report_page_url(spec: ReportSpec) -> str | None:
+def _subject(selection: Selection, spec: ReportSpec) -> tuple[str, str]:
+    """What the report is about, and its Azerbaijani original when the report is not."""
+    subject, locale = selection.subject, spec.locale
+    if spec.kind == ReportKind.PLAN:
+        return selection.plan.title(locale), ""
+    if spec.kind == ReportKind.SECTION:
+        title = _(
+            "Section %(number)s. %(title)s", number=subject.number, title=subject.title(locale)
+        )
+        return title, _original(subject, "title", locale)
+    return subject.name(locale), _original(subject, "name", locale)
+
+
+def _report_page_url(spec: ReportSpec) -> str:
     if spec.kind == ReportKind.PLAN:
         return public_url("public.plan", key=spec.plan_key)
     if spec.kind == ReportKind.SECTION:
@@ -639,162 +431,37 @@ def _report_page_url(spec: ReportSpec) -> str | None:
     return public_url("registry.organisation", organisation_id=spec.organisation_id)
 
 
-def _plan(session: Session, key: str) -> ActionPlan:
-    plan = session.scalar(select(ActionPlan).where(ActionPlan.key == key))
-    if plan is None:
-        raise ReportSubjectNotFound(_l("There is no plan %(key)s.", key=key))
-    return plan
-
-
-def _plan_report(session: Session, spec: ReportSpec) -> Report:
-    plan = _plan(session, spec.plan_key)
-    measures = load_plan_measures(session, plan)
-    return _build(session, plan, measures, spec, plan.title(spec.locale), "")
-
-
-def _section_report(session: Session, spec: ReportSpec) -> Report:
-    plan = _plan(session, spec.plan_key)
-    measures = [m for m in load_plan_measures(session, plan) if m.section.number == spec.section]
-    if not measures:
-        raise ReportSubjectNotFound(_l("The plan has no section %(number)s.", number=spec.section))
-    section = measures[0].section
-    subject = _(
-        "Section %(number)s. %(title)s", number=section.number, title=section.title(spec.locale)
+def _build(session: Session, selection: Selection, spec: ReportSpec) -> Report:
+    records = _records(session, selection, spec)
+    plan, measures, locale = selection.plan, selection.measures, spec.locale
+    subject, subject_original = _subject(selection, spec)
+    return Report(
+        kind=spec.kind,
+        locale=locale,
+        as_of=spec.as_of,
+        generated_on=clock.today(),
+        plan_key=plan.key,
+        plan_title=plan.title(locale),
+        plan_title_original=_original(plan, "title", locale),
+        plan_period=plan.period,
+        plan_source=plan.source,
+        subject=subject,
+        subject_original=subject_original,
+        summary=summarize(records.states.values()),
+        coverage=monitoring_coverage(session, [m.id for m in measures], spec.as_of),
+        sections=_sections(selection, records),
+        overdue_agencies=_top_overdue(measures, records.states, locale),
+        scale=_scale(),
+        role_summaries=_role_summaries(selection, records),
+        url=_report_page_url(spec),
     )
-    return _build(session, plan, measures, spec, subject, _original(section, "title", spec.locale))
-
-
-def _agency_report(session: Session, spec: ReportSpec) -> Report:
-    plan = _plan(session, spec.plan_key)
-    agency = session.scalar(select(Agency).where(Agency.key == spec.agency_key))
-    if agency is None:
-        raise ReportSubjectNotFound(_l("There is no agency %(key)s.", key=spec.agency_key))
-    roles: dict[int, list[str]] = defaultdict(list)
-    role_measures: dict[AgencyRole, list[int]] = {
-        AgencyRole.EXECUTOR: [],
-        AgencyRole.RECOMMENDED: [],
-    }
-    measures = []
-    for measure in load_plan_measures(session, plan):
-        measure_roles = {
-            AgencyRole(link.role) for link in measure.agency_links if link.agency_id == agency.id
-        }
-        if not measure_roles:
-            continue
-        measures.append(measure)
-        for role in AgencyRole:
-            if role in measure_roles:
-                roles[measure.id].append(str(AGENCY_ROLE_LABELS[role]))
-                role_measures[role].append(measure.id)
-    if not measures:
-        raise ReportSubjectNotFound(_l("The agency has no measures in this plan."))
-    return _build(
-        session,
-        plan,
-        measures,
-        spec,
-        agency.name(spec.locale),
-        _original(agency, "name", spec.locale),
-        roles={k: tuple(v) for k, v in roles.items()},
-        role_measures=role_measures,
-    )
-
-
-def has_monitoring_record(session: Session, organisation_id: int, plan_id: int) -> bool:
-    """Whether an organisation's report on the plan would have something in it."""
-    linked = session.scalar(
-        select(MonitoringLink.id)
-        .join(Measure, Measure.id == MonitoringLink.measure_id)
-        .where(MonitoringLink.organisation_id == organisation_id, Measure.plan_id == plan_id)
-        .limit(1)
-    )
-    if linked is not None:
-        return True
-    updated = session.scalar(
-        select(StatusUpdate.id)
-        .join(Measure, Measure.id == StatusUpdate.measure_id)
-        .where(
-            StatusUpdate.organisation_id == organisation_id,
-            Measure.plan_id == plan_id,
-            StatusUpdate.review_state == ReviewState.APPROVED,
-            StatusUpdate.is_archived.is_(False),
-        )
-        .limit(1)
-    )
-    return updated is not None
-
-
-def _organisation_report(session: Session, spec: ReportSpec) -> Report:
-    plan = _plan(session, spec.plan_key)
-    organisation = session.get(Organisation, spec.organisation_id)
-    if organisation is None or organisation.is_archived:
-        raise ReportSubjectNotFound(_l("There is no such organisation."))
-    plan_measures = load_plan_measures(session, plan)
-    plan_ids = [m.id for m in plan_measures]
-    # the measures it monitors (links begun by the date, ended ones included: their
-    # updates are part of its record) and any measure it has an approved update on
-    monitored = set(
-        session.scalars(
-            select(MonitoringLink.measure_id).where(
-                MonitoringLink.organisation_id == organisation.id,
-                MonitoringLink.measure_id.in_(plan_ids),
-                MonitoringLink.start_date <= spec.as_of,
-            )
-        )
-    )
-    own_updates = session.scalars(
-        select(StatusUpdate)
-        .where(
-            StatusUpdate.organisation_id == organisation.id,
-            StatusUpdate.measure_id.in_(plan_ids),
-            StatusUpdate.review_state == ReviewState.APPROVED,
-            StatusUpdate.is_archived.is_(False),
-            StatusUpdate.as_of_date <= spec.as_of,
-        )
-        .options(
-            joinedload(StatusUpdate.organisation),
-            selectinload(StatusUpdate.evidence).joinedload(Evidence.request_agency),
-        )
-        .order_by(StatusUpdate.as_of_date.desc(), StatusUpdate.id.desc())
-    ).all()
-    by_measure: dict[int, list[Assessment]] = defaultdict(list)
-    for update in own_updates:
-        by_measure[update.measure_id].append(_assessment(update, spec.locale))
-    ids = monitored | set(by_measure)
-    measures = [m for m in plan_measures if m.id in ids]
-    if not measures:
-        raise ReportSubjectNotFound(
-            _l("The organisation monitors no measure of this plan by that date.")
-        )
-    return _build(
-        session,
-        plan,
-        measures,
-        spec,
-        organisation.name(spec.locale),
-        _original(organisation, "name", spec.locale),
-        organisation_updates={k: tuple(v) for k, v in by_measure.items()},
-    )
-
-
-_BUILDERS = {
-    ReportKind.PLAN: _plan_report,
-    ReportKind.SECTION: _section_report,
-    ReportKind.AGENCY: _agency_report,
-    ReportKind.ORGANISATION: _organisation_report,
-}
 
 
 def build_report(session: Session, spec: ReportSpec) -> Report:
-    """The report's data in the spec's language. Raises ReportSubjectNotFound."""
+    """The report's data in the spec's language. Raises ReportSubjectNotFound, whose
+    message is in the caller's language (the report's may be another)."""
     if spec.locale not in LANGUAGES:
         raise ValueError(f"unsupported report language {spec.locale!r}")
+    selection = select_measures(session, spec)
     with force_locale(spec.locale):
-        return _BUILDERS[spec.kind](session, spec)
-
-
-def render_report(session: Session, spec: ReportSpec) -> bytes:
-    """Collect and render: the PDF's bytes."""
-    from tracker.services.reports.pdf import render_pdf
-
-    return render_pdf(build_report(session, spec))
+        return _build(session, selection, spec)

@@ -11,11 +11,12 @@ import io
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from xml.etree import ElementTree as ET
 
+from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -31,8 +32,10 @@ from tracker.models import (
     Organisation,
     StatusUpdate,
 )
+from tracker.services import registry
 from tracker.services.plans import measure_states
-from tracker.vocabulary import AgencyRole, ReviewState
+from tracker.vocabulary import COMPLETION_LABELS, AgencyRole, Completion, ReviewState
+from tracker.web.links import public_url
 
 #: a cell starting with one of these is a formula to a spreadsheet
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -329,8 +332,6 @@ def _list_item(item) -> str:
 def organisations_table(session: Session) -> Table:
     """The registry's public fields, as the registry defines them (registry.public_record),
     for every organisation that is not archived."""
-    import tracker.services.registry as registry
-
     organisations = list(
         session.scalars(
             select(Organisation)
@@ -360,23 +361,12 @@ def _atom_time(value: datetime | None) -> str:
     return value.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-@dataclass(frozen=True)
-class FeedLinks:
-    self_url: str
-    site_url: str
-    #: builds a measure page's address from (plan key, code)
-    measure_url: Callable[[str, str], str]
-
-
 def updates_atom(
-    session: Session,
-    links: FeedLinks,
-    title: str,
-    locale: str,
-    completion_labels: dict,
-    plan: ActionPlan | None = None,
+    session: Session, self_url: str, *, locale: str, plan: ActionPlan | None = None
 ) -> bytes:
-    """An Atom 1.0 feed of the latest approved updates; authors are organisations."""
+    """An Atom 1.0 feed of the latest approved updates; authors are organisations. Every
+    link in it is on the public site (PUBLIC_BASE_URL); `self_url` is the feed's own."""
+    title = _("Open Government Tracker: approved monitoring updates")
     updates = list(session.scalars(approved_updates_statement(plan).limit(FEED_SIZE)))
     ET.register_namespace("", ATOM_NS)
 
@@ -388,18 +378,18 @@ def updates_atom(
         return node
 
     feed = ET.Element(f"{{{ATOM_NS}}}feed", {XML_LANG: locale})
-    element(feed, "id", f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, links.self_url)}")
+    element(feed, "id", f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, self_url)}")
     element(feed, "title", title)
     element(feed, "updated", _atom_time(updates[0].decided_dt if updates else None))
-    element(feed, "link", rel="self", href=links.self_url, type="application/atom+xml")
-    element(feed, "link", rel="alternate", href=links.site_url, type="text/html")
+    element(feed, "link", rel="self", href=self_url, type="application/atom+xml")
+    element(feed, "link", rel="alternate", href=public_url("public.index"), type="text/html")
     author = element(feed, "author")
     element(author, "name", title)
     element(feed, "generator", "Open Government Tracker")
     for u in updates:
         organisation = u.organisation.name(locale)
-        measure_url = links.measure_url(u.measure.plan.key, u.measure.code)
-        completion = str(completion_labels.get(u.completion, u.completion))
+        measure_url = public_url("public.measure", key=u.measure.plan.key, code=u.measure.code)
+        completion = str(COMPLETION_LABELS[Completion(u.completion)])
         entry = element(feed, "entry")
         element(
             entry,

@@ -10,8 +10,11 @@ from flask import Blueprint, Response, current_app, render_template, request, se
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+<<<<<<< HEAD
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import BadRequest, NotFound
+=======
+>>>>>>> s15-reports
 from wtforms import DateField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
@@ -21,19 +24,19 @@ from tracker.extensions import db
 from tracker.i18n import current_locale
 from tracker.models import ActionPlan, ReportSnapshot
 from tracker.services.plans import default_plan, list_plans
+<<<<<<< HEAD
+=======
+from tracker.services.reports import LANGUAGES, ReportSpec, render_report
+>>>>>>> s15-reports
 from tracker.services.reports.archive import archive_folder, find_snapshot, list_snapshots
-from tracker.services.reports.content import (
-    LANGUAGES,
-    ReportSpec,
-    ReportSubjectNotFound,
-    render_report,
-)
 from tracker.vocabulary import ReportKind
+from tracker.web.errors_map import http_error
+from tracker.web.forms import TrackerForm
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 
-class ReportOptionsForm(FlaskForm):
+class ReportOptionsForm(TrackerForm):
     """The query string of a report download: a GET form, so no CSRF token."""
 
     class Meta:
@@ -58,28 +61,16 @@ class ArchivedMonth:
     snapshots: list[ReportSnapshot]
 
 
-def _bad_request(message) -> BadRequest:
-    error = BadRequest()
-    error.tracker_message = str(message)
-    return error
-
-
-def _not_found(message) -> NotFound:
-    error = NotFound()
-    error.tracker_message = str(message)
-    return error
-
-
 def _options() -> tuple[date, str, str | None]:
     """The "as of" date, language and plan key asked for, or 400 with what is wrong."""
     form = ReportOptionsForm(formdata=request.args)
     if not form.validate():
         if form.as_of.errors:
-            raise _bad_request(_("Give the date as YYYY-MM-DD, for example 2021-06-30."))
-        raise _bad_request(_("The language must be az or en."))
+            raise http_error(400, _("Give the date as YYYY-MM-DD, for example 2021-06-30."))
+        raise http_error(400, _("The language must be az or en."))
     as_of = form.as_of.data or clock.today()
     if as_of > clock.today():
-        raise _bad_request(_("A report cannot describe a date in the future."))
+        raise http_error(400, _("A report cannot describe a date in the future."))
     lang = form.lang.data or (current_locale() if current_locale() in LANGUAGES else "az")
     return as_of, lang, form.plan.data or None
 
@@ -87,15 +78,16 @@ def _options() -> tuple[date, str, str | None]:
 def _default_plan_key() -> str:
     plan = default_plan(db.session)
     if plan is None:
+<<<<<<< HEAD
         raise _not_found(_("No plan has been loaded yet."))
+=======
+        raise http_error(404, _("No plan has been loaded yet."))
+>>>>>>> s15-reports
     return plan.key
 
 
 def _pdf_response(spec: ReportSpec) -> Response:
-    try:
-        data = render_report(db.session, spec)
-    except ReportSubjectNotFound as error:
-        raise _not_found(error.args[0]) from error
+    data = render_report(db.session, spec)  # ReportSubjectNotFound is a 404 with its message
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{spec.file_name()}"'
     return response
@@ -169,11 +161,11 @@ def download():
 def archived_file(file_name: str):
     snapshot = find_snapshot(db.session, file_name)
     if snapshot is None:
-        raise NotFound()
+        raise http_error(404)
     folder = archive_folder()
     if not (folder / snapshot.file_name).is_file():
         current_app.logger.error("Archived report %s is missing from %s", file_name, folder)
-        raise NotFound()
+        raise http_error(404)
     response = send_from_directory(
         folder, snapshot.file_name, mimetype="application/pdf", as_attachment=True
     )

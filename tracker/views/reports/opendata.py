@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy import select
-from werkzeug.exceptions import BadRequest, NotFound
 
 from tracker import clock
 from tracker.extensions import db
 from tracker.i18n import current_locale
 from tracker.models import ActionPlan
-from tracker.services.plans import list_plans
+from tracker.services.plans import get_plan, list_plans
 from tracker.services.reports import exports
-from tracker.vocabulary import COMPLETION_LABELS, Completion
+from tracker.web.errors_map import http_error
+from tracker.web.links import public_url
 
 bp = Blueprint("opendata", __name__)
 
@@ -26,19 +25,13 @@ FORMATS = {
 }
 
 
-def _fail(error_type, message):
-    error = error_type()
-    error.tracker_message = str(message)
-    return error
-
-
 def _plan_from_query() -> ActionPlan | None:
     key = request.args.get("plan")
     if not key:
         return None
-    plan = db.session.scalar(select(ActionPlan).where(ActionPlan.key == key))
+    plan = get_plan(db.session, key)
     if plan is None:
-        raise _fail(NotFound, _("There is no plan %(key)s.", key=key))
+        raise http_error(404, _("There is no plan %(key)s.", key=key))
     return plan
 
 
@@ -49,9 +42,9 @@ def _as_of_from_query() -> date:
     try:
         as_of = date.fromisoformat(value)
     except ValueError:
-        raise _fail(BadRequest, _("Give the date as YYYY-MM-DD, for example 2021-06-30.")) from None
+        raise http_error(400, _("Give the date as YYYY-MM-DD, for example 2021-06-30.")) from None
     if as_of > clock.today():
-        raise _fail(BadRequest, _("The date cannot be in the future."))
+        raise http_error(400, _("The date cannot be in the future."))
     return as_of
 
 
@@ -68,10 +61,9 @@ def _file_response(table: exports.Table, fmt: str) -> Response:
 
 @bp.get("/data/")
 def index():
-    plans = list_plans(db.session)
     return render_template(
         "reports/opendata/index.html",
-        plans=plans,
+        plans=list_plans(db.session),
         measure_columns=exports.MEASURE_COLUMNS,
         update_columns=exports.UPDATE_COLUMNS,
     )
@@ -81,9 +73,7 @@ def index():
 def measures(fmt: str):
     plan = _plan_from_query()
     as_of = _as_of_from_query()
-    plans = (
-        [plan] if plan else list(db.session.scalars(select(ActionPlan).order_by(ActionPlan.key)))
-    )
+    plans = [plan] if plan else list_plans(db.session)
     return _file_response(exports.measures_table(db.session, plans, as_of), fmt)
 
 
@@ -100,18 +90,8 @@ def organisations(fmt: str):
 @bp.get("/feeds/updates.atom")
 def updates_feed():
     plan = _plan_from_query()
-    locale = current_locale()
-    links = exports.FeedLinks(
-        self_url=request.url,
-        site_url=url_for("public.index", _external=True),
-        measure_url=lambda key, code: url_for("public.measure", key=key, code=code, _external=True),
-    )
-    body = exports.updates_atom(
-        db.session,
-        links,
-        title=_("Open Government Tracker: approved monitoring updates"),
-        locale=locale,
-        completion_labels={level.value: COMPLETION_LABELS[level] for level in Completion},
-        plan=plan,
-    )
+    # the feed's own address, on the public site like every link in it
+    asked = {name: request.args[name] for name in ("plan", "lang") if request.args.get(name)}
+    self_url = public_url("opendata.updates_feed", **asked)
+    body = exports.updates_atom(db.session, self_url, locale=current_locale(), plan=plan)
     return Response(body, content_type="application/atom+xml; charset=utf-8")
