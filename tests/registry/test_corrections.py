@@ -89,10 +89,12 @@ def test_statistics_put_an_uncertain_founding_year_in_no_group(app):
 
 def test_seed_update_archives_a_withdrawn_entry_and_keeps_it(app):
     # A database seeded from the earlier file, which had "Milli Dialoq Prosesi".
-    create_organisation(
+    withdrawn = create_organisation(
         db.session,
-        OrganisationData(name_az="Milli Dialoq Prosesi", kind="coalition", source="section 7.6"),
+        OrganisationData(name_az="Milli Dialoq Prosesi", kind="coalition", source="Admin"),
     )
+    assert seed_registry(db.session, update=True).archived == 0  # not the seeded record
+    withdrawn.source = "section 7.6"
     assert seed_registry(db.session).archived == 0
     assert not by_name("Milli Dialoq Prosesi").is_archived
     result = seed_registry(db.session, update=True)

@@ -224,10 +224,12 @@ def load_registry_document(
                 result.memberships_added += 1
     if update:
         # Entries an earlier file seeded and this one withdraws: archived (kept, hidden from
-        # public pages), never deleted.
+        # public pages), never deleted; only the seeded record (same source), if one is given.
         for entry in document.get("withdrawn", []):
             organisation = existing.get(label_key(entry["name"]))
-            if organisation is not None and not organisation.is_archived:
+            if organisation is None or organisation.is_archived:
+                continue
+            if entry.get("source") is None or organisation.source == entry["source"]:
                 archive_organisation(session, organisation)
                 result.archived += 1
     session.flush()
