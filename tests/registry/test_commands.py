@@ -25,7 +25,7 @@ def by_name(name: str) -> Organisation:
 
 def test_seed_loads_the_interviewed_organisations_and_coalitions_once(app):
     result = seed_registry(db.session)
-    assert result.created == 27
+    assert result.created == 26
     assert (
         db.session.scalar(
             select(func.count()).select_from(Organisation).where(Organisation.is_interviewed)
@@ -41,9 +41,9 @@ def test_seed_loads_the_interviewed_organisations_and_coalitions_once(app):
     )
     assert platform.field_group_az == "Koalisiyalar, Assosiasiyalar"
     again = seed_registry(db.session)
-    assert not again.changed and again.unchanged == 27
+    assert not again.changed and again.unchanged == 26
     assert not seed_registry(db.session, update=True).changed
-    assert organisation_count() == 27
+    assert organisation_count() == 26
 
 
 def test_seed_update_applies_edits_without_touching_other_fields(app, tmp_path):
@@ -91,10 +91,10 @@ def test_a_broken_registry_file_is_refused_with_its_problems(app, tmp_path):
 def test_tracker_seed_loads_the_plan_and_the_registry(app, runner):
     result = runner.invoke(args=["seed"])
     assert result.exit_code == 0, result.output
-    assert "Registry: created 27" in result.output
+    assert "Registry: created 26" in result.output
     again = runner.invoke(args=["seed"])
-    assert "Registry: created 0, updated 0, unchanged 27" in again.output
-    assert organisation_count() == 27
+    assert "Registry: created 0, updated 0, unchanged 26" in again.output
+    assert organisation_count() == 26
 
 
 def test_import_command_imports_and_reports_every_bad_row(app, runner, tmp_path):
@@ -181,9 +181,9 @@ def test_the_first_run_of_serve_seeds_the_registry_once(app, monkeypatch):
     # The test schema is made by create_all; the migration itself is not under test here.
     monkeypatch.setattr(flask_migrate, "upgrade", lambda: None)
     ensure_database()
-    assert organisation_count() == 27
+    assert organisation_count() == 26
     forum = by_name("Milli QHT Forumu")
     forum.is_archived = True
     db.session.commit()
     ensure_database()
-    assert organisation_count() == 27
+    assert organisation_count() == 26

@@ -157,11 +157,19 @@ class OrganisationForm(FlaskForm):
         _l("Other names and abbreviations (one per line)"),
         validators=[Optional(), Length(max=5000)],
     )
+    curator_aliases = TextAreaField(
+        _l("Of these, the names the curator added, which no source gives (one per line)"),
+        validators=[Optional(), Length(max=5000)],
+    )
     completed_on = DateField(_l("Date the survey was completed"), validators=[Optional()])
     founded_year = IntegerField(
         _l("Founding year"), validators=[Optional(), NumberRange(min=1800, max=2100)]
     )
     founded_month = SelectField(_l("Founding month"), validators=[Optional()])
+    founded_year_alternative = IntegerField(
+        _l("Another founding year a source gives"),
+        validators=[Optional(), NumberRange(min=1800, max=2100)],
+    )
     legal_status = SelectField(_l("Legal status"), validators=[Optional()])
     legal_status_other = StringField(
         _l("Legal status: other (please specify)"), validators=[Optional(), Length(max=500)]
@@ -219,6 +227,9 @@ class OrganisationForm(FlaskForm):
     field_group_en = StringField(_l("Field group (English)"), validators=[Length(max=300)])
     is_interviewed = BooleanField(_l("Interviewed for the needs assessment"))
     declared_member_count = _count_field(_l("Declared number of members (coalitions)"))
+    declared_member_count_is_minimum = BooleanField(
+        _l("The declared number is a lower bound (“more than”)")
+    )
     source = StringField(_l("Source of the record"), validators=[Length(max=1000)])
     #: the record's last change when the form was loaded: a concurrent edit is refused
     version = HiddenField()
@@ -251,6 +262,7 @@ class OrganisationForm(FlaskForm):
             "name_en",
             "completed_on",
             "founded_year",
+            "founded_year_alternative",
             "legal_status_other",
             "legal_address",
             "phone_fax",
@@ -266,10 +278,12 @@ class OrganisationForm(FlaskForm):
             "field_group_en",
             "is_interviewed",
             "declared_member_count",
+            "declared_member_count_is_minimum",
             "source",
         ):
             getattr(self, name).data = getattr(organisation, name)
         self.aliases.data = "\n".join(organisation.aliases or [])
+        self.curator_aliases.data = "\n".join(organisation.curator_aliases or [])
         self.founded_month.data = str(organisation.founded_month or "")
         self.legal_status.data = organisation.legal_status or ""
         self.member_of_networks.data = {True: "yes", False: "no"}.get(
@@ -300,9 +314,11 @@ class OrganisationForm(FlaskForm):
             name_az=text("name_az"),
             name_en=text("name_en"),
             aliases=tuple(clean_aliases((self.aliases.data or "").splitlines())),
+            curator_aliases=tuple(clean_aliases((self.curator_aliases.data or "").splitlines())),
             completed_on=self.completed_on.data,
             founded_year=self.founded_year.data,
             founded_month=int(self.founded_month.data) if self.founded_month.data else None,
+            founded_year_alternative=self.founded_year_alternative.data,
             legal_status=self.legal_status.data or None,
             legal_status_other=text("legal_status_other"),
             legal_address=text("legal_address"),
@@ -320,6 +336,7 @@ class OrganisationForm(FlaskForm):
             field_group_en=text("field_group_en"),
             is_interviewed=bool(self.is_interviewed.data),
             declared_member_count=self.declared_member_count.data,
+            declared_member_count_is_minimum=bool(self.declared_member_count_is_minimum.data),
             source=text("source"),
             choices=choices,
             coalition_ids=tuple(self.coalitions.data or ()),

@@ -41,6 +41,8 @@ class Organisation(db.Model):
     name_en_key: Mapped[str] = mapped_column(String(500), default="", index=True)
     #: other spellings and abbreviations of the name ("MQF", "QHT Forumu")
     aliases: Mapped[list] = mapped_column(JSON, default=list)
+    #: those of the aliases that the registry's curator added, which no source gives
+    curator_aliases: Mapped[list] = mapped_column(JSON, default=list)
     #: names, aliases and address folded for search; kept up to date by services.registry
     search_text: Mapped[str] = mapped_column(Text, default="")
     #: Q1: the date the survey was completed
@@ -48,6 +50,8 @@ class Organisation(db.Model):
     #: Q3: founding month and year
     founded_year: Mapped[int | None] = mapped_column(Integer)
     founded_month: Mapped[int | None] = mapped_column(Integer)
+    #: another founding year that a source gives, where the sources disagree ("1999 or 2000")
+    founded_year_alternative: Mapped[int | None] = mapped_column(Integer)
     #: Q4: a vocabulary legal_status key
     legal_status: Mapped[str | None] = mapped_column(String(40))
     legal_status_other: Mapped[str] = mapped_column(Text, default="")
@@ -77,6 +81,8 @@ class Organisation(db.Model):
     is_interviewed: Mapped[bool] = mapped_column(default=False)
     #: coalitions: the member count they declare (the report's figure)
     declared_member_count: Mapped[int | None] = mapped_column(Integer)
+    #: the declared count is a lower bound ("more than 80"), shown as "80+"
+    declared_member_count_is_minimum: Mapped[bool] = mapped_column(default=False)
     #: where the record comes from ("Annex 5", "import: file.xlsx row 12", ...)
     source: Mapped[str] = mapped_column(Text, default="")
     is_archived: Mapped[bool] = mapped_column(default=False, index=True)
@@ -90,6 +96,26 @@ class Organisation(db.Model):
 
     def name(self, locale: str) -> str:
         return self.name_en if locale == "en" and self.name_en else self.name_az
+
+    @property
+    def declared_members(self) -> str:
+        """The declared member count as shown: "80+" where it is a lower bound."""
+        if self.declared_member_count is None:
+            return ""
+        suffix = "+" if self.declared_member_count_is_minimum else ""
+        return f"{self.declared_member_count}{suffix}"
+
+    @property
+    def founded_years(self) -> list[int]:
+        """The founding year, or the two years the sources give, the earlier first."""
+        years = {self.founded_year, self.founded_year_alternative} - {None}
+        return sorted(years) if self.founded_year is not None else []
+
+    @property
+    def report_aliases(self) -> list[str]:
+        """The aliases a source gives (the rest are the curator's)."""
+        curator = set(self.curator_aliases or [])
+        return [alias for alias in self.aliases or [] if alias not in curator]
 
     def refresh_derived(self) -> None:
         """Recompute name_key and search_text from the names, aliases and address."""

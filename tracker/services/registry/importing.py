@@ -1079,6 +1079,9 @@ class _Changes:
         columns = {
             name: value for name, value in parsed.values.items() if current.values[name] != value
         }
+        if "founded_year" in columns:
+            # The organisation's own answer settles a year the sources disagreed on.
+            columns["founded_year_alternative"] = None
         if columns.keys() & set(DERIVED_INPUTS):
             merged = {**current.values, **parsed.values}
             derived = derived_columns(

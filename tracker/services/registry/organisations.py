@@ -38,6 +38,7 @@ SCALAR_FIELDS = (
     "completed_on",
     "founded_year",
     "founded_month",
+    "founded_year_alternative",
     "legal_status",
     "legal_status_other",
     "legal_address",
@@ -55,6 +56,7 @@ SCALAR_FIELDS = (
     "field_group_en",
     "is_interviewed",
     "declared_member_count",
+    "declared_member_count_is_minimum",
     "source",
 )
 TEXT_FIELDS = {
@@ -94,6 +96,8 @@ class OrganisationData:
     completed_on: date | None = None
     founded_year: int | None = None
     founded_month: int | None = None
+    #: another founding year a source gives, where the sources disagree
+    founded_year_alternative: int | None = None
     legal_status: str | None = None
     legal_status_other: str = ""
     legal_address: str = ""
@@ -117,6 +121,10 @@ class OrganisationData:
     field_group_en: str = ""
     is_interviewed: bool = False
     declared_member_count: int | None = None
+    #: the declared count is a lower bound ("more than 80")
+    declared_member_count_is_minimum: bool = False
+    #: those of `aliases` that the curator added and no source gives
+    curator_aliases: tuple[str, ...] = ()
     source: str = ""
     #: list field → {vocabulary key: free text}; None leaves the answers as they are
     choices: dict[str, dict[str, str]] | None = None
@@ -134,7 +142,10 @@ def data_from_organisation(organisation: Organisation) -> OrganisationData:
     """The record as it is, to change a few fields with dataclasses.replace()."""
     values = {name: getattr(organisation, name) for name in SCALAR_FIELDS}
     return OrganisationData(
-        name_az=organisation.name_az, aliases=tuple(organisation.aliases or ()), **values
+        name_az=organisation.name_az,
+        aliases=tuple(organisation.aliases or ()),
+        curator_aliases=tuple(organisation.curator_aliases or ()),
+        **values,
     )
 
 
@@ -147,6 +158,12 @@ def clean_aliases(aliases) -> list[str]:
             seen.add(label_key(alias))
             kept.append(alias)
     return kept
+
+
+def curator_aliases_among(curator_aliases, aliases) -> list[str]:
+    """The curator's aliases, cleaned, that are among the (cleaned) aliases."""
+    kept = {label_key(alias) for alias in clean_aliases(aliases)}
+    return [alias for alias in clean_aliases(curator_aliases) if label_key(alias) in kept]
 
 
 def validate_data(
@@ -182,6 +199,16 @@ def validate_data(
                 _("The founding year must be between 1800 and %(year)s.", year=this_year),
             )
         )
+    alternative = data.founded_year_alternative
+    if alternative is not None and not 1800 <= alternative <= this_year:
+        problems.append(
+            (
+                "founded_year_alternative",
+                _("The founding year must be between 1800 and %(year)s.", year=this_year),
+            )
+        )
+    elif alternative is not None and data.founded_year is None:
+        problems.append(("founded_year_alternative", _("Enter the founding year first.")))
     if data.founded_month is not None and not 1 <= data.founded_month <= 12:
         problems.append(("founded_month", _("The month must be between 1 and 12.")))
     for name_ in (*STAFF_FIELDS, "declared_member_count"):
@@ -307,7 +334,9 @@ def _check(session: Session, data: OrganisationData, organisation: Organisation 
 def create_organisation(session: Session, data: OrganisationData, *, actor=None) -> Organisation:
     _check(session, data, None)
     organisation = Organisation(
-        name_az=" ".join(data.name_az.split()), aliases=clean_aliases(data.aliases)
+        name_az=" ".join(data.name_az.split()),
+        aliases=clean_aliases(data.aliases),
+        curator_aliases=curator_aliases_among(data.curator_aliases, data.aliases),
     )
     _apply_scalars(organisation, data.scalar_values())
     session.add(organisation)
@@ -336,6 +365,7 @@ def update_organisation(
     values = data.scalar_values()
     values["name_az"] = " ".join(data.name_az.split())
     values["aliases"] = clean_aliases(data.aliases)
+    values["curator_aliases"] = curator_aliases_among(data.curator_aliases, data.aliases)
     changed = _apply_scalars(organisation, values)
     for list_name, answers in (data.choices or {}).items():
         if set_choices(session, organisation, list_name, answers):
@@ -656,8 +686,15 @@ def public_record(organisation: Organisation, coalitions: list[Organisation] | N
         "kind": o.kind,
         "name": {"az": o.name_az, "en": o.name_en},
         "aliases": list(o.aliases or []),
+        #: the aliases no source gives, which the registry's curator added
+        "curator_aliases": list(o.curator_aliases or []),
         "completed_on": o.completed_on.isoformat() if o.completed_on else None,
-        "founded": {"year": o.founded_year, "month": o.founded_month},
+        "founded": {
+            "year": o.founded_year,
+            "month": o.founded_month,
+            #: another year a source gives: founded in `year` or in `alternative_year`
+            "alternative_year": o.founded_year_alternative,
+        },
         "legal_status": o.legal_status,
         "legal_status_other": o.legal_status_other,
         "legal_address": o.legal_address,
@@ -672,6 +709,8 @@ def public_record(organisation: Organisation, coalitions: list[Organisation] | N
         "field_group": {"az": o.field_group_az, "en": o.field_group_en},
         "is_interviewed": o.is_interviewed,
         "declared_member_count": o.declared_member_count,
+        #: true: the count is a lower bound ("more than"), shown as "80+"
+        "declared_member_count_is_minimum": o.declared_member_count_is_minimum,
         "coalitions": [
             {"id": c.id, "name": {"az": c.name_az, "en": c.name_en}} for c in coalitions or []
         ],

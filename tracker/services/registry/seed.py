@@ -18,6 +18,7 @@ from tracker.services.plans import load_in_one_transaction, read_yaml_document
 from tracker.services.registry.labels import catalogue
 from tracker.services.registry.organisations import (
     OrganisationData,
+    archive_organisation,
     clean_aliases,
     create_organisation,
     current_coalition_ids,
@@ -36,17 +37,22 @@ class RegistrySeedResult:
     updated: int = 0
     unchanged: int = 0
     memberships_added: int = 0
+    #: earlier entries the file withdraws, archived by this run (update only)
+    archived: int = 0
     created_names: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return bool(self.created or self.updated or self.memberships_added)
+        return bool(self.created or self.updated or self.memberships_added or self.archived)
 
     def describe(self) -> str:
-        return (
+        described = (
             f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}"
             f", memberships added {self.memberships_added}"
         )
+        if self.archived:
+            described += f", withdrawn entries archived {self.archived}"
+        return described
 
 
 def _text(value: Any) -> bool:
@@ -81,10 +87,22 @@ def validate_registry_document(document: Any) -> list[str]:
         group = entry.get("field_group")
         if group is not None and (not isinstance(group, dict) or not _text(group.get("az"))):
             problems.append(f"{path}.field_group: expected az and en text")
-        for key in ("declared_member_count", "founded_year", "founded_month"):
+        for key in (
+            "declared_member_count",
+            "founded_year",
+            "founded_month",
+            "founded_year_alternative",
+        ):
             value = entry.get(key)
             if value is not None and (not _whole(value) or value < 0):
                 problems.append(f"{path}.{key}: expected a whole number")
+        if entry.get("founded_year_alternative") is not None and entry.get("founded_year") is None:
+            problems.append(f"{path}.founded_year_alternative: needs founded_year")
+        minimum = entry.get("declared_member_count_is_minimum")
+        if minimum is not None and not isinstance(minimum, bool):
+            problems.append(f"{path}.declared_member_count_is_minimum: expected true or false")
+        elif minimum and entry.get("declared_member_count") is None:
+            problems.append(f"{path}.declared_member_count_is_minimum: needs declared_member_count")
         month = entry.get("founded_month")
         if _whole(month) and not 1 <= month <= 12:
             problems.append(f"{path}.founded_month: expected 1 to 12")
@@ -94,6 +112,13 @@ def validate_registry_document(document: Any) -> list[str]:
         if not isinstance(aliases, list) or not all(_text(a) for a in aliases):
             problems.append(f"{path}.aliases: expected a list of names")
             aliases = []
+        curator = entry.get("curator_aliases", [])
+        if not isinstance(curator, list) or not all(_text(a) for a in curator):
+            problems.append(f"{path}.curator_aliases: expected a list of names")
+        else:
+            for alias in curator:
+                if label_key(alias) not in {label_key(a) for a in aliases}:
+                    problems.append(f"{path}.curator_aliases: {alias!r} is not among the aliases")
         members = entry.get("members", [])
         if not isinstance(members, list) or not all(_text(m) for m in members):
             problems.append(f"{path}.members: expected a list of names")
@@ -114,6 +139,15 @@ def validate_registry_document(document: Any) -> list[str]:
         for j, member in enumerate(entry["members"]):
             if _text(member) and label_key(member) not in owner_of:
                 problems.append(f"organisations[{i}].members[{j}]: unknown organisation {member!r}")
+    withdrawn = document.get("withdrawn", [])
+    if not isinstance(withdrawn, list):
+        problems.append("withdrawn: expected a list")
+        withdrawn = []
+    for i, entry in enumerate(withdrawn):
+        if not isinstance(entry, dict) or not _text(entry.get("name")):
+            problems.append(f"withdrawn[{i}]: expected a name")
+        elif label_key(entry["name"]) in owner_of:
+            problems.append(f"withdrawn[{i}]: {entry['name']!r} is also among the organisations")
     return problems
 
 
@@ -126,14 +160,17 @@ def _seeded_values(entry: dict) -> dict:
     return {
         "name_en": entry["name"]["en"],
         "aliases": tuple(clean_aliases(entry.get("aliases", []))),
+        "curator_aliases": tuple(clean_aliases(entry.get("curator_aliases", []))),
         "kind": entry.get("kind", "organisation"),
         "legal_status": entry.get("legal_status"),
         "field_group_az": group.get("az", ""),
         "field_group_en": group.get("en", ""),
         "is_interviewed": bool(entry.get("interviewed", False)),
         "declared_member_count": entry.get("declared_member_count"),
+        "declared_member_count_is_minimum": bool(entry.get("declared_member_count_is_minimum")),
         "founded_year": entry.get("founded_year"),
         "founded_month": entry.get("founded_month"),
+        "founded_year_alternative": entry.get("founded_year_alternative"),
         "source": entry.get("source", ""),
     }
 
@@ -185,6 +222,16 @@ def load_registry_document(
             if coalition.id not in current:
                 set_coalitions(session, member, current | {coalition.id})
                 result.memberships_added += 1
+    if update:
+        # Entries an earlier file seeded and this one withdraws: archived (kept, hidden from
+        # public pages), never deleted; only the seeded record (same source), if one is given.
+        for entry in document.get("withdrawn", []):
+            organisation = existing.get(label_key(entry["name"]))
+            if organisation is None or organisation.is_archived:
+                continue
+            if entry.get("source") is None or organisation.source == entry["source"]:
+                archive_organisation(session, organisation)
+                result.archived += 1
     session.flush()
     return result
 

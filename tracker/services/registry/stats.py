@@ -3,7 +3,9 @@ aggregates: six queries whatever the number of organisations. The public page an
 GET /api/v1/registry/stats both call `registry_stats`.
 
 Every active (not archived) registry entry counts, coalitions included. Shares are of
-the organisations that answered the question, and `answered` gives that base.
+the organisations that answered the question, and `answered` gives that base. An
+organisation whose sources give two founding years in different groups ("1999 or 2000")
+is in no founding-year group and not in that table's base.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from functools import cache
 from pathlib import Path
 
 import yaml
-from sqlalchemy import case, func, literal, or_, select, union_all
+from sqlalchemy import and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from tracker.config import PROJECT_ROOT
@@ -104,16 +106,18 @@ def _active():
 
 
 def _founding_group_case():
+    """The founding-year group, when the founding year (and the other year a source gives,
+    if any) fall in one group."""
+    other_year = func.coalesce(Organisation.founded_year_alternative, Organisation.founded_year)
     whens = []
     for group in catalogue().founding_groups:
         conditions = []
-        if group.from_year is not None:
-            conditions.append(Organisation.founded_year >= group.from_year)
-        if group.to_year is not None:
-            conditions.append(Organisation.founded_year <= group.to_year)
-        whens.append(
-            (conditions[0] if len(conditions) == 1 else conditions[0] & conditions[1], group.key)
-        )
+        for year in (Organisation.founded_year, other_year):
+            if group.from_year is not None:
+                conditions.append(year >= group.from_year)
+            if group.to_year is not None:
+                conditions.append(year <= group.to_year)
+        whens.append((and_(*conditions), group.key))
     return case(*whens, else_=None)
 
 
@@ -158,7 +162,6 @@ def registry_stats(session: Session) -> RegistryStats:
     summary_columns = [
         func.count().label("total"),
         func.count(Organisation.legal_status).label("legal_status_answered"),
-        func.count(Organisation.founded_year).label("founded_answered"),
         func.count(Organisation.member_of_networks).label("membership_answered"),
         _count_if(has_website).label("website"),
         _count_if(has_social).label("social_media"),
@@ -249,7 +252,7 @@ def registry_stats(session: Session) -> RegistryStats:
         membership={"yes": int(summary["member_yes"]), "no": int(summary["member_no"])},
         answered={
             "legal_status": summary["legal_status_answered"],
-            "founding_year_groups": summary["founded_answered"],
+            "founding_year_groups": sum(groups.values()),
             "web_presence": total,
             "membership": summary["membership_answered"],
             **{name: answered.get(name, 0) for name in MULTI_FIELDS},

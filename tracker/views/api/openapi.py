@@ -94,8 +94,23 @@ def _organisation_properties() -> dict[str, Schema]:
         "kind": _enum(["organisation", "coalition"]),
         "name": ref("Bilingual"),
         "aliases": array(STRING),
+        "curator_aliases": {
+            **array(STRING),
+            "description": "Those of the aliases that the registry's curator added; no source "
+            "gives them",
+        },
         "completed_on": nullable(DATE),
-        "founded": closed({"year": nullable(INTEGER), "month": nullable(INTEGER)}),
+        "founded": closed(
+            {
+                "year": nullable(INTEGER),
+                "month": nullable(INTEGER),
+                "alternative_year": {
+                    **nullable(INTEGER),
+                    "description": "Another founding year a source gives: founded in year or "
+                    "in alternative_year",
+                },
+            }
+        ),
         "legal_status": nullable(STRING),
         "legal_status_other": STRING,
         "legal_address": STRING,
@@ -110,6 +125,11 @@ def _organisation_properties() -> dict[str, Schema]:
         "field_group": ref("Bilingual"),
         "is_interviewed": BOOLEAN,
         "declared_member_count": nullable(INTEGER),
+        "declared_member_count_is_minimum": {
+            **BOOLEAN,
+            "description": "The declared count is a lower bound (more than the number), "
+            "shown as 80+",
+        },
         "coalitions": array(closed({"id": INTEGER, "name": ref("Bilingual")})),
         "source": STRING,
         "updated": nullable(DATETIME),
