@@ -10,11 +10,6 @@ from flask import Blueprint, Response, current_app, render_template, request, se
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-<<<<<<< HEAD
-from flask_wtf import FlaskForm
-from werkzeug.exceptions import BadRequest, NotFound
-=======
->>>>>>> s15-reports
 from wtforms import DateField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
@@ -24,10 +19,7 @@ from tracker.extensions import db
 from tracker.i18n import current_locale
 from tracker.models import ActionPlan, ReportSnapshot
 from tracker.services.plans import default_plan, list_plans
-<<<<<<< HEAD
-=======
 from tracker.services.reports import LANGUAGES, ReportSpec, render_report
->>>>>>> s15-reports
 from tracker.services.reports.archive import archive_folder, find_snapshot, list_snapshots
 from tracker.vocabulary import ReportKind
 from tracker.web.errors_map import http_error
@@ -78,11 +70,7 @@ def _options() -> tuple[date, str, str | None]:
 def _default_plan_key() -> str:
     plan = default_plan(db.session)
     if plan is None:
-<<<<<<< HEAD
-        raise _not_found(_("No plan has been loaded yet."))
-=======
         raise http_error(404, _("No plan has been loaded yet."))
->>>>>>> s15-reports
     return plan.key
 
 
