@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, func, select
 from wtforms.fields.choices import SelectChoice
 
-from tracker import clock
 from tracker.extensions import db
 from tracker.forms.accounts import AuditFilterForm, InviteUserForm, UserFilterForm, UserRoleForm
 from tracker.i18n import current_locale
-from tracker.models import AuditEntry, Organisation, User
-from tracker.services.accounts import emails
+from tracker.models import Organisation, User
+from tracker.services.accounts import emails, overview
 from tracker.services.accounts import users as accounts
 from tracker.services.errors import InvalidInput
 from tracker.vocabulary import Role
@@ -69,61 +65,13 @@ def _filter_args() -> dict:
 @bp.get("/")
 @roles_required(Role.ADMIN)
 def index():
-    rows = db.session.execute(
-        select(
-            User.role,
-            User.is_enabled,
-            User.password_hash.is_(None).label("is_invited"),
-            func.count(User.id),
-        ).group_by(User.role, User.is_enabled, User.password_hash.is_(None))
-    ).all()
-    counts = {"total": 0, "disabled": 0, "invited": 0, **{str(role): 0 for role in Role}}
-    for role, is_enabled, is_invited, count in rows:
-        counts["total"] += count
-        if not is_enabled:
-            counts["disabled"] += count
-        elif is_invited:
-            counts["invited"] += count
-        counts[role] = counts.get(role, 0) + count
-    since = clock.now_utc() - timedelta(days=1)
-    refusals = db.session.scalar(
-        select(func.count(AuditEntry.id)).where(
-            AuditEntry.occurred_dt >= since,
-            AuditEntry.action.in_(("permission.refused", "login.failure", "login.throttled")),
-        )
-    )
-    recent = db.session.scalars(
-        select(AuditEntry).order_by(AuditEntry.occurred_dt.desc(), AuditEntry.id.desc()).limit(10)
-    ).all()
-    other_pages = [(url_for(endpoint), label) for endpoint, label in OTHER_ADMIN_PAGES]
     return render_template(
         "accounts/admin/index.html",
-        counts=counts,
-        refusals=refusals,
-        recent=recent,
-        other_pages=other_pages,
+        counts=overview.account_counts(db.session),
+        refusals=overview.recent_refusals(db.session),
+        recent=overview.latest_audit_entries(db.session),
+        other_pages=[(url_for(endpoint), label) for endpoint, label in OTHER_ADMIN_PAGES],
     )
-
-
-def _users_query(form: UserFilterForm) -> Select:
-    query = select(User).options(joinedload(User.organisation))
-    if form.q.data:
-        needle = form.q.data.strip().lower()
-        query = query.where(
-            or_(
-                User.email.contains(needle, autoescape=True),
-                func.lower(User.display_name).contains(needle, autoescape=True),
-            )
-        )
-    if form.role.data:
-        query = query.where(User.role == form.role.data)
-    if form.status.data == "enabled":
-        query = query.where(User.is_enabled.is_(True))
-    elif form.status.data == "disabled":
-        query = query.where(User.is_enabled.is_(False))
-    elif form.status.data == "invited":
-        query = query.where(User.is_enabled.is_(True), User.password_hash.is_(None))
-    return query
 
 
 @bp.get("/users")
@@ -132,7 +80,10 @@ def users():
     form = UserFilterForm(formdata=request.args)
     if not form.validate():
         raise http_error(400)
-    page = _one_page(_users_query(form), User.email)
+    chosen = overview.UserFilter(
+        text=form.q.data or "", role=form.role.data or "", status=form.status.data or ""
+    )
+    page = _one_page(overview.users_query(chosen), User.email)
     return render_template(
         "accounts/admin/users.html", page=page, page_args=_filter_args(), form=form
     )
@@ -171,22 +122,11 @@ def _render_user(user: User, role_form: UserRoleForm | None = None, status: int 
     if role_form is None:
         role_form = UserRoleForm(role=user.role, organisation_id=user.organisation_id or 0)
         role_form.organisation_id.choices = _organisation_choices()
-    history = db.session.scalars(
-        select(AuditEntry)
-        .where(
-            or_(
-                (AuditEntry.target_type == "user") & (AuditEntry.target_id == str(user.id)),
-                AuditEntry.actor_id == user.id,
-            )
-        )
-        .order_by(AuditEntry.occurred_dt.desc(), AuditEntry.id.desc())
-        .limit(20)
-    ).all()
     return render_template(
         "accounts/admin/user.html",
         user=user,
         role_form=role_form,
-        history=history,
+        history=overview.user_history(db.session, user),
     ), status
 
 
@@ -261,40 +201,27 @@ def resend_invitation(user_id: int):
     return _account_action(user_id, emails.send_invitation, message)
 
 
-def _audit_query(form: AuditFilterForm) -> Select:
-    query = select(AuditEntry)
-    if form.action.data:
-        query = query.where(AuditEntry.action == form.action.data)
-    if form.actor.data:
-        needle = form.actor.data.strip().lower()
-        query = query.where(func.lower(AuditEntry.actor_label).contains(needle, autoescape=True))
-    if form.target_type.data:
-        query = query.where(AuditEntry.target_type == form.target_type.data.strip())
-    if form.target_id.data:
-        query = query.where(AuditEntry.target_id == form.target_id.data.strip())
-    if form.ip.data:
-        query = query.where(AuditEntry.ip == form.ip.data.strip())
-    if form.date_from.data:
-        start = datetime.combine(form.date_from.data, time.min, tzinfo=UTC)
-        query = query.where(AuditEntry.occurred_dt >= start)
-    if form.date_to.data:
-        end = datetime.combine(form.date_to.data + timedelta(days=1), time.min, tzinfo=UTC)
-        query = query.where(AuditEntry.occurred_dt < end)
-    return query
-
-
 @bp.get("/audit")
 @roles_required(Role.ADMIN)
 def audit():
-    actions = db.session.scalars(
-        select(AuditEntry.action).distinct().order_by(AuditEntry.action)
-    ).all()
     form = AuditFilterForm(formdata=request.args)
-    form.action.choices = [SelectChoice("", _("All actions")), *(SelectChoice(a) for a in actions)]
+    form.action.choices = [
+        SelectChoice("", _("All actions")),
+        *(SelectChoice(action) for action in overview.audit_actions(db.session)),
+    ]
     if not form.validate():
         empty = Page([], 1, PAGE_SIZE, 0)
         return render_template("accounts/admin/audit.html", form=form, page=empty), 400
-    page = _one_page(_audit_query(form), AuditEntry.occurred_dt.desc(), AuditEntry.id.desc())
+    chosen = overview.AuditFilter(
+        action=form.action.data or "",
+        actor=form.actor.data or "",
+        target_type=form.target_type.data or "",
+        target_id=form.target_id.data or "",
+        ip=form.ip.data or "",
+        date_from=form.date_from.data,
+        date_to=form.date_to.data,
+    )
+    page = _one_page(overview.audit_query(chosen), *overview.AUDIT_ORDER)
     return render_template(
         "accounts/admin/audit.html", form=form, page=page, page_args=_filter_args()
     )
