@@ -105,14 +105,14 @@ def link_values(world: World) -> dict:
 
 
 def invitation_token(world: World) -> dict:
-    from tracker.services.accounts.users import make_token
+    from tracker.services.accounts.tokens import make_token
     from tracker.vocabulary import Purpose
 
     return {"token": make_token(world.other_user, Purpose.INVITATION)}
 
 
 def reset_token(world: World) -> dict:
-    from tracker.services.accounts.users import make_token
+    from tracker.services.accounts.tokens import make_token
     from tracker.vocabulary import Purpose
 
     return {"token": make_token(world.users["monitor_a"], Purpose.PASSWORD_RESET)}

@@ -101,6 +101,16 @@ def test_an_archived_organisation_cannot_be_chosen(app, admin_client):
     assert _user("m@example.org") is None
 
 
+def test_a_refusal_of_the_service_stands_beside_its_field(app, admin_client, organisation):
+    db.session.commit()
+    data = {"email": "m@example.org", "role": "monitor", "organisation_id": "0", "locale": "az"}
+    response = post_with_csrf(admin_client, "/admin/users/invite", "/admin/users/invite", data)
+    html = response.get_data(as_text=True)
+    errors = html.split('id="organisation_id-errors"')[1].split("</ul>")[0]
+    assert "A monitor must belong to an organisation." in errors
+    assert 'aria-describedby="organisation_id-hint organisation_id-errors"' in html
+
+
 def test_a_duplicate_email_is_refused(app, admin_client, admin):
     data = {
         "email": "ADMIN@example.org",
@@ -270,6 +280,22 @@ def test_the_audit_log_pages_at_constant_queries(app, admin_client):
     with QueryCounter() as counted_more:
         admin_client.get("/admin/audit")
     assert counted.count == counted_more.count
+
+
+def test_the_users_list_pages(app, admin_client):
+    for number in range(55):
+        make_user(f"person{number:02d}@example.org", role="reviewer")
+    db.session.commit()
+    first = admin_client.get("/admin/users?role=reviewer").get_data(as_text=True)
+    assert "55 accounts" in first and "page 1 of 2" in first
+    assert "person00@example.org" in first and "person54@example.org" not in first
+    assert 'href="/admin/users?page=2&amp;role=reviewer"' in first
+    second = admin_client.get("/admin/users?role=reviewer&page=2").get_data(as_text=True)
+    assert "person54@example.org" in second and "person00@example.org" not in second
+    past_the_end = admin_client.get("/admin/users?role=reviewer&page=9").get_data(as_text=True)
+    assert "person54@example.org" in past_the_end
+    for bad in ("page=0", "page=abc", "page=-1"):
+        assert admin_client.get(f"/admin/users?{bad}").status_code == 400, bad
 
 
 def test_nobody_can_change_the_audit_log_from_the_interface(app, admin_client):

@@ -16,6 +16,7 @@ from tracker.services.accounts.passwords import (
     needs_rehash,
     verify_password,
 )
+from tracker.services.errors import InvalidInput
 
 
 def test_hashes_are_argon2id_at_owasp_parameters(app):
@@ -77,6 +78,15 @@ def test_the_email_address_is_not_a_password(app):
         check_password_policy("Monitor.Person@example.org", email="monitor.person@example.org")
     with pytest.raises(PasswordPolicyError, match="email"):
         check_password_policy("monitor.person", email="monitor.person@example.org")
+
+
+def test_policy_errors_are_service_errors_that_name_the_field(app):
+    with pytest.raises(InvalidInput) as refused:
+        check_password_policy("short", field="new_password")
+    assert isinstance(refused.value, PasswordPolicyError)
+    assert refused.value.status == 400
+    assert refused.value.problems == {"new_password": [refused.value.message]}
+    assert refused.value.message == "Use at least 8 characters."
 
 
 def test_the_cli_and_the_services_apply_the_same_policy(app):

@@ -22,9 +22,9 @@ from tests.accounts.conftest import (
 from tests.helpers import csrf_token_from
 from tracker.extensions import db
 from tracker.models import AuditEntry, UsedToken, User
-from tracker.services.accounts import users as accounts
+from tracker.services.accounts import tokens, users
 from tracker.services.accounts.passwords import verify_password
-from tracker.services.accounts.users import TokenError
+from tracker.services.accounts.tokens import TokenError
 from tracker.vocabulary import Purpose
 
 NEW_PASSWORD = "a new and long passphrase"
@@ -139,7 +139,7 @@ def test_a_new_invitation_voids_the_old_link(app, admin_client, mail_on):
 def test_a_token_for_one_purpose_does_not_work_for_another(app, admin):
     user = make_user("person@example.org", role="reviewer")
     db.session.commit()
-    reset_token = accounts.make_token(user, Purpose.PASSWORD_RESET)
+    reset_token = tokens.make_token(user, Purpose.PASSWORD_RESET)
     client = app.test_client()
     assert client.get(f"/invitation/{reset_token}").status_code == 400
     assert client.get(f"/password/reset/{reset_token}").status_code == 200
@@ -149,7 +149,7 @@ def test_a_token_is_bound_to_its_user(app, admin):
     victim = make_user("victim@example.org", role="admin")
     attacker = make_user("attacker@example.org", role="reviewer")
     db.session.commit()
-    token = accounts.make_token(attacker, Purpose.PASSWORD_RESET)
+    token = tokens.make_token(attacker, Purpose.PASSWORD_RESET)
     serializer = URLSafeTimedSerializer(app.secret_key, salt="tracker.accounts.password_reset")
     payload = serializer.loads(token)
     # Re-signed with the right key but another user id: the fingerprint gives it away.
@@ -164,7 +164,7 @@ def test_a_token_is_bound_to_its_user(app, admin):
 def test_a_token_of_a_disabled_account_is_refused(app, admin):
     user = make_user("person@example.org", role="reviewer")
     db.session.commit()
-    token = accounts.make_token(user, Purpose.PASSWORD_RESET)
+    token = tokens.make_token(user, Purpose.PASSWORD_RESET)
     user.is_enabled = False
     db.session.commit()
     assert app.test_client().get(f"/password/reset/{token}").status_code == 400
@@ -173,7 +173,7 @@ def test_a_token_of_a_disabled_account_is_refused(app, admin):
 def test_two_simultaneous_uses_of_one_token_set_one_password(app, admin):
     user = make_user("person@example.org", role="reviewer", password=None)
     db.session.commit()
-    token = accounts.make_token(user, Purpose.INVITATION)
+    token = tokens.make_token(user, Purpose.INVITATION)
     path = f"/invitation/{token}"
     clients = [app.test_client() for _ in range(4)]
     csrf = [csrf_token_from(c, path) for c in clients]
@@ -210,20 +210,20 @@ def test_two_simultaneous_uses_of_one_token_set_one_password(app, admin):
 def test_spending_twice_in_the_service_raises(app, admin):
     user = make_user("person@example.org", role="reviewer")
     db.session.commit()
-    token = accounts.make_token(user, Purpose.PASSWORD_RESET)
-    claims = accounts.read_token(db.session, token, Purpose.PASSWORD_RESET)
-    accounts.spend_token(db.session, claims)
+    token = tokens.make_token(user, Purpose.PASSWORD_RESET)
+    claims = tokens.read_token(db.session, token, Purpose.PASSWORD_RESET)
+    tokens.spend_token(db.session, claims)
     db.session.commit()
     with pytest.raises(TokenError):
-        accounts.read_token(db.session, token, Purpose.PASSWORD_RESET)
+        tokens.read_token(db.session, token, Purpose.PASSWORD_RESET)
     with pytest.raises(TokenError):
-        accounts.spend_token(db.session, claims)
+        tokens.spend_token(db.session, claims)
 
 
 def test_a_weak_password_on_the_invitation_page_is_refused_and_the_link_still_works(app, admin):
     user = make_user("person@example.org", role="reviewer", password=None)
     db.session.commit()
-    path = f"/invitation/{accounts.make_token(user, Purpose.INVITATION)}"
+    path = f"/invitation/{tokens.make_token(user, Purpose.INVITATION)}"
     client = app.test_client()
     response = _set_password(client, path, "password1")
     assert response.status_code == 400
@@ -290,8 +290,8 @@ def test_a_reset_link_expires_after_an_hour(app, admin, mail_on):
 
 
 def test_a_reset_link_dies_when_the_password_changes_another_way(app, admin):
-    token = accounts.make_token(admin, Purpose.PASSWORD_RESET)
-    accounts.set_password(db.session, admin, NEW_PASSWORD, action="password.changed")
+    token = tokens.make_token(admin, Purpose.PASSWORD_RESET)
+    users.set_password(db.session, admin, NEW_PASSWORD, action="password.changed")
     db.session.commit()
     assert app.test_client().get(f"/password/reset/{token}").status_code == 400
 

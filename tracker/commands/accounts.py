@@ -13,9 +13,9 @@ from sqlalchemy import or_, select
 
 from tracker.extensions import db
 from tracker.models import Organisation
+from tracker.services.accounts import emails
 from tracker.services.accounts import users as accounts
-from tracker.services.accounts.passwords import PasswordPolicyError
-from tracker.services.accounts.users import AccountError
+from tracker.services.errors import ServiceError
 from tracker.vocabulary import Role
 
 DEFAULT_FIRST_ADMIN_EMAIL = "admin@example.org"
@@ -42,6 +42,23 @@ def _find_organisation(reference: str) -> Organisation:
             param_hint="--organisation",
         )
     return organisation
+
+
+def _password_from_stdin() -> str:
+    """One line: the password; the line break that ends it is not part of it."""
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise click.UsageError("--password-stdin was given but standard input is empty.")
+    return password
+
+
+def _report_invitation(user, sent) -> None:
+    if sent.delivered:
+        click.echo(f"Invitation sent to {user.email}.")
+    else:
+        click.echo(f"The invitation email was not sent: {sent.error}")
+        click.echo("Give this invitation link to the person; it works once:")
+        click.echo(sent.link)
 
 
 @click.command("create-user")
@@ -76,12 +93,7 @@ def create_user_command(
         organisation_id = _find_organisation(organisation_ref).id
     elif role == Role.MONITOR:
         raise click.BadParameter("a monitor needs --organisation.", param_hint="--organisation")
-    password = None
-    if password_stdin:
-        # One line: the password; the line break that ends it is not part of it.
-        password = sys.stdin.readline().rstrip("\r\n")
-        if not password:
-            raise click.UsageError("--password-stdin was given but standard input is empty.")
+    password = _password_from_stdin() if password_stdin else None
     try:
         # Messages of the command line are in English; the email is in the user's language.
         with force_locale("en"):
@@ -94,22 +106,14 @@ def create_user_command(
                 locale=locale,
                 password=password,
             )
-            sent = (
-                None if password_stdin else accounts.send_invitation(db.session, user, actor=None)
-            )
-    except (AccountError, PasswordPolicyError) as error:
+            sent = None if password_stdin else emails.send_invitation(db.session, user, actor=None)
+    except ServiceError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
     db.session.commit()
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
-    if sent is None:
-        return
-    if sent.delivered:
-        click.echo(f"Invitation sent to {user.email}.")
-    else:
-        click.echo(f"The invitation email was not sent: {sent.error}")
-        click.echo("Give this invitation link to the person; it works once:")
-        click.echo(sent.link)
+    if sent is not None:
+        _report_invitation(user, sent)
 
 
 def create_first_admin() -> None:
@@ -122,7 +126,7 @@ def create_first_admin() -> None:
     try:
         with force_locale("en"):
             created = accounts.ensure_first_admin(db.session, email)
-    except (AccountError, PasswordPolicyError) as error:
+    except ServiceError as error:
         db.session.rollback()
         raise click.ClickException(f"Could not create the first administrator: {error}") from error
     if created is None:

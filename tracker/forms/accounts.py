@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     EmailField,
     HiddenField,
-    IntegerField,
     PasswordField,
     SelectField,
     StringField,
@@ -21,17 +19,13 @@ from wtforms.validators import (
     EqualTo,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
     ValidationError,
 )
 
-from tracker.services.accounts.passwords import (
-    MAX_LENGTH,
-    PasswordPolicyError,
-    check_password_policy,
-)
+from tracker.services.accounts.passwords import MAX_LENGTH, policy_problem
 from tracker.vocabulary import ROLE_LABELS, Role
+from tracker.web.forms import TrackerForm
 
 LANGUAGE_CHOICES = [SelectChoice("az", "Azərbaycanca"), SelectChoice("en", "English")]
 
@@ -41,11 +35,9 @@ class PolicyPassword:
     `account_email` (when set) is checked too: a password must not be the email."""
 
     def __call__(self, form, field) -> None:
-        email = getattr(form, "account_email", None)
-        try:
-            check_password_policy(field.data or "", email=email)
-        except PasswordPolicyError as error:
-            raise ValidationError(str(error)) from error
+        problem = policy_problem(field.data or "", email=getattr(form, "account_email", None))
+        if problem is not None:
+            raise ValidationError(problem)
 
 
 def _password_field(label) -> PasswordField:
@@ -70,12 +62,26 @@ def _confirm_field(label, other: str) -> PasswordField:
     )
 
 
-class LoginForm(FlaskForm):
-    email = StringField(
+def _login_email_field(**render_kw) -> StringField:
+    """The email of one's own account (a login name: not checked for its form here)."""
+    return StringField(
         _l("Email"),
         validators=[DataRequired(message=_l("Enter your email address.")), Length(max=320)],
-        render_kw={"autocomplete": "username", "inputmode": "email", "autofocus": True},
+        render_kw={"autocomplete": "username", "inputmode": "email", **render_kw},
     )
+
+
+class _PasswordForm(TrackerForm):
+    """A form that chooses a password for the account `account_email` (which the
+    password must not be)."""
+
+    def __init__(self, *args, account_email: str | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.account_email = account_email
+
+
+class LoginForm(TrackerForm):
+    email = _login_email_field(autofocus=True)
     password = PasswordField(
         _l("Password"),
         validators=[DataRequired(message=_l("Enter your password.")), Length(max=1024)],
@@ -85,18 +91,14 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(_PasswordForm):
     """Accepting an invitation and resetting a password: choose a new password."""
 
     password = _password_field(_l("New password"))
     confirm = _confirm_field(_l("New password again"), "password")
 
-    def __init__(self, *args, account_email: str | None = None, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.account_email = account_email
 
-
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(_PasswordForm):
     current_password = PasswordField(
         _l("Current password"),
         validators=[DataRequired(message=_l("Enter your current password.")), Length(max=1024)],
@@ -105,32 +107,20 @@ class ChangePasswordForm(FlaskForm):
     new_password = _password_field(_l("New password"))
     confirm = _confirm_field(_l("New password again"), "new_password")
 
-    def __init__(self, *args, account_email: str | None = None, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.account_email = account_email
 
-
-class LanguageForm(FlaskForm):
+class LanguageForm(TrackerForm):
     locale = SelectField(_l("Language of the interface and of emails"), choices=LANGUAGE_CHOICES)
 
 
-class ForgotPasswordForm(FlaskForm):
-    email = StringField(
-        _l("Email"),
-        validators=[DataRequired(message=_l("Enter your email address.")), Length(max=320)],
-        render_kw={"autocomplete": "username", "inputmode": "email"},
-    )
-
-
-class ActionForm(FlaskForm):
-    """An empty form: gives a POST-only button its CSRF token."""
+class ForgotPasswordForm(TrackerForm):
+    email = _login_email_field()
 
 
 def role_choices() -> list[SelectChoice]:
     return [SelectChoice(str(role), ROLE_LABELS[role]) for role in Role]
 
 
-class UserRoleForm(FlaskForm):
+class UserRoleForm(TrackerForm):
     role = SelectField(
         _l("Role"),
         choices=role_choices,
@@ -155,8 +145,9 @@ class InviteUserForm(UserRoleForm):
     locale = SelectField(_l("Language of the invitation"), choices=LANGUAGE_CHOICES)
 
 
-class UserFilterForm(FlaskForm):
-    """The users list's filters: a GET form, so without CSRF."""
+class UserFilterForm(TrackerForm):
+    """The users list's filters: a GET form, so without CSRF (the page number is read
+    apart, by tracker.web.pagination)."""
 
     class Meta:
         csrf = False
@@ -177,8 +168,9 @@ class UserFilterForm(FlaskForm):
     )
 
 
-class AuditFilterForm(FlaskForm):
-    """The audit log's filters: a GET form, so without CSRF."""
+class AuditFilterForm(TrackerForm):
+    """The audit log's filters: a GET form, so without CSRF (the page number is read
+    apart, by tracker.web.pagination)."""
 
     class Meta:
         csrf = False
@@ -194,9 +186,6 @@ class AuditFilterForm(FlaskForm):
         format="%Y-%m-%d",
     )
     date_to = DateField(_l("To (UTC date)"), validators=[Optional()], format="%Y-%m-%d")
-    page = IntegerField(
-        _l("Page"), validators=[Optional(), NumberRange(min=1, max=100000)], default=1
-    )
 
     def validate_date_to(self, field) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:

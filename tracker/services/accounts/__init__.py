@@ -1,7 +1,13 @@
 """The accounts feature: users and roles, passwords, tokens, login, and the permission rules.
 
+The modules: `users` (accounts, roles, enabling, language, passwords), `login` (logging in
+with throttling, logging out, changing one's password), `tokens` (the signed single-use
+links), `emails` (invitation and reset emails), `passwords` (hashing and the policy) and
+`policy` (who may do what).
+
 Other features use only the names below; nothing else reaches inside."""
 
+from tracker.services.accounts.passwords import hash_password
 from tracker.services.accounts.policy import (
     can_edit_update,
     can_monitor_measure,
@@ -22,6 +28,7 @@ __all__ = [
     "can_review",
     "can_see_private_evidence",
     "can_view_update",
+    "hash_password",
     "is_admin",
     "is_monitor",
     "is_reviewer",

@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from flask_babel import gettext as _
 
 from tracker.config import PACKAGE_ROOT
+from tracker.services.errors import InvalidInput
 
 #: OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1.
 ARGON2_TIME_COST = 2
@@ -32,8 +33,9 @@ _hasher = PasswordHasher(
 )
 
 
-class PasswordPolicyError(ValueError):
-    """The password breaks the policy; the message says what to change (translated)."""
+class PasswordPolicyError(InvalidInput):
+    """The password breaks the policy; the message says what to change (translated), and
+    `problems` names the service's input field that holds the password."""
 
 
 def hash_password(password: str) -> str:
@@ -79,18 +81,29 @@ def common_passwords() -> frozenset[str]:
     )
 
 
-def check_password_policy(password: str, *, email: str | None = None) -> None:
-    """Raise PasswordPolicyError with a message that says what to fix."""
+def policy_problem(password: str, *, email: str | None = None) -> str | None:
+    """What is wrong with the password (translated), or None when it meets the policy."""
     if len(password) < MIN_LENGTH:
-        raise PasswordPolicyError(_("Use at least %(count)d characters.", count=MIN_LENGTH))
+        return _("Use at least %(count)d characters.", count=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        raise PasswordPolicyError(_("Use at most %(count)d characters.", count=MAX_LENGTH))
-    if password.strip().lower() in common_passwords():
-        raise PasswordPolicyError(
-            _("This password is one of the most common ones. Choose one that is harder to guess.")
+        return _("Use at most %(count)d characters.", count=MAX_LENGTH)
+    lowered = password.strip().lower()
+    if lowered in common_passwords():
+        return _(
+            "This password is one of the most common ones. Choose one that is harder to guess."
         )
     if email:
-        lowered = password.strip().lower()
         local_part = email.lower().partition("@")[0]
         if lowered == email.lower() or (len(local_part) >= MIN_LENGTH and lowered == local_part):
-            raise PasswordPolicyError(_("Do not use your email address as your password."))
+            return _("Do not use your email address as your password.")
+    return None
+
+
+def check_password_policy(
+    password: str, *, email: str | None = None, field: str = "password"
+) -> None:
+    """Raise PasswordPolicyError with a message that says what to fix; `field` is the name
+    of the caller's input that holds the password."""
+    problem = policy_problem(password, email=email)
+    if problem is not None:
+        raise PasswordPolicyError(problems={field: [problem]})

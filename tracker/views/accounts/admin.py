@@ -2,46 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
-
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, func, select
 from wtforms.fields.choices import SelectChoice
 
-from tracker import clock
 from tracker.extensions import db
-from tracker.forms.accounts import (
-    ActionForm,
-    AuditFilterForm,
-    InviteUserForm,
-    UserFilterForm,
-    UserRoleForm,
-)
+from tracker.forms.accounts import AuditFilterForm, InviteUserForm, UserFilterForm, UserRoleForm
 from tracker.i18n import current_locale
-from tracker.models import AuditEntry, Organisation, User
+from tracker.models import Organisation, User
+from tracker.services.accounts import emails, overview
 from tracker.services.accounts import users as accounts
-from tracker.services.accounts.users import AccountError
+from tracker.services.errors import InvalidInput
 from tracker.vocabulary import Role
-from tracker.web.permissions import roles_required
+from tracker.web.errors_map import http_error
+from tracker.web.pagination import Page, page_number
+from tracker.web.permissions import get_or_404, roles_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PAGE_SIZE = 50
 
-#: other areas' admin pages, linked from the dashboard when they exist
+#: other areas' admin pages, linked from the dashboard
 OTHER_ADMIN_PAGES = (
     ("registry_admin.index", _l("Organisations and their monitoring links")),
     ("registry_admin.create", _l("Add an organisation")),
@@ -63,53 +47,30 @@ def _organisation_choices() -> list[SelectChoice]:
     ]
 
 
-def _get_user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id, options=[joinedload(User.organisation)])
-    if user is None:
-        abort(404)
-    return user
+def _one_page(query: Select, *order_by) -> Page:
+    """The asked-for page of the query's rows; a number past the end gives the last page."""
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    number = min(page_number(), Page([], 1, PAGE_SIZE, total).pages)
+    rows = db.session.scalars(
+        query.order_by(*order_by).limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)
+    ).all()
+    return Page(rows, number, PAGE_SIZE, total)
+
+
+def _filter_args() -> dict:
+    """The query string but the page number: what the pagination links carry along."""
+    return {name: value for name, value in request.args.items() if name != "page"}
 
 
 @bp.get("/")
 @roles_required(Role.ADMIN)
 def index():
-    rows = db.session.execute(
-        select(
-            User.role,
-            User.is_enabled,
-            User.password_hash.is_(None).label("is_invited"),
-            func.count(User.id),
-        ).group_by(User.role, User.is_enabled, User.password_hash.is_(None))
-    ).all()
-    counts = {"total": 0, "disabled": 0, "invited": 0, **{str(role): 0 for role in Role}}
-    for role, is_enabled, is_invited, count in rows:
-        counts["total"] += count
-        if not is_enabled:
-            counts["disabled"] += count
-        elif is_invited:
-            counts["invited"] += count
-        counts[role] = counts.get(role, 0) + count
-    since = clock.now_utc() - timedelta(days=1)
-    refusals = db.session.scalar(
-        select(func.count(AuditEntry.id)).where(
-            AuditEntry.occurred_dt >= since,
-            AuditEntry.action.in_(("permission.refused", "login.failure", "login.throttled")),
-        )
-    )
-    recent = db.session.scalars(
-        select(AuditEntry).order_by(AuditEntry.occurred_dt.desc(), AuditEntry.id.desc()).limit(10)
-    ).all()
-    other_pages = [
-        (url_for(endpoint), label)
-        for endpoint, label in OTHER_ADMIN_PAGES
-        if endpoint in current_app.view_functions
-    ]
     return render_template(
         "accounts/admin/index.html",
-        counts=counts,
-        refusals=refusals,
-        recent=recent,
-        other_pages=other_pages,
+        counts=overview.account_counts(db.session),
+        refusals=overview.recent_refusals(db.session),
+        recent=overview.latest_audit_entries(db.session),
+        other_pages=[(url_for(endpoint), label) for endpoint, label in OTHER_ADMIN_PAGES],
     )
 
 
@@ -118,26 +79,14 @@ def index():
 def users():
     form = UserFilterForm(formdata=request.args)
     if not form.validate():
-        abort(400)
-    query = select(User).options(joinedload(User.organisation))
-    if form.q.data:
-        needle = form.q.data.strip().lower()
-        query = query.where(
-            or_(
-                User.email.contains(needle, autoescape=True),
-                func.lower(User.display_name).contains(needle, autoescape=True),
-            )
-        )
-    if form.role.data:
-        query = query.where(User.role == form.role.data)
-    if form.status.data == "enabled":
-        query = query.where(User.is_enabled.is_(True))
-    elif form.status.data == "disabled":
-        query = query.where(User.is_enabled.is_(False))
-    elif form.status.data == "invited":
-        query = query.where(User.is_enabled.is_(True), User.password_hash.is_(None))
-    users = db.session.scalars(query.order_by(User.email)).all()
-    return render_template("accounts/admin/users.html", users=users, form=form)
+        raise http_error(400)
+    chosen = overview.UserFilter(
+        text=form.q.data or "", role=form.role.data or "", status=form.status.data or ""
+    )
+    page = _one_page(overview.users_query(chosen), User.email)
+    return render_template(
+        "accounts/admin/users.html", page=page, page_args=_filter_args(), form=form
+    )
 
 
 @bp.route("/users/invite", methods=["GET", "POST"])
@@ -147,7 +96,7 @@ def invite():
     form.organisation_id.choices = _organisation_choices()
     if form.validate_on_submit():
         try:
-            user, sent = accounts.invite_user(
+            user, sent = emails.invite_user(
                 db.session,
                 email=form.email.data,
                 role=form.role.data,
@@ -156,9 +105,9 @@ def invite():
                 locale=form.locale.data,
                 actor=current_user._get_current_object(),
             )
-        except AccountError as error:
+        except InvalidInput as error:
             db.session.rollback()
-            form.email.errors.append(str(error))
+            form.show_problems(error)
         else:
             db.session.commit()
             if not sent.delivered:
@@ -173,36 +122,24 @@ def _render_user(user: User, role_form: UserRoleForm | None = None, status: int 
     if role_form is None:
         role_form = UserRoleForm(role=user.role, organisation_id=user.organisation_id or 0)
         role_form.organisation_id.choices = _organisation_choices()
-    history = db.session.scalars(
-        select(AuditEntry)
-        .where(
-            or_(
-                (AuditEntry.target_type == "user") & (AuditEntry.target_id == str(user.id)),
-                AuditEntry.actor_id == user.id,
-            )
-        )
-        .order_by(AuditEntry.occurred_dt.desc(), AuditEntry.id.desc())
-        .limit(20)
-    ).all()
     return render_template(
         "accounts/admin/user.html",
         user=user,
         role_form=role_form,
-        action_form=ActionForm(),
-        history=history,
+        history=overview.user_history(db.session, user),
     ), status
 
 
 @bp.get("/users/<int:user_id>")
 @roles_required(Role.ADMIN)
 def user(user_id: int):
-    return _render_user(_get_user_or_404(user_id))
+    return _render_user(get_or_404(User, user_id))
 
 
 @bp.post("/users/<int:user_id>/role")
 @roles_required(Role.ADMIN)
 def change_role(user_id: int):
-    user = _get_user_or_404(user_id)
+    user = get_or_404(User, user_id)
     form = UserRoleForm()
     form.organisation_id.choices = _organisation_choices()
     if not form.validate():
@@ -215,9 +152,9 @@ def change_role(user_id: int):
             organisation_id=form.organisation_id.data or None,
             actor=current_user._get_current_object(),
         )
-    except AccountError as error:
+    except InvalidInput as error:
         db.session.rollback()
-        form.role.errors.append(str(error))
+        form.show_problems(error)
         return _render_user(user, role_form=form, status=400)
     db.session.commit()
     if changed:
@@ -228,10 +165,12 @@ def change_role(user_id: int):
 
 
 def _account_action(user_id: int, action, done_message: str):
-    user = _get_user_or_404(user_id)
+    """A button of the user page: `action(session, user, actor=...)` is done, or the page
+    shows again with the reason."""
+    user = get_or_404(User, user_id)
     try:
-        result = action(user)
-    except AccountError as error:
+        result = action(db.session, user, actor=current_user._get_current_object())
+    except InvalidInput as error:
         db.session.rollback()
         flash(str(error), "error")
         return _render_user(user, status=400)
@@ -245,74 +184,44 @@ def _account_action(user_id: int, action, done_message: str):
 @bp.post("/users/<int:user_id>/disable")
 @roles_required(Role.ADMIN)
 def disable(user_id: int):
-    actor = current_user._get_current_object()
-    return _account_action(
-        user_id,
-        lambda user: accounts.disable_user(db.session, user, actor=actor),
-        _("%(email)s is disabled and logged out everywhere."),
-    )
+    message = _("%(email)s is disabled and logged out everywhere.")
+    return _account_action(user_id, accounts.disable_user, message)
 
 
 @bp.post("/users/<int:user_id>/enable")
 @roles_required(Role.ADMIN)
 def enable(user_id: int):
-    actor = current_user._get_current_object()
-    return _account_action(
-        user_id,
-        lambda user: accounts.enable_user(db.session, user, actor=actor),
-        _("%(email)s is enabled."),
-    )
+    return _account_action(user_id, accounts.enable_user, _("%(email)s is enabled."))
 
 
 @bp.post("/users/<int:user_id>/invitation")
 @roles_required(Role.ADMIN)
 def resend_invitation(user_id: int):
-    actor = current_user._get_current_object()
-    return _account_action(
-        user_id,
-        lambda user: accounts.send_invitation(db.session, user, actor=actor),
-        _("A new invitation was sent to %(email)s. Earlier invitation links no longer work."),
-    )
+    message = _("A new invitation was sent to %(email)s. Earlier invitation links no longer work.")
+    return _account_action(user_id, emails.send_invitation, message)
 
 
 @bp.get("/audit")
 @roles_required(Role.ADMIN)
 def audit():
-    actions = db.session.scalars(
-        select(AuditEntry.action).distinct().order_by(AuditEntry.action)
-    ).all()
     form = AuditFilterForm(formdata=request.args)
-    form.action.choices = [SelectChoice("", _("All actions")), *(SelectChoice(a) for a in actions)]
+    form.action.choices = [
+        SelectChoice("", _("All actions")),
+        *(SelectChoice(action) for action in overview.audit_actions(db.session)),
+    ]
     if not form.validate():
-        return render_template(
-            "accounts/admin/audit.html", form=form, entries=[], total=0, page=1, pages=1
-        ), 400
-    query = select(AuditEntry)
-    if form.action.data:
-        query = query.where(AuditEntry.action == form.action.data)
-    if form.actor.data:
-        needle = form.actor.data.strip().lower()
-        query = query.where(func.lower(AuditEntry.actor_label).contains(needle, autoescape=True))
-    if form.target_type.data:
-        query = query.where(AuditEntry.target_type == form.target_type.data.strip())
-    if form.target_id.data:
-        query = query.where(AuditEntry.target_id == form.target_id.data.strip())
-    if form.ip.data:
-        query = query.where(AuditEntry.ip == form.ip.data.strip())
-    if form.date_from.data:
-        start = datetime.combine(form.date_from.data, time.min, tzinfo=UTC)
-        query = query.where(AuditEntry.occurred_dt >= start)
-    if form.date_to.data:
-        end = datetime.combine(form.date_to.data + timedelta(days=1), time.min, tzinfo=UTC)
-        query = query.where(AuditEntry.occurred_dt < end)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(form.page.data or 1, pages)
-    entries = db.session.scalars(
-        query.order_by(AuditEntry.occurred_dt.desc(), AuditEntry.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
+        empty = Page([], 1, PAGE_SIZE, 0)
+        return render_template("accounts/admin/audit.html", form=form, page=empty), 400
+    chosen = overview.AuditFilter(
+        action=form.action.data or "",
+        actor=form.actor.data or "",
+        target_type=form.target_type.data or "",
+        target_id=form.target_id.data or "",
+        ip=form.ip.data or "",
+        date_from=form.date_from.data,
+        date_to=form.date_to.data,
+    )
+    page = _one_page(overview.audit_query(chosen), *overview.AUDIT_ORDER)
     return render_template(
-        "accounts/admin/audit.html", form=form, entries=entries, total=total, page=page, pages=pages
+        "accounts/admin/audit.html", form=form, page=page, page_args=_filter_args()
     )

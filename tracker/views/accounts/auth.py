@@ -20,16 +20,17 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from tracker.extensions import db
 from tracker.forms.accounts import (
-    ActionForm,
     ChangePasswordForm,
     ForgotPasswordForm,
     LanguageForm,
     LoginForm,
     SetPasswordForm,
 )
-from tracker.services.accounts import users as accounts
+from tracker.services.accounts import emails, tokens, users
+from tracker.services.accounts import login as logins
 from tracker.services.accounts.passwords import PasswordPolicyError
-from tracker.services.accounts.users import AccountError, TokenError
+from tracker.services.accounts.tokens import TokenError
+from tracker.services.errors import InvalidInput
 from tracker.vocabulary import LoginOutcome, Purpose, Role
 from tracker.web.request_origin import client_address
 
@@ -38,7 +39,7 @@ bp = Blueprint("auth", __name__)
 #: the issue's ceiling for "remember me"
 MAX_REMEMBER = timedelta(days=30)
 
-#: where each role lands after logging in, when that area's page exists
+#: where each role lands after logging in
 HOME_ENDPOINTS = {
     Role.ADMIN: "admin.index",
     Role.REVIEWER: "review.queue",
@@ -59,10 +60,7 @@ def safe_next_path(target: str | None) -> str | None:
 
 
 def home_url(user) -> str:
-    endpoint = HOME_ENDPOINTS.get(user.role)
-    if endpoint and endpoint in current_app.view_functions:
-        return url_for(endpoint)
-    return url_for("auth.account")
+    return url_for(HOME_ENDPOINTS.get(user.role, "auth.account"))
 
 
 def _remember_duration() -> timedelta:
@@ -72,12 +70,17 @@ def _remember_duration() -> timedelta:
     return min(configured, MAX_REMEMBER)
 
 
-def _start_session(user, *, remember: bool) -> None:
-    """Log in on a fresh session: nothing planted in the old cookie carries over."""
+def _clear_session() -> None:
+    """Empty the session cookie; only the chosen language stays."""
     language = session.get("lang")
     session.clear()
     if language:
         session["lang"] = language
+
+
+def _start_session(user, *, remember: bool) -> None:
+    """Log in on a fresh session: nothing planted in the old cookie carries over."""
+    _clear_session()
     login_user(user, remember=remember, duration=_remember_duration())
 
 
@@ -98,7 +101,7 @@ def login():
     if form.is_submitted():
         status = 400
         if form.validate():
-            result = accounts.authenticate(
+            result = logins.authenticate(
                 db.session, form.email.data, form.password.data, client_address()
             )
             if result.outcome == LoginOutcome.SUCCESS:
@@ -108,10 +111,7 @@ def login():
                 return redirect(safe_next_path(form.next.data) or home_url(result.user))
             if result.outcome == LoginOutcome.THROTTLED:
                 status = 429
-                error = _(
-                    "Too many failed attempts. Wait %(minutes)d minutes and try again.",
-                    minutes=accounts.throttle_window_minutes(),
-                )
+                error = logins.throttled_message()
             else:
                 status = 401
                 # The same words for an unknown account and a wrong password.
@@ -122,13 +122,10 @@ def login():
 @bp.post("/logout")
 def logout():
     if current_user.is_authenticated:
-        accounts.logout(db.session, current_user._get_current_object())
+        logins.logout(db.session, current_user._get_current_object())
         db.session.commit()
         logout_user()
-    language = session.get("lang")
-    session.clear()
-    if language:
-        session["lang"] = language
+    _clear_session()
     flash(_("You are logged out."), "success")
     response = redirect(url_for("public.index"))
     # The answer still belongs to the signed-in session: no cache may keep it.
@@ -143,41 +140,50 @@ def _token_refused(error: TokenError, purpose: Purpose):
     ), 400
 
 
-@bp.route("/invitation/<token>", methods=["GET", "POST"])
-def accept_invitation(token: str):
+def _password_link_page(token: str, purpose: Purpose, use_token, done_message: str):
+    """The page an invitation or reset link opens: check the token (GET changes nothing),
+    then spend it on the new password, log in and go home."""
     try:
-        claims = accounts.read_token(db.session, token, Purpose.INVITATION)
-        if claims.user.password_hash is not None:
-            raise TokenError(_("This invitation has already been accepted."))
+        claims = tokens.read_link(db.session, token, purpose)
     except TokenError as error:
-        return _token_refused(error, Purpose.INVITATION)
+        return _token_refused(error, purpose)
     form = SetPasswordForm(account_email=claims.user.email)
     if form.validate_on_submit():
         try:
-            user = accounts.accept_invitation(db.session, token, form.password.data)
+            user = use_token(db.session, token, form.password.data)
         except TokenError as error:
-            return _token_refused(error, Purpose.INVITATION)
+            return _token_refused(error, purpose)
         except PasswordPolicyError as error:
             db.session.rollback()
-            form.password.errors.append(str(error))
+            form.show_problems(error, names={"new_password": "password"})
         else:
             db.session.commit()
             _start_session(user, remember=False)
-            flash(_("Welcome. Your password is set and you are logged in."), "success")
+            flash(done_message, "success")
             return redirect(home_url(user))
     status = 400 if form.is_submitted() else 200
     return render_template(
-        "accounts/auth/set_password.html", form=form, user=claims.user, purpose=Purpose.INVITATION
+        "accounts/auth/set_password.html", form=form, user=claims.user, purpose=purpose
     ), status
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    return _password_link_page(
+        token,
+        Purpose.INVITATION,
+        tokens.accept_invitation,
+        _("Welcome. Your password is set and you are logged in."),
+    )
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        accounts.request_password_reset(db.session, form.email.data)
+        emails.request_password_reset(db.session, form.email.data)
         db.session.commit()
-        minutes = int(accounts.token_max_age(Purpose.PASSWORD_RESET).total_seconds() // 60)
+        minutes = int(tokens.token_max_age(Purpose.PASSWORD_RESET).total_seconds() // 60)
         # The same answer whether or not the account exists.
         flash(
             _(
@@ -194,34 +200,12 @@ def forgot_password():
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
-    try:
-        claims = accounts.read_token(db.session, token, Purpose.PASSWORD_RESET)
-    except TokenError as error:
-        return _token_refused(error, Purpose.PASSWORD_RESET)
-    form = SetPasswordForm(account_email=claims.user.email)
-    if form.validate_on_submit():
-        try:
-            user = accounts.reset_password(db.session, token, form.password.data)
-        except TokenError as error:
-            return _token_refused(error, Purpose.PASSWORD_RESET)
-        except PasswordPolicyError as error:
-            db.session.rollback()
-            form.password.errors.append(str(error))
-        else:
-            db.session.commit()
-            _start_session(user, remember=False)
-            flash(
-                _("Your password is changed. Every other session of yours was logged out."),
-                "success",
-            )
-            return redirect(home_url(user))
-    status = 400 if form.is_submitted() else 200
-    return render_template(
-        "accounts/auth/set_password.html",
-        form=form,
-        user=claims.user,
-        purpose=Purpose.PASSWORD_RESET,
-    ), status
+    return _password_link_page(
+        token,
+        Purpose.PASSWORD_RESET,
+        tokens.reset_password,
+        _("Your password is changed. Every other session of yours was logged out."),
+    )
 
 
 def _render_account(password_form=None, language_form=None, status: int = 200):
@@ -230,7 +214,6 @@ def _render_account(password_form=None, language_form=None, status: int = 200):
         "accounts/auth/account.html",
         password_form=password_form or ChangePasswordForm(account_email=user.email),
         language_form=language_form or LanguageForm(locale=user.locale),
-        logout_form=ActionForm(),
     ), status
 
 
@@ -248,16 +231,16 @@ def change_password():
     if not form.validate():
         return _render_account(password_form=form, status=400)
     try:
-        accounts.change_password(
+        logins.change_password(
             db.session,
             user,
             current_password=form.current_password.data,
             new_password=form.new_password.data,
             ip=client_address(),
         )
-    except (AccountError, PasswordPolicyError) as error:
+    except InvalidInput as error:
         db.session.rollback()
-        form.current_password.errors.append(str(error))
+        form.show_problems(error)
         return _render_account(password_form=form, status=400)
     remember = _has_remember_cookie()
     db.session.commit()
@@ -273,7 +256,7 @@ def change_language():
     form = LanguageForm()
     if not form.validate():
         return _render_account(language_form=form, status=400)
-    accounts.set_language(db.session, current_user._get_current_object(), form.locale.data)
+    users.set_language(db.session, current_user._get_current_object(), form.locale.data)
     db.session.commit()
     session["lang"] = form.locale.data
     flash(_("Your language is saved."), "success")
