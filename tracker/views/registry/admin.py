@@ -33,7 +33,8 @@ from tracker.i18n import current_locale
 from tracker.models import MonitoringLink, Organisation
 from tracker.services.plans import default_plan, get_plan, list_plans
 from tracker.services.registry import organisations as reg
-from tracker.services.registry.importing import import_organisations, template_csv, template_xlsx
+from tracker.services.registry.import_files import template_csv, template_xlsx
+from tracker.services.registry.importing import import_organisations
 from tracker.services.registry.links import (
     LinkError,
     end_link,
