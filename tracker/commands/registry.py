@@ -13,12 +13,11 @@ from flask.cli import with_appcontext
 from flask_babel import force_locale
 
 from tracker.extensions import db
-from tracker.services.errors import InvalidInput
+from tracker.services.errors import InvalidInput, ServiceError
 from tracker.services.plans import default_plan, get_plan
 from tracker.services.registry.import_files import read_rows, template_csv, template_xlsx
 from tracker.services.registry.importing import import_organisations
 from tracker.services.registry.links import (
-    LinkError,
     link_measures,
     resolve_measures,
     resolve_organisation,
@@ -125,7 +124,7 @@ def link_measures_command(
         try:
             measures = resolve_measures(db.session, plan, list(dict.fromkeys(codes)))
             result = link_measures(db.session, found, measures, start_date=start, is_lead=lead)
-        except LinkError as error:
+        except ServiceError as error:
             db.session.rollback()
             raise click.ClickException(error.message) from error
         db.session.commit()

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 from tracker import clock
 from tracker.models import ActionPlan, Agency, Measure, MeasureAgency, MonitoringLink, Organisation
 from tracker.services.plans import MeasureState, measure_states
-from tracker.services.registry.organisations import active_link_condition
+from tracker.services.registry.links import active_link_condition
 
 
 @dataclass(frozen=True)
