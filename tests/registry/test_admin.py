@@ -148,6 +148,10 @@ def test_bad_input_is_shown_on_the_form_and_nothing_is_written(app, client, admi
         assert response.status_code == 400, overrides
         assert 'class="field-error"' in response.get_data(as_text=True)
     assert db.session.scalar(select(Organisation.id).order_by(Organisation.id.desc())) == before
+    # The service's problem is shown beside the field it names.
+    response = client.post(NEW, data=form_data(token, name_az="milli qht forumu"))
+    html = response.get_data(as_text=True)
+    assert 'id="name_az-errors"' in html and 'aria-describedby="name_az-errors"' in html
 
 
 def test_an_edit_over_someone_elses_change_is_refused(app, client, admin, registry):

@@ -12,14 +12,10 @@ from sqlalchemy import func, select
 from tests.registry.conftest import csv_bytes, xlsx_bytes
 from tracker.extensions import db
 from tracker.models import AuditEntry, CoalitionMembership, Organisation, OrganisationChoice
-from tracker.services.registry import importing
-from tracker.services.registry.importing import (
-    TEMPLATE_FIELDS,
-    import_organisations,
-    map_headings,
-    template_csv,
-    template_xlsx,
-)
+from tracker.services.registry import import_writing
+from tracker.services.registry.import_files import TEMPLATE_FIELDS, template_csv, template_xlsx
+from tracker.services.registry.import_mapping import map_headings
+from tracker.services.registry.importing import import_organisations
 from tracker.services.registry.labels import catalogue
 
 Q = catalogue().questions
@@ -145,7 +141,7 @@ def test_a_broken_file_is_refused_whole_and_every_bad_row_is_named(app, english)
 def test_a_failure_while_writing_leaves_nothing_written(app, english, monkeypatch):
     run(csv_bytes([HEADINGS, row("Existing", staff="1")]))
     before = counts()
-    original = importing._new_organisation_values
+    original = import_writing._new_organisation_values
     calls = {"n": 0}
 
     def failing(parsed, source):
@@ -154,7 +150,7 @@ def test_a_failure_while_writing_leaves_nothing_written(app, english, monkeypatc
             raise RuntimeError("disk full")
         return original(parsed, source)
 
-    monkeypatch.setattr(importing, "_new_organisation_values", failing)
+    monkeypatch.setattr(import_writing, "_new_organisation_values", failing)
     rows = [HEADINGS, row("Existing", staff="2")] + [row(f"Org {i}") for i in range(1000)]
     with pytest.raises(RuntimeError):
         import_organisations(db.session, csv_bytes(rows), "big.csv")

@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tracker.services.registry.importing import (
-    map_headings,
-    parse_count,
-    parse_founded,
-    split_web_presence,
-)
+from tracker.services.registry.import_cells import parse_count, parse_founded, split_web_presence
+from tracker.services.registry.import_mapping import map_headings
 from tracker.services.registry.labels import (
     CHOICE_FIELDS,
     MULTI_FIELDS,

@@ -104,6 +104,15 @@ def test_filters(app, client):
     assert "not valid" in response.get_data(as_text=True)
 
 
+def test_page_numbers_are_checked(app, client, registry):
+    assert client.get("/registry/?page=0").status_code == 400
+    assert client.get("/registry/?page=two").status_code == 400
+    response = client.get("/registry/?page=2&lang=en")
+    assert response.status_code == 200 and "No organisation matches this search." in (
+        response.get_data(as_text=True)
+    )
+
+
 def test_pages_hold_fifty_and_queries_do_not_grow_with_the_registry(app, client, english):
     def import_rows(count: int, seed: int, prefix: str) -> None:
         export = generate(count, seed=seed)

@@ -13,16 +13,11 @@ from flask.cli import with_appcontext
 from flask_babel import force_locale
 
 from tracker.extensions import db
+from tracker.services.errors import InvalidInput, ServiceError
 from tracker.services.plans import default_plan, get_plan
-from tracker.services.registry.importing import (
-    ImportFileError,
-    import_organisations,
-    read_rows,
-    template_csv,
-    template_xlsx,
-)
+from tracker.services.registry.import_files import read_rows, template_csv, template_xlsx
+from tracker.services.registry.importing import import_organisations
 from tracker.services.registry.links import (
-    LinkError,
     link_measures,
     resolve_measures,
     resolve_organisation,
@@ -44,9 +39,10 @@ def import_organisations_command(file: Path, dry_run: bool) -> None:
         data = file.read_bytes()
         try:
             rows = read_rows(data, file.name)
-        except ImportFileError as error:
-            for problem in error.problems:
-                click.echo(f"{file.name}: {problem}", err=True)
+        except InvalidInput as error:
+            for problems in error.problems.values():
+                for problem in problems:
+                    click.echo(f"{file.name}: {problem}", err=True)
             raise SystemExit(1) from error
         data_rows = max(len(rows) - 1, 0)
         with click.progressbar(length=2 * data_rows, label="Importing", file=sys.stderr) as bar:
@@ -128,7 +124,7 @@ def link_measures_command(
         try:
             measures = resolve_measures(db.session, plan, list(dict.fromkeys(codes)))
             result = link_measures(db.session, found, measures, start_date=start, is_lead=lead)
-        except LinkError as error:
+        except ServiceError as error:
             db.session.rollback()
             raise click.ClickException(error.message) from error
         db.session.commit()

@@ -4,7 +4,6 @@ the monitoring links."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
 from wtforms import (
     BooleanField,
@@ -26,16 +25,18 @@ from tracker.services.registry.labels import (
     MULTI_FIELDS,
     OTHER,
     SPECIFIC_COMMUNITIES,
-    STAFF_FIELDS,
     catalogue,
 )
 from tracker.services.registry.organisations import (
+    SCALAR_FIELDS,
+    TEXT_FIELDS,
     OrganisationData,
-    RegistryFilter,
-    choices_by_field,
     clean_aliases,
 )
+from tracker.services.registry.search import RegistryFilter, choices_by_field
 from tracker.vocabulary import OrganisationKind
+from tracker.web.forms import TrackerForm
+from tracker.web.pagination import page_number
 
 #: donor answers that come with names, and the form field holding them
 DONOR_NAME_FIELDS = {
@@ -77,7 +78,7 @@ def _membership_choices(everything):
     return [everything, ("yes", _l("Member of networks")), ("no", _l("Not a member"))]
 
 
-class RegistryFilterForm(FlaskForm):
+class RegistryFilterForm(TrackerForm):
     """The public list's search and filters (GET: no CSRF, nothing changes)."""
 
     class Meta:
@@ -91,7 +92,6 @@ class RegistryFilterForm(FlaskForm):
     membership = SelectField(_l("Membership of networks"), validators=[Optional()])
     kind = SelectField(_l("Kind"), validators=[Optional()])
     coalition = SelectField(_l("Member of"), validators=[Optional()])
-    page = IntegerField(_l("Page"), validators=[Optional(), NumberRange(min=1, max=100_000)])
 
     def set_choices(self, locale: str, coalitions) -> None:
         labels = catalogue()
@@ -124,10 +124,11 @@ class RegistryFilterForm(FlaskForm):
 
     @property
     def page_number(self) -> int:
-        return self.page.data or 1
+        """The page asked for, checked by web.pagination (the JSON API reads it here)."""
+        return page_number()
 
 
-class AdminSearchForm(FlaskForm):
+class AdminSearchForm(TrackerForm):
     class Meta:
         csrf = False
 
@@ -140,14 +141,13 @@ class AdminSearchForm(FlaskForm):
         validators=[Optional()],
         default="active",
     )
-    page = IntegerField(_l("Page"), validators=[Optional(), NumberRange(min=1, max=100_000)])
 
 
 def _count_field(label):
     return IntegerField(label, validators=[Optional(), NumberRange(min=0, max=1_000_000)])
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(TrackerForm):
     """Every answer of the survey's Annex 1, and the registry's own fields."""
 
     kind = SelectField(_l("Kind"), validators=[DataRequired()])
@@ -256,31 +256,7 @@ class OrganisationForm(FlaskForm):
 
     def load(self, organisation, coalition_ids) -> None:
         """Fill the form from a record (GET of the edit page)."""
-        for name in (
-            "kind",
-            "name_az",
-            "name_en",
-            "completed_on",
-            "founded_year",
-            "founded_year_alternative",
-            "legal_status_other",
-            "legal_address",
-            "phone_fax",
-            "email",
-            "website",
-            "social_media",
-            "contact_person",
-            "mission",
-            *STAFF_FIELDS,
-            "network_names",
-            "recommendations",
-            "field_group_az",
-            "field_group_en",
-            "is_interviewed",
-            "declared_member_count",
-            "declared_member_count_is_minimum",
-            "source",
-        ):
+        for name in ("name_az", *SCALAR_FIELDS):
             getattr(self, name).data = getattr(organisation, name)
         self.aliases.data = "\n".join(organisation.aliases or [])
         self.curator_aliases.data = "\n".join(organisation.curator_aliases or [])
@@ -309,41 +285,26 @@ class OrganisationForm(FlaskForm):
             if detail:
                 # Writing the "which" text is answering the question it belongs to.
                 choices[list_name][key] = detail
+        values = {name: getattr(self, name).data for name in SCALAR_FIELDS}
+        values.update({name: text(name) for name in TEXT_FIELDS})
+        values.update(
+            founded_month=int(self.founded_month.data) if self.founded_month.data else None,
+            legal_status=self.legal_status.data or None,
+            member_of_networks={"yes": True, "no": False}.get(self.member_of_networks.data or ""),
+            is_interviewed=bool(self.is_interviewed.data),
+            declared_member_count_is_minimum=bool(self.declared_member_count_is_minimum.data),
+        )
         return OrganisationData(
-            kind=self.kind.data,
             name_az=text("name_az"),
-            name_en=text("name_en"),
             aliases=tuple(clean_aliases((self.aliases.data or "").splitlines())),
             curator_aliases=tuple(clean_aliases((self.curator_aliases.data or "").splitlines())),
-            completed_on=self.completed_on.data,
-            founded_year=self.founded_year.data,
-            founded_month=int(self.founded_month.data) if self.founded_month.data else None,
-            founded_year_alternative=self.founded_year_alternative.data,
-            legal_status=self.legal_status.data or None,
-            legal_status_other=text("legal_status_other"),
-            legal_address=text("legal_address"),
-            phone_fax=text("phone_fax"),
-            email=text("email"),
-            website=text("website"),
-            social_media=text("social_media"),
-            contact_person=text("contact_person"),
-            mission=text("mission"),
-            **{name: getattr(self, name).data for name in STAFF_FIELDS},
-            member_of_networks={"yes": True, "no": False}.get(self.member_of_networks.data or ""),
-            network_names=text("network_names"),
-            recommendations=text("recommendations"),
-            field_group_az=text("field_group_az"),
-            field_group_en=text("field_group_en"),
-            is_interviewed=bool(self.is_interviewed.data),
-            declared_member_count=self.declared_member_count.data,
-            declared_member_count_is_minimum=bool(self.declared_member_count_is_minimum.data),
-            source=text("source"),
             choices=choices,
             coalition_ids=tuple(self.coalitions.data or ()),
+            **values,
         )
 
 
-class ImportForm(FlaskForm):
+class ImportForm(TrackerForm):
     file = FileField(
         _l("Survey export (XLSX or CSV)"),
         validators=[
@@ -360,7 +321,7 @@ class ImportForm(FlaskForm):
         ]
 
 
-class LinkForm(FlaskForm):
+class LinkForm(TrackerForm):
     plan = SelectField(_l("Plan"), validators=[DataRequired()])
     codes = StringField(
         _l("Measure codes, e.g. 1.1, 2.3"), validators=[DataRequired(), Length(max=1000)]
@@ -369,9 +330,5 @@ class LinkForm(FlaskForm):
     is_lead = BooleanField(_l("Lead monitor of these measures"))
 
 
-class EndLinkForm(FlaskForm):
+class EndLinkForm(TrackerForm):
     end_date = DateField(_l("Monitoring ended on"), validators=[Optional()])
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form: a POST-only button with its CSRF token."""

@@ -5,7 +5,7 @@ Other features use only the names below; nothing else reaches inside."""
 
 from tracker.services.registry.labels import MULTI_FIELDS, STAFF_FIELDS
 from tracker.services.registry.links import links_of_organisation, monitors_of_measure
-from tracker.services.registry.organisations import (
+from tracker.services.registry.search import (
     coalitions_of,
     get_public_organisation,
     list_coalitions,

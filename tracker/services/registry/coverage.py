@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 from tracker import clock
 from tracker.models import ActionPlan, Agency, Measure, MeasureAgency, MonitoringLink, Organisation
 from tracker.services.plans import MeasureState, measure_states
-from tracker.services.registry.organisations import active_link_condition
+from tracker.services.registry.links import active_link_condition
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,25 @@ def plan_coverage(session: Session, plan: ActionPlan, as_of: date | None = None)
             .order_by(Measure.position)
         )
     )
-    monitors = dict(
+    monitors = _monitor_counts(session, plan, as_of)
+    unmonitored = [m for m in measures if not monitors.get(m.id)]
+    sections = _section_coverage(measures, monitors)
+    agencies = _agency_coverage(session, plan, monitors)
+    return Coverage(
+        plan=plan,
+        as_of=as_of,
+        measures=measures,
+        monitors=monitors,
+        unmonitored=unmonitored,
+        states=measure_states(session, unmonitored, as_of),
+        sections=sections,
+        agencies=agencies,
+    )
+
+
+def _monitor_counts(session: Session, plan: ActionPlan, as_of: date) -> dict[int, int]:
+    """Measure id → organisations (not archived) monitoring it on the day."""
+    return dict(
         session.execute(
             select(
                 MonitoringLink.measure_id, func.count(func.distinct(MonitoringLink.organisation_id))
@@ -96,8 +114,10 @@ def plan_coverage(session: Session, plan: ActionPlan, as_of: date | None = None)
             .group_by(MonitoringLink.measure_id)
         ).all()
     )
-    unmonitored = [m for m in measures if not monitors.get(m.id)]
 
+
+def _section_coverage(measures: list[Measure], monitors: dict[int, int]) -> list[SectionCoverage]:
+    """The plan's sections, least covered first."""
     by_section: dict[int, list[Measure]] = defaultdict(list)
     for measure in measures:
         by_section[measure.section_id].append(measure)
@@ -113,7 +133,13 @@ def plan_coverage(session: Session, plan: ActionPlan, as_of: date | None = None)
         for group in by_section.values()
     ]
     sections.sort(key=lambda s: (s.share, -s.unmonitored, s.number))
+    return sections
 
+
+def _agency_coverage(
+    session: Session, plan: ActionPlan, monitors: dict[int, int]
+) -> list[AgencyCoverage]:
+    """The agencies the plan's measures name, least covered first."""
     agency_measures: dict[int, set[int]] = defaultdict(set)
     agencies: dict[int, Agency] = {}
     for measure_id, agency in session.execute(
@@ -134,13 +160,4 @@ def plan_coverage(session: Session, plan: ActionPlan, as_of: date | None = None)
         for agency_id, ids in agency_measures.items()
     ]
     agency_rows.sort(key=lambda a: (a.share, -a.unmonitored, a.key))
-    return Coverage(
-        plan=plan,
-        as_of=as_of,
-        measures=measures,
-        monitors=monitors,
-        unmonitored=unmonitored,
-        states=measure_states(session, unmonitored, as_of),
-        sections=sections,
-        agencies=agency_rows,
-    )
+    return agency_rows

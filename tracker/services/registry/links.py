@@ -11,22 +11,23 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from tracker import clock
 from tracker.models import ActionPlan, Measure, MonitoringLink, Organisation
 from tracker.services.audit import record
-from tracker.services.registry.organisations import active_link_condition
+from tracker.services.errors import InvalidInput, StateConflict
 from tracker.vocabulary import label_key
 
 CODE_PATTERN = re.compile(r"^\d+\.\d+$")
 
 
-class LinkError(Exception):
-    def __init__(self, message: str):
-        self.message = message
-        super().__init__(message)
+def active_link_condition(on: date):
+    """The links current on a day: started, and not ended before it."""
+    return (MonitoringLink.start_date <= on) & (
+        MonitoringLink.end_date.is_(None) | (MonitoringLink.end_date >= on)
+    )
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def parse_codes(text: str) -> list[str]:
 
 
 def resolve_measures(session: Session, plan: ActionPlan, codes: list[str]) -> list[Measure]:
-    """The plan's measures with these codes, in the order given; LinkError names the
+    """The plan's measures with these codes, in the order given; InvalidInput names the
     unknown ones."""
     found = {
         m.code: m
@@ -97,9 +98,10 @@ def resolve_measures(session: Session, plan: ActionPlan, codes: list[str]) -> li
     }
     unknown = [code for code in codes if code not in found]
     if unknown:
-        raise LinkError(
-            _("Plan %(plan)s has no measure %(codes)s.", plan=plan.key, codes=", ".join(unknown))
+        message = _(
+            "Plan %(plan)s has no measure %(codes)s.", plan=plan.key, codes=", ".join(unknown)
         )
+        raise InvalidInput(problems={"codes": [message]})
     return [found[code] for code in codes]
 
 
@@ -125,27 +127,9 @@ def _take_lead(session: Session, link: MonitoringLink, actor) -> None:
         )
     ):
         other.is_lead = False
-        record(
-            session,
-            "link.lead_removed",
-            "monitoring_link",
-            other.id,
-            actor=actor,
-            details={
-                "measure_id": other.measure_id,
-                "organisation_id": other.organisation_id,
-                "reason": "another lead",
-            },
-        )
+        _record(session, "link.lead_removed", other, actor, reason="another lead")
     link.is_lead = True
-    record(
-        session,
-        "link.lead_set",
-        "monitoring_link",
-        link.id,
-        actor=actor,
-        details={"measure_id": link.measure_id, "organisation_id": link.organisation_id},
-    )
+    _record(session, "link.lead_set", link, actor)
 
 
 def link_measures(
@@ -160,7 +144,7 @@ def link_measures(
     """Link the organisation to each measure from start_date (today by default). A measure
     it already monitors gets no second link; with is_lead it becomes the lead."""
     if organisation.is_archived:
-        raise LinkError(_("An archived organisation cannot monitor measures."))
+        raise StateConflict(_("An archived organisation cannot monitor measures."))
     start = start_date or clock.today()
     result = LinkResult()
     for measure in measures:
@@ -198,42 +182,56 @@ def link_measures(
 def end_link(session: Session, link: MonitoringLink, end_date: date | None = None, *, actor=None):
     end = end_date or clock.today()
     if link.end_date is not None and link.end_date <= clock.today():
-        raise LinkError(_("This link has already ended."))
+        raise StateConflict(_("This link has already ended."))
     if end < link.start_date:
-        raise LinkError(
-            _("A link cannot end before it starts (%(date)s).", date=link.start_date.isoformat())
+        message = _(
+            "A link cannot end before it starts (%(date)s).", date=link.start_date.isoformat()
         )
+        raise InvalidInput(problems={"end_date": [message]})
+    _end(session, link, end, actor)
+    session.flush()
+
+
+def _end(session: Session, link: MonitoringLink, end: date, actor, **details) -> None:
     link.end_date = end
+    _record(session, "link.ended", link, actor, end_date=end.isoformat(), **details)
+
+
+def _record(session: Session, action: str, link: MonitoringLink, actor, **details) -> None:
     record(
         session,
-        "link.ended",
+        action,
         "monitoring_link",
         link.id,
         actor=actor,
-        details={
-            "organisation_id": link.organisation_id,
-            "measure_id": link.measure_id,
-            "end_date": end.isoformat(),
-        },
+        details={"measure_id": link.measure_id, "organisation_id": link.organisation_id, **details},
     )
-    session.flush()
+
+
+def end_links_of(session: Session, organisation: Organisation, reason: str, *, actor=None) -> int:
+    """End the organisation's open links today (a link that starts later ends on its start
+    day); the number ended."""
+    today = clock.today()
+    ended = 0
+    for link in session.scalars(
+        select(MonitoringLink).where(
+            MonitoringLink.organisation_id == organisation.id,
+            or_(MonitoringLink.end_date.is_(None), MonitoringLink.end_date > today),
+        )
+    ):
+        _end(session, link, max(today, link.start_date), actor, reason=reason)
+        ended += 1
+    return ended
 
 
 def set_lead(session: Session, link: MonitoringLink, is_lead: bool, *, actor=None) -> None:
     if not link.is_active_on(clock.today()):
-        raise LinkError(_("Only a current link can be made the lead."))
+        raise StateConflict(_("Only a current link can be made the lead."))
     if is_lead:
         _take_lead(session, link, actor)
     elif link.is_lead:
         link.is_lead = False
-        record(
-            session,
-            "link.lead_removed",
-            "monitoring_link",
-            link.id,
-            actor=actor,
-            details={"measure_id": link.measure_id, "organisation_id": link.organisation_id},
-        )
+        _record(session, "link.lead_removed", link, actor)
     session.flush()
 
 

@@ -156,7 +156,37 @@ def _number(value) -> float | None:
 
 
 def registry_stats(session: Session) -> RegistryStats:
-    labels = catalogue()
+    summary = _summary(session)
+    total = summary["total"]
+    legal_status = _legal_status_counts(session)
+    groups = _founding_group_counts(session)
+    choices, answered = _choice_counts(session)
+    return RegistryStats(
+        total=total,
+        legal_status=legal_status,
+        founding_year_groups=groups,
+        web_presence={
+            "website": int(summary["website"]),
+            "social_media": int(summary["social_media"]),
+            "website_or_social_media": int(summary["either"]),
+            "neither": total - int(summary["either"]),
+        },
+        choices=choices,
+        staff=_staff_figures(session, summary),
+        membership={"yes": int(summary["member_yes"]), "no": int(summary["member_no"])},
+        answered={
+            "legal_status": summary["legal_status_answered"],
+            "founding_year_groups": sum(groups.values()),
+            "web_presence": total,
+            "membership": summary["membership_answered"],
+            **{name: answered.get(name, 0) for name in MULTI_FIELDS},
+        },
+    )
+
+
+def _summary(session: Session):
+    """One row of counts over the active registry: answers, web presence, membership,
+    and each staff count's number, mean, minimum, maximum and sum."""
     has_website = Organisation.website != ""
     has_social = Organisation.social_media != ""
     summary_columns = [
@@ -178,10 +208,11 @@ def registry_stats(session: Session) -> RegistryStats:
             func.max(column).label(f"{name}_max"),
             func.coalesce(func.sum(column), 0).label(f"{name}_sum"),
         ]
-    summary = session.execute(select(*summary_columns).where(_active())).one()._mapping
-    total = summary["total"]
+    return session.execute(select(*summary_columns).where(_active())).one()._mapping
 
-    legal_status = dict.fromkeys(labels.keys("legal_status"), 0)
+
+def _legal_status_counts(session: Session) -> dict[str, int]:
+    legal_status = dict.fromkeys(catalogue().keys("legal_status"), 0)
     for key, count in session.execute(
         select(Organisation.legal_status, func.count())
         .where(_active(), Organisation.legal_status.is_not(None))
@@ -189,8 +220,11 @@ def registry_stats(session: Session) -> RegistryStats:
     ):
         if key in legal_status:
             legal_status[key] = count
+    return legal_status
 
-    groups = dict.fromkeys((g.key for g in labels.founding_groups), 0)
+
+def _founding_group_counts(session: Session) -> dict[str, int]:
+    groups = dict.fromkeys((g.key for g in catalogue().founding_groups), 0)
     group_column = _founding_group_case().label("founding_group")
     grouped = (
         select(group_column).where(_active(), Organisation.founded_year.is_not(None)).subquery()
@@ -200,7 +234,13 @@ def registry_stats(session: Session) -> RegistryStats:
     ):
         if key in groups:
             groups[key] = count
+    return groups
 
+
+def _choice_counts(session: Session) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    """list field → key → organisations that gave the answer; and list field →
+    organisations that answered the question."""
+    labels = catalogue()
     choices = {name: dict.fromkeys(labels.keys(name), 0) for name in MULTI_FIELDS}
     active_choice = (
         select(OrganisationChoice.field, OrganisationChoice.key, OrganisationChoice.organisation_id)
@@ -222,42 +262,24 @@ def registry_stats(session: Session) -> RegistryStats:
             ).group_by(active_choice.c.field)
         ).all()
     )
+    return choices, answered
 
+
+def _staff_figures(session: Session, summary) -> dict[str, StaffFigures]:
     medians = dict(session.execute(_median_statement()).all())
     staff = {}
     for name in STAFF_FIELDS:
         valid = summary[f"{name}_valid"]
         staff[name] = StaffFigures(
             valid=valid,
-            missing=total - valid,
+            missing=summary["total"] - valid,
             mean=_number(summary[f"{name}_mean"]),
             median=_number(medians.get(name)) if valid else None,
             min=summary[f"{name}_min"],
             max=summary[f"{name}_max"],
             sum=int(summary[f"{name}_sum"]),
         )
-
-    return RegistryStats(
-        total=total,
-        legal_status=legal_status,
-        founding_year_groups=groups,
-        web_presence={
-            "website": int(summary["website"]),
-            "social_media": int(summary["social_media"]),
-            "website_or_social_media": int(summary["either"]),
-            "neither": total - int(summary["either"]),
-        },
-        choices=choices,
-        staff=staff,
-        membership={"yes": int(summary["member_yes"]), "no": int(summary["member_no"])},
-        answered={
-            "legal_status": summary["legal_status_answered"],
-            "founding_year_groups": sum(groups.values()),
-            "web_presence": total,
-            "membership": summary["membership_answered"],
-            **{name: answered.get(name, 0) for name in MULTI_FIELDS},
-        },
-    )
+    return staff
 
 
 # --- the report's 2022 baseline -------------------------------------------------------------

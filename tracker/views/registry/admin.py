@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     flash,
     redirect,
@@ -23,7 +22,6 @@ from tracker import clock
 from tracker.extensions import db
 from tracker.forms.registry import (
     AdminSearchForm,
-    ConfirmForm,
     EndLinkForm,
     ImportForm,
     LinkForm,
@@ -31,11 +29,12 @@ from tracker.forms.registry import (
 )
 from tracker.i18n import current_locale
 from tracker.models import MonitoringLink, Organisation
+from tracker.services.errors import InvalidInput, StateConflict
 from tracker.services.plans import default_plan, get_plan, list_plans
-from tracker.services.registry import organisations as reg
-from tracker.services.registry.importing import import_organisations, template_csv, template_xlsx
+from tracker.services.registry.display import template_helpers
+from tracker.services.registry.import_files import template_csv, template_xlsx
+from tracker.services.registry.importing import import_organisations
 from tracker.services.registry.links import (
-    LinkError,
     end_link,
     link_measures,
     links_of_organisation,
@@ -43,29 +42,27 @@ from tracker.services.registry.links import (
     resolve_measures,
     set_lead,
 )
-from tracker.views.registry.public import registry_template_helpers
+from tracker.services.registry.organisations import (
+    archive_organisation,
+    create_organisation,
+    current_coalition_ids,
+    restore_organisation,
+    update_organisation,
+)
+from tracker.services.registry.search import RegistryFilter, list_coalitions, search_organisations
 from tracker.vocabulary import Role
-from tracker.web.permissions import roles_required
+from tracker.web.errors_map import http_error
+from tracker.web.forms import ConfirmForm
+from tracker.web.pagination import page_number
+from tracker.web.permissions import get_or_404, roles_required
 
 bp = Blueprint("registry_admin", __name__, url_prefix="/admin/organisations")
-bp.context_processor(registry_template_helpers)
+bp.context_processor(lambda: template_helpers(current_locale()))
 
 #: the import page lists at most this many problems (the command line lists them all)
 SHOWN_PROBLEMS = 500
-
-
-def _organisation_or_404(organisation_id: int) -> Organisation:
-    found = db.session.get(Organisation, organisation_id)
-    if found is None:
-        abort(404)
-    return found
-
-
-def _link_or_404(link_id: int) -> MonitoringLink:
-    found = db.session.get(MonitoringLink, link_id)
-    if found is None:
-        abort(404)
-    return found
+#: the organisation service's input names that differ from the form's field names
+ORGANISATION_FIELDS = {"coalition_ids": "coalitions"}
 
 
 @bp.get("/")
@@ -75,25 +72,22 @@ def index():
     if request.args and not form.validate():
         return render_template("registry/admin_list.html", form=form, page=None), 400
     archived = {"active": False, "archived": True, "all": None}[form.status.data or "active"]
-    registry_filter = reg.RegistryFilter(query=(form.q.data or "").strip(), archived=archived)
-    page = reg.search_organisations(db.session, registry_filter, form.page.data or 1)
+    registry_filter = RegistryFilter(query=(form.q.data or "").strip(), archived=archived)
+    page = search_organisations(db.session, registry_filter, page_number())
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "registry/admin_list.html", form=form, page=page, page_args=args, confirm=ConfirmForm()
     )
 
 
+def _require_confirmation() -> None:
+    """A button's POST carries its CSRF token, or the answer is 400."""
+    if not ConfirmForm().validate_on_submit():
+        raise http_error(400)
+
+
 def _coalition_choices(exclude_id: int | None = None):
-    return [c for c in reg.list_coalitions(db.session) if c.id != exclude_id]
-
-
-def _show_problems(form: OrganisationForm, error: reg.RegistryError) -> None:
-    for field_name, message in error.problems:
-        field = getattr(form, field_name, None) if field_name else None
-        if field is not None:
-            field.errors = [*field.errors, message]
-        else:
-            form.form_errors.append(message)
+    return [c for c in list_coalitions(db.session) if c.id != exclude_id]
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -103,10 +97,10 @@ def create():
     form.set_choices(current_locale(), _coalition_choices())
     if form.validate_on_submit():
         try:
-            organisation = reg.create_organisation(db.session, form.to_data(), actor=current_user)
-        except reg.RegistryError as error:
+            organisation = create_organisation(db.session, form.to_data(), actor=current_user)
+        except InvalidInput as error:
             db.session.rollback()
-            _show_problems(form, error)
+            form.show_problems(error, names=ORGANISATION_FIELDS)
         else:
             db.session.commit()
             flash(_("The organisation was added to the registry."), "success")
@@ -118,12 +112,12 @@ def create():
 @bp.route("/<int:organisation_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def edit(organisation_id: int):
-    organisation = _organisation_or_404(organisation_id)
+    organisation = get_or_404(Organisation, organisation_id)
     form = OrganisationForm()
     form.set_choices(current_locale(), _coalition_choices(organisation.id))
     status = 200
     if request.method == "GET":
-        form.load(organisation, reg.current_coalition_ids(db.session, organisation.id))
+        form.load(organisation, current_coalition_ids(db.session, organisation.id))
     elif form.validate_on_submit():
         loaded_version = organisation.updated_dt.isoformat() if organisation.updated_dt else ""
         if form.version.data != loaded_version:
@@ -137,12 +131,12 @@ def edit(organisation_id: int):
                 "registry/admin_form.html", form=form, organisation=organisation
             ), 409
         try:
-            changed = reg.update_organisation(
+            changed = update_organisation(
                 db.session, organisation, form.to_data(), actor=current_user
             )
-        except reg.RegistryError as error:
+        except InvalidInput as error:
             db.session.rollback()
-            _show_problems(form, error)
+            form.show_problems(error, names=ORGANISATION_FIELDS)
             status = 400
         else:
             db.session.commit()
@@ -161,10 +155,9 @@ def edit(organisation_id: int):
 @bp.post("/<int:organisation_id>/archive")
 @roles_required(Role.ADMIN)
 def archive(organisation_id: int):
-    organisation = _organisation_or_404(organisation_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    ended = reg.archive_organisation(db.session, organisation, actor=current_user)
+    organisation = get_or_404(Organisation, organisation_id)
+    _require_confirmation()
+    ended = archive_organisation(db.session, organisation, actor=current_user)
     db.session.commit()
     flash(
         _(
@@ -180,10 +173,9 @@ def archive(organisation_id: int):
 @bp.post("/<int:organisation_id>/restore")
 @roles_required(Role.ADMIN)
 def restore(organisation_id: int):
-    organisation = _organisation_or_404(organisation_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    reg.restore_organisation(db.session, organisation, actor=current_user)
+    organisation = get_or_404(Organisation, organisation_id)
+    _require_confirmation()
+    restore_organisation(db.session, organisation, actor=current_user)
     db.session.commit()
     flash(_("The organisation was restored to the public registry."), "success")
     return redirect(url_for("registry_admin.edit", organisation_id=organisation.id))
@@ -232,14 +224,14 @@ def import_file():
 def template(fmt: str):
     lang = request.args.get("lang") or current_locale()
     if lang not in ("az", "en"):
-        abort(400)
+        raise http_error(400)
     if fmt == "csv":
         body, mimetype = template_csv(lang), "text/csv; charset=utf-8"
     elif fmt == "xlsx":
         body = template_xlsx(lang)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
-        abort(404)
+        raise http_error(404)
     return Response(
         body,
         mimetype=mimetype,
@@ -272,13 +264,13 @@ def _link_form() -> LinkForm:
 @bp.get("/<int:organisation_id>/links")
 @roles_required(Role.ADMIN)
 def links(organisation_id: int):
-    return _links_page(_organisation_or_404(organisation_id), _link_form())
+    return _links_page(get_or_404(Organisation, organisation_id), _link_form())
 
 
 @bp.post("/<int:organisation_id>/links")
 @roles_required(Role.ADMIN)
 def add_links(organisation_id: int):
-    organisation = _organisation_or_404(organisation_id)
+    organisation = get_or_404(Organisation, organisation_id)
     form = _link_form()
     if not form.validate_on_submit():
         return _links_page(organisation, form, 400)
@@ -294,9 +286,9 @@ def add_links(organisation_id: int):
             is_lead=bool(form.is_lead.data),
             actor=current_user,
         )
-    except LinkError as error:
+    except (InvalidInput, StateConflict) as error:
         db.session.rollback()
-        form.codes.errors = [*form.codes.errors, error.message]
+        form.show_problems(error)
         return _links_page(organisation, form, 400)
     db.session.commit()
     flash(
@@ -313,34 +305,39 @@ def add_links(organisation_id: int):
 @bp.post("/links/<int:link_id>/end")
 @roles_required(Role.ADMIN)
 def end(link_id: int):
-    link = _link_or_404(link_id)
+    link = get_or_404(MonitoringLink, link_id)
     form = EndLinkForm()
     if not form.validate_on_submit():
         flash(_("Enter the end date as YYYY-MM-DD."), "error")
         return _links_page(link.organisation, _link_form(), 400)
-    try:
-        end_link(db.session, link, form.end_date.data, actor=current_user)
-    except LinkError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return _links_page(link.organisation, _link_form(), 400)
-    db.session.commit()
-    flash(_("The monitoring link was ended."), "success")
-    return redirect(url_for("registry_admin.links", organisation_id=link.organisation_id))
+    return _change_link(
+        link,
+        lambda: end_link(db.session, link, form.end_date.data, actor=current_user),
+        _("The monitoring link was ended."),
+    )
 
 
 def _change_lead(link_id: int, is_lead: bool):
-    link = _link_or_404(link_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    link = get_or_404(MonitoringLink, link_id)
+    _require_confirmation()
+    return _change_link(
+        link,
+        lambda: set_lead(db.session, link, is_lead, actor=current_user),
+        _("The lead monitor was changed."),
+    )
+
+
+def _change_link(link: MonitoringLink, change, done: str):
+    """Make a change to one link: back to the organisation's links, or its links page
+    again with the reason the change cannot be made (400)."""
     try:
-        set_lead(db.session, link, is_lead, actor=current_user)
-    except LinkError as error:
+        change()
+    except (InvalidInput, StateConflict) as error:
         db.session.rollback()
         flash(error.message, "error")
         return _links_page(link.organisation, _link_form(), 400)
     db.session.commit()
-    flash(_("The lead monitor was changed."), "success")
+    flash(done, "success")
     return redirect(url_for("registry_admin.links", organisation_id=link.organisation_id))
 
 

@@ -3,9 +3,7 @@ live statistics beside the 2022 baseline, and coverage (who monitors what)."""
 
 from __future__ import annotations
 
-import re
-
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
@@ -14,16 +12,28 @@ from tracker.extensions import db
 from tracker.forms.registry import RegistryFilterForm
 from tracker.i18n import current_locale
 from tracker.services.plans import default_plan, get_plan, list_plans
-from tracker.services.registry import organisations as reg
 from tracker.services.registry.charts import comparison_chart, region_tile_map
 from tracker.services.registry.coverage import plan_coverage
-from tracker.services.registry.labels import MULTI_FIELDS, STAFF_FIELDS, catalogue
+from tracker.services.registry.display import template_helpers
+from tracker.services.registry.labels import catalogue
 from tracker.services.registry.links import links_of_organisation
+from tracker.services.registry.search import (
+    PRIVATE_CHOICE_DETAILS,
+    choices_by_field,
+    coalitions_of,
+    get_public_organisation,
+    list_coalitions,
+    members_of,
+    search_organisations,
+)
 from tracker.services.registry.stats import comparison, load_baseline, registry_stats
 from tracker.services.reports import has_monitoring_record
 from tracker.vocabulary import OrganisationKind
+from tracker.web.errors_map import http_error
+from tracker.web.pagination import page_number
 
 bp = Blueprint("registry", __name__, url_prefix="/registry")
+bp.context_processor(lambda: template_helpers(current_locale()))
 
 #: the statistics page's tables, in the report's order
 STATS_TABLES = (
@@ -38,43 +48,12 @@ STATS_TABLES = (
 )
 
 
-def web_link(text: str) -> str | None:
-    """An href for a website the survey gave, only for web addresses (never javascript:)."""
-    text = (text or "").strip()
-    if re.match(r"^https?://[^\s<>\"']+$", text, re.IGNORECASE):
-        return text
-    if re.match(r"^(www\.)?[\w-]+(\.[\w-]+)+(/[^\s<>\"']*)?$", text):
-        return f"https://{text}"
-    return None
-
-
-def registry_template_helpers() -> dict:
-    labels = catalogue()
-    locale = current_locale()
-    return {
-        "survey_label": lambda list_name, key: labels.label(list_name, key, locale),
-        "survey_question": lambda name: labels.questions[name].short_text(locale),
-        "web_link": web_link,
-        "REGISTRY_MULTI_FIELDS": MULTI_FIELDS,
-        "STAFF_FIELDS": STAFF_FIELDS,
-    }
-
-
-bp.context_processor(registry_template_helpers)
-
-
-def filter_form_from_request(coalitions) -> tuple[RegistryFilterForm, bool]:
-    """The filter form read from the query string, and whether it is valid."""
-    form = RegistryFilterForm(formdata=MultiDict(request.args) if request.args else None)
-    form.set_choices(current_locale(), coalitions)
-    return form, (not request.args or form.validate())
-
-
 @bp.get("/")
 def index():
-    coalitions = reg.list_coalitions(db.session)
-    form, valid = filter_form_from_request(coalitions)
-    if not valid:
+    coalitions = list_coalitions(db.session)
+    form = RegistryFilterForm(formdata=MultiDict(request.args) if request.args else None)
+    form.set_choices(current_locale(), coalitions)
+    if request.args and not form.validate():
         return render_template(
             "registry/list.html",
             form=form,
@@ -83,9 +62,7 @@ def index():
             message=_("Some filters are not valid; correct them and search again."),
         ), 400
     registry_filter = form.to_filter()
-    page = reg.search_organisations(
-        db.session, registry_filter, form.page_number, locale=current_locale()
-    )
+    page = search_organisations(db.session, registry_filter, page_number(), locale=current_locale())
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "registry/list.html",
@@ -99,14 +76,12 @@ def index():
 
 @bp.get("/<int:organisation_id>")
 def organisation(organisation_id: int):
-    found = reg.get_public_organisation(db.session, organisation_id)
+    found = get_public_organisation(db.session, organisation_id)
     if found is None:
-        abort(404)
-    coalitions = reg.coalitions_of(db.session, [found.id]).get(found.id, [])
+        raise http_error(404)
+    coalitions = coalitions_of(db.session, [found.id]).get(found.id, [])
     members, member_total = (
-        reg.members_of(db.session, found.id)
-        if found.kind == OrganisationKind.COALITION
-        else ([], 0)
+        members_of(db.session, found.id) if found.kind == OrganisationKind.COALITION else ([], 0)
     )
     links = links_of_organisation(db.session, found.id)
     today = clock.today()
@@ -114,8 +89,8 @@ def organisation(organisation_id: int):
     return render_template(
         "registry/organisation.html",
         organisation=found,
-        answers=reg.choices_by_field(found),
-        private_details=reg.PRIVATE_CHOICE_DETAILS,
+        answers=choices_by_field(found),
+        private_details=PRIVATE_CHOICE_DETAILS,
         coalitions=coalitions,
         members=members,
         member_total=member_total,
@@ -186,7 +161,7 @@ def coverage():
     plan = get_plan(db.session, key) if key else default_plan(db.session)
     if plan is None:
         if key:
-            abort(404)
+            raise http_error(404)
         return render_template("registry/coverage.html", coverage=None, plans=[])
     return render_template(
         "registry/coverage.html",

@@ -1,0 +1,311 @@
+"""Reading the registry: the search and filters behind the public list, the admin list
+and the API, an organisation with its answers, coalitions and their members, and the
+public record.
+
+Personal data (PERSONAL_FIELDS) never leaves the registry through `public_record`, which
+lists the public fields explicitly rather than removing the personal ones.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import Select, exists, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from tracker import clock
+from tracker.models import CoalitionMembership, MonitoringLink, Organisation, OrganisationChoice
+from tracker.services.registry.labels import MULTI_FIELDS, STAFF_FIELDS, catalogue
+from tracker.services.registry.links import active_link_condition
+from tracker.vocabulary import OrganisationKind, fold
+
+PER_PAGE = 50
+#: donor answers whose names are people (Annex 1: "Fərdi donorlar ... ilk üç donoru
+#: göstərin"): the names are personal data, so they stay out of public output
+PRIVATE_CHOICE_DETAILS = {("donors", "individual")}
+
+
+@dataclass(frozen=True)
+class RegistryFilter:
+    query: str = ""
+    legal_status: str | None = None
+    service: str | None = None
+    beneficiary: str | None = None
+    region: str | None = None
+    #: True: members of networks; False: not members; None: either
+    membership: bool | None = None
+    kind: str | None = None
+    coalition_id: int | None = None
+    #: False: active organisations only (public pages); True: archived only; None: both
+    archived: bool | None = False
+
+    @property
+    def is_active(self) -> bool:
+        return any(
+            (
+                self.query,
+                self.legal_status,
+                self.service,
+                self.beneficiary,
+                self.region,
+                self.membership is not None,
+                self.kind,
+                self.coalition_id,
+            )
+        )
+
+
+def _has_choice(list_name: str, key: str):
+    return exists().where(
+        OrganisationChoice.organisation_id == Organisation.id,
+        OrganisationChoice.field == list_name,
+        OrganisationChoice.key == key,
+    )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def filter_statement(registry_filter: RegistryFilter, locale: str = "az") -> Select:
+    """Organisations matching the filter, in the order of the names shown in `locale`
+    (folded, so "Ə" sorts with "E" the same way on SQLite and PostgreSQL)."""
+    statement = select(Organisation)
+    f = registry_filter
+    if f.archived is not None:
+        statement = statement.where(Organisation.is_archived.is_(f.archived))
+    for word in fold(f.query).split():
+        # Every word must occur in the folded names, aliases or address.
+        statement = statement.where(
+            Organisation.search_text.like(f"%{_escape_like(word)}%", escape="\\")
+        )
+    if f.legal_status:
+        statement = statement.where(Organisation.legal_status == f.legal_status)
+    if f.service:
+        statement = statement.where(_has_choice("services", f.service))
+    if f.beneficiary:
+        statement = statement.where(_has_choice("beneficiaries", f.beneficiary))
+    if f.region:
+        statement = statement.where(_has_choice("regions", f.region))
+    if f.membership is not None:
+        statement = statement.where(Organisation.member_of_networks.is_(f.membership))
+    if f.kind:
+        statement = statement.where(Organisation.kind == f.kind)
+    if f.coalition_id:
+        statement = statement.where(
+            exists().where(
+                CoalitionMembership.member_id == Organisation.id,
+                CoalitionMembership.coalition_id == f.coalition_id,
+                CoalitionMembership.ended_dt.is_(None),
+            )
+        )
+    name = Organisation.name_en_key if locale == "en" else Organisation.name_key
+    return statement.order_by(name, Organisation.id)
+
+
+@dataclass
+class RegistryPage:
+    """One page of the registry. It has the attributes of a web.pagination.Page (items,
+    number, per_page, total, pages, has_previous, has_next, offset), so the shared
+    pagination macro shows it."""
+
+    items: list[Organisation]
+    number: int
+    per_page: int
+    total: int
+    #: organisation id → number of measures it monitors today
+    measure_counts: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.per_page
+
+    @property
+    def organisations(self) -> list[Organisation]:
+        """The items, under the name the JSON API reads."""
+        return self.items
+
+    @property
+    def page(self) -> int:
+        """The number, under the name the JSON API reads."""
+        return self.number
+
+
+def monitored_measure_counts(session: Session, organisation_ids: list[int], on: date) -> dict:
+    if not organisation_ids:
+        return {}
+    rows = session.execute(
+        select(MonitoringLink.organisation_id, func.count(func.distinct(MonitoringLink.measure_id)))
+        .where(MonitoringLink.organisation_id.in_(organisation_ids), active_link_condition(on))
+        .group_by(MonitoringLink.organisation_id)
+    )
+    return dict(rows.all())
+
+
+def search_organisations(
+    session: Session,
+    registry_filter: RegistryFilter,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    locale: str = "az",
+) -> RegistryPage:
+    """One page of the registry in three queries, whatever its size: the count, the page
+    with its answers, and the monitored-measure counts."""
+    statement = filter_statement(registry_filter, locale)
+    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    result = RegistryPage([], max(1, page), per_page, total or 0)
+    result.items = list(
+        session.scalars(
+            statement.options(selectinload(Organisation.choices))
+            .limit(per_page)
+            .offset(result.offset)
+        )
+    )
+    result.measure_counts = monitored_measure_counts(
+        session, [o.id for o in result.items], clock.today()
+    )
+    return result
+
+
+def get_public_organisation(session: Session, organisation_id: int) -> Organisation | None:
+    """The organisation with its answers, unless it is archived."""
+    return session.scalar(
+        select(Organisation)
+        .where(Organisation.id == organisation_id, Organisation.is_archived.is_(False))
+        .options(selectinload(Organisation.choices))
+    )
+
+
+def coalitions_of(session: Session, organisation_ids: list[int]) -> dict[int, list[Organisation]]:
+    """The active coalitions each organisation currently belongs to (one query)."""
+    if not organisation_ids:
+        return {}
+    rows = session.execute(
+        select(CoalitionMembership.member_id, Organisation)
+        .join(Organisation, Organisation.id == CoalitionMembership.coalition_id)
+        .where(
+            CoalitionMembership.member_id.in_(organisation_ids),
+            CoalitionMembership.ended_dt.is_(None),
+            Organisation.is_archived.is_(False),
+        )
+        .order_by(Organisation.name_key)
+    )
+    found: dict[int, list[Organisation]] = defaultdict(list)
+    for member_id, coalition in rows:
+        found[member_id].append(coalition)
+    return found
+
+
+def members_of(session: Session, coalition_id: int, limit: int | None = 100) -> tuple[list, int]:
+    """A coalition's current members in the registry (the first `limit`) and their number."""
+    condition = (
+        (CoalitionMembership.coalition_id == coalition_id)
+        & CoalitionMembership.ended_dt.is_(None)
+        & Organisation.is_archived.is_(False)
+    )
+    base = select(Organisation).join(
+        CoalitionMembership, CoalitionMembership.member_id == Organisation.id
+    )
+    members = list(
+        session.scalars(base.where(condition).order_by(Organisation.name_key).limit(limit))
+    )
+    total = session.scalar(
+        select(func.count())
+        .select_from(CoalitionMembership)
+        .join(Organisation, Organisation.id == CoalitionMembership.member_id)
+        .where(condition)
+    )
+    return members, total or 0
+
+
+def list_coalitions(session: Session, include_archived: bool = False) -> list[Organisation]:
+    statement = select(Organisation).where(Organisation.kind == OrganisationKind.COALITION)
+    if not include_archived:
+        statement = statement.where(Organisation.is_archived.is_(False))
+    return list(session.scalars(statement.order_by(Organisation.name_key)))
+
+
+def choices_by_field(organisation: Organisation) -> dict[str, dict[str, str]]:
+    """The answers in the questionnaire's order: field → {key: free text}."""
+    labels = catalogue()
+    found: dict[str, dict[str, str]] = {name: {} for name in MULTI_FIELDS}
+    by_field: dict[str, dict[str, str]] = defaultdict(dict)
+    for choice in organisation.choices:
+        by_field[choice.field][choice.key] = choice.detail
+    for name in MULTI_FIELDS:
+        for key in labels.options[name]:
+            if key in by_field[name]:
+                found[name][key] = by_field[name][key]
+    return found
+
+
+def public_choices(organisation: Organisation) -> dict[str, list[dict]]:
+    """The answers as the public sees them: keys with their free text, except the names
+    of individual donors."""
+    result = {}
+    for list_name, answers in choices_by_field(organisation).items():
+        result[list_name] = [
+            {
+                "key": key,
+                "detail": "" if (list_name, key) in PRIVATE_CHOICE_DETAILS else detail,
+            }
+            for key, detail in answers.items()
+        ]
+    return result
+
+
+def public_record(organisation: Organisation, coalitions: list[Organisation] | None = None) -> dict:
+    """The organisation's public fields for the API and exports: an explicit list, so that
+    a new personal column can never leak by default."""
+    o = organisation
+    return {
+        "id": o.id,
+        "kind": o.kind,
+        "name": {"az": o.name_az, "en": o.name_en},
+        "aliases": list(o.aliases or []),
+        #: the aliases no source gives, which the registry's curator added
+        "curator_aliases": list(o.curator_aliases or []),
+        "completed_on": o.completed_on.isoformat() if o.completed_on else None,
+        "founded": {
+            "year": o.founded_year,
+            "month": o.founded_month,
+            #: another year a source gives: founded in `year` or in `alternative_year`
+            "alternative_year": o.founded_year_alternative,
+        },
+        "legal_status": o.legal_status,
+        "legal_status_other": o.legal_status_other,
+        "legal_address": o.legal_address,
+        "website": o.website,
+        "social_media": o.social_media,
+        "mission": o.mission,
+        **public_choices(o),
+        "staff": {name: getattr(o, name) for name in STAFF_FIELDS},
+        "member_of_networks": o.member_of_networks,
+        "network_names": o.network_names,
+        "recommendations": o.recommendations,
+        "field_group": {"az": o.field_group_az, "en": o.field_group_en},
+        "is_interviewed": o.is_interviewed,
+        "declared_member_count": o.declared_member_count,
+        #: true: the count is a lower bound ("more than"), shown as "80+"
+        "declared_member_count_is_minimum": o.declared_member_count_is_minimum,
+        "coalitions": [
+            {"id": c.id, "name": {"az": c.name_az, "en": c.name_en}} for c in coalitions or []
+        ],
+        "source": o.source,
+        "updated": o.updated_dt.isoformat() if o.updated_dt else None,
+    }
