@@ -62,7 +62,9 @@ def _check_uploads(data: UpdateInput) -> dict[int, uploads.CheckedUpload]:
     return checked
 
 
-def _checked_input(session: Session, measure: Measure, data: UpdateInput):
+def _checked_input(
+    session: Session, measure: Measure, data: UpdateInput
+) -> dict[int, uploads.CheckedUpload]:
     """Check the input, then read and check its files; nothing is written yet."""
     check_update(session, measure, data)
     return _check_uploads(data)
