@@ -192,11 +192,9 @@ def file_field(content: bytes, filename: str):
 
 def store_file(content: bytes = PDF_BYTES, filename: str = "report.pdf", uploader=None):
     """A stored upload, written to the upload folder as the upload service does."""
-    from werkzeug.datastructures import FileStorage
-
     from tracker.services.monitoring import uploads
 
-    checked = uploads.check_upload(FileStorage(stream=io.BytesIO(content), filename=filename))
+    checked = uploads.check_upload(uploads.Upload(filename=filename, stream=io.BytesIO(content)))
     return uploads.store_checked(db.session, checked, uploader)
 
 

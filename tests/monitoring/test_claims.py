@@ -137,3 +137,77 @@ def test_a_claim_is_corrected_by_a_new_one_and_archived(client, world):
     assert client.get(f"/claims/{first.id}/correct").status_code == 409
     as_user(client, world.monitor_b)
     assert client.get(f"/claims/{second.id}/correct").status_code == 403
+
+
+def test_a_correction_that_loses_the_race_leaves_no_file_behind(client, world, app):
+    """The file is written before the replaced claim is archived; when another correction
+    archived it first, the 409 rolls back and takes the file with it."""
+    import io
+    from datetime import date
+    from pathlib import Path
+
+    from sqlalchemy import update
+
+    from tracker.services.errors import StateConflict
+    from tracker.services.monitoring import claims as claim_service
+    from tracker.services.monitoring.uploads import Upload
+    from tracker.vocabulary import Completion
+
+    as_user(client, world.monitor_a)
+    assert post_claim(client, world.measure("1.1")).status_code == 302
+    first = db.session.scalar(select(GovernmentClaim))
+    db.session.execute(  # someone else's correction, unseen by `first`
+        update(GovernmentClaim)
+        .where(GovernmentClaim.id == first.id)
+        .values(is_archived=True)
+        .execution_options(synchronize_session=False)
+    )
+    data = claim_service.ClaimInput(
+        claimed_completion=Completion.COMPLETE,
+        claim_date=date(2021, 6, 1),
+        source_title="Corrected report",
+        upload=Upload(filename="report.pdf", stream=io.BytesIO(PDF_BYTES)),
+    )
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    try:
+        claim_service.record_claim(
+            db.session, world.monitor_a, world.measure("1.1"), data, replaces=first
+        )
+    except StateConflict as error:
+        assert error.status == 409 and "corrected in the meantime" in error.message
+        assert len(list(folder.iterdir())) == 1  # written, not yet committed
+    else:
+        raise AssertionError("the lost race was not refused")
+    db.session.rollback()
+    assert list(folder.iterdir()) == []
+
+
+def test_claim_problems_name_the_input_fields(world):
+    import io
+    from datetime import date
+
+    from tracker.services.errors import InvalidInput
+    from tracker.services.monitoring import claims as claim_service
+    from tracker.services.monitoring.uploads import Upload
+    from tracker.vocabulary import Completion
+
+    data = claim_service.ClaimInput(
+        claimed_completion=Completion.COMPLETE,
+        claim_date=date(2099, 1, 1),
+        source_title=" ",
+        source_url="javascript:alert(1)",
+    )
+    try:
+        claim_service.record_claim(db.session, world.monitor_a, world.measure("1.1"), data)
+    except InvalidInput as error:
+        assert sorted(error.problems) == ["claim_date", "source_title", "source_url"]
+    else:
+        raise AssertionError("bad input was accepted")
+    empty = Upload(filename="empty.pdf", stream=io.BytesIO(b""))
+    data = claim_service.ClaimInput(Completion.COMPLETE, date(2021, 1, 1), "Report", upload=empty)
+    try:
+        claim_service.record_claim(db.session, world.monitor_a, world.measure("1.1"), data)
+    except InvalidInput as error:
+        assert list(error.problems) == ["upload"] and error.status == 400
+    else:
+        raise AssertionError("an empty file was accepted")

@@ -13,8 +13,8 @@ from tests.monitoring.conftest import as_user, csrf, update_form
 from tracker import clock
 from tracker.extensions import db
 from tracker.models import AuditEntry, ReviewDecision, StatusUpdate
+from tracker.services.errors import StateConflict
 from tracker.services.monitoring import review as review_service
-from tracker.services.monitoring.updates import StateConflict
 from tracker.vocabulary import ReviewState
 
 
@@ -211,6 +211,18 @@ def test_get_never_decides(client, world):
     assert client.get(f"/review/updates/{update.id}/approve").status_code == 405
     db.session.expire_all()
     assert db.session.get(StatusUpdate, update.id).review_state == ReviewState.SUBMITTED
+
+
+def test_refused_review_text_is_shown_beside_its_field(client, world):
+    """The service names its input ("reason", "text"); the view puts each message beside
+    the form field it belongs to."""
+    update = submitted_update(client, world)
+    as_user(client, world.reviewer)
+    html = decide(client, update.id, "return", reason="   ").get_data(as_text=True)
+    assert 'id="reason-errors"' in html
+    html = decide(client, update.id, "comment", comment="  ").get_data(as_text=True)
+    assert 'id="comment-errors"' in html and "Write a comment" in html
+    assert decisions(update.id) == []
 
 
 def test_comments_are_kept_and_shown_to_the_monitor(client, world):

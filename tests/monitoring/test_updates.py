@@ -535,4 +535,55 @@ def test_my_updates_lists_every_version(client, world):
     post_update(client, world.measure("1.2"))
     html = client.get("/monitor/updates").get_data(as_text=True)
     assert f"#{original.id}" in html and "Returned" in html and "Draft" in html
-    assert client.get("/monitor/updates?page=abc").status_code == 200
+    # a page number that is not one is refused, as on every list (tracker.web.pagination)
+    assert client.get("/monitor/updates?page=abc").status_code == 400
+
+
+def test_service_problems_name_the_input_fields_not_the_form_fields(world, app):
+    """The service speaks of its input ("evidence[1].url"); the form maps the names."""
+    import io
+
+    from tracker.services.errors import InvalidInput
+    from tracker.services.monitoring.inputs import EvidenceInput, UpdateInput
+    from tracker.services.monitoring.updates import create_update
+    from tracker.services.monitoring.uploads import Upload
+    from tracker.vocabulary import Completion, EvidenceType
+
+    app.config["MAX_UPLOAD_BYTES"] = 2048
+
+    def evidence(**fields):
+        values = {
+            "evidence_type": EvidenceType.MEDIA_REPORT,
+            "title": "News",
+            "evidence_date": date(2021, 1, 1),
+            "url": "https://example.org/news",
+        }
+        return EvidenceInput(**{**values, **fields})
+
+    def problems(data: UpdateInput) -> InvalidInput:
+        try:
+            create_update(db.session, world.monitor_a, world.measure("1.1"), data)
+        except InvalidInput as error:
+            return error
+        raise AssertionError("bad input was accepted")
+
+    error = problems(
+        UpdateInput(
+            completion=Completion.COMPLETE,
+            as_of_date=date(2021, 6, 1),
+            evidence=(evidence(), evidence(url="javascript:alert(1)", title="")),
+        )
+    )
+    assert sorted(error.problems) == ["evidence[1].title", "evidence[1].url", "narrative_az"]
+    assert error.status == 400
+    big = Upload(filename="big.pdf", stream=io.BytesIO(PDF_BYTES + b"0" * 4096))
+    error = problems(
+        UpdateInput(
+            completion=Completion.COMPLETE,
+            as_of_date=date(2021, 6, 1),
+            narrative_en="Done in part.",
+            evidence=(evidence(url=None, upload=big),),
+        )
+    )
+    assert list(error.problems) == ["evidence[0].upload"] and error.status == 413
+    assert count(StatusUpdate) == 0 and uploaded_files(app) == []

@@ -6,7 +6,6 @@ import io
 from pathlib import Path
 
 import pytest
-from werkzeug.datastructures import FileStorage
 
 from tests.monitoring.conftest import (
     JPEG_BYTES,
@@ -20,11 +19,12 @@ from tests.monitoring.conftest import (
 from tracker.config import PROJECT_ROOT
 from tracker.extensions import db
 from tracker.models import AuditEntry, StoredFile
+from tracker.services.errors import InvalidInput
 from tracker.services.monitoring import uploads
 
 
-def upload(content: bytes, filename: str = "file.bin") -> FileStorage:
-    return FileStorage(stream=io.BytesIO(content), filename=filename)
+def upload(content: bytes, filename: str = "file.bin") -> uploads.Upload:
+    return uploads.Upload(filename=filename, stream=io.BytesIO(content))
 
 
 @pytest.mark.parametrize(
@@ -79,7 +79,7 @@ def _check_rejected():
         (b"<html><body>hi</body></html>", "report.pdf"),
         (b"<svg onload=alert(1)></svg>", "chart.png"),
     ):
-        with pytest.raises(uploads.UploadError) as error:
+        with pytest.raises(InvalidInput) as error:
             uploads.check_upload(upload(content, name))
         assert error.value.status == 400
         assert "PDF, PNG, JPG, DOCX, XLSX or ODT" in str(error.value.message)
@@ -89,7 +89,7 @@ def test_size_limit_is_exact(app):
     app.config["MAX_UPLOAD_BYTES"] = 1000
     exactly = PDF_BYTES + b"0" * (1000 - len(PDF_BYTES))
     assert uploads.check_upload(upload(exactly, "a.pdf")).kind == uploads.PDF
-    with pytest.raises(uploads.UploadError) as error:
+    with pytest.raises(InvalidInput) as error:
         uploads.check_upload(upload(exactly + b"0", "a.pdf"))
     assert error.value.status == 413
     with app.test_request_context("/?lang=en"):
@@ -148,3 +148,39 @@ def test_stored_under_a_random_name_outside_static(app):
 def test_stored_path_refuses_names_that_are_not_ours(app):
     assert uploads.stored_path(StoredFile(stored_name="../../etc/passwd")) is None
     assert uploads.stored_path(StoredFile(stored_name="0" * 40)) is None  # missing file
+
+
+# --- a written file lives exactly as long as its record -------------------------------------
+
+
+def _written(app) -> list[str]:
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_a_rollback_removes_the_files_written_in_the_transaction(app):
+    stored = uploads.store_checked(db.session, uploads.check_upload(upload(PDF_BYTES)), None)
+    assert _written(app) == [stored.stored_name]
+    db.session.rollback()
+    assert _written(app) == []
+
+
+def test_a_session_closed_without_commit_removes_its_files(app):
+    uploads.store_checked(db.session, uploads.check_upload(upload(PDF_BYTES)), None)
+    db.session.close()
+    assert _written(app) == []
+
+
+def test_a_commit_keeps_the_files_and_a_later_rollback_leaves_them(app):
+    kept = uploads.store_checked(db.session, uploads.check_upload(upload(PDF_BYTES)), None)
+    db.session.commit()
+    uploads.store_checked(db.session, uploads.check_upload(upload(PNG_BYTES)), None)
+    db.session.rollback()
+    assert _written(app) == [kept.stored_name]
+    assert db.session.get(StoredFile, kept.id) is not None
+
+
+def test_the_upload_service_reads_no_flask_request_globals():
+    source = Path(uploads.__file__).read_text(encoding="utf-8")
+    assert "from flask import current_app\n" in source
+    assert "werkzeug" not in source

@@ -1,15 +1,15 @@
 """Forms of the monitoring workflow: status updates with evidence, review and claims.
 
-Every form here is strict: a field the page does not have (a tampered or added hidden
-field such as an organisation, a status or a reviewer) makes the request fail with 400,
-so nothing a page does not offer can ever be written.
+Every form here is a TrackerForm, and every view that takes one refuses a POST with a
+field the page does not have (a tampered or added hidden field such as an organisation, a
+status or a reviewer) with 400, so nothing a page does not offer can ever be written.
+The forms turn what was sent into the services' input (inputs.UpdateInput, ClaimInput,
+uploads.Upload), and map the input's field names back to their own.
 """
 
 from __future__ import annotations
 
-from flask import request
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -30,12 +30,13 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from tracker.services.monitoring.claims import ClaimInput
-from tracker.services.monitoring.updates import (
+from tracker.services.monitoring.inputs import (
     MAX_URL_LENGTH,
     EvidenceInput,
-    InvalidInput,
     UpdateInput,
+    evidence_name,
 )
+from tracker.services.monitoring.uploads import Upload
 from tracker.vocabulary import (
     COMPLETION_LABELS,
     DELAY_REASON_LABELS,
@@ -46,6 +47,7 @@ from tracker.vocabulary import (
     EvidenceType,
     RequestOutcome,
 )
+from tracker.web.forms import TrackerForm
 
 #: evidence slots on the update form; more can be added to a draft afterwards
 EVIDENCE_SLOTS = 3
@@ -96,41 +98,26 @@ class MultiCheckboxField(SelectMultipleField):
         super().__init__(label, validators, **kwargs)
 
 
-class StrictForm(FlaskForm):
-    """A form that knows every field name a POST may carry."""
-
-    def field_names(self) -> set[str]:
-        return {field.name for field in walk_fields(self)} | {"csrf_token"}
-
-    def unexpected_fields(self) -> list[str]:
-        sent = set(request.form.keys()) | set(request.files.keys())
-        return sorted(sent - self.field_names())
-
-
-def walk_fields(fields):
-    """Every leaf field of a form, nested lists and sub-forms included."""
-    for field in fields:
-        if isinstance(field, FieldList):
-            yield from walk_fields(field.entries)
-        elif isinstance(field, FormField):
-            yield from walk_fields(field.form)
-        else:
-            yield field
-
-
-def apply_errors(form, errors: dict[str, list]) -> None:
-    """Show a service's errors next to the fields they name (unknown names: at the top)."""
-    by_name = {field.name: field for field in walk_fields(form)}
-    for name, messages in errors.items():
-        field = by_name.get(name)
-        if field is None:
-            form.form_errors.extend(messages)
-        else:
-            field.errors = [*field.errors, *messages]
-
-
 def _text(value) -> str:
     return (value or "").strip()
+
+
+def _upload(file_storage) -> Upload | None:
+    """The service's view of an uploaded file (werkzeug's FileStorage stays in the web)."""
+    if not file_storage:
+        return None
+    return Upload(filename=file_storage.filename or "", stream=file_storage.stream)
+
+
+#: the input's names of the evidence fields whose form names differ
+_EVIDENCE_INPUT_NAMES = {"file": "upload"}
+
+
+def _text_area(label, required_message=None) -> TextAreaField:
+    validators = [Length(max=MAX_COMMENT_LENGTH, message=TOO_LONG)]
+    if required_message is not None:
+        validators.insert(0, InputRequired(message=required_message))
+    return TextAreaField(label, validators=validators)
 
 
 class EvidenceForm(Form):
@@ -179,7 +166,7 @@ class EvidenceForm(Form):
             title=_text(self.title.data),
             evidence_date=self.evidence_date.data,
             url=_text(self.url.data) or None,
-            upload=self.file.data or None,
+            upload=_upload(self.file.data),
             is_private=bool(self.is_private.data),
             request_sent_on=self.request_sent_on.data,
             request_agency_id=int(self.request_agency_id.data)
@@ -192,7 +179,7 @@ class EvidenceForm(Form):
         )
 
 
-class UpdateForm(StrictForm):
+class UpdateForm(TrackerForm):
     completion = _select(
         _l("Completion"),
         [_blank(_l("Choose a level…")), *_labelled(COMPLETION_LABELS)],
@@ -246,23 +233,21 @@ class UpdateForm(StrictForm):
         self.narrative_en.data = update.narrative_en
         self.delay_reasons.data = list(update.delay_reasons or [])
 
+    def _filled_slots(self) -> list:
+        return [entry for entry in self.evidence if not entry.form.is_blank()]
+
+    def validate(self, extra_validators=None) -> bool:
+        """The fields' own checks, and a type for every evidence slot that is filled in."""
+        valid = super().validate(extra_validators)
+        for entry in self._filled_slots():
+            field = entry.form.evidence_type
+            if not field.data:
+                field.errors = [*field.errors, _l("Choose the type of this evidence item.")]
+                valid = False
+        return valid
+
     def to_input(self) -> UpdateInput:
-        """The validated form as service input; blank evidence slots are left out.
-        Raises InvalidInput when a filled slot has no type."""
-        evidence = []
-        errors: dict[str, list] = {}
-        for entry in self.evidence:
-            sub = entry.form
-            if sub.is_blank():
-                continue
-            if not sub.evidence_type.data:
-                errors.setdefault(sub.evidence_type.name, []).append(
-                    _l("Choose the type of this evidence item.")
-                )
-                continue
-            evidence.append((entry, sub.to_input()))
-        if errors:
-            raise InvalidInput(errors)
+        """The validated form as service input; blank evidence slots are left out."""
         return UpdateInput(
             completion=Completion(self.completion.data),
             as_of_date=self.as_of_date.data,
@@ -270,59 +255,40 @@ class UpdateForm(StrictForm):
             narrative_en=_text(self.narrative_en.data),
             progress_percent=self.progress_percent.data,
             delay_reasons=tuple(DelayReason(r) for r in self.delay_reasons.data or ()),
-            evidence=tuple(item for _entry, item in evidence),
+            evidence=tuple(entry.form.to_input() for entry in self._filled_slots()),
             keep_evidence_ids=tuple(self.keep_evidence.data or ()),
         )
 
-    def evidence_error_names(self, errors: dict[str, list]) -> dict[str, list]:
-        """The service numbers the filled slots 0, 1, … ; map them back to the form's
-        slots, which may have blank ones in between."""
-        filled = [entry for entry in self.evidence if not entry.form.is_blank()]
-        mapped: dict[str, list] = {}
-        for name, messages in errors.items():
-            if name.startswith("evidence-"):
-                _prefix, index, rest = name.split("-", 2)
-                if index.isdigit() and int(index) < len(filled):
-                    name = f"{filled[int(index)].name}-{rest}"
-            mapped.setdefault(name, []).extend(messages)
-        return mapped
+    def problem_names(self) -> dict[str, str]:
+        """The service's input names mapped to this form's fields. The service numbers the
+        filled slots 0, 1, …; the form's slots may have blank ones in between."""
+        names = {"keep_evidence_ids": self.keep_evidence.name}
+        for index, entry in enumerate(self._filled_slots()):
+            for field in entry.form:
+                input_name = _EVIDENCE_INPUT_NAMES.get(field.short_name, field.short_name)
+                names[evidence_name(index, input_name)] = field.name
+        return names
 
 
-class ConfirmForm(StrictForm):
-    """The form behind a POST-only button: it carries the CSRF token and nothing else."""
-
-
-class ApproveForm(StrictForm):
-    comment = TextAreaField(
-        _l("Comment for the monitor (optional)"),
-        validators=[Length(max=MAX_COMMENT_LENGTH, message=TOO_LONG)],
-    )
+class ApproveForm(TrackerForm):
+    comment = _text_area(_l("Comment for the monitor (optional)"))
     approve = SubmitField(_l("Approve"))
 
 
-class ReturnForm(StrictForm):
-    reason = TextAreaField(
+class ReturnForm(TrackerForm):
+    reason = _text_area(
         _l("Reason for returning it (the monitor sees this)"),
-        validators=[
-            InputRequired(message=_l("Say why you return the update, so the monitor can fix it.")),
-            Length(max=MAX_COMMENT_LENGTH, message=TOO_LONG),
-        ],
+        _l("Say why you return the update, so the monitor can fix it."),
     )
     return_update = SubmitField(_l("Return to the monitor"))
 
 
-class CommentForm(StrictForm):
-    comment = TextAreaField(
-        _l("Comment"),
-        validators=[
-            InputRequired(message=_l("Write a comment before sending it.")),
-            Length(max=MAX_COMMENT_LENGTH, message=TOO_LONG),
-        ],
-    )
+class CommentForm(TrackerForm):
+    comment = _text_area(_l("Comment"), _l("Write a comment before sending it."))
     send_comment = SubmitField(_l("Add comment"))
 
 
-class ClaimForm(StrictForm):
+class ClaimForm(TrackerForm):
     claimed_completion = _select(
         _l("Completion the government claims"),
         [_blank(_l("Choose a level…")), *_labelled(COMPLETION_LABELS)],
@@ -341,9 +307,7 @@ class ClaimForm(StrictForm):
         validators=[Optional(), Length(max=MAX_URL_LENGTH, message=TOO_LONG)],
     )
     file = FileField(_l("Or upload the source (PDF, PNG, JPG, DOCX, XLSX or ODT, up to 10 MB)"))
-    note = TextAreaField(
-        _l("Note (optional)"), validators=[Length(max=MAX_COMMENT_LENGTH, message=TOO_LONG)]
-    )
+    note = _text_area(_l("Note (optional)"))
     record = SubmitField(_l("Record the claim"))
 
     def fill_from(self, claim) -> None:
@@ -359,6 +323,6 @@ class ClaimForm(StrictForm):
             claim_date=self.claim_date.data,
             source_title=_text(self.source_title.data),
             source_url=_text(self.source_url.data) or None,
-            upload=self.file.data or None,
+            upload=_upload(self.file.data),
             note=_text(self.note.data),
         )

@@ -7,10 +7,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from flask import request
+from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import Field, FieldList, FormField
 
+from tracker.extensions import db
+from tracker.services import audit
 from tracker.services.errors import ServiceError
+from tracker.web.errors_map import http_error
 
 
 def walk_fields(fields) -> Iterator[Field]:
@@ -52,3 +57,29 @@ class TrackerForm(FlaskForm):
 
 class ConfirmForm(TrackerForm):
     """A button that changes something: a POST with nothing but its CSRF token."""
+
+
+def reject_unexpected_fields(form: TrackerForm) -> None:
+    """400 for a POST carrying fields the page does not have (a tampered hidden field);
+    the attempt is logged in its own transaction and nothing else is written."""
+    unexpected = form.unexpected_fields()
+    if not unexpected:
+        return
+    db.session.rollback()
+    audit.record(
+        db.session,
+        "form.rejected",
+        "route",
+        request.endpoint,
+        details={"unexpected_fields": unexpected[:20], "path": request.path},
+        actor=current_user if current_user.is_authenticated else None,
+    )
+    db.session.commit()
+    raise http_error(
+        400,
+        _(
+            "The form contained fields this page does not have (%(names)s). Reload the page "
+            "and fill the form in again.",
+            names=", ".join(unexpected[:5]),
+        ),
+    )

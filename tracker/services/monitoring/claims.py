@@ -13,18 +13,13 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
-from werkzeug.datastructures import FileStorage
 
 from tracker import clock
-from tracker.models import GovernmentClaim, Measure
+from tracker.models import GovernmentClaim, Measure, StoredFile
 from tracker.services import audit
+from tracker.services.errors import InvalidInput, StateConflict
 from tracker.services.monitoring import uploads
-from tracker.services.monitoring.updates import (
-    InvalidInput,
-    StateConflict,
-    is_http_url,
-    link_error_message,
-)
+from tracker.services.monitoring.inputs import Problems, check_source
 from tracker.vocabulary import Completion
 
 MAX_TITLE_LENGTH = 500
@@ -36,31 +31,52 @@ class ClaimInput:
     claim_date: date
     source_title: str
     source_url: str | None = None
-    upload: FileStorage | None = None
+    upload: uploads.Upload | None = None
     note: str = ""
 
 
-def _validate(data: ClaimInput) -> dict[str, list]:
-    errors: dict[str, list] = {}
-
-    def add(name, message):
-        errors.setdefault(name, []).append(message)
-
+def _check(data: ClaimInput) -> None:
+    """Raise InvalidInput naming each problem after ClaimInput's fields."""
+    problems = Problems()
     if data.claim_date > clock.today():
-        add("claim_date", _l("The claim's date cannot be in the future."))
+        problems.add("claim_date", _l("The claim's date cannot be in the future."))
     if not data.source_title.strip():
-        add("source_title", _l("Name the source: the report, statement or page."))
+        problems.add("source_title", _l("Name the source: the report, statement or page."))
     elif len(data.source_title) > MAX_TITLE_LENGTH:
-        add(
+        problems.add(
             "source_title", _l("Keep the title under %(count)s characters.", count=MAX_TITLE_LENGTH)
         )
-    if data.source_url and data.upload:
-        add("source_url", _l("Give either a link or a file, not both."))
-    elif not data.source_url and not data.upload:
-        add("source_url", _l("Give a link to the source or upload it as a file."))
-    elif data.source_url and not is_http_url(data.source_url):
-        add("source_url", link_error_message())
-    return errors
+    check_source(
+        problems,
+        "source_url",
+        data.source_url,
+        data.upload,
+        _l("Give a link to the source or upload it as a file."),
+    )
+    problems.raise_any()
+
+
+def _store_source(session: Session, data: ClaimInput, recorder) -> StoredFile | None:
+    """The uploaded source, checked and written (kept only if the transaction commits)."""
+    if data.upload is None:
+        return None
+    try:
+        checked = uploads.check_upload(data.upload)
+    except InvalidInput as error:
+        raise InvalidInput(problems={"upload": [error.message]}, status=error.status) from error
+    return uploads.store_checked(session, checked, recorder)
+
+
+def _archive_replaced(session: Session, replaces: GovernmentClaim) -> None:
+    result = session.execute(
+        update(GovernmentClaim)
+        .where(GovernmentClaim.id == replaces.id, GovernmentClaim.is_archived.is_(False))
+        .values(is_archived=True)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise StateConflict(_l("This claim was corrected in the meantime. Reload the page."))
+    session.expire(replaces)
 
 
 def record_claim(
@@ -74,46 +90,23 @@ def record_claim(
     """Record a claim (a correction when `replaces` is given, which is then archived)."""
     if replaces is not None and (replaces.measure_id != measure.id or replaces.is_archived):
         raise StateConflict(_l("Only the current claims of this measure can be corrected."))
-    errors = _validate(data)
-    if errors:
-        raise InvalidInput(errors)
-    stored = None
-    if data.upload is not None:
-        try:
-            checked = uploads.check_upload(data.upload)
-        except uploads.UploadError as error:
-            raise InvalidInput({"file": [error.message]}, error.status) from error
-        stored = uploads.store_checked(session, checked, recorder)
-    try:
-        if replaces is not None:
-            result = session.execute(
-                update(GovernmentClaim)
-                .where(GovernmentClaim.id == replaces.id, GovernmentClaim.is_archived.is_(False))
-                .values(is_archived=True)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:
-                raise StateConflict(
-                    _l("This claim was corrected in the meantime. Reload the page.")
-                )
-            session.expire(replaces)
-        claim = GovernmentClaim(
-            measure_id=measure.id,
-            claimed_completion=data.claimed_completion,
-            claim_date=data.claim_date,
-            source_title=data.source_title.strip(),
-            source_url=None if stored else data.source_url,
-            file_id=stored.id if stored else None,
-            note=data.note.strip(),
-            recorded_by_id=recorder.id,
-            replaces_id=replaces.id if replaces else None,
-        )
-        session.add(claim)
-        session.flush()
-    except Exception:
-        if stored is not None:
-            uploads.discard([stored])
-        raise
+    _check(data)
+    stored = _store_source(session, data, recorder)
+    if replaces is not None:
+        _archive_replaced(session, replaces)
+    claim = GovernmentClaim(
+        measure_id=measure.id,
+        claimed_completion=data.claimed_completion,
+        claim_date=data.claim_date,
+        source_title=data.source_title.strip(),
+        source_url=None if stored else data.source_url,
+        file_id=stored.id if stored else None,
+        note=data.note.strip(),
+        recorded_by_id=recorder.id,
+        replaces_id=replaces.id if replaces else None,
+    )
+    session.add(claim)
+    session.flush()
     audit.record(
         session,
         "claim.recorded",

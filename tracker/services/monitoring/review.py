@@ -19,41 +19,29 @@ from tracker import clock
 from tracker.models import Measure, ReviewDecision, StatusUpdate
 from tracker.services import audit
 from tracker.services.accounts import can_review
-from tracker.services.monitoring.updates import StateConflict
+from tracker.services.errors import InvalidInput, NotAllowed, StateConflict
 from tracker.vocabulary import ReviewAction, ReviewState
 
 MAX_COMMENT_LENGTH = 5000
 
 
-class ReviewRefused(Exception):
-    """This reviewer may not decide on this update."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
-
-
-class InvalidReview(Exception):
-    """A return without a reason, or a comment that is empty or too long."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
-
-
 def _check_reviewer(reviewer, target: StatusUpdate) -> None:
     if not can_review(reviewer):
-        raise ReviewRefused(_l("Only reviewers of the Open Government Platform can review."))
+        raise NotAllowed(_l("Only reviewers of the Open Government Platform can review."))
     if reviewer.organisation_id is not None and reviewer.organisation_id == target.organisation_id:
-        raise ReviewRefused(_l("You cannot review an update of your own organisation."))
+        raise NotAllowed(_l("You cannot review an update of your own organisation."))
 
 
-def _clean_text(text: str | None, *, required_message=None) -> str:
+def _clean_text(name: str, text: str | None, *, required_message=None) -> str:
+    """The text stripped; InvalidInput naming the input `name` when it is missing or too
+    long."""
     text = (text or "").strip()
     if required_message is not None and not text:
-        raise InvalidReview(required_message)
+        raise InvalidInput(problems={name: [required_message]})
     if len(text) > MAX_COMMENT_LENGTH:
-        raise InvalidReview(_l("Keep it under %(count)s characters.", count=MAX_COMMENT_LENGTH))
+        raise InvalidInput(
+            problems={name: [_l("Keep it under %(count)s characters.", count=MAX_COMMENT_LENGTH)]}
+        )
     return text
 
 
@@ -127,12 +115,14 @@ def _archive_superseded(session: Session, approved: StatusUpdate, actor) -> None
 
 
 def approve(session: Session, reviewer, target: StatusUpdate, comment: str = "") -> ReviewDecision:
-    return _decide(session, reviewer, target, ReviewState.APPROVED, _clean_text(comment))
+    return _decide(session, reviewer, target, ReviewState.APPROVED, _clean_text("comment", comment))
 
 
 def return_update(session: Session, reviewer, target: StatusUpdate, reason: str) -> ReviewDecision:
     reason = _clean_text(
-        reason, required_message=_l("Say why you return the update, so the monitor can fix it.")
+        "reason",
+        reason,
+        required_message=_l("Say why you return the update, so the monitor can fix it."),
     )
     return _decide(session, reviewer, target, ReviewState.RETURNED, reason)
 
@@ -142,7 +132,7 @@ def add_comment(session: Session, reviewer, target: StatusUpdate, text: str) -> 
     _check_reviewer(reviewer, target)
     if target.review_state == ReviewState.DRAFT:
         raise StateConflict(_l("A draft cannot be commented on before it is submitted."))
-    text = _clean_text(text, required_message=_l("Write a comment before sending it."))
+    text = _clean_text("text", text, required_message=_l("Write a comment before sending it."))
     entry = ReviewDecision(
         update_id=target.id, reviewer_id=reviewer.id, decision=ReviewAction.COMMENT, comment=text
     )

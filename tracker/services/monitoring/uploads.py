@@ -4,6 +4,12 @@ A file is accepted only when its magic bytes say it is a PDF, PNG, JPEG, DOCX, X
 the name and the browser's Content-Type are never trusted. Office files are ZIPs, so the
 check looks inside: ODT declares itself in its `mimetype` entry, DOCX and XLSX in
 `[Content_Types].xml`.
+
+Files and transactions: a file is written before its record is flushed, and is kept only
+if the transaction that holds its record commits. Every written file is remembered in its
+session's `info`; when the session's outermost transaction ends without a commit (a
+rollback, or a session closed mid-transaction), the files are removed again, so no orphan
+stays on disk whoever called and however the request failed.
 """
 
 from __future__ import annotations
@@ -16,19 +22,23 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
-from flask import current_app, g, has_app_context
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session
-from werkzeug.datastructures import FileStorage
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from tracker.models import StoredFile
 from tracker.services import audit
+from tracker.services.errors import InvalidInput
 
 READ_CHUNK_BYTES = 64 * 1024
 #: an Office file's type declaration is a few kilobytes; a larger one is not trusted
 MAX_DECLARATION_BYTES = 256 * 1024
 STORED_NAME_PATTERN = re.compile(r"^[0-9a-f]{40}$")
+#: the key in `Session.info` under which the paths written in the transaction are kept
+WRITTEN_FILES_KEY = "tracker_written_uploads"
 
 
 @dataclass(frozen=True)
@@ -55,14 +65,13 @@ _OOXML_MAIN_PARTS = {
 }
 
 
-class UploadError(Exception):
-    """The upload cannot be stored. `status` is 413 (too large) or 400; `message` says
-    what to do instead."""
+@dataclass(frozen=True)
+class Upload:
+    """A file as the uploader sent it: the name they gave it and its bytes, to be read once.
+    The browser's Content-Type is not carried: only the content says what a file is."""
 
-    def __init__(self, status: int, message):
-        super().__init__(message)
-        self.status = status
-        self.message = message
+    filename: str
+    stream: BinaryIO
 
 
 @dataclass(frozen=True)
@@ -142,8 +151,9 @@ def allowed_types_message():
     return _l("Upload a PDF, PNG, JPG, DOCX, XLSX or ODT file.")
 
 
-def check_upload(upload: FileStorage) -> CheckedUpload:
-    """Read and check one upload; nothing is written. Raises UploadError."""
+def check_upload(upload: Upload) -> CheckedUpload:
+    """Read and check one upload; nothing is written. Raises InvalidInput (status 413 when
+    the file is too large) whose message says what to do instead."""
     limit = max_upload_bytes()
     buffer = bytearray()
     while True:
@@ -152,22 +162,21 @@ def check_upload(upload: FileStorage) -> CheckedUpload:
             break
         buffer.extend(chunk)
         if len(buffer) > limit:
-            raise UploadError(
-                413,
+            raise InvalidInput(
                 _l(
                     "The file is larger than %(size)s MB. Upload a smaller file or give a "
                     "link to it instead.",
                     size=_megabytes(limit),
                 ),
+                status=413,
             )
     if not buffer:
-        raise UploadError(400, _l("The file is empty. Choose the file again."))
+        raise InvalidInput(_l("The file is empty. Choose the file again."))
     content = bytes(buffer)
     kind = detect_kind(content)
     if kind is None:
-        raise UploadError(
-            400,
-            _l("This file type is not accepted. Upload a PDF, PNG, JPG, DOCX, XLSX or ODT file."),
+        raise InvalidInput(
+            _l("This file type is not accepted. Upload a PDF, PNG, JPG, DOCX, XLSX or ODT file.")
         )
     return CheckedUpload(content=content, kind=kind, filename=safe_filename(upload.filename, kind))
 
@@ -178,11 +187,14 @@ def _megabytes(size: int) -> str:
 
 
 def store_checked(session: Session, checked: CheckedUpload, uploader) -> StoredFile:
-    """Write a checked upload under a random name and add its record to the session."""
+    """Write a checked upload under a random name and add its record to the session.
+    The file is removed again unless the session's transaction commits."""
     folder = upload_folder()
     folder.mkdir(parents=True, exist_ok=True)
     stored_name = secrets.token_hex(20)
-    with open(folder / stored_name, "xb") as handle:
+    path = folder / stored_name
+    with open(path, "xb") as handle:
+        session.info.setdefault(WRITTEN_FILES_KEY, []).append(path)
         handle.write(checked.content)
     stored = StoredFile(
         stored_name=stored_name,
@@ -192,8 +204,6 @@ def store_checked(session: Session, checked: CheckedUpload, uploader) -> StoredF
         sha256=hashlib.sha256(checked.content).hexdigest(),
         uploaded_by_id=getattr(uploader, "id", None),
     )
-    if has_app_context():
-        g.setdefault("tracker_written_uploads", []).append(stored_name)
     session.add(stored)
     session.flush()
     audit.record(
@@ -208,20 +218,19 @@ def store_checked(session: Session, checked: CheckedUpload, uploader) -> StoredF
     return stored
 
 
-def discard(stored_files: list[StoredFile]) -> None:
-    """Remove files written by a write that then failed, so no orphan stays on disk."""
-    folder = upload_folder()
-    for stored in stored_files:
-        (folder / stored.stored_name).unlink(missing_ok=True)
+@event.listens_for(Session, "after_commit")
+def _keep_written_files(session: Session) -> None:
+    """The records are saved: so are their files (a savepoint's release saves nothing yet)."""
+    if not session.in_nested_transaction():
+        session.info.pop(WRITTEN_FILES_KEY, None)
 
 
-def discard_unsaved() -> None:
-    """Remove every file this request wrote, after its transaction was rolled back."""
-    if not has_app_context():
-        return
-    folder = upload_folder()
-    for stored_name in g.pop("tracker_written_uploads", []):
-        (folder / stored_name).unlink(missing_ok=True)
+@event.listens_for(Session, "after_transaction_end")
+def _remove_unsaved_files(session: Session, transaction: SessionTransaction) -> None:
+    """The outermost transaction ended without a commit: its files are orphans."""
+    if transaction.parent is None:
+        for path in session.info.pop(WRITTEN_FILES_KEY, ()):
+            path.unlink(missing_ok=True)
 
 
 def stored_path(stored: StoredFile) -> Path | None:

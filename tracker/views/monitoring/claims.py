@@ -3,23 +3,22 @@ reviewers), and correcting a recorded claim."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 
 from tracker import clock
 from tracker.extensions import db
-from tracker.forms.monitoring import ClaimForm, apply_errors
+from tracker.forms.monitoring import ClaimForm
 from tracker.models import GovernmentClaim, Measure
 from tracker.services.accounts import can_record_claim
+from tracker.services.errors import InvalidInput
 from tracker.services.monitoring import claims as claim_service
-from tracker.services.monitoring import uploads
-from tracker.services.monitoring.updates import InvalidInput, StateConflict
 from tracker.services.plans import measure_state
-from tracker.views.monitoring.monitor import abort_with, reject_unexpected_fields
 from tracker.vocabulary import Role
-from tracker.web.permissions import require, roles_required
+from tracker.web.errors_map import http_error
+from tracker.web.forms import reject_unexpected_fields
+from tracker.web.permissions import get_or_404, require, roles_required
 
 bp = Blueprint("claims", __name__, url_prefix="/claims")
 
@@ -54,16 +53,11 @@ def _handle(form: ClaimForm, measure: Measure, replaces: GovernmentClaim | None)
         claim_service.record_claim(
             db.session, current_user, measure, form.to_input(), replaces=replaces
         )
-        db.session.commit()
     except InvalidInput as error:
-        db.session.rollback()
-        uploads.discard_unsaved()
-        apply_errors(form, error.errors)
+        db.session.rollback()  # and the file written, if any, with it
+        form.show_problems(error, names={"upload": "file"})
         return render(error.status)
-    except StateConflict as error:
-        db.session.rollback()
-        uploads.discard_unsaved()
-        abort_with(409, error.message)
+    db.session.commit()
     flash(_("The government's claim was recorded."), "success")
     return redirect(_measure_page(measure))
 
@@ -71,9 +65,7 @@ def _handle(form: ClaimForm, measure: Measure, replaces: GovernmentClaim | None)
 @bp.route("/measures/<int:measure_id>/new", methods=["GET", "POST"])
 @roles_required(Role.MONITOR, Role.REVIEWER)
 def new_claim(measure_id: int):
-    measure = db.session.get(Measure, measure_id, options=[joinedload(Measure.plan)])
-    if measure is None:
-        abort(404)
+    measure = get_or_404(Measure, measure_id)
     require(can_record_claim(current_user, measure))
     return _handle(ClaimForm(), measure, None)
 
@@ -81,10 +73,10 @@ def new_claim(measure_id: int):
 @bp.route("/<int:claim_id>/correct", methods=["GET", "POST"])
 @roles_required(Role.MONITOR, Role.REVIEWER)
 def correct_claim(claim_id: int):
-    claim = db.session.get(GovernmentClaim, claim_id)
-    if claim is None:
-        abort(404)
+    claim = get_or_404(GovernmentClaim, claim_id)
     require(can_record_claim(current_user, claim.measure_id))
     if claim.is_archived:
-        abort_with(409, _("This claim was already corrected. Correct the current one instead."))
+        raise http_error(
+            409, _("This claim was already corrected. Correct the current one instead.")
+        )
     return _handle(ClaimForm(), claim.measure, claim)

@@ -3,15 +3,16 @@ and only to those who may see them (private evidence: reviewers and admins)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, send_file
+from flask import Blueprint, send_file
 from flask_login import current_user
 
 from tracker.extensions import db
 from tracker.models import StoredFile
 from tracker.services.accounts import can_see_private_evidence, is_monitor
 from tracker.services.monitoring import uploads
-from tracker.services.monitoring.updates import is_organisation_file, is_public_file
-from tracker.web.permissions import require
+from tracker.services.monitoring.history import is_organisation_file, is_public_file
+from tracker.web.errors_map import http_error
+from tracker.web.permissions import get_or_404, refuse
 
 bp = Blueprint("files", __name__, url_prefix="/files")
 
@@ -35,18 +36,16 @@ def _may_download(stored: StoredFile) -> tuple[bool, bool]:
 
 @bp.get("/<int:file_id>")
 def download(file_id: int):
-    stored = db.session.get(StoredFile, file_id)
-    if stored is None:
-        abort(404)
+    stored = get_or_404(StoredFile, file_id)
     allowed, public = _may_download(stored)
     if not allowed:
         if not current_user.is_authenticated:
             # Visitors cannot tell an unpublished file from a missing one.
-            abort(404)
-        require(False)
+            raise http_error(404)
+        refuse(403)
     path = uploads.stored_path(stored)
     if path is None:
-        abort(404)
+        raise http_error(404)
     response = send_file(
         path,
         mimetype=stored.content_type,

@@ -3,62 +3,31 @@ status updates. The organisation always comes from the logged-in monitor."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from werkzeug.exceptions import BadRequest, Conflict, Forbidden, RequestEntityTooLarge
 
 from tracker import clock
 from tracker.extensions import db
-from tracker.forms.monitoring import ConfirmForm, StrictForm, UpdateForm, apply_errors
+from tracker.forms.monitoring import UpdateForm
 from tracker.i18n import current_locale
 from tracker.models import Agency, Measure, StatusUpdate
-from tracker.services import audit
 from tracker.services.accounts import can_monitor_measure, is_monitor
+from tracker.services.errors import InvalidInput
+from tracker.services.monitoring import history
 from tracker.services.monitoring import updates as update_service
-from tracker.services.monitoring import uploads
-from tracker.services.monitoring.updates import InvalidInput, StateConflict
 from tracker.services.plans import measure_state
 from tracker.vocabulary import ReviewState, Role
-from tracker.web.permissions import require, roles_required
+from tracker.web.errors_map import http_error
+from tracker.web.forms import ConfirmForm, reject_unexpected_fields
+from tracker.web.pagination import Page, page_number
+from tracker.web.permissions import get_or_404, require, roles_required
 
 bp = Blueprint("monitor", __name__, url_prefix="/monitor")
 
-_HTTP_ERRORS = {400: BadRequest, 403: Forbidden, 409: Conflict, 413: RequestEntityTooLarge}
-
-
-def abort_with(status: int, message) -> None:
-    """Stop with an error page (or JSON under /api/) that says what to do."""
-    error = _HTTP_ERRORS[status]()
-    error.tracker_message = str(message)
-    raise error
-
-
-def reject_unexpected_fields(form: StrictForm) -> None:
-    """400 for a POST carrying fields the page does not have (a tampered hidden field);
-    the attempt is logged in its own transaction and nothing else is written."""
-    unexpected = form.unexpected_fields()
-    if not unexpected:
-        return
-    db.session.rollback()
-    audit.record(
-        db.session,
-        "form.rejected",
-        "route",
-        request.endpoint,
-        details={"unexpected_fields": unexpected[:20], "path": request.path},
-        actor=current_user if current_user.is_authenticated else None,
-    )
-    db.session.commit()
-    abort_with(
-        400,
-        _(
-            "The form contained fields this page does not have (%(names)s). Reload the page "
-            "and fill the form in again.",
-            names=", ".join(unexpected[:5]),
-        ),
-    )
+#: updates on one page of the organisation's list
+UPDATES_PER_PAGE = 50
 
 
 def _monitor_required() -> None:
@@ -66,16 +35,28 @@ def _monitor_required() -> None:
 
 
 def _own_update_or_404(update_id: int) -> StatusUpdate:
-    update = update_service.load_update(db.session, update_id)
+    update = history.load_update(db.session, update_id)
     if update is None:
-        abort(404)
+        raise http_error(404)
     require(update.organisation_id == current_user.organisation_id)
     return update
 
 
-def _agencies() -> list[Agency]:
+def _writable_update_or_404(update_id: int) -> StatusUpdate:
+    """One of the organisation's updates on a measure the monitor may write about."""
+    _monitor_required()
+    update = _own_update_or_404(update_id)
+    require(can_monitor_measure(current_user, update.measure_id))
+    return update
+
+
+def _update_form() -> UpdateForm:
+    """The update form, with the agencies a request for information may go to."""
     locale = current_locale()
-    return sorted(db.session.scalars(select(Agency)), key=lambda a: a.name(locale).casefold())
+    agencies = sorted(db.session.scalars(select(Agency)), key=lambda a: a.name(locale).casefold())
+    form = UpdateForm()
+    form.set_agencies(agencies, locale)
+    return form
 
 
 def _render_form(form: UpdateForm, measure: Measure, *, mode: str, original=None, status=200):
@@ -93,29 +74,20 @@ def _render_form(form: UpdateForm, measure: Measure, *, mode: str, original=None
 
 
 def _save(form: UpdateForm, measure: Measure, write, *, mode: str, original=None):
-    """The POST half of every update form: validate, write once, commit once."""
+    """The POST half of every update form: validate, write once, commit once. Files written
+    by a write that fails are removed with its rollback (see services.monitoring.uploads)."""
     reject_unexpected_fields(form)
     if not form.validate():
         return _render_form(form, measure, mode=mode, original=original, status=400)
     try:
-        data = form.to_input()
-    except InvalidInput as error:
-        apply_errors(form, error.errors)  # named after the form's own slots
-        return _render_form(form, measure, mode=mode, original=original, status=400)
-    try:
-        saved = write(data)
+        saved = write(form.to_input())
         if form.submit_for_review.data:
             saved = update_service.submit_update(db.session, current_user, saved)
-        db.session.commit()
     except InvalidInput as error:
         db.session.rollback()
-        uploads.discard_unsaved()
-        apply_errors(form, form.evidence_error_names(error.errors))
+        form.show_problems(error, names=form.problem_names())
         return _render_form(form, measure, mode=mode, original=original, status=error.status)
-    except StateConflict as error:
-        db.session.rollback()
-        uploads.discard_unsaved()
-        abort_with(409, error.message)
+    db.session.commit()
     if saved.review_state == ReviewState.SUBMITTED:
         flash(_("Your update was submitted for review."), "success")
     else:
@@ -123,11 +95,19 @@ def _save(form: UpdateForm, measure: Measure, write, *, mode: str, original=None
     return redirect(url_for("monitor.update", update_id=saved.id))
 
 
+def _confirmed() -> None:
+    """A POST-only button: its form carries the CSRF token and nothing else."""
+    form = ConfirmForm()
+    reject_unexpected_fields(form)
+    if not form.validate():
+        raise http_error(400)
+
+
 @bp.get("/")
 @roles_required(Role.MONITOR)
 def home():
     _monitor_required()
-    home = update_service.monitor_home(db.session, current_user.organisation)
+    home = history.monitor_home(db.session, current_user.organisation)
     return render_template("monitoring/monitor/home.html", home=home, today=clock.today())
 
 
@@ -135,25 +115,20 @@ def home():
 @roles_required(Role.MONITOR)
 def my_updates():
     _monitor_required()
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) > 0 else 1
-    items, total = update_service.organisation_updates(
-        db.session, current_user.organisation_id, page
+    number = page_number()
+    items, total = history.organisation_updates(
+        db.session, current_user.organisation_id, number, UPDATES_PER_PAGE
     )
-    return render_template(
-        "monitoring/monitor/updates.html", items=items, total=total, page=page, per_page=50
-    )
+    page = Page(items, number, UPDATES_PER_PAGE, total)
+    return render_template("monitoring/monitor/updates.html", page=page)
 
 
 @bp.route("/measures/<int:measure_id>/updates/new", methods=["GET", "POST"])
 @roles_required(Role.MONITOR)
 def new_update(measure_id: int):
-    measure = db.session.get(Measure, measure_id)
-    if measure is None:
-        abort(404)
+    measure = get_or_404(Measure, measure_id)
     require(can_monitor_measure(current_user, measure))
-    form = UpdateForm()
-    form.set_agencies(_agencies(), current_locale())
+    form = _update_form()
     if request.method == "GET":
         form.as_of_date.data = clock.today()
         return _render_form(form, measure, mode="new")
@@ -170,10 +145,10 @@ def new_update(measure_id: int):
 def update(update_id: int):
     _monitor_required()
     item = _own_update_or_404(update_id)
-    versions = update_service.version_history(db.session, item, with_drafts=True)
-    decisions = update_service.decisions_by_update(db.session, [item.id])
+    versions = history.version_history(db.session, item, with_drafts=True)
+    decisions = history.decisions_by_update(db.session, [item.id])
     successor = (
-        update_service.live_successor(db.session, item.id)
+        history.live_successor(db.session, item.id)
         if item.review_state in (ReviewState.RETURNED, ReviewState.APPROVED)
         else None
     )
@@ -190,19 +165,16 @@ def update(update_id: int):
 @bp.route("/updates/<int:update_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.MONITOR)
 def edit_update(update_id: int):
-    _monitor_required()
-    draft = _own_update_or_404(update_id)
-    require(can_monitor_measure(current_user, draft.measure_id))
+    draft = _writable_update_or_404(update_id)
     if draft.review_state != ReviewState.DRAFT or draft.is_archived:
-        abort_with(
+        raise http_error(
             409,
             _(
                 "This update is no longer a draft, so its content is final. If it was "
                 "returned, revise it; if it was approved, correct it."
             ),
         )
-    form = UpdateForm()
-    form.set_agencies(_agencies(), current_locale())
+    form = _update_form()
     if request.method == "GET":
         form.fill_from(draft)
         return _render_form(form, draft.measure, mode="edit", original=draft)
@@ -219,23 +191,20 @@ def edit_update(update_id: int):
 @roles_required(Role.MONITOR)
 def revise_update(update_id: int):
     """Revise a returned update, or correct an approved one: a new update replaces it."""
-    _monitor_required()
-    original = _own_update_or_404(update_id)
-    require(can_monitor_measure(current_user, original.measure_id))
+    original = _writable_update_or_404(update_id)
     if original.is_archived or original.review_state not in (
         ReviewState.RETURNED,
         ReviewState.APPROVED,
     ):
-        abort_with(409, _("Only a returned or an approved update can be revised."))
-    successor = update_service.live_successor(db.session, original.id)
+        raise http_error(409, _("Only a returned or an approved update can be revised."))
+    successor = history.live_successor(db.session, original.id)
     if successor is not None:
         if successor.review_state == ReviewState.DRAFT:
             flash(_("A revision of this update is already in your drafts; continue it here."))
             return redirect(url_for("monitor.edit_update", update_id=successor.id))
-        abort_with(409, _("A revision of this update was already submitted for review."))
+        raise http_error(409, _("A revision of this update was already submitted for review."))
     mode = "revise" if original.review_state == ReviewState.RETURNED else "correct"
-    form = UpdateForm()
-    form.set_agencies(_agencies(), current_locale())
+    form = _update_form()
     form.set_kept_evidence(original.evidence)
     if request.method == "GET":
         form.fill_from(original)
@@ -255,19 +224,10 @@ def revise_update(update_id: int):
 @bp.post("/updates/<int:update_id>/submit")
 @roles_required(Role.MONITOR)
 def submit_update(update_id: int):
-    _monitor_required()
-    draft = _own_update_or_404(update_id)
-    require(can_monitor_measure(current_user, draft.measure_id))
-    form = ConfirmForm()
-    reject_unexpected_fields(form)
-    if not form.validate():
-        abort(400)
-    try:
-        update_service.submit_update(db.session, current_user, draft)
-        db.session.commit()
-    except StateConflict as error:
-        db.session.rollback()
-        abort_with(409, error.message)
+    draft = _writable_update_or_404(update_id)
+    _confirmed()
+    update_service.submit_update(db.session, current_user, draft)
+    db.session.commit()
     flash(_("Your update was submitted for review."), "success")
     return redirect(url_for("monitor.update", update_id=draft.id))
 
@@ -277,15 +237,8 @@ def submit_update(update_id: int):
 def archive_update(update_id: int):
     _monitor_required()
     draft = _own_update_or_404(update_id)
-    form = ConfirmForm()
-    reject_unexpected_fields(form)
-    if not form.validate():
-        abort(400)
-    try:
-        update_service.archive_draft(db.session, current_user, draft)
-        db.session.commit()
-    except StateConflict as error:
-        db.session.rollback()
-        abort_with(409, error.message)
+    _confirmed()
+    update_service.archive_draft(db.session, current_user, draft)
+    db.session.commit()
     flash(_("The draft was archived. It is kept, but no longer listed as open work."), "success")
     return redirect(url_for("monitor.home"))
