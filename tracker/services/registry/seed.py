@@ -65,84 +65,107 @@ def _whole(value: Any) -> bool:
 
 def validate_registry_document(document: Any) -> list[str]:
     """Every problem in a registry document, each as "path: what is wrong"."""
-    problems: list[str] = []
     if not isinstance(document, dict) or not isinstance(document.get("organisations"), list):
         return ["(top): expected a mapping with an 'organisations' list"]
-    statuses = catalogue().options["legal_status"]
+    problems: list[str] = []
     owner_of: dict[str, int] = {}
     for i, entry in enumerate(document["organisations"]):
         path = f"organisations[{i}]"
         if not isinstance(entry, dict):
             problems.append(f"{path}: expected a mapping")
             continue
-        name = entry.get("name")
-        if not isinstance(name, dict) or not _text(name.get("az")) or not _text(name.get("en")):
-            problems.append(f"{path}.name: expected az and en text")
-            name = {}
-        if entry.get("kind", "organisation") not in tuple(OrganisationKind):
-            problems.append(f"{path}.kind: expected one of {', '.join(tuple(OrganisationKind))}")
-        status = entry.get("legal_status")
-        if status is not None and status not in statuses:
-            problems.append(f"{path}.legal_status: unknown key {status!r}")
-        group = entry.get("field_group")
-        if group is not None and (not isinstance(group, dict) or not _text(group.get("az"))):
-            problems.append(f"{path}.field_group: expected az and en text")
-        for key in (
-            "declared_member_count",
-            "founded_year",
-            "founded_month",
-            "founded_year_alternative",
-        ):
-            value = entry.get(key)
-            if value is not None and (not _whole(value) or value < 0):
-                problems.append(f"{path}.{key}: expected a whole number")
-        if entry.get("founded_year_alternative") is not None and entry.get("founded_year") is None:
-            problems.append(f"{path}.founded_year_alternative: needs founded_year")
-        minimum = entry.get("declared_member_count_is_minimum")
-        if minimum is not None and not isinstance(minimum, bool):
-            problems.append(f"{path}.declared_member_count_is_minimum: expected true or false")
-        elif minimum and entry.get("declared_member_count") is None:
-            problems.append(f"{path}.declared_member_count_is_minimum: needs declared_member_count")
-        month = entry.get("founded_month")
-        if _whole(month) and not 1 <= month <= 12:
-            problems.append(f"{path}.founded_month: expected 1 to 12")
-        if "interviewed" in entry and not isinstance(entry["interviewed"], bool):
-            problems.append(f"{path}.interviewed: expected true or false")
-        aliases = entry.get("aliases", [])
-        if not isinstance(aliases, list) or not all(_text(a) for a in aliases):
-            problems.append(f"{path}.aliases: expected a list of names")
-            aliases = []
-        curator = entry.get("curator_aliases", [])
-        if not isinstance(curator, list) or not all(_text(a) for a in curator):
-            problems.append(f"{path}.curator_aliases: expected a list of names")
-        else:
-            for alias in curator:
-                if label_key(alias) not in {label_key(a) for a in aliases}:
-                    problems.append(f"{path}.curator_aliases: {alias!r} is not among the aliases")
-        members = entry.get("members", [])
-        if not isinstance(members, list) or not all(_text(m) for m in members):
-            problems.append(f"{path}.members: expected a list of names")
-        elif members and entry.get("kind") != OrganisationKind.COALITION:
-            problems.append(f"{path}.members: only a coalition has members")
-        for spelling in [name.get("az"), *aliases]:
-            if not _text(spelling):
-                continue
-            key = label_key(spelling)
-            if owner_of.get(key, i) != i:
-                problems.append(
-                    f"{path}: the name {spelling!r} also belongs to organisations[{owner_of[key]}]"
-                )
-            owner_of.setdefault(key, i)
-    for i, entry in enumerate(document["organisations"]):
+        problems += _entry_field_problems(path, entry)
+        problems += _name_problems(path, i, entry, owner_of)
+    problems += _member_problems(document["organisations"], owner_of)
+    problems += _withdrawn_problems(document.get("withdrawn", []), owner_of)
+    return problems
+
+
+def _entry_field_problems(path: str, entry: dict) -> list[str]:
+    """The entry's own fields: kind, legal status, field group, numbers and flags."""
+    problems = []
+    if entry.get("kind", "organisation") not in tuple(OrganisationKind):
+        problems.append(f"{path}.kind: expected one of {', '.join(tuple(OrganisationKind))}")
+    status = entry.get("legal_status")
+    if status is not None and status not in catalogue().options["legal_status"]:
+        problems.append(f"{path}.legal_status: unknown key {status!r}")
+    group = entry.get("field_group")
+    if group is not None and (not isinstance(group, dict) or not _text(group.get("az"))):
+        problems.append(f"{path}.field_group: expected az and en text")
+    numbers = ("declared_member_count", "founded_year", "founded_month", "founded_year_alternative")
+    for key in numbers:
+        value = entry.get(key)
+        if value is not None and (not _whole(value) or value < 0):
+            problems.append(f"{path}.{key}: expected a whole number")
+    if entry.get("founded_year_alternative") is not None and entry.get("founded_year") is None:
+        problems.append(f"{path}.founded_year_alternative: needs founded_year")
+    minimum = entry.get("declared_member_count_is_minimum")
+    if minimum is not None and not isinstance(minimum, bool):
+        problems.append(f"{path}.declared_member_count_is_minimum: expected true or false")
+    elif minimum and entry.get("declared_member_count") is None:
+        problems.append(f"{path}.declared_member_count_is_minimum: needs declared_member_count")
+    month = entry.get("founded_month")
+    if _whole(month) and not 1 <= month <= 12:
+        problems.append(f"{path}.founded_month: expected 1 to 12")
+    if "interviewed" in entry and not isinstance(entry["interviewed"], bool):
+        problems.append(f"{path}.interviewed: expected true or false")
+    return problems
+
+
+def _name_problems(path: str, index: int, entry: dict, owner_of: dict[str, int]) -> list[str]:
+    """The names, aliases (the curator's among them) and members of an entry; records in
+    `owner_of` which entry each spelling belongs to."""
+    problems = []
+    name = entry.get("name")
+    if not isinstance(name, dict) or not _text(name.get("az")) or not _text(name.get("en")):
+        problems.append(f"{path}.name: expected az and en text")
+        name = {}
+    aliases = entry.get("aliases", [])
+    if not isinstance(aliases, list) or not all(_text(a) for a in aliases):
+        problems.append(f"{path}.aliases: expected a list of names")
+        aliases = []
+    curator = entry.get("curator_aliases", [])
+    if not isinstance(curator, list) or not all(_text(a) for a in curator):
+        problems.append(f"{path}.curator_aliases: expected a list of names")
+    else:
+        known = {label_key(a) for a in aliases}
+        problems += [
+            f"{path}.curator_aliases: {alias!r} is not among the aliases"
+            for alias in curator
+            if label_key(alias) not in known
+        ]
+    members = entry.get("members", [])
+    if not isinstance(members, list) or not all(_text(m) for m in members):
+        problems.append(f"{path}.members: expected a list of names")
+    elif members and entry.get("kind") != OrganisationKind.COALITION:
+        problems.append(f"{path}.members: only a coalition has members")
+    for spelling in [name.get("az"), *aliases]:
+        if not _text(spelling):
+            continue
+        key = label_key(spelling)
+        if owner_of.get(key, index) != index:
+            problems.append(
+                f"{path}: the name {spelling!r} also belongs to organisations[{owner_of[key]}]"
+            )
+        owner_of.setdefault(key, index)
+    return problems
+
+
+def _member_problems(entries: list, owner_of: dict[str, int]) -> list[str]:
+    problems = []
+    for i, entry in enumerate(entries):
         if not isinstance(entry, dict) or not isinstance(entry.get("members"), list):
             continue
         for j, member in enumerate(entry["members"]):
             if _text(member) and label_key(member) not in owner_of:
                 problems.append(f"organisations[{i}].members[{j}]: unknown organisation {member!r}")
-    withdrawn = document.get("withdrawn", [])
+    return problems
+
+
+def _withdrawn_problems(withdrawn: Any, owner_of: dict[str, int]) -> list[str]:
     if not isinstance(withdrawn, list):
-        problems.append("withdrawn: expected a list")
-        withdrawn = []
+        return ["withdrawn: expected a list"]
+    problems = []
     for i, entry in enumerate(withdrawn):
         if not isinstance(entry, dict) or not _text(entry.get("name")):
             problems.append(f"withdrawn[{i}]: expected a name")
