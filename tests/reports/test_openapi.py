@@ -14,7 +14,7 @@ from tracker.extensions import db
 from tracker.models import CoalitionMembership
 from tracker.services.plans import scorecard
 from tracker.services.plans.status import summarize
-from tracker.views.api.openapi_schemas import openapi_document
+from tracker.views.api.openapi import openapi_document
 
 PLAN = "az-nap-2020-2022"
 

@@ -1,16 +1,17 @@
-"""The OpenAPI 3.1 document of the public JSON API (/api/v1/openapi.json).
+"""The components of the API's OpenAPI 3.1 document: the JSON schemas of every object the
+API returns, the shared query and path parameters and the error responses, and the small
+builders (closed objects, arrays, nullable values) that openapi.py also uses for its paths.
 
-Written by hand and checked by tests/reports/test_openapi.py: every /api/v1 route must be
-described here, and every response must validate against its schema. Objects are closed
-(additionalProperties: false), so a field that is not documented, such as a person's
-name, fails the test instead of reaching the public.
+Objects are closed (additionalProperties: false), so a field that is not documented, such
+as a person's name, fails tests/reports/test_openapi.py instead of reaching the public.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from tracker.vocabulary import AgencyRole, Completion, DelayReason, EvidenceType, RequestOutcome
+from tracker.services.registry import MULTI_FIELDS, STAFF_FIELDS
+from tracker.vocabulary import Completion, DelayReason, EvidenceType, RequestOutcome
 
 Schema = dict[str, Any]
 
@@ -47,7 +48,8 @@ DATETIME: Schema = {"type": "string", "format": "date-time"}
 URL: Schema = {"type": "string", "format": "uri"}
 
 
-def _enum(values) -> Schema:
+def enum_of(values) -> Schema:
+    """A string that is one of these values."""
     return {"type": "string", "enum": [str(v) for v in values]}
 
 
@@ -72,7 +74,7 @@ def _measure_properties() -> dict[str, Schema]:
     }
 
 
-def _agency_figures_properties() -> dict[str, Schema]:
+def agency_figures_properties() -> dict[str, Schema]:
     return {
         "key": STRING,
         "name": ref("Bilingual"),
@@ -86,12 +88,10 @@ def _agency_figures_properties() -> dict[str, Schema]:
 
 def _organisation_properties() -> dict[str, Schema]:
     """registry.public_record: the registry's public fields, never contact details."""
-    from tracker.services.registry import MULTI_FIELDS, STAFF_FIELDS
-
     answer = closed({"key": STRING, "detail": STRING})
     return {
         "id": INTEGER,
-        "kind": _enum(["organisation", "coalition"]),
+        "kind": enum_of(["organisation", "coalition"]),
         "name": ref("Bilingual"),
         "aliases": array(STRING),
         "completed_on": nullable(DATE),
@@ -161,7 +161,7 @@ def _schemas() -> dict[str, Schema]:
     summary_counts = closed({level.value: INTEGER for level in Completion})
     evidence = closed(
         {
-            "type": _enum(EvidenceType),
+            "type": enum_of(EvidenceType),
             "title": STRING,
             "date": nullable(DATE),
             "url": nullable(STRING),
@@ -171,7 +171,7 @@ def _schemas() -> dict[str, Schema]:
                     "sent_on": nullable(DATE),
                     "agency": nullable({"type": "string", "description": "Agency key"}),
                     "answered_on": nullable(DATE),
-                    "outcome": nullable(_enum(RequestOutcome)),
+                    "outcome": nullable(enum_of(RequestOutcome)),
                 }
             ),
         },
@@ -189,7 +189,7 @@ def _schemas() -> dict[str, Schema]:
         "progress_percent": nullable({"type": "integer", "minimum": 0, "maximum": 100}),
         "as_of_date": DATE,
         "narrative": ref("Bilingual"),
-        "delay_reasons": array(_enum(DelayReason)),
+        "delay_reasons": array(enum_of(DelayReason)),
         "replaces_id": nullable(INTEGER),
         "approved_at": nullable(DATETIME),
         "evidence": array(ref("Evidence")),
@@ -203,12 +203,21 @@ def _schemas() -> dict[str, Schema]:
         "url": {**URL, "description": "The measure's public page"},
         "api_url": URL,
     }
+    plan_properties = {
+        "key": STRING,
+        "country": STRING,
+        "title": ref("Bilingual"),
+        "period": STRING,
+        "start_year": INTEGER,
+        "end_year": INTEGER,
+        "source": STRING,
+    }
     return {
         "Bilingual": closed(
             {"az": STRING, "en": STRING}, description="Azerbaijani original and English text"
         ),
         "Completion": {
-            **_enum(Completion),
+            **enum_of(Completion),
             "description": "The OGP Independent Reporting Mechanism scale",
         },
         "Error": closed(
@@ -276,26 +285,10 @@ def _schemas() -> dict[str, Schema]:
                 "updates_url": URL,
             }
         ),
-        "Plan": closed(
-            {
-                "key": STRING,
-                "country": STRING,
-                "title": ref("Bilingual"),
-                "period": STRING,
-                "start_year": INTEGER,
-                "end_year": INTEGER,
-                "source": STRING,
-            }
-        ),
+        "Plan": closed(plan_properties),
         "PlanDetail": closed(
             {
-                "key": STRING,
-                "country": STRING,
-                "title": ref("Bilingual"),
-                "period": STRING,
-                "start_year": INTEGER,
-                "end_year": INTEGER,
-                "source": STRING,
+                **plan_properties,
                 "as_of": DATE,
                 "summary": ref("Summary"),
                 "sections": array(
@@ -310,7 +303,7 @@ def _schemas() -> dict[str, Schema]:
                 ),
             }
         ),
-        "AgencyFigures": closed(_agency_figures_properties()),
+        "AgencyFigures": closed(agency_figures_properties()),
         "Evidence": evidence,
         "Update": closed(
             {
@@ -395,7 +388,8 @@ def _schemas() -> dict[str, Schema]:
     }
 
 
-def _parameter(name: str, where: str, schema: Schema, description: str, required=False) -> Schema:
+def parameter(name: str, where: str, schema: Schema, description: str, required=False) -> Schema:
+    """A query or path parameter (path parameters are always required)."""
     return {
         "name": name,
         "in": where,
@@ -407,227 +401,35 @@ def _parameter(name: str, where: str, schema: Schema, description: str, required
 
 def _parameters() -> dict[str, Schema]:
     return {
-        "PlanQuery": _parameter(
+        "PlanQuery": parameter(
             "plan", "query", STRING, "A plan's key; the most recent plan when left out"
         ),
-        "AsOf": _parameter(
+        "AsOf": parameter(
             "as_of", "query", DATE, "The date the state describes (not in the future); today"
         ),
-        "Page": _parameter("page", "query", {"type": "integer", "minimum": 1}, "Page number"),
-        "PerPage": _parameter(
+        "Page": parameter("page", "query", {"type": "integer", "minimum": 1}, "Page number"),
+        "PerPage": parameter(
             "per_page", "query", {"type": "integer", "minimum": 1, "maximum": 500}, "Page size"
         ),
-        "PlanKey": _parameter("plan_key", "path", STRING, "The plan's key"),
+        "PlanKey": parameter("plan_key", "path", STRING, "The plan's key"),
     }
 
 
-def _json(schema: Schema, description: str) -> Schema:
+def json_response(schema: Schema, description: str) -> Schema:
+    """A response whose JSON body follows `schema`."""
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _operation(
-    operation_id: str,
-    summary: str,
-    schema: Schema,
-    tag: str,
-    parameters: list | None = None,
-    errors: tuple[int, ...] = (404,),
-) -> Schema:
-    responses = {"200": _json(schema, "OK")}
-    for status in errors:
-        responses[str(status)] = {"$ref": f"#/components/responses/Error{status}"}
+def components() -> dict[str, Schema]:
+    """The document's `components`: schemas, shared parameters and error responses."""
     return {
-        "get": {
-            "operationId": operation_id,
-            "summary": summary,
-            "tags": [tag],
-            "parameters": parameters or [],
-            "responses": responses,
-        }
-    }
-
-
-def _param(name: str) -> Schema:
-    return {"$ref": f"#/components/parameters/{name}"}
-
-
-def _paths() -> dict[str, Schema]:
-    key_path = _parameter("key", "path", STRING, "The natural key")
-    return {
-        "/api/v1/plans": _operation(
-            "listPlans", "Every action plan", closed({"plans": array(ref("Plan"))}), "plans", [], ()
-        ),
-        "/api/v1/plans/{key}": _operation(
-            "getPlan",
-            "A plan with its sections, measures, their state and the summary figures",
-            ref("PlanDetail"),
-            "plans",
-            [key_path],
-        ),
-        "/api/v1/agencies": _operation(
-            "listAgencies",
-            "Agencies named by a plan, with their measures and figures",
-            closed({"plan": STRING, "as_of": DATE, "agencies": array(ref("AgencyFigures"))}),
-            "agencies",
-            [_param("PlanQuery")],
-        ),
-        "/api/v1/agencies/{key}": _operation(
-            "getAgency",
-            "One agency's measures and figures in a plan",
-            closed({"plan": STRING, "as_of": DATE, **_agency_figures_properties()}),
-            "agencies",
-            [key_path, _param("PlanQuery")],
-        ),
-        "/api/v1/measures": _operation(
-            "listMeasures",
-            "Measures with their state, filtered and paged",
-            ref("MeasureList"),
-            "measures",
-            [
-                _param("PlanQuery"),
-                _parameter("section", "query", {"type": "integer", "minimum": 1}, "Section number"),
-                _parameter("agency", "query", STRING, "An agency's key (either role)"),
-                _parameter("completion", "query", ref("Completion"), "CSO-assessed completion"),
-                _parameter("overdue", "query", _enum(["true", "false"]), "Overdue or not"),
-                _param("AsOf"),
-                _param("Page"),
-                _param("PerPage"),
-            ],
-            (400, 404),
-        ),
-        "/api/v1/measures/{plan_key}/{code}": _operation(
-            "getMeasure",
-            "One measure with its state and latest approved update",
-            ref("MeasureDetail"),
-            "measures",
-            [
-                _param("PlanKey"),
-                _parameter("code", "path", STRING, 'The measure\'s code, e.g. "1.1"'),
-                _param("AsOf"),
-            ],
-            (400, 404),
-        ),
-        "/api/v1/measures/{measure_id}/updates": _operation(
-            "listMeasureUpdates",
-            "A measure's approved updates, newest first",
-            closed(
-                {
-                    "measure": closed({"id": INTEGER, "plan": STRING, "code": STRING}),
-                    "updates": array(ref("MeasureUpdate")),
-                }
-            ),
-            "updates",
-            [_parameter("measure_id", "path", INTEGER, "The measure's id")],
-        ),
-        "/api/v1/updates": _operation(
-            "listUpdates",
-            "Approved updates, most recently approved first",
-            ref("UpdateList"),
-            "updates",
-            [
-                _param("PlanQuery"),
-                _parameter("measure", "query", STRING, "A measure's code (needs plan)"),
-                _parameter("organisation", "query", INTEGER, "An organisation's id"),
-                _parameter("since", "query", DATE, "Updates describing this date or later"),
-                _param("Page"),
-                _param("PerPage"),
-            ],
-            (400, 404),
-        ),
-        "/api/v1/scorecard/{plan_key}": _operation(
-            "getScorecard",
-            "A plan's figures: score, completion counts, overdue, disputed, monitor coverage",
-            ref("Scorecard"),
-            "scorecard",
-            [_param("PlanKey"), _param("AsOf")],
-            (400, 404),
-        ),
-        "/api/v1/organisations": _operation(
-            "listOrganisations",
-            "The NGO registry's public fields, filtered and paged",
-            ref("OrganisationList"),
-            "registry",
-            [
-                _parameter("q", "query", STRING, "Words of the name or place"),
-                _parameter("legal_status", "query", STRING, "A legal status key"),
-                _parameter("service", "query", STRING, "A service key"),
-                _parameter("beneficiary", "query", STRING, "A beneficiaries key"),
-                _parameter("region", "query", STRING, "A region key"),
-                _parameter("membership", "query", STRING, "Membership of networks"),
-                _parameter("kind", "query", _enum(["organisation", "coalition"]), "Kind"),
-                _parameter("coalition", "query", STRING, "Members of this coalition (its id)"),
-                _param("Page"),
-                _param("PerPage"),
-            ],
-            (400,),
-        ),
-        "/api/v1/organisations/{organisation_id}": _operation(
-            "getOrganisation",
-            "One organisation's public fields and the measures it monitors",
-            ref("OrganisationDetail"),
-            "registry",
-            [_parameter("organisation_id", "path", INTEGER, "The organisation's id")],
-        ),
-        "/api/v1/registry/stats": _operation(
-            "getRegistryStats",
-            "Live statistics of the registry, as in the mapping report's tables",
-            ref("RegistryStats"),
-            "registry",
-            [],
-            (),
-        ),
-        "/api/v1/openapi.json": _operation(
-            "getOpenApi",
-            "This document",
-            {"type": "object", "required": ["openapi", "paths"]},
-            "meta",
-            [],
-            (),
-        ),
-    }
-
-
-def openapi_document() -> dict:
-    return {
-        "openapi": "3.1.0",
-        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
-        "info": {
-            "title": "Open Government Tracker API",
-            "version": "1",
-            "description": (
-                "Civil society monitoring of Open Government Partnership national action "
-                "plans: plans, measures and their state, agencies, approved monitoring "
-                "updates and scorecards. Public material only: approved updates, public "
-                "evidence, organisations named and people never. States, scores and overdue "
-                "are computed for `as_of` (today by default). Completion keys follow the OGP "
-                "Independent Reporting Mechanism scale; agency roles are "
-                + ", ".join(f"`{r.value}`" for r in AgencyRole)
-                + "."
-            ),
-        },
-        "servers": [{"url": "/"}],
-        "tags": [
-            {"name": name}
-            for name in (
-                "plans",
-                "agencies",
-                "measures",
-                "updates",
-                "scorecard",
-                "registry",
-                "meta",
+        "schemas": _schemas(),
+        "parameters": _parameters(),
+        "responses": {
+            f"Error{status}": json_response(ref("Error"), description)
+            for status, description in (
+                (400, "The request's arguments are invalid"),
+                (404, "Not found"),
             )
-        ],
-        "paths": _paths(),
-        "components": {
-            "schemas": _schemas(),
-            "parameters": _parameters(),
-            "responses": {
-                f"Error{status}": _json(ref("Error"), description)
-                for status, description in (
-                    (400, "The request's arguments are invalid"),
-                    (404, "Not found"),
-                )
-            },
         },
     }

@@ -20,7 +20,7 @@ from tracker.models import ActionPlan, Measure, Organisation, StatusUpdate
 from tracker.services.plans import measure_states, summarize
 from tracker.services.reports import monitoring_coverage, overdue_agencies
 from tracker.views.api import serializers as serialize
-from tracker.views.api.openapi_schemas import openapi_document
+from tracker.views.api.openapi import openapi_document
 from tracker.vocabulary import Completion
 
 bp = Blueprint("opendata_api", __name__, url_prefix="/api/v1")
