@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 document of the public JSON API (/api/v1/openapi.json): its paths, one
 function per resource group, around the components of openapi_schemas.py.
 
-Written by hand and checked by tests/reports/test_openapi.py: every /api/v1 route must be
+Written by hand and checked by tests/api/test_openapi.py: every /api/v1 route must be
 described here, and every response must validate against its schema.
 """
 

@@ -3,7 +3,7 @@ API returns, the shared query and path parameters and the error responses, and t
 builders (closed objects, arrays, nullable values) that openapi.py also uses for its paths.
 
 Objects are closed (additionalProperties: false), so a field that is not documented, such
-as a person's name, fails tests/reports/test_openapi.py instead of reaching the public.
+as a person's name, fails tests/api/test_openapi.py instead of reaching the public.
 """
 
 from __future__ import annotations
