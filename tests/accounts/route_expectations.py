@@ -276,15 +276,15 @@ EXPECTATIONS: dict[tuple[str, str], Route | tuple[Route, ...]] = {
             note="private evidence",
         ),
     ),
-    ("monitoring_api.measure_updates", "GET"): everyone(200, measure_values),
+    ("api.measure_updates", "GET"): everyone(200, measure_values),
     # registry
     ("registry.index", "GET"): everyone(),
     ("registry.organisation", "GET"): everyone(200, organisation_values),
     ("registry.stats", "GET"): everyone(),
     ("registry.coverage", "GET"): everyone(),
-    ("registry_api.organisations", "GET"): everyone(),
-    ("registry_api.organisation", "GET"): everyone(200, organisation_values),
-    ("registry_api.stats", "GET"): everyone(),
+    ("api.organisations", "GET"): everyone(),
+    ("api.organisation", "GET"): everyone(200, organisation_values),
+    ("api.registry_stats", "GET"): everyone(),
     ("registry_admin.index", "GET"): admin_only(),
     ("registry_admin.create", "GET"): admin_only(),
     ("registry_admin.create", "POST"): admin_only(400),
@@ -339,13 +339,13 @@ EXPECTATIONS: dict[tuple[str, str], Route | tuple[Route, ...]] = {
     ("opendata.organisations", "GET"): everyone(200, lambda w: {"fmt": "xlsx"}),
     ("opendata.updates", "GET"): everyone(200, lambda w: {"fmt": "csv"}),
     ("opendata.updates_feed", "GET"): everyone(),
-    ("opendata_api.measures", "GET"): everyone(),
-    ("opendata_api.measure", "GET"): everyone(
+    ("api.measures", "GET"): everyone(),
+    ("api.measure", "GET"): everyone(
         200, lambda w: {"plan_key": w.plan.key, "code": w.measure_a.code}
     ),
-    ("opendata_api.scorecard", "GET"): everyone(200, lambda w: {"plan_key": w.plan.key}),
-    ("opendata_api.updates", "GET"): everyone(),
-    ("opendata_api.openapi", "GET"): everyone(),
+    ("api.scorecard", "GET"): everyone(200, lambda w: {"plan_key": w.plan.key}),
+    ("api.updates", "GET"): everyone(),
+    ("api.openapi", "GET"): everyone(),
 }
 
 

@@ -7,11 +7,13 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Every feature's blueprints, and the error pages."""
+    # The JSON API is one blueprint, api.bp; importing its route modules adds their routes.
+    import tracker.views.api.monitoring
+    import tracker.views.api.opendata
+    import tracker.views.api.plans
+    import tracker.views.api.registry  # noqa: F401
+    from tracker.views import api
     from tracker.views.accounts import admin, auth
-    from tracker.views.api import monitoring as monitoring_api
-    from tracker.views.api import opendata as opendata_api
-    from tracker.views.api import plans as plans_api
-    from tracker.views.api import registry as registry_api
     from tracker.views.monitoring import claims, files, monitor, review
     from tracker.views.plans import public
     from tracker.views.registry import admin as registry_admin
@@ -23,23 +25,20 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (
         public.bp,
-        plans_api.bp,
+        api.bp,
         auth.bp,
         admin.bp,
         monitor.bp,
         review.bp,
         claims.bp,
         files.bp,
-        monitoring_api.bp,
         notifications.bp,
         calendar.bp,
         reminders_admin.bp,
         downloads.bp,
         opendata.bp,
-        opendata_api.bp,
         registry.bp,
         registry_admin.bp,
-        registry_api.bp,
     ):
         app.register_blueprint(blueprint)
     errors.init_app(app)

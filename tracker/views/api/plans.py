@@ -1,21 +1,16 @@
-"""The public JSON API, version 1: plans and agencies."""
+"""The JSON API's plans and agencies: every plan, one plan with its scorecard, and the
+agencies a plan names with their figures."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, request
+from flask import jsonify, request
 
 import tracker.services.plans as sc
 from tracker.extensions import db
+from tracker.views.api import bp
 from tracker.views.api import serializers as serialize
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-def _plan_or_404(key: str | None):
-    plan = sc.get_plan(db.session, key) if key else sc.default_plan(db.session)
-    if plan is None:
-        abort(404)
-    return plan
+from tracker.views.api.arguments import plan_or_404
+from tracker.web.errors_map import http_error
 
 
 @bp.get("/plans")
@@ -25,7 +20,7 @@ def plans():
 
 @bp.get("/plans/<key>")
 def plan(key: str):
-    plan = _plan_or_404(key)
+    plan = plan_or_404(key, name_it=False)
     card = sc.build_scorecard(db.session, plan)
     sections = [
         serialize.section_json(
@@ -47,7 +42,7 @@ def plan(key: str):
 
 @bp.get("/agencies")
 def agencies():
-    plan = _plan_or_404(request.args.get("plan"))
+    plan = plan_or_404(request.args.get("plan"), name_it=False)
     card = sc.build_scorecard(db.session, plan)
     figures = sc.agency_figures(card.measures, card.states)
     return jsonify(
@@ -61,7 +56,7 @@ def agencies():
 
 @bp.get("/agencies/<key>")
 def agency(key: str):
-    plan = _plan_or_404(request.args.get("plan"))
+    plan = plan_or_404(request.args.get("plan"), name_it=False)
     card = sc.build_scorecard(db.session, plan)
     for figures in sc.agency_figures(card.measures, card.states):
         if figures.agency.key == key:
@@ -72,4 +67,4 @@ def agency(key: str):
                     **serialize.agency_figures_json(figures),
                 }
             )
-    abort(404)
+    raise http_error(404)

@@ -1,8 +1,9 @@
-"""The registry's JSON API (public fields only): organisations and live statistics."""
+"""The JSON API's registry (public fields only): organisations, filtered and paged, one
+organisation with the measures it monitors, and live statistics."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, request
+from flask import jsonify, request
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
@@ -11,22 +12,19 @@ from tracker import clock
 from tracker.extensions import db
 from tracker.forms.registry import RegistryFilterForm
 from tracker.i18n import current_locale
-from tracker.services.registry import links_of_organisation, registry_stats
+from tracker.views.api import bp
+from tracker.views.api import serializers as serialize
+from tracker.views.api.arguments import per_page_arg
 from tracker.vocabulary import OrganisationKind
-
-bp = Blueprint("registry_api", __name__, url_prefix="/api/v1")
-
-DEFAULT_PER_PAGE = 100
-MAX_PER_PAGE = 500
+from tracker.web.errors_map import http_error
 
 
-def _bad_request(message: str, fields: dict | None = None):
-    body = {"error": {"status": 400, "message": message}}
-    if fields:
-        body["error"]["fields"] = {
-            name: [str(e) for e in errors] for name, errors in fields.items()
-        }
-    return jsonify(body), 400
+def _invalid_filters(errors: dict):
+    """400 naming what is wrong with each filter: the app's JSON error answer with the
+    `fields` the OpenAPI Error object allows (web.errors_map has no place for them yet)."""
+    fields = {name: [str(e) for e in messages] for name, messages in errors.items()}
+    message = _("Some filters are not valid.")
+    return jsonify({"error": {"status": 400, "message": message, "fields": fields}}), 400
 
 
 @bp.get("/organisations")
@@ -34,11 +32,8 @@ def organisations():
     form = RegistryFilterForm(formdata=MultiDict(request.args))
     form.set_choices(current_locale(), reg.list_coalitions(db.session))
     if not form.validate():
-        return _bad_request(_("Some filters are not valid."), form.errors)
-    per_page_text = request.args.get("per_page", str(DEFAULT_PER_PAGE))
-    per_page = int(per_page_text) if per_page_text.isdigit() else 0
-    if not 1 <= per_page <= MAX_PER_PAGE:
-        return _bad_request(_("per_page must be between 1 and %(max)s.", max=MAX_PER_PAGE))
+        return _invalid_filters(form.errors)
+    per_page = per_page_arg()
     page = reg.search_organisations(db.session, form.to_filter(), form.page_number, per_page)
     coalitions = reg.coalitions_of(db.session, [o.id for o in page.organisations])
     return jsonify(
@@ -58,18 +53,10 @@ def organisations():
     )
 
 
-@bp.get("/organisations/<int:organisation_id>")
-def organisation(organisation_id: int):
-    found = reg.get_public_organisation(db.session, organisation_id)
-    if found is None:
-        abort(404)
-    coalitions = reg.coalitions_of(db.session, [found.id]).get(found.id, [])
+def _monitored_measures_json(organisation_id: int) -> list[dict]:
+    """The measures the organisation monitors today, as its record lists them."""
     today = clock.today()
-    links = [
-        link for link in links_of_organisation(db.session, found.id) if link.is_active_on(today)
-    ]
-    record = reg.public_record(found, coalitions)
-    record["monitored_measures"] = [
+    return [
         {
             "plan": link.measure.plan.key,
             "code": link.measure.code,
@@ -77,18 +64,27 @@ def organisation(organisation_id: int):
             "since": link.start_date.isoformat(),
             "until": link.end_date.isoformat() if link.end_date else None,
         }
-        for link in links
+        for link in reg.links_of_organisation(db.session, organisation_id)
+        if link.is_active_on(today)
     ]
-    record["measure_codes"] = [link.measure.code for link in links]
+
+
+@bp.get("/organisations/<int:organisation_id>")
+def organisation(organisation_id: int):
+    found = reg.get_public_organisation(db.session, organisation_id)
+    if found is None:
+        raise http_error(404)
+    coalitions = reg.coalitions_of(db.session, [found.id]).get(found.id, [])
+    record = reg.public_record(found, coalitions)
+    record["monitored_measures"] = _monitored_measures_json(found.id)
+    record["measure_codes"] = [m["code"] for m in record["monitored_measures"]]
     if found.kind == OrganisationKind.COALITION:
         members, total = reg.members_of(db.session, found.id, limit=None)
         record["members_in_registry"] = total
-        record["members"] = [
-            {"id": m.id, "name": {"az": m.name_az, "en": m.name_en}} for m in members
-        ]
+        record["members"] = [serialize.organisation_ref_json(m) for m in members]
     return jsonify(record)
 
 
 @bp.get("/registry/stats")
-def stats():
-    return jsonify(registry_stats(db.session).as_json())
+def registry_stats():
+    return jsonify(reg.registry_stats(db.session).as_json())

@@ -1,12 +1,21 @@
-"""JSON shapes of the public API, shared by every endpoint that returns these objects."""
+"""JSON shapes of the public API, shared by every endpoint that returns these objects.
+Absolute links are built on PUBLIC_BASE_URL (web.links), never on the request's Host."""
 
 from __future__ import annotations
 
-from flask import url_for
-
-from tracker.models import ActionPlan, Agency, Evidence, Measure, Section
+from tracker.models import (
+    ActionPlan,
+    Agency,
+    Evidence,
+    Measure,
+    Organisation,
+    Section,
+    StatusUpdate,
+)
 from tracker.services.plans import AgencyFigures, MeasureState, PlanSummary
+from tracker.services.reports import public_evidence
 from tracker.vocabulary import AgencyRole, EvidenceType
+from tracker.web.links import public_url
 
 
 def bilingual(obj, attr: str) -> dict[str, str]:
@@ -60,6 +69,11 @@ def measure_json(measure: Measure, state: MeasureState) -> dict:
     }
 
 
+def measure_ref_json(measure: Measure) -> dict:
+    """A measure by id, plan key and code, where it is named beside something else."""
+    return {"id": measure.id, "plan": measure.plan.key, "code": measure.code}
+
+
 def summary_json(summary: PlanSummary) -> dict:
     return {
         "total": summary.total,
@@ -108,6 +122,11 @@ def agency_figures_json(figures: AgencyFigures) -> dict:
     }
 
 
+def organisation_ref_json(organisation: Organisation) -> dict:
+    """An organisation by id and name, where it is named beside something else."""
+    return {"id": organisation.id, "name": bilingual(organisation, "name")}
+
+
 def evidence_json(item: Evidence) -> dict:
     """An evidence item as the API shows it (callers pass only what the viewer may see)."""
     data = {
@@ -115,9 +134,7 @@ def evidence_json(item: Evidence) -> dict:
         "title": item.title,
         "date": item.evidence_date.isoformat() if item.evidence_date else None,
         "url": item.url,
-        "file_url": url_for("files.download", file_id=item.file_id, _external=True)
-        if item.file_id
-        else None,
+        "file_url": public_url("files.download", file_id=item.file_id) if item.file_id else None,
     }
     if item.evidence_type == EvidenceType.INFORMATION_REQUEST:
         data["information_request"] = {
@@ -128,4 +145,27 @@ def evidence_json(item: Evidence) -> dict:
             else None,
             "outcome": item.request_outcome,
         }
+    return data
+
+
+def update_json(update: StatusUpdate, *, with_measure: bool = True) -> dict:
+    """An approved update as the public sees it: its organisation, never its author; its
+    public evidence, and only the number of private items. `with_measure` names the
+    measure, which an answer about one measure leaves out."""
+    public = public_evidence(update)
+    data = {
+        "id": update.id,
+        "organisation": organisation_ref_json(update.organisation),
+        "completion": update.completion,
+        "progress_percent": update.progress_percent,
+        "as_of_date": update.as_of_date.isoformat(),
+        "narrative": bilingual(update, "narrative"),
+        "delay_reasons": list(update.delay_reasons or []),
+        "replaces_id": update.replaces_id,
+        "approved_at": update.decided_dt.isoformat() if update.decided_dt else None,
+        "evidence": [evidence_json(item) for item in public],
+        "private_evidence_count": len(update.evidence) - len(public),
+    }
+    if with_measure:
+        data["measure"] = measure_ref_json(update.measure)
     return data

@@ -1,0 +1,64 @@
+"""Query-string arguments of the JSON API, checked before use: dates, `as_of`, the plan,
+ids and paging. A bad value stops the request with a 400 (an unknown plan with a 404) and
+a message; the app's error handler answers it as JSON."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import request
+from flask_babel import gettext as _
+
+import tracker.services.plans as sc
+from tracker import clock
+from tracker.extensions import db
+from tracker.models import ActionPlan
+from tracker.web.errors_map import http_error
+from tracker.web.pagination import int_arg, page_number
+
+DEFAULT_PER_PAGE = 100
+MAX_PER_PAGE = 500
+#: the largest id a row can have (ids are 32-bit integers in PostgreSQL)
+MAX_ID = 2**31 - 1
+
+
+def id_arg(name: str) -> int | None:
+    """An optional id or number from the query string (a whole number ≥ 1)."""
+    return int_arg(name, None, high=MAX_ID)
+
+
+def date_arg(name: str) -> date | None:
+    value = request.args.get(name)
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise http_error(400, _("%(name)s must be a date as YYYY-MM-DD.", name=name)) from None
+
+
+def as_of_arg() -> date:
+    """The date a state describes: `as_of`, today when left out, never in the future."""
+    as_of = date_arg("as_of") or clock.today()
+    if as_of > clock.today():
+        raise http_error(400, _("as_of cannot be in the future."))
+    return as_of
+
+
+def per_page_arg() -> int:
+    return int_arg("per_page", DEFAULT_PER_PAGE, high=MAX_PER_PAGE)
+
+
+def paging() -> tuple[int, int]:
+    """The page number and the page size asked for."""
+    return page_number(), per_page_arg()
+
+
+def plan_or_404(key: str | None, *, name_it: bool = True) -> ActionPlan:
+    """The plan with this key, or the default plan when no key is given. An unknown plan
+    is a 404 that names it, or (name_it=False: /plans and /agencies, whose clients know
+    that answer) the app's plain 404."""
+    plan = sc.get_plan(db.session, key) if key else sc.default_plan(db.session)
+    if plan is None:
+        raise http_error(404, _("There is no plan %(key)s.", key=key or "") if name_it else None)
+    return plan
