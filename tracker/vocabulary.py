@@ -9,12 +9,28 @@ from enum import StrEnum
 from flask_babel import lazy_gettext as _l
 
 
-class Completion(StrEnum):
-    NO_EVIDENCE = "no_evidence"
-    NOT_STARTED = "not_started"
-    LIMITED = "limited"
-    SUBSTANTIAL = "substantial"
-    COMPLETE = "complete"
+class LabelledEnum(StrEnum):
+    """A term stored by its key, with its label in the interface's language:
+    `MEMBER = "key", _l("Label")`; `member.label` gives the label."""
+
+    def __new__(cls, value: str, label=None):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+
+def labels_of(terms: type[LabelledEnum]) -> dict:
+    """{member: label} of a labelled vocabulary, for forms, templates and exports."""
+    return {term: term.label for term in terms}
+
+
+class Completion(LabelledEnum):
+    NO_EVIDENCE = "no_evidence", _l("No evidence available")
+    NOT_STARTED = "not_started", _l("Not started")
+    LIMITED = "limited", _l("Limited")
+    SUBSTANTIAL = "substantial", _l("Substantial")
+    COMPLETE = "complete", _l("Complete")
 
 
 #: Weight of each completion level in the score; no_evidence is not scored.
@@ -26,76 +42,53 @@ COMPLETION_WEIGHTS: dict[Completion, float | None] = {
     Completion.COMPLETE: 1.0,
 }
 
-COMPLETION_LABELS = {
-    Completion.NO_EVIDENCE: _l("No evidence available"),
-    Completion.NOT_STARTED: _l("Not started"),
-    Completion.LIMITED: _l("Limited"),
-    Completion.SUBSTANTIAL: _l("Substantial"),
-    Completion.COMPLETE: _l("Complete"),
-}
+COMPLETION_LABELS = labels_of(Completion)
 
 
-class OpenGovernmentLevel(StrEnum):
+class OpenGovernmentLevel(LabelledEnum):
     """End-of-term "Did it open government?" levels."""
 
-    WORSENED = "worsened"
-    DID_NOT_CHANGE = "did_not_change"
-    MARGINAL = "marginal"
-    MAJOR = "major"
-    OUTSTANDING = "outstanding"
+    WORSENED = "worsened", _l("Worsened")
+    DID_NOT_CHANGE = "did_not_change", _l("Did not change")
+    MARGINAL = "marginal", _l("Marginal")
+    MAJOR = "major", _l("Major")
+    OUTSTANDING = "outstanding", _l("Outstanding")
 
 
-OPEN_GOVERNMENT_LEVEL_LABELS = {
-    OpenGovernmentLevel.WORSENED: _l("Worsened"),
-    OpenGovernmentLevel.DID_NOT_CHANGE: _l("Did not change"),
-    OpenGovernmentLevel.MARGINAL: _l("Marginal"),
-    OpenGovernmentLevel.MAJOR: _l("Major"),
-    OpenGovernmentLevel.OUTSTANDING: _l("Outstanding"),
-}
+OPEN_GOVERNMENT_LEVEL_LABELS = labels_of(OpenGovernmentLevel)
 
 
-class AssessmentSource(StrEnum):
-    GOVERNMENT = "government"
-    CSO = "cso"
-    PLATFORM = "platform"
+class AssessmentSource(LabelledEnum):
+    GOVERNMENT = "government", _l("Government claim")
+    CSO = "cso", _l("CSO assessment")
+    PLATFORM = "platform", _l("Open Government Platform")
 
 
-ASSESSMENT_SOURCE_LABELS = {
-    AssessmentSource.GOVERNMENT: _l("Government claim"),
-    AssessmentSource.CSO: _l("CSO assessment"),
-    AssessmentSource.PLATFORM: _l("Open Government Platform"),
-}
+ASSESSMENT_SOURCE_LABELS = labels_of(AssessmentSource)
 
 
-class AgencyRole(StrEnum):
-    EXECUTOR = "executor"
-    RECOMMENDED = "recommended"
+class AgencyRole(LabelledEnum):
+    EXECUTOR = "executor", _l("Executing agency")
+    RECOMMENDED = "recommended", _l("Recommended to")
 
 
-AGENCY_ROLE_LABELS = {
-    AgencyRole.EXECUTOR: _l("Executing agency"),
-    AgencyRole.RECOMMENDED: _l("Recommended to"),
-}
+AGENCY_ROLE_LABELS = labels_of(AgencyRole)
 
 
-class Role(StrEnum):
-    ADMIN = "admin"
-    REVIEWER = "reviewer"
-    MONITOR = "monitor"
+class Role(LabelledEnum):
+    ADMIN = "admin", _l("Administrator")
+    REVIEWER = "reviewer", _l("Reviewer (Open Government Platform)")
+    MONITOR = "monitor", _l("Monitor")
 
 
-ROLE_LABELS = {
-    Role.ADMIN: _l("Administrator"),
-    Role.REVIEWER: _l("Reviewer (Open Government Platform)"),
-    Role.MONITOR: _l("Monitor"),
-}
+ROLE_LABELS = labels_of(Role)
 
 
-class ReviewState(StrEnum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    APPROVED = "approved"
-    RETURNED = "returned"
+class ReviewState(LabelledEnum):
+    DRAFT = "draft", _l("Draft")
+    SUBMITTED = "submitted", _l("Submitted")
+    APPROVED = "approved", _l("Approved")
+    RETURNED = "returned", _l("Returned")
 
 
 class ReviewAction(StrEnum):
@@ -106,67 +99,42 @@ class ReviewAction(StrEnum):
     COMMENT = "comment"
 
 
-REVIEW_STATE_LABELS = {
-    ReviewState.DRAFT: _l("Draft"),
-    ReviewState.SUBMITTED: _l("Submitted"),
-    ReviewState.APPROVED: _l("Approved"),
-    ReviewState.RETURNED: _l("Returned"),
-}
+REVIEW_STATE_LABELS = labels_of(ReviewState)
 
 
-class EvidenceType(StrEnum):
-    OFFICIAL_DOCUMENT = "official_document"
-    INFORMATION_REQUEST = "information_request"
-    OFFICIAL_WEBSITE = "official_website"
-    MEDIA_REPORT = "media_report"
-    FIELD_OBSERVATION = "field_observation"
-    OTHER = "other"
+class EvidenceType(LabelledEnum):
+    OFFICIAL_DOCUMENT = "official_document", _l("Official document")
+    INFORMATION_REQUEST = "information_request", _l("Request for information")
+    OFFICIAL_WEBSITE = "official_website", _l("Official website")
+    MEDIA_REPORT = "media_report", _l("Media report")
+    FIELD_OBSERVATION = "field_observation", _l("Field observation")
+    OTHER = "other", _l("Other")
 
 
-EVIDENCE_TYPE_LABELS = {
-    EvidenceType.OFFICIAL_DOCUMENT: _l("Official document"),
-    EvidenceType.INFORMATION_REQUEST: _l("Request for information"),
-    EvidenceType.OFFICIAL_WEBSITE: _l("Official website"),
-    EvidenceType.MEDIA_REPORT: _l("Media report"),
-    EvidenceType.FIELD_OBSERVATION: _l("Field observation"),
-    EvidenceType.OTHER: _l("Other"),
-}
+EVIDENCE_TYPE_LABELS = labels_of(EvidenceType)
 
 
-class RequestOutcome(StrEnum):
-    ANSWERED = "answered"
-    PARTIAL = "partial"
-    REFUSED = "refused"
-    NO_REPLY = "no_reply"
+class RequestOutcome(LabelledEnum):
+    ANSWERED = "answered", _l("Answered")
+    PARTIAL = "partial", _l("Partly answered")
+    REFUSED = "refused", _l("Refused")
+    NO_REPLY = "no_reply", _l("No reply")
 
 
-REQUEST_OUTCOME_LABELS = {
-    RequestOutcome.ANSWERED: _l("Answered"),
-    RequestOutcome.PARTIAL: _l("Partly answered"),
-    RequestOutcome.REFUSED: _l("Refused"),
-    RequestOutcome.NO_REPLY: _l("No reply"),
-}
+REQUEST_OUTCOME_LABELS = labels_of(RequestOutcome)
 
 
-class DelayReason(StrEnum):
-    NO_FUNDING = "no_funding"
-    NO_LEGAL_BASIS = "no_legal_basis"
-    AGENCY_INACTIVE = "agency_inactive"
-    INFORMATION_WITHHELD = "information_withheld"
-    PRIORITIES_CHANGED = "priorities_changed"
-    EXTERNAL_SHOCK = "external_shock"
-    OTHER = "other"
+class DelayReason(LabelledEnum):
+    NO_FUNDING = "no_funding", _l("No funding")
+    NO_LEGAL_BASIS = "no_legal_basis", _l("No legal basis")
+    AGENCY_INACTIVE = "agency_inactive", _l("Agency inactive")
+    INFORMATION_WITHHELD = "information_withheld", _l("Information withheld")
+    PRIORITIES_CHANGED = "priorities_changed", _l("Priorities changed")
+    EXTERNAL_SHOCK = "external_shock", _l("External shock (e.g. COVID-19, war)")
+    OTHER = "other", _l("Other")
 
 
-DELAY_REASON_LABELS = {
-    DelayReason.NO_FUNDING: _l("No funding"),
-    DelayReason.NO_LEGAL_BASIS: _l("No legal basis"),
-    DelayReason.AGENCY_INACTIVE: _l("Agency inactive"),
-    DelayReason.INFORMATION_WITHHELD: _l("Information withheld"),
-    DelayReason.PRIORITIES_CHANGED: _l("Priorities changed"),
-    DelayReason.EXTERNAL_SHOCK: _l("External shock (e.g. COVID-19, war)"),
-    DelayReason.OTHER: _l("Other"),
-}
+DELAY_REASON_LABELS = labels_of(DelayReason)
 
 
 # --- states and kinds of the registry, reminders, accounts, reports and mail ---
@@ -178,21 +146,15 @@ class OrganisationKind(StrEnum):
     COALITION = "coalition"
 
 
-class ReminderKind(StrEnum):
-    DEADLINE_APPROACHING = "deadline_approaching"
-    OVERDUE = "overdue"
-    UPDATE_STALE = "update_stale"
-    UPDATE_RETURNED = "update_returned"
-    REVIEW_WAITING = "review_waiting"
+class ReminderKind(LabelledEnum):
+    DEADLINE_APPROACHING = "deadline_approaching", _l("Deadline approaching")
+    OVERDUE = "overdue", _l("Overdue")
+    UPDATE_STALE = "update_stale", _l("No recent approved update")
+    UPDATE_RETURNED = "update_returned", _l("Update returned by a reviewer")
+    REVIEW_WAITING = "review_waiting", _l("Waiting for review")
 
 
-REMINDER_KIND_LABELS = {
-    ReminderKind.DEADLINE_APPROACHING: _l("Deadline approaching"),
-    ReminderKind.OVERDUE: _l("Overdue"),
-    ReminderKind.UPDATE_STALE: _l("No recent approved update"),
-    ReminderKind.UPDATE_RETURNED: _l("Update returned by a reviewer"),
-    ReminderKind.REVIEW_WAITING: _l("Waiting for review"),
-}
+REMINDER_KIND_LABELS = labels_of(ReminderKind)
 
 
 class DeliveryStatus(StrEnum):

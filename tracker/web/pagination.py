@@ -1,14 +1,15 @@
-"""Page numbers from the query string, checked before use, and the page a list shows."""
+"""Page numbers from the query string, checked before use; Page (tracker.pagination) is the
+page a list shows."""
 
 from __future__ import annotations
-
-import math
-from dataclasses import dataclass
 
 from flask import request
 from flask_babel import gettext as _
 
+from tracker.pagination import Page
 from tracker.web.errors_map import http_error
+
+__all__ = ["MAX_PAGE", "Page", "int_arg", "page_number"]
 
 #: no list is that long; a larger number is a typo or a probe, not a page
 MAX_PAGE = 1_000_000
@@ -31,29 +32,3 @@ def int_arg(name: str, default: int, *, low: int = 1, high: int = MAX_PAGE) -> i
 
 def page_number() -> int:
     return int_arg("page", 1)
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a list: its items, its number, the page size and the total."""
-
-    items: list
-    number: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
-
-    @property
-    def offset(self) -> int:
-        return (self.number - 1) * self.per_page

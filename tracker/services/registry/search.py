@@ -8,7 +8,6 @@ lists the public fields explicitly rather than removing the personal ones.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from tracker import clock
 from tracker.models import CoalitionMembership, MonitoringLink, Organisation, OrganisationChoice
+from tracker.pagination import Page
 from tracker.services.registry.labels import MULTI_FIELDS, STAFF_FIELDS, catalogue
 from tracker.services.registry.links import active_link_condition
 from tracker.vocabulary import OrganisationKind, fold
@@ -107,43 +107,11 @@ def filter_statement(registry_filter: RegistryFilter, locale: str = "az") -> Sel
 
 
 @dataclass
-class RegistryPage:
-    """One page of the registry. It has the attributes of a web.pagination.Page (items,
-    number, per_page, total, pages, has_previous, has_next, offset), so the shared
-    pagination macro shows it."""
+class RegistryPage(Page):
+    """One page of the registry, with the number of measures each organisation monitors."""
 
-    items: list[Organisation]
-    number: int
-    per_page: int
-    total: int
     #: organisation id → number of measures it monitors today
     measure_counts: dict[int, int] = field(default_factory=dict)
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
-
-    @property
-    def offset(self) -> int:
-        return (self.number - 1) * self.per_page
-
-    @property
-    def organisations(self) -> list[Organisation]:
-        """The items, under the name the JSON API reads."""
-        return self.items
-
-    @property
-    def page(self) -> int:
-        """The number, under the name the JSON API reads."""
-        return self.number
 
 
 def monitored_measure_counts(session: Session, organisation_ids: list[int], on: date) -> dict:

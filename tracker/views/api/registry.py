@@ -35,11 +35,11 @@ def organisations():
         return _invalid_filters(form.errors)
     per_page = per_page_arg()
     page = reg.search_organisations(db.session, form.to_filter(), form.page_number, per_page)
-    coalitions = reg.coalitions_of(db.session, [o.id for o in page.organisations])
+    coalitions = reg.coalitions_of(db.session, [o.id for o in page.items])
     return jsonify(
         {
             "total": page.total,
-            "page": page.page,
+            "page": page.number,
             "per_page": page.per_page,
             "pages": page.pages,
             "organisations": [
@@ -47,7 +47,7 @@ def organisations():
                     **reg.public_record(o, coalitions.get(o.id, [])),
                     "monitored_measures_count": page.measure_counts.get(o.id, 0),
                 }
-                for o in page.organisations
+                for o in page.items
             ],
         }
     )
