@@ -1,0 +1,107 @@
+"""Files made in the tests, byte by byte: well-formed ones of every accepted kind, and the
+malformed and hostile ones that the upload checks must refuse or flag."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+import zlib
+
+
+def pdf_from_objects(objects: list[bytes], *, root: int = 1) -> bytes:
+    """A PDF whose numbered objects are `objects` (object 1 first), with a correct
+    cross-reference table and trailer."""
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        root,
+        xref,
+    )
+    return bytes(out)
+
+
+def simple_pdf(*, catalog_extra: bytes = b"", page_extra: bytes = b"", extra_objects=()) -> bytes:
+    """One blank page; `catalog_extra` and `page_extra` go into those dictionaries, and
+    `extra_objects` are numbered from 4 on."""
+    return pdf_from_objects(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R " + catalog_extra + b">>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] " + page_extra + b">>",
+            *extra_objects,
+        ]
+    )
+
+
+def zip_bytes(entries: list[tuple[str, bytes]], compression=zipfile.ZIP_DEFLATED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
+        for name, content in entries:
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+DOCX_TYPES = (
+    b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+    b'content-types"><Override PartName="/word/document.xml" ContentType="application/'
+    b'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'
+)
+WORD_NS = b"http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def word_document(body: bytes = b"<w:p><w:r><w:t>Report</w:t></w:r></w:p>") -> bytes:
+    return (
+        b'<?xml version="1.0"?><w:document xmlns:w="'
+        + WORD_NS
+        + b'"><w:body>'
+        + body
+        + b"</w:body></w:document>"
+    )
+
+
+def docx_with(document: bytes, *extra: tuple[str, bytes]) -> bytes:
+    return zip_bytes([("[Content_Types].xml", DOCX_TYPES), ("word/document.xml", document), *extra])
+
+
+def corrupt_compressed_part(archive: bytes, name: str) -> bytes:
+    """The archive with the deflated data of entry `name` damaged in the middle (its
+    headers and the central directory intact), as the reliability review made it."""
+    with zipfile.ZipFile(io.BytesIO(archive)) as reader:
+        info = reader.getinfo(name)
+    header = struct.unpack("<4s5H3L2H", archive[info.header_offset : info.header_offset + 30])
+    start = info.header_offset + 30 + header[9] + header[10]
+    data = bytearray(archive)
+    middle = start + info.compress_size // 2
+    for index in range(middle, min(middle + 8, start + info.compress_size)):
+        data[index] ^= 0xFF
+    return bytes(data)
+
+
+def png_chunk(kind: bytes, payload: bytes) -> bytes:
+    return (
+        struct.pack(">I", len(payload))
+        + kind
+        + payload
+        + struct.pack(">I", zlib.crc32(kind + payload) & 0xFFFFFFFF)
+    )
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header declares width × height pixels and whose data holds one row."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    data = zlib.compress(b"\x00" + b"\x00" * min(width, 64))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", data)
+        + png_chunk(b"IEND", b"")
+    )
