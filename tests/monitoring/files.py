@@ -73,16 +73,15 @@ def docx_with(document: bytes, *extra: tuple[str, bytes]) -> bytes:
 
 
 def corrupt_compressed_part(archive: bytes, name: str) -> bytes:
-    """The archive with the deflated data of entry `name` damaged in the middle (its
-    headers and the central directory intact), as the reliability review made it."""
+    """The archive with the deflated data of entry `name` overwritten (its headers and the
+    central directory intact): reading it raises zlib.error ("invalid block type"), as in
+    the DOCX that the reliability review sent."""
     with zipfile.ZipFile(io.BytesIO(archive)) as reader:
         info = reader.getinfo(name)
     header = struct.unpack("<4s5H3L2H", archive[info.header_offset : info.header_offset + 30])
     start = info.header_offset + 30 + header[9] + header[10]
     data = bytearray(archive)
-    middle = start + info.compress_size // 2
-    for index in range(middle, min(middle + 8, start + info.compress_size)):
-        data[index] ^= 0xFF
+    data[start : start + info.compress_size] = b"\xff" * info.compress_size
     return bytes(data)
 
 
@@ -105,3 +104,13 @@ def png_claiming(width: int, height: int) -> bytes:
         + png_chunk(b"IDAT", data)
         + png_chunk(b"IEND", b"")
     )
+
+
+def padded_pdf(size: int, seed: int = 0) -> bytes:
+    """A valid one-page PDF of about `size` bytes: an unused stream of random (so
+    incompressible) bytes makes up the weight."""
+    import random
+
+    payload = random.Random(seed).randbytes(size)
+    stream = b"<< /Length %d >>\nstream\n" % len(payload) + payload + b"\nendstream"
+    return simple_pdf(catalog_extra=b"/Padding 4 0 R", extra_objects=[stream])

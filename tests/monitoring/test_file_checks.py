@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import random
 import zipfile
+import zlib
 
 import pytest
 
@@ -182,12 +183,16 @@ def test_a_reference_loop_in_a_pdf_ends(app):
 
 
 def test_a_docx_with_a_corrupt_compressed_part_is_refused_not_a_500(app, english):
-    damaged = files.corrupt_compressed_part(
-        files.docx_with(files.word_document(b"<w:p/>" * 2000)), "word/document.xml"
-    )
+    whole = files.docx_with(files.word_document(b"<w:p/>" * 2000))
+    damaged = files.corrupt_compressed_part(whole, "word/document.xml")
+    with zipfile.ZipFile(io.BytesIO(damaged)) as archive, pytest.raises(zlib.error):
+        archive.read("word/document.xml")
     assert uploads.detect_kind(damaged) == file_checks.DOCX  # it still says it is a DOCX
     message = refusal(damaged, "letter.docx")
     assert "The DOCX file could not be read: it is damaged or incomplete." in message
+    # the type declaration itself damaged: the archive is no accepted kind
+    declaration = files.corrupt_compressed_part(whole, "[Content_Types].xml")
+    assert "This file type is not accepted" in refusal(declaration, "letter.docx")
 
 
 def test_a_corrupt_part_other_than_the_main_one_is_refused_too(app, english):
