@@ -114,3 +114,44 @@ def padded_pdf(size: int, seed: int = 0) -> bytes:
     payload = random.Random(seed).randbytes(size)
     stream = b"<< /Length %d >>\nstream\n" % len(payload) + payload + b"\nendstream"
     return simple_pdf(catalog_extra=b"/Padding 4 0 R", extra_objects=[stream])
+
+
+def pdf_with_object_stream(hidden: bytes) -> bytes:
+    """A PDF 1.5 whose object 4, the catalog's /OpenAction, is `hidden` inside a compressed
+    object stream (indexed by a cross-reference stream): its keys are not in the file's
+    bytes as written."""
+    out = bytearray(b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
+    offsets: dict[int, int] = {}
+
+    def add(number: int, body: bytes) -> None:
+        offsets[number] = len(out)
+        out.extend(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+
+    add(1, b"<< /Type /Catalog /Pages 2 0 R /OpenAction 4 0 R >>")
+    add(2, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
+    add(3, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>")
+    header = b"4 0 "
+    packed = zlib.compress(header + hidden)
+    add(
+        5,
+        b"<< /Type /ObjStm /N 1 /First %d /Filter /FlateDecode /Length %d >>\nstream\n"
+        % (len(header), len(packed))
+        + packed
+        + b"\nendstream",
+    )
+    offsets[6] = len(out)
+    rows = [b"\x00" + struct.pack(">I", 0) + b"\xff\xff"]
+    for number in range(1, 7):
+        if number == 4:
+            rows.append(b"\x02" + struct.pack(">I", 5) + struct.pack(">H", 0))
+        else:
+            rows.append(b"\x01" + struct.pack(">I", offsets[number]) + b"\x00\x00")
+    table = b"".join(rows)
+    out.extend(
+        b"6 0 obj\n<< /Type /XRef /Size 7 /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n"
+        % len(table)
+        + table
+        + b"\nendstream\nendobj\n"
+    )
+    out.extend(b"startxref\n%d\n%%%%EOF\n" % offsets[6])
+    return bytes(out)

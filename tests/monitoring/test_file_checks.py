@@ -163,6 +163,22 @@ def test_what_a_pdf_can_run_is_recorded(app, content, expected):
     assert checked.active_content == expected
 
 
+def test_a_script_inside_a_compressed_object_stream_is_found(app):
+    hidden = files.pdf_with_object_stream(b"<< /S /JavaScript /JS (app.alert\\(1\\)) >>")
+    assert b"/JavaScript" not in hidden and b"/JS" not in hidden
+    assert check(hidden, "hidden.pdf").active_content == ("javascript",)
+    harmless = files.pdf_with_object_stream(b"<< /S /GoTo /D [3 0 R /Fit] >>")
+    assert check(harmless, "harmless.pdf").active_content == ()
+
+
+def test_a_long_pdf_with_nothing_to_run_is_not_walked_object_by_object(app, monkeypatch):
+    def no_walk(_reader):
+        raise AssertionError("the raw bytes already show there is nothing to run")
+
+    monkeypatch.setattr(file_checks, "_pdf_active_content", no_walk)
+    assert check(pdf_bytes(pages=50), "long.pdf").active_content == ()
+
+
 def test_a_flagged_pdf_keeps_its_flag_when_stored(app):
     from tracker.extensions import db
 
