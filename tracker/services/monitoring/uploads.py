@@ -40,6 +40,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker import clock
 from tracker.models import StoredFile
@@ -319,8 +320,7 @@ def attach_pending(session: Session, owner, stored: StoredFile) -> bool:
     )
     if result.rowcount != 1:
         return False
-    stored.pending_until = None
-    session.flush()
+    set_committed_value(stored, "pending_until", None)  # as the row now is; nothing to flush
     return True
 
 
