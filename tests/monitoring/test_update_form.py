@@ -6,10 +6,12 @@ what was typed (issue 11, item 3)."""
 from __future__ import annotations
 
 import errno
+import os
 import re
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.monitoring.conftest import (
@@ -285,14 +287,15 @@ def test_a_huge_percentage_is_a_400_not_an_overflow(client, world):
 # --- a full disk ----------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EDQUOT])
 def test_a_full_disk_gives_507_keeps_what_was_typed_and_leaves_no_file(
-    client, world, app, monkeypatch
+    client, world, app, monkeypatch, code
 ):
     """In process, with the write failing as a full disk does (the real full disk, on a
     1 MB tmpfs, is in tests/reliability/test_storage.py)."""
 
     def disk_full(_descriptor):
-        raise OSError(errno.ENOSPC, "No space left on device")
+        raise OSError(code, os.strerror(code))
 
     monkeypatch.setattr(uploads.os, "fsync", disk_full)
     as_user(client, world.monitor_a)
