@@ -112,6 +112,15 @@ register_job(
         misfire_grace_hours=0.25,
     )
 )
+# Pending uploads (kept across a form's attempts) whose day has passed.
+register_job(
+    ScheduledJob(
+        id="expired-pending-files",
+        func="tracker.services.monitoring.storage:scheduled_expired_pending_job",
+        cron={"minute": 40},
+        misfire_grace_hours=1,
+    )
+)
 # The plan report's monthly snapshot for the public archive (services.report_archive).
 register_job(
     ScheduledJob(

@@ -114,6 +114,17 @@ class EvidenceType(LabelledEnum):
 EVIDENCE_TYPE_LABELS = labels_of(EvidenceType)
 
 
+class ActiveContent(LabelledEnum):
+    """What an uploaded PDF can run when it is opened (reviewers see a warning)."""
+
+    JAVASCRIPT = "javascript", _l("JavaScript")
+    LAUNCH = "launch", _l("an action that starts a program")
+    ADDITIONAL_ACTIONS = "additional_actions", _l("actions that run when it is opened or used")
+
+
+ACTIVE_CONTENT_LABELS = labels_of(ActiveContent)
+
+
 class RequestOutcome(LabelledEnum):
     ANSWERED = "answered", _l("Answered")
     PARTIAL = "partial", _l("Partly answered")

@@ -96,6 +96,11 @@ def measure_values(world: World) -> dict:
     return {"measure_id": world.measure_a.id}
 
 
+def file_values(name: str) -> Values:
+    """A stored file of the world, by its public id (its row id is never in a URL)."""
+    return lambda world: {"public_id": getattr(world, name).public_id}
+
+
 def organisation_values(world: World) -> dict:
     return {"organisation_id": world.organisation_a.id}
 
@@ -264,17 +269,35 @@ EXPECTATIONS: dict[tuple[str, str], Route | tuple[Route, ...]] = {
     ("claims.correct_claim", "POST"): only(
         "monitor_a reviewer", 400, lambda w: {"claim_id": w.claim.id}
     ),
+    # A file is readable by those who may read the record that cites it; visitors get 404
+    # for what they may not read (they cannot tell an unpublished file from a missing one).
     ("files.download", "GET"): (
-        everyone(200, lambda w: {"file_id": w.public_file.id}, note="approved, public evidence"),
-        Route(
-            anonymous=404,  # visitors cannot tell an unpublished file from a missing one
-            monitor_a=200,
-            monitor_b=403,
-            reviewer=200,
-            admin=200,
-            values=lambda w: {"file_id": w.private_file.id},
-            note="private evidence",
+        everyone(200, file_values("public_file"), note="approved, public evidence"),
+        only(
+            "monitor_a reviewer admin",
+            values=file_values("private_file"),
+            anonymous=404,
+            note="private evidence of an approved update",
         ),
+        only(
+            "monitor_a reviewer admin",
+            values=file_values("submitted_file"),
+            anonymous=404,
+            note="evidence of a submitted update",
+        ),
+        only(
+            "monitor_a admin",
+            values=file_values("draft_file"),
+            anonymous=404,
+            note="evidence of a draft: its organisation's (and admins')",
+        ),
+        only(
+            "monitor_a",
+            values=file_values("pending_file"),
+            anonymous=404,
+            note="a pending upload: its uploader's alone",
+        ),
+        everyone(200, file_values("claim_file"), note="the source of a current claim"),
     ),
     ("api.measure_updates", "GET"): everyone(200, measure_values),
     # registry

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -53,8 +53,14 @@ class World:
     submitted_a: StatusUpdate
     approved_a: StatusUpdate
     returned_a: StatusUpdate
+    #: evidence files by the record that cites them (see file_access)
     public_file: StoredFile
     private_file: StoredFile
+    draft_file: StoredFile
+    submitted_file: StoredFile
+    #: uploaded by monitor A with a form that was not saved yet
+    pending_file: StoredFile
+    claim_file: StoredFile
     claim: GovernmentClaim
     link_a: MonitoringLink
 
@@ -78,7 +84,7 @@ def _measure(plan: ActionPlan, section: Section, code: str, position: int) -> Me
     return measure
 
 
-def _stored_file(name: str, uploader: User) -> StoredFile:
+def _stored_file(name: str, uploader: User, **extra) -> StoredFile:
     stored = StoredFile(
         stored_name=secrets.token_hex(20),
         original_filename=f"{name}.pdf",
@@ -86,6 +92,7 @@ def _stored_file(name: str, uploader: User) -> StoredFile:
         size_bytes=8,
         sha256="0" * 64,
         uploaded_by_id=uploader.id,
+        **extra,
     )
     db.session.add(stored)
     return stored
@@ -183,10 +190,23 @@ def build_world(upload_folder: str) -> World:
     )
     public_file = _stored_file("public", author)
     private_file = _stored_file("private", author)
+    draft_file = _stored_file("draft", author)
+    submitted_file = _stored_file("submitted", author)
+    pending_file = _stored_file(
+        "pending", author, pending_until=datetime.now(UTC) + timedelta(hours=24)
+    )
+    claim_file = _stored_file("claim", users["reviewer"])
     db.session.flush()
     folder = Path(upload_folder)
     folder.mkdir(parents=True, exist_ok=True)
-    for stored in (public_file, private_file):
+    for stored in (
+        public_file,
+        private_file,
+        draft_file,
+        submitted_file,
+        pending_file,
+        claim_file,
+    ):
         (folder / stored.stored_name).write_bytes(b"%PDF-1.4\n%%EOF\n")
     db.session.add_all(
         [
@@ -202,6 +222,26 @@ def build_world(upload_folder: str) -> World:
                 title="Private evidence",
                 file_id=private_file.id,
                 is_private=True,
+            ),
+            Evidence(
+                update=draft_a,
+                evidence_type="official_document",
+                title="Draft evidence",
+                file_id=draft_file.id,
+            ),
+            Evidence(
+                update=submitted_a,
+                evidence_type="official_document",
+                title="Submitted evidence",
+                file_id=submitted_file.id,
+            ),
+            GovernmentClaim(
+                measure=measure_b,
+                claimed_completion=str(Completion.LIMITED),
+                claim_date=date(2022, 11, 1),
+                source_title="Government statement",
+                file_id=claim_file.id,
+                recorded_by_id=users["reviewer"].id,
             ),
         ]
     )
@@ -230,6 +270,10 @@ def build_world(upload_folder: str) -> World:
         returned_a=returned_a,
         public_file=public_file,
         private_file=private_file,
+        draft_file=draft_file,
+        submitted_file=submitted_file,
+        pending_file=pending_file,
+        claim_file=claim_file,
         claim=claim,
         link_a=link_a,
     )

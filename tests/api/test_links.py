@@ -3,7 +3,7 @@ never on the Host header the request came with."""
 
 from __future__ import annotations
 
-from tracker.models import Evidence
+from tracker.models import Evidence, StoredFile
 from tracker.views.api.serializers import evidence_json
 
 PLAN = "az-nap-2020-2022"
@@ -29,8 +29,9 @@ def test_links_use_the_public_base_url_not_the_host_header(app, monitoring, clie
     card = client.get(f"/api/v1/scorecard/{PLAN}", headers=FOREIGN_HOST).get_json()
     assert card["report_url"] == f"{BASE}/reports/plan/{PLAN}.pdf?as_of=2021-06-30"
     with app.test_request_context("/api/v1/updates", headers=FOREIGN_HOST):
-        item = evidence_json(Evidence(evidence_type="other", title="A file", file_id=7))
-    assert item["file_url"] == f"{BASE}/files/7"
+        stored = StoredFile(public_id="k3Qm9xZ0aB7cD1eF2gH3iJ4kL5mN6oP7")
+        item = evidence_json(Evidence(evidence_type="other", title="A file", file=stored))
+    assert item["file_url"] == f"{BASE}/files/k3Qm9xZ0aB7cD1eF2gH3iJ4kL5mN6oP7"
 
 
 def test_errors_are_the_apps_json_errors(monitoring, client):

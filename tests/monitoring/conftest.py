@@ -21,12 +21,33 @@ TODAY = "2021-06-30"
 PASSWORD = "monitoring test passphrase"
 _HASHES: dict[str, str] = {}
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-PNG_BYTES = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
-)
-JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+
+def pdf_bytes(pages: int = 1, javascript: str | None = None) -> bytes:
+    """A real PDF made with pypdf: blank pages, and a document-level script if given."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=200, height=200)
+    if javascript:
+        writer.add_js(javascript)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def image_bytes(image_format: str, size: tuple[int, int] = (4, 3)) -> bytes:
+    """A real image made with Pillow."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, format=image_format)
+    return buffer.getvalue()
+
+
+PDF_BYTES = pdf_bytes()
+PNG_BYTES = image_bytes("PNG")
+JPEG_BYTES = image_bytes("JPEG")
 
 
 def _zip(entries: list[tuple[str, bytes]]) -> bytes:
@@ -43,7 +64,12 @@ def docx_bytes() -> bytes:
         b'content-types"><Override PartName="/word/document.xml" ContentType="application/'
         b'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'
     )
-    return _zip([("[Content_Types].xml", types), ("word/document.xml", b"<w:document/>")])
+    document = (
+        b'<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/'
+        b'wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>Report</w:t></w:r></w:p>'
+        b"</w:body></w:document>"
+    )
+    return _zip([("[Content_Types].xml", types), ("word/document.xml", document)])
 
 
 def xlsx_bytes() -> bytes:
@@ -56,7 +82,14 @@ def xlsx_bytes() -> bytes:
 
 def odt_bytes() -> bytes:
     return _zip(
-        [("mimetype", b"application/vnd.oasis.opendocument.text"), ("content.xml", b"<x/>")]
+        [
+            ("mimetype", b"application/vnd.oasis.opendocument.text"),
+            (
+                "content.xml",
+                b'<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:'
+                b'xmlns:office:1.0"><office:body/></office:document-content>',
+            ),
+        ]
     )
 
 

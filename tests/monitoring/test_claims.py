@@ -73,7 +73,7 @@ def test_reviewer_records_a_claim_with_a_file(client, world, app):
     # a current claim's source is public
     with client.session_transaction() as session:
         session.clear()
-    assert client.get(f"/files/{claim.file_id}").status_code == 200
+    assert client.get(f"/files/{claim.file.public_id}").status_code == 200
 
 
 def test_who_may_record_claims(client, world):

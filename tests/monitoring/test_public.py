@@ -102,11 +102,11 @@ def test_measure_page_shows_only_approved_updates_under_the_organisation(client,
     html = response.get_data(as_text=True)
     assert "APPROVED-NARRATIVE" in html and "B-NARRATIVE" in html
     assert "Transparency Association" in html and "Law Centre" in html
-    assert "Public budget" in html and f"/files/{history['public_file'].id}" in html
+    assert "Public budget" in html and f"/files/{history['public_file'].public_id}" in html
     assert "2 private evidence items, visible to reviewers only." in html
     for text in HIDDEN:
         assert text not in html, text
-    assert f"/files/{history['private_file'].id}" not in html
+    assert f"/files/{history['private_file'].public_id}" not in html
     # newest assessment first
     assert html.index("B-NARRATIVE") < html.index("APPROVED-NARRATIVE")
 
@@ -132,7 +132,8 @@ def test_api_shows_only_approved_updates_and_no_people(client, world):
         "en": "Transparency Association",
     }
     assert [e["title"] for e in approved["evidence"]] == ["Public budget"]
-    assert approved["evidence"][0]["file_url"].endswith(f"/files/{history['public_file'].id}")
+    public_id = history["public_file"].public_id
+    assert approved["evidence"][0]["file_url"].endswith(f"/files/{public_id}")
     assert approved["private_evidence_count"] == 2
     text = json.dumps(data, ensure_ascii=False)
     for hidden in HIDDEN:
@@ -185,7 +186,7 @@ def test_disagreement_with_the_government_is_flagged_and_counted(client, world):
 
 
 def _download(client, stored):
-    return client.get(f"/files/{stored.id}")
+    return client.get(f"/files/{stored.public_id}")
 
 
 def test_public_evidence_downloads_as_an_attachment(client, world):
@@ -229,6 +230,7 @@ def test_files_of_unapproved_updates_are_not_public(client, world):
     as_user(client, world.monitor_a)
     assert _download(client, stored).status_code == 200
     assert client.get("/files/999999").status_code == 404
+    assert client.get(f"/files/{stored.id}").status_code == 404  # the row id is no URL
 
 
 def test_measure_page_offers_buttons_only_to_those_allowed(client, world):

@@ -184,3 +184,27 @@ def test_the_upload_service_reads_no_flask_request_globals():
     source = Path(uploads.__file__).read_text(encoding="utf-8")
     assert "from flask import current_app\n" in source
     assert "werkzeug" not in source
+
+
+def test_a_failed_write_leaves_no_file_whatever_the_error(app, monkeypatch):
+    """Any error while writing removes the half-written file; only a full disk becomes
+    StorageFull (507), the rest stay what they are (a 500 for an I/O error)."""
+    import errno
+    import os
+
+    def failing(_descriptor):
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(uploads.os, "fsync", failing)
+    with pytest.raises(OSError) as error:
+        uploads.store_checked(db.session, uploads.check_upload(upload(PDF_BYTES, "a.pdf")), None)
+    assert error.value.errno == errno.EIO and not isinstance(error.value, uploads.StorageFull)
+    assert _written(app) == []
+
+    def interrupted(_descriptor):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(uploads.os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        uploads.store_checked(db.session, uploads.check_upload(upload(PDF_BYTES, "a.pdf")), None)
+    assert _written(app) == []

@@ -7,7 +7,16 @@ from flask import Flask
 
 
 def register_commands(app: Flask) -> None:
-    from tracker.commands import accounts, plans, registry, reminders, reports, serve, translations
+    from tracker.commands import (
+        accounts,
+        monitoring,
+        plans,
+        registry,
+        reminders,
+        reports,
+        serve,
+        translations,
+    )
 
     app.cli.add_command(plans.seed_command)
     app.cli.add_command(serve.serve_command)
@@ -15,6 +24,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(translations.translations_command)
     accounts.register(app)
     reminders.register(app)
+    monitoring.register(app)
     app.cli.add_command(reports.report_command)
     app.cli.add_command(reports.archive_report_command)
     app.cli.add_command(registry.import_organisations_command)

@@ -17,6 +17,7 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -27,7 +28,7 @@ from wtforms import (
     widgets,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
 from tracker.services.monitoring.claims import ClaimInput
 from tracker.services.monitoring.inputs import (
@@ -98,6 +99,33 @@ class MultiCheckboxField(SelectMultipleField):
         super().__init__(label, validators, **kwargs)
 
 
+class BoundedIntegerField(IntegerField):
+    """A whole number from `minimum` to `maximum`, checked as text before it is converted:
+    309 nines is out of range, not an OverflowError in a float comparison."""
+
+    def __init__(self, label, *, minimum: int, maximum: int, range_message, **kwargs):
+        super().__init__(label, **kwargs)
+        self.minimum = minimum
+        self.maximum = maximum
+        self.range_message = range_message
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.data = None
+        text = valuelist[0].strip() if isinstance(valuelist[0], str) else ""
+        if not text:
+            return
+        digits = text[1:] if text[0] in "+-" else text
+        if not (digits.isascii() and digits.isdigit()):
+            raise ValueError(self.gettext(self.invalid_value_message))
+        widest = max(len(str(abs(self.minimum))), len(str(abs(self.maximum))))
+        value = int(text) if len(digits.lstrip("0")) <= widest else None
+        if value is None or not self.minimum <= value <= self.maximum:
+            raise ValueError(self.range_message)
+        self.data = value
+
+
 def _text(value) -> str:
     return (value or "").strip()
 
@@ -124,7 +152,10 @@ class EvidenceForm(Form):
     """One evidence item. A slot left entirely blank is ignored."""
 
     evidence_type = _select(
-        _l("Type of evidence"), [_blank(_l("Choose a type…")), *_labelled(EVIDENCE_TYPE_LABELS)]
+        _l("Type of evidence"),
+        [_blank(_l("Choose a type…")), *_labelled(EVIDENCE_TYPE_LABELS)],
+        # tracker/static/js/evidence.js opens a request's details when its type is chosen
+        render_kw={"data-evidence-type": ""},
     )
     title = StringField(
         _l("Title"),
@@ -136,6 +167,9 @@ class EvidenceForm(Form):
         validators=[Optional(), Length(max=MAX_URL_LENGTH, message=TOO_LONG)],
     )
     file = FileField(_l("Or upload a file (PDF, PNG, JPG, DOCX, XLSX or ODT, up to 10 MB)"))
+    #: the public id of the file kept from an earlier attempt (see uploads' pending files)
+    pending_file = HiddenField(validators=[Optional(), Length(max=64)])
+    remove_file = BooleanField(_l("Remove this file"))
     is_private = BooleanField(_l("Private: show it to reviewers only"))
     request_sent_on = _date_field(_l("Request sent on"))
     request_agency_id = _select(_l("Agency the request went to"), [_blank(_l("Choose an agency…"))])
@@ -145,6 +179,12 @@ class EvidenceForm(Form):
         [_blank(_l("Choose an outcome…")), *_labelled(REQUEST_OUTCOME_LABELS)],
     )
 
+    def kept_file(self) -> str | None:
+        """The public id of the pending file this item keeps (not ticked for removal)."""
+        if self.remove_file.data:
+            return None
+        return _text(self.pending_file.data) or None
+
     def is_blank(self) -> bool:
         return not any(
             (
@@ -153,6 +193,7 @@ class EvidenceForm(Form):
                 self.evidence_date.data,
                 _text(self.url.data),
                 self.file.data,
+                self.kept_file(),
                 self.request_sent_on.data,
                 self.request_agency_id.data,
                 self.request_answered_on.data,
@@ -166,7 +207,7 @@ class EvidenceForm(Form):
             title=_text(self.title.data),
             evidence_date=self.evidence_date.data,
             url=_text(self.url.data) or None,
-            upload=_upload(self.file.data),
+            pending_file=self.kept_file(),
             is_private=bool(self.is_private.data),
             request_sent_on=self.request_sent_on.data,
             request_agency_id=int(self.request_agency_id.data)
@@ -185,12 +226,12 @@ class UpdateForm(TrackerForm):
         [_blank(_l("Choose a level…")), *_labelled(COMPLETION_LABELS)],
         InputRequired(message=_l("Choose the level of completion.")),
     )
-    progress_percent = IntegerField(
+    progress_percent = BoundedIntegerField(
         _l("Progress in percent (optional)"),
-        validators=[
-            Optional(),
-            NumberRange(min=0, max=100, message=_l("Enter a percentage from 0 to 100.")),
-        ],
+        minimum=0,
+        maximum=100,
+        range_message=_l("Enter a percentage from 0 to 100."),
+        validators=[Optional()],
         invalid_value_message=_l("Enter the percentage as a whole number from 0 to 100."),
     )
     as_of_date = _date_field(
@@ -232,6 +273,54 @@ class UpdateForm(TrackerForm):
         self.narrative_az.data = update.narrative_az
         self.narrative_en.data = update.narrative_en
         self.delay_reasons.data = list(update.delay_reasons or [])
+
+    # --- files kept across attempts (uploads' pending files) ---
+
+    def new_uploads(self) -> dict[int, Upload]:
+        """The files chosen in this attempt, by slot."""
+        return {
+            index: _upload(entry.form.file.data)
+            for index, entry in enumerate(self.evidence)
+            if entry.form.file.data
+        }
+
+    def kept_files(self) -> list[str]:
+        """The public ids of the files the slots keep from earlier attempts."""
+        return [entry.form.kept_file() for entry in self.evidence if entry.form.kept_file()]
+
+    def dropped_files(self, replaced: set[int]) -> list[str]:
+        """The public ids of kept files that were ticked for removal, or whose slot got a
+        new file (`replaced`: the slots whose new file was stored)."""
+        return [
+            _text(entry.form.pending_file.data)
+            for index, entry in enumerate(self.evidence)
+            if _text(entry.form.pending_file.data)
+            and (entry.form.remove_file.data or index in replaced)
+        ]
+
+    def keep_files(self, stored: dict, refused: dict, dropped: list[str]) -> None:
+        """Show what happened to this attempt's files: a stored file is kept in its slot
+        for the next attempt, a refused one gets its reason, a dropped one goes."""
+        for index, entry in enumerate(self.evidence):
+            slot = entry.form
+            if _text(slot.pending_file.data) in dropped:
+                slot.pending_file.data = ""
+                slot.remove_file.data = False
+            if index in stored:
+                slot.pending_file.data = stored[index].public_id
+            if index in refused:
+                slot.file.errors = [*slot.file.errors, refused[index].message]
+
+    def forget_missing_files(self, found: dict, message) -> None:
+        """Slots whose kept file is no longer kept (expired, or not this user's) drop it and
+        say so, unless the slot already says why."""
+        for entry in self.evidence:
+            slot = entry.form
+            public_id = _text(slot.pending_file.data)
+            if public_id and public_id not in found:
+                slot.pending_file.data = ""
+                if not slot.file.errors:
+                    slot.file.errors = [*slot.file.errors, message]
 
     def _filled_slots(self) -> list:
         return [entry for entry in self.evidence if not entry.form.is_blank()]

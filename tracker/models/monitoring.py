@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
@@ -11,13 +12,26 @@ from tracker.extensions import db
 from tracker.models.types import EnumText, UTCDateTime, utc_now
 from tracker.vocabulary import Completion, EvidenceType, RequestOutcome, ReviewAction, ReviewState
 
+#: how many random bytes a file's public id holds (token_urlsafe: 32 characters)
+PUBLIC_ID_BYTES = 24
+
+
+def new_public_id() -> str:
+    return secrets.token_urlsafe(PUBLIC_ID_BYTES)
+
 
 class StoredFile(db.Model):
-    """An uploaded file, kept under a random name outside static/."""
+    """An uploaded file, kept under a random name outside static/.
+
+    A file belongs to the record that cites it (an evidence item, a government claim) and
+    is readable by those who may read that record. Until a record cites it, it is pending:
+    its uploader's alone, for a day (see services.monitoring.uploads)."""
 
     __tablename__ = "stored_file"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: the file's id in URLs: random, so that no one finds a file by counting
+    public_id: Mapped[str] = mapped_column(String(64), unique=True, default=new_public_id)
     #: random name on disk, never derived from user input
     stored_name: Mapped[str] = mapped_column(String(80), unique=True)
     #: the uploader's filename, sanitised, for the download's Content-Disposition
@@ -28,6 +42,16 @@ class StoredFile(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     uploaded_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    #: what a PDF can run when opened ("javascript", "launch", "additional_actions"); empty
+    #: for a file that can run nothing. Reviewers see a warning beside such a file.
+    active_content: Mapped[list] = mapped_column(JSON, default=list)
+    #: set while the file is pending (uploaded with a form that was not saved yet): the
+    #: moment it expires and is removed; None once a record cites it
+    pending_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    @property
+    def has_active_content(self) -> bool:
+        return bool(self.active_content)
 
 
 class StatusUpdate(db.Model):

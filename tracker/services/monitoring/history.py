@@ -1,6 +1,7 @@
 """The read side of status updates: one update, its versions and review decisions, the
-monitor's dashboard, an organisation's list, the public history of a measure, and who may
-download a file. Every read here takes a fixed number of queries, however many rows."""
+monitor's dashboard, an organisation's list and the public history of a measure (who may
+download a file: file_access.py). Every read here takes a fixed number of queries, however
+many rows."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from tracker import clock
 from tracker.models import (
     Evidence,
-    GovernmentClaim,
     Measure,
     MonitoringLink,
     Organisation,
@@ -276,39 +276,3 @@ def public_history(
     evidence_by_update = {u.id: [e for e in u.evidence if not e.is_private] for u in approved}
     private_counts = {u.id: sum(1 for e in u.evidence if e.is_private) for u in approved}
     return PublicHistory(approved, total or 0, evidence_by_update, private_counts)
-
-
-def is_public_file(session: Session, file_id: int) -> bool:
-    """A file anyone may download: public evidence of an approved, current update, or the
-    source of a current government claim."""
-    evidence = session.scalar(
-        select(func.count())
-        .select_from(Evidence)
-        .join(StatusUpdate, StatusUpdate.id == Evidence.update_id)
-        .where(
-            Evidence.file_id == file_id,
-            Evidence.is_private.is_(False),
-            StatusUpdate.review_state == ReviewState.APPROVED,
-            StatusUpdate.is_archived.is_(False),
-        )
-    )
-    if evidence:
-        return True
-    claims = session.scalar(
-        select(func.count())
-        .select_from(GovernmentClaim)
-        .where(GovernmentClaim.file_id == file_id, GovernmentClaim.is_archived.is_(False))
-    )
-    return bool(claims)
-
-
-def is_organisation_file(session: Session, organisation_id: int, file_id: int) -> bool:
-    """Whether the file belongs to one of the organisation's updates (any state)."""
-    return bool(
-        session.scalar(
-            select(func.count())
-            .select_from(Evidence)
-            .join(StatusUpdate, StatusUpdate.id == Evidence.update_id)
-            .where(Evidence.file_id == file_id, StatusUpdate.organisation_id == organisation_id)
-        )
-    )

@@ -32,6 +32,8 @@ class EvidenceInput:
     evidence_date: date | None
     url: str | None = None
     upload: Upload | None = None
+    #: the public id of a file the author uploaded earlier, kept pending for this item
+    pending_file: str | None = None
     is_private: bool = False
     request_sent_on: date | None = None
     request_agency_id: int | None = None
@@ -136,6 +138,13 @@ def _has_request_details(item: EvidenceInput) -> bool:
     )
 
 
+def _is_unanswered_request(item: EvidenceInput) -> bool:
+    return (
+        item.evidence_type == EvidenceType.INFORMATION_REQUEST
+        and item.request_outcome == RequestOutcome.NO_REPLY
+    )
+
+
 def _check_evidence(problems: Problems, index: int, item: EvidenceInput, today: date, agencies):
     if not item.title.strip():
         problems.add(evidence_name(index, "title"), _l("Give the evidence a title."))
@@ -146,13 +155,17 @@ def _check_evidence(problems: Problems, index: int, item: EvidenceInput, today: 
             evidence_name(index, "evidence_date"),
             _l("The evidence date cannot be in the future."),
         )
-    check_source(
-        problems,
-        evidence_name(index, "url"),
-        item.url,
-        item.upload,
-        _l("Give a link to the evidence or upload a file."),
-    )
+    has_file = item.upload is not None or bool(item.pending_file)
+    # A request that got no reply is evidence in itself (when it was sent, to which agency,
+    # no reply): it needs no link or file.
+    if item.url or has_file or not _is_unanswered_request(item):
+        check_source(
+            problems,
+            evidence_name(index, "url"),
+            item.url,
+            has_file,
+            _l("Give a link to the evidence or upload a file."),
+        )
     if item.evidence_type == EvidenceType.INFORMATION_REQUEST:
         _check_request(problems, index, item, today, agencies)
     elif _has_request_details(item):

@@ -10,12 +10,14 @@ Rules kept here, whoever calls (a view, a command, a job):
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tracker import clock
-from tracker.models import Evidence, Measure, StatusUpdate
+from tracker.models import Evidence, Measure, StatusUpdate, StoredFile
 from tracker.services import audit
 from tracker.services.errors import InvalidInput, StateConflict
 from tracker.services.monitoring import uploads
@@ -45,44 +47,68 @@ def _evidence(item, **values) -> Evidence:
     return Evidence(**{name: getattr(item, name) for name in _EVIDENCE_FIELDS}, **values)
 
 
-def _check_uploads(data: UpdateInput) -> dict[int, uploads.CheckedUpload]:
-    """Read and check every file before anything is written (413 if one is too large)."""
-    checked: dict[int, uploads.CheckedUpload] = {}
+@dataclass
+class _CheckedFiles:
+    """The input's files, checked before anything is written: new uploads read into
+    memory, and the author's pending files that the input names, by evidence index."""
+
+    uploads: dict[int, uploads.CheckedUpload] = field(default_factory=dict)
+    pending: dict[int, StoredFile] = field(default_factory=dict)
+
+
+def _check_files(session: Session, author, data: UpdateInput) -> _CheckedFiles:
+    """Read and check every file (413 if one is too large), and find the pending ones."""
+    files = _CheckedFiles()
     problems = Problems()
     status = 400
     for index, item in enumerate(data.evidence):
         if item.upload is None:
             continue
         try:
-            checked[index] = uploads.check_upload(item.upload)
+            files.uploads[index] = uploads.check_upload(item.upload)
         except InvalidInput as error:
             problems.add(evidence_name(index, "upload"), error.message)
             status = max(status, error.status)
+    wanted = {
+        index: item.pending_file
+        for index, item in enumerate(data.evidence)
+        if item.pending_file and item.upload is None
+    }
+    found = uploads.pending_files(session, author, wanted.values())
+    for index, public_id in wanted.items():
+        if public_id in found:
+            files.pending[index] = found[public_id]
+        else:
+            problems.add(evidence_name(index, "upload"), uploads.expired_pending_message())
     problems.raise_any(status)
-    return checked
+    return files
 
 
-def _checked_input(
-    session: Session, measure: Measure, data: UpdateInput
-) -> dict[int, uploads.CheckedUpload]:
-    """Check the input, then read and check its files; nothing is written yet."""
+def _checked_input(session: Session, author, measure: Measure, data: UpdateInput) -> _CheckedFiles:
+    """Check the input, then its files; nothing is written yet."""
     check_update(session, measure, data)
-    return _check_uploads(data)
+    return _check_files(session, author, data)
+
+
+def _stored_file(session: Session, index: int, files: _CheckedFiles, uploader):
+    """The file of the input's evidence item `index`: a new upload written now (kept only
+    if the transaction commits, see uploads), or a pending file attached now."""
+    if index in files.uploads:
+        return uploads.store_checked(session, files.uploads[index], uploader)
+    stored = files.pending.get(index)
+    if stored is not None and not uploads.attach_pending(session, uploader, stored):
+        raise InvalidInput(
+            problems={evidence_name(index, "upload"): [uploads.expired_pending_message()]}
+        )
+    return stored
 
 
 def _add_evidence(
-    session: Session,
-    target: StatusUpdate,
-    data: UpdateInput,
-    checked: dict[int, uploads.CheckedUpload],
-    uploader,
+    session: Session, target: StatusUpdate, data: UpdateInput, files: _CheckedFiles, uploader
 ) -> None:
-    """Add the input's evidence; its files are written now and kept only if the
-    transaction commits (see uploads)."""
+    """Add the input's evidence with its files."""
     for index, item in enumerate(data.evidence):
-        stored = (
-            uploads.store_checked(session, checked[index], uploader) if index in checked else None
-        )
+        stored = _stored_file(session, index, files, uploader)
         target.evidence.append(
             _evidence(
                 item,
@@ -148,7 +174,7 @@ def create_update(
     if replaces is not None:
         _check_replaceable(session, author, measure, replaces)
         _check_kept(replaces, data.keep_evidence_ids)
-    checked = _checked_input(session, measure, data)
+    files = _checked_input(session, author, measure, data)
     new = StatusUpdate(
         measure_id=measure.id,
         organisation_id=author.organisation_id,
@@ -160,7 +186,7 @@ def create_update(
     session.add(new)
     if replaces is not None:
         _carry_over(new, replaces, data.keep_evidence_ids)
-    _add_evidence(session, new, data, checked, author)
+    _add_evidence(session, new, data, files, author)
     session.flush()
     audit.record(
         session,
@@ -196,9 +222,9 @@ def edit_draft(session: Session, editor, draft: StatusUpdate, data: UpdateInput)
         raise StateConflict(_l("This update was already submitted; its content is final."))
     if draft.organisation_id != editor.organisation_id:
         raise StateConflict(_l("Only your organisation's drafts can be edited."))
-    checked = _checked_input(session, draft.measure, data)
+    files = _checked_input(session, editor, draft.measure, data)
     _set_content(draft, data)
-    _add_evidence(session, draft, data, checked, editor)
+    _add_evidence(session, draft, data, files, editor)
     session.flush()
     audit.record(
         session,

@@ -1,68 +1,98 @@
-"""Uploaded files: checked by their content, kept under a random name outside static/.
+"""Uploaded files: checked by their structure, kept under a random name outside static/.
 
-A file is accepted only when its magic bytes say it is a PDF, PNG, JPEG, DOCX, XLSX or ODT;
-the name and the browser's Content-Type are never trusted. Office files are ZIPs, so the
-check looks inside: ODT declares itself in its `mimetype` entry, DOCX and XLSX in
-`[Content_Types].xml`.
+A file is accepted only when its structure says it is a PDF, PNG, JPEG, DOCX, XLSX or ODT
+(file_checks); the name and the browser's Content-Type are never trusted.
+
+Writing: each file is written to a temporary name in the upload folder, flushed to disk and
+then renamed, so a file under its final name is always whole. The temporary file is removed
+on any error; a full disk (ENOSPC, EDQUOT) is a StorageFull error (507) that says so.
 
 Files and transactions: a file is written before its record is flushed, and is kept only
 if the transaction that holds its record commits. Every written file is remembered in its
 session's `info`; when the session's outermost transaction ends without a commit (a
 rollback, or a session closed mid-transaction), the files are removed again, so no orphan
-stays on disk whoever called and however the request failed.
+stays on disk whoever called and however the request failed. A file is written outside
+any savepoint that may be rolled back on its own (views write pending files first, then
+the record in a savepoint). Likewise a file whose record is deleted is removed from disk
+only once the deletion commits.
+
+Pending files: a file uploaded with a form that could not be saved yet (another field had
+a mistake) is stored as pending, owned by its uploader, for PENDING_HOURS. The form carries
+its public id, and saving the record attaches it. An expired pending file is removed by
+`tracker check-storage` and by the scheduler (services.monitoring.storage).
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
-import io
+import os
 import re
 import secrets
 import unicodedata
-import zipfile
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm.attributes import set_committed_value
 
+from tracker import clock
 from tracker.models import StoredFile
 from tracker.services import audit
-from tracker.services.errors import InvalidInput
+from tracker.services.errors import InvalidInput, ServiceError
+from tracker.services.monitoring.file_checks import (
+    ALLOWED_KINDS,
+    DOCX,
+    JPEG,
+    ODT,
+    PDF,
+    PNG,
+    XLSX,
+    FileKind,
+    detect_kind,
+    inspect,
+)
+
+__all__ = [
+    "ALLOWED_KINDS",
+    "DOCX",
+    "JPEG",
+    "ODT",
+    "PDF",
+    "PNG",
+    "XLSX",
+    "CheckedUpload",
+    "FileKind",
+    "StorageFull",
+    "Upload",
+    "detect_kind",
+]
 
 READ_CHUNK_BYTES = 64 * 1024
-#: an Office file's type declaration is a few kilobytes; a larger one is not trusted
-MAX_DECLARATION_BYTES = 256 * 1024
 STORED_NAME_PATTERN = re.compile(r"^[0-9a-f]{40}$")
-#: the key in `Session.info` under which the paths written in the transaction are kept
+#: a file being written has this suffix until it is whole and renamed
+TEMPORARY_SUFFIX = ".part"
+#: a public id as models.new_public_id makes them (token_urlsafe)
+PUBLIC_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
+#: how long a pending file waits for the record that will cite it
+PENDING_HOURS = 24
+#: the keys in `Session.info` under which the transaction's written and deleted files are kept
 WRITTEN_FILES_KEY = "tracker_written_uploads"
+REMOVED_FILES_KEY = "tracker_removed_uploads"
+#: a write that fails with one of these found the disk (or the uploads' quota) full
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
 
 
-@dataclass(frozen=True)
-class FileKind:
-    content_type: str
-    #: the extension a download gets; the first is used when the name has none of them
-    extensions: tuple[str, ...]
+class StorageFull(ServiceError):
+    """The upload folder's disk or quota is full; nothing was kept (507)."""
 
-
-PDF = FileKind("application/pdf", ("pdf",))
-PNG = FileKind("image/png", ("png",))
-JPEG = FileKind("image/jpeg", ("jpg", "jpeg"))
-DOCX = FileKind(
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document", ("docx",)
-)
-XLSX = FileKind("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ("xlsx",))
-ODT = FileKind("application/vnd.oasis.opendocument.text", ("odt",))
-
-ALLOWED_KINDS = (PDF, PNG, JPEG, DOCX, XLSX, ODT)
-
-_OOXML_MAIN_PARTS = {
-    b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml": DOCX,
-    b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml": XLSX,
-}
+    status = 507
 
 
 @dataclass(frozen=True)
@@ -81,6 +111,8 @@ class CheckedUpload:
     content: bytes
     kind: FileKind
     filename: str
+    #: what the file can run when opened (file_checks.ACTIVE_CONTENT_LABELS keys)
+    active_content: tuple[str, ...] = ()
 
 
 def max_upload_bytes() -> int:
@@ -89,44 +121,6 @@ def max_upload_bytes() -> int:
 
 def upload_folder() -> Path:
     return Path(current_app.config["UPLOAD_FOLDER"])
-
-
-def _zip_kind(content: bytes) -> FileKind | None:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(content))
-        names = set(archive.namelist())
-        if "mimetype" in names:
-            info = archive.getinfo("mimetype")
-            if info.file_size <= 200 and archive.read(info).strip() == ODT.content_type.encode():
-                return ODT
-            return None
-        if "[Content_Types].xml" in names:
-            info = archive.getinfo("[Content_Types].xml")
-            if info.file_size > MAX_DECLARATION_BYTES:
-                return None
-            declaration = archive.read(info)
-            for main_type, kind in _OOXML_MAIN_PARTS.items():
-                if main_type in declaration:
-                    return kind
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, OSError, EOFError):
-        return None
-    except NotImplementedError:
-        # an unsupported compression method: not a file we can vouch for
-        return None
-    return None
-
-
-def detect_kind(content: bytes) -> FileKind | None:
-    """The file's kind from its magic bytes, or None when it is not an allowed kind."""
-    if content.startswith(b"%PDF-"):
-        return PDF
-    if content.startswith(b"\x89PNG\r\n\x1a\n"):
-        return PNG
-    if content.startswith(b"\xff\xd8\xff"):
-        return JPEG
-    if content.startswith(b"PK\x03\x04"):
-        return _zip_kind(content)
-    return None
 
 
 def safe_filename(name: str | None, kind: FileKind) -> str:
@@ -147,13 +141,7 @@ def safe_filename(name: str | None, kind: FileKind) -> str:
     return f"{stem}.{extension.lower()}"
 
 
-def allowed_types_message():
-    return _l("Upload a PDF, PNG, JPG, DOCX, XLSX or ODT file.")
-
-
-def check_upload(upload: Upload) -> CheckedUpload:
-    """Read and check one upload; nothing is written. Raises InvalidInput (status 413 when
-    the file is too large) whose message says what to do instead."""
+def _read(upload: Upload) -> bytes:
     limit = max_upload_bytes()
     buffer = bytearray()
     while True:
@@ -172,13 +160,21 @@ def check_upload(upload: Upload) -> CheckedUpload:
             )
     if not buffer:
         raise InvalidInput(_l("The file is empty. Choose the file again."))
-    content = bytes(buffer)
-    kind = detect_kind(content)
-    if kind is None:
-        raise InvalidInput(
-            _l("This file type is not accepted. Upload a PDF, PNG, JPG, DOCX, XLSX or ODT file.")
-        )
-    return CheckedUpload(content=content, kind=kind, filename=safe_filename(upload.filename, kind))
+    return bytes(buffer)
+
+
+def check_upload(upload: Upload) -> CheckedUpload:
+    """Read and check one upload; nothing is written. Raises InvalidInput (status 413 when
+    the file is too large) whose message says what to do instead."""
+    content = _read(upload)
+    visible_name = unicodedata.normalize("NFC", upload.filename or "").replace("\\", "/")
+    inspection = inspect(content, visible_name.rsplit("/", 1)[-1])
+    return CheckedUpload(
+        content=content,
+        kind=inspection.kind,
+        filename=safe_filename(upload.filename, inspection.kind),
+        active_content=inspection.active_content,
+    )
 
 
 def _megabytes(size: int) -> str:
@@ -186,16 +182,47 @@ def _megabytes(size: int) -> str:
     return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
 
 
-def store_checked(session: Session, checked: CheckedUpload, uploader) -> StoredFile:
+# --- writing -------------------------------------------------------------------------------
+
+
+def storage_full_message():
+    return _l(
+        "The server has no room left to store files, so your file was not saved. What you "
+        "typed is kept: try again later, or give a link instead of the file."
+    )
+
+
+def _write_whole(folder: Path, stored_name: str, content: bytes) -> Path:
+    """Write to a temporary name in the same folder, flush it to disk, then rename it: a
+    file under its final name is always complete. On any error nothing is left behind."""
+    temporary = folder / f"{stored_name}{TEMPORARY_SUFFIX}"
+    path = folder / stored_name
+    try:
+        with open(temporary, "xb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException as error:
+        temporary.unlink(missing_ok=True)
+        if isinstance(error, OSError) and error.errno in _DISK_FULL:
+            current_app.logger.error("Upload folder %s is full: %s", folder, error)
+            raise StorageFull(storage_full_message()) from error
+        raise
+    return path
+
+
+def store_checked(
+    session: Session, checked: CheckedUpload, uploader, *, pending: bool = False
+) -> StoredFile:
     """Write a checked upload under a random name and add its record to the session.
-    The file is removed again unless the session's transaction commits."""
+    The file is removed again unless the session's transaction commits. A pending file
+    belongs to its uploader until a record cites it (see attach_pending)."""
     folder = upload_folder()
     folder.mkdir(parents=True, exist_ok=True)
     stored_name = secrets.token_hex(20)
-    path = folder / stored_name
-    with open(path, "xb") as handle:
-        session.info.setdefault(WRITTEN_FILES_KEY, []).append(path)
-        handle.write(checked.content)
+    path = _write_whole(folder, stored_name, checked.content)
+    session.info.setdefault(WRITTEN_FILES_KEY, []).append(path)
     stored = StoredFile(
         stored_name=stored_name,
         original_filename=checked.filename,
@@ -203,6 +230,8 @@ def store_checked(session: Session, checked: CheckedUpload, uploader) -> StoredF
         size_bytes=len(checked.content),
         sha256=hashlib.sha256(checked.content).hexdigest(),
         uploaded_by_id=getattr(uploader, "id", None),
+        active_content=list(checked.active_content),
+        pending_until=clock.now_utc() + timedelta(hours=PENDING_HOURS) if pending else None,
     )
     session.add(stored)
     session.flush()
@@ -213,22 +242,128 @@ def store_checked(session: Session, checked: CheckedUpload, uploader) -> StoredF
         stored.id,
         actor=uploader,
         summary=stored.original_filename,
-        details={"content_type": stored.content_type, "size_bytes": stored.size_bytes},
+        details={
+            "content_type": stored.content_type,
+            "size_bytes": stored.size_bytes,
+            "active_content": stored.active_content,
+            "pending": pending,
+        },
     )
     return stored
 
 
+def remove_after_commit(session: Session, stored_names: Iterable[str]) -> None:
+    """Remove these files from disk once the transaction that deleted their rows commits."""
+    folder = upload_folder()
+    session.info.setdefault(REMOVED_FILES_KEY, []).extend(folder / n for n in stored_names)
+
+
+# --- pending files -------------------------------------------------------------------------
+
+
+def keep_pending(
+    session: Session, owner, uploads: Mapping[int, Upload]
+) -> tuple[dict[int, StoredFile], dict[int, InvalidInput]]:
+    """Check each upload and store those that pass as the owner's pending files, so that a
+    form with a mistake elsewhere keeps them. Returns the stored files and the refusals,
+    by the caller's keys. A full disk raises StorageFull (nothing of this call is kept)."""
+    stored: dict[int, StoredFile] = {}
+    refused: dict[int, InvalidInput] = {}
+    for key, upload in uploads.items():
+        try:
+            checked = check_upload(upload)
+        except InvalidInput as error:
+            refused[key] = error
+            continue
+        stored[key] = store_checked(session, checked, owner, pending=True)
+    return stored, refused
+
+
+def _pending_condition(owner, now):
+    return (
+        StoredFile.uploaded_by_id == owner.id,
+        StoredFile.pending_until.is_not(None),
+        StoredFile.pending_until > now,
+    )
+
+
+def pending_files(session: Session, owner, public_ids: Iterable[str]) -> dict[str, StoredFile]:
+    """The owner's unexpired pending files among these public ids (one query)."""
+    wanted = {p for p in public_ids if p and PUBLIC_ID_PATTERN.match(p)}
+    if not wanted or owner is None or not getattr(owner, "id", None):
+        return {}
+    rows = session.scalars(
+        select(StoredFile).where(
+            StoredFile.public_id.in_(wanted), *_pending_condition(owner, clock.now_utc())
+        )
+    )
+    return {row.public_id: row for row in rows}
+
+
+def expired_pending_message():
+    return _l(
+        "The file you chose earlier is no longer kept (a file is kept for %(hours)s hours "
+        "until its update is saved). Choose the file again.",
+        hours=PENDING_HOURS,
+    )
+
+
+def attach_pending(session: Session, owner, stored: StoredFile) -> bool:
+    """A record now cites the owner's pending file: it is no longer pending. One
+    conditional UPDATE, so a file that expired or was removed in the meantime is never
+    attached. Whether it was attached."""
+    result = session.execute(
+        update(StoredFile)
+        .where(StoredFile.id == stored.id, *_pending_condition(owner, clock.now_utc()))
+        .values(pending_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    set_committed_value(stored, "pending_until", None)  # as the row now is; nothing to flush
+    return True
+
+
+def discard_pending(session: Session, owner, public_ids: Iterable[str]) -> int:
+    """Delete the owner's pending files among these ids (the uploader removed them from
+    the form); their files go once the deletion commits. How many were discarded."""
+    wanted = {p for p in public_ids if p and PUBLIC_ID_PATTERN.match(p)}
+    if not wanted or owner is None:
+        return 0
+    rows = session.execute(
+        delete(StoredFile)
+        .where(
+            StoredFile.public_id.in_(wanted),
+            StoredFile.uploaded_by_id == owner.id,
+            StoredFile.pending_until.is_not(None),
+        )
+        .returning(StoredFile.stored_name)
+        .execution_options(synchronize_session=False)
+    ).all()
+    remove_after_commit(session, [row.stored_name for row in rows])
+    return len(rows)
+
+
+# --- the files' life follows their transaction ---------------------------------------------
+
+
 @event.listens_for(Session, "after_commit")
 def _keep_written_files(session: Session) -> None:
-    """The records are saved: so are their files (a savepoint's release saves nothing yet)."""
-    if not session.in_nested_transaction():
-        session.info.pop(WRITTEN_FILES_KEY, None)
+    """The records are saved: so are their files (a savepoint's release saves nothing yet),
+    and the files of deleted records go."""
+    if session.in_nested_transaction():
+        return
+    session.info.pop(WRITTEN_FILES_KEY, None)
+    for path in session.info.pop(REMOVED_FILES_KEY, ()):
+        path.unlink(missing_ok=True)
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _remove_unsaved_files(session: Session, transaction: SessionTransaction) -> None:
-    """The outermost transaction ended without a commit: its files are orphans."""
+    """The outermost transaction ended without a commit: its files are orphans, and the
+    files of records it would have deleted stay."""
     if transaction.parent is None:
+        session.info.pop(REMOVED_FILES_KEY, None)
         for path in session.info.pop(WRITTEN_FILES_KEY, ()):
             path.unlink(missing_ok=True)
 

@@ -132,7 +132,9 @@ def _load_updates(session: Session, update_ids: Sequence[int]) -> dict[int, Stat
             )
             .options(
                 joinedload(StatusUpdate.organisation),
-                selectinload(StatusUpdate.evidence).joinedload(Evidence.request_agency),
+                selectinload(StatusUpdate.evidence).options(
+                    joinedload(Evidence.request_agency), joinedload(Evidence.file)
+                ),
             )
         )
         updates.update({u.id: u for u in rows})
@@ -146,7 +148,9 @@ def _load_claims(session: Session, claim_ids: Sequence[int]) -> dict[int, Govern
             {
                 c.id: c
                 for c in session.scalars(
-                    select(GovernmentClaim).where(GovernmentClaim.id.in_(chunk))
+                    select(GovernmentClaim)
+                    .where(GovernmentClaim.id.in_(chunk))
+                    .options(joinedload(GovernmentClaim.file))
                 )
             }
         )
@@ -183,7 +187,9 @@ def _evidence_item(evidence: Evidence, locale: str) -> EvidenceItem:
         evidence_date=evidence.evidence_date,
         url=safe_link(evidence.url),
         file_url=(
-            public_url("files.download", file_id=evidence.file_id) if evidence.file_id else None
+            public_url("files.download", public_id=evidence.file.public_id)
+            if evidence.file
+            else None
         ),
         request_agency=(
             evidence.request_agency.name(locale) if is_request and evidence.request_agency else ""
@@ -224,7 +230,9 @@ def _claim(claim: GovernmentClaim) -> Claim:
         claim_date=claim.claim_date,
         source_title=claim.source_title,
         source_url=safe_link(claim.source_url),
-        file_url=public_url("files.download", file_id=claim.file_id) if claim.file_id else None,
+        file_url=(
+            public_url("files.download", public_id=claim.file.public_id) if claim.file else None
+        ),
         note=claim.note,
     )
 

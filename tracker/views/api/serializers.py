@@ -134,7 +134,9 @@ def evidence_json(item: Evidence) -> dict:
         "title": item.title,
         "date": item.evidence_date.isoformat() if item.evidence_date else None,
         "url": item.url,
-        "file_url": public_url("files.download", file_id=item.file_id) if item.file_id else None,
+        "file_url": (
+            public_url("files.download", public_id=item.file.public_id) if item.file else None
+        ),
     }
     if item.evidence_type == EvidenceType.INFORMATION_REQUEST:
         data["information_request"] = {

@@ -1,5 +1,6 @@
 """Downloads of uploaded files: always as an attachment, never rendered by the browser,
-and only to those who may see them (private evidence: reviewers and admins)."""
+found by their random public id, and only for those who may read a record that cites them
+(services.monitoring.file_access)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,10 @@ from flask import Blueprint, send_file
 from flask_login import current_user
 
 from tracker.extensions import db
-from tracker.models import StoredFile
-from tracker.services.accounts import can_see_private_evidence, is_monitor
 from tracker.services.monitoring import uploads
-from tracker.services.monitoring.history import is_organisation_file, is_public_file
+from tracker.services.monitoring.file_access import file_access, find_file
 from tracker.web.errors_map import http_error
-from tracker.web.permissions import get_or_404, refuse
+from tracker.web.permissions import refuse
 
 bp = Blueprint("files", __name__, url_prefix="/files")
 
@@ -20,25 +19,13 @@ bp = Blueprint("files", __name__, url_prefix="/files")
 DOWNLOAD_CSP = "default-src 'none'; sandbox"
 
 
-def _may_download(stored: StoredFile) -> tuple[bool, bool]:
-    """(allowed, public)"""
-    if is_public_file(db.session, stored.id):
-        return True, True
-    if can_see_private_evidence(current_user):
-        return True, False
-    if is_monitor(current_user) and (
-        stored.uploaded_by_id == current_user.id
-        or is_organisation_file(db.session, current_user.organisation_id, stored.id)
-    ):
-        return True, False
-    return False, False
-
-
-@bp.get("/<int:file_id>")
-def download(file_id: int):
-    stored = get_or_404(StoredFile, file_id)
-    allowed, public = _may_download(stored)
-    if not allowed:
+@bp.get("/<public_id>")
+def download(public_id: str):
+    stored = find_file(db.session, public_id)
+    if stored is None:
+        raise http_error(404)
+    access = file_access(db.session, current_user, stored)
+    if not access.allowed:
         if not current_user.is_authenticated:
             # Visitors cannot tell an unpublished file from a missing one.
             raise http_error(404)
@@ -57,5 +44,7 @@ def download(file_id: int):
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
-    response.headers["Cache-Control"] = "public, max-age=300" if public else "private, no-store"
+    response.headers["Cache-Control"] = (
+        "public, max-age=300" if access.public else "private, no-store"
+    )
     return response

@@ -3,6 +3,8 @@ status updates. The organisation always comes from the logged-in monitor."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,7 +17,7 @@ from tracker.i18n import current_locale
 from tracker.models import Agency, Measure, StatusUpdate
 from tracker.services.accounts import can_monitor_measure, is_monitor
 from tracker.services.errors import InvalidInput
-from tracker.services.monitoring import history
+from tracker.services.monitoring import history, uploads
 from tracker.services.monitoring import updates as update_service
 from tracker.services.plans import measure_state
 from tracker.vocabulary import ReviewState, Role
@@ -60,6 +62,8 @@ def _update_form() -> UpdateForm:
 
 
 def _render_form(form: UpdateForm, measure: Measure, *, mode: str, original=None, status=200):
+    kept = uploads.pending_files(db.session, current_user, form.kept_files())
+    form.forget_missing_files(kept, uploads.expired_pending_message())
     return (
         render_template(
             "monitoring/monitor/update_form.html",
@@ -68,25 +72,47 @@ def _render_form(form: UpdateForm, measure: Measure, *, mode: str, original=None
             state=measure_state(db.session, measure),
             mode=mode,
             original=original,
+            kept_files=kept,
         ),
         status,
     )
 
 
+def _show_files(form: UpdateForm, stored: dict, refused: dict) -> None:
+    """Put this attempt's stored files in their slots for the next attempt, say why the
+    refused ones were refused, and drop the kept files the monitor removed or replaced."""
+    dropped = form.dropped_files(set(stored))
+    uploads.discard_pending(db.session, current_user, dropped)
+    form.keep_files(stored, refused, dropped)
+
+
 def _save(form: UpdateForm, measure: Measure, write, *, mode: str, original=None):
-    """The POST half of every update form: validate, write once, commit once. Files written
-    by a write that fails are removed with its rollback (see services.monitoring.uploads)."""
+    """The POST half of every update form. The files come first: each is checked and
+    kept as the monitor's pending file, so that a mistake elsewhere loses none of them.
+    Then validate, and write in a savepoint: when the write is refused, only the kept files
+    are committed, and the form comes back with them attached and what was typed."""
     reject_unexpected_fields(form)
-    if not form.validate():
-        return _render_form(form, measure, mode=mode, original=original, status=400)
+    render = partial(_render_form, form, measure, mode=mode, original=original)
     try:
-        saved = write(form.to_input())
-        if form.submit_for_review.data:
-            saved = update_service.submit_update(db.session, current_user, saved)
-    except InvalidInput as error:
+        stored, refused = uploads.keep_pending(db.session, current_user, form.new_uploads())
+    except uploads.StorageFull as error:
         db.session.rollback()
+        form.form_errors.append(error.message)
+        return render(status=error.status)
+    valid = form.validate()
+    _show_files(form, stored, refused)
+    if not valid or refused:
+        db.session.commit()
+        return render(status=max([400, *(error.status for error in refused.values())]))
+    try:
+        with db.session.begin_nested():
+            saved = write(form.to_input())
+            if form.submit_for_review.data:
+                saved = update_service.submit_update(db.session, current_user, saved)
+    except InvalidInput as error:
+        db.session.commit()
         form.show_problems(error, names=form.problem_names())
-        return _render_form(form, measure, mode=mode, original=original, status=error.status)
+        return render(status=error.status)
     db.session.commit()
     if saved.review_state == ReviewState.SUBMITTED:
         flash(_("Your update was submitted for review."), "success")

@@ -1,0 +1,109 @@
+"""The update form in Chromium on the served app: a PDF on one evidence item and a mistake
+elsewhere come back with the file still attached (issue 13, item 6); the details of a
+request for information open when that type is chosen, and a request with no reply needs
+no link or file (item 7); the update is then submitted. Without JavaScript every field
+shows."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from tests.accounts.conftest import PASSWORD
+from tests.accounts.route_world import build_world
+from tests.monitoring.conftest import PDF_BYTES
+from tracker.extensions import db
+from tracker.models import StatusUpdate
+from tracker.vocabulary import ReviewState
+
+pytestmark = [pytest.mark.browser, pytest.mark.served]
+
+
+def log_in(page, base: str, email: str) -> None:
+    page.goto(f"{base}/login?lang=en")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+    assert "/login" not in page.url
+
+
+def test_a_file_stays_attached_after_a_mistake_and_the_request_fields_open(served, browser):
+    world = build_world(str(served.upload_folder))
+    measure_id, agency_id = world.measure_a.id, world.agency.id
+    email = world.users["monitor_a"].email
+    db.session.commit()  # the server sees the data; this process holds no lock
+    today = served.today()
+    page = browser.new_context().new_page()
+    page.set_default_timeout(15_000)
+    log_in(page, served.url, email)
+    page.goto(f"{served.url}/monitor/measures/{measure_id}/updates/new?lang=en")
+
+    # The request fields stay closed until their type is chosen.
+    request_fields = page.locator("#evidence-1-evidence_type-request")
+    expect(request_fields).to_be_hidden()
+    page.locator("#evidence-1-evidence_type").select_option("information_request")
+    expect(request_fields).to_be_visible()
+    expect(page.locator("#evidence-0-evidence_type-request")).to_be_hidden()
+
+    # A PDF on item 1, a request with no reply on item 2, and no narrative: a mistake.
+    page.get_by_label("Completion", exact=True).select_option("limited")
+    page.get_by_label("As of").fill(today.isoformat())
+    page.get_by_label("Agency inactive").check()
+    page.locator("#evidence-0-evidence_type").select_option("official_document")
+    page.locator("#evidence-0-title").fill("Draft methodology")
+    page.locator("#evidence-0-evidence_date").fill((today - timedelta(days=20)).isoformat())
+    page.locator("#evidence-0-file").set_input_files(
+        {"name": "methodology.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}
+    )
+    page.locator("#evidence-1-title").fill("Request to the ministry")
+    sent_on = (today - timedelta(days=60)).isoformat()
+    page.locator("#evidence-1-evidence_date").fill(sent_on)
+    page.locator("#evidence-1-request_sent_on").fill(sent_on)
+    page.locator("#evidence-1-request_agency_id").select_option(str(agency_id))
+    page.locator("#evidence-1-request_outcome").select_option("no_reply")
+    page.get_by_role("button", name="Submit for review").click()
+
+    expect(
+        page.get_by_text("Write the narrative in Azerbaijani, in English or in both.")
+    ).to_be_visible()
+    kept = page.locator(".kept-file")
+    expect(kept).to_have_count(1)
+    expect(kept).to_contain_text("Attached:")
+    expect(kept.get_by_role("link", name="methodology.pdf")).to_be_visible()
+    expect(page.get_by_label("Remove this file")).not_to_be_checked()
+    # the request's details are kept and still open; the other slots' stay closed
+    expect(request_fields).to_be_visible()
+    expect(page.locator("#evidence-1-request_outcome")).to_have_value("no_reply")
+    expect(page.locator("#evidence-2-evidence_type-request")).to_be_hidden()
+
+    page.get_by_label("Narrative in English").fill("The methodology is still a draft.")
+    page.get_by_role("button", name="Submit for review").click()
+    expect(page.get_by_text("Your update was submitted for review.")).to_be_visible()
+
+    db.session.rollback()
+    update = db.session.scalars(
+        select(StatusUpdate).where(StatusUpdate.narrative_en == "The methodology is still a draft.")
+    ).one()
+    assert update.review_state == ReviewState.SUBMITTED
+    document, request = update.evidence
+    assert document.file.original_filename == "methodology.pdf"
+    assert document.file.pending_until is None
+    assert request.request_outcome == "no_reply" and request.url is None and request.file is None
+
+
+def test_without_javascript_every_field_shows(served, browser):
+    world = build_world(str(served.upload_folder))
+    measure_id = world.measure_a.id
+    email = world.users["monitor_a"].email
+    db.session.commit()
+    page = browser.new_context(java_script_enabled=False).new_page()
+    page.set_default_timeout(15_000)
+    log_in(page, served.url, email)
+    page.goto(f"{served.url}/monitor/measures/{measure_id}/updates/new?lang=en")
+    for slot in range(3):
+        expect(page.locator(f"#evidence-{slot}-evidence_type-request")).to_be_visible()
+        expect(page.locator(f"#evidence-{slot}-request_outcome")).to_be_visible()

@@ -1,0 +1,141 @@
+"""The file work checked on the served app (gunicorn workers and the scheduler) over HTTP:
+access by record, uploads refused by their structure with a 400 (never a 5xx), flagged
+PDFs, a request with no reply, a huge percentage, and `tracker check-storage`."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from tests.accounts.conftest import PASSWORD
+from tests.accounts.route_world import build_world
+from tests.monitoring import files
+from tests.monitoring.conftest import PNG_BYTES, update_form
+from tracker.extensions import db
+from tracker.models import Evidence, StatusUpdate, StoredFile
+
+pytestmark = pytest.mark.served
+
+
+@pytest.fixture
+def world(served):
+    built = build_world(str(served.upload_folder))
+    db.session.commit()
+    return built
+
+
+def signed_in(served, world, role: str):
+    client = served.client()
+    client.login(world.users[role].email, PASSWORD)
+    return client
+
+
+def post_update(client, world, data: dict, upload: tuple[str, bytes] | None = None):
+    page = f"/monitor/measures/{world.measure_a.id}/updates/new?lang=en"
+    extra = {"files": {"evidence-0-file": upload}} if upload else {}
+    return client.post_form(page, data, **extra)
+
+
+def with_file(**changes) -> dict:
+    data = update_form(**changes)
+    data.pop("evidence-0-url")
+    data["evidence-0-evidence_type"] = "official_document"
+    return data
+
+
+def test_files_are_served_by_record_and_by_public_id(served, world):
+    draft_file = f"/files/{world.draft_file.public_id}"
+    public_file = f"/files/{world.public_file.public_id}"
+    assert served.client().get(public_file).status_code == 200
+    assert served.client().get(draft_file).status_code == 404
+    assert served.client().get(f"/files/{world.draft_file.id}").status_code == 404
+    assert signed_in(served, world, "reviewer").get(draft_file).status_code == 403
+    assert signed_in(served, world, "monitor_b").get(draft_file).status_code == 403
+    own = signed_in(served, world, "monitor_a").get(draft_file)
+    assert own.status_code == 200 and "no-store" in own.headers["Cache-Control"]
+    pending = f"/files/{world.pending_file.public_id}"
+    assert signed_in(served, world, "admin").get(pending).status_code == 403
+    assert signed_in(served, world, "monitor_a").get(pending).status_code == 200
+
+
+MALFORMED = [
+    ("truncated.pdf", files.simple_pdf()[:40], "The PDF file could not be read"),
+    ("chart.pdf", PNG_BYTES, "is named as a PDF file but holds a PNG file"),
+    (
+        "letter.docx",
+        files.corrupt_compressed_part(
+            files.docx_with(files.word_document(b"<w:p/>" * 500)), "word/document.xml"
+        ),
+        "The DOCX file could not be read",
+    ),
+    (
+        "letter.docx",
+        files.corrupt_compressed_part(
+            files.docx_with(files.word_document()), "[Content_Types].xml"
+        ),
+        "This file type is not accepted",
+    ),
+    ("huge.png", files.png_claiming(30000, 30000), "more than 40 million pixels"),
+]
+
+
+def test_malformed_uploads_get_a_400_that_says_why_never_a_5xx(served, world):
+    monitor = signed_in(served, world, "monitor_a")
+    for name, content, message in MALFORMED:
+        response = post_update(monitor, world, with_file(), (name, content))
+        assert response.status_code == 400, (name, response.status_code)
+        assert message in response.text, name
+    db.session.rollback()
+    assert db.session.scalar(select(StatusUpdate).where(StatusUpdate.narrative_en == "x")) is None
+    assert "Traceback" not in served.log_text()
+
+
+def test_a_flagged_pdf_warns_the_reviewer(served, world):
+    flagged = files.simple_pdf(catalog_extra=b"/OpenAction << /S /Launch /F (cmd.exe) >>")
+    monitor = signed_in(served, world, "monitor_a")
+    data = with_file(submit_for_review="Submit for review")
+    data.pop("save_draft")
+    response = post_update(monitor, world, data, ("launcher.pdf", flagged))
+    assert response.status_code == 302
+    update_id = int(re.search(r"/monitor/updates/(\d+)", response.headers["Location"]).group(1))
+    db.session.rollback()
+    stored = db.session.scalar(
+        select(StoredFile)
+        .join(Evidence, Evidence.file_id == StoredFile.id)
+        .where(Evidence.update_id == update_id)
+    )
+    assert stored.active_content == ["launch"]
+    reviewer = signed_in(served, world, "reviewer")
+    html = reviewer.get(f"/review/updates/{update_id}?lang=en").text
+    assert "this PDF contains an action that starts a program." in html
+    download = reviewer.get(f"/files/{stored.public_id}")
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    assert download.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+
+
+def test_a_request_with_no_reply_and_a_huge_percentage(served, world):
+    monitor = signed_in(served, world, "monitor_a")
+    huge = post_update(monitor, world, update_form(progress_percent="9" * 309))
+    assert huge.status_code == 400 and "Enter a percentage from 0 to 100." in huge.text
+    request = update_form(
+        **{
+            "evidence-0-evidence_type": "information_request",
+            "evidence-0-url": "",
+            "evidence-0-request_sent_on": "2021-03-01",
+            "evidence-0-request_agency_id": str(world.agency.id),
+            "evidence-0-request_outcome": "no_reply",
+        }
+    )
+    assert post_update(monitor, world, request).status_code == 302
+
+
+def test_check_storage_runs_beside_the_server(served, world):
+    orphan = served.upload_folder / ("e" * 40)
+    orphan.write_bytes(b"left behind")
+    result = served.run_cli("check-storage", "--grace-minutes", "0")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"orphan (removed): {'e' * 40}" in result.stdout
+    assert not orphan.exists()
+    assert served.client().get(f"/files/{world.public_file.public_id}").status_code == 200

@@ -1,0 +1,97 @@
+"""Who may download a file: exactly those who may read a record that cites it.
+
+- An evidence item's file follows its update (accounts' can_view_update): an approved,
+  current update is public; a submitted, returned or archived one is for reviewers, admins
+  and the authoring organisation; a draft is its organisation's (and admins'). A private
+  item narrows that to reviewers, admins and the authoring organisation.
+- A government claim's source file follows the claim: a current claim is public; an
+  archived (corrected) one is for reviewers, admins and the person who recorded it.
+- A pending file (uploaded with a form that was not saved yet) is its uploader's alone.
+- A file that no record cites and that is not pending is no one's.
+
+A file may be cited by several records (a revision carries its predecessor's evidence
+over); it is readable through any of them, and public when any citation is public.
+Files are found by their random public id, never by their row id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from tracker.models import Evidence, GovernmentClaim, StatusUpdate, StoredFile
+from tracker.services.accounts import (
+    can_see_private_evidence,
+    can_view_update,
+    is_admin,
+    is_monitor,
+    is_reviewer,
+)
+from tracker.services.monitoring.uploads import PUBLIC_ID_PATTERN
+from tracker.vocabulary import ReviewState
+
+
+@dataclass(frozen=True)
+class FileAccess:
+    #: the user may download the file
+    allowed: bool
+    #: anyone may: the answer may be cached by shared caches
+    public: bool = False
+
+
+NO_ACCESS = FileAccess(False)
+
+
+def find_file(session: Session, public_id: str) -> StoredFile | None:
+    """A stored file by its public id (None for anything that is not one)."""
+    if not PUBLIC_ID_PATTERN.match(public_id or ""):
+        return None
+    return session.scalar(select(StoredFile).where(StoredFile.public_id == public_id))
+
+
+def _is_public_update(update: StatusUpdate) -> bool:
+    return update.review_state == ReviewState.APPROVED and not update.is_archived
+
+
+def _evidence_access(user, item: Evidence) -> FileAccess:
+    update = item.update
+    if item.is_private:
+        same_organisation = is_monitor(user) and update.organisation_id == user.organisation_id
+        allowed = can_view_update(user, update) and (
+            can_see_private_evidence(user) or same_organisation
+        )
+        return FileAccess(allowed)
+    if _is_public_update(update):
+        return FileAccess(True, public=True)
+    return FileAccess(can_view_update(user, update))
+
+
+def _claim_access(user, claim: GovernmentClaim) -> FileAccess:
+    if not claim.is_archived:
+        return FileAccess(True, public=True)
+    recorder = getattr(user, "is_authenticated", False) and claim.recorded_by_id == user.id
+    return FileAccess(is_reviewer(user) or is_admin(user) or bool(recorder))
+
+
+def _strongest(accesses: list[FileAccess]) -> FileAccess:
+    if any(a.public for a in accesses):
+        return FileAccess(True, public=True)
+    return FileAccess(any(a.allowed for a in accesses))
+
+
+def file_access(session: Session, user, stored: StoredFile) -> FileAccess:
+    """What this user may do with this file, from the records that cite it (two queries)."""
+    if stored.pending_until is not None:
+        owner = getattr(user, "is_authenticated", False) and stored.uploaded_by_id == user.id
+        return FileAccess(bool(owner))
+    evidence = session.scalars(
+        select(Evidence).where(Evidence.file_id == stored.id).options(joinedload(Evidence.update))
+    ).all()
+    claims = session.scalars(
+        select(GovernmentClaim).where(GovernmentClaim.file_id == stored.id)
+    ).all()
+    accesses = [_evidence_access(user, item) for item in evidence]
+    accesses += [_claim_access(user, claim) for claim in claims]
+    return _strongest(accesses) if accesses else NO_ACCESS
