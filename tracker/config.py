@@ -94,6 +94,8 @@ def build_config(instance_path: Path) -> dict:
         "LOGIN_DEVICE_COOKIE_DAYS": _int_env("LOGIN_DEVICE_COOKIE_DAYS", 180),
         # how often the scheduler sends the account emails waiting in the mail outbox
         "MAIL_OUTBOX_INTERVAL_SECONDS": _int_env("MAIL_OUTBOX_INTERVAL_SECONDS", 30),
+        # finished rows of the mail outbox (addresses, client addresses) are kept this long
+        "MAIL_OUTBOX_KEEP_DAYS": _int_env("MAIL_OUTBOX_KEEP_DAYS", 30),
         "WTF_CSRF_TIME_LIMIT": None,
         "SMTP_HOST": os.environ.get("SMTP_HOST") or None,
         "SMTP_PORT": _int_env("SMTP_PORT", 25),

@@ -298,3 +298,21 @@ def test_the_reset_link_of_the_email_works(app, admin, mail_on):
     fresh()
     assert db.session.scalar(select(func.count(MailRequest.id))) == 1
     assert rows()[0].kind == MailKind.PASSWORD_RESET
+
+
+def test_finished_rows_are_kept_thirty_days(app, admin, mail_on):
+    client = app.test_client()
+    for email in (admin.email, "nobody@example.org", admin.email):
+        post_with_csrf(client, "/password/forgot", "/password/forgot", {"email": email})
+    deliver()
+    old_sent, old_skipped, recent = rows()
+    for row in (old_sent, old_skipped):
+        row.requested_dt -= timedelta(days=31)
+    db.session.commit()
+    # and one still waiting, asked for long ago (a server down for a month)
+    waiting = mail_outbox.plan(db.session, MailKind.PASSWORD_RESET, "late@example.org")
+    waiting.requested_dt -= timedelta(days=40)
+    waiting.next_attempt_dt = clock.now_utc() + timedelta(hours=1)
+    db.session.commit()
+    deliver()
+    assert [r.id for r in rows()] == [recent.id, waiting.id]

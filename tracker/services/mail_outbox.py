@@ -11,6 +11,7 @@ whether there will be an email at all.
   tracker.services.mail.SmtpSender and record the server's answer, committing after each
   row. A 4xx answer or an unreachable server puts the row back to "retry" with a backoff
   and (unreachable) ends the run; a 5xx answer marks it failed.
+- `purge_finished` deletes finished rows once they are old: they hold addresses.
 - Stale claims: a row left in "sending" by a process that died is put back to "retry"
   after CLAIM_TIMEOUT. A live sender finishes a message in seconds, so this never takes a
   row from a process that is still working; the one case that can send twice is a crash
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from tracker import clock
@@ -152,6 +153,19 @@ def latest_for(session: Session, kind: MailKind, user_id: int) -> MailRequest | 
         .order_by(MailRequest.id.desc())
         .limit(1)
     )
+
+
+def purge_finished(session: Session, before: datetime, kinds: Iterable[MailKind]) -> int:
+    """Delete the finished rows asked for before `before`: they hold addresses (of people
+    without an account too) and client addresses, kept no longer than they are useful."""
+    result = session.execute(
+        delete(MailRequest).where(
+            MailRequest.kind.in_(list(kinds)),
+            MailRequest.status.not_in((*SENDABLE, MailStatus.SENDING)),
+            MailRequest.requested_dt < before,
+        )
+    )
+    return result.rowcount or 0
 
 
 # --- claiming --------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import render_template
+from flask import current_app, render_template
 from flask_babel import force_locale, format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -197,8 +197,12 @@ COMPOSERS = {
 def deliver_account_mail(
     session: Session, now: datetime | None = None, *, only: list[int] | None = None
 ) -> OutboxRun:
-    """Send the account emails that are due (or only the rows `only`); commits per row."""
-    run = mail_outbox.deliver_due(session, now or clock.now_utc(), COMPOSERS, only=only)
+    """Send the account emails that are due (or only the rows `only`); commits per row.
+    Rows finished more than MAIL_OUTBOX_KEEP_DAYS ago are deleted first."""
+    now = now or clock.now_utc()
+    keep = timedelta(days=int(current_app.config.get("MAIL_OUTBOX_KEEP_DAYS", 30)))
+    mail_outbox.purge_finished(session, now - keep, COMPOSERS)
+    run = mail_outbox.deliver_due(session, now, COMPOSERS, only=only)
     if run.sent or run.skipped or run.retry or run.failed or run.recovered:
         logger.info("Account mail: %s", run.summary())
     return run
