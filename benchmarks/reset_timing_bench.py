@@ -38,10 +38,23 @@ REQUESTS_PER_ADDRESS = 2
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-def _time_requests(served: ServedApp, addresses: list[str]) -> dict[str, list[float]]:
-    plan = [address for address in addresses for _ in range(REQUESTS_PER_ADDRESS)]
-    random.Random(7).shuffle(plan)
-    timings: dict[str, list[float]] = {address: [] for address in addresses}
+def _plan(addresses: list[str], known: set[str]) -> list[str]:
+    """Each round asks for every address once, a real and an unknown one side by side (in
+    a random order within the pair), so that the machine's load drifts alike for both."""
+    rng = random.Random(7)
+    real = [a for a in addresses if a in known]
+    unknown = [a for a in addresses if a not in known]
+    plan = []
+    for _ in range(REQUESTS_PER_ADDRESS):
+        rng.shuffle(real)
+        rng.shuffle(unknown)
+        for pair in zip(real, unknown, strict=True):
+            plan += rng.sample(pair, 2)
+    return plan
+
+
+def _time_requests(served: ServedApp, plan: list[str]) -> dict[str, list[float]]:
+    timings: dict[str, list[float]] = {address: [] for address in plan}
     # Warm both workers up, so that the first requests do not pay for imports.
     for _ in range(6):
         served.client().get("/password/forgot")
@@ -70,6 +83,15 @@ def _report(timings: dict[str, list[float]], known: set[str]) -> None:
         guess_known = (statistics.mean(values) >= threshold) == slower_is_known
         correct += guess_known == (address in known)
     print(f"a threshold at {threshold:.2f} ms sorts {correct} of {len(timings)} addresses")
+    differences = [
+        statistics.mean(timings[a]) - statistics.mean(timings[b])
+        for a, b in zip(sorted(known), sorted(set(timings) - known), strict=True)
+    ]
+    slower = sum(d > 0 for d in differences)
+    print(
+        f"real minus unknown, per pair of addresses: median {statistics.median(differences):+.2f}"
+        f" ms; the real one was slower in {slower} of {len(differences)} pairs"
+    )
 
 
 def main() -> None:
@@ -101,7 +123,7 @@ def main() -> None:
                 )
             db.session.commit()
             db.session.remove()
-        timings = _time_requests(served, addresses)
+        timings = _time_requests(served, _plan(addresses, known))
         _report(timings, known)
         deadline = time.monotonic() + 30
         while len(handler.messages) < len(known) * REQUESTS_PER_ADDRESS:
