@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -13,10 +14,13 @@ from flask.testing import FlaskClient
 
 
 def login(client, user) -> None:
-    """Log a user in on the test client without going through the login form."""
+    """Log a user in on the test client without going through the login form: a session
+    that has just begun, and whose password was just typed (tracker.web.sessions)."""
+    now = int(time.time())
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True
+        session["_login"] = session["_seen"] = session["_auth"] = now
 
 
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

@@ -44,3 +44,9 @@ def now_utc() -> datetime:
     if configured:
         return datetime.combine(date.fromisoformat(configured), real_now.timetz())
     return real_now
+
+
+def real_now_utc() -> datetime:
+    """The real time in UTC, whatever TRACKER_TODAY says: for the timers that guard
+    sessions, which a demo's "today" must neither cut short nor stretch."""
+    return datetime.now(UTC)

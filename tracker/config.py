@@ -32,9 +32,32 @@ def _int_env(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+#: sessions per role: (minutes idle, hours at most). Reviewers and administrators decide
+#: what the public reads and who gets in: a working day at most, and two idle hours. A
+#: monitor writes long updates with evidence between other work, and a timeout loses the
+#: form: eight idle hours, and a day at most.
+SESSION_LIMITS = {"admin": (120, 12), "reviewer": (120, 12), "monitor": (480, 24)}
+
+
+def _session_limits() -> tuple[dict[str, int], dict[str, int]]:
+    """SESSION_IDLE_MINUTES and SESSION_MAX_HOURS per role, each overridable by the
+    environment, e.g. SESSION_IDLE_MINUTES_MONITOR=240."""
+    idle = {
+        role: _int_env(f"SESSION_IDLE_MINUTES_{role.upper()}", minutes)
+        for role, (minutes, _hours) in SESSION_LIMITS.items()
+    }
+    most = {
+        role: _int_env(f"SESSION_MAX_HOURS_{role.upper()}", hours)
+        for role, (_minutes, hours) in SESSION_LIMITS.items()
+    }
+    return idle, most
+
+
 def build_config(instance_path: Path) -> dict:
     instance_path.mkdir(parents=True, exist_ok=True)
     default_db = f"sqlite:///{instance_path / 'tracker.db'}"
+    https = os.environ.get("TRACKER_HTTPS", "") == "1"
+    idle_minutes, max_hours = _session_limits()
     return {
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", default_db),
@@ -50,14 +73,29 @@ def build_config(instance_path: Path) -> dict:
         "MAX_UPLOAD_BYTES": _int_env("MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
         # Room for the multipart envelope around a maximal file; the form layer gives 413.
         "MAX_CONTENT_LENGTH": _int_env("MAX_UPLOAD_BYTES", 10 * 1024 * 1024) + 512 * 1024,
+        # HTTPS: Secure cookies with the __Host- prefix, and HSTS (tracker.web.sessions)
+        "TRACKER_HTTPS": https,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": os.environ.get("TRACKER_HTTPS", "") == "1",
-        "REMEMBER_COOKIE_HTTPONLY": True,
-        "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_SECURE": os.environ.get("TRACKER_HTTPS", "") == "1",
-        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
-        "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
+        "SESSION_COOKIE_SECURE": https,
+        "SESSION_IDLE_MINUTES": idle_minutes,
+        "SESSION_MAX_HOURS": max_hours,
+        # a signed session cookie older than the longest session is refused outright
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=max(max_hours.values())),
+        # the password is asked again before sensitive actions after this many minutes
+        "REAUTHENTICATION_MINUTES": _int_env("REAUTHENTICATION_MINUTES", 10),
+        # login throttling (tracker.services.accounts.throttle)
+        "LOGIN_FAILURES_PER_ACCOUNT": _int_env("LOGIN_FAILURES_PER_ACCOUNT", 5),
+        "LOGIN_FAILURES_PER_ADDRESS": _int_env("LOGIN_FAILURES_PER_ADDRESS", 20),
+        "LOGIN_FAILURES_PER_DEVICE": _int_env("LOGIN_FAILURES_PER_DEVICE", 5),
+        "LOGIN_THROTTLE_BASE_SECONDS": _int_env("LOGIN_THROTTLE_BASE_SECONDS", 60),
+        "LOGIN_THROTTLE_MAX_SECONDS": _int_env("LOGIN_THROTTLE_MAX_SECONDS", 3600),
+        "LOGIN_THROTTLE_WINDOW_SECONDS": _int_env("LOGIN_THROTTLE_WINDOW_SECONDS", 86400),
+        "LOGIN_DEVICE_COOKIE_DAYS": _int_env("LOGIN_DEVICE_COOKIE_DAYS", 180),
+        # how often the scheduler sends the account emails waiting in the mail outbox
+        "MAIL_OUTBOX_INTERVAL_SECONDS": _int_env("MAIL_OUTBOX_INTERVAL_SECONDS", 30),
+        # finished rows of the mail outbox (addresses, client addresses) are kept this long
+        "MAIL_OUTBOX_KEEP_DAYS": _int_env("MAIL_OUTBOX_KEEP_DAYS", 30),
         "WTF_CSRF_TIME_LIMIT": None,
         "SMTP_HOST": os.environ.get("SMTP_HOST") or None,
         "SMTP_PORT": _int_env("SMTP_PORT", 25),

@@ -20,7 +20,9 @@ bottom of this module)::
   an aware UTC `now`; the scheduler commits after it returns and rolls back if it raises.
   Make it idempotent: after a crash or a catch-up it may run again for the same period.
 - `cron` holds CronTrigger fields in Asia/Baku time, or a function of the app's config
-  returning them (see the reminders job).
+  returning them (see the reminders job). A frequent job gives `interval` instead: its
+  period in seconds, or a function of the config returning it (see the mail outbox job),
+  and `log_runs=False` so that its runs are logged only when they fail.
 - Every job gets `coalesce=True`, `max_instances=1` and a misfire grace of
   `misfire_grace_hours` (default 12): a scheduler that was down at the fire time catches
   up once when it comes back within the grace, not once per missed day.
@@ -53,6 +55,7 @@ from typing import Any, Protocol
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from apscheduler.util import ref_to_obj
 from flask import Flask
 
@@ -74,13 +77,20 @@ class ScheduledJob:
     #: "module:function", called as function(session, now)
     func: str
     #: CronTrigger fields (Asia/Baku), or a function of the app config returning them
-    cron: Mapping[str, Any] | Callable[[Mapping[str, Any]], Mapping[str, Any]]
+    cron: Mapping[str, Any] | Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
     misfire_grace_hours: float = 12
     extra: dict = field(default_factory=dict)
+    #: instead of `cron`: every so many seconds, or a function of the config returning it
+    interval: float | Callable[[Mapping[str, Any]], float] | None = None
+    #: False for a frequent job: its runs are logged only when they fail
+    log_runs: bool = True
 
-    def trigger(self, config: Mapping[str, Any]) -> CronTrigger:
+    def trigger(self, config: Mapping[str, Any]) -> CronTrigger | IntervalTrigger:
+        if self.interval is not None:
+            seconds = self.interval(config) if callable(self.interval) else self.interval
+            return IntervalTrigger(seconds=max(float(seconds), 1.0), timezone=clock.BAKU_TZ_NAME)
         fields = self.cron(config) if callable(self.cron) else self.cron
-        return CronTrigger(timezone=clock.BAKU_TZ_NAME, **fields)
+        return CronTrigger(timezone=clock.BAKU_TZ_NAME, **(fields or {}))
 
 
 SCHEDULED_JOBS: list[ScheduledJob] = []
@@ -121,6 +131,16 @@ register_job(
         misfire_grace_hours=1,
     )
 )
+# Account emails (invitations, password resets) that requests planned in the mail outbox.
+register_job(
+    ScheduledJob(
+        id="mail-outbox",
+        func="tracker.services.accounts:scheduled_mail_job",
+        interval=lambda config: float(config.get("MAIL_OUTBOX_INTERVAL_SECONDS") or 30),
+        misfire_grace_hours=0.25,
+        log_runs=False,
+    )
+)
 # The plan report's monthly snapshot for the public archive (services.report_archive).
 register_job(
     ScheduledJob(
@@ -147,12 +167,13 @@ def run_job(job_id: str) -> None:
     from tracker.extensions import db
 
     func = ref_to_obj(job.func)
+    log = logger.info if job.log_runs else logger.debug
     with _app.app_context():
         try:
-            logger.info("Job %s starting", job_id)
+            log("Job %s starting", job_id)
             func(db.session, clock.now_utc())
             db.session.commit()
-            logger.info("Job %s finished", job_id)
+            log("Job %s finished", job_id)
         except Exception:
             db.session.rollback()
             logger.exception("Job %s failed", job_id)
@@ -403,3 +424,6 @@ def configure_logging() -> None:
             format="%(asctime)s %(levelname)s [%(name)s] %(message)s",
             stream=sys.stderr,
         )
+    # APScheduler logs every run ("Running job ..."): the mail outbox runs every few
+    # seconds. run_job logs the runs worth logging, and every failure.
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)

@@ -1,8 +1,9 @@
-"""Login loading, response headers and cookie hardening shared by every request."""
+"""Login loading, response headers and cookie hardening shared by every request; the
+sessions' lifetimes and cookies are in tracker.web.sessions."""
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -34,8 +35,10 @@ def _set_security_headers(response):
     response.headers.setdefault("Referrer-Policy", "same-origin")
     if getattr(current_user, "is_authenticated", False):
         response.headers["Cache-Control"] = "no-store"
-    if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if current_app.config.get("TRACKER_HTTPS") or request.is_secure:
+        # With HTTPS on, on every answer, even one that reached the app over plain HTTP
+        # (a proxy without X-Forwarded-Proto): browsers take it from HTTPS answers only.
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     return response
 
 
@@ -46,6 +49,10 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.session_protection = "basic"
     app.after_request(_set_security_headers)
+
+    from tracker.web import sessions
+
+    sessions.init_app(app)
 
     from tracker.web.permissions import template_helpers
 

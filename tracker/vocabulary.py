@@ -195,6 +195,26 @@ class Purpose(StrEnum):
     PASSWORD_RESET = "password_reset"  # noqa: S105 (a purpose name, not a password)
 
 
+class MailKind(StrEnum):
+    """What an email of the mail outbox is (tracker.models.mail.MailRequest)."""
+
+    INVITATION = "invitation"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 (a kind of email, not a password)
+
+
+class MailStatus(StrEnum):
+    """pending → sending → sent | retry | failed; skipped when there is nothing to send
+    (no such account, mail off, too many resets); cancelled when a newer one replaced it."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
 class LoginOutcome(StrEnum):
     SUCCESS = "success"
     INVALID = "invalid"

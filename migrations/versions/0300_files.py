@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0300_files"
-down_revision = "0100_data_fidelity"
+down_revision = "0200_acc"
 branch_labels = None
 depends_on = None
 

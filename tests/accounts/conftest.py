@@ -6,6 +6,7 @@ from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 from flask_babel import force_locale
 
 from tests.helpers import (
@@ -116,11 +117,28 @@ def post_with_csrf(client, page_url: str, action_url: str, data: dict | None = N
 # -- a real SMTP server on 127.0.0.1 ---------------------------------------------------
 
 
+class CountingHandler(RecordingHandler):
+    """Also counts the connections the server accepted."""
+
+    connections: int = 0
+
+
+class _CountingSMTP(SMTP):
+    def connection_made(self, transport) -> None:
+        self.event_handler.connections += 1
+        super().connection_made(transport)
+
+
+class CountingController(Controller):
+    def factory(self):
+        return _CountingSMTP(self.handler, **self.SMTP_kwargs)
+
+
 @pytest.fixture
 def smtp_server():
-    handler = RecordingHandler()
+    handler = CountingHandler()
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller = CountingController(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
         yield SMTPServer("127.0.0.1", port, handler)

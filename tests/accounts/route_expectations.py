@@ -197,6 +197,8 @@ EXPECTATIONS: dict[tuple[str, str], Route | tuple[Route, ...]] = {
     ("auth.account", "GET"): signed_in(200),
     ("auth.change_password", "POST"): signed_in(400),
     ("auth.change_language", "POST"): signed_in(400),
+    ("auth.confirm_password", "GET"): signed_in(200),
+    ("auth.confirm_password", "POST"): signed_in(400),
     ("auth.forgot_password", "GET"): everyone(200),
     ("auth.forgot_password", "POST"): everyone(400),
     ("auth.accept_invitation", "GET"): (

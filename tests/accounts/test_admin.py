@@ -111,6 +111,41 @@ def test_a_refusal_of_the_service_stands_beside_its_field(app, admin_client, org
     assert 'aria-describedby="organisation_id-hint organisation_id-errors"' in html
 
 
+def test_the_invite_form_starts_with_no_role_chosen(app, admin_client):
+    html = admin_client.get("/admin/users/invite").get_data(as_text=True)
+    options = html.split('<select id="role"')[1].split("</select>")[0]
+    first = options.split("<option")[1]
+    assert 'value=""' in first and "selected" in first and "Choose a role" in first
+    assert options.count("selected") == 1
+    data = {"email": "someone@example.org", "organisation_id": "0", "locale": "az"}
+    response = post_with_csrf(admin_client, "/admin/users/invite", "/admin/users/invite", data)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Choose a role." in html.split('id="role-errors"')[1].split("</ul>")[0]
+    response = post_with_csrf(
+        admin_client, "/admin/users/invite", "/admin/users/invite", {**data, "role": ""}
+    )
+    assert response.status_code == 400
+    assert _user("someone@example.org") is None
+
+
+def test_a_monitor_without_an_organisation_is_told_so_beside_the_organisation(
+    app, admin_client, organisation
+):
+    db.session.commit()
+    data = {"email": "m@example.org", "role": "monitor", "organisation_id": "0", "locale": "az"}
+    response = post_with_csrf(admin_client, "/admin/users/invite", "/admin/users/invite", data)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'id="email-errors"' not in html and 'class="errors"' not in html
+    errors = html.split('id="organisation_id-errors"')[1].split("</ul>")[0]
+    assert "A monitor must belong to an organisation." in errors
+    # The form keeps what was typed and chosen.
+    assert 'value="m@example.org"' in html
+    role = html.split('<select id="role"')[1].split("</select>")[0]
+    assert '<option selected value="monitor">' in role
+
+
 def test_a_duplicate_email_is_refused(app, admin_client, admin):
     data = {
         "email": "ADMIN@example.org",

@@ -1,26 +1,18 @@
-"""Logging in and out: throttling, redirects, cookies, old sessions and headers."""
+"""Logging in and out: redirects, old sessions and headers. Throttling is in
+test_throttle.py, session lifetimes and cookies in test_sessions.py."""
 
 from __future__ import annotations
-
-import threading
-from datetime import UTC, date, datetime, timedelta
-from email.utils import parsedate_to_datetime
 
 import pytest
 from sqlalchemy import func, select
 
 from tests.accounts.conftest import (
     PASSWORD,
-    FreshContextClient,
     fresh,
     login_with_form,
     make_user,
     post_with_csrf,
 )
-from tests.conftest import make_test_config
-from tests.helpers import csrf_token_from
-from tracker import create_app
-from tracker.config import build_config
 from tracker.extensions import db
 from tracker.models import AuditEntry, LoginAttempt, User
 from tracker.services.accounts import passwords
@@ -173,157 +165,6 @@ def test_anonymous_visitors_of_a_private_page_are_sent_to_login_and_back(app, cl
     assert login_with_form(client, admin.email, next="/admin/users").headers["Location"] == (
         "/admin/users"
     )
-
-
-# -- throttling ------------------------------------------------------------------------
-
-
-def test_five_failures_lock_the_account_for_fifteen_minutes(app, client, admin):
-    for _ in range(5):
-        assert login_with_form(client, admin.email, WRONG).status_code == 401
-    # Even the right password is refused now, without being checked.
-    refused = login_with_form(client, admin.email)
-    assert refused.status_code == 429
-    assert "Wait 15 minutes" in refused.get_data(as_text=True)
-    assert client.get("/account").status_code == 302
-    # Other accounts are not affected.
-    other = make_user("other@example.org", role="reviewer")
-    db.session.commit()
-    assert login_with_form(app.test_client(), other.email).status_code == 302
-    # Sixteen minutes later the account opens again.
-    app.config["TRACKER_TODAY"] = (date.today() + timedelta(days=1)).isoformat()
-    assert login_with_form(client, admin.email).status_code == 302
-    assert len(_audit("login.throttled")) == 1
-
-
-def test_a_success_clears_the_account_count(app, client, admin):
-    for _ in range(4):
-        login_with_form(client, admin.email, WRONG)
-    assert login_with_form(client, admin.email).status_code == 302
-    for _ in range(4):
-        assert login_with_form(app.test_client(), admin.email, WRONG).status_code == 401
-    assert login_with_form(app.test_client(), admin.email).status_code == 302
-
-
-def test_twenty_failures_from_one_address_lock_that_address(app, admin):
-    attacker = app.test_client()
-    for number in range(20):
-        assert login_with_form(attacker, f"guess{number}@example.org", WRONG).status_code == 401
-    assert login_with_form(attacker, admin.email).status_code == 429
-    # The same account from another address is fine.
-    elsewhere = app.test_client()
-    elsewhere.environ_base["REMOTE_ADDR"] = "203.0.113.7"
-    assert login_with_form(elsewhere, admin.email).status_code == 302
-
-
-def test_the_counters_hold_across_workers(app, admin, database_url, tmp_path):
-    """Two app instances stand for two worker processes sharing the database."""
-    other_worker = create_app(make_test_config(database_url, tmp_path / "worker2"))
-    other_worker.test_client_class = FreshContextClient
-    for _ in range(3):
-        assert login_with_form(app.test_client(), admin.email, WRONG).status_code == 401
-    for _ in range(2):
-        assert login_with_form(other_worker.test_client(), admin.email, WRONG).status_code == 401
-    assert login_with_form(app.test_client(), admin.email).status_code == 429
-    assert login_with_form(other_worker.test_client(), admin.email).status_code == 429
-    with other_worker.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-def test_parallel_guesses_get_no_more_tries_than_the_limit(app, admin):
-    email = admin.email
-    clients = [app.test_client() for _ in range(12)]
-    tokens = [csrf_token_from(c, "/login") for c in clients]
-    start = threading.Barrier(len(clients))
-    statuses: list[int] = []
-
-    def guess(client, token):
-        start.wait()
-        response = client.post(
-            "/login", data={"csrf_token": token, "email": email, "password": WRONG}
-        )
-        statuses.append(response.status_code)
-
-    threads = [
-        threading.Thread(target=guess, args=pair) for pair in zip(clients, tokens, strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    # Serialised (SQLite) exactly five are checked; with true parallelism (PostgreSQL) an
-    # attempt that sees the others' pending rows is refused too. Never more than five.
-    assert len(statuses) == 12 and set(statuses) <= {401, 429}
-    fresh()
-    checked = db.session.scalar(
-        select(func.count(LoginAttempt.id)).where(LoginAttempt.is_throttled.is_(False))
-    )
-    assert checked == statuses.count(401) <= 5
-
-
-# -- cookies ---------------------------------------------------------------------------
-
-
-def _set_cookie(response, name: str) -> str:
-    for header in response.headers.getlist("Set-Cookie"):
-        if header.startswith(f"{name}="):
-            return header
-    raise AssertionError(f"no {name} cookie set")
-
-
-def test_session_and_remember_cookies_are_httponly_and_lax(app, client, admin):
-    response = login_with_form(client, admin.email, remember="y")
-    for name in ("session", "remember_token"):
-        cookie = _set_cookie(response, name)
-        assert "HttpOnly" in cookie
-        assert "SameSite=Lax" in cookie
-        assert "Secure" not in cookie  # plain HTTP in this test
-    remember = _set_cookie(response, "remember_token")
-    expires = parsedate_to_datetime(remember.split("Expires=")[1].split(";")[0])
-    assert expires <= datetime.now(UTC) + timedelta(days=30, minutes=1)
-    assert expires >= datetime.now(UTC) + timedelta(days=29)
-
-
-def test_remember_never_lasts_more_than_thirty_days(app, client, admin):
-    app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=365)
-    response = login_with_form(client, admin.email, remember="y")
-    remember = _set_cookie(response, "remember_token")
-    expires = parsedate_to_datetime(remember.split("Expires=")[1].split(";")[0])
-    assert expires <= datetime.now(UTC) + timedelta(days=30, minutes=1)
-
-
-def test_without_remember_there_is_no_remember_cookie(app, client, admin):
-    response = login_with_form(client, admin.email)
-    assert not any(h.startswith("remember_token=") for h in response.headers.getlist("Set-Cookie"))
-
-
-def test_cookies_are_secure_over_https(monkeypatch, tmp_path, database_url, app, admin):
-    monkeypatch.setenv("TRACKER_HTTPS", "1")
-    defaults = build_config(tmp_path / "instance")
-    assert defaults["SESSION_COOKIE_SECURE"] and defaults["REMEMBER_COOKIE_SECURE"]
-    secure = {key: defaults[key] for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE")}
-    https_app = create_app(make_test_config(database_url, tmp_path, **secure))
-    https_app.test_client_class = FreshContextClient
-    client = https_app.test_client()
-    page = client.get("/login", base_url="https://tracker.example")
-    token = page.get_data(as_text=True).split('name="csrf_token" type="hidden" value="')[1]
-    token = token.split('"')[0]
-    response = client.post(
-        "/login",
-        base_url="https://tracker.example",
-        # Over HTTPS, Flask-WTF also wants a same-site Referer.
-        headers={"Referer": "https://tracker.example/login"},
-        data={"csrf_token": token, "email": admin.email, "password": PASSWORD, "remember": "y"},
-    )
-    assert response.status_code == 302
-    for name in ("session", "remember_token"):
-        cookie = _set_cookie(response, name)
-        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
-    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
-    with https_app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 # -- old sessions stop working ---------------------------------------------------------

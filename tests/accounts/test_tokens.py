@@ -1,5 +1,5 @@
 """Invitations and password resets: signed, single-use, expiring tokens bound to one user
-and one purpose, delivered through a real SMTP server."""
+and one purpose, delivered through the mail outbox to a real SMTP server."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from tests.accounts.conftest import (
 )
 from tests.helpers import csrf_token_from
 from tracker.extensions import db
-from tracker.models import AuditEntry, UsedToken, User
-from tracker.services.accounts import tokens, users
+from tracker.models import AuditEntry, MailRequest, UsedToken, User
+from tracker.services.accounts import emails, tokens, users
 from tracker.services.accounts.passwords import verify_password
 from tracker.services.accounts.tokens import TokenError
 from tracker.vocabulary import Purpose
@@ -46,6 +46,12 @@ def _set_password(client, path: str, password: str = NEW_PASSWORD, confirm: str 
     )
 
 
+def deliver() -> None:
+    """What the scheduler's mail outbox job does, once."""
+    fresh()
+    emails.deliver_account_mail(db.session)
+
+
 def _move_clock(days: int, app) -> None:
     app.config["TRACKER_TODAY"] = (date.today() + timedelta(days=days)).isoformat()
 
@@ -63,6 +69,8 @@ def admin_client(app, admin):
 def test_an_invitation_goes_by_email_and_sets_the_password_once(app, admin_client, mail_on):
     response = _invite(admin_client, display_name="Leyla")
     assert response.status_code == 302
+    assert mail_on.messages == []  # planned by the request, sent by the scheduler's job
+    deliver()
     [message] = mail_on.messages
     assert message["To"] == "new.monitor@example.org"
     assert message["Subject"] == "Your invitation to the Open Government Tracker"
@@ -112,6 +120,7 @@ def test_with_mail_off_the_admin_sees_the_link_once(app, admin_client):
 
 def test_an_expired_invitation_is_refused(app, admin_client, mail_on):
     _invite(admin_client)
+    deliver()
     path = link_in(mail_on.messages[0], "/invitation/")
     _move_clock(8, app)
     response = app.test_client().get(path)
@@ -123,6 +132,7 @@ def test_an_expired_invitation_is_refused(app, admin_client, mail_on):
 
 def test_a_new_invitation_voids_the_old_link(app, admin_client, mail_on):
     _invite(admin_client)
+    deliver()
     first = link_in(mail_on.messages[0], "/invitation/")
     fresh()
     user = db.session.scalar(select(User).where(User.email == "new.monitor@example.org"))
@@ -131,6 +141,7 @@ def test_a_new_invitation_voids_the_old_link(app, admin_client, mail_on):
         admin_client, f"/admin/users/{user.id}", f"/admin/users/{user.id}/invitation"
     )
     assert response.status_code == 302
+    deliver()
     second = link_in(mail_on.messages[1], "/invitation/")
     assert app.test_client().get(first).status_code == 400
     assert _set_password(app.test_client(), second).status_code == 302
@@ -244,6 +255,7 @@ def test_a_password_reset_goes_by_email_and_ends_old_sessions(app, admin, mail_o
         forgetful, "/password/forgot", "/password/forgot", {"email": "Admin@Example.org"}
     )
     assert response.status_code == 302
+    deliver()
     [message] = mail_on.messages
     assert message["To"] == "admin@example.org"
     path = link_in(message, "/password/reset/")
@@ -268,20 +280,29 @@ def test_the_forgot_form_answers_the_same_for_unknown_addresses(app, admin, mail
         answers.append((response.headers["Location"], flash))
     assert answers[0] == answers[1]
     assert "If an account exists for this address" in answers[0][1]
-    assert len(mail_on.messages) == 1
+    deliver()
+    assert [m["To"] for m in mail_on.messages] == [admin.email]
 
 
 def test_reset_emails_are_limited_per_hour(app, admin, mail_on):
     client = app.test_client()
     for _ in range(5):
         post_with_csrf(client, "/password/forgot", "/password/forgot", {"email": admin.email})
+    deliver()
     assert len(mail_on.messages) == 3
+    post_with_csrf(client, "/password/forgot", "/password/forgot", {"email": admin.email})
+    deliver()
+    assert len(mail_on.messages) == 3
+    fresh()
+    reasons = db.session.scalars(select(MailRequest.reason).order_by(MailRequest.id)).all()
+    assert reasons == ["", "", "", "rate_limited", "rate_limited", "rate_limited"]
 
 
 def test_a_reset_link_expires_after_an_hour(app, admin, mail_on):
     post_with_csrf(
         app.test_client(), "/password/forgot", "/password/forgot", {"email": admin.email}
     )
+    deliver()
     path = link_in(mail_on.messages[0], "/password/reset/")
     _move_clock(1, app)
     response = app.test_client().get(path)
@@ -302,8 +323,10 @@ def test_emails_are_in_the_users_language(app, admin, mail_on):
     post_with_csrf(
         app.test_client(), "/password/forgot", "/password/forgot", {"email": "az@example.org"}
     )
+    deliver()
     [message] = mail_on.messages
-    assert message["Subject"]  # translated when the az catalogue has it; never empty
+    assert message["Subject"] == "Açıq Hökumət İzləyicisi üçün şifrənizi bərpa edin"
+    assert "Salam," in text_of(message)
     assert "/password/reset/" in text_of(message)
 
 
@@ -318,5 +341,40 @@ def test_links_use_the_public_base_url_not_the_host_header(app, admin, mail_on):
         data={"csrf_token": token.split('"')[0], "email": admin.email},
     )
     assert response.status_code == 302
+    deliver()
     assert "https://tracker.example.org/base/password/reset/" in text_of(mail_on.messages[0])
     assert "evil.example" not in text_of(mail_on.messages[0])
+
+
+# -- the landing pages speak the person's language -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("locale", "heading"), [("az", "Dəvətinizi qəbul edin"), ("en", "Accept your invitation")]
+)
+def test_the_invitation_page_is_in_the_invitees_language(app, admin, locale, heading):
+    app.config["BABEL_DEFAULT_LOCALE"] = "en" if locale == "az" else "az"
+    user = make_user(f"{locale}@example.org", role="reviewer", password=None, locale=locale)
+    db.session.commit()
+    path = f"/invitation/{tokens.make_token(user, Purpose.INVITATION)}"
+    client = app.test_client()
+    html = client.get(path).get_data(as_text=True)
+    assert f'<html lang="{locale}"' in html and heading in html
+    # A weak password comes back in the same language.
+    response = _set_password(client, path, "short", "short")
+    assert response.status_code == 400
+    assert f'<html lang="{locale}"' in response.get_data(as_text=True)
+    # The visitor may still choose the other language.
+    other = "en" if locale == "az" else "az"
+    assert f'<html lang="{other}"' in client.get(f"{path}?lang={other}").get_data(as_text=True)
+
+
+def test_the_welcome_after_an_invitation_is_in_the_invitees_language(app, admin):
+    user = make_user("az@example.org", role="reviewer", password=None, locale="az")
+    db.session.commit()
+    client = app.test_client()
+    response = _set_password(client, f"/invitation/{tokens.make_token(user, Purpose.INVITATION)}")
+    assert response.status_code == 302
+    page = client.get("/account").get_data(as_text=True)
+    assert '<html lang="az"' in page
+    assert "Xoş gəlmisiniz" in page

@@ -39,7 +39,7 @@ FIRST_ADMIN_EMAIL = "first-admin@example.org"
 #: tables that `serve` and the scheduler own; a reset leaves them alone
 KEPT_TABLES = {"alembic_version", "scheduler_job"}
 START_TIMEOUT_SECONDS = 120
-#: how long `email_to` waits for a message (mail leaves within the request that sends it)
+#: how long `email_to` waits for a message (the scheduler sends the outbox every second)
 MAIL_WAIT_SECONDS = 10
 
 
@@ -133,8 +133,11 @@ class ServedApp:
 
     def email_to(self, address: str, containing: str = "") -> EmailMessage:
         """The latest message the served app sent to the address (whose text contains
-        `containing`, when given). Mail leaves within the request that sends it; the short
-        wait covers only a slow SMTP handler."""
+        `containing`, when given). Account emails leave with the scheduler's next run of
+        the mail outbox (every second here), so this waits for them; the test's own
+        transaction ends first, so that the scheduler can write (on SQLite, a read in
+        the test holds the write lock)."""
+        end_test_transaction()
         deadline = time.monotonic() + MAIL_WAIT_SECONDS
         while True:
             found = [m for m in self.emails_to(address) if containing in email_text(m)]
@@ -162,6 +165,8 @@ class ServedApp:
             "MAIL_FROM": "tracker@example.org",
             "TRACKER_ADMIN_EMAIL": FIRST_ADMIN_EMAIL,
             "SCHEDULER_LOCK_RETRY_SECONDS": "1",
+            # the scheduler sends the mail outbox every second (account emails)
+            "MAIL_OUTBOX_INTERVAL_SECONDS": "1",
             "PYTHONUNBUFFERED": "1",
         }
         for name in ("TRACKER_TODAY", "TRACKER_HTTPS", "TRACKER_PROXY_HOPS"):

@@ -16,7 +16,7 @@ from tracker.models import Organisation
 from tracker.services.accounts import emails
 from tracker.services.accounts import users as accounts
 from tracker.services.errors import ServiceError
-from tracker.vocabulary import Role
+from tracker.vocabulary import MailStatus, Role
 
 DEFAULT_FIRST_ADMIN_EMAIL = "admin@example.org"
 
@@ -52,13 +52,28 @@ def _password_from_stdin() -> str:
     return password
 
 
-def _report_invitation(user, sent) -> None:
-    if sent.delivered:
-        click.echo(f"Invitation sent to {user.email}.")
-    else:
-        click.echo(f"The invitation email was not sent: {sent.error}")
+def _deliver_invitation(user, invitation) -> None:
+    """With mail on, send the invitation now rather than wait for the scheduler (this is
+    not a web request: nobody measures its time); the outbox's claim makes sure that a
+    scheduler running beside this command does not send it too."""
+    if not invitation.planned:
+        click.echo("Mail is off (SMTP_HOST is not set): the invitation email was not sent.")
         click.echo("Give this invitation link to the person; it works once:")
-        click.echo(sent.link)
+        click.echo(invitation.link)
+        return
+    request = emails.latest_invitation(db.session, user)
+    emails.deliver_account_mail(db.session, only=[request.id])
+    db.session.refresh(request)
+    if request.status == MailStatus.SENT:
+        click.echo(f"Invitation sent to {user.email}.")
+    elif request.status in (MailStatus.RETRY, MailStatus.PENDING, MailStatus.SENDING):
+        click.echo(
+            f"The invitation email could not be sent yet ({request.last_error or 'waiting'}); "
+            "the scheduler tries again."
+        )
+    else:
+        click.echo(f"The invitation email was not sent: {request.last_error or request.reason}.")
+        click.echo("Send a new invitation from the admin page once mail works.")
 
 
 @click.command("create-user")
@@ -106,14 +121,24 @@ def create_user_command(
                 locale=locale,
                 password=password,
             )
-            sent = None if password_stdin else emails.send_invitation(db.session, user, actor=None)
+            invitation = (
+                None if password_stdin else emails.send_invitation(db.session, user, actor=None)
+            )
     except ServiceError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
     db.session.commit()
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
-    if sent is not None:
-        _report_invitation(user, sent)
+    if invitation is not None:
+        _deliver_invitation(user, invitation)
+
+
+@click.command("send-mail")
+@with_appcontext
+def send_mail_command() -> None:
+    """Send the account emails waiting in the mail outbox: the scheduler's job, once."""
+    run = emails.deliver_account_mail(db.session)
+    click.echo(f"Account mail: {run.summary()}")
 
 
 def create_first_admin() -> None:
@@ -142,3 +167,4 @@ def create_first_admin() -> None:
 
 def register(app: Flask) -> None:
     app.cli.add_command(create_user_command)
+    app.cli.add_command(send_mail_command)

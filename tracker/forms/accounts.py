@@ -87,7 +87,18 @@ class LoginForm(TrackerForm):
         validators=[DataRequired(message=_l("Enter your password.")), Length(max=1024)],
         render_kw={"autocomplete": "current-password"},
     )
-    remember = BooleanField(_l("Keep me logged in on this device for 30 days"))
+    remember = BooleanField(_l("Stay logged in on this device when the browser is closed"))
+    next = HiddenField()
+
+
+class ConfirmPasswordForm(TrackerForm):
+    """Type one's password again before a sensitive action."""
+
+    password = PasswordField(
+        _l("Your password"),
+        validators=[DataRequired(message=_l("Enter your password.")), Length(max=1024)],
+        render_kw={"autocomplete": "current-password", "autofocus": True},
+    )
     next = HiddenField()
 
 
@@ -131,8 +142,24 @@ class UserRoleForm(TrackerForm):
         _l("Organisation (monitors only)"), coerce=int, validate_choice=True, default=0
     )
 
+    def validate_organisation_id(self, field) -> None:
+        # Said here, beside the organisation, before the service says it again.
+        if self.role.data == Role.MONITOR and not field.data:
+            raise ValidationError(_l("A monitor must belong to an organisation. Choose one."))
+
+
+def invite_role_choices() -> list[SelectChoice]:
+    """No role is chosen until the admin chooses one: the least privilege by default."""
+    return [SelectChoice("", _l("Choose a role")), *role_choices()]
+
 
 class InviteUserForm(UserRoleForm):
+    role = SelectField(
+        _l("Role"),
+        choices=invite_role_choices,
+        default="",
+        validators=[InputRequired(message=_l("Choose a role."))],
+    )
     email = EmailField(
         _l("Email"),
         validators=[

@@ -2,6 +2,7 @@
 
 from tracker.models.accounts import AuditEntry, LoginAttempt, UsedToken, User
 from tracker.models.agencies import Agency, AgencyAlias, MeasureAgency
+from tracker.models.mail import MailRequest
 from tracker.models.monitoring import (
     Evidence,
     GovernmentClaim,
@@ -35,6 +36,7 @@ __all__ = [
     "Evidence",
     "GovernmentClaim",
     "LoginAttempt",
+    "MailRequest",
     "Measure",
     "MeasureAgency",
     "Milestone",

@@ -56,7 +56,8 @@ class User(UserMixin, db.Model):
 
 
 class LoginAttempt(db.Model):
-    """Every login attempt, kept in the database so throttling holds across workers."""
+    """Every login attempt (and every password typed to confirm one's identity), kept in
+    the database so that throttling holds across workers."""
 
     __tablename__ = "login_attempt"
 
@@ -64,6 +65,9 @@ class LoginAttempt(db.Model):
     #: the email as typed, lower-cased
     email: Mapped[str] = mapped_column(String(320), index=True)
     ip: Mapped[str] = mapped_column(String(64), index=True)
+    #: the nonce of the device cookie the attempt came with, when that cookie is valid for
+    #: this account ("" for an unknown client): its failures count against it alone
+    device: Mapped[str] = mapped_column(String(32), default="", index=True)
     is_success: Mapped[bool] = mapped_column(default=False)
     #: refused by the throttle without checking the password; not counted as a failure
     is_throttled: Mapped[bool] = mapped_column(default=False)

@@ -2,11 +2,13 @@
 
 The modules: `users` (accounts, roles, enabling, language, passwords), `login` (logging in
 with throttling, logging out, changing one's password), `tokens` (the signed single-use
-links), `emails` (invitation and reset emails), `passwords` (hashing and the policy) and
-`policy` (who may do what).
+links), `emails` (invitation and reset emails, planned in the mail outbox and sent by
+the scheduler's `scheduled_mail_job`), `throttle` (login throttling with device cookies),
+`passwords` (hashing and the policy) and `policy` (who may do what).
 
 Other features use only the names below; nothing else reaches inside."""
 
+from tracker.services.accounts.emails import scheduled_mail_job
 from tracker.services.accounts.passwords import hash_password
 from tracker.services.accounts.policy import (
     can_edit_update,
@@ -33,4 +35,5 @@ __all__ = [
     "is_monitor",
     "is_reviewer",
     "monitored_measure_ids",
+    "scheduled_mail_job",
 ]

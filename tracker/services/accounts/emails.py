@@ -1,14 +1,23 @@
-"""The account emails: invitations and password resets, each rendered in the user's
-language from templates/email/<name>.txt and .html, with a link built on PUBLIC_BASE_URL.
+"""The account emails: invitations and password resets.
 
-When mail is off or fails, the link comes back undelivered: the admin page or the CLI
-shows an invitation's link; a reset's link is never shown (anyone can ask for one).
+A request only plans them in the mail outbox (tracker.services.mail_outbox): a reset
+request writes the same row and the same audit entry whether or not an account has the
+address, and makes no token, renders nothing and opens no connection, so neither its
+answer nor its timing tells who has an account. The scheduler's job (`scheduled_mail_job`,
+every MAIL_OUTBOX_INTERVAL_SECONDS) finds the account, makes the signed link, renders the
+email in the person's language from templates/email/<name>.txt and .html (links built on
+PUBLIC_BASE_URL) and sends it; for an unknown or disabled address it sends nothing.
+
+With mail off (no SMTP_HOST) an invitation is not planned: its link comes back to the
+admin's page or the CLI, which show it once. A reset's link is never shown (anyone can
+ask for one); with mail off the job records that it could not be sent.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app, render_template
 from flask_babel import force_locale, format_timedelta
@@ -18,73 +27,53 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker import clock
-from tracker.models import AuditEntry, User
-from tracker.services import audit, mail
+from tracker.models import MailRequest, User
+from tracker.services import audit, mail, mail_outbox
 from tracker.services.accounts.tokens import make_token, token_max_age
-from tracker.services.accounts.users import create_user, find_user_by_email
+from tracker.services.accounts.users import create_user, find_user_by_email, normalise_email
 from tracker.services.errors import InvalidInput
-from tracker.vocabulary import Purpose
+from tracker.services.mail_outbox import ComposedMail, OutboxRun, Skip
+from tracker.vocabulary import MailKind, MailStatus, Purpose
 from tracker.web.links import public_url
+
+logger = logging.getLogger(__name__)
 
 #: password reset emails sent to one account per hour at most
 MAX_RESET_EMAILS_PER_HOUR = 3
 
 
 @dataclass(frozen=True)
-class SentLink:
-    """An account email's link. `delivered` is False when mail is off or failed: the
-    link then has to reach the person another way (the admin or the CLI shows it)."""
+class Invitation:
+    """What became of an invitation: planned in the outbox (mail on), or, with mail off,
+    the one-time link for the admin to hand over."""
 
-    link: str
-    delivered: bool
-    error: str = ""
-
-
-def _send_account_email(
-    user: User, template: str, subject, link: str, valid_for: timedelta
-) -> SentLink:
-    """Render templates/email/<template>.txt and .html in the user's language and send."""
-    with force_locale(user.locale or "az"):
-        translated_subject = str(subject)
-        context = {
-            "user": user,
-            "link": link,
-            "subject": translated_subject,
-            "valid_for": format_timedelta(valid_for, threshold=1.0),
-        }
-        text_body = render_template(f"email/{template}.txt", **context)
-        html_body = render_template(f"email/{template}.html", **context)
-    if not mail.mail_enabled():
-        return SentLink(link=link, delivered=False, error=_("Mail is off on this server."))
-    try:
-        mail.send_message(user.email, translated_subject, text_body, html_body)
-    except mail.MailDeliveryError as error:
-        current_app.logger.warning("Could not send %s to user %s: %s", template, user.id, error)
-        return SentLink(link=link, delivered=False, error=str(error))
-    return SentLink(link=link, delivered=True)
+    planned: bool
+    link: str | None = None
 
 
-def _send_link(user: User, purpose: Purpose, endpoint: str, template: str, subject) -> SentLink:
-    """Email the user a new token of `purpose` as a link to the page `endpoint`."""
-    link = public_url(endpoint, token=make_token(user, purpose))
-    return _send_account_email(user, template, subject, link, token_max_age(purpose))
+# --- what requests do ------------------------------------------------------------------
 
 
-def send_invitation(session: Session, user: User, *, actor: User | None) -> SentLink:
-    """(Re)send an invitation; an earlier invitation link stops working."""
+def send_invitation(
+    session: Session, user: User, *, actor: User | None, client_ip: str = ""
+) -> Invitation:
+    """(Re)invite an account: earlier invitation links stop working, and an invitation
+    still waiting in the outbox is replaced by this one."""
     if user.password_hash is not None:
         raise InvalidInput(_("This person has already accepted the invitation."))
     if not user.is_enabled:
         raise InvalidInput(_("Enable the account before sending an invitation."))
     user.invited_dt = clock.now_utc()
     session.flush()
-    sent = _send_link(
-        user,
-        Purpose.INVITATION,
-        "auth.accept_invitation",
-        "invitation",
-        _l("Your invitation to the Open Government Tracker"),
-    )
+    if mail.mail_enabled():
+        mail_outbox.cancel_pending(session, MailKind.INVITATION, user.id, "superseded")
+        mail_outbox.plan(
+            session, MailKind.INVITATION, user.email, user_id=user.id, client_ip=client_ip
+        )
+        invitation = Invitation(planned=True)
+    else:
+        link = public_url("auth.accept_invitation", token=make_token(user, Purpose.INVITATION))
+        invitation = Invitation(planned=False, link=link)
     audit.record(
         session,
         "user.invited",
@@ -92,9 +81,9 @@ def send_invitation(session: Session, user: User, *, actor: User | None) -> Sent
         user.id,
         actor=actor,
         summary=user.email,
-        details={"delivered": sent.delivered},
+        details={"mail": "planned" if invitation.planned else "off: link shown"},
     )
-    return sent
+    return invitation
 
 
 def invite_user(
@@ -106,8 +95,9 @@ def invite_user(
     display_name: str = "",
     locale: str = "az",
     actor: User | None,
-) -> tuple[User, SentLink]:
-    """Create an account without a password and send it an invitation."""
+    client_ip: str = "",
+) -> tuple[User, Invitation]:
+    """Create an account without a password and invite it."""
     user = create_user(
         session,
         email=email,
@@ -117,47 +107,107 @@ def invite_user(
         locale=locale,
         actor=actor,
     )
-    return user, send_invitation(session, user, actor=actor)
+    return user, send_invitation(session, user, actor=actor, client_ip=client_ip)
 
 
-def _recent_reset_requests(session: Session, user: User) -> int:
-    since = clock.now_utc() - timedelta(hours=1)
-    return session.scalar(
-        select(func.count(AuditEntry.id)).where(
-            AuditEntry.action == "password.reset_requested",
-            AuditEntry.target_type == "user",
-            AuditEntry.target_id == str(user.id),
-            AuditEntry.occurred_dt >= since,
-        )
-    )
-
-
-def request_password_reset(session: Session, email: str) -> None:
-    """Email a reset link when the account exists. The caller shows the same message
-    either way, so the form does not reveal who has an account."""
-    user = find_user_by_email(session, email)
-    if user is None or not user.is_enabled:
-        return
-    if _recent_reset_requests(session, user) >= MAX_RESET_EMAILS_PER_HOUR:
-        return
-    sent = _send_link(
-        user,
-        Purpose.PASSWORD_RESET,
-        "auth.reset_password",
-        "password_reset",
-        _l("Reset your Open Government Tracker password"),
-    )
-    if not sent.delivered:
-        # Never show or log the link here: anyone can ask for a reset.
-        current_app.logger.warning(
-            "Password reset for user %s not delivered: %s", user.id, sent.error
-        )
+def request_password_reset(session: Session, email: str, *, client_ip: str = "") -> None:
+    """Plan a reset email for the address. Exactly the same work for every address: no
+    lookup, one outbox row and one audit entry; the job decides whether to send."""
+    email = normalise_email(email)[:320]
+    mail_outbox.plan(session, MailKind.PASSWORD_RESET, email, client_ip=client_ip)
     audit.record(
         session,
         "password.reset_requested",
-        "user",
-        user.id,
+        "login",
+        email[:64],
         actor=None,
-        summary=user.email,
-        details={"delivered": sent.delivered},
+        summary=email,
+        details={"email": email},
     )
+
+
+def latest_invitation(session: Session, user: User) -> MailRequest | None:
+    """The newest invitation email of the account, for the admin's page."""
+    return mail_outbox.latest_for(session, MailKind.INVITATION, user.id)
+
+
+# --- what the scheduler's job does ------------------------------------------------------
+
+
+def _render(user: User, template: str, subject, link: str, valid_for: timedelta) -> ComposedMail:
+    """templates/email/<template>.txt and .html in the user's language."""
+    with force_locale(user.locale or "az"):
+        translated_subject = str(subject)
+        context = {
+            "user": user,
+            "link": link,
+            "subject": translated_subject,
+            "valid_for": format_timedelta(valid_for, threshold=1.0),
+        }
+        text_body = render_template(f"email/{template}.txt", **context)
+        html_body = render_template(f"email/{template}.html", **context)
+    return ComposedMail(user.email, translated_subject, text_body, html_body, user_id=user.id)
+
+
+def _resets_sent_since(session: Session, user: User, since: datetime) -> int:
+    return session.scalar(
+        select(func.count(MailRequest.id)).where(
+            MailRequest.kind == MailKind.PASSWORD_RESET,
+            MailRequest.user_id == user.id,
+            MailRequest.status == MailStatus.SENT,
+            MailRequest.sent_dt >= since,
+        )
+    )
+
+
+def compose_password_reset(
+    session: Session, row: MailRequest, now: datetime
+) -> ComposedMail | Skip:
+    user = find_user_by_email(session, row.email)
+    if user is None:
+        return Skip("no_account")
+    if not user.is_enabled:
+        return Skip("disabled", user.id)
+    if _resets_sent_since(session, user, now - timedelta(hours=1)) >= MAX_RESET_EMAILS_PER_HOUR:
+        return Skip("rate_limited", user.id)
+    link = public_url("auth.reset_password", token=make_token(user, Purpose.PASSWORD_RESET))
+    subject = _l("Reset your Open Government Tracker password")
+    return _render(user, "password_reset", subject, link, token_max_age(Purpose.PASSWORD_RESET))
+
+
+def compose_invitation(session: Session, row: MailRequest, now: datetime) -> ComposedMail | Skip:
+    user = session.get(User, row.user_id) if row.user_id is not None else None
+    if user is None:
+        return Skip("no_account")
+    if not user.is_enabled:
+        return Skip("disabled", user.id)
+    if user.password_hash is not None:
+        return Skip("already_accepted", user.id)
+    link = public_url("auth.accept_invitation", token=make_token(user, Purpose.INVITATION))
+    subject = _l("Your invitation to the Open Government Tracker")
+    return _render(user, "invitation", subject, link, token_max_age(Purpose.INVITATION))
+
+
+COMPOSERS = {
+    MailKind.INVITATION: compose_invitation,
+    MailKind.PASSWORD_RESET: compose_password_reset,
+}
+
+
+def deliver_account_mail(
+    session: Session, now: datetime | None = None, *, only: list[int] | None = None
+) -> OutboxRun:
+    """Send the account emails that are due (or only the rows `only`); commits per row.
+    Rows finished more than MAIL_OUTBOX_KEEP_DAYS ago are deleted first."""
+    now = now or clock.now_utc()
+    keep = timedelta(days=int(current_app.config.get("MAIL_OUTBOX_KEEP_DAYS", 30)))
+    mail_outbox.purge_finished(session, now - keep, COMPOSERS)
+    run = mail_outbox.deliver_due(session, now, COMPOSERS, only=only)
+    if run.sent or run.skipped or run.retry or run.failed or run.recovered:
+        logger.info("Account mail: %s", run.summary())
+    return run
+
+
+def scheduled_mail_job(session: Session, now: datetime) -> None:
+    """The scheduler's frequent job (tracker.scheduler, MAIL_OUTBOX_INTERVAL_SECONDS)."""
+    deliver_account_mail(session, now)

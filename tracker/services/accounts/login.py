@@ -1,24 +1,25 @@
-"""Logging in and out: checking a login against the throttle, logging out everywhere, and
-the signed-in user's password change, whose wrong current password counts as a failed
-login.
+"""Logging in and out: checking a login against the throttle (tracker.services.accounts.
+throttle: device cookies, then per account and per address), logging out everywhere, and
+the signed-in user's password checks (changing it, confirming it before a sensitive
+action), whose wrong passwords count as failed logins.
 
-`authenticate` and a failed `change_password` commit the attempt themselves (see there);
+`authenticate` and a failed password check commit the attempt themselves (see there);
 everything else leaves the commit to the caller.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from flask import current_app
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker import clock
 from tracker.models import LoginAttempt, User
 from tracker.services import audit
+from tracker.services.accounts import throttle
 from tracker.services.accounts.passwords import hash_password, needs_rehash, verify_password
 from tracker.services.accounts.users import (
     bump_session_version,
@@ -29,68 +30,33 @@ from tracker.services.accounts.users import (
 from tracker.services.errors import InvalidInput
 from tracker.vocabulary import LoginOutcome
 
-#: failed logins allowed per account and per IP address within the window
-DEFAULT_MAX_FAILURES_PER_ACCOUNT = 5
-DEFAULT_MAX_FAILURES_PER_IP = 20
-DEFAULT_THROTTLE_WINDOW = timedelta(minutes=15)
-
 
 @dataclass(frozen=True)
 class LoginResult:
     outcome: LoginOutcome
     user: User | None = None
+    #: THROTTLED: seconds until the next attempt is judged (the Retry-After header)
+    retry_after: int = 0
+    #: SUCCESS: the value of the new device cookie for this browser
+    device_token: str = ""
 
 
-def _throttle_window() -> timedelta:
-    seconds = current_app.config.get("LOGIN_THROTTLE_WINDOW_SECONDS")
-    return timedelta(seconds=seconds) if seconds else DEFAULT_THROTTLE_WINDOW
-
-
-def throttle_window_minutes() -> int:
-    return max(1, round(_throttle_window().total_seconds() / 60))
-
-
-def throttled_message() -> str:
-    """What a throttled login or password change is told (translated)."""
+def throttled_message(seconds: int) -> str:
+    """What a throttled login or password check is told (translated)."""
     return _(
-        "Too many failed attempts. Wait %(minutes)d minutes and try again.",
-        minutes=throttle_window_minutes(),
+        "Too many failed attempts. Wait %(time)s and try again.",
+        time=format_timedelta(timedelta(seconds=max(seconds, 1)), threshold=1.0),
     )
 
 
-def _is_throttled(session: Session, email: str, ip: str, now: datetime, *, pending: int) -> bool:
-    """True when the account or the address has used up its failures in the window.
+class PasswordThrottled(InvalidInput):
+    """Too many wrong passwords: the answer is 429 with Retry-After."""
 
-    `pending` is how many of the counted rows belong to the attempt being judged."""
-    window_start = now - _throttle_window()
-    max_account = current_app.config.get(
-        "LOGIN_MAX_FAILURES_PER_ACCOUNT", DEFAULT_MAX_FAILURES_PER_ACCOUNT
-    )
-    max_ip = current_app.config.get("LOGIN_MAX_FAILURES_PER_IP", DEFAULT_MAX_FAILURES_PER_IP)
-    counted = (
-        LoginAttempt.is_success.is_(False),
-        LoginAttempt.is_throttled.is_(False),
-        LoginAttempt.attempted_dt >= window_start,
-    )
-    # A successful login clears the account's count, not the address's.
-    last_success_id = (
-        select(func.coalesce(func.max(LoginAttempt.id), 0))
-        .where(LoginAttempt.email == email, LoginAttempt.is_success.is_(True))
-        .scalar_subquery()
-    )
-    account_failures = session.scalar(
-        select(func.count(LoginAttempt.id)).where(
-            LoginAttempt.email == email, LoginAttempt.id > last_success_id, *counted
-        )
-    )
-    if account_failures - pending >= max_account:
-        return True
-    if not ip:
-        return False
-    ip_failures = session.scalar(
-        select(func.count(LoginAttempt.id)).where(LoginAttempt.ip == ip, *counted)
-    )
-    return ip_failures - pending >= max_ip
+    status = 429
+
+    def __init__(self, seconds: int, field: str) -> None:
+        super().__init__(problems={field: [throttled_message(seconds)]})
+        self.retry_after = seconds
 
 
 def _record_failure(session: Session, email: str, user: User | None, matches: bool) -> None:
@@ -110,20 +76,28 @@ def _record_failure(session: Session, email: str, user: User | None, matches: bo
     )
 
 
-def authenticate(session: Session, email: str, password: str, ip: str) -> LoginResult:
-    """Check a login. On success, the caller logs the user in and commits.
+def authenticate(
+    session: Session, email: str, password: str, ip: str, device_token: str = ""
+) -> LoginResult:
+    """Check a login; `device_token` is the browser's device cookie, if any. On success,
+    the caller logs the user in, sets the new device cookie and commits.
 
     The attempt is committed as a failure before the counters are read: every worker then
     sees it, and of any number of parallel attempts at most the allowed number get past
-    the throttle."""
+    the throttle. A known and an unknown account run the same queries and the same
+    password check (a dummy hash for an unknown one)."""
     email = normalise_email(email)[:320]
     ip = (ip or "")[:64]
     now = clock.now_utc()
-    attempt = LoginAttempt(email=email, ip=ip, attempted_dt=now)
+    device = throttle.device_nonce(device_token, email)
+    attempt = LoginAttempt(email=email, ip=ip, device=device, attempted_dt=now)
     session.add(attempt)
     session.commit()
 
-    if _is_throttled(session, email, ip, now, pending=1):
+    wait = throttle.seconds_to_wait(
+        session, email=email, ip=ip, device=device, now=now, exclude_id=attempt.id
+    )
+    if wait:
         attempt.is_throttled = True
         audit.record(
             session,
@@ -131,11 +105,11 @@ def authenticate(session: Session, email: str, password: str, ip: str) -> LoginR
             "login",
             email[:64],
             summary=email,
-            details={"email": email},
+            details={"email": email, "retry_after": wait, "known_device": bool(device)},
             actor=None,
         )
         session.commit()
-        return LoginResult(LoginOutcome.THROTTLED)
+        return LoginResult(LoginOutcome.THROTTLED, retry_after=wait)
 
     user = find_user_by_email(session, email)
     # An unknown account is checked against a dummy hash: the answer takes as long.
@@ -150,7 +124,7 @@ def authenticate(session: Session, email: str, password: str, ip: str) -> LoginR
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     audit.record(session, "login.success", "user", user.id, actor=user, summary=email)
-    return LoginResult(LoginOutcome.SUCCESS, user)
+    return LoginResult(LoginOutcome.SUCCESS, user, device_token=throttle.make_device_token(email))
 
 
 def logout(session: Session, user: User) -> None:
@@ -159,24 +133,65 @@ def logout(session: Session, user: User) -> None:
     audit.record(session, "logout", "user", user.id, actor=user, summary=user.email)
 
 
-def change_password(
-    session: Session, user: User, *, current_password: str, new_password: str, ip: str
+def check_own_password(
+    session: Session,
+    user: User,
+    password: str,
+    *,
+    ip: str,
+    device_token: str = "",
+    field: str = "current_password",
+    failure_action: str = "password.check_failed",
 ) -> None:
-    """The signed-in user changes their password; the current one must be right.
-
-    A wrong current password counts as a failed login, so a stolen session cannot be used
-    to guess the password faster than the login form allows."""
+    """The signed-in user types their password again (to change it, or to confirm a
+    sensitive action). A wrong one counts as a failed login, committed here even though
+    the request fails, so a stolen session cannot guess faster than the login form
+    allows. Raises PasswordThrottled (429) or InvalidInput naming `field`."""
     now = clock.now_utc()
-    if _is_throttled(session, user.email, ip, now, pending=0):
-        raise InvalidInput(problems={"current_password": [throttled_message()]})
-    if not verify_password(user.password_hash, current_password):
-        # Kept even though the request fails: committed here, like a failed login.
-        session.add(LoginAttempt(email=user.email, ip=ip[:64], attempted_dt=now))
-        audit.record(
-            session, "password.change_failed", "user", user.id, actor=user, summary=user.email
-        )
+    ip = (ip or "")[:64]
+    device = throttle.device_nonce(device_token, user.email)
+    wait = throttle.seconds_to_wait(session, email=user.email, ip=ip, device=device, now=now)
+    if wait:
+        raise PasswordThrottled(wait, field)
+    if not verify_password(user.password_hash, password):
+        session.add(LoginAttempt(email=user.email, ip=ip, device=device, attempted_dt=now))
+        audit.record(session, failure_action, "user", user.id, actor=user, summary=user.email)
         session.commit()
-        raise InvalidInput(
-            problems={"current_password": [_("The current password is not correct.")]}
-        )
+        raise InvalidInput(problems={field: [_("The current password is not correct.")]})
+
+
+def change_password(
+    session: Session,
+    user: User,
+    *,
+    current_password: str,
+    new_password: str,
+    ip: str,
+    device_token: str = "",
+) -> None:
+    """The signed-in user changes their password; the current one must be right."""
+    check_own_password(
+        session,
+        user,
+        current_password,
+        ip=ip,
+        device_token=device_token,
+        failure_action="password.change_failed",
+    )
     set_password(session, user, new_password, action="password.changed")
+
+
+def confirm_password(
+    session: Session, user: User, password: str, *, ip: str, device_token: str = ""
+) -> None:
+    """The signed-in user confirms who they are before a sensitive action."""
+    check_own_password(
+        session,
+        user,
+        password,
+        ip=ip,
+        device_token=device_token,
+        field="password",
+        failure_action="password.confirm_failed",
+    )
+    audit.record(session, "password.confirmed", "user", user.id, actor=user, summary=user.email)

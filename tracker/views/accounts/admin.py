@@ -20,6 +20,8 @@ from tracker.vocabulary import Role
 from tracker.web.errors_map import http_error
 from tracker.web.pagination import Page, page_number
 from tracker.web.permissions import get_or_404, roles_required
+from tracker.web.request_origin import client_address
+from tracker.web.sessions import recent_password_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -91,12 +93,13 @@ def users():
 
 @bp.route("/users/invite", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
+@recent_password_required
 def invite():
     form = InviteUserForm()
     form.organisation_id.choices = _organisation_choices()
     if form.validate_on_submit():
         try:
-            user, sent = emails.invite_user(
+            user, invitation = emails.invite_user(
                 db.session,
                 email=form.email.data,
                 role=form.role.data,
@@ -104,18 +107,32 @@ def invite():
                 display_name=form.display_name.data or "",
                 locale=form.locale.data,
                 actor=current_user._get_current_object(),
+                client_ip=client_address(),
             )
         except InvalidInput as error:
             db.session.rollback()
             form.show_problems(error)
         else:
             db.session.commit()
-            if not sent.delivered:
-                return render_template("accounts/admin/invitation_link.html", user=user, sent=sent)
-            flash(_("Invitation sent to %(email)s.", email=user.email), "success")
-            return redirect(url_for("admin.user", user_id=user.id))
+            return _invitation_answer(user, invitation, _("%(email)s is invited."))
     status = 400 if form.is_submitted() else 200
     return render_template("accounts/admin/invite.html", form=form), status
+
+
+def _invitation_answer(user: User, invitation: emails.Invitation, done: str):
+    """With mail on, the invitation leaves with the scheduler's next run (in a moment); with
+    mail off, this page is the one place its link is shown."""
+    if not invitation.planned:
+        return render_template(
+            "accounts/admin/invitation_link.html", user=user, link=invitation.link
+        )
+    flash(
+        done % {"email": user.email}
+        + " "
+        + _("The invitation will be emailed in a moment; this page shows when it has left."),
+        "success",
+    )
+    return redirect(url_for("admin.user", user_id=user.id))
 
 
 def _render_user(user: User, role_form: UserRoleForm | None = None, status: int = 200):
@@ -127,6 +144,7 @@ def _render_user(user: User, role_form: UserRoleForm | None = None, status: int 
         user=user,
         role_form=role_form,
         history=overview.user_history(db.session, user),
+        invitation=emails.latest_invitation(db.session, user) if user.invited_dt else None,
     ), status
 
 
@@ -138,6 +156,7 @@ def user(user_id: int):
 
 @bp.post("/users/<int:user_id>/role")
 @roles_required(Role.ADMIN)
+@recent_password_required
 def change_role(user_id: int):
     user = get_or_404(User, user_id)
     form = UserRoleForm()
@@ -175,8 +194,8 @@ def _account_action(user_id: int, action, done_message: str):
         flash(str(error), "error")
         return _render_user(user, status=400)
     db.session.commit()
-    if result is not None and not result.delivered:
-        return render_template("accounts/admin/invitation_link.html", user=user, sent=result)
+    if isinstance(result, emails.Invitation):
+        return _invitation_answer(user, result, done_message)
     flash(done_message % {"email": user.email}, "success")
     return redirect(url_for("admin.user", user_id=user.id))
 
@@ -197,8 +216,12 @@ def enable(user_id: int):
 @bp.post("/users/<int:user_id>/invitation")
 @roles_required(Role.ADMIN)
 def resend_invitation(user_id: int):
-    message = _("A new invitation was sent to %(email)s. Earlier invitation links no longer work.")
-    return _account_action(user_id, emails.send_invitation, message)
+    message = _("%(email)s is invited again. Earlier invitation links no longer work.")
+
+    def invite_again(session, user, *, actor):
+        return emails.send_invitation(session, user, actor=actor, client_ip=client_address())
+
+    return _account_action(user_id, invite_again, message)
 
 
 @bp.get("/audit")

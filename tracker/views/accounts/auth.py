@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from contextlib import nullcontext
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -15,12 +14,15 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import force_locale, format_timedelta
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
 
 from tracker.extensions import db
 from tracker.forms.accounts import (
     ChangePasswordForm,
+    ConfirmPasswordForm,
     ForgotPasswordForm,
     LanguageForm,
     LoginForm,
@@ -29,15 +31,20 @@ from tracker.forms.accounts import (
 from tracker.services.accounts import emails, tokens, users
 from tracker.services.accounts import login as logins
 from tracker.services.accounts.passwords import PasswordPolicyError
+from tracker.services.accounts.throttle import make_device_token
 from tracker.services.accounts.tokens import TokenError
 from tracker.services.errors import InvalidInput
 from tracker.vocabulary import LoginOutcome, Purpose, Role
 from tracker.web.request_origin import client_address
+from tracker.web.sessions import (
+    device_cookie,
+    end_session,
+    limits_for,
+    mark_password_confirmed,
+    start_session,
+)
 
 bp = Blueprint("auth", __name__)
-
-#: the issue's ceiling for "remember me"
-MAX_REMEMBER = timedelta(days=30)
 
 #: where each role lands after logging in
 HOME_ENDPOINTS = {
@@ -63,32 +70,6 @@ def home_url(user) -> str:
     return url_for(HOME_ENDPOINTS.get(user.role, "auth.account"))
 
 
-def _remember_duration() -> timedelta:
-    configured = current_app.config.get("REMEMBER_COOKIE_DURATION") or MAX_REMEMBER
-    if not isinstance(configured, timedelta):
-        configured = timedelta(seconds=int(configured))
-    return min(configured, MAX_REMEMBER)
-
-
-def _clear_session() -> None:
-    """Empty the session cookie; only the chosen language stays."""
-    language = session.get("lang")
-    session.clear()
-    if language:
-        session["lang"] = language
-
-
-def _start_session(user, *, remember: bool) -> None:
-    """Log in on a fresh session: nothing planted in the old cookie carries over."""
-    _clear_session()
-    login_user(user, remember=remember, duration=_remember_duration())
-
-
-def _has_remember_cookie() -> bool:
-    name = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
-    return name in request.cookies
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
@@ -96,27 +77,51 @@ def login():
         if current_user.is_authenticated:
             return redirect(safe_next_path(request.args.get("next")) or home_url(current_user))
         form.next.data = safe_next_path(request.args.get("next")) or ""
-    error = None
-    status = 200
+    error, status, headers = None, 200, {}
     if form.is_submitted():
         status = 400
         if form.validate():
             result = logins.authenticate(
-                db.session, form.email.data, form.password.data, client_address()
+                db.session, form.email.data, form.password.data, client_address(), device_cookie()
             )
             if result.outcome == LoginOutcome.SUCCESS:
-                _start_session(result.user, remember=form.remember.data)
+                start_session(
+                    result.user, remember=form.remember.data, device_token=result.device_token
+                )
                 db.session.commit()
                 flash(_("You are logged in."), "success")
                 return redirect(safe_next_path(form.next.data) or home_url(result.user))
             if result.outcome == LoginOutcome.THROTTLED:
-                status = 429
-                error = logins.throttled_message()
+                # Not a lock: the client may try again after Retry-After seconds.
+                status, error = 429, logins.throttled_message(result.retry_after)
+                headers = {"Retry-After": str(max(result.retry_after, 1))}
             else:
                 status = 401
                 # The same words for an unknown account and a wrong password.
                 error = _("The email or password is not correct. Check both and try again.")
-    return render_template("accounts/auth/login.html", form=form, error=error), status
+    page = render_template(
+        "accounts/auth/login.html", form=form, error=error, session_hint=_session_hint()
+    )
+    return page, status, headers
+
+
+def _duration(value) -> str:
+    return format_timedelta(value, threshold=1.0)
+
+
+def _session_hint() -> str:
+    """How long "stay logged in" lasts, per role, from the settings."""
+    staff_idle, staff_most = limits_for(Role.REVIEWER)
+    monitor_idle, monitor_most = limits_for(Role.MONITOR)
+    return _(
+        "Reviewers and administrators are logged out after %(staff_idle)s without activity "
+        "and after %(staff_most)s in any case; monitors after %(monitor_idle)s and "
+        "%(monitor_most)s.",
+        staff_idle=_duration(staff_idle),
+        staff_most=_duration(staff_most),
+        monitor_idle=_duration(monitor_idle),
+        monitor_most=_duration(monitor_most),
+    )
 
 
 @bp.post("/logout")
@@ -124,8 +129,8 @@ def logout():
     if current_user.is_authenticated:
         logins.logout(db.session, current_user._get_current_object())
         db.session.commit()
-        logout_user()
-    _clear_session()
+    # The session is emptied and the remember-me cookie deleted; the device cookie stays.
+    end_session()
     flash(_("You are logged out."), "success")
     response = redirect(url_for("public.index"))
     # The answer still belongs to the signed-in session: no cache may keep it.
@@ -140,31 +145,41 @@ def _token_refused(error: TokenError, purpose: Purpose):
     ), 400
 
 
-def _password_link_page(token: str, purpose: Purpose, use_token, done_message: str):
+def _landing_locale(user):
+    """An invitation or reset link opens in its person's language (the one the admin
+    chose for the invitation, or the account's), unless the visitor picks one (?lang=)."""
+    if request.args.get("lang") in ("az", "en"):
+        return nullcontext()
+    return force_locale(user.locale or "az")
+
+
+def _password_link_page(token: str, purpose: Purpose, use_token, done_message):
     """The page an invitation or reset link opens: check the token (GET changes nothing),
     then spend it on the new password, log in and go home."""
     try:
         claims = tokens.read_link(db.session, token, purpose)
     except TokenError as error:
         return _token_refused(error, purpose)
-    form = SetPasswordForm(account_email=claims.user.email)
-    if form.validate_on_submit():
-        try:
-            user = use_token(db.session, token, form.password.data)
-        except TokenError as error:
-            return _token_refused(error, purpose)
-        except PasswordPolicyError as error:
-            db.session.rollback()
-            form.show_problems(error, names={"new_password": "password"})
-        else:
-            db.session.commit()
-            _start_session(user, remember=False)
-            flash(done_message, "success")
-            return redirect(home_url(user))
-    status = 400 if form.is_submitted() else 200
-    return render_template(
-        "accounts/auth/set_password.html", form=form, user=claims.user, purpose=purpose
-    ), status
+    with _landing_locale(claims.user):
+        form = SetPasswordForm(account_email=claims.user.email)
+        if form.validate_on_submit():
+            try:
+                user = use_token(db.session, token, form.password.data)
+            except TokenError as error:
+                return _token_refused(error, purpose)
+            except PasswordPolicyError as error:
+                db.session.rollback()
+                form.show_problems(error, names={"new_password": "password"})
+            else:
+                db.session.commit()
+                # Proven by the emailed link: this browser is the account's from now on.
+                start_session(user, remember=False, device_token=make_device_token(user.email))
+                flash(str(done_message), "success")
+                return redirect(home_url(user))
+        status = 400 if form.is_submitted() else 200
+        return render_template(
+            "accounts/auth/set_password.html", form=form, user=claims.user, purpose=purpose
+        ), status
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
@@ -173,7 +188,7 @@ def accept_invitation(token: str):
         token,
         Purpose.INVITATION,
         tokens.accept_invitation,
-        _("Welcome. Your password is set and you are logged in."),
+        _l("Welcome. Your password is set and you are logged in."),
     )
 
 
@@ -181,14 +196,16 @@ def accept_invitation(token: str):
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        emails.request_password_reset(db.session, form.email.data)
+        # Only planned here: the scheduler sends it (tracker.services.accounts.emails).
+        emails.request_password_reset(db.session, form.email.data, client_ip=client_address())
         db.session.commit()
         minutes = int(tokens.token_max_age(Purpose.PASSWORD_RESET).total_seconds() // 60)
         # The same answer whether or not the account exists.
         flash(
             _(
-                "If an account exists for this address, we have sent it a link to choose a "
-                "new password. The link works for %(minutes)d minutes.",
+                "If an account exists for this address, a link to choose a new password is on "
+                "its way to it and should arrive within a few minutes. The link works for "
+                "%(minutes)d minutes.",
                 minutes=minutes,
             ),
             "success",
@@ -204,17 +221,26 @@ def reset_password(token: str):
         token,
         Purpose.PASSWORD_RESET,
         tokens.reset_password,
-        _("Your password is changed. Every other session of yours was logged out."),
+        _l("Your password is changed. Every other session of yours was logged out."),
     )
 
 
-def _render_account(password_form=None, language_form=None, status: int = 200):
+def _render_account(password_form=None, language_form=None, status: int = 200, headers=None):
     user = current_user._get_current_object()
-    return render_template(
-        "accounts/auth/account.html",
-        password_form=password_form or ChangePasswordForm(account_email=user.email),
-        language_form=language_form or LanguageForm(locale=user.locale),
-    ), status
+    return (
+        render_template(
+            "accounts/auth/account.html",
+            password_form=password_form or ChangePasswordForm(account_email=user.email),
+            language_form=language_form or LanguageForm(locale=user.locale),
+        ),
+        status,
+        headers or {},
+    )
+
+
+def _retry_after(error: InvalidInput) -> dict:
+    seconds = getattr(error, "retry_after", 0)
+    return {"Retry-After": str(seconds)} if seconds else {}
 
 
 @bp.get("/account")
@@ -226,6 +252,7 @@ def account():
 @bp.post("/account/password")
 @login_required
 def change_password():
+    """The current password is asked on the form itself: that is the re-authentication."""
     user = current_user._get_current_object()
     form = ChangePasswordForm(account_email=user.email)
     if not form.validate():
@@ -237,17 +264,53 @@ def change_password():
             current_password=form.current_password.data,
             new_password=form.new_password.data,
             ip=client_address(),
+            device_token=device_cookie(),
         )
     except InvalidInput as error:
         db.session.rollback()
         form.show_problems(error)
-        return _render_account(password_form=form, status=400)
-    remember = _has_remember_cookie()
+        return _render_account(password_form=form, status=error.status, headers=_retry_after(error))
+    remember = bool(session.get("_remember_me"))
     db.session.commit()
     # This session carries on under the new session version; every other one ends.
-    _start_session(user, remember=remember)
+    start_session(user, remember=remember)
     flash(_("Your password is changed. Every other session of yours was logged out."), "success")
     return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/confirm", methods=["GET", "POST"])
+@login_required
+def confirm_password():
+    """Type the password again before a sensitive action, then go back to it."""
+    user = current_user._get_current_object()
+    form = ConfirmPasswordForm()
+    if request.method == "GET":
+        form.next.data = safe_next_path(request.args.get("next")) or ""
+    headers = {}
+    if form.validate_on_submit():
+        try:
+            logins.confirm_password(
+                db.session,
+                user,
+                form.password.data,
+                ip=client_address(),
+                device_token=device_cookie(),
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            form.show_problems(error)
+            status, headers = error.status, _retry_after(error)
+        else:
+            db.session.commit()
+            mark_password_confirmed()
+            return redirect(safe_next_path(form.next.data) or home_url(user))
+    else:
+        status = 400 if form.is_submitted() else 200
+    return (
+        render_template("accounts/auth/confirm_password.html", form=form, user=user),
+        status,
+        headers,
+    )
 
 
 @bp.post("/account/language")

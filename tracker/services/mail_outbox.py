@@ -1,0 +1,346 @@
+"""The mail outbox: a request plans an email as one `MailRequest` row and returns; the
+scheduler's process sends it. No request ever makes a token, renders an email or talks
+to the SMTP server, so a request takes the same time whatever the email will say, or
+whether there will be an email at all.
+
+- `plan(session, kind, email, ...)` adds the row (the caller commits).
+- `deliver_due(session, now, composers)` sends the rows of the kinds in `composers` that
+  are due: per row, claim it (one conditional UPDATE, pending/retry → sending, committed
+  before anything is sent, so two processes never send the same row), ask the kind's
+  composer what to send (`ComposedMail`) or why nothing is sent (`Skip`), send it through
+  tracker.services.mail.SmtpSender and record the server's answer, committing after each
+  row. A 4xx answer or an unreachable server puts the row back to "retry" with a backoff
+  and (unreachable) ends the run; a 5xx answer marks it failed.
+- `purge_finished` deletes finished rows once they are old: they hold addresses.
+- Stale claims: a row left in "sending" by a process that died is put back to "retry"
+  after CLAIM_TIMEOUT. A live sender finishes a message in seconds, so this never takes a
+  row from a process that is still working; the one case that can send twice is a crash
+  between the server's 250 and our commit, and the copy then carries the same Message-ID
+  (derived from the claim), so mail systems can drop it.
+
+Reminder digests have their own outbox with the same rules (tracker.services.reminders).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from tracker import clock
+from tracker.models import MailRequest
+from tracker.services import mail
+from tracker.services.mail import SendResult, SmtpSender
+from tracker.vocabulary import MailKind, MailOutcome, MailStatus
+
+logger = logging.getLogger(__name__)
+
+#: a claim older than this (wall clock) is taken to belong to a process that died
+CLAIM_TIMEOUT = timedelta(minutes=5)
+#: retry backoff: 1, 2, 4, 8, 16 minutes, then every 30 minutes
+RETRY_BASE = timedelta(minutes=1)
+RETRY_CAP = timedelta(minutes=30)
+#: after this many failed deliveries (about three hours) a row is marked failed
+MAX_ATTEMPTS = 10
+#: rows one run sends at most; the rest wait for the next run
+BATCH_SIZE = 200
+SENDABLE = (MailStatus.PENDING, MailStatus.RETRY)
+
+
+@dataclass(frozen=True)
+class ComposedMail:
+    """What a composer wants sent for a row."""
+
+    to: str
+    subject: str
+    text_body: str
+    html_body: str | None = None
+    #: the account the email is for (recorded on the row)
+    user_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Skip:
+    """Nothing is sent for the row, and why (e.g. "no_account")."""
+
+    reason: str
+    user_id: int | None = None
+
+
+#: a kind's composer: (session, row, now) → what to send, or why nothing is sent
+Composer = Callable[[Session, MailRequest, datetime], "ComposedMail | Skip"]
+
+
+@dataclass
+class OutboxRun:
+    """What one delivery run did."""
+
+    sent: int = 0
+    skipped: int = 0
+    retry: int = 0
+    failed: int = 0
+    recovered: int = 0
+    #: the server could not be reached: the rest wait for the next run
+    stopped_early: bool = False
+
+    def summary(self) -> str:
+        parts = [f"{self.sent} sent", f"{self.skipped} with nothing to send"]
+        if self.retry:
+            parts.append(f"{self.retry} to retry")
+        if self.failed:
+            parts.append(f"{self.failed} failed")
+        if self.recovered:
+            parts.append(f"{self.recovered} interrupted sends recovered")
+        if self.stopped_early:
+            parts.append("stopped early: the mail server could not be reached")
+        return "; ".join(parts) + "."
+
+
+# --- planning ------------------------------------------------------------------------
+
+
+def plan(
+    session: Session,
+    kind: MailKind,
+    email: str,
+    *,
+    user_id: int | None = None,
+    client_ip: str = "",
+) -> MailRequest:
+    """Add an email to the outbox; the caller's commit makes it due at once."""
+    now = clock.now_utc()
+    request = MailRequest(
+        kind=kind,
+        email=email[:320],
+        user_id=user_id,
+        client_ip=(client_ip or "")[:64],
+        requested_dt=now,
+        status=MailStatus.PENDING,
+        next_attempt_dt=now,
+        attempts=0,
+        reason="",
+        last_error="",
+    )
+    session.add(request)
+    return request
+
+
+def cancel_pending(session: Session, kind: MailKind, user_id: int, reason: str) -> int:
+    """Cancel the unsent rows of a kind for an account (a newer one replaces them)."""
+    result = session.execute(
+        update(MailRequest)
+        .where(
+            MailRequest.kind == kind,
+            MailRequest.user_id == user_id,
+            MailRequest.status.in_(SENDABLE),
+        )
+        .values(status=MailStatus.CANCELLED, reason=reason[:40])
+    )
+    return result.rowcount or 0
+
+
+def latest_for(session: Session, kind: MailKind, user_id: int) -> MailRequest | None:
+    """The newest row of a kind for an account (what the admin sees of an invitation)."""
+    return session.scalar(
+        select(MailRequest)
+        .where(MailRequest.kind == kind, MailRequest.user_id == user_id)
+        .order_by(MailRequest.id.desc())
+        .limit(1)
+    )
+
+
+def purge_finished(session: Session, before: datetime, kinds: Iterable[MailKind]) -> int:
+    """Delete the finished rows asked for before `before`: they hold addresses (of people
+    without an account too) and client addresses, kept no longer than they are useful."""
+    result = session.execute(
+        delete(MailRequest).where(
+            MailRequest.kind.in_(list(kinds)),
+            MailRequest.status.not_in((*SENDABLE, MailStatus.SENDING)),
+            MailRequest.requested_dt < before,
+        )
+    )
+    return result.rowcount or 0
+
+
+# --- claiming --------------------------------------------------------------------------
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Backoff after the n-th failed delivery."""
+    return min(RETRY_BASE * (2 ** max(attempts - 1, 0)), RETRY_CAP)
+
+
+def recover_stale_claims(session: Session, now: datetime, kinds: Iterable[MailKind]) -> int:
+    result = session.execute(
+        update(MailRequest)
+        .where(
+            MailRequest.kind.in_(list(kinds)),
+            MailRequest.status == MailStatus.SENDING,
+            MailRequest.claimed_dt < clock.now_utc() - CLAIM_TIMEOUT,
+        )
+        .values(
+            status=MailStatus.RETRY,
+            next_attempt_dt=now,
+            last_error="interrupted while sending; the claim was recovered",
+        )
+    )
+    return result.rowcount or 0
+
+
+def due_ids(
+    session: Session, now: datetime, kinds: Iterable[MailKind], only: Iterable[int] | None = None
+) -> list[int]:
+    query = (
+        select(MailRequest.id)
+        .where(
+            MailRequest.kind.in_(list(kinds)),
+            MailRequest.status.in_(SENDABLE),
+            MailRequest.next_attempt_dt <= now,
+        )
+        .order_by(MailRequest.id)
+        .limit(BATCH_SIZE)
+    )
+    if only is not None:
+        query = query.where(MailRequest.id.in_(list(only)))
+    return list(session.scalars(query))
+
+
+def claim(session: Session, request_id: int, now: datetime) -> str | None:
+    """Take one due row for this process: its claim token, or None when another process
+    took it first (PostgreSQL re-checks the WHERE clause after the first commit; SQLite
+    runs writers one at a time)."""
+    token = uuid.uuid4().hex
+    claimed = session.scalar(
+        update(MailRequest)
+        .where(
+            MailRequest.id == request_id,
+            MailRequest.status.in_(SENDABLE),
+            MailRequest.next_attempt_dt <= now,
+        )
+        .values(status=MailStatus.SENDING, claim_token=token, claimed_dt=clock.now_utc())
+        .returning(MailRequest.id)
+    )
+    return token if claimed is not None else None
+
+
+# --- recording -------------------------------------------------------------------------
+
+
+def _record_skip(row: MailRequest, skip: Skip, run: OutboxRun) -> None:
+    row.status = MailStatus.SKIPPED
+    row.reason = skip.reason[:40]
+    row.user_id = skip.user_id if skip.user_id is not None else row.user_id
+    run.skipped += 1
+
+
+def _record_result(row: MailRequest, result: SendResult, now: datetime, run: OutboxRun) -> None:
+    row.smtp_code = result.code
+    if result.outcome == MailOutcome.SENT:
+        row.status = MailStatus.SENT
+        row.sent_dt = now
+        row.last_error = ""
+        run.sent += 1
+        return
+    row.attempts = (row.attempts or 0) + 1
+    row.last_error = result.error[:2000]
+    if result.outcome == MailOutcome.REJECTED or row.attempts >= MAX_ATTEMPTS:
+        row.status = MailStatus.FAILED
+        run.failed += 1
+        return
+    row.status = MailStatus.RETRY
+    row.next_attempt_dt = now + retry_delay(row.attempts)
+    run.retry += 1
+
+
+def _message(row: MailRequest, composed: ComposedMail, token: str):
+    domain = mail.sender_address().rpartition("@")[2] or "localhost"
+    return mail.build_message(
+        composed.to,
+        composed.subject,
+        composed.text_body,
+        composed.html_body,
+        message_id=f"<{row.kind}.{token}@{domain}>",
+        headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
+    )
+
+
+def _send_one(
+    session: Session,
+    sender: SmtpSender | None,
+    request_id: int,
+    token: str,
+    composers: Mapping[MailKind, Composer],
+    now: datetime,
+    run: OutboxRun,
+) -> SendResult | None:
+    """Compose, send and record one claimed row, committing what it found. No transaction
+    is open while the mail server is talked to (on SQLite one would hold the write lock,
+    and requests would wait for it)."""
+    row = session.get(MailRequest, request_id)
+    if sender is None:
+        # Mail is off: nothing can leave, and a link made now would only expire unread.
+        _record_skip(row, Skip("mail_off"), run)
+        session.commit()
+        logger.warning("Mail is off (SMTP_HOST is not set): %s email %s not sent", row.kind, row.id)
+        return None
+    composed = composers[row.kind](session, row, now)
+    if isinstance(composed, Skip):
+        _record_skip(row, composed, run)
+        session.commit()
+        return None
+    kind = row.kind
+    try:
+        message = _message(row, composed, token)
+    except ValueError as error:
+        message, result = None, SendResult(MailOutcome.REJECTED, None, str(error))
+    session.commit()
+    if message is not None:
+        result = sender.send(message)
+    row = session.get(MailRequest, request_id)
+    if composed.user_id is not None:
+        row.user_id = composed.user_id
+    _record_result(row, result, now, run)
+    session.commit()
+    if result.outcome != MailOutcome.SENT:
+        logger.warning(
+            "%s email %s not delivered (%s): %s", kind, request_id, result.outcome, result.error
+        )
+    return result
+
+
+def deliver_due(
+    session: Session,
+    now: datetime,
+    composers: Mapping[MailKind, Composer],
+    *,
+    only: Iterable[int] | None = None,
+) -> OutboxRun:
+    """Send the due rows of the composers' kinds (or of the ids in `only`), one claim and
+    one commit at a time."""
+    run = OutboxRun()
+    kinds = list(composers)
+    run.recovered = recover_stale_claims(session, now, kinds)
+    ids = due_ids(session, now, kinds, only)
+    session.commit()
+    sender = SmtpSender(current_app.config) if mail.mail_enabled() else None
+    try:
+        for request_id in ids:
+            token = claim(session, request_id, now)
+            # The claim is durable before anything is sent.
+            session.commit()
+            if token is None:
+                continue
+            result = _send_one(session, sender, request_id, token, composers, now, run)
+            if result is not None and result.outcome == MailOutcome.UNREACHABLE:
+                run.stopped_early = True
+                break
+    finally:
+        if sender is not None:
+            sender.close()
+    return run
