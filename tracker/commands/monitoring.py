@@ -20,24 +20,30 @@ from tracker.services.monitoring.storage import (
 from tracker.services.monitoring.uploads import upload_folder
 
 
-def _print_report(report) -> None:
+def _report_lines(report):
     removed = "would remove" if report.dry_run else "removed"
     for item in report.orphans:
-        click.echo(f"orphan ({removed}): {item.name} ({item.size_bytes} bytes, {item.modified})")
+        yield f"orphan ({removed}): {item.name} ({item.size_bytes} bytes, {item.modified})"
     for row in report.expired:
-        click.echo(
+        yield (
             f"expired pending file ({removed}): {row.stored_name} "
             f"({row.original_filename}, pending until {row.pending_until})"
         )
-    for item in report.recent_orphans:
-        click.echo(f"recent orphan (kept: perhaps an upload in progress): {item.name}")
-    for item in report.foreign:
-        click.echo(f"not an upload (left alone): {item.name}")
+    yield from (
+        f"recent orphan (kept: perhaps an upload in progress): {item.name}"
+        for item in report.recent_orphans
+    )
+    yield from (f"not an upload (left alone): {item.name}" for item in report.foreign)
     for row in report.missing:
-        click.echo(
+        yield (
             f"MISSING FILE: row {row.id} ({row.original_filename}, public id {row.public_id}) "
             f"points to {row.stored_name}, which is not in the folder"
         )
+
+
+def _print_report(report) -> None:
+    for line in _report_lines(report):
+        click.echo(line)
 
 
 @click.command("check-storage")

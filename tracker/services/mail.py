@@ -20,6 +20,7 @@ import logging
 import smtplib
 import ssl
 from dataclasses import dataclass
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -88,6 +89,48 @@ def build_message(
     if html_body is not None:
         message.add_alternative(html_body, subtype="html", cte="base64")
     return message
+
+
+#: headers of every email the app sends by itself: no auto-replies, please
+AUTOMATIC_HEADERS = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
+
+
+def build_automatic_message(
+    to: str,
+    subject: str,
+    text_body: str,
+    html_body: str | None,
+    *,
+    message_key: str,
+    headers: dict[str, str] | None = None,
+) -> EmailMessage:
+    """An outbox's message. Its Message-ID derives from `message_key` (the outbox's claim),
+    so a copy the server gets twice carries the same id and mail systems drop the duplicate."""
+    domain = sender_address().rpartition("@")[2] or "localhost"
+    return build_message(
+        to,
+        subject,
+        text_body,
+        html_body,
+        message_id=f"<{message_key}@{domain}>",
+        headers={**AUTOMATIC_HEADERS, **(headers or {})},
+    )
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How an outbox retries: it backs off from `base`, doubling up to `cap`, and gives up
+    after `max_attempts`; a claim older than `claim_timeout` (wall clock) is taken to belong
+    to a process that died."""
+
+    claim_timeout: timedelta
+    base: timedelta
+    cap: timedelta
+    max_attempts: int
+
+    def delay(self, attempts: int) -> timedelta:
+        """Backoff after the n-th failed delivery."""
+        return min(self.base * (2 ** max(attempts - 1, 0)), self.cap)
 
 
 def _classify(code: int | None, text: str) -> SendResult:

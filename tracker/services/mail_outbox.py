@@ -41,13 +41,14 @@ from tracker.vocabulary import MailKind, MailOutcome, MailStatus
 
 logger = logging.getLogger(__name__)
 
-#: a claim older than this (wall clock) is taken to belong to a process that died
-CLAIM_TIMEOUT = timedelta(minutes=5)
-#: retry backoff: 1, 2, 4, 8, 16 minutes, then every 30 minutes
-RETRY_BASE = timedelta(minutes=1)
-RETRY_CAP = timedelta(minutes=30)
-#: after this many failed deliveries (about three hours) a row is marked failed
-MAX_ATTEMPTS = 10
+#: backoff 1, 2, 4, 8, 16 minutes, then every 30 minutes; failed after about three hours
+RETRY = mail.RetryPolicy(
+    claim_timeout=timedelta(minutes=5),
+    base=timedelta(minutes=1),
+    cap=timedelta(minutes=30),
+    max_attempts=10,
+)
+CLAIM_TIMEOUT, MAX_ATTEMPTS, retry_delay = RETRY.claim_timeout, RETRY.max_attempts, RETRY.delay
 #: rows one run sends at most; the rest wait for the next run
 BATCH_SIZE = 200
 SENDABLE = (MailStatus.PENDING, MailStatus.RETRY)
@@ -171,11 +172,6 @@ def purge_finished(session: Session, before: datetime, kinds: Iterable[MailKind]
 # --- claiming --------------------------------------------------------------------------
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """Backoff after the n-th failed delivery."""
-    return min(RETRY_BASE * (2 ** max(attempts - 1, 0)), RETRY_CAP)
-
-
 def recover_stale_claims(session: Session, now: datetime, kinds: Iterable[MailKind]) -> int:
     result = session.execute(
         update(MailRequest)
@@ -259,14 +255,12 @@ def _record_result(row: MailRequest, result: SendResult, now: datetime, run: Out
 
 
 def _message(row: MailRequest, composed: ComposedMail, token: str):
-    domain = mail.sender_address().rpartition("@")[2] or "localhost"
-    return mail.build_message(
+    return mail.build_automatic_message(
         composed.to,
         composed.subject,
         composed.text_body,
         composed.html_body,
-        message_id=f"<{row.kind}.{token}@{domain}>",
-        headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
+        message_key=f"{row.kind}.{token}",
     )
 
 

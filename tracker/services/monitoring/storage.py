@@ -178,33 +178,31 @@ def _remove(session: Session, report: StorageReport, now: datetime) -> None:
     for item in report.orphans:
         (folder / item.name).unlink(missing_ok=True)
     removed = remove_expired_pending(session, now)
-    if report.orphans or removed:
-        audit.record(
-            session,
-            "storage.cleaned",
-            "upload_folder",
-            None,
-            actor=None,
-            summary=f"{len(report.orphans)} orphans, {len(removed)} expired pending",
-            details={
-                "orphans": [item.name for item in report.orphans][:100],
-                "expired_pending": removed[:100],
-                "missing_files": [row.id for row in report.missing][:100],
-            },
-        )
+    _record_cleanup(
+        session,
+        orphans=[item.name for item in report.orphans],
+        expired_pending=removed,
+        missing_files=[row.id for row in report.missing],
+    )
+
+
+def _record_cleanup(session: Session, **removed_and_missing: list) -> None:
+    """One audit entry for a cleanup that removed anything (the first 100 of each list)."""
+    orphans, expired = removed_and_missing["orphans"], removed_and_missing["expired_pending"]
+    if not (orphans or expired):
+        return
+    audit.record(
+        session,
+        "storage.cleaned",
+        "upload_folder",
+        None,
+        actor=None,
+        summary=f"{len(orphans)} orphans, {len(expired)} expired pending",
+        details={name: items[:100] for name, items in removed_and_missing.items()},
+    )
 
 
 def scheduled_expired_pending_job(session: Session, now: datetime) -> None:
     """The scheduler's hourly job: remove the pending files whose day has passed (the
     scheduler commits, and the files go then)."""
-    removed = remove_expired_pending(session, now)
-    if removed:
-        audit.record(
-            session,
-            "storage.cleaned",
-            "upload_folder",
-            None,
-            actor=None,
-            summary=f"0 orphans, {len(removed)} expired pending",
-            details={"expired_pending": removed[:100]},
-        )
+    _record_cleanup(session, orphans=[], expired_pending=remove_expired_pending(session, now))

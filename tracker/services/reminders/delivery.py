@@ -50,16 +50,12 @@ def mail_enabled() -> bool:
 
 
 def build_message(digest: ComposedDigest, token: str) -> EmailMessage:
-    domain = mail.sender_address().rpartition("@")[2] or "localhost"
-    return mail.build_message(
+    return mail.build_automatic_message(
         digest.to,
         digest.subject,
         digest.text_body,
         digest.html_body,
-        # Derived from the claim: a copy the server gets twice (see the stale-claim policy)
-        # carries the same Message-ID, so mail systems can drop the duplicate.
-        message_id=f"<reminders.{token}@{domain}>",
-        headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
+        message_key=f"reminders.{token}",
     )
 
 

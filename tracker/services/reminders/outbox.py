@@ -22,16 +22,17 @@ from sqlalchemy.orm import Session
 
 from tracker import clock
 from tracker.models import ReminderDigest, ReminderItem, User
-from tracker.services import audit
+from tracker.services import audit, mail
 from tracker.vocabulary import DeliveryStatus, DigestStatus, ReminderKind
 
-#: a claim older than this (wall clock) is taken to belong to a process that died
-CLAIM_TIMEOUT = timedelta(minutes=15)
-#: retry backoff: 15 min, 30 min, 1 h, 2 h, 4 h, then every 6 h
-RETRY_BASE = timedelta(minutes=15)
-RETRY_CAP = timedelta(hours=6)
-#: after this many failed deliveries (about three days) an item is marked failed
-MAX_ATTEMPTS = 16
+#: backoff 15 min, 30 min, 1 h, 2 h, 4 h, then every 6 h; failed after about three days
+RETRY = mail.RetryPolicy(
+    claim_timeout=timedelta(minutes=15),
+    base=timedelta(minutes=15),
+    cap=timedelta(hours=6),
+    max_attempts=16,
+)
+CLAIM_TIMEOUT, MAX_ATTEMPTS, retry_delay = RETRY.claim_timeout, RETRY.max_attempts, RETRY.delay
 #: rows per INSERT statement when recording planned items
 INSERT_CHUNK = 5000
 #: the states a run may still send
@@ -107,11 +108,6 @@ def record_planned(session: Session, planned: list[PlannedReminder], now: dateti
 def sendable(now: datetime):
     """The condition of items a run may send at `now`."""
     return and_(ReminderItem.status.in_(SENDABLE), ReminderItem.next_attempt_dt <= now)
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """Backoff after the n-th failed delivery."""
-    return min(RETRY_BASE * (2 ** max(attempts - 1, 0)), RETRY_CAP)
 
 
 def recover_stale_claims(session: Session, now: datetime) -> int:
