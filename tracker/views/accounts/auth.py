@@ -153,9 +153,23 @@ def _landing_locale(user):
     return force_locale(user.locale or "az")
 
 
-def _password_link_page(token: str, purpose: Purpose, use_token, done_message):
+#: what spending each kind of link does, and what the person is told after it
+PASSWORD_LINKS = {
+    Purpose.INVITATION: (
+        tokens.accept_invitation,
+        _l("Welcome. Your password is set and you are logged in."),
+    ),
+    Purpose.PASSWORD_RESET: (
+        tokens.reset_password,
+        _l("Your password is changed. Every other session of yours was logged out."),
+    ),
+}
+
+
+def _password_link_page(token: str, purpose: Purpose):
     """The page an invitation or reset link opens: check the token (GET changes nothing),
     then spend it on the new password, log in and go home."""
+    use_token, done_message = PASSWORD_LINKS[purpose]
     try:
         claims = tokens.read_link(db.session, token, purpose)
     except TokenError as error:
@@ -184,12 +198,7 @@ def _password_link_page(token: str, purpose: Purpose, use_token, done_message):
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str):
-    return _password_link_page(
-        token,
-        Purpose.INVITATION,
-        tokens.accept_invitation,
-        _l("Welcome. Your password is set and you are logged in."),
-    )
+    return _password_link_page(token, Purpose.INVITATION)
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -217,12 +226,7 @@ def forgot_password():
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
-    return _password_link_page(
-        token,
-        Purpose.PASSWORD_RESET,
-        tokens.reset_password,
-        _l("Your password is changed. Every other session of yours was logged out."),
-    )
+    return _password_link_page(token, Purpose.PASSWORD_RESET)
 
 
 def _render_account(password_form=None, language_form=None, status: int = 200, headers=None):
