@@ -112,14 +112,9 @@ def create_user_command(
     try:
         # Messages of the command line are in English; the email is in the user's language.
         with force_locale("en"):
+            account = {"email": email, "role": role, "organisation_id": organisation_id}
             user = accounts.create_user(
-                db.session,
-                email=email,
-                role=role,
-                organisation_id=organisation_id,
-                display_name=display_name,
-                locale=locale,
-                password=password,
+                db.session, **account, display_name=display_name, locale=locale, password=password
             )
             invitation = (
                 None if password_stdin else emails.send_invitation(db.session, user, actor=None)

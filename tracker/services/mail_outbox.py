@@ -255,13 +255,8 @@ def _record_result(row: MailRequest, result: SendResult, now: datetime, run: Out
 
 
 def _message(row: MailRequest, composed: ComposedMail, token: str):
-    return mail.build_automatic_message(
-        composed.to,
-        composed.subject,
-        composed.text_body,
-        composed.html_body,
-        message_key=f"{row.kind}.{token}",
-    )
+    texts = (composed.subject, composed.text_body, composed.html_body)
+    return mail.build_automatic_message(composed.to, *texts, message_key=f"{row.kind}.{token}")
 
 
 def _send_one(

@@ -98,15 +98,8 @@ def invite_user(
     client_ip: str = "",
 ) -> tuple[User, Invitation]:
     """Create an account without a password and invite it."""
-    user = create_user(
-        session,
-        email=email,
-        role=role,
-        organisation_id=organisation_id,
-        display_name=display_name,
-        locale=locale,
-        actor=actor,
-    )
+    account = {"email": email, "role": role, "organisation_id": organisation_id}
+    user = create_user(session, **account, display_name=display_name, locale=locale, actor=actor)
     return user, send_invitation(session, user, actor=actor, client_ip=client_ip)
 
 
