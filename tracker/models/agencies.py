@@ -6,7 +6,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
-from tracker.models.types import EnumText
+from tracker.models.types import EnumText, in_language
 from tracker.vocabulary import AgencyRole
 
 
@@ -23,8 +23,7 @@ class Agency(db.Model):
         back_populates="agency", cascade="all, delete-orphan", order_by="AgencyAlias.name"
     )
 
-    def name(self, locale: str) -> str:
-        return self.name_en if locale == "en" and self.name_en else self.name_az
+    name = in_language("name")
 
 
 class AgencyAlias(db.Model):

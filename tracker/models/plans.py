@@ -8,7 +8,7 @@ from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
-from tracker.models.types import UTCDateTime, utc_now
+from tracker.models.types import UTCDateTime, in_language, utc_now
 
 
 class ActionPlan(db.Model):
@@ -33,8 +33,7 @@ class ActionPlan(db.Model):
         back_populates="plan", order_by="Section.number", cascade="all, delete-orphan"
     )
 
-    def title(self, locale: str) -> str:
-        return self.title_en if locale == "en" and self.title_en else self.title_az
+    title = in_language("title")
 
 
 class Section(db.Model):
@@ -52,8 +51,7 @@ class Section(db.Model):
         back_populates="section", order_by="Measure.position"
     )
 
-    def title(self, locale: str) -> str:
-        return self.title_en if locale == "en" and self.title_en else self.title_az
+    title = in_language("title")
 
 
 class Measure(db.Model):
@@ -89,11 +87,9 @@ class Measure(db.Model):
         back_populates="measure", order_by="Milestone.due_date", cascade="all, delete-orphan"
     )
 
-    def title(self, locale: str) -> str:
-        return self.title_en if locale == "en" and self.title_en else self.title_az
+    title = in_language("title")
 
-    def indicator(self, locale: str) -> str:
-        return self.indicator_en if locale == "en" and self.indicator_en else self.indicator_az
+    indicator = in_language("indicator")
 
 
 class Milestone(db.Model):

@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
-from tracker.models.types import EnumText, UTCDateTime, utc_now
+from tracker.models.types import EnumText, UTCDateTime, in_language, utc_now
 from tracker.vocabulary import OrganisationKind, fold, label_key
 
 #: Columns that hold personal data: never on public pages, in the public API or exports.
@@ -94,8 +94,7 @@ class Organisation(db.Model):
         back_populates="organisation", cascade="all, delete-orphan"
     )
 
-    def name(self, locale: str) -> str:
-        return self.name_en if locale == "en" and self.name_en else self.name_az
+    name = in_language("name")
 
     @property
     def declared_members(self) -> str:

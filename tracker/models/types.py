@@ -55,3 +55,15 @@ class EnumText(TypeDecorator):
         if value is None:
             return None
         return self.enum_class(value)
+
+
+def in_language(field: str):
+    """A method `field(locale)`: the English text in English when there is one, else the
+    Azerbaijani original (the plan's own text stays Azerbaijani)."""
+
+    def text(self, locale: str) -> str:
+        english = getattr(self, f"{field}_en")
+        return english if locale == "en" and english else getattr(self, f"{field}_az")
+
+    text.__name__ = field
+    return text
