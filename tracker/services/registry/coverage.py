@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from tracker import clock
 from tracker.models import ActionPlan, Agency, Measure, MeasureAgency, MonitoringLink, Organisation
+from tracker.models.types import in_language
 from tracker.services.plans import MeasureState, measure_states
 from tracker.services.registry.links import active_link_condition
 
@@ -40,8 +41,7 @@ class SectionCoverage(GroupCoverage):
     title_az: str = ""
     title_en: str = ""
 
-    def title(self, locale: str) -> str:
-        return self.title_en if locale == "en" and self.title_en else self.title_az
+    title = in_language("title")
 
 
 @dataclass(frozen=True)

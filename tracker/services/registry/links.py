@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from tracker import clock
 from tracker.models import ActionPlan, Measure, MonitoringLink, Organisation
+from tracker.models.types import in_language
 from tracker.services.audit import record
 from tracker.services.errors import InvalidInput, StateConflict
 from tracker.vocabulary import label_key
@@ -40,8 +41,7 @@ class Monitor:
     is_lead: bool
     since: date
 
-    def name(self, locale: str) -> str:
-        return self.name_en if locale == "en" and self.name_en else self.name_az
+    name = in_language("name")
 
 
 @dataclass

@@ -10,7 +10,7 @@ is in no founding-year group and not in that table's base.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -38,15 +38,7 @@ class StaffFigures:
     sum: int
 
     def as_json(self) -> dict:
-        return {
-            "valid": self.valid,
-            "missing": self.missing,
-            "mean": self.mean,
-            "median": self.median,
-            "min": self.min,
-            "max": self.max,
-            "sum": self.sum,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)

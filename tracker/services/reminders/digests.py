@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.models import ActionPlan, Measure, Milestone, Organisation, ReminderItem, User
+from tracker.models.types import in_language
 from tracker.services.reminders.subscriptions import make_unsubscribe_token
 from tracker.vocabulary import REMINDER_KIND_LABELS, ReminderKind
 from tracker.web.links import public_url
@@ -136,8 +137,7 @@ class MeasureInfo:
     title_en: str
     plan: PlanInfo
 
-    def title(self, locale: str) -> str:
-        return self.title_en if locale == "en" and self.title_en else self.title_az
+    title = in_language("title")
 
 
 @dataclass(frozen=True)
@@ -145,8 +145,7 @@ class OrganisationInfo:
     name_az: str
     name_en: str
 
-    def name(self, locale: str) -> str:
-        return self.name_en if locale == "en" and self.name_en else self.name_az
+    name = in_language("name")
 
 
 @dataclass(frozen=True)
