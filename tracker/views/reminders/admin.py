@@ -136,7 +136,7 @@ def save():
     return redirect(url_for("reminders_admin.index"))
 
 
-@bp.post("/digests/<int:digest_id>/retry")
+@bp.post("/digests/<id:digest_id>/retry")
 @roles_required(Role.ADMIN)
 def retry(digest_id: int):
     digest = get_or_404(ReminderDigest, digest_id)
