@@ -137,7 +137,7 @@ def _sheet_rows(sheet) -> list[list[Any]]:
     rows: list[list[Any]] = []
     try:
         for values in sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True):
-            row = list(values)
+            row = [] if values.count(None) == len(values) else list(values)
             while row and row[-1] is None:
                 row.pop()
             if len(row) > MAX_COLUMNS:
