@@ -26,9 +26,10 @@ def create_app(config: dict | None = None) -> Flask:
     import tracker.models  # noqa: F401  (registers every table on the metadata)
     from tracker import database, i18n, request_isolation, security
     from tracker.extensions import csrf, db, migrate
-    from tracker.web import request_origin
+    from tracker.web import converters, input_edge, request_origin
 
     request_isolation.init_app(app)
+    input_edge.init_app(app)  # before anything reads the request's text
     db.init_app(app)
     request_origin.init_app(app)
     database.init_app(app)
@@ -39,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from tracker.views import register_blueprints
 
+    converters.init_app(app)
     register_blueprints(app)
 
     from tracker.commands import register_commands

@@ -18,7 +18,6 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -48,7 +47,7 @@ from tracker.vocabulary import (
     EvidenceType,
     RequestOutcome,
 )
-from tracker.web.forms import TrackerForm
+from tracker.web.forms import BoundedNumberField, TrackerForm
 
 #: evidence slots on the update form; more can be added to a draft afterwards
 EVIDENCE_SLOTS = 3
@@ -97,33 +96,6 @@ class MultiCheckboxField(SelectMultipleField):
     def __init__(self, label=None, validators=None, **kwargs):
         kwargs.setdefault("invalid_choice_message", INVALID_CHOICE)
         super().__init__(label, validators, **kwargs)
-
-
-class BoundedIntegerField(IntegerField):
-    """A whole number from `minimum` to `maximum`, checked as text before it is converted:
-    309 nines is out of range, not an OverflowError in a float comparison."""
-
-    def __init__(self, label, *, minimum: int, maximum: int, range_message, **kwargs):
-        super().__init__(label, **kwargs)
-        self.minimum = minimum
-        self.maximum = maximum
-        self.range_message = range_message
-
-    def process_formdata(self, valuelist):
-        if not valuelist:
-            return
-        self.data = None
-        text = valuelist[0].strip() if isinstance(valuelist[0], str) else ""
-        if not text:
-            return
-        digits = text[1:] if text[0] in "+-" else text
-        if not (digits.isascii() and digits.isdigit()):
-            raise ValueError(self.gettext(self.invalid_value_message))
-        widest = max(len(str(abs(self.minimum))), len(str(abs(self.maximum))))
-        value = int(text) if len(digits.lstrip("0")) <= widest else None
-        if value is None or not self.minimum <= value <= self.maximum:
-            raise ValueError(self.range_message)
-        self.data = value
 
 
 def _text(value) -> str:
@@ -226,7 +198,7 @@ class UpdateForm(TrackerForm):
         [_blank(_l("Choose a level…")), *_labelled(COMPLETION_LABELS)],
         InputRequired(message=_l("Choose the level of completion.")),
     )
-    progress_percent = BoundedIntegerField(
+    progress_percent = BoundedNumberField(
         _l("Progress in percent (optional)"),
         minimum=0,
         maximum=100,

@@ -9,7 +9,6 @@ from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
-    IntegerField,
     SearchField,
     SelectField,
     SelectMultipleField,
@@ -18,7 +17,7 @@ from wtforms import (
     ValidationError,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from tracker.services.registry.labels import (
@@ -35,7 +34,7 @@ from tracker.services.registry.organisations import (
 )
 from tracker.services.registry.search import RegistryFilter, choices_by_field
 from tracker.vocabulary import OrganisationKind
-from tracker.web.forms import TrackerForm
+from tracker.web.forms import BoundedNumberField, TrackerForm
 from tracker.web.pagination import page_number
 
 #: donor answers that come with names, and the form field holding them
@@ -144,7 +143,7 @@ class AdminSearchForm(TrackerForm):
 
 
 def _count_field(label):
-    return IntegerField(label, validators=[Optional(), NumberRange(min=0, max=1_000_000)])
+    return BoundedNumberField(label, [Optional()], minimum=0, maximum=1_000_000)
 
 
 class OrganisationForm(TrackerForm):
@@ -162,13 +161,10 @@ class OrganisationForm(TrackerForm):
         validators=[Optional(), Length(max=5000)],
     )
     completed_on = DateField(_l("Date the survey was completed"), validators=[Optional()])
-    founded_year = IntegerField(
-        _l("Founding year"), validators=[Optional(), NumberRange(min=1800, max=2100)]
-    )
+    founded_year = BoundedNumberField(_l("Founding year"), [Optional()], minimum=1800, maximum=2100)
     founded_month = SelectField(_l("Founding month"), validators=[Optional()])
-    founded_year_alternative = IntegerField(
-        _l("Another founding year a source gives"),
-        validators=[Optional(), NumberRange(min=1800, max=2100)],
+    founded_year_alternative = BoundedNumberField(
+        _l("Another founding year a source gives"), [Optional()], minimum=1800, maximum=2100
     )
     legal_status = SelectField(_l("Legal status"), validators=[Optional()])
     legal_status_other = StringField(

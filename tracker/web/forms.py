@@ -1,16 +1,20 @@
 """The base forms: a POST-only button carries its CSRF token in a ConfirmForm, and every
 other form is a TrackerForm, which also refuses fields the page does not have and shows
-a service's problems beside the fields they name."""
+a service's problems beside the fields they name. Every number a form takes is a
+BoundedNumberField, checked as text before it is converted."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
+from decimal import Decimal
 
 from flask import request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import Field, FieldList, FormField
+from wtforms import Field, FieldList, FormField, IntegerField
 
 from tracker.extensions import db
 from tracker.services import audit
@@ -53,6 +57,70 @@ class TrackerForm(FlaskForm):
                 self.form_errors.extend(str(message) for message in messages)
             else:
                 field.errors = [*field.errors, *(str(message) for message in messages)]
+
+
+class BoundedNumberField(IntegerField):
+    """A number from `minimum` to `maximum`: whole (places=0, the value is an int) or with
+    up to `places` decimals (a Decimal; "," or "." before them). The text is checked
+    before it is converted: ASCII digits only, and no more of them than the bounds have,
+    so 309 nines is "out of range", never an OverflowError in a validator's float
+    comparison or a number a database column cannot hold. No NumberRange is needed."""
+
+    def __init__(
+        self,
+        label=None,
+        validators=None,
+        *,
+        minimum: int,
+        maximum: int,
+        places: int = 0,
+        range_message=None,
+        invalid_value_message=None,
+        **kwargs,
+    ):
+        if places:
+            kwargs.setdefault("render_kw", {"step": "any"})
+        super().__init__(
+            label,
+            validators,
+            invalid_value_message=invalid_value_message or _default_invalid(places),
+            **kwargs,
+        )
+        self.minimum, self.maximum, self.places = minimum, maximum, places
+        self.range_message = range_message or _l(
+            "Enter a number from %(minimum)s to %(maximum)s.", minimum=minimum, maximum=maximum
+        )
+        decimals = rf"(?:[.,](\d{{1,{places}}}))?" if places else "()"
+        self._pattern = re.compile(rf"([+-]?)(\d+){decimals}")
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.data = None
+        text = valuelist[0].strip() if isinstance(valuelist[0], str) else ""
+        if not text:
+            return
+        match = self._pattern.fullmatch(text) if text.isascii() else None
+        if match is None:
+            raise ValueError(self.gettext(self.invalid_value_message))
+        sign, whole, fraction = match.group(1), match.group(2).lstrip("0"), match.group(3)
+        widest = max(len(str(abs(self.minimum))), len(str(abs(self.maximum))))
+        if len(whole) > widest:
+            raise ValueError(str(self.range_message))
+        value = (
+            Decimal(f"{sign}{whole or 0}.{fraction or 0}")
+            if self.places
+            else int(sign + (whole or "0"))
+        )
+        if not self.minimum <= value <= self.maximum:
+            raise ValueError(str(self.range_message))
+        self.data = value
+
+
+def _default_invalid(places: int):
+    if places:
+        return _l("Enter a number, with at most %(places)s decimal places.", places=places)
+    return _l("Enter a whole number.")
 
 
 class ConfirmForm(TrackerForm):

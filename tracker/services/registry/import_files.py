@@ -3,6 +3,12 @@ first), and writing the blank template with a column for every question.
 
 A file that cannot be read at all is an InvalidInput naming the `data` input; the
 problems of single rows are the mapping's (import_mapping) and end up in the report.
+
+An XLSX file is not trusted: its archive's entries and unpacked size are bounded, every
+XML part is checked with defusedxml for a DTD (so no entity, external or expanding, is
+ever read), and the sheet is streamed (openpyxl's read-only mode) within MAX_COLUMNS
+columns and MAX_ROWS rows, whatever size the sheet declares. Any failure of the parser
+is an InvalidInput too.
 """
 
 from __future__ import annotations
@@ -11,8 +17,12 @@ import csv
 import io
 import itertools
 import zipfile
+import zlib
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as SafeElementTree
 from flask_babel import lazy_gettext as _l
 
 from tracker.services.errors import InvalidInput
@@ -20,6 +30,10 @@ from tracker.services.registry.labels import MULTI_FIELDS, STAFF_FIELDS, catalog
 
 MAX_ROWS = 20_000
 XLSX_MAGIC = b"PK\x03\x04"
+#: entries of an XLSX archive (a survey export has about ten)
+MAX_XLSX_ENTRIES = 1000
+#: what an XLSX file may unpack to (20,000 rows of the survey unpack to about 60 MB)
+MAX_XLSX_UNPACKED_BYTES = 256 * 1024 * 1024
 
 #: the template's columns, in the questionnaire's order
 TEMPLATE_FIELDS = (
@@ -44,6 +58,9 @@ TEMPLATE_FIELDS = (
     "network_names",
     "recommendations",
 )
+#: columns read from a file: the template's, and room for the columns an online form's
+#: export adds (time stamps, e-mail, scores); a file with more is refused
+MAX_COLUMNS = 256
 
 
 def _unreadable(message) -> InvalidInput:
@@ -54,23 +71,103 @@ def _unreadable(message) -> InvalidInput:
 # --- reading the file ------------------------------------------------------------------------
 
 
+def _check_xlsx_archive(data: bytes) -> None:
+    """Bound the archive before anything is unpacked, and refuse any XML part with a DTD
+    (entities, external or expanding, are declared there; a spreadsheet needs none).
+    Only each part's prolog is parsed: a DTD can stand nowhere else."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        infos = archive.infolist()
+        if (
+            len(infos) > MAX_XLSX_ENTRIES
+            or sum(info.file_size for info in infos) > MAX_XLSX_UNPACKED_BYTES
+        ):
+            raise _unreadable(
+                _l(
+                    "The workbook unpacks to more than %(size)s MB or holds more than "
+                    "%(entries)s parts. Save it again, or save it as CSV.",
+                    size=MAX_XLSX_UNPACKED_BYTES // (1024 * 1024),
+                    entries=MAX_XLSX_ENTRIES,
+                )
+            )
+        for info in infos:
+            if info.filename.endswith((".xml", ".rels")):
+                with archive.open(info) as part:
+                    next(SafeElementTree.iterparse(part, events=("start",), forbid_dtd=True))
+
+
+def _unsafe_xml():
+    return _l(
+        "The workbook contains XML declarations (a DTD or entities) that a spreadsheet does "
+        "not need, so it is not read. Save it again from Excel or LibreOffice, or as CSV."
+    )
+
+
+def _not_a_workbook():
+    return _l("The file is not a readable XLSX workbook.")
+
+
+#: what a damaged or hostile workbook makes zipfile, zlib, the XML parser or openpyxl raise
+_READ_ERRORS = (zipfile.BadZipFile, zlib.error, KeyError, OSError, EOFError, ParseError)
+
+
 def _read_xlsx(data: bytes) -> list[list[Any]]:
     from openpyxl import load_workbook
 
     try:
+        _check_xlsx_archive(data)
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise _unreadable(_l("The file is not a readable XLSX workbook.")) from error
+    except DefusedXmlException as error:
+        raise _unreadable(_unsafe_xml()) from error
+    except (*_READ_ERRORS, ValueError, TypeError, StopIteration) as error:
+        raise _unreadable(_not_a_workbook()) from error
     try:
-        sheet = workbook.worksheets[0]
-        rows = []
-        for values in sheet.iter_rows(values_only=True):
-            rows.append(list(values))
-            if len(rows) > MAX_ROWS + 1:
-                break
-        return rows
+        return _sheet_rows(workbook.worksheets[0])
+    except IndexError as error:
+        raise _unreadable(_not_a_workbook()) from error
     finally:
         workbook.close()
+
+
+def _sheet_rows(sheet) -> list[list[Any]]:
+    """The sheet's rows, streamed: at most MAX_ROWS + 1 (then read_rows refuses the file)
+    and MAX_COLUMNS + 1 wide (a value in the extra column refuses it), trailing empty
+    cells dropped. The size the sheet declares is ignored: a sheet that declares
+    A1:XFD1048576 would otherwise pad every row to 16,384 cells."""
+    sheet.reset_dimensions()
+    rows: list[list[Any]] = []
+    try:
+        for values in sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True):
+            row = [] if values.count(None) == len(values) else list(values)
+            while row and row[-1] is None:
+                row.pop()
+            if len(row) > MAX_COLUMNS:
+                raise _unreadable(_too_many_columns())
+            rows.append(row)
+            if len(rows) > MAX_ROWS + 1:
+                break
+    except DefusedXmlException as error:
+        raise _unreadable(_unsafe_xml()) from error
+    except _READ_ERRORS as error:
+        raise _unreadable(_not_a_workbook()) from error
+    except (ValueError, TypeError, IndexError) as error:
+        raise _unreadable(
+            _l(
+                "Row %(row)s of the workbook cannot be read: a cell holds something other than "
+                "a value (for example a broken formula). Replace the formulas with their "
+                "values, or save the sheet as CSV.",
+                row=len(rows) + 1,
+            )
+        ) from error
+    return rows
+
+
+def _too_many_columns():
+    return _l(
+        "The file has more than %(max)s columns; the survey has %(template)s. Remove the "
+        "columns that are not the survey's.",
+        max=MAX_COLUMNS,
+        template=len(TEMPLATE_FIELDS),
+    )
 
 
 def _read_csv(data: bytes) -> list[list[Any]]:
@@ -88,6 +185,8 @@ def _read_csv(data: bytes) -> list[list[Any]]:
     try:
         rows = []
         for values in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            if len(values) > MAX_COLUMNS:
+                raise _unreadable(_too_many_columns())
             rows.append(values)
             if len(rows) > MAX_ROWS + 1:
                 break
@@ -123,7 +222,7 @@ def read_rows(data: bytes, filename: str = "") -> list[list[Any]]:
     if data.startswith(XLSX_MAGIC):
         rows = _read_xlsx(data)
     elif filename.lower().endswith((".xlsx", ".xls", ".xlsm")):
-        raise _unreadable(_l("The file is not a readable XLSX workbook."))
+        raise _unreadable(_not_a_workbook())
     else:
         rows = _read_csv(data)
     if len(rows) > MAX_ROWS + 1:

@@ -148,13 +148,13 @@ def _render_user(user: User, role_form: UserRoleForm | None = None, status: int 
     ), status
 
 
-@bp.get("/users/<int:user_id>")
+@bp.get("/users/<id:user_id>")
 @roles_required(Role.ADMIN)
 def user(user_id: int):
     return _render_user(get_or_404(User, user_id))
 
 
-@bp.post("/users/<int:user_id>/role")
+@bp.post("/users/<id:user_id>/role")
 @roles_required(Role.ADMIN)
 @recent_password_required
 def change_role(user_id: int):
@@ -200,20 +200,20 @@ def _account_action(user_id: int, action, done_message: str):
     return redirect(url_for("admin.user", user_id=user.id))
 
 
-@bp.post("/users/<int:user_id>/disable")
+@bp.post("/users/<id:user_id>/disable")
 @roles_required(Role.ADMIN)
 def disable(user_id: int):
     message = _("%(email)s is disabled and logged out everywhere.")
     return _account_action(user_id, accounts.disable_user, message)
 
 
-@bp.post("/users/<int:user_id>/enable")
+@bp.post("/users/<id:user_id>/enable")
 @roles_required(Role.ADMIN)
 def enable(user_id: int):
     return _account_action(user_id, accounts.enable_user, _("%(email)s is enabled."))
 
 
-@bp.post("/users/<int:user_id>/invitation")
+@bp.post("/users/<id:user_id>/invitation")
 @roles_required(Role.ADMIN)
 def resend_invitation(user_id: int):
     message = _("%(email)s is invited again. Earlier invitation links no longer work.")

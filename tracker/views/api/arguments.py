@@ -13,13 +13,12 @@ import tracker.services.plans as sc
 from tracker import clock
 from tracker.extensions import db
 from tracker.models import ActionPlan
+from tracker.web.converters import MAX_ID
 from tracker.web.errors_map import http_error
 from tracker.web.pagination import int_arg, page_number
 
 DEFAULT_PER_PAGE = 100
 MAX_PER_PAGE = 500
-#: the largest id a row can have (ids are 32-bit integers in PostgreSQL)
-MAX_ID = 2**31 - 1
 
 
 def id_arg(name: str) -> int | None:

@@ -14,7 +14,7 @@ from tracker.views.api import serializers as serialize
 from tracker.web.errors_map import http_error
 
 
-@bp.get("/measures/<int:measure_id>/updates")
+@bp.get("/measures/<id:measure_id>/updates")
 def measure_updates(measure_id: int):
     measure = db.session.get(Measure, measure_id, options=[joinedload(Measure.plan)])
     if measure is None:

@@ -69,7 +69,7 @@ def _monitored_measures_json(organisation_id: int) -> list[dict]:
     ]
 
 
-@bp.get("/organisations/<int:organisation_id>")
+@bp.get("/organisations/<id:organisation_id>")
 def organisation(organisation_id: int):
     found = reg.get_public_organisation(db.session, organisation_id)
     if found is None:

@@ -62,7 +62,7 @@ def _handle(form: ClaimForm, measure: Measure, replaces: GovernmentClaim | None)
     return redirect(_measure_page(measure))
 
 
-@bp.route("/measures/<int:measure_id>/new", methods=["GET", "POST"])
+@bp.route("/measures/<id:measure_id>/new", methods=["GET", "POST"])
 @roles_required(Role.MONITOR, Role.REVIEWER)
 def new_claim(measure_id: int):
     measure = get_or_404(Measure, measure_id)
@@ -70,7 +70,7 @@ def new_claim(measure_id: int):
     return _handle(ClaimForm(), measure, None)
 
 
-@bp.route("/<int:claim_id>/correct", methods=["GET", "POST"])
+@bp.route("/<id:claim_id>/correct", methods=["GET", "POST"])
 @roles_required(Role.MONITOR, Role.REVIEWER)
 def correct_claim(claim_id: int):
     claim = get_or_404(GovernmentClaim, claim_id)

@@ -149,7 +149,7 @@ def my_updates():
     return render_template("monitoring/monitor/updates.html", page=page)
 
 
-@bp.route("/measures/<int:measure_id>/updates/new", methods=["GET", "POST"])
+@bp.route("/measures/<id:measure_id>/updates/new", methods=["GET", "POST"])
 @roles_required(Role.MONITOR)
 def new_update(measure_id: int):
     measure = get_or_404(Measure, measure_id)
@@ -166,7 +166,7 @@ def new_update(measure_id: int):
     )
 
 
-@bp.get("/updates/<int:update_id>")
+@bp.get("/updates/<id:update_id>")
 @roles_required(Role.MONITOR)
 def update(update_id: int):
     _monitor_required()
@@ -188,7 +188,7 @@ def update(update_id: int):
     )
 
 
-@bp.route("/updates/<int:update_id>/edit", methods=["GET", "POST"])
+@bp.route("/updates/<id:update_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.MONITOR)
 def edit_update(update_id: int):
     draft = _writable_update_or_404(update_id)
@@ -213,7 +213,7 @@ def edit_update(update_id: int):
     )
 
 
-@bp.route("/updates/<int:update_id>/revise", methods=["GET", "POST"])
+@bp.route("/updates/<id:update_id>/revise", methods=["GET", "POST"])
 @roles_required(Role.MONITOR)
 def revise_update(update_id: int):
     """Revise a returned update, or correct an approved one: a new update replaces it."""
@@ -247,7 +247,7 @@ def revise_update(update_id: int):
     )
 
 
-@bp.post("/updates/<int:update_id>/submit")
+@bp.post("/updates/<id:update_id>/submit")
 @roles_required(Role.MONITOR)
 def submit_update(update_id: int):
     draft = _writable_update_or_404(update_id)
@@ -258,7 +258,7 @@ def submit_update(update_id: int):
     return redirect(url_for("monitor.update", update_id=draft.id))
 
 
-@bp.post("/updates/<int:update_id>/archive")
+@bp.post("/updates/<id:update_id>/archive")
 @roles_required(Role.MONITOR)
 def archive_update(update_id: int):
     _monitor_required()

@@ -65,7 +65,7 @@ def queue():
     )
 
 
-@bp.get("/updates/<int:update_id>")
+@bp.get("/updates/<id:update_id>")
 @roles_required(Role.REVIEWER, Role.ADMIN)
 def item(update_id: int):
     return _render_item(_update_or_404(update_id))
@@ -94,7 +94,7 @@ def _act(update_id: int, form, form_key: str, decide, text_field: str, *, done: 
     return redirect(next_url)
 
 
-@bp.post("/updates/<int:update_id>/approve")
+@bp.post("/updates/<id:update_id>/approve")
 @roles_required(Role.REVIEWER)
 def approve(update_id: int):
     return _act(
@@ -108,7 +108,7 @@ def approve(update_id: int):
     )
 
 
-@bp.post("/updates/<int:update_id>/return")
+@bp.post("/updates/<id:update_id>/return")
 @roles_required(Role.REVIEWER)
 def return_update(update_id: int):
     return _act(
@@ -122,7 +122,7 @@ def return_update(update_id: int):
     )
 
 
-@bp.post("/updates/<int:update_id>/comment")
+@bp.post("/updates/<id:update_id>/comment")
 @roles_required(Role.REVIEWER)
 def comment(update_id: int):
     return _act(

@@ -88,7 +88,7 @@ def plan(key: str):
     return _render_scorecard(_or_404(sc.get_plan(db.session, key)))
 
 
-@bp.get("/plans/<key>/sections/<int:number>")
+@bp.get("/plans/<key>/sections/<id:number>")
 def section(key: str, number: int):
     plan = _or_404(sc.get_plan(db.session, key))
     card = sc.build_scorecard(db.session, plan, sc.MeasureFilter(section=number))

@@ -109,7 +109,7 @@ def create():
     return render_template("registry/admin_form.html", form=form, organisation=None), status
 
 
-@bp.route("/<int:organisation_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:organisation_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def edit(organisation_id: int):
     organisation = get_or_404(Organisation, organisation_id)
@@ -152,7 +152,7 @@ def edit(organisation_id: int):
     ), status
 
 
-@bp.post("/<int:organisation_id>/archive")
+@bp.post("/<id:organisation_id>/archive")
 @roles_required(Role.ADMIN)
 def archive(organisation_id: int):
     organisation = get_or_404(Organisation, organisation_id)
@@ -170,7 +170,7 @@ def archive(organisation_id: int):
     return redirect(url_for("registry_admin.edit", organisation_id=organisation.id))
 
 
-@bp.post("/<int:organisation_id>/restore")
+@bp.post("/<id:organisation_id>/restore")
 @roles_required(Role.ADMIN)
 def restore(organisation_id: int):
     organisation = get_or_404(Organisation, organisation_id)
@@ -261,13 +261,13 @@ def _link_form() -> LinkForm:
     return form
 
 
-@bp.get("/<int:organisation_id>/links")
+@bp.get("/<id:organisation_id>/links")
 @roles_required(Role.ADMIN)
 def links(organisation_id: int):
     return _links_page(get_or_404(Organisation, organisation_id), _link_form())
 
 
-@bp.post("/<int:organisation_id>/links")
+@bp.post("/<id:organisation_id>/links")
 @roles_required(Role.ADMIN)
 def add_links(organisation_id: int):
     organisation = get_or_404(Organisation, organisation_id)
@@ -302,7 +302,7 @@ def add_links(organisation_id: int):
     return redirect(url_for("registry_admin.links", organisation_id=organisation.id))
 
 
-@bp.post("/links/<int:link_id>/end")
+@bp.post("/links/<id:link_id>/end")
 @roles_required(Role.ADMIN)
 def end(link_id: int):
     link = get_or_404(MonitoringLink, link_id)
@@ -341,13 +341,13 @@ def _change_link(link: MonitoringLink, change, done: str):
     return redirect(url_for("registry_admin.links", organisation_id=link.organisation_id))
 
 
-@bp.post("/links/<int:link_id>/lead")
+@bp.post("/links/<id:link_id>/lead")
 @roles_required(Role.ADMIN)
 def make_lead(link_id: int):
     return _change_lead(link_id, True)
 
 
-@bp.post("/links/<int:link_id>/not-lead")
+@bp.post("/links/<id:link_id>/not-lead")
 @roles_required(Role.ADMIN)
 def remove_lead(link_id: int):
     return _change_lead(link_id, False)

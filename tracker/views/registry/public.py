@@ -74,7 +74,7 @@ def index():
     )
 
 
-@bp.get("/<int:organisation_id>")
+@bp.get("/<id:organisation_id>")
 def organisation(organisation_id: int):
     found = get_public_organisation(db.session, organisation_id)
     if found is None:

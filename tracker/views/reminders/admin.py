@@ -7,8 +7,8 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import BooleanField, IntegerField, StringField
-from wtforms.validators import InputRequired, NumberRange, ValidationError
+from wtforms import BooleanField, StringField
+from wtforms.validators import InputRequired, ValidationError
 
 from tracker.extensions import db
 from tracker.models import ReminderDigest
@@ -16,7 +16,7 @@ from tracker.services import reminders
 from tracker.services.reminders import KindSettings
 from tracker.vocabulary import REMINDER_KIND_LABELS, DigestStatus, ReminderKind, Role
 from tracker.web.errors_map import http_error
-from tracker.web.forms import ConfirmForm, TrackerForm
+from tracker.web.forms import BoundedNumberField, ConfirmForm, TrackerForm
 from tracker.web.permissions import get_or_404, roles_required
 
 bp = Blueprint("reminders_admin", __name__, url_prefix="/admin/reminders")
@@ -34,11 +34,15 @@ def parse_offsets(text: str) -> tuple[int, ...]:
         raise ValueError(_("Enter at most %(num)d numbers of days.", num=MAX_OFFSETS))
     values = set()
     for part in parts:
-        if not part.isdigit() or not 1 <= int(part) <= MAX_DAYS:
+        # checked as ASCII text first: 5,000 digits would make int() raise its own message
+        digits = part.lstrip("0")
+        if not (part.isascii() and part.isdigit()) or len(digits) > len(str(MAX_DAYS)):
+            digits = "0"
+        if not 1 <= int(digits or "0") <= MAX_DAYS:
             raise ValueError(
                 _("Each number of days must be a whole number from 1 to %(max)d.", max=MAX_DAYS)
             )
-        values.add(int(part))
+        values.add(int(digits))
     return tuple(sorted(values, reverse=True))
 
 
@@ -50,10 +54,8 @@ def _offsets_validator(_form, field) -> None:
 
 
 def _days_field(label):
-    return IntegerField(
-        label,
-        validators=[InputRequired(), NumberRange(min=1, max=MAX_DAYS)],
-        render_kw={"inputmode": "numeric"},
+    return BoundedNumberField(
+        label, [InputRequired()], minimum=1, maximum=MAX_DAYS, render_kw={"inputmode": "numeric"}
     )
 
 
@@ -136,7 +138,7 @@ def save():
     return redirect(url_for("reminders_admin.index"))
 
 
-@bp.post("/digests/<int:digest_id>/retry")
+@bp.post("/digests/<id:digest_id>/retry")
 @roles_required(Role.ADMIN)
 def retry(digest_id: int):
     digest = get_or_404(ReminderDigest, digest_id)

@@ -59,7 +59,7 @@ def plan_feed(plan_key: str):
     return _ics_response(body, f"{plan.key}.ics")
 
 
-@bp.get("/organisation/<int:organisation_id>.ics")
+@bp.get("/organisation/<id:organisation_id>.ics")
 def organisation_feed(organisation_id: int):
     organisation = get_or_404(Organisation, organisation_id)
     if organisation.is_archived:

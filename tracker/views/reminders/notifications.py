@@ -76,7 +76,7 @@ def index():
     )
 
 
-@bp.post("/notifications/<int:item_id>/read")
+@bp.post("/notifications/<id:item_id>/read")
 @signed_in
 def mark_read(item_id: int):
     item = get_or_404(ReminderItem, item_id)

@@ -87,7 +87,7 @@ def plan_pdf(key: str):
     return _pdf_response(ReportSpec(plan_key=key, as_of=as_of, locale=lang))
 
 
-@bp.get("/plan/<key>/section/<int:number>.pdf")
+@bp.get("/plan/<key>/section/<id:number>.pdf")
 def section_pdf(key: str, number: int):
     as_of, lang, _plan = _options()
     spec = ReportSpec(key, as_of, lang, ReportKind.SECTION, section=number)
@@ -103,7 +103,7 @@ def agency_pdf(key: str):
     return _pdf_response(spec)
 
 
-@bp.get("/organisation/<int:organisation_id>.pdf")
+@bp.get("/organisation/<id:organisation_id>.pdf")
 def organisation_pdf(organisation_id: int):
     as_of, lang, plan_key = _options()
     spec = ReportSpec(
