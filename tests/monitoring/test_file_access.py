@@ -160,8 +160,10 @@ def test_files_are_found_by_a_random_public_id_never_by_the_row_id(client, world
         assert client.get(f"/files/{stored.public_id}").status_code == 200
         assert client.get(f"/files/{stored.id}").status_code == 404
     assert first.public_id[:8] != second.public_id[:8]
-    for guess in ("9999999999999999999999999", "%00", "..%2F..%2Fetc%2Fpasswd", "a" * 200):
+    for guess in ("9999999999999999999999999", "..%2F..%2Fetc%2Fpasswd", "a" * 200):
         assert client.get(f"/files/{guess}").status_code == 404, guess
+    # a NUL is refused by the edge for text before any view (tracker.web.input_edge)
+    assert client.get("/files/%00").status_code == 400
     html = client.get("/plans/az-nap-2020-2022/measures/1.1?lang=en").get_data(as_text=True)
     assert f"/files/{first.public_id}" in html and f'/files/{first.id}"' not in html
 

@@ -322,7 +322,9 @@ def test_javascript_and_data_links_get_400(client, world):
 
 def test_dangerous_filenames_are_stored_safely(client, world, app):
     as_user(client, world.monitor_a)
-    for name, expected in (("../../x", "x.pdf"), ("a\x00b.pdf", "ab.pdf")):
+    # (a NUL or another control character never gets here: tracker.web.input_edge refuses
+    # it with a 400; a right-to-left override, a format character, is dropped here)
+    for name, expected in (("../../x", "x.pdf"), ("a\u202eb.pdf", "ab.pdf")):
         assert post_update(client, world.measure("1.1"), **with_pdf(1, name)).status_code == 302
         stored = only_update().evidence[-1].file
         assert stored.original_filename == expected

@@ -1,6 +1,7 @@
 """One edge for text: before any view runs, a request whose path, query string, form
-fields (names, values and upload file names) or JSON strings contain a control character
-is refused with 400 and a translated message (JSON for the API, a page otherwise).
+fields (names and values, and the names of uploaded files, which end up in the database
+too) or JSON strings contain a control character is refused with 400 and a translated
+message (JSON for the API, a page otherwise).
 
 A control character is one of Unicode's category Cc (U+0000–U+001F and U+007F–U+009F),
 except tab, LF and CR, which browsers send from textareas. Nothing is ever cleaned up or
@@ -20,26 +21,24 @@ from tracker.web.errors_map import http_error
 
 #: Unicode category Cc, less tab (U+0009), LF (U+000A) and CR (U+000D)
 CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-#: how deep a JSON body is walked; deeper nesting is refused like a control character
-MAX_JSON_DEPTH = 64
 
 
 def has_control_character(text: str) -> bool:
     return CONTROL_CHARACTER.search(text) is not None
 
 
-def _json_strings(value, depth: int = 0) -> Iterator[str]:
-    if depth > MAX_JSON_DEPTH:
-        yield "\x00"
-    elif isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield key
-            yield from _json_strings(item, depth + 1)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _json_strings(item, depth + 1)
+def _json_strings(value) -> Iterator[str]:
+    """Every key and string of a JSON document, walked without recursion."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
 
 
 def _form_strings() -> Iterator[str]:
