@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 
+import requests
+
 from tests.accounts.conftest import PASSWORD
 from tests.monitoring.conftest import update_form
 from tests.monitoring.files import padded_pdf
@@ -18,9 +20,17 @@ def new_update_page(measure_id: int) -> str:
 
 
 def post_updates(
-    served, email: str, measure_id: int, tag: str, count: int, *, with_files: bool = False
+    served,
+    email: str,
+    measure_id: int,
+    tag: str,
+    count: int,
+    *,
+    with_files: bool = False,
+    tolerate_errors: bool = False,
 ) -> list[int]:
-    """`count` draft updates whose English narrative is f"{tag}-{n}"; their statuses."""
+    """`count` draft updates whose English narrative is f"{tag}-{n}"; their statuses
+    (with tolerate_errors, -1 for a request whose connection broke)."""
     client = served.client()
     client.login(email, PASSWORD)
     statuses = []
@@ -31,19 +41,25 @@ def post_updates(
             data.pop("evidence-0-url")
             pdf = padded_pdf(FILE_BYTES, seed=hash((tag, number)) % 10_000)
             files = {"evidence-0-file": (f"{tag}-{number}.pdf", pdf)}
-        response = client.post_form(new_update_page(measure_id), data, files=files)
+        try:
+            response = client.post_form(new_update_page(measure_id), data, files=files)
+        except requests.RequestException:
+            if not tolerate_errors:
+                raise
+            statuses.append(-1)
+            continue
         statuses.append(response.status_code)
     return statuses
 
 
 @contextmanager
-def writers_running(served, jobs: list[tuple], *, with_files: bool = False):
+def writers_running(served, jobs: list[tuple], **options):
     """Each job (email, measure_id, tag, count) posts in a thread of its own while the
     block runs; yields the list that gets each job's statuses, complete after the block."""
     results: list[list[int]] = [[] for _ in jobs]
 
     def run(index: int, job: tuple) -> None:
-        results[index] = post_updates(served, *job, with_files=with_files)
+        results[index] = post_updates(served, *job, **options)
 
     threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
     for thread in threads:
