@@ -44,11 +44,28 @@ def fresh_database(served, tmp_path: Path):
         admin.dispose()
 
 
-def run_tracker(env: dict, *args: str) -> subprocess.CompletedProcess:
+def restore_into(served, target_url: str, folders: Path, out: Path):
+    """`tracker restore out` into the database at target_url and the folders
+    f"{folders}-uploads" and f"{folders}-reports"."""
     db.session.commit()
+    env = {
+        **served.env,
+        "DATABASE_URL": target_url,
+        "UPLOAD_FOLDER": f"{folders}-uploads",
+        "REPORT_ARCHIVE_FOLDER": f"{folders}-reports",
+    }
     return subprocess.run(
-        [TRACKER, *args], env=env, capture_output=True, text=True, timeout=300, check=False
+        [TRACKER, "restore", str(out)], env=env, capture_output=True, text=True, timeout=300
     )
+
+
+@contextmanager
+def engine_on(url: str):
+    engine = create_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def table_rows(engine) -> dict[str, list[dict]]:
@@ -83,20 +100,11 @@ def test_a_backup_during_writes_restores_into_a_fresh_database(served, tmp_path)
     assert any(name.startswith("reports/") for name in manifest["files"])
 
     with fresh_database(served, tmp_path) as target_url:
-        env = {
-            **served.env,
-            "DATABASE_URL": target_url,
-            "UPLOAD_FOLDER": str(tmp_path / "restored-uploads"),
-            "REPORT_ARCHIVE_FOLDER": str(tmp_path / "restored-reports"),
-        }
-        restore = run_tracker(env, "restore", str(out))
+        restore = restore_into(served, target_url, tmp_path / "restored", out)
         assert restore.returncode == 0, restore.stdout + restore.stderr
-        target = create_engine(target_url)
-        try:
+        with engine_on(target_url) as target:
             restored = table_rows(target)
-            again = run_tracker(env, "restore", str(out))  # now it is not empty
-        finally:
-            target.dispose()
+        again = restore_into(served, target_url, tmp_path / "restored", out)  # not empty now
     assert again.returncode == 1
     assert "The database is not empty" in again.stderr
 
@@ -127,20 +135,10 @@ def test_a_damaged_backup_is_refused_before_anything_is_restored(served, tmp_pat
         handle.seek(100)
         handle.write(b"\xff\x00damaged")
     with fresh_database(served, tmp_path) as target_url:
-        env = {
-            **served.env,
-            "DATABASE_URL": target_url,
-            "UPLOAD_FOLDER": str(tmp_path / "u"),
-            "REPORT_ARCHIVE_FOLDER": str(tmp_path / "r"),
-        }
-        result = run_tracker(env, "restore", str(out))
-        target = create_engine(target_url)
-        try:
-            with target.connect() as connection:
-                tables = target.dialect.get_table_names(connection)
-        finally:
-            target.dispose()
+        result = restore_into(served, target_url, tmp_path / "restored", out)
+        with engine_on(target_url) as target, target.connect() as connection:
+            tables = target.dialect.get_table_names(connection)
     assert result.returncode == 1
     assert f"checksum differs: {dump.name}" in result.stderr
     assert tables == []
-    assert not os.path.exists(tmp_path / "u")
+    assert not os.path.exists(tmp_path / "restored-uploads")
