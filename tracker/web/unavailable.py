@@ -68,8 +68,8 @@ def _close_session(_error) -> None:
 class RetryIdempotentReads:
     """WSGI middleware: a GET or HEAD that the app answered with "database unavailable"
     is run again after a pause, each try with a fresh copy of the environ (hence a fresh
-    request and app context, `g` and database session). Nothing is sent to the client
-    before the last try, so a retried request is invisible to it."""
+    request and app context, `g` and database session). A try that is run again sends
+    nothing to the client, so the retry is invisible to it."""
 
     def __init__(self, wsgi_app, delays=RETRY_DELAYS) -> None:
         self.wsgi_app = wsgi_app
@@ -78,22 +78,35 @@ class RetryIdempotentReads:
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") not in RETRY_METHODS:
             return self.wsgi_app(environ, start_response)
-        for delay in (*self.delays, None):
-            attempt = dict(environ)
-            started: list = []
-
-            def hold(status, headers, exc_info=None, _started=started):
-                _started[:] = [status, headers, exc_info]
-                return lambda _data: None
-
-            body = self.wsgi_app(attempt, hold)
-            if delay is None or not attempt.get(_UNAVAILABLE):
+        for delay in self.delays:
+            answer = self._try(environ)
+            if answer is not None:
+                started, body = answer
                 start_response(*started)
                 return body
-            if hasattr(body, "close"):
-                body.close()
             time.sleep(delay)
-        raise AssertionError("unreachable: the last try always answers")
+        return self.wsgi_app(dict(environ), start_response)  # the last try answers
+
+    def _try(self, environ):
+        """One try on a copy of the environ: the arguments it gave start_response and its
+        body; None (the body closed) when the database was unavailable."""
+        attempt = dict(environ)
+        started: list = []
+
+        def hold(status, headers, exc_info=None):
+            started[:] = [status, headers, exc_info]
+            return _no_write
+
+        body = self.wsgi_app(attempt, hold)
+        if not attempt.get(_UNAVAILABLE):
+            return started, body
+        if hasattr(body, "close"):
+            body.close()
+        return None
+
+
+def _no_write(_data: bytes) -> None:
+    """WSGI's write() callable, which Flask never uses (it returns its body)."""
 
 
 def init_app(app: Flask) -> None:
