@@ -9,6 +9,7 @@ from flask import Flask
 def register_commands(app: Flask) -> None:
     from tracker.commands import (
         accounts,
+        backup,
         monitoring,
         plans,
         registry,
@@ -23,6 +24,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(serve.init_db_command)
     app.cli.add_command(translations.translations_command)
     accounts.register(app)
+    backup.register(app)
     reminders.register(app)
     monitoring.register(app)
     app.cli.add_command(reports.report_command)

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from tracker.extensions import db
 from tracker.services.errors import ServiceError
+from tracker.web import unavailable
 from tracker.web.errors_map import error_response
 
 
@@ -43,3 +44,4 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ServiceError, handle_service_error)
     app.register_error_handler(Exception, handle_unexpected_error)
+    unavailable.init_app(app)

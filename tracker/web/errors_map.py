@@ -26,6 +26,7 @@ def default_message(status: int) -> str:
         413: _("The upload is too large."),
         429: _("Too many attempts. Wait a few minutes and try again."),
         500: _("Something went wrong on our side. The error was logged."),
+        503: _("The service is unavailable at the moment. Try again in a few seconds."),
     }
     return messages.get(status) or _("The request failed.")
 

@@ -71,7 +71,9 @@ def index():
     form = AdminSearchForm(formdata=MultiDict(request.args) if request.args else None)
     if request.args and not form.validate():
         return render_template("registry/admin_list.html", form=form, page=None), 400
-    archived = {"active": False, "archived": True, "all": None}[form.status.data or "active"]
+    # Optional() lets a blank choice through unchecked: blank means "not given"
+    status = (form.status.data or "").strip() or "active"
+    archived = {"active": False, "archived": True, "all": None}[status]
     registry_filter = RegistryFilter(query=(form.q.data or "").strip(), archived=archived)
     page = search_organisations(db.session, registry_filter, page_number())
     args = {k: v for k, v in request.args.items() if k != "page" and v}

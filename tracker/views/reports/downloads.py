@@ -63,7 +63,10 @@ def _options() -> tuple[date, str, str | None]:
     as_of = form.as_of.data or clock.today()
     if as_of > clock.today():
         raise http_error(400, _("A report cannot describe a date in the future."))
-    lang = form.lang.data or (current_locale() if current_locale() in LANGUAGES else "az")
+    # Optional() lets a blank choice through unchecked: blank means "not given"
+    lang = (form.lang.data or "").strip() or (
+        current_locale() if current_locale() in LANGUAGES else "az"
+    )
     return as_of, lang, form.plan.data or None
 
 
