@@ -22,6 +22,7 @@ from tracker.services.accounts.policy import (
     is_reviewer,
     monitored_measure_ids,
 )
+from tracker.services.accounts.users import organisation_history
 
 __all__ = [
     "can_edit_update",
@@ -35,5 +36,6 @@ __all__ = [
     "is_monitor",
     "is_reviewer",
     "monitored_measure_ids",
+    "organisation_history",
     "scheduled_mail_job",
 ]

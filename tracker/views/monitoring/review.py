@@ -34,6 +34,9 @@ def _update_or_404(update_id: int):
 def _render_item(item, *, approve_form=None, return_form=None, comment_form=None, status=200):
     versions = history.version_history(db.session, item)
     replaced = history.load_update(db.session, item.replaces_id) if item.replaces_id else None
+    refusal = (
+        review_service.refusal(db.session, current_user, item) if can_review(current_user) else None
+    )
     return (
         render_template(
             "monitoring/review/item.html",
@@ -45,8 +48,11 @@ def _render_item(item, *, approve_form=None, return_form=None, comment_form=None
             ),
             state=measure_state(db.session, item.measure),
             now=clock.now_utc(),
-            may_decide=can_review(current_user) and item.review_state == ReviewState.SUBMITTED,
-            may_comment=can_review(current_user),
+            refusal=refusal,
+            may_decide=can_review(current_user)
+            and refusal is None
+            and item.review_state == ReviewState.SUBMITTED,
+            may_comment=can_review(current_user) and refusal is None,
             approve_form=approve_form or ApproveForm(formdata=None),
             return_form=return_form or ReturnForm(formdata=None),
             comment_form=comment_form or CommentForm(formdata=None),
