@@ -58,7 +58,7 @@ def _check_reviewer(session: Session, reviewer, target: StatusUpdate) -> None:
         raise NotAllowed(reason)
 
 
-def _clean_text(name: str, text: str | None, *, required_message=None) -> str:
+def clean_text(name: str, text: str | None, *, required_message=None) -> str:
     """The text stripped; InvalidInput naming the input `name` when it is missing or too
     long."""
     text = (text or "").strip()
@@ -141,11 +141,11 @@ def _archive_superseded(session: Session, approved: StatusUpdate, actor) -> None
 
 
 def approve(session: Session, reviewer, target: StatusUpdate, comment: str = "") -> ReviewDecision:
-    return _decide(session, reviewer, target, ReviewState.APPROVED, _clean_text("comment", comment))
+    return _decide(session, reviewer, target, ReviewState.APPROVED, clean_text("comment", comment))
 
 
 def return_update(session: Session, reviewer, target: StatusUpdate, reason: str) -> ReviewDecision:
-    reason = _clean_text(
+    reason = clean_text(
         "reason",
         reason,
         required_message=_l("Say why you return the update, so the monitor can fix it."),
@@ -158,7 +158,7 @@ def add_comment(session: Session, reviewer, target: StatusUpdate, text: str) -> 
     _check_reviewer(session, reviewer, target)
     if target.review_state == ReviewState.DRAFT:
         raise StateConflict(_l("A draft cannot be commented on before it is submitted."))
-    text = _clean_text("text", text, required_message=_l("Write a comment before sending it."))
+    text = clean_text("text", text, required_message=_l("Write a comment before sending it."))
     entry = ReviewDecision(
         update_id=target.id, reviewer_id=reviewer.id, decision=ReviewAction.COMMENT, comment=text
     )
