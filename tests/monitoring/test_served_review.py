@@ -91,6 +91,11 @@ def test_claims_are_proposed_reviewed_and_refused_with_a_reason(served, world):
     assert refused.status_code == 403 and message in refused.text
     as_json = other.get(form, headers={"Accept": "application/json"})
     assert as_json.status_code == 403 and as_json.json()["error"]["message"] == message
+    queue = other.get("/review/claims/?lang=en", headers={"Accept": "application/json"})
+    assert queue.status_code == 403 and queue.json()["error"]["message"] == (
+        "This page is for: Reviewer (Open Government Platform), Administrator. "
+        "You are signed in as: Monitor."
+    )
 
     reviewer = signed_in(served, world, "reviewer")
     assert f"/review/claims/{proposal.id}" in reviewer.get("/review/claims/").text

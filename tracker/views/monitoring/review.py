@@ -27,7 +27,10 @@ def _update_or_404(update_id: int):
     item = history.load_update(db.session, update_id)
     if item is None:
         raise http_error(404)
-    require(can_view_update(current_user, item))
+    require(
+        can_view_update(current_user, item),
+        _("This update is a draft: reviewers see it once its monitor submits it."),
+    )
     return item
 
 
