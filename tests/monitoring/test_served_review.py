@@ -8,8 +8,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.accounts.conftest import PASSWORD
-from tests.accounts.route_world import build_world
+from tests.monitoring.conftest import served_signed_in as signed_in
 from tracker.extensions import db
 from tracker.models import GovernmentClaim, StatusUpdate
 from tracker.services.accounts import users
@@ -17,20 +16,8 @@ from tracker.services.accounts import users
 pytestmark = pytest.mark.served
 
 
-@pytest.fixture
-def world(served):
-    built = build_world(str(served.upload_folder))
-    db.session.commit()
-    return built
-
-
-def signed_in(served, world, role: str):
-    client = served.client()
-    client.login(world.users[role].email, PASSWORD)
-    return client
-
-
-def test_a_monitor_moved_to_reviewer_cannot_approve_their_own_update(served, world):
+def test_a_monitor_moved_to_reviewer_cannot_approve_their_own_update(served, served_world):
+    world = served_world
     mover = world.users["monitor_a"]
     users.change_role(
         db.session, mover, role="reviewer", organisation_id=None, actor=world.users["admin"]
@@ -66,8 +53,9 @@ def claim_data(title: str) -> dict:
     }
 
 
-def test_claims_are_proposed_reviewed_and_refused_with_a_reason(served, world):
+def test_claims_are_proposed_reviewed_and_refused_with_a_reason(served, served_world):
     """Issue 10, finding 4 and issue 13, item 12 on the served app."""
+    world = served_world
     measure = world.measure_a
     form = f"/claims/measures/{measure.id}/new?lang=en"
     public_page = f"/plans/{world.plan.key}/measures/{measure.code}?lang=en"

@@ -3,7 +3,7 @@ source, and approve / return. The rules are in services.monitoring.claim_review.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -12,11 +12,10 @@ from tracker.extensions import db
 from tracker.forms.monitoring import ApproveForm, ReturnForm
 from tracker.models import ActionPlan, GovernmentClaim
 from tracker.services.accounts import can_review
-from tracker.services.errors import InvalidInput, NotAllowed
 from tracker.services.monitoring import claim_review
+from tracker.views.monitoring import decisions
 from tracker.vocabulary import ReviewState, Role
-from tracker.web.forms import reject_unexpected_fields
-from tracker.web.permissions import get_or_404, record_refusal, roles_required
+from tracker.web.permissions import get_or_404, roles_required
 
 bp = Blueprint("claim_review", __name__, url_prefix="/review/claims")
 
@@ -53,22 +52,16 @@ def proposal(claim_id: int):
 
 
 def _act(claim_id: int, form, form_key: str, decide, text_field: str, done: str):
-    claim = get_or_404(GovernmentClaim, claim_id)
-    reject_unexpected_fields(form)
-    if not form.validate():
-        return _render(claim, status=400, **{form_key: form})
-    try:
-        decide(db.session, current_user, claim, form[text_field].data or "")
-    except NotAllowed:
-        record_refusal(403)
-        raise
-    except InvalidInput as error:
-        db.session.rollback()
-        form.show_problems(error, names=dict.fromkeys(error.problems, text_field))
-        return _render(get_or_404(GovernmentClaim, claim_id), status=400, **{form_key: form})
-    db.session.commit()
-    flash(done, "success")
-    return redirect(url_for("claim_review.queue"))
+    return decisions.act(
+        lambda: get_or_404(GovernmentClaim, claim_id),
+        _render,
+        form,
+        form_key,
+        decide,
+        text_field,
+        done=done,
+        next_url=url_for("claim_review.queue"),
+    )
 
 
 @bp.post("/<id:claim_id>/approve")
