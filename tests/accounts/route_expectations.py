@@ -96,6 +96,10 @@ def measure_values(world: World) -> dict:
     return {"measure_id": world.measure_a.id}
 
 
+def plan_id_values(world: World) -> dict:
+    return {"plan_id": world.plan.id}
+
+
 def file_values(name: str) -> Values:
     """A stored file of the world, by its public id (its row id is never in a URL)."""
     return lambda world: {"public_id": getattr(world, name).public_id}
@@ -263,13 +267,31 @@ EXPECTATIONS: dict[tuple[str, str], Route | tuple[Route, ...]] = {
         "reviewer", 400, lambda w: {"update_id": w.submitted_a.id}
     ),
     ("review.comment", "POST"): only("reviewer", 400, lambda w: {"update_id": w.submitted_a.id}),
-    ("claims.new_claim", "GET"): only("monitor_a reviewer", 200, measure_values),
-    ("claims.new_claim", "POST"): only("monitor_a reviewer", 400, measure_values),
-    ("claims.correct_claim", "GET"): only(
-        "monitor_a reviewer", 200, lambda w: {"claim_id": w.claim.id}
+    # Government claims (issue 10, finding 4): reviewers and admins record them, for a
+    # measure or a whole plan; a measure's monitors propose them; reviewers decide.
+    ("claims.new_claim", "GET"): only("monitor_a reviewer admin", 200, measure_values),
+    ("claims.new_claim", "POST"): only("monitor_a reviewer admin", 400, measure_values),
+    ("claims.new_plan_claim", "GET"): only("reviewer admin", 200, plan_id_values),
+    ("claims.new_plan_claim", "POST"): only("reviewer admin", 400, plan_id_values),
+    ("claims.correct_claim", "GET"): (
+        only("monitor_a reviewer admin", 200, lambda w: {"claim_id": w.claim.id}),
+        only(
+            "monitor_a reviewer admin",
+            409,
+            lambda w: {"claim_id": w.proposal.id},
+            note="a proposal is not corrected: it is reviewed",
+        ),
     ),
     ("claims.correct_claim", "POST"): only(
-        "monitor_a reviewer", 400, lambda w: {"claim_id": w.claim.id}
+        "monitor_a reviewer admin", 400, lambda w: {"claim_id": w.claim.id}
+    ),
+    ("claim_review.queue", "GET"): only("reviewer admin"),
+    ("claim_review.proposal", "GET"): only(
+        "reviewer admin", 200, lambda w: {"claim_id": w.proposal.id}
+    ),
+    ("claim_review.approve", "POST"): only("reviewer", 302, lambda w: {"claim_id": w.proposal.id}),
+    ("claim_review.return_claim", "POST"): only(
+        "reviewer", 400, lambda w: {"claim_id": w.proposal.id}
     ),
     # A file is readable by those who may read the record that cites it; visitors get 404
     # for what they may not read (they cannot tell an unpublished file from a missing one).
@@ -300,6 +322,12 @@ EXPECTATIONS: dict[tuple[str, str], Route | tuple[Route, ...]] = {
             note="a pending upload: its uploader's alone",
         ),
         everyone(200, file_values("claim_file"), note="the source of a current claim"),
+        only(
+            "monitor_a reviewer admin",
+            values=file_values("proposal_file"),
+            anonymous=404,
+            note="the source of a proposed claim: its proposer's, reviewers' and admins'",
+        ),
     ),
     ("api.measure_updates", "GET"): everyone(200, measure_values),
     # registry

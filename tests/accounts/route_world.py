@@ -62,6 +62,9 @@ class World:
     pending_file: StoredFile
     claim_file: StoredFile
     claim: GovernmentClaim
+    #: a claim monitor A proposed, waiting for review, with its source file
+    proposal_file: StoredFile
+    proposal: GovernmentClaim
     link_a: MonitoringLink
 
 
@@ -196,6 +199,7 @@ def build_world(upload_folder: str) -> World:
         "pending", author, pending_until=datetime.now(UTC) + timedelta(hours=24)
     )
     claim_file = _stored_file("claim", users["reviewer"])
+    proposal_file = _stored_file("proposal", author)
     db.session.flush()
     folder = Path(upload_folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -206,6 +210,7 @@ def build_world(upload_folder: str) -> World:
         submitted_file,
         pending_file,
         claim_file,
+        proposal_file,
     ):
         (folder / stored.stored_name).write_bytes(b"%PDF-1.4\n%%EOF\n")
     db.session.add_all(
@@ -252,7 +257,17 @@ def build_world(upload_folder: str) -> World:
         source_title="Government report",
         source_url="https://example.org/report",
     )
-    db.session.add(claim)
+    proposal = GovernmentClaim(
+        measure=measure_a,
+        claimed_completion=str(Completion.SUBSTANTIAL),
+        claim_date=date(2022, 6, 1),
+        source_title="Ministry statement",
+        file_id=proposal_file.id,
+        recorded_by_id=author.id,
+        organisation_id=organisation_a.id,
+        review_state=str(ReviewState.SUBMITTED),
+    )
+    db.session.add_all([claim, proposal])
     db.session.commit()
     return World(
         plan=plan,
@@ -275,5 +290,7 @@ def build_world(upload_folder: str) -> World:
         pending_file=pending_file,
         claim_file=claim_file,
         claim=claim,
+        proposal_file=proposal_file,
+        proposal=proposal,
         link_a=link_a,
     )

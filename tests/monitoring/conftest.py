@@ -262,3 +262,23 @@ def make_update(
     db.session.add(update)
     db.session.flush()
     return update
+
+
+@pytest.fixture
+def served_world(served):
+    """The route matrix's world (tests/accounts/route_world.py) in the served app's
+    database, committed so that the server sees it."""
+    from tests.accounts.route_world import build_world
+
+    built = build_world(str(served.upload_folder))
+    db.session.commit()
+    return built
+
+
+def served_signed_in(served, world, role: str):
+    """A served-app client logged in as one of the world's users."""
+    from tests.accounts.conftest import PASSWORD as WORLD_PASSWORD
+
+    client = served.client()
+    client.login(world.users[role].email, WORLD_PASSWORD)
+    return client

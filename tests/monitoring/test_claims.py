@@ -36,31 +36,55 @@ def claims_count() -> int:
     return db.session.scalar(select(func.count()).select_from(GovernmentClaim))
 
 
-def test_monitor_records_a_claim_shown_beside_the_assessments(client, world):
+def audit_count(action: str) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(AuditEntry).where(AuditEntry.action == action)
+    )
+
+
+def anonymous(client):
+    with client.session_transaction() as session:
+        session.clear()
+        session["lang"] = "en"
+    return client
+
+
+def review_claim(client, claim_id: int, action: str, **data):
+    return client.post(
+        f"/review/claims/{claim_id}/{action}",
+        data={"csrf_token": csrf(client, "/review/claims/"), **data},
+    )
+
+
+def test_a_reviewer_records_a_claim_shown_beside_the_assessments(client, world):
     m = world.measure("1.1")
     make_update(m, world.monitor_a, "approved", completion="limited")
     db.session.commit()
-    as_user(client, world.monitor_a)
+    as_user(client, world.reviewer)
     assert client.get(f"/claims/measures/{m.id}/new").status_code == 200
     response = post_claim(client, m)
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/plans/{PLAN}/measures/1.1")
     claim = db.session.scalar(select(GovernmentClaim))
-    assert claim.recorded_by_id == world.monitor_a.id and claim.claimed_completion == "complete"
-    assert (
-        db.session.scalar(
-            select(func.count())
-            .select_from(AuditEntry)
-            .where(AuditEntry.action == "claim.recorded")
-        )
-        == 1
-    )
+    assert claim.recorded_by_id == world.reviewer.id and claim.claimed_completion == "complete"
+    assert claim.review_state == "approved" and claim.is_public
+    assert audit_count("claim.recorded") == 1
 
-    html = client.get(f"/plans/{PLAN}/measures/1.1?lang=en").get_data(as_text=True)
+    html = anonymous(client).get(f"/plans/{PLAN}/measures/1.1?lang=en").get_data(as_text=True)
     assert "Disputed" in html
     assert "Report of the Ministry of Justice" in html
     summary = client.get(f"/api/v1/plans/{PLAN}").get_json()["summary"]
     assert summary["disputed"] == 1
+
+
+def test_an_admin_records_a_claim(client, world):
+    """Issue 10, finding 4: admins got 403 on the claim form."""
+    m = world.measure("2.1")
+    as_user(client, world.admin)
+    assert client.get(f"/claims/measures/{m.id}/new").status_code == 200
+    assert post_claim(client, m).status_code == 302
+    claim = db.session.scalar(select(GovernmentClaim))
+    assert claim.recorded_by_id == world.admin.id and claim.is_public
 
 
 def test_reviewer_records_a_claim_with_a_file(client, world, app):
@@ -71,31 +95,104 @@ def test_reviewer_records_a_claim_with_a_file(client, world, app):
     claim = db.session.scalar(select(GovernmentClaim))
     assert claim.source_url is None and claim.file.original_filename == "statement.pdf"
     # a current claim's source is public
-    with client.session_transaction() as session:
-        session.clear()
+    anonymous(client)
     assert client.get(f"/files/{claim.file.public_id}").status_code == 200
 
 
-def test_who_may_record_claims(client, world):
+def test_a_monitors_claim_is_a_proposal_public_only_once_approved(client, world):
+    """Issue 10, finding 4: a monitor's claim was public at once, without review."""
+    m = world.measure("1.1")
+    as_user(client, world.monitor_a)
+    form = client.get(f"/claims/measures/{m.id}/new").get_data(as_text=True)
+    assert "not public until a reviewer approves it" in form
+    response = post_claim(client, m, source_url="", file=file_field(PDF_BYTES, "decree.pdf"))
+    assert response.status_code == 302
+    claim = db.session.scalar(select(GovernmentClaim))
+    assert claim.review_state == "submitted" and not claim.is_public
+    assert claim.organisation_id == world.org_a.id
+    assert audit_count("claim.proposed") == 1 and audit_count("claim.recorded") == 0
+    own_page = client.get(f"/plans/{PLAN}/measures/1.1").get_data(as_text=True)
+    assert "s proposals</h3>" in own_page
+
+    page = f"/plans/{PLAN}/measures/1.1?lang=en"
+    assert "No government claim recorded yet." in anonymous(client).get(page).get_data(as_text=True)
+    assert "Report of the Ministry of Justice" not in client.get(page).get_data(as_text=True)
+    api = client.get(f"/api/v1/measures/{PLAN}/1.1").get_json()
+    assert api["state"]["government_claim"] is None
+    assert client.get(f"/files/{claim.file.public_id}").status_code == 404
+
+    as_user(client, world.reviewer)
+    queue = client.get("/review/claims/").get_data(as_text=True)
+    assert f"/review/claims/{claim.id}" in queue
+    assert review_claim(client, claim.id, "approve", comment="").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(GovernmentClaim, claim.id).is_public
+    assert "decree.pdf" not in anonymous(client).get(page).get_data(as_text=True)
+    assert "Report of the Ministry of Justice" in client.get(page).get_data(as_text=True)
+    api = client.get(f"/api/v1/measures/{PLAN}/1.1").get_json()
+    assert api["state"]["government_claim"]["scope"] == "measure"
+    assert client.get(f"/files/{claim.file.public_id}").status_code == 200
+
+
+def test_a_returned_proposal_stays_private_with_the_reason_for_its_monitor(client, world):
+    m = world.measure("1.1")
+    as_user(client, world.monitor_a)
+    post_claim(client, m)
+    claim = db.session.scalar(select(GovernmentClaim))
+    as_user(client, world.reviewer)
+    assert review_claim(client, claim.id, "return", reason="").status_code == 400
+    response = review_claim(client, claim.id, "return", reason="The link is not official.")
+    assert response.status_code == 302
+    assert review_claim(client, claim.id, "approve", comment="").status_code == 409
+    db.session.expire_all()
+    assert db.session.get(GovernmentClaim, claim.id).review_state == "returned"
+    page = f"/plans/{PLAN}/measures/1.1"
+    assert "Report of the Ministry" not in anonymous(client).get(page).get_data(as_text=True)
+    as_user(client, world.monitor_a)
+    assert "The link is not official." in client.get(page).get_data(as_text=True)
+
+
+def test_who_may_record_propose_or_review_claims(client, world):
     m = world.measure("1.1")
     as_user(client, world.monitor_b)  # B does not monitor 1.1
-    assert client.get(f"/claims/measures/{m.id}/new").status_code == 403
+    response = client.get(f"/claims/measures/{m.id}/new")
+    assert response.status_code == 403
+    assert "Your organisation does not monitor measure 1.1" in response.get_data(as_text=True)
     assert post_claim(client, m).status_code == 403
-    as_user(client, world.admin)
-    assert post_claim(client, m).status_code == 403
+    assert client.get(f"/claims/plans/{m.plan_id}/new").status_code == 403
+    as_user(client, world.monitor_a)
+    assert client.get(f"/claims/plans/{m.plan_id}/new").status_code == 403
+    assert client.get("/review/claims/").status_code == 403
     assert claims_count() == 0
-    with client.session_transaction() as session:
-        session.clear()
+    anonymous(client)
     response = client.get(f"/claims/measures/{m.id}/new")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     as_user(client, world.monitor_a)
     assert client.get("/claims/measures/999999/new").status_code == 404
     assert client.get("/claims/999999/correct").status_code == 404
+    post_claim(client, m)
+    proposal = db.session.scalar(select(GovernmentClaim))
+    # the proposer, moved to reviewer, may not approve their own proposal
+    from tracker.services.accounts import users
+
+    users.change_role(
+        db.session, world.monitor_a, role="reviewer", organisation_id=None, actor=world.admin
+    )
+    db.session.commit()
+    as_user(client, world.monitor_a)
+    response = review_claim(client, proposal.id, "approve", comment="")
+    assert response.status_code == 403
+    assert "You wrote this" in response.get_data(as_text=True)
+    as_user(client, world.admin)
+    assert client.get(f"/review/claims/{proposal.id}").status_code == 200
+    assert review_claim(client, proposal.id, "approve", comment="").status_code == 403
+    db.session.expire_all()
+    assert db.session.get(GovernmentClaim, proposal.id).review_state == "submitted"
 
 
 def test_bad_claims_get_400_and_are_not_written(client, world):
     m = world.measure("1.1")
-    as_user(client, world.monitor_a)
+    as_user(client, world.reviewer)
     cases = [
         ({"source_url": "javascript:alert(1)"}, "starts with http:// or https://"),
         ({"source_url": "data:text/html;base64,PHNjcmlwdD4="}, "starts with http:// or https://"),
@@ -115,28 +212,93 @@ def test_bad_claims_get_400_and_are_not_written(client, world):
     assert claims_count() == 0
 
 
+def correct(client, claim_id: int, **overrides):
+    return client.post(
+        f"/claims/{claim_id}/correct",
+        data={"csrf_token": csrf(client, "/"), **claim_form(**overrides)},
+        content_type="multipart/form-data",
+    )
+
+
 def test_a_claim_is_corrected_by_a_new_one_and_archived(client, world):
     m = world.measure("1.1")
-    as_user(client, world.monitor_a)
+    as_user(client, world.reviewer)
     post_claim(client, m)
     first = db.session.scalar(select(GovernmentClaim))
     page = client.get(f"/claims/{first.id}/correct")
     assert page.status_code == 200 and "Report of the Ministry of Justice" in page.get_data(
         as_text=True
     )
-    response = client.post(
-        f"/claims/{first.id}/correct",
-        data={"csrf_token": csrf(client, "/"), **claim_form(claimed_completion="substantial")},
-        content_type="multipart/form-data",
-    )
-    assert response.status_code == 302
+    assert correct(client, first.id, claimed_completion="substantial").status_code == 302
     db.session.expire_all()
     first = db.session.get(GovernmentClaim, first.id)
     second = db.session.scalar(select(GovernmentClaim).where(GovernmentClaim.id != first.id))
-    assert first.is_archived and second.replaces_id == first.id
+    assert first.is_archived and second.replaces_id == first.id and second.is_public
     assert client.get(f"/claims/{first.id}/correct").status_code == 409
     as_user(client, world.monitor_b)
-    assert client.get(f"/claims/{second.id}/correct").status_code == 403
+    response = client.get(f"/claims/{second.id}/correct")
+    assert response.status_code == 403
+    assert "does not monitor measure 1.1" in response.get_data(as_text=True)
+    assert correct(client, second.id).status_code == 403
+
+
+def test_a_monitors_correction_replaces_the_claim_only_once_approved(client, world):
+    """Issue 10, finding 4: a monitor replaced a recorded claim at once."""
+    m = world.measure("1.1")
+    as_user(client, world.reviewer)
+    post_claim(client, m)
+    first = db.session.scalar(select(GovernmentClaim))
+    as_user(client, world.monitor_a)
+    assert "Propose a correction" in client.get(f"/plans/{PLAN}/measures/1.1").get_data(
+        as_text=True
+    )
+    assert correct(client, first.id, claimed_completion="limited").status_code == 302
+    db.session.expire_all()
+    proposal = db.session.scalar(select(GovernmentClaim).where(GovernmentClaim.id != first.id))
+    assert proposal.replaces_id == first.id and proposal.review_state == "submitted"
+    assert db.session.get(GovernmentClaim, first.id).is_public
+    api = client.get(f"/api/v1/measures/{PLAN}/1.1").get_json()
+    assert api["state"]["government_claim"]["completion"] == "complete"
+    assert client.get(f"/claims/{proposal.id}/correct").status_code == 409
+    as_user(client, world.reviewer)
+    assert review_claim(client, proposal.id, "approve", comment="").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(GovernmentClaim, first.id).is_archived
+    api = client.get(f"/api/v1/measures/{PLAN}/1.1").get_json()
+    assert api["state"]["government_claim"]["completion"] == "limited"
+
+
+def test_a_plan_wide_claim_stands_for_each_measure_without_its_own(client, world):
+    plan_id = world.measure("1.1").plan_id
+    as_user(client, world.reviewer)
+    assert client.get(f"/claims/plans/{plan_id}/new").status_code == 200
+    response = client.post(
+        f"/claims/plans/{plan_id}/new",
+        data={
+            "csrf_token": csrf(client, "/"),
+            **claim_form(source_title="Final report on the plan", claimed_completion="complete"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    assert post_claim(client, world.measure("1.2"), claimed_completion="limited").status_code == 302
+    plan_claim = db.session.scalar(
+        select(GovernmentClaim).where(GovernmentClaim.measure_id.is_(None))
+    )
+    assert plan_claim.plan_id == plan_id and plan_claim.is_public
+    anonymous(client)
+    page = client.get(f"/plans/{PLAN}/measures/1.1?lang=en").get_data(as_text=True)
+    assert "Claimed for the whole plan" in page and "Final report on the plan" in page
+    own = client.get(f"/plans/{PLAN}/measures/1.2?lang=en").get_data(as_text=True)
+    assert "Claimed for the whole plan" not in own.split("claims-history-heading")[0]
+    states = {
+        m["code"]: m["state"]["government_claim"]
+        for m in client.get(f"/api/v1/measures?plan={PLAN}&per_page=100").get_json()["measures"]
+    }
+    assert states["1.1"]["scope"] == "plan" and states["1.1"]["completion"] == "complete"
+    assert states["1.1"]["source_url"] == "https://justice.gov.az/report-2021"
+    assert states["1.2"]["scope"] == "measure" and states["1.2"]["completion"] == "limited"
+    assert all(state is not None for state in states.values())
 
 
 def test_a_correction_that_loses_the_race_leaves_no_file_behind(client, world, app):
@@ -153,7 +315,7 @@ def test_a_correction_that_loses_the_race_leaves_no_file_behind(client, world, a
     from tracker.services.monitoring.uploads import Upload
     from tracker.vocabulary import Completion
 
-    as_user(client, world.monitor_a)
+    as_user(client, world.reviewer)
     assert post_claim(client, world.measure("1.1")).status_code == 302
     first = db.session.scalar(select(GovernmentClaim))
     db.session.execute(  # someone else's correction, unseen by `first`
@@ -171,7 +333,7 @@ def test_a_correction_that_loses_the_race_leaves_no_file_behind(client, world, a
     folder = Path(app.config["UPLOAD_FOLDER"])
     try:
         claim_service.record_claim(
-            db.session, world.monitor_a, world.measure("1.1"), data, replaces=first
+            db.session, world.reviewer, world.measure("1.1"), data, replaces=first
         )
     except StateConflict as error:
         assert error.status == 409 and "corrected in the meantime" in error.message

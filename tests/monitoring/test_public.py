@@ -241,11 +241,12 @@ def test_measure_page_offers_buttons_only_to_those_allowed(client, world):
     as_user(client, world.monitor_a)
     html = client.get(measure_url("1.1")).get_data(as_text=True)
     assert new_update in html and new_claim in html
+    assert "Propose a government claim" in html
     html = client.get(measure_url("2.1")).get_data(as_text=True)
     assert "updates/new" not in html and "/claims/" not in html
-    as_user(client, world.reviewer)
-    html = client.get(measure_url("1.1")).get_data(as_text=True)
-    assert new_update not in html and new_claim in html
-    as_user(client, world.admin)
-    html = client.get(measure_url("1.1")).get_data(as_text=True)
-    assert new_update not in html and new_claim not in html
+    new_plan_claim = f"/claims/plans/{world.measure('1.1').plan_id}/new"
+    for user in (world.reviewer, world.admin):
+        as_user(client, user)
+        html = client.get(measure_url("1.1")).get_data(as_text=True)
+        assert new_update not in html and new_claim in html and new_plan_claim in html
+        assert "Record a government claim" in html

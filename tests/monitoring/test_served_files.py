@@ -9,10 +9,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from tests.accounts.conftest import PASSWORD
-from tests.accounts.route_world import build_world
 from tests.monitoring import files
 from tests.monitoring.conftest import PNG_BYTES, update_form
+from tests.monitoring.conftest import served_signed_in as signed_in
 from tracker.extensions import db
 from tracker.models import Evidence, StatusUpdate, StoredFile
 
@@ -20,16 +19,8 @@ pytestmark = pytest.mark.served
 
 
 @pytest.fixture
-def world(served):
-    built = build_world(str(served.upload_folder))
-    db.session.commit()
-    return built
-
-
-def signed_in(served, world, role: str):
-    client = served.client()
-    client.login(world.users[role].email, PASSWORD)
-    return client
+def world(served_world):
+    return served_world
 
 
 def post_update(client, world, data: dict, upload: tuple[str, bytes] | None = None):

@@ -13,7 +13,14 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from tests.factories import make_update
-from tests.reports.conftest import AS_OF, FUTURE_MARKER, HOSTILE_NARRATIVE, SECRET_MARKERS, tr
+from tests.reports.conftest import (
+    AS_OF,
+    FUTURE_MARKER,
+    HOSTILE_NARRATIVE,
+    SECRET_MARKERS,
+    measure,
+    tr,
+)
 from tracker.extensions import db
 from tracker.models import Evidence, GovernmentClaim, Measure, Section
 from tracker.services.reports.content import build_report
@@ -276,3 +283,34 @@ def test_long_and_odd_text_still_renders(monitoring):
     flat_content = flat(content)
     assert "no_such_reason" in flat_content and "<para>&#x0;</para>&nbsp;" in flat_content
     assert "Qeyd Qeyd" in flat_content
+
+
+def test_a_plan_wide_claim_prints_for_measures_without_their_own(seeded, today):
+    """Issue 10, finding 4: the government's claim about the whole plan stands for each
+    measure that has none of its own, with its source; a proposal does not print."""
+    db.session.add_all(
+        [
+            GovernmentClaim(
+                plan_id=seeded.id,
+                claimed_completion="complete",
+                claim_date=date(2021, 3, 1),
+                source_title="Final report on the plan",
+                source_url="https://gov.example/final-report",
+            ),
+            GovernmentClaim(
+                measure_id=measure(seeded, "1.1").id,
+                claimed_completion="limited",
+                claim_date=date(2021, 3, 2),
+                source_title="Proposed only",
+                source_url="https://gov.example/proposed",
+                review_state="submitted",
+            ),
+        ]
+    )
+    db.session.commit()
+    spec = ReportSpec(PLAN, AS_OF, "en", ReportKind.SECTION, section=1)
+    entries = build_report(db.session, spec).measures
+    assert entries and all(e.claim and e.claim.is_plan_wide for e in entries)
+    content = flat(parse(render_report(db.session, spec))[1])
+    assert "Final report on the plan" in content and "for the whole plan" in content
+    assert "Proposed only" not in content

@@ -1,6 +1,12 @@
 """All models, imported here so that Alembic and the app see one metadata."""
 
-from tracker.models.accounts import AuditEntry, LoginAttempt, UsedToken, User
+from tracker.models.accounts import (
+    AuditEntry,
+    LoginAttempt,
+    OrganisationMembership,
+    UsedToken,
+    User,
+)
 from tracker.models.agencies import Agency, AgencyAlias, MeasureAgency
 from tracker.models.mail import MailRequest
 from tracker.models.monitoring import (
@@ -43,6 +49,7 @@ __all__ = [
     "MonitoringLink",
     "Organisation",
     "OrganisationChoice",
+    "OrganisationMembership",
     "ReminderDigest",
     "ReminderItem",
     "ReminderOptOut",

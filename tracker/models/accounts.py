@@ -55,6 +55,21 @@ class User(UserMixin, db.Model):
         return self.is_enabled
 
 
+class OrganisationMembership(db.Model):
+    """A period during which a user belonged to an organisation: open (`to_dt` None) while
+    it lasts. Written by the accounts service whenever a user's role or organisation
+    changes, so that a user's past organisations are known after a move (a monitor made a
+    reviewer keeps them: they may not review what their organisations monitored)."""
+
+    __tablename__ = "organisation_membership"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    from_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    to_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class LoginAttempt(db.Model):
     """Every login attempt (and every password typed to confirm one's identity), kept in
     the database so that throttling holds across workers."""

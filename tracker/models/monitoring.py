@@ -146,12 +146,22 @@ class ReviewDecision(db.Model):
 
 
 class GovernmentClaim(db.Model):
-    """What the government says about a measure, with its source."""
+    """What the government says, with its source: about one measure, or about the whole
+    plan (`measure_id` None, `plan_id` set), which then stands for each measure that has no
+    claim of its own.
+
+    Reviewers and admins record claims from official documents (approved at once); a
+    monitor proposes one (submitted), which a reviewer approves or returns, as an update.
+    Only approved, current claims are public. A correction is a new claim whose
+    `replaces_id` points to the one it corrects, which is archived once it is approved."""
 
     __tablename__ = "government_claim"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    measure_id: Mapped[int] = mapped_column(ForeignKey("measure.id"), index=True)
+    #: the measure the claim is about; None for a claim about the whole plan
+    measure_id: Mapped[int | None] = mapped_column(ForeignKey("measure.id"), index=True)
+    #: the plan of a plan-wide claim (None for a claim about one measure)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("action_plan.id"), index=True)
     #: Completion key the government claims
     claimed_completion: Mapped[Completion] = mapped_column(EnumText(Completion, 20))
     #: the date of the government's report or statement
@@ -161,11 +171,32 @@ class GovernmentClaim(db.Model):
     file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"))
     note: Mapped[str] = mapped_column(Text, default="")
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: the organisation of the monitor who proposed it (None when a reviewer recorded it)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    #: ReviewState: submitted (a monitor's proposal) → approved | returned
+    review_state: Mapped[ReviewState] = mapped_column(
+        EnumText(ReviewState, 20), default=ReviewState.APPROVED, index=True
+    )
+    #: the reason a reviewer gave when returning a proposal
+    return_reason: Mapped[str] = mapped_column(Text, default="")
+    decided_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     #: the claim this one corrects
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("government_claim.id"))
     is_archived: Mapped[bool] = mapped_column(default=False)
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
-    measure: Mapped[Measure] = relationship()  # noqa: F821
+    measure: Mapped[Measure | None] = relationship()  # noqa: F821
+    plan: Mapped[ActionPlan | None] = relationship()  # noqa: F821
+    organisation: Mapped[Organisation | None] = relationship()  # noqa: F821
     file: Mapped[StoredFile | None] = relationship()
-    recorded_by: Mapped[User | None] = relationship()  # noqa: F821
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])  # noqa: F821
+    replaces: Mapped[GovernmentClaim | None] = relationship(remote_side=[id])
+
+    @property
+    def is_plan_wide(self) -> bool:
+        return self.measure_id is None
+
+    @property
+    def is_public(self) -> bool:
+        return self.review_state == ReviewState.APPROVED and not self.is_archived

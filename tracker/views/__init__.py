@@ -14,7 +14,7 @@ def register_blueprints(app: Flask) -> None:
     import tracker.views.api.registry  # noqa: F401
     from tracker.views import api
     from tracker.views.accounts import admin, auth
-    from tracker.views.monitoring import claims, files, monitor, review
+    from tracker.views.monitoring import claim_review, claims, files, monitor, review
     from tracker.views.plans import public
     from tracker.views.registry import admin as registry_admin
     from tracker.views.registry import public as registry
@@ -31,6 +31,7 @@ def register_blueprints(app: Flask) -> None:
         monitor.bp,
         review.bp,
         claims.bp,
+        claim_review.bp,
         files.bp,
         notifications.bp,
         calendar.bp,

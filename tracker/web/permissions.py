@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker.extensions import db
@@ -35,6 +36,22 @@ def refuse(status: int = 403, message: object = None):
     raise http_error(status, message)
 
 
+def role_refusal(roles) -> str:
+    """The 403 message for a page that is for other roles: which ones, and one's own."""
+    return _(
+        "This page is for: %(roles)s. You are signed in as: %(role)s.",
+        roles=", ".join(str(Role(role).label) for role in roles),
+        role=Role(current_user.role).label,
+    )
+
+
+def require_monitor_of(measure) -> None:
+    """403 unless the user monitors the measure, saying why (e.g. their organisation does
+    not monitor it)."""
+    reason = policy.why_not_monitor(current_user, measure)
+    require(reason is None, reason)
+
+
 def roles_required(*roles: Role):
     """Anonymous: 401 as JSON, or a redirect to login. Wrong role: 403."""
 
@@ -46,7 +63,7 @@ def roles_required(*roles: Role):
                     return error_response(401)
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             if current_user.role not in roles:
-                refuse(403)
+                refuse(403, role_refusal(roles))
             return view(*args, **kwargs)
 
         return wrapped
@@ -73,7 +90,8 @@ def template_helpers() -> dict:
         "can_monitor_measure": lambda measure: policy.can_monitor_measure(current_user, measure),
         "can_edit_update": lambda update: policy.can_edit_update(current_user, update),
         "can_review": lambda: policy.can_review(current_user),
-        "can_record_claim": lambda measure: policy.can_record_claim(current_user, measure),
+        "can_record_claim": lambda: policy.can_record_claim(current_user),
+        "can_propose_claim": lambda measure: policy.can_propose_claim(current_user, measure),
         "can_see_private_evidence": lambda: policy.can_see_private_evidence(current_user),
         "is_admin": lambda: policy.is_admin(current_user),
         "is_monitor": lambda: policy.is_monitor(current_user),

@@ -11,8 +11,10 @@ Other features use only the names below; nothing else reaches inside."""
 from tracker.services.accounts.emails import scheduled_mail_job
 from tracker.services.accounts.passwords import hash_password
 from tracker.services.accounts.policy import (
+    UNLINKED_MONITOR,
     can_edit_update,
     can_monitor_measure,
+    can_propose_claim,
     can_record_claim,
     can_review,
     can_see_private_evidence,
@@ -21,11 +23,15 @@ from tracker.services.accounts.policy import (
     is_monitor,
     is_reviewer,
     monitored_measure_ids,
+    why_not_monitor,
 )
+from tracker.services.accounts.users import organisation_history
 
 __all__ = [
+    "UNLINKED_MONITOR",
     "can_edit_update",
     "can_monitor_measure",
+    "can_propose_claim",
     "can_record_claim",
     "can_review",
     "can_see_private_evidence",
@@ -35,5 +41,7 @@ __all__ = [
     "is_monitor",
     "is_reviewer",
     "monitored_measure_ids",
+    "organisation_history",
     "scheduled_mail_job",
+    "why_not_monitor",
 ]

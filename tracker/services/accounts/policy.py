@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from tracker import clock
@@ -50,6 +51,29 @@ def can_monitor_measure(user, measure: Measure | int) -> bool:
     return measure_id in monitored_measure_ids(user.organisation_id)
 
 
+#: the 403 message for a monitor whose account has no organisation
+UNLINKED_MONITOR = _l(
+    "Your account is not linked to an organisation. Ask an administrator to link it."
+)
+
+
+def why_not_monitor(user, measure: Measure | int):
+    """Why this user may not write about the measure as its monitor (a translatable
+    message for the 403 page), or None when they may."""
+    if can_monitor_measure(user, measure):
+        return None
+    if not is_monitor(user):
+        if getattr(user, "role", None) == Role.MONITOR:
+            return UNLINKED_MONITOR
+        return _l("Only monitors of the measure's organisations write about it.")
+    if isinstance(measure, int):
+        measure = db.session.get(Measure, measure)
+    return _l(
+        "Your organisation does not monitor measure %(code)s. Ask an administrator to link it.",
+        code=measure.code,
+    )
+
+
 def can_edit_update(user, update: StatusUpdate) -> bool:
     """Only the author's organisation edits, and only drafts and returned updates."""
     return (
@@ -74,8 +98,16 @@ def can_review(user) -> bool:
     return is_reviewer(user)
 
 
-def can_record_claim(user, measure: Measure | int) -> bool:
-    return is_reviewer(user) or can_monitor_measure(user, measure)
+def can_record_claim(user) -> bool:
+    """Reviewers and admins record claims from official documents, for a measure or for a
+    whole plan; what they record is public at once."""
+    return is_reviewer(user) or is_admin(user)
+
+
+def can_propose_claim(user, measure: Measure | int) -> bool:
+    """A monitor proposes a claim on a measure their organisation monitors; a reviewer
+    approves or returns it, as an update."""
+    return can_monitor_measure(user, measure)
 
 
 def can_see_private_evidence(user) -> bool:

@@ -16,7 +16,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tracker.models import Organisation, User
+from tracker import clock
+from tracker.models import Organisation, OrganisationMembership, User
 from tracker.services import audit
 from tracker.services.accounts.passwords import check_password_policy, hash_password
 from tracker.services.errors import InvalidInput
@@ -101,6 +102,7 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    _record_membership(session, user, organisation_id)
     audit.record(
         session,
         "user.created",
@@ -111,6 +113,47 @@ def create_user(
         details={"role": str(role), "organisation_id": organisation_id},
     )
     return user
+
+
+def _record_membership(session: Session, user: User, organisation_id: int | None) -> None:
+    """Close the user's open membership of any other organisation and open one of
+    `organisation_id` (if any). A user whose current organisation has no row (an account
+    older than the history) gets the row it would have had, from the account's creation."""
+    now = clock.now_utc()
+    open_rows = session.scalars(
+        select(OrganisationMembership).where(
+            OrganisationMembership.user_id == user.id, OrganisationMembership.to_dt.is_(None)
+        )
+    ).all()
+    open_ids = {row.organisation_id for row in open_rows}
+    if user.organisation_id is not None and user.organisation_id not in open_ids:
+        row = OrganisationMembership(
+            user_id=user.id, organisation_id=user.organisation_id, from_dt=user.created_dt or now
+        )
+        session.add(row)
+        open_rows.append(row)
+    for row in open_rows:
+        if row.organisation_id != organisation_id:
+            row.to_dt = now
+    if organisation_id is not None and organisation_id not in open_ids | {user.organisation_id}:
+        session.add(
+            OrganisationMembership(user_id=user.id, organisation_id=organisation_id, from_dt=now)
+        )
+    session.flush()
+
+
+def organisation_history(session: Session, user) -> set[int]:
+    """Every organisation the user belongs or ever belonged to."""
+    ids = set(
+        session.scalars(
+            select(OrganisationMembership.organisation_id).where(
+                OrganisationMembership.user_id == user.id
+            )
+        )
+    )
+    if getattr(user, "organisation_id", None) is not None:
+        ids.add(user.organisation_id)
+    return ids
 
 
 def _is_last_enabled_admin(session: Session, user: User) -> bool:
@@ -139,6 +182,7 @@ def change_role(
     if role != Role.ADMIN and _is_last_enabled_admin(session, user):
         raise _refuse("role", _last_admin_message())
     before = {"role": user.role, "organisation_id": user.organisation_id}
+    _record_membership(session, user, organisation_id)
     user.role = role
     user.organisation_id = organisation_id
     audit.record(

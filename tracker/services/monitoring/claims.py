@@ -1,8 +1,13 @@
-"""Government claims: what the government says about a measure, with its source.
+"""Government claims: what the government says about a measure or a whole plan, with its
+source (an official document: a link or an uploaded file).
 
-A claim is a cited fact, so it is recorded as it is and shown at once; the state function
-(services.status) compares the latest one with the approved CSO assessments. A mistaken
-claim is corrected by a new claim that replaces it; the old one is archived, not deleted.
+Reviewers and admins record claims; what they record is public at once. A monitor of a
+measure may propose a claim on it, which goes through review as an update does
+(submitted → approved | returned, see `claim_review`) and is not public before it is
+approved. A plan-wide claim ("the plan was fully implemented") stands for each measure of
+the plan that has no claim of its own (services.plans.status). A correction is a new claim
+that points to the one it corrects; that one is archived, not deleted, once the correction
+is approved.
 """
 
 from __future__ import annotations
@@ -15,12 +20,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
 from tracker import clock
-from tracker.models import GovernmentClaim, Measure, StoredFile
+from tracker.models import ActionPlan, GovernmentClaim, Measure, StoredFile
 from tracker.services import audit
-from tracker.services.errors import InvalidInput, StateConflict
+from tracker.services.accounts import can_propose_claim, can_record_claim, why_not_monitor
+from tracker.services.errors import InvalidInput, NotAllowed, StateConflict
 from tracker.services.monitoring import uploads
 from tracker.services.monitoring.inputs import Problems, check_source
-from tracker.vocabulary import Completion
+from tracker.vocabulary import Completion, ReviewState, Role
 
 MAX_TITLE_LENGTH = 500
 
@@ -67,7 +73,8 @@ def _store_source(session: Session, data: ClaimInput, recorder) -> StoredFile | 
     return uploads.store_checked(session, checked, recorder)
 
 
-def _archive_replaced(session: Session, replaces: GovernmentClaim) -> None:
+def archive_replaced(session: Session, replaces: GovernmentClaim) -> None:
+    """Archive the claim a correction replaces; 409 when another correction did first."""
     result = session.execute(
         update(GovernmentClaim)
         .where(GovernmentClaim.id == replaces.id, GovernmentClaim.is_archived.is_(False))
@@ -79,23 +86,56 @@ def _archive_replaced(session: Session, replaces: GovernmentClaim) -> None:
     session.expire(replaces)
 
 
+def refusal(user, target: Measure | ActionPlan):
+    """Why this user may neither record nor propose a claim on the target, or None."""
+    if can_record_claim(user):
+        return None
+    if isinstance(target, ActionPlan):
+        return _l("Only reviewers and administrators record claims about a whole plan.")
+    if can_propose_claim(user, target):
+        return None
+    if getattr(user, "role", None) != Role.MONITOR:
+        return _l("Only reviewers, administrators and the measure's monitors record claims.")
+    return why_not_monitor(user, target)
+
+
+def _check_replaces(target: Measure | ActionPlan, replaces: GovernmentClaim | None) -> None:
+    if replaces is None:
+        return
+    same_target = (
+        replaces.plan_id == target.id and replaces.measure_id is None
+        if isinstance(target, ActionPlan)
+        else replaces.measure_id == target.id
+    )
+    if not same_target or not replaces.is_public:
+        raise StateConflict(_l("Only the current claims of this measure can be corrected."))
+
+
 def record_claim(
     session: Session,
     recorder,
-    measure: Measure,
+    target: Measure | ActionPlan,
     data: ClaimInput,
     *,
     replaces: GovernmentClaim | None = None,
 ) -> GovernmentClaim:
-    """Record a claim (a correction when `replaces` is given, which is then archived)."""
-    if replaces is not None and (replaces.measure_id != measure.id or replaces.is_archived):
-        raise StateConflict(_l("Only the current claims of this measure can be corrected."))
+    """Record a claim on a measure or a whole plan (a correction when `replaces` is given).
+
+    A reviewer's or admin's claim is approved at once, and the claim it corrects archived;
+    a monitor's is a proposal, submitted for review."""
+    reason = refusal(recorder, target)
+    if reason is not None:
+        raise NotAllowed(reason)
+    _check_replaces(target, replaces)
     _check(data)
     stored = _store_source(session, data, recorder)
-    if replaces is not None:
-        _archive_replaced(session, replaces)
+    direct = can_record_claim(recorder)
+    if direct and replaces is not None:
+        archive_replaced(session, replaces)
+    plan_wide = isinstance(target, ActionPlan)
     claim = GovernmentClaim(
-        measure_id=measure.id,
+        measure_id=None if plan_wide else target.id,
+        plan_id=target.id if plan_wide else None,
         claimed_completion=data.claimed_completion,
         claim_date=data.claim_date,
         source_title=data.source_title.strip(),
@@ -103,29 +143,81 @@ def record_claim(
         file_id=stored.id if stored else None,
         note=data.note.strip(),
         recorded_by_id=recorder.id,
+        organisation_id=None if direct else recorder.organisation_id,
+        review_state=ReviewState.APPROVED if direct else ReviewState.SUBMITTED,
+        decided_by_id=recorder.id if direct else None,
+        decided_dt=clock.now_utc() if direct else None,
         replaces_id=replaces.id if replaces else None,
     )
     session.add(claim)
     session.flush()
     audit.record(
         session,
-        "claim.recorded",
+        "claim.recorded" if direct else "claim.proposed",
         "government_claim",
         claim.id,
         actor=recorder,
-        summary=f"{measure.code} {claim.claimed_completion}",
-        details={"measure_id": measure.id, "replaces_id": claim.replaces_id},
+        summary=f"{target.code if not plan_wide else target.key} {claim.claimed_completion}",
+        details={
+            "measure_id": claim.measure_id,
+            "plan_id": claim.plan_id,
+            "replaces_id": claim.replaces_id,
+        },
     )
     return claim
 
 
-def current_claims(session: Session, measure_id: int) -> list[GovernmentClaim]:
-    """The measure's current (non-archived) claims, newest first, with their files."""
+def _public():
+    return (
+        GovernmentClaim.review_state == ReviewState.APPROVED,
+        GovernmentClaim.is_archived.is_(False),
+    )
+
+
+def current_claims(session: Session, measure: Measure) -> list[GovernmentClaim]:
+    """The public claims that speak for the measure: its own and its plan's plan-wide ones
+    (current and approved), newest first, with their files."""
     return list(
         session.scalars(
             select(GovernmentClaim)
-            .where(GovernmentClaim.measure_id == measure_id, GovernmentClaim.is_archived.is_(False))
+            .where(
+                (GovernmentClaim.measure_id == measure.id)
+                | (
+                    (GovernmentClaim.plan_id == measure.plan_id)
+                    & GovernmentClaim.measure_id.is_(None)
+                ),
+                *_public(),
+            )
             .options(joinedload(GovernmentClaim.file))
             .order_by(GovernmentClaim.claim_date.desc(), GovernmentClaim.id.desc())
+        )
+    )
+
+
+def plan_wide_claims(session: Session) -> list[GovernmentClaim]:
+    """The latest public plan-wide claim of each plan that has one (for the footer)."""
+    claims = session.scalars(
+        select(GovernmentClaim)
+        .where(GovernmentClaim.measure_id.is_(None), *_public())
+        .options(joinedload(GovernmentClaim.file), joinedload(GovernmentClaim.plan))
+        .order_by(GovernmentClaim.claim_date.desc(), GovernmentClaim.id.desc())
+    )
+    latest: dict[int, GovernmentClaim] = {}
+    for claim in claims:
+        latest.setdefault(claim.plan_id, claim)
+    return list(latest.values())
+
+
+def proposals_of(session: Session, organisation_id: int, measure_id: int) -> list[GovernmentClaim]:
+    """An organisation's proposals on a measure that are not approved (theirs to follow)."""
+    return list(
+        session.scalars(
+            select(GovernmentClaim)
+            .where(
+                GovernmentClaim.organisation_id == organisation_id,
+                GovernmentClaim.measure_id == measure_id,
+                GovernmentClaim.review_state != ReviewState.APPROVED,
+            )
+            .order_by(GovernmentClaim.created_dt.desc(), GovernmentClaim.id.desc())
         )
     )

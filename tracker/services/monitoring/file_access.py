@@ -4,8 +4,9 @@
   current update is public; a submitted, returned or archived one is for reviewers, admins
   and the authoring organisation; a draft is its organisation's (and admins'). A private
   item narrows that to reviewers, admins and the authoring organisation.
-- A government claim's source file follows the claim: a current claim is public; an
-  archived (corrected) one is for reviewers, admins and the person who recorded it.
+- A government claim's source file follows the claim: an approved, current claim is
+  public; a proposal (submitted or returned) and an archived (corrected) claim are for
+  reviewers, admins and the person who recorded or proposed it.
 - A pending file (uploaded with a form that was not saved yet) is its uploader's alone.
 - A file that no record cites and that is not pending is no one's.
 
@@ -69,7 +70,7 @@ def _evidence_access(user, item: Evidence) -> FileAccess:
 
 
 def _claim_access(user, claim: GovernmentClaim) -> FileAccess:
-    if not claim.is_archived:
+    if claim.is_public:
         return FileAccess(True, public=True)
     recorder = getattr(user, "is_authenticated", False) and claim.recorded_by_id == user.id
     return FileAccess(is_reviewer(user) or is_admin(user) or bool(recorder))

@@ -18,21 +18,47 @@ from sqlalchemy.orm import Session, joinedload
 from tracker import clock
 from tracker.models import Measure, ReviewDecision, StatusUpdate
 from tracker.services import audit
-from tracker.services.accounts import can_review
 from tracker.services.errors import InvalidInput, NotAllowed, StateConflict
+from tracker.services.monitoring.conflicts import Written, review_refusal
 from tracker.vocabulary import ReviewAction, ReviewState
 
 MAX_COMMENT_LENGTH = 5000
 
 
-def _check_reviewer(reviewer, target: StatusUpdate) -> None:
-    if not can_review(reviewer):
-        raise NotAllowed(_l("Only reviewers of the Open Government Platform can review."))
-    if reviewer.organisation_id is not None and reviewer.organisation_id == target.organisation_id:
-        raise NotAllowed(_l("You cannot review an update of your own organisation."))
+def _written(session: Session, target: StatusUpdate) -> Written:
+    """The update as the conflict rule sees it: its authors are those of every version it
+    revises too, and it was written from its first version's start to its submission."""
+    authors, started = {target.author_id}, target.created_dt
+    seen, replaced_id = {target.id}, target.replaces_id
+    while replaced_id is not None and replaced_id not in seen:
+        seen.add(replaced_id)
+        replaced = session.get(StatusUpdate, replaced_id)
+        if replaced is None:
+            break
+        authors.add(replaced.author_id)
+        started = min(started, replaced.created_dt) if started else replaced.created_dt
+        replaced_id = replaced.replaces_id
+    return Written(
+        author_ids=frozenset(a for a in authors if a is not None),
+        organisation_id=target.organisation_id,
+        measure_id=target.measure_id,
+        started=started,
+        finished=target.submitted_dt,
+    )
 
 
-def _clean_text(name: str, text: str | None, *, required_message=None) -> str:
+def refusal(session: Session, reviewer, target: StatusUpdate):
+    """Why this reviewer may not review this update (a message), or None."""
+    return review_refusal(session, reviewer, _written(session, target))
+
+
+def _check_reviewer(session: Session, reviewer, target: StatusUpdate) -> None:
+    reason = refusal(session, reviewer, target)
+    if reason is not None:
+        raise NotAllowed(reason)
+
+
+def clean_text(name: str, text: str | None, *, required_message=None) -> str:
     """The text stripped; InvalidInput naming the input `name` when it is missing or too
     long."""
     text = (text or "").strip()
@@ -48,7 +74,7 @@ def _clean_text(name: str, text: str | None, *, required_message=None) -> str:
 def _decide(
     session: Session, reviewer, target: StatusUpdate, decision: ReviewState, comment: str
 ) -> ReviewDecision:
-    _check_reviewer(reviewer, target)
+    _check_reviewer(session, reviewer, target)
     now = clock.now_utc()
     result = session.execute(
         update(StatusUpdate)
@@ -115,11 +141,11 @@ def _archive_superseded(session: Session, approved: StatusUpdate, actor) -> None
 
 
 def approve(session: Session, reviewer, target: StatusUpdate, comment: str = "") -> ReviewDecision:
-    return _decide(session, reviewer, target, ReviewState.APPROVED, _clean_text("comment", comment))
+    return _decide(session, reviewer, target, ReviewState.APPROVED, clean_text("comment", comment))
 
 
 def return_update(session: Session, reviewer, target: StatusUpdate, reason: str) -> ReviewDecision:
-    reason = _clean_text(
+    reason = clean_text(
         "reason",
         reason,
         required_message=_l("Say why you return the update, so the monitor can fix it."),
@@ -129,10 +155,10 @@ def return_update(session: Session, reviewer, target: StatusUpdate, reason: str)
 
 def add_comment(session: Session, reviewer, target: StatusUpdate, text: str) -> ReviewDecision:
     """A comment the monitor sees; it changes nothing else."""
-    _check_reviewer(reviewer, target)
+    _check_reviewer(session, reviewer, target)
     if target.review_state == ReviewState.DRAFT:
         raise StateConflict(_l("A draft cannot be commented on before it is submitted."))
-    text = _clean_text("text", text, required_message=_l("Write a comment before sending it."))
+    text = clean_text("text", text, required_message=_l("Write a comment before sending it."))
     entry = ReviewDecision(
         update_id=target.id, reviewer_id=reviewer.id, decision=ReviewAction.COMMENT, comment=text
     )

@@ -16,7 +16,14 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from tracker import clock
-from tracker.models import GovernmentClaim, Measure, Milestone, Organisation, StatusUpdate
+from tracker.models import (
+    GovernmentClaim,
+    Measure,
+    Milestone,
+    Organisation,
+    StatusUpdate,
+    StoredFile,
+)
 from tracker.vocabulary import COMPLETION_WEIGHTS, Completion, ReviewState
 
 
@@ -45,9 +52,17 @@ def _latest(assessments: Iterable[OrganisationAssessment]) -> OrganisationAssess
 
 @dataclass(frozen=True)
 class ClaimSummary:
+    """The government's claim that speaks for a measure: its own latest, or else its
+    plan's latest plan-wide claim; approved and current ones only."""
+
     claim_id: int
     completion: Completion
     claim_date: date
+    is_plan_wide: bool = False
+    source_title: str = ""
+    source_url: str | None = None
+    #: the public id of the uploaded source, for its download address
+    file_public_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -147,27 +162,58 @@ def _approved_assessments(
     return by_measure
 
 
+def _claim_summary(row) -> ClaimSummary:
+    return ClaimSummary(
+        claim_id=row.id,
+        completion=Completion(row.claimed_completion),
+        claim_date=row.claim_date,
+        is_plan_wide=row.measure_id is None,
+        source_title=row.source_title,
+        source_url=row.source_url,
+        file_public_id=row.public_id,
+    )
+
+
 def _latest_claims(
-    session: Session, measure_ids: list[int], as_of: date
+    session: Session, measures: list[Measure], as_of: date
 ) -> dict[int, ClaimSummary]:
-    base = select(
-        GovernmentClaim.id,
-        GovernmentClaim.measure_id,
-        GovernmentClaim.claimed_completion,
-        GovernmentClaim.claim_date,
-    ).where(
-        GovernmentClaim.measure_id.in_(measure_ids),
-        GovernmentClaim.is_archived.is_(False),
-        GovernmentClaim.claim_date <= as_of,
+    """Each measure's claim: its own latest public claim, or its plan's plan-wide one."""
+    measure_ids = [m.id for m in measures]
+    plan_ids = {m.plan_id for m in measures}
+    group = func.coalesce(GovernmentClaim.measure_id, -GovernmentClaim.plan_id)
+    base = (
+        select(
+            GovernmentClaim.id,
+            GovernmentClaim.measure_id,
+            GovernmentClaim.plan_id,
+            GovernmentClaim.claimed_completion,
+            GovernmentClaim.claim_date,
+            GovernmentClaim.source_title,
+            GovernmentClaim.source_url,
+            StoredFile.public_id,
+        )
+        .outerjoin(StoredFile, StoredFile.id == GovernmentClaim.file_id)
+        .where(
+            GovernmentClaim.measure_id.in_(measure_ids)
+            | (GovernmentClaim.measure_id.is_(None) & GovernmentClaim.plan_id.in_(plan_ids)),
+            GovernmentClaim.review_state == ReviewState.APPROVED,
+            GovernmentClaim.is_archived.is_(False),
+            GovernmentClaim.claim_date <= as_of,
+        )
     )
     latest = _latest_per_group(
-        base,
-        [GovernmentClaim.measure_id],
-        [GovernmentClaim.claim_date.desc(), GovernmentClaim.id.desc()],
+        base, [group], [GovernmentClaim.claim_date.desc(), GovernmentClaim.id.desc()]
     )
+    own, plan_wide = {}, {}
+    for row in session.execute(latest):
+        if row.measure_id is None:
+            plan_wide[row.plan_id] = _claim_summary(row)
+        else:
+            own[row.measure_id] = _claim_summary(row)
     return {
-        row.measure_id: ClaimSummary(row.id, Completion(row.claimed_completion), row.claim_date)
-        for row in session.execute(latest)
+        m.id: own[m.id] if m.id in own else plan_wide[m.plan_id]
+        for m in measures
+        if m.id in own or m.plan_id in plan_wide
     }
 
 
@@ -221,7 +267,7 @@ def measure_states(
         return {}
     ids = [m.id for m in measures]
     assessments = _approved_assessments(session, ids, as_of)
-    claims = _latest_claims(session, ids, as_of)
+    claims = _latest_claims(session, measures, as_of)
     final_dates = _final_milestone_dates(session, ids)
     return {
         m.id: _state(

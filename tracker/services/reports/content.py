@@ -234,6 +234,7 @@ def _claim(claim: GovernmentClaim) -> Claim:
             public_url("files.download", public_id=claim.file.public_id) if claim.file else None
         ),
         note=claim.note,
+        is_plan_wide=claim.measure_id is None,
     )
 
 

@@ -110,6 +110,8 @@ class Claim:
     #: the public download address of the claim's source document
     file_url: str | None
     note: str
+    #: a claim about the whole plan, standing for a measure that has none of its own
+    is_plan_wide: bool = False
 
 
 @dataclass(frozen=True)

@@ -223,6 +223,8 @@ def _claim_markup(m: MeasureEntry) -> str:
         return text(_("No claim recorded"))
     c = m.claim
     markup = f"<b>{text(c.completion_label)}</b> · {text(date_text(c.claim_date))}"
+    if c.is_plan_wide:
+        markup += f" ({text(_('for the whole plan'))})"
     # a table row cannot break across pages: long titles are cut here, and the
     # claim's note is printed below the table (see _measure_head)
     title = short_title(c.source_title, 160)

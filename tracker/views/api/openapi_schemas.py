@@ -280,7 +280,16 @@ def _schemas() -> dict[str, Schema]:
                 "has_evidence": BOOLEAN,
                 "is_disputed": BOOLEAN,
                 "government_claim": nullable(
-                    closed({"completion": ref("Completion"), "claim_date": DATE})
+                    closed(
+                        {
+                            "completion": ref("Completion"),
+                            "claim_date": DATE,
+                            "scope": {"type": "string", "enum": ["measure", "plan"]},
+                            "source_title": STRING,
+                            "source_url": nullable(URL),
+                            "file_url": nullable(URL),
+                        }
+                    )
                 ),
                 "assessments": array(
                     closed(

@@ -22,6 +22,21 @@ def bilingual(obj, attr: str) -> dict[str, str]:
     return {"az": getattr(obj, f"{attr}_az"), "en": getattr(obj, f"{attr}_en")}
 
 
+def claim_json(claim) -> dict:
+    """The government's claim that speaks for a measure (its own, or its plan's), with
+    its source."""
+    return {
+        "completion": str(claim.completion),
+        "claim_date": claim.claim_date.isoformat(),
+        "scope": "plan" if claim.is_plan_wide else "measure",
+        "source_title": claim.source_title,
+        "source_url": claim.source_url,
+        "file_url": public_url("files.download", public_id=claim.file_public_id)
+        if claim.file_public_id
+        else None,
+    }
+
+
 def state_json(state: MeasureState) -> dict:
     claim = state.government_claim
     return {
@@ -33,9 +48,7 @@ def state_json(state: MeasureState) -> dict:
         "days_remaining": state.days_remaining,
         "has_evidence": state.has_evidence,
         "is_disputed": state.is_disputed,
-        "government_claim": None
-        if claim is None
-        else {"completion": str(claim.completion), "claim_date": claim.claim_date.isoformat()},
+        "government_claim": None if claim is None else claim_json(claim),
         "assessments": [
             {
                 "organisation_id": a.organisation_id,

@@ -1,5 +1,6 @@
-"""Recording what the government claims about a measure (monitors of the measure and
-reviewers), and correcting a recorded claim."""
+"""Government claims: reviewers and admins record them (on a measure or a whole plan),
+a measure's monitors propose them, and a recorded claim is corrected by a new one. The
+rules are in services.monitoring.claims; this module only shows the form."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from flask_login import current_user
 from tracker import clock
 from tracker.extensions import db
 from tracker.forms.monitoring import ClaimForm
-from tracker.models import GovernmentClaim, Measure
-from tracker.services.accounts import can_record_claim
+from tracker.models import ActionPlan, GovernmentClaim, Measure
+from tracker.services.accounts import can_record_claim, is_monitor
 from tracker.services.errors import InvalidInput
 from tracker.services.monitoring import claims as claim_service
 from tracker.services.plans import measure_state
@@ -22,61 +23,100 @@ from tracker.web.permissions import get_or_404, require, roles_required
 
 bp = Blueprint("claims", __name__, url_prefix="/claims")
 
+#: who may open a claim form at all; the service says who may record or propose
+CLAIM_ROLES = (Role.MONITOR, Role.REVIEWER, Role.ADMIN)
 
-def _measure_page(measure: Measure) -> str:
-    return url_for("public.measure", key=measure.plan.key, code=measure.code)
+
+def _own_proposals(measure: Measure) -> list[GovernmentClaim]:
+    if not is_monitor(current_user):
+        return []
+    return claim_service.proposals_of(db.session, current_user.organisation_id, measure.id)
 
 
-def _handle(form: ClaimForm, measure: Measure, replaces: GovernmentClaim | None):
-    def render(status: int):
-        return (
-            render_template(
-                "monitoring/claims/form.html",
-                form=form,
-                measure=measure,
-                state=measure_state(db.session, measure),
-                replaces=replaces,
-            ),
-            status,
+@bp.app_context_processor
+def claim_helpers() -> dict:
+    """For every page: the footer's plan-wide claims, and a monitor's own proposals on a
+    measure; each read only when a page asks for it."""
+    return {
+        "plan_wide_claims": lambda: claim_service.plan_wide_claims(db.session),
+        "own_claim_proposals": _own_proposals,
+    }
+
+
+def _target_page(target: Measure | ActionPlan) -> str:
+    if isinstance(target, ActionPlan):
+        return url_for("public.plan", key=target.key)
+    return url_for("public.measure", key=target.plan.key, code=target.code)
+
+
+def _render(form: ClaimForm, target, replaces, status: int):
+    is_measure = isinstance(target, Measure)
+    return (
+        render_template(
+            "monitoring/claims/form.html",
+            form=form,
+            measure=target if is_measure else None,
+            plan=target.plan if is_measure else target,
+            state=measure_state(db.session, target) if is_measure else None,
+            replaces=replaces,
+            is_proposal=not can_record_claim(current_user),
+            back_url=_target_page(target),
+        ),
+        status,
+    )
+
+
+def _handle(form: ClaimForm, target: Measure | ActionPlan, replaces: GovernmentClaim | None):
+    refusal = claim_service.refusal(current_user, target)
+    require(refusal is None, refusal)
+    if replaces is not None and replaces.is_archived:
+        raise http_error(
+            409, _("This claim was already corrected. Correct the current one instead.")
         )
-
+    if replaces is not None and not replaces.is_public:
+        raise http_error(409, _("Only approved claims can be corrected; this is a proposal."))
     if request.method == "GET":
         if replaces is not None:
             form.fill_from(replaces)
         else:
             form.claim_date.data = clock.today()
-        return render(200)
+        return _render(form, target, replaces, 200)
     reject_unexpected_fields(form)
     if not form.validate():
-        return render(400)
+        return _render(form, target, replaces, 400)
     try:
-        claim_service.record_claim(
-            db.session, current_user, measure, form.to_input(), replaces=replaces
+        claim = claim_service.record_claim(
+            db.session, current_user, target, form.to_input(), replaces=replaces
         )
     except InvalidInput as error:
         db.session.rollback()  # and the file written, if any, with it
         form.show_problems(error, names={"upload": "file"})
-        return render(error.status)
+        return _render(form, target, replaces, error.status)
     db.session.commit()
-    flash(_("The government's claim was recorded."), "success")
-    return redirect(_measure_page(measure))
+    if claim.is_public:
+        flash(_("The government's claim was recorded."), "success")
+    else:
+        flash(
+            _("Your proposal was sent to the reviewers. It becomes public once approved."),
+            "success",
+        )
+    return redirect(_target_page(target))
 
 
 @bp.route("/measures/<id:measure_id>/new", methods=["GET", "POST"])
-@roles_required(Role.MONITOR, Role.REVIEWER)
+@roles_required(*CLAIM_ROLES)
 def new_claim(measure_id: int):
-    measure = get_or_404(Measure, measure_id)
-    require(can_record_claim(current_user, measure))
-    return _handle(ClaimForm(), measure, None)
+    return _handle(ClaimForm(), get_or_404(Measure, measure_id), None)
+
+
+@bp.route("/plans/<id:plan_id>/new", methods=["GET", "POST"])
+@roles_required(Role.REVIEWER, Role.ADMIN)
+def new_plan_claim(plan_id: int):
+    return _handle(ClaimForm(), get_or_404(ActionPlan, plan_id), None)
 
 
 @bp.route("/<id:claim_id>/correct", methods=["GET", "POST"])
-@roles_required(Role.MONITOR, Role.REVIEWER)
+@roles_required(*CLAIM_ROLES)
 def correct_claim(claim_id: int):
     claim = get_or_404(GovernmentClaim, claim_id)
-    require(can_record_claim(current_user, claim.measure_id))
-    if claim.is_archived:
-        raise http_error(
-            409, _("This claim was already corrected. Correct the current one instead.")
-        )
-    return _handle(ClaimForm(), claim.measure, claim)
+    return _handle(ClaimForm(), claim.measure or claim.plan, claim)

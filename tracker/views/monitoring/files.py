@@ -5,6 +5,7 @@ found by their random public id, and only for those who may read a record that c
 from __future__ import annotations
 
 from flask import Blueprint, send_file
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker.extensions import db
@@ -29,7 +30,7 @@ def download(public_id: str):
         if not current_user.is_authenticated:
             # Visitors cannot tell an unpublished file from a missing one.
             raise http_error(404)
-        refuse(403)
+        refuse(403, _("This file belongs to a record that you may not read."))
     path = uploads.stored_path(stored)
     if path is None:
         raise http_error(404)

@@ -15,7 +15,7 @@ from tracker.extensions import db
 from tracker.forms.monitoring import UpdateForm
 from tracker.i18n import current_locale
 from tracker.models import Agency, Measure, StatusUpdate
-from tracker.services.accounts import can_monitor_measure, is_monitor
+from tracker.services.accounts import UNLINKED_MONITOR, can_monitor_measure, is_monitor
 from tracker.services.errors import InvalidInput
 from tracker.services.monitoring import history, uploads
 from tracker.services.monitoring import updates as update_service
@@ -24,7 +24,7 @@ from tracker.vocabulary import ReviewState, Role
 from tracker.web.errors_map import http_error
 from tracker.web.forms import ConfirmForm, reject_unexpected_fields
 from tracker.web.pagination import Page, page_number
-from tracker.web.permissions import get_or_404, require, roles_required
+from tracker.web.permissions import get_or_404, require, require_monitor_of, roles_required
 
 bp = Blueprint("monitor", __name__, url_prefix="/monitor")
 
@@ -33,14 +33,17 @@ UPDATES_PER_PAGE = 50
 
 
 def _monitor_required() -> None:
-    require(is_monitor(current_user))
+    require(is_monitor(current_user), UNLINKED_MONITOR)
 
 
 def _own_update_or_404(update_id: int) -> StatusUpdate:
     update = history.load_update(db.session, update_id)
     if update is None:
         raise http_error(404)
-    require(update.organisation_id == current_user.organisation_id)
+    require(
+        update.organisation_id == current_user.organisation_id,
+        _("This update belongs to another organisation; only its monitors may open it."),
+    )
     return update
 
 
@@ -48,7 +51,7 @@ def _writable_update_or_404(update_id: int) -> StatusUpdate:
     """One of the organisation's updates on a measure the monitor may write about."""
     _monitor_required()
     update = _own_update_or_404(update_id)
-    require(can_monitor_measure(current_user, update.measure_id))
+    require_monitor_of(update.measure_id)
     return update
 
 
@@ -153,7 +156,7 @@ def my_updates():
 @roles_required(Role.MONITOR)
 def new_update(measure_id: int):
     measure = get_or_404(Measure, measure_id)
-    require(can_monitor_measure(current_user, measure))
+    require_monitor_of(measure)
     form = _update_form()
     if request.method == "GET":
         form.as_of_date.data = clock.today()

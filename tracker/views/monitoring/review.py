@@ -3,7 +3,7 @@ approve / return / comment buttons. Reviewers decide; they never edit content.""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -11,14 +11,13 @@ from tracker import clock
 from tracker.extensions import db
 from tracker.forms.monitoring import ApproveForm, CommentForm, ReturnForm
 from tracker.services.accounts import can_review, can_view_update
-from tracker.services.errors import InvalidInput, NotAllowed
 from tracker.services.monitoring import history
 from tracker.services.monitoring import review as review_service
 from tracker.services.plans import measure_state
+from tracker.views.monitoring import decisions
 from tracker.vocabulary import ReviewState, Role
 from tracker.web.errors_map import http_error
-from tracker.web.forms import reject_unexpected_fields
-from tracker.web.permissions import record_refusal, require, roles_required
+from tracker.web.permissions import require, roles_required
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -27,13 +26,19 @@ def _update_or_404(update_id: int):
     item = history.load_update(db.session, update_id)
     if item is None:
         raise http_error(404)
-    require(can_view_update(current_user, item))
+    require(
+        can_view_update(current_user, item),
+        _("This update is a draft: reviewers see it once its monitor submits it."),
+    )
     return item
 
 
 def _render_item(item, *, approve_form=None, return_form=None, comment_form=None, status=200):
     versions = history.version_history(db.session, item)
     replaced = history.load_update(db.session, item.replaces_id) if item.replaces_id else None
+    refusal = (
+        review_service.refusal(db.session, current_user, item) if can_review(current_user) else None
+    )
     return (
         render_template(
             "monitoring/review/item.html",
@@ -45,8 +50,11 @@ def _render_item(item, *, approve_form=None, return_form=None, comment_form=None
             ),
             state=measure_state(db.session, item.measure),
             now=clock.now_utc(),
-            may_decide=can_review(current_user) and item.review_state == ReviewState.SUBMITTED,
-            may_comment=can_review(current_user),
+            refusal=refusal,
+            may_decide=can_review(current_user)
+            and refusal is None
+            and item.review_state == ReviewState.SUBMITTED,
+            may_comment=can_review(current_user) and refusal is None,
             approve_form=approve_form or ApproveForm(formdata=None),
             return_form=return_form or ReturnForm(formdata=None),
             comment_form=comment_form or CommentForm(formdata=None),
@@ -72,26 +80,17 @@ def item(update_id: int):
 
 
 def _act(update_id: int, form, form_key: str, decide, text_field: str, *, done: str, next_url: str):
-    """The POST of a review form: validate, let the review service `decide` with the
-    form's one text, commit once and go on. Refused text shows the form again, the
-    message beside the text; a refused reviewer is logged (403)."""
-    item = _update_or_404(update_id)
-    reject_unexpected_fields(form)
-    if not form.validate():
-        return _render_item(item, status=400, **{form_key: form})
-    try:
-        decide(db.session, current_user, item, form[text_field].data or "")
-    except NotAllowed:
-        record_refusal(403)
-        raise
-    except InvalidInput as error:
-        db.session.rollback()
-        form.show_problems(error, names=dict.fromkeys(error.problems, text_field))
-        item = history.load_update(db.session, update_id)
-        return _render_item(item, status=400, **{form_key: form})
-    db.session.commit()
-    flash(done, "success")
-    return redirect(next_url)
+    """The POST of a review form (see decisions.act)."""
+    return decisions.act(
+        lambda: _update_or_404(update_id),
+        _render_item,
+        form,
+        form_key,
+        decide,
+        text_field,
+        done=done,
+        next_url=next_url,
+    )
 
 
 @bp.post("/updates/<id:update_id>/approve")

@@ -114,7 +114,7 @@ def measure(key: str, code: str):
         approved_updates_total=history.total,
         evidence_by_update=history.evidence_by_update,
         private_evidence_counts=history.private_counts,
-        government_claims=current_claims(db.session, measure.id),
+        government_claims=current_claims(db.session, measure),
     )
 
 

@@ -1,0 +1,88 @@
+"""Issue 13, item 12: a 403 says why, on the page and in the JSON error alike, and the
+refusal is still logged."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from tests.monitoring.conftest import as_user, make_update, make_user, store_file
+from tracker.extensions import db
+from tracker.models import AuditEntry, Evidence
+
+NOT_LINKED = "Your organisation does not monitor measure 1.1. Ask an administrator to link it."
+
+
+def refused(client, url: str) -> tuple[str, str]:
+    """The 403 message of the page and of the JSON error for the same request."""
+    page = client.get(url)
+    assert page.status_code == 403
+    as_json = client.get(url, headers={"Accept": "application/json"})
+    assert as_json.status_code == 403
+    error = as_json.get_json()["error"]
+    assert error["status"] == 403
+    return page.get_data(as_text=True), error["message"]
+
+
+def refusals_logged() -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(AuditEntry.action == "permission.refused")
+    )
+
+
+def test_a_monitor_of_another_organisation_is_told_to_ask_for_a_link(client, world):
+    as_user(client, world.monitor_b)
+    measure = world.measure("1.1")
+    for url in (
+        f"/monitor/measures/{measure.id}/updates/new",
+        f"/claims/measures/{measure.id}/new",
+    ):
+        page, message = refused(client, url)
+        assert NOT_LINKED in page
+        assert message == NOT_LINKED
+    assert refusals_logged() == 4
+
+
+def test_a_page_for_other_roles_names_them_and_ones_own(client, world):
+    as_user(client, world.monitor_a)
+    page, message = refused(client, "/review/")
+    expected = (
+        "This page is for: Reviewer (Open Government Platform), Administrator. "
+        "You are signed in as: Monitor."
+    )
+    assert expected in page and message == expected
+    as_user(client, world.reviewer)
+    _page, message = refused(client, "/admin/users")
+    assert message == (
+        "This page is for: Administrator. "
+        "You are signed in as: Reviewer (Open Government Platform)."
+    )
+
+
+def test_a_monitor_without_an_organisation_is_told_so(client, world):
+    loose = make_user("loose@example.org", "monitor")
+    db.session.commit()
+    as_user(client, loose)
+    _page, message = refused(client, "/monitor/")
+    assert message == (
+        "Your account is not linked to an organisation. Ask an administrator to link it."
+    )
+
+
+def test_drafts_updates_of_others_and_files_say_why(client, world):
+    draft = make_update(world.measure("1.1"), world.monitor_a, "draft")
+    stored = store_file(uploader=world.monitor_a)
+    stored.pending_until = None
+    db.session.add(
+        Evidence(update=draft, evidence_type="official_document", title="F", file=stored)
+    )
+    db.session.commit()
+    as_user(client, world.reviewer)
+    _page, message = refused(client, f"/review/updates/{draft.id}")
+    assert message == "This update is a draft: reviewers see it once its monitor submits it."
+    _page, message = refused(client, f"/files/{stored.public_id}")
+    assert message == "This file belongs to a record that you may not read."
+    as_user(client, world.monitor_b)
+    _page, message = refused(client, f"/monitor/updates/{draft.id}")
+    assert message == "This update belongs to another organisation; only its monitors may open it."

@@ -1,0 +1,96 @@
+"""Review and government claims on the served app (gunicorn workers and the scheduler),
+over HTTP: a monitor moved to reviewer cannot approve their own update (issue 10,
+finding 3); a monitor's claim is a proposal that a reviewer approves (finding 4); a 403
+says why (issue 13, item 12)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from tests.monitoring.conftest import served_signed_in as signed_in
+from tracker.extensions import db
+from tracker.models import GovernmentClaim, StatusUpdate
+from tracker.services.accounts import users
+
+pytestmark = pytest.mark.served
+
+
+def test_a_monitor_moved_to_reviewer_cannot_approve_their_own_update(served, served_world):
+    world = served_world
+    mover = world.users["monitor_a"]
+    users.change_role(
+        db.session, mover, role="reviewer", organisation_id=None, actor=world.users["admin"]
+    )
+    db.session.commit()
+    client = signed_in(served, world, "monitor_a")
+    page = f"/review/updates/{world.submitted_a.id}?lang=en"
+    assert "someone else must review it" in client.get(page).text
+    response = client.post_form(
+        "/review/?lang=en",
+        {"comment": ""},
+        action=f"/review/updates/{world.submitted_a.id}/approve",
+    )
+    assert response.status_code == 403
+    assert "You wrote this or a version it revises" in response.text
+    db.session.expire_all()
+    assert db.session.get(StatusUpdate, world.submitted_a.id).review_state == "submitted"
+    # an unrelated reviewer decides
+    other = signed_in(served, world, "reviewer")
+    response = other.post_form(
+        "/review/", {"comment": ""}, action=f"/review/updates/{world.submitted_a.id}/approve"
+    )
+    assert response.status_code == 302
+
+
+def claim_data(title: str) -> dict:
+    return {
+        "claimed_completion": "substantial",
+        "claim_date": "2022-11-20",
+        "source_title": title,
+        "source_url": "https://example.gov.az/decree",
+        "note": "",
+    }
+
+
+def test_claims_are_proposed_reviewed_and_refused_with_a_reason(served, served_world):
+    """Issue 10, finding 4 and issue 13, item 12 on the served app."""
+    world = served_world
+    measure = world.measure_a
+    form = f"/claims/measures/{measure.id}/new?lang=en"
+    public_page = f"/plans/{world.plan.key}/measures/{measure.code}?lang=en"
+    monitor = signed_in(served, world, "monitor_a")
+    response = monitor.post_form(form, claim_data("Proposed decree"))
+    assert response.status_code == 302
+    proposal = db.session.scalar(
+        select(GovernmentClaim).where(GovernmentClaim.source_title == "Proposed decree")
+    )
+    assert proposal.review_state == "submitted"
+    assert "Proposed decree" not in served.client().get(public_page).text
+
+    admin = signed_in(served, world, "admin")
+    assert admin.get(form).status_code == 200
+    other = signed_in(served, world, "monitor_b")
+    refused = other.get(form)
+    message = (
+        f"Your organisation does not monitor measure {measure.code}. "
+        "Ask an administrator to link it."
+    )
+    assert refused.status_code == 403 and message in refused.text
+    as_json = other.get(form, headers={"Accept": "application/json"})
+    assert as_json.status_code == 403 and as_json.json()["error"]["message"] == message
+    queue = other.get("/review/claims/?lang=en", headers={"Accept": "application/json"})
+    assert queue.status_code == 403 and queue.json()["error"]["message"] == (
+        "This page is for: Reviewer (Open Government Platform), Administrator. "
+        "You are signed in as: Monitor."
+    )
+
+    reviewer = signed_in(served, world, "reviewer")
+    assert f"/review/claims/{proposal.id}" in reviewer.get("/review/claims/").text
+    decided = reviewer.post_form(
+        f"/review/claims/{proposal.id}",
+        {"comment": ""},
+        action=f"/review/claims/{proposal.id}/approve",
+    )
+    assert decided.status_code == 302
+    assert "Proposed decree" in served.client().get(public_page).text

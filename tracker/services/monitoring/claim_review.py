@@ -1,0 +1,96 @@
+"""Review of the claims monitors propose: a reviewer approves a proposal (it becomes
+public, and the claim it corrects is archived) or returns it with a reason. The same
+rules as for updates: one conditional UPDATE decides, and nobody reviews what they or an
+organisation of theirs (current or past) proposed or monitored (`conflicts`)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, joinedload
+
+from tracker import clock
+from tracker.models import GovernmentClaim, Measure
+from tracker.services import audit
+from tracker.services.errors import NotAllowed, StateConflict
+from tracker.services.monitoring.claims import archive_replaced
+from tracker.services.monitoring.conflicts import Written, review_refusal
+from tracker.services.monitoring.review import clean_text
+from tracker.vocabulary import ReviewState
+
+
+def refusal(session: Session, reviewer, claim: GovernmentClaim):
+    """Why this reviewer may not decide on this proposal (a message), or None."""
+    written = Written(
+        author_ids=frozenset({claim.recorded_by_id} - {None}),
+        organisation_id=claim.organisation_id,
+        measure_id=claim.measure_id,
+        started=claim.created_dt,
+        finished=claim.created_dt,
+    )
+    return review_refusal(session, reviewer, written)
+
+
+def _decide(
+    session: Session, reviewer, claim: GovernmentClaim, decision: ReviewState, comment: str
+) -> None:
+    reason = refusal(session, reviewer, claim)
+    if reason is not None:
+        raise NotAllowed(reason)
+    result = session.execute(
+        update(GovernmentClaim)
+        .where(
+            GovernmentClaim.id == claim.id,
+            GovernmentClaim.review_state == ReviewState.SUBMITTED,
+        )
+        .values(
+            review_state=decision,
+            decided_dt=clock.now_utc(),
+            decided_by_id=reviewer.id,
+            return_reason=comment if decision == ReviewState.RETURNED else "",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise StateConflict(
+            _l("This proposal has already been decided. Only submitted ones can be decided.")
+        )
+    session.expire(claim)
+    if decision == ReviewState.APPROVED and claim.replaces is not None:
+        archive_replaced(session, claim.replaces)
+    audit.record(
+        session,
+        f"claim.{decision}",
+        "government_claim",
+        claim.id,
+        actor=reviewer,
+        details={"measure_id": claim.measure_id, "comment": comment},
+    )
+
+
+def approve_claim(session: Session, reviewer, claim: GovernmentClaim, comment: str = "") -> None:
+    _decide(session, reviewer, claim, ReviewState.APPROVED, clean_text("comment", comment))
+
+
+def return_claim(session: Session, reviewer, claim: GovernmentClaim, reason: str) -> None:
+    reason = clean_text(
+        "reason",
+        reason,
+        required_message=_l("Say why you return the proposal, so the monitor can fix it."),
+    )
+    _decide(session, reviewer, claim, ReviewState.RETURNED, reason)
+
+
+def proposed_claims(session: Session) -> list[GovernmentClaim]:
+    """Proposals waiting for a decision, the longest-waiting first (one query)."""
+    return list(
+        session.scalars(
+            select(GovernmentClaim)
+            .where(GovernmentClaim.review_state == ReviewState.SUBMITTED)
+            .options(
+                joinedload(GovernmentClaim.measure).joinedload(Measure.plan),
+                joinedload(GovernmentClaim.organisation),
+            )
+            .order_by(GovernmentClaim.created_dt, GovernmentClaim.id)
+        )
+    )

@@ -1,0 +1,90 @@
+"""The reviewers' pages for claims that monitors propose: the list, one proposal with its
+source, and approve / return. The rules are in services.monitoring.claim_review."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from tracker.extensions import db
+from tracker.forms.monitoring import ApproveForm, ReturnForm
+from tracker.models import ActionPlan, GovernmentClaim
+from tracker.services.accounts import can_review
+from tracker.services.monitoring import claim_review
+from tracker.views.monitoring import decisions
+from tracker.vocabulary import ReviewState, Role
+from tracker.web.permissions import get_or_404, roles_required
+
+bp = Blueprint("claim_review", __name__, url_prefix="/review/claims")
+
+
+@bp.get("/")
+@roles_required(Role.REVIEWER, Role.ADMIN)
+def queue():
+    return render_template(
+        "monitoring/claims/queue.html",
+        proposals=claim_review.proposed_claims(db.session),
+        plans=db.session.scalars(select(ActionPlan).order_by(ActionPlan.start_year.desc())).all(),
+    )
+
+
+def _render(claim: GovernmentClaim, *, approve_form=None, return_form=None, status=200):
+    refusal = claim_review.refusal(db.session, current_user, claim)
+    return (
+        render_template(
+            "monitoring/claims/proposal.html",
+            claim=claim,
+            refusal=refusal if can_review(current_user) else None,
+            may_decide=refusal is None and claim.review_state == ReviewState.SUBMITTED,
+            approve_form=approve_form or ApproveForm(formdata=None),
+            return_form=return_form or ReturnForm(formdata=None),
+        ),
+        status,
+    )
+
+
+@bp.get("/<id:claim_id>")
+@roles_required(Role.REVIEWER, Role.ADMIN)
+def proposal(claim_id: int):
+    return _render(get_or_404(GovernmentClaim, claim_id))
+
+
+def _act(claim_id: int, form, form_key: str, decide, text_field: str, done: str):
+    return decisions.act(
+        lambda: get_or_404(GovernmentClaim, claim_id),
+        _render,
+        form,
+        form_key,
+        decide,
+        text_field,
+        done=done,
+        next_url=url_for("claim_review.queue"),
+    )
+
+
+@bp.post("/<id:claim_id>/approve")
+@roles_required(Role.REVIEWER)
+def approve(claim_id: int):
+    return _act(
+        claim_id,
+        ApproveForm(),
+        "approve_form",
+        claim_review.approve_claim,
+        "comment",
+        _("The claim was approved and is now public."),
+    )
+
+
+@bp.post("/<id:claim_id>/return")
+@roles_required(Role.REVIEWER)
+def return_claim(claim_id: int):
+    return _act(
+        claim_id,
+        ReturnForm(),
+        "return_form",
+        claim_review.return_claim,
+        "reason",
+        _("The proposal was returned to the monitor with your reason."),
+    )
