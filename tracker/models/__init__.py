@@ -2,6 +2,7 @@
 
 from tracker.models.accounts import AuditEntry, LoginAttempt, UsedToken, User
 from tracker.models.agencies import Agency, AgencyAlias, MeasureAgency
+from tracker.models.data_version import DataVersion
 from tracker.models.mail import MailRequest
 from tracker.models.monitoring import (
     Evidence,
@@ -33,6 +34,7 @@ __all__ = [
     "AgencyAlias",
     "AuditEntry",
     "CoalitionMembership",
+    "DataVersion",
     "Evidence",
     "GovernmentClaim",
     "LoginAttempt",
