@@ -12,7 +12,7 @@ import pytest
 import redis
 from sqlalchemy import text
 
-from tests.conftest import make_test_config
+from tests.conftest import _empty_all_tables, make_test_config
 from tests.factories import make_organisation
 from tests.helpers import QueryCounter, RequestIsolatingClient, login
 from tracker import create_app, data_version
@@ -35,7 +35,15 @@ def cached_app(_schema, database_url, tmp_path):
     """An app with the per-process cache on."""
     app = create_app(make_test_config(database_url, tmp_path, PUBLIC_CACHE_TYPE="SimpleCache"))
     app.test_client_class = RequestIsolatingClient
-    return app
+    yield app
+    _leave_no_rows(app)
+
+
+def _leave_no_rows(app) -> None:
+    with app.app_context():
+        _empty_all_tables()
+        db.session.remove()
+        db.engine.dispose()
 
 
 def _queries(client, url: str, **kwargs):
@@ -234,3 +242,5 @@ def test_two_workers_share_the_redis_cache_and_each_sees_the_others_write(
         db.session.remove()
     with two.app_context():
         db.session.remove()
+        db.engine.dispose()
+    _leave_no_rows(one)
