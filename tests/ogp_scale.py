@@ -46,8 +46,9 @@ class Scale:
     links_per_measure: int = 2
 
 
-#: what `tracker serve` seeds, and nothing more
-SEED = Scale(plans=1, measures=0, organisations=0, updates=0)
+#: what `tracker serve` seeds (the plan and the registry), with ten approved updates on
+#: each of the plan's 64 measures
+SEED = Scale(plans=1, measures=0, organisations=0, updates=640)
 #: every OGP plan: issue 12's goal 4
 OGP = Scale(plans=300, measures=5_000, organisations=10_000, updates=1_000_000)
 
