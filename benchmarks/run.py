@@ -46,12 +46,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, event, text  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 
 from tests import ogp_scale  # noqa: E402
 
@@ -123,24 +122,16 @@ class Context:
 
 
 def private_database(url: str | None, workdir: Path) -> tuple[str, Path | None, Callable]:
-    """(URL for the app, SQLite file or None, clean-up)."""
-    if not url:
-        path = workdir / "bench.db"
-        return f"sqlite:///{path}", path, lambda: None
-    if not url.startswith("postgresql"):
+    """(URL for the app, SQLite file or None, clean-up): a new SQLite file, or a private
+    schema of the PostgreSQL server (the served-app tests' own)."""
+    from tests.served.server import served_database
+
+    if url and not url.startswith("postgresql"):
         return url, Path(url.removeprefix("sqlite:///")), lambda: None
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-    separator = "&" if "?" in url else "?"
-    return f"{url}{separator}options={quote(f'-csearch_path={schema}')}", None, drop
+    database = served_database(url, workdir)
+    if not url:
+        return database.url, Path(database.url.removeprefix("sqlite:///")), lambda: None
+    return database.url, None, database.drop
 
 
 def environment(ctx: Context) -> dict[str, str]:
