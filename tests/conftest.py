@@ -52,6 +52,9 @@ def make_test_config(database_url, tmp_path: Path, **overrides) -> dict:
         # Tests read English messages; the Azerbaijani default has tests of its own, which
         # set BABEL_DEFAULT_LOCALE back to "az".
         "BABEL_DEFAULT_LOCALE": "en",
+        # In-process tests count the queries a page makes: they render every page. The
+        # cache has tests of its own (tests/test_public_cache.py) and runs in the served app.
+        "PUBLIC_CACHE_TYPE": "NullCache",
     }
     config.update(overrides)
     return config

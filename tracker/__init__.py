@@ -24,7 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
 
     import tracker.models  # noqa: F401  (registers every table on the metadata)
-    from tracker import database, i18n, request_isolation, security
+    from tracker import data_version, database, i18n, request_isolation, security
     from tracker.extensions import csrf, db, migrate
     from tracker.web import converters, input_edge, request_origin
 
@@ -37,6 +37,10 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    data_version.listen()
+    from tracker.web import public_cache
+
+    public_cache.init_app(app)
 
     from tracker.views import register_blueprints
 

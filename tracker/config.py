@@ -53,6 +53,19 @@ def _session_limits() -> tuple[dict[str, int], dict[str, int]]:
     return idle, most
 
 
+def _cache_config() -> dict:
+    """The cache of rendered public pages (tracker.web.public_cache): Redis when REDIS_URL
+    is set, shared by every worker; else one cache per process. PUBLIC_CACHE_TYPE=NullCache
+    turns it off. TRACKER_RELEASE is part of every key (empty: a fingerprint of the code)."""
+    return {
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "PUBLIC_CACHE_TYPE": os.environ.get("PUBLIC_CACHE_TYPE") or None,
+        "PUBLIC_CACHE_PREFIX": os.environ.get("PUBLIC_CACHE_PREFIX", "tracker:public:"),
+        "PUBLIC_CACHE_SECONDS": _int_env("PUBLIC_CACHE_SECONDS", 3600),
+        "TRACKER_RELEASE": os.environ.get("TRACKER_RELEASE", ""),
+    }
+
+
 def build_config(instance_path: Path) -> dict:
     instance_path.mkdir(parents=True, exist_ok=True)
     default_db = f"sqlite:///{instance_path / 'tracker.db'}"
@@ -109,4 +122,5 @@ def build_config(instance_path: Path) -> dict:
         "REPORTING_CADENCE_DAYS": _int_env("REPORTING_CADENCE_DAYS", 90),
         # How many reverse proxies stand in front of the app (0: none, trust no header).
         "TRACKER_PROXY_HOPS": _int_env("TRACKER_PROXY_HOPS", 0),
+        **_cache_config(),
     }

@@ -24,6 +24,7 @@ from email.utils import getaddresses
 from pathlib import Path
 from urllib.parse import quote, urljoin
 
+import redis
 import requests
 from flask import has_app_context
 from sqlalchemy import create_engine, insert, select, text
@@ -39,6 +40,8 @@ FIRST_ADMIN_EMAIL = "first-admin@example.org"
 #: tables that `serve` and the scheduler own; a reset leaves them alone
 KEPT_TABLES = {"alembic_version", "scheduler_job"}
 START_TIMEOUT_SECONDS = 120
+#: the Redis that the served app's page cache uses; each served app has a key prefix of its own
+REDIS_URL = os.environ.get("TRACKER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 #: how long `email_to` waits for a message (the scheduler sends the outbox every second)
 MAIL_WAIT_SECONDS = 10
 
@@ -100,6 +103,8 @@ class ServedApp:
     application_name: str = ""
     #: the SMTP server that the served app sends its mail to
     smtp: SMTPServer | None = None
+    #: this served app's keys in the shared Redis; removed when it stops (never a FLUSH)
+    cache_prefix: str = field(default_factory=lambda: f"tracker-served-{uuid.uuid4().hex[:12]}:")
     _snapshot: dict[str, list[dict]] = field(default_factory=dict)
     _setup_app: object = None
 
@@ -168,8 +173,11 @@ class ServedApp:
             # the scheduler sends the mail outbox every second (account emails)
             "MAIL_OUTBOX_INTERVAL_SECONDS": "1",
             "PYTHONUNBUFFERED": "1",
+            # the two workers share their cache of public pages, as in production
+            "REDIS_URL": REDIS_URL,
+            "PUBLIC_CACHE_PREFIX": self.cache_prefix,
         }
-        for name in ("TRACKER_TODAY", "TRACKER_HTTPS", "TRACKER_PROXY_HOPS"):
+        for name in ("TRACKER_TODAY", "TRACKER_HTTPS", "TRACKER_PROXY_HOPS", "PUBLIC_CACHE_TYPE"):
             self.env.pop(name, None)
         log = self.log_path.open("w")
         self.process = subprocess.Popen(
@@ -207,6 +215,21 @@ class ServedApp:
             self.process.kill()
             self.process.wait()
         self.process = None
+        self.drop_cached_pages()
+
+    def cached_page_keys(self) -> list[bytes]:
+        connection = redis.Redis.from_url(REDIS_URL)
+        try:
+            return list(connection.scan_iter(match=f"{self.cache_prefix}*"))
+        finally:
+            connection.close()
+
+    def drop_cached_pages(self) -> None:
+        keys = self.cached_page_keys()
+        if keys:
+            connection = redis.Redis.from_url(REDIS_URL)
+            connection.delete(*keys)
+            connection.close()
 
     def run_cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
         """A `tracker` command on the served database, while the server runs."""

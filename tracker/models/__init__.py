@@ -8,6 +8,7 @@ from tracker.models.accounts import (
     User,
 )
 from tracker.models.agencies import Agency, AgencyAlias, MeasureAgency
+from tracker.models.data_version import DataVersion
 from tracker.models.mail import MailRequest
 from tracker.models.monitoring import (
     Evidence,
@@ -39,6 +40,7 @@ __all__ = [
     "AgencyAlias",
     "AuditEntry",
     "CoalitionMembership",
+    "DataVersion",
     "Evidence",
     "GovernmentClaim",
     "LoginAttempt",

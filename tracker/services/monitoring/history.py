@@ -249,10 +249,11 @@ class PublicHistory:
 
 
 def public_history(
-    session: Session, measure_id: int, limit: int | None = PUBLIC_HISTORY_LIMIT
+    session: Session, measure_id: int, limit: int | None = PUBLIC_HISTORY_LIMIT, offset: int = 0
 ) -> PublicHistory:
     """Approved, non-archived updates of a measure, newest first, with their public evidence,
-    in a fixed number of queries whatever the number of updates."""
+    in a fixed number of queries whatever the number of updates: `limit` of them after the
+    first `offset` (a page of the JSON API), or all of them (limit None)."""
     condition = (
         StatusUpdate.measure_id == measure_id,
         StatusUpdate.review_state == ReviewState.APPROVED,
@@ -265,7 +266,7 @@ def public_history(
         .order_by(StatusUpdate.as_of_date.desc(), StatusUpdate.id.desc())
     )
     if limit is not None:
-        statement = statement.limit(limit)
+        statement = statement.limit(limit).offset(offset)
     approved = list(session.scalars(statement))
     # Counted even when the page holds them all, so the number of queries never varies.
     total = (

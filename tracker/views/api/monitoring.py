@@ -1,5 +1,5 @@
-"""The JSON API's monitoring data: the approved updates of one measure. Only approved,
-current material; organisations are named, people never."""
+"""The JSON API's monitoring data: the approved updates of one measure, a page at a time.
+Only approved, current material; organisations are named, people never."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from tracker.models import Measure
 from tracker.services.monitoring import public_history
 from tracker.views.api import bp
 from tracker.views.api import serializers as serialize
+from tracker.views.api.arguments import paging
 from tracker.web.errors_map import http_error
 
 
@@ -19,9 +20,13 @@ def measure_updates(measure_id: int):
     measure = db.session.get(Measure, measure_id, options=[joinedload(Measure.plan)])
     if measure is None:
         raise http_error(404)
-    history = public_history(db.session, measure.id, limit=None)
+    page, per_page = paging()
+    history = public_history(db.session, measure.id, limit=per_page, offset=(page - 1) * per_page)
     return jsonify(
         {
+            "page": page,
+            "per_page": per_page,
+            "total": history.total,
             "measure": serialize.measure_ref_json(measure),
             "updates": [
                 serialize.update_json(update, with_measure=False) for update in history.updates

@@ -133,15 +133,23 @@ def _update_paths() -> dict[str, Schema]:
     return {
         "/api/v1/measures/{measure_id}/updates": _operation(
             "listMeasureUpdates",
-            "A measure's approved updates, newest first",
+            "A measure's approved updates, newest first, a page at a time",
             closed(
                 {
+                    "page": INTEGER,
+                    "per_page": INTEGER,
+                    "total": INTEGER,
                     "measure": closed({"id": INTEGER, "plan": STRING, "code": STRING}),
                     "updates": array(ref("MeasureUpdate")),
                 }
             ),
             "updates",
-            [parameter("measure_id", "path", INTEGER, "The measure's id")],
+            [
+                parameter("measure_id", "path", INTEGER, "The measure's id"),
+                _param("Page"),
+                _param("PerPage"),
+            ],
+            (400, 404),
         ),
         "/api/v1/updates": _operation(
             "listUpdates",

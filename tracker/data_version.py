@@ -1,0 +1,134 @@
+"""The public data's version, moved on by every write to public data in one place.
+
+A listener on every SQLAlchemy session notes each write to a public table: rows that the
+session flushes (the ORM) and INSERT, UPDATE and DELETE statements run through the session
+(bulk writes). Just before such a transaction commits, the one `data_version` row moves on
+by one, in that same transaction: a view, a CLI command and a scheduled job alike, and
+none of them can forget it. A rolled-back transaction leaves the version as it was.
+
+Public tables are all tables but the private ones listed below: a new table counts as
+public until it is listed here, so a forgotten table costs cache hits, never a stale page.
+Writes that bypass the session (a raw DBAPI COPY) call `bump()` themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import event, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import TextClause
+
+from tracker import clock
+from tracker.models.data_version import DATA_VERSION_ID, DataVersion
+
+#: tables that no public page, feed or API answer reads: writing them changes no public data
+PRIVATE_TABLES = frozenset(
+    {
+        "data_version",
+        "user_account",
+        "login_attempt",
+        "used_token",
+        "audit_entry",
+        "mail_request",
+        "reminder_item",
+        "reminder_digest",
+        "reminder_opt_out",
+        "reminder_setting",
+        "scheduler_job",
+    }
+)
+#: the session.info flag: this transaction wrote public data
+_PENDING = "tracker_public_write"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_WRITE_WORDS = frozenset({"INSERT", "UPDATE", "DELETE", "COPY", "TRUNCATE", "MERGE"})
+
+
+@dataclass(frozen=True)
+class Version:
+    number: int
+    changed: datetime
+
+    @property
+    def token(self) -> str:
+        """Number and time: a database restored from a backup never meets old cache keys."""
+        return f"{self.number}.{int(self.changed.timestamp() * 1_000_000)}"
+
+
+def current(session: Session) -> Version:
+    """The version now (0 at the epoch before any write)."""
+    row = session.execute(
+        select(DataVersion.version, DataVersion.changed_dt).where(DataVersion.id == DATA_VERSION_ID)
+    ).first()
+    if row is None:
+        return Version(0, _EPOCH)
+    return Version(int(row.version), row.changed_dt)
+
+
+def bump(session: Session) -> None:
+    """Move the version on by one, in the session's transaction (the row is made when
+    missing). One statement, so two writers never lose a step."""
+    now = clock.real_now_utc()
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(DataVersion).values(id=DATA_VERSION_ID, version=1, changed_dt=now)
+    statement = statement.on_conflict_do_update(
+        index_elements=[DataVersion.id],
+        set_={"version": DataVersion.version + 1, "changed_dt": now},
+    )
+    session.execute(statement)
+
+
+def is_public_table(name: str) -> bool:
+    return name not in PRIVATE_TABLES
+
+
+def _touches_public(objects) -> bool:
+    return any(is_public_table(getattr(type(obj), "__tablename__", "") or "") for obj in objects)
+
+
+def _after_flush(session: Session, _context) -> None:
+    if _touches_public((*session.new, *session.dirty, *session.deleted)):
+        session.info[_PENDING] = True
+
+
+def _writes_public(statement) -> bool:
+    if isinstance(statement, TextClause):
+        # Hand-written SQL names no table we can trust: any write counts.
+        words = statement.text.split(None, 1)
+        return bool(words) and words[0].upper() in _WRITE_WORDS
+    if not getattr(statement, "is_dml", False):
+        return False
+    table = getattr(statement, "table", None)
+    return table is None or is_public_table(getattr(table, "name", ""))
+
+
+def _on_execute(state) -> None:
+    if _writes_public(state.statement):
+        state.session.info[_PENDING] = True
+
+
+def _before_commit(session: Session) -> None:
+    # The commit flushes what is still pending after this hook: count it now.
+    if _touches_public((*session.new, *session.dirty, *session.deleted)):
+        session.info[_PENDING] = True
+    if session.info.get(_PENDING):
+        bump(session)
+
+
+def _forget(session: Session, *_args) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def listen() -> None:
+    """Install the listeners on every session (once per process)."""
+    if event.contains(Session, "before_commit", _before_commit):
+        return
+    event.listen(Session, "after_flush", _after_flush)
+    event.listen(Session, "do_orm_execute", _on_execute)
+    event.listen(Session, "before_commit", _before_commit)
+    event.listen(Session, "after_commit", _forget)
+    event.listen(Session, "after_rollback", _forget)
