@@ -141,7 +141,7 @@ def test_pages_hold_fifty_and_queries_do_not_grow_with_the_registry(app, client,
     assert at_500 == at_50 == last
     assert measured("/registry/?service=legal&region=baku&q=a")[0] == filtered_50
     assert measured("/api/v1/organisations?per_page=50")[0] == api_50
-    assert at_50 <= 6
+    assert at_50 <= 7  # one of them: the footer's plan-wide government claims
 
 
 def test_organisation_page_shows_public_fields_only(app, client, registry):
