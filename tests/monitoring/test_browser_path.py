@@ -158,7 +158,11 @@ def test_invite_monitor_update_return_revise_approve_and_publish(served, browser
     expect(updates.get_by_role("heading", name="Transparency Association")).to_be_visible()
     expect(updates.get_by_text("the ministry confirmed it in writing")).to_be_visible()
     expect(updates.get_by_role("link", name="Download methodology.pdf")).to_be_visible()
-    expect(visitor.get_by_text("Government progress report")).to_be_visible()
+    # the claim card names its source, and so does the list of claims on record
+    claims = visitor.locator("section[aria-labelledby=claims-heading]")
+    expect(claims.get_by_role("link", name="Government progress report")).to_be_visible()
+    on_record = visitor.locator("section[aria-labelledby=claims-history-heading]")
+    expect(on_record.get_by_role("link", name="Government progress report")).to_be_visible()
     expect(visitor.get_by_text("Disputed", exact=False).first).to_be_visible()
     html = visitor.content()
     assert MONITOR_EMAIL not in html and "reviewer@example.org" not in html
