@@ -59,7 +59,14 @@ def build_message(digest: ComposedDigest, token: str) -> EmailMessage:
         # Derived from the claim: a copy the server gets twice (see the stale-claim policy)
         # carries the same Message-ID, so mail systems can drop the duplicate.
         message_id=f"<reminders.{token}@{domain}>",
-        headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
+        headers={
+            "Auto-Submitted": "auto-generated",
+            "X-Auto-Response-Suppress": "All",
+            # RFC 2369 and RFC 8058: mail clients offer "unsubscribe", and a POST to this
+            # link (authorised by its signed token, no cookie) stops the reminders
+            "List-Unsubscribe": f"<{digest.list_unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
     )
 
 
