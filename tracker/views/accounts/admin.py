@@ -13,7 +13,7 @@ from tracker.extensions import db
 from tracker.forms.accounts import AuditFilterForm, InviteUserForm, UserFilterForm, UserRoleForm
 from tracker.i18n import current_locale
 from tracker.models import Organisation, User
-from tracker.services.accounts import emails, overview
+from tracker.services.accounts import audit_display, emails, overview
 from tracker.services.accounts import users as accounts
 from tracker.services.errors import InvalidInput
 from tracker.vocabulary import Role
@@ -71,7 +71,7 @@ def index():
         "accounts/admin/index.html",
         counts=overview.account_counts(db.session),
         refusals=overview.recent_refusals(db.session),
-        recent=overview.latest_audit_entries(db.session),
+        recent=_audit_rows(overview.latest_audit_entries(db.session)),
         other_pages=[(url_for(endpoint), label) for endpoint, label in OTHER_ADMIN_PAGES],
     )
 
@@ -143,7 +143,7 @@ def _render_user(user: User, role_form: UserRoleForm | None = None, status: int 
         "accounts/admin/user.html",
         user=user,
         role_form=role_form,
-        history=overview.user_history(db.session, user),
+        history=_audit_rows(overview.user_history(db.session, user)),
         invitation=emails.latest_invitation(db.session, user) if user.invited_dt else None,
     ), status
 
@@ -230,11 +230,14 @@ def audit():
     form = AuditFilterForm(formdata=request.args)
     form.action.choices = [
         SelectChoice("", _("All actions")),
-        *(SelectChoice(action) for action in overview.audit_actions(db.session)),
+        *(
+            SelectChoice(action, audit_display.action_label(action))
+            for action in overview.audit_actions(db.session)
+        ),
     ]
     if not form.validate():
         empty = Page([], 1, PAGE_SIZE, 0)
-        return render_template("accounts/admin/audit.html", form=form, page=empty), 400
+        return render_template("accounts/admin/audit.html", form=form, page=empty, rows=[]), 400
     chosen = overview.AuditFilter(
         action=form.action.data or "",
         actor=form.actor.data or "",
@@ -246,5 +249,13 @@ def audit():
     )
     page = _one_page(overview.audit_query(chosen), *overview.AUDIT_ORDER)
     return render_template(
-        "accounts/admin/audit.html", form=form, page=page, page_args=_filter_args()
+        "accounts/admin/audit.html",
+        form=form,
+        page=page,
+        rows=_audit_rows(page.items),
+        page_args=_filter_args(),
     )
+
+
+def _audit_rows(entries) -> list[audit_display.AuditRow]:
+    return audit_display.audit_rows(db.session, entries, current_locale())
