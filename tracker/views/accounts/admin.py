@@ -16,7 +16,7 @@ from tracker.models import Organisation, User
 from tracker.services.accounts import audit_display, emails, overview
 from tracker.services.accounts import users as accounts
 from tracker.services.errors import InvalidInput
-from tracker.vocabulary import Role
+from tracker.vocabulary import Role, sort_by_name
 from tracker.web.errors_map import http_error
 from tracker.web.pagination import Page, page_number
 from tracker.web.permissions import get_or_404, roles_required
@@ -37,12 +37,15 @@ OTHER_ADMIN_PAGES = (
 
 
 def _organisation_choices() -> list[SelectChoice]:
-    organisations = db.session.scalars(
-        select(Organisation)
-        .where(Organisation.is_archived.is_(False))
-        .order_by(Organisation.name_az)
-    )
     locale = current_locale()
+    organisations = sort_by_name(
+        db.session.scalars(
+            select(Organisation)
+            .where(Organisation.is_archived.is_(False))
+            .order_by(Organisation.id)
+        ),
+        locale,
+    )
     return [
         SelectChoice(0, _("No organisation")),
         *(SelectChoice(o.id, o.name(locale)) for o in organisations),

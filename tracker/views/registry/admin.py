@@ -73,7 +73,7 @@ def index():
         return render_template("registry/admin_list.html", form=form, page=None), 400
     archived = {"active": False, "archived": True, "all": None}[form.status.data or "active"]
     registry_filter = RegistryFilter(query=(form.q.data or "").strip(), archived=archived)
-    page = search_organisations(db.session, registry_filter, page_number())
+    page = search_organisations(db.session, registry_filter, page_number(), locale=current_locale())
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "registry/admin_list.html", form=form, page=page, page_args=args, confirm=ConfirmForm()
