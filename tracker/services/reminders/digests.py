@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import render_template
-from flask_babel import force_locale, format_date, ngettext
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker.dates import show_date
 from tracker.models import ActionPlan, Measure, Milestone, Organisation, ReminderItem, User
 from tracker.services.reminders.subscriptions import (
     make_list_unsubscribe_token,
@@ -59,7 +60,7 @@ def item_url(item: ReminderItem | DigestItem) -> str:
 
 
 def _long_date(day: date) -> str:
-    return format_date(day, "long")
+    return show_date(day)
 
 
 def item_detail(item: ReminderItem | DigestItem, locale: str) -> str:
