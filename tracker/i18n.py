@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
 
+from tracker import dates
 from tracker.catalogs import compiled_translations
 from tracker.extensions import babel
 
@@ -63,6 +64,13 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals.update(
         current_locale=current_locale, localized=localized, url_with_lang=url_with_lang
+    )
+    # Dates and times as people read them (tracker.dates): {{ day|date }}, {{ moment|datetime }}
+    # in Baku time, {{ moment|datetime_utc }} where the page says UTC.
+    app.jinja_env.filters.update(
+        date=dates.show_date,
+        datetime=dates.show_datetime,
+        datetime_utc=lambda value: dates.show_datetime(value, utc=True),
     )
     # Label tables of the fixed vocabulary, for templates and macros alike.
     app.jinja_env.globals.update(

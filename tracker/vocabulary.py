@@ -263,6 +263,40 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", stripped).strip()
 
 
+#: the Azerbaijani alphabet in its order ("x" after "h", "q" after "k", "ə" after "e")
+AZ_ALPHABET = "abcçdeəfgğhxıijkqlmnoöprsştuüvyz"
+_AZ_RANK = {letter: rank for rank, letter in enumerate(AZ_ALPHABET)}
+
+
+def _rank(char: str, ranks: dict[str, int]) -> int:
+    """Digits first, then the alphabet's letters in its order, then any other letter."""
+    if char.isdigit():
+        return int(char) if char in "0123456789" else 9
+    return 10 + ranks.get(char, len(AZ_ALPHABET) + ord(char))
+
+
+_EN_RANK = {letter: rank for rank, letter in enumerate("abcdefghijklmnopqrstuvwxyz")}
+
+
+def collation_key(text: str, locale: str) -> tuple:
+    """A sort key for names in the language of the page: in Azerbaijani the alphabet's
+    order (a b c ç d e ə … h x ı i … k q …, "İ"/"I" lower-cased the Azerbaijani way),
+    in English the Latin order with "ə", "ş", "ç" … read as "e", "s", "c". Punctuation,
+    quotes and spaces do not count, except to break ties."""
+    if locale == "az":
+        letters, ranks = az_lower(text), _AZ_RANK
+    else:
+        letters, ranks = fold(text), _EN_RANK
+    primary = tuple(_rank(c, ranks) for c in letters if c.isalnum())
+    return primary, az_lower(text)
+
+
+def sort_by_name(named, locale: str) -> list:
+    """Things with a `name(locale)` (organisations, agencies) in the order of the names
+    shown in `locale`, by its collation; a stable sort, so ties keep their order."""
+    return sorted(named, key=lambda thing: collation_key(thing.name(locale), locale))
+
+
 def label_key(text: str) -> str:
     """A comparison key that also ignores punctuation: for matching labels and names."""
     return _SPACES.sub(" ", _NON_WORD.sub(" ", fold(text))).strip()

@@ -168,6 +168,12 @@ def unsubscribe_token(world: World) -> dict:
     return {"token": make_unsubscribe_token(world.users["monitor_a"].id, ReminderKind.OVERDUE)}
 
 
+def list_unsubscribe_token(world: World) -> dict:
+    from tracker.services.reminders import make_list_unsubscribe_token
+
+    return {"token": make_list_unsubscribe_token(world.users["monitor_a"].id)}
+
+
 def archived_report(world: World) -> dict:
     from tracker.models.reports import ReportSnapshot
 
@@ -370,6 +376,15 @@ EXPECTATIONS: dict[tuple[str, str], Route | tuple[Route, ...]] = {
     ),
     # the confirmation is shown on the page itself
     ("notifications.unsubscribe", "POST"): everyone(200, unsubscribe_token),
+    ("notifications.unsubscribe_all", "GET"): (
+        everyone(200, list_unsubscribe_token),
+        everyone(400, lambda w: {"token": "tampered"}, note="a tampered token"),
+    ),
+    # authorised by the signed token alone (RFC 8058 one-click): no CSRF, no session
+    ("notifications.unsubscribe_all", "POST"): (
+        everyone(200, list_unsubscribe_token),
+        everyone(400, lambda w: {"token": "tampered"}, note="a tampered token"),
+    ),
     ("reminders_admin.index", "GET"): admin_only(),
     ("reminders_admin.save", "POST"): admin_only(400),
     ("reminders_admin.retry", "POST"): admin_only(302, failed_digest),

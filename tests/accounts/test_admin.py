@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
 from tests.accounts.conftest import (
@@ -14,7 +15,7 @@ from tests.accounts.conftest import (
 )
 from tests.helpers import QueryCounter
 from tracker.extensions import db
-from tracker.models import AuditEntry, User
+from tracker.models import AuditEntry, Measure, User
 from tracker.services import audit
 
 XSS = "<svg onload=alert(1)>"
@@ -314,6 +315,55 @@ def test_the_audit_log_pages_at_constant_queries(app, admin_client):
     db.session.commit()
     with QueryCounter() as counted_more:
         admin_client.get("/admin/audit")
+    assert counted.count == counted_more.count
+
+
+def _lead_set_entries(count: int, prefix: str = "Təşkilat") -> None:
+    measures = db.session.scalars(select(Measure).order_by(Measure.position).limit(count)).all()
+    for number, measure in enumerate(measures):
+        organisation = make_organisation(f"{prefix} {number}")
+        audit.record(
+            db.session,
+            "link.lead_set",
+            "monitoring_link",
+            number,
+            actor=None,
+            details={
+                "measure_id": measure.id,
+                "organisation_id": organisation.id,
+                "start_date": "2026-12-01",
+                "email": "someone-with-a-long-name@example.org",
+            },
+        )
+    db.session.commit()
+
+
+def test_the_audit_log_names_actions_measures_and_organisations(app, admin_client, seeded):
+    _lead_set_entries(1)
+    measure = db.session.scalars(select(Measure).order_by(Measure.position)).first()
+    for lang, organisation in (("en", "Təşkilat 0 (en)"), ("az", "Təşkilat 0")):
+        with force_locale(lang):
+            action = gettext("Lead organisation set")
+        html = admin_client.get(f"/admin/audit?action=link.lead_set&lang={lang}").get_data(
+            as_text=True
+        )
+        row = html.split("<tbody>")[1]
+        assert f">{action}<" in row
+        assert ">link.lead_set<" not in row  # the key stays only in a title attribute
+        assert f">{measure.code}</a>" in row and ">measure_id<" not in row
+        assert f">{organisation}<" in row
+        # the filter's choices read the same
+        assert f'<option selected value="link.lead_set">{action}</option>' in html
+
+
+def test_the_audit_log_names_records_at_constant_queries(app, admin_client, seeded):
+    _lead_set_entries(2, "Birinci")
+    with QueryCounter() as counted:
+        admin_client.get("/admin/audit?action=link.lead_set")
+    _lead_set_entries(30)
+    with QueryCounter() as counted_more:
+        html = admin_client.get("/admin/audit?action=link.lead_set").get_data(as_text=True)
+    assert html.count("Təşkilat 29") == 1
     assert counted.count == counted_more.count
 
 

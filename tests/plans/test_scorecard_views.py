@@ -105,7 +105,7 @@ def test_measure_page_shows_text_agencies_period_and_state(client, seeded):
     assert measure.title_az in html  # the Azerbaijani original one click away
     assert "Executing agencies" in html and "Recommended to" in html
     assert "mərkəzi icra hakimiyyəti orqanları" in html
-    assert "2020–2022" in html and "2022-12-31" in html
+    assert "2020–2022" in html and "December 31, 2022" in html
     assert "Overdue by" in html
 
 

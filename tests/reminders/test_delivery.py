@@ -75,9 +75,10 @@ def test_a_digest_is_in_the_persons_language_grouped_by_kind_with_links(world, s
     assert m1.title_en in en_text and m1.title_az not in en_text
     assert "31 dekabr 2022" in az_text
     assert "December 31, 2022" in en_text
-    # grouped by kind: one heading per kind, the deadline before the stale updates
-    assert az_text.count("== ") == 2
-    assert en_text.index("Deadline approaching") < en_text.index("No recent approved update")
+    # each measure once, with all its reasons: the deadline before the stale update
+    assert az_text.count(f"* {m1.code} ") == 1
+    reasons = en_text.split(f"* {m1.code} ")[1].split("\n* ")[0]
+    assert reasons.index("Deadline approaching:") < reasons.index("No recent approved update:")
     # direct links and one signed unsubscribe link per kind
     assert f"{BASE_URL}/plans/{world.plan.key}/measures/{m1.code}" in en_text
     assert len(UNSUBSCRIBE_LINK.findall(en_text)) == 2
@@ -100,8 +101,10 @@ def test_on_2023_01_01_overdue_reminders_go_out_for_every_measure_not_complete(s
 
     assert len(smtp.messages) == 1
     body = text_of(smtp.messages[0])
-    assert "== Overdue (63) ==" in body
-    assert f"* {measures[3].code} " not in body.split("== No recent")[0]
+    assert "\nOverdue: 63\n" in body
+    assert f"* {measures[3].code} " not in body
+    # the 63 measures, each once, whatever else it is reminded of
+    assert body.count("\n* ") == 63
     overdue = db.session.scalar(
         select(func.count())
         .select_from(ReminderItem)

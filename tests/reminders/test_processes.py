@@ -123,7 +123,7 @@ def test_the_dry_run_lists_the_digests_and_writes_nothing(world, runner, smtp):
     assert result.exit_code == 0, result.output
     assert "To: aysel@example.org (az)" in result.output
     assert "To: adam@example.org (en)" in result.output
-    assert "Deadline approaching (2):" in result.output
+    assert "Deadline approaching (2), No recent approved update (2)" in result.output
     assert "3 digests would go out (dry run, nothing written)" in result.output
     assert db.session.scalar(select(func.count()).select_from(ReminderItem)) == 0
     assert smtp.messages == []

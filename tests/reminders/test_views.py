@@ -43,9 +43,10 @@ def test_the_in_app_list_shows_the_same_items_as_the_email(world, smtp, client):
     assert len(items) == 4
     for item in items:
         assert f'id="item-{item.id}"' in page
-    for line in email.splitlines():
-        if line.startswith("  ") and not line.startswith("  http"):
-            assert line.strip() in page  # each item's sentence
+    sentences = [line for line in email.splitlines() if line.startswith("  - ")]
+    assert len(sentences) == len(items)
+    for line in sentences:
+        assert line.split(": ", 1)[1] in page  # each item's sentence
     assert "4 unread of 4 reminders." in page
     assert page.count("Deadline approaching") >= 2
 
@@ -131,8 +132,8 @@ def test_the_preferences_form_stops_and_restarts_a_kind(world, client):
 
 def _unsubscribe_path(smtp, address: str, kind: ReminderKind, locale: str) -> str:
     body = text_of(smtp.to(address)[0])
-    section = body.split(f"== {heading(kind, locale)}")[1].split("== ")[0]
-    return UNSUBSCRIBE_LINK.search(section).group(1)
+    line = body.split(f"\n- {heading(kind, locale)}: ")[1].split("\n")[0]
+    return UNSUBSCRIBE_LINK.search(line).group(1)
 
 
 def test_the_unsubscribe_link_stops_that_kind_for_that_person(world, smtp, client):
@@ -330,3 +331,18 @@ def test_the_calendar_page_lists_the_feeds(world, client):
 @pytest.fixture(autouse=True)
 def _public_base_url(app):
     app.config["PUBLIC_BASE_URL"] = "https://tracker.example.org"
+
+
+def test_the_one_click_unsubscribe_works_without_csrf_and_stops_every_kind(world, client, app):
+    assert app.config.get("WTF_CSRF_ENABLED", True)
+    path = "/unsubscribe-all/" + reminders.make_list_unsubscribe_token(world.a_az.id)
+    assert client.get(path).status_code == 200
+    assert reminders.opted_out_kinds(db.session, world.a_az.id) == set()  # GET changes nothing
+    response = client.post(path, data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    assert reminders.opted_out_kinds(db.session, world.a_az.id) == set(ReminderKind)
+    assert reminders.opted_out_kinds(db.session, world.a_en.id) == set()
+    # a one-kind token is no one-click token
+    one_kind = reminders.make_unsubscribe_token(world.a_en.id, ReminderKind.OVERDUE)
+    assert client.post(f"/unsubscribe-all/{one_kind}").status_code == 400
+    assert reminders.opted_out_kinds(db.session, world.a_en.id) == set()

@@ -119,6 +119,6 @@ def test_archive_page_lists_each_file_with_date_and_sha256(monitoring, client, a
         assert download.mimetype == "application/pdf"
         assert hashlib.sha256(download.data).hexdigest() == snapshot.sha256
         assert download.headers["X-Content-SHA256"] == snapshot.sha256
-    assert "2021-07" in page and "2021-07-01" in page
+    assert "2021-07" in page and "situation as of July 1, 2021" in page
     assert client.get("/reports/archive/no-such-file.pdf").status_code == 404
     assert client.get("/reports/archive/..%2F..%2Fetc%2Fpasswd").status_code == 404

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from xml.etree import ElementTree as ET
@@ -10,6 +11,7 @@ from openpyxl import load_workbook
 
 from tests.reports.conftest import HOSTILE_NARRATIVE, SECRET_MARKERS
 from tracker.extensions import db
+from tracker.models import Evidence, StoredFile
 from tracker.services.plans import scorecard
 from tracker.services.reports import exports
 from tracker.services.reports.exports import Table, guard_formula, to_csv, to_xlsx
@@ -21,7 +23,9 @@ PLAN = "az-nap-2020-2022"
 def _csv_rows(response) -> list[dict]:
     assert response.status_code == 200
     assert response.content_type == "text/csv; charset=utf-8"
-    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    # Excel reads a CSV as UTF-8 only when it starts with the byte order mark
+    assert response.data.startswith(codecs.BOM_UTF8)
+    return list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
 
 
 def _xlsx_rows(response) -> list[dict]:
@@ -78,6 +82,51 @@ def test_updates_export_has_approved_public_material_only(monitoring, client):
     assert not any("author" in column for column in rows[0])
     xlsx = _xlsx_rows(client.get("/data/updates.xlsx"))
     assert sorted(r["update_id"] for r in xlsx) == sorted(int(r["update_id"]) for r in rows)
+
+
+def test_updates_export_gives_the_public_url_of_uploaded_public_evidence(app, monitoring, client):
+    app.config["PUBLIC_BASE_URL"] = "https://tracker.example.org"
+    files = {}
+    for name, private in (("public", False), ("private", True)):
+        files[name] = StoredFile(
+            stored_name=f"export-{name}.pdf",
+            original_filename=f"{name}.pdf",
+            content_type="application/pdf",
+            size_bytes=10,
+            sha256="0" * 64,
+        )
+        db.session.add(files[name])
+        db.session.flush()
+        monitoring.hostile.evidence.append(
+            Evidence(
+                evidence_type="official_document",
+                title=f"Uploaded {name} letter",
+                file_id=files[name].id,
+                is_private=private,
+            )
+        )
+    db.session.commit()
+    for response in (client.get("/data/updates.csv"), client.get("/data/updates.xlsx")):
+        rows = _csv_rows(response) if response.mimetype == "text/csv" else _xlsx_rows(response)
+        hostile = next(r for r in rows if int(r["update_id"]) == monitoring.hostile.id)
+        public_file = f"https://tracker.example.org/files/{files['public'].public_id}"
+        assert hostile["evidence_file_urls"] == public_file
+        assert files["private"].public_id not in str(rows)
+        others = [r for r in rows if int(r["update_id"]) != monitoring.hostile.id]
+        assert all(not r["evidence_file_urls"] for r in others)
+
+
+def test_xlsx_has_a_frozen_bold_header_and_sized_columns(monitoring, client):
+    sheet = load_workbook(io.BytesIO(client.get("/data/updates.xlsx").data)).active
+    assert sheet.freeze_panes == "A2"
+    header = next(sheet.iter_rows(min_row=1, max_row=1))
+    assert all(cell.font.bold for cell in header)
+    assert not any(cell.font.bold for cell in next(sheet.iter_rows(min_row=2, max_row=2)))
+    widths = {cell.value: sheet.column_dimensions[cell.column_letter].width for cell in header}
+    # every column has a width of its own: the short id narrow, the narratives wide
+    assert all(widths.values())
+    assert widths["update_id"] < widths["narrative_en"] <= exports.XLSX_MAX_WIDTH
+    assert widths["private_evidence_count"] >= len("private_evidence_count")
 
 
 def test_organisations_export_leaves_out_personal_and_archived(monitoring, client):

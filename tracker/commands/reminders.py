@@ -30,12 +30,12 @@ def parse_now(value: str) -> datetime:
 def _print_previews(report) -> None:
     for digest in report.previews:
         click.echo(f"To: {digest.to} ({digest.locale}) — {digest.subject}")
-        for section in digest.sections:
-            click.echo(f"  {section.heading} ({len(section.entries)}):")
-            for entry in section.entries:
-                click.echo(f"    {entry.code} {entry.title}")
-                click.echo(f"        {entry.detail}")
-                click.echo(f"        {entry.url}")
+        click.echo("  " + ", ".join(f"{k.heading} ({k.count})" for k in digest.kinds))
+        for measure in digest.measures:
+            click.echo(f"  {measure.code} {measure.title}")
+            for reason in measure.reasons:
+                click.echo(f"    {reason.label}: {reason.detail}")
+                click.echo(f"        {reason.url}")
     if not report.previews:
         click.echo("No digest would go out.")
     elif not report.mail_enabled:

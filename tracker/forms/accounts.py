@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
-    DateField,
     EmailField,
     HiddenField,
     PasswordField,
@@ -25,7 +24,7 @@ from wtforms.validators import (
 
 from tracker.services.accounts.passwords import MAX_LENGTH, policy_problem
 from tracker.vocabulary import ROLE_LABELS, Role
-from tracker.web.forms import TrackerForm
+from tracker.web.forms import IsoDateField, TrackerForm
 
 LANGUAGE_CHOICES = [SelectChoice("az", "Azərbaycanca"), SelectChoice("en", "English")]
 
@@ -207,12 +206,12 @@ class AuditFilterForm(TrackerForm):
     target_type = StringField(_l("Target type"), validators=[Optional(), Length(max=40)])
     target_id = StringField(_l("Target id"), validators=[Optional(), Length(max=64)])
     ip = StringField(_l("IP address"), validators=[Optional(), Length(max=64)])
-    date_from = DateField(
+    date_from = IsoDateField(
         _l("From (UTC date)"),
         validators=[Optional()],
         format="%Y-%m-%d",
     )
-    date_to = DateField(_l("To (UTC date)"), validators=[Optional()], format="%Y-%m-%d")
+    date_to = IsoDateField(_l("To (UTC date)"), validators=[Optional()], format="%Y-%m-%d")
 
     def validate_date_to(self, field) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:

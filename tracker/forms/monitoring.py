@@ -13,7 +13,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
-    DateField,
     FieldList,
     Form,
     FormField,
@@ -47,7 +46,7 @@ from tracker.vocabulary import (
     EvidenceType,
     RequestOutcome,
 )
-from tracker.web.forms import BoundedNumberField, TrackerForm
+from tracker.web.forms import BoundedNumberField, IsoDateField, TrackerForm
 
 #: evidence slots on the update form; more can be added to a draft afterwards
 EVIDENCE_SLOTS = 3
@@ -61,7 +60,7 @@ TOO_LONG = _l("This is too long. Keep it under %(max)d characters.")
 
 
 def _date_field(label, *validators, **kwargs):
-    return DateField(
+    return IsoDateField(
         label,
         validators=list(validators) or [Optional()],
         invalid_value_message=INVALID_DATE,

@@ -7,7 +7,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     SearchField,
     SelectField,
@@ -34,7 +33,7 @@ from tracker.services.registry.organisations import (
 )
 from tracker.services.registry.search import RegistryFilter, choices_by_field
 from tracker.vocabulary import OrganisationKind
-from tracker.web.forms import BoundedNumberField, TrackerForm
+from tracker.web.forms import BoundedNumberField, IsoDateField, TrackerForm
 from tracker.web.pagination import page_number
 
 #: donor answers that come with names, and the form field holding them
@@ -160,7 +159,7 @@ class OrganisationForm(TrackerForm):
         _l("Of these, the names the curator added, which no source gives (one per line)"),
         validators=[Optional(), Length(max=5000)],
     )
-    completed_on = DateField(_l("Date the survey was completed"), validators=[Optional()])
+    completed_on = IsoDateField(_l("Date the survey was completed"), validators=[Optional()])
     founded_year = BoundedNumberField(_l("Founding year"), [Optional()], minimum=1800, maximum=2100)
     founded_month = SelectField(_l("Founding month"), validators=[Optional()])
     founded_year_alternative = BoundedNumberField(
@@ -322,9 +321,9 @@ class LinkForm(TrackerForm):
     codes = StringField(
         _l("Measure codes, e.g. 1.1, 2.3"), validators=[DataRequired(), Length(max=1000)]
     )
-    start_date = DateField(_l("Monitoring since"), validators=[Optional()])
+    start_date = IsoDateField(_l("Monitoring since"), validators=[Optional()])
     is_lead = BooleanField(_l("Lead monitor of these measures"))
 
 
 class EndLinkForm(TrackerForm):
-    end_date = DateField(_l("Monitoring ended on"), validators=[Optional()])
+    end_date = IsoDateField(_l("Monitoring ended on"), validators=[Optional()])

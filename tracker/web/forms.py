@@ -14,12 +14,32 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import Field, FieldList, FormField, IntegerField
+from wtforms import DateField, Field, FieldList, FormField, IntegerField
+from wtforms.widgets import TextInput
 
 from tracker.extensions import db
 from tracker.services import audit
 from tracker.services.errors import ServiceError
 from tracker.web.errors_map import http_error
+
+
+class IsoDateField(DateField):
+    """A date typed as YYYY-MM-DD, the format that the hints, the error messages and the
+    API name. A text input: a browser's date picker shows and takes dates in the
+    browser's own format, which is not the one the page names."""
+
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        render_kw = {
+            "inputmode": "numeric",
+            "placeholder": "YYYY-MM-DD",
+            "pattern": r"\d{4}-\d{2}-\d{2}",
+            "autocomplete": "off",
+            **(kwargs.pop("render_kw", None) or {}),
+        }
+        kwargs.setdefault("format", "%Y-%m-%d")
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
 
 
 def walk_fields(fields) -> Iterator[Field]:

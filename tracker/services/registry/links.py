@@ -19,7 +19,7 @@ from tracker.models import ActionPlan, Measure, MonitoringLink, Organisation
 from tracker.models.types import in_language
 from tracker.services.audit import record
 from tracker.services.errors import InvalidInput, StateConflict
-from tracker.vocabulary import label_key
+from tracker.vocabulary import label_key, sort_by_name
 
 CODE_PATTERN = re.compile(r"^\d+\.\d+$")
 
@@ -235,8 +235,11 @@ def set_lead(session: Session, link: MonitoringLink, is_lead: bool, *, actor=Non
     session.flush()
 
 
-def monitors_of_measure(session: Session, measure_id: int, on: date | None = None) -> list[Monitor]:
-    """The organisations monitoring a measure on a day, lead first: one query."""
+def monitors_of_measure(
+    session: Session, measure_id: int, on: date | None = None, locale: str = "az"
+) -> list[Monitor]:
+    """The organisations monitoring a measure on a day, lead first, then by name in the
+    collation of `locale`: one query."""
     on = on or clock.today()
     rows = session.execute(
         select(
@@ -252,9 +255,9 @@ def monitors_of_measure(session: Session, measure_id: int, on: date | None = Non
             active_link_condition(on),
             Organisation.is_archived.is_(False),
         )
-        .order_by(MonitoringLink.is_lead.desc(), Organisation.name_key)
     )
-    return [Monitor(*row) for row in rows]
+    monitors = sort_by_name((Monitor(*row) for row in rows), locale)
+    return sorted(monitors, key=lambda m: not m.is_lead)  # stable: by name within
 
 
 def links_of_organisation(session: Session, organisation_id: int) -> list[MonitoringLink]:

@@ -38,11 +38,14 @@ from tracker.services.reminders.settings import KindSettings, load_settings, sav
 from tracker.services.reminders.subscriptions import (
     MONITOR_KINDS,
     InvalidUnsubscribeToken,
+    list_unsubscribe_target,
+    make_list_unsubscribe_token,
     make_unsubscribe_token,
     opted_out_kinds,
     read_unsubscribe_token,
     relevant_kinds,
     set_subscription,
+    unsubscribe_all,
     unsubscribe_target,
 )
 
@@ -58,7 +61,9 @@ __all__ = [
     "failed_digests",
     "item_detail",
     "link_target",
+    "list_unsubscribe_target",
     "load_settings",
+    "make_list_unsubscribe_token",
     "make_unsubscribe_token",
     "mark_all_read",
     "mark_read",
@@ -78,5 +83,6 @@ __all__ = [
     "scheduled_reminders_job",
     "scheduled_retry_job",
     "set_subscription",
+    "unsubscribe_all",
     "unsubscribe_target",
 ]

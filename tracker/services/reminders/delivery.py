@@ -56,6 +56,12 @@ def build_message(digest: ComposedDigest, token: str) -> EmailMessage:
         digest.text_body,
         digest.html_body,
         message_key=f"reminders.{token}",
+        # RFC 2369 and RFC 8058: mail clients offer "unsubscribe", and a POST to this link
+        # (authorised by its signed token, no cookie) stops the reminders
+        headers={
+            "List-Unsubscribe": f"<{digest.list_unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
     )
 
 

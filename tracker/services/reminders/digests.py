@@ -1,5 +1,6 @@
 """What a reminder digest says: one email per person per run, in that person's language,
-grouped by kind, with a direct link per reminder and a signed unsubscribe link per kind.
+each measure once with all the reasons it is there, a direct link per reason, a signed
+unsubscribe link per kind, and a one-click link (RFC 8058) that stops them all.
 
 The same sentences and links serve the in-app notification list. Composing reads the
 database only through `InfoCache` (one query per kind of record per batch, not per item)
@@ -8,19 +9,23 @@ and renders the email's two bodies; services.reminders.delivery sends them.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
 
 from flask import render_template
-from flask_babel import force_locale, format_date, ngettext
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker.dates import show_date
 from tracker.models import ActionPlan, Measure, Milestone, Organisation, ReminderItem, User
 from tracker.models.types import in_language
-from tracker.services.reminders.subscriptions import make_unsubscribe_token
+from tracker.services.reminders.subscriptions import (
+    make_list_unsubscribe_token,
+    make_unsubscribe_token,
+)
 from tracker.vocabulary import REMINDER_KIND_LABELS, ReminderKind
 from tracker.web.links import public_url
 
@@ -56,7 +61,7 @@ def item_url(item: ReminderItem | DigestItem) -> str:
 
 
 def _long_date(day: date) -> str:
-    return format_date(day, "long")
+    return show_date(day)
 
 
 def item_detail(item: ReminderItem | DigestItem, locale: str) -> str:
@@ -265,19 +270,36 @@ def load_recipients(session: Session, ids: list[int]) -> dict[int, Recipient]:
 
 
 @dataclass(frozen=True)
-class DigestEntry:
+class DigestReason:
+    """One reminder about a measure: its kind, what it says and where to act on it."""
+
     item_id: int
-    code: str
-    title: str
+    kind: ReminderKind
+    label: str
     detail: str
     url: str
 
 
 @dataclass(frozen=True)
-class DigestSection:
+class DigestMeasure:
+    """A measure, once per digest, with every reason the person is reminded of it."""
+
+    code: str
+    title: str
+    reasons: tuple[DigestReason, ...]
+
+    @property
+    def url(self) -> str:
+        return self.reasons[0].url
+
+
+@dataclass(frozen=True)
+class DigestKind:
+    """A kind of reminder the digest carries: how many, and the link that stops it."""
+
     kind: ReminderKind
     heading: str
-    entries: tuple[DigestEntry, ...]
+    count: int
     unsubscribe_url: str
 
 
@@ -287,13 +309,16 @@ class ComposedDigest:
     to: str
     locale: str
     subject: str
-    sections: tuple[DigestSection, ...]
+    measures: tuple[DigestMeasure, ...]
+    kinds: tuple[DigestKind, ...]
+    #: the one-click link of the List-Unsubscribe header (RFC 8058): stops every kind
+    list_unsubscribe_url: str
     text_body: str
     html_body: str
 
     @property
     def item_count(self) -> int:
-        return sum(len(s.entries) for s in self.sections)
+        return sum(len(m.reasons) for m in self.measures)
 
 
 class DetailCache:
@@ -317,27 +342,49 @@ class DetailCache:
         return self._done[key]
 
 
-def _section(
-    recipient: Recipient, kind: ReminderKind, items: list[DigestItem], locale, details
-) -> DigestSection:
-    """One kind's reminders, soonest first, with the link that stops that kind."""
-    ordered = sorted(items, key=lambda i: (i.reference_date, i.measure.position, i.id))
-    entries = tuple(
-        DigestEntry(
-            item_id=item.id,
-            code=item.measure.code,
-            title=item.measure.title(locale),
-            detail=details(item, locale),
-            url=item_url(item),
+def _urgency(item: DigestItem) -> tuple:
+    return (KIND_ORDER.index(ReminderKind(item.kind)), item.reference_date, item.measure.position)
+
+
+def _measures(items: list[DigestItem], locale: str, details) -> tuple[DigestMeasure, ...]:
+    """Each measure once, with its reasons in the order of KIND_ORDER; the measures whose
+    most pressing reason comes first in KIND_ORDER (then the soonest) first."""
+    by_measure: dict[int, list[DigestItem]] = defaultdict(list)
+    for item in sorted(items, key=lambda i: (*_urgency(i), i.id)):
+        by_measure[item.measure_id].append(item)
+    return tuple(
+        DigestMeasure(
+            code=group[0].measure.code,
+            title=group[0].measure.title(locale),
+            reasons=tuple(
+                DigestReason(
+                    item_id=item.id,
+                    kind=ReminderKind(item.kind),
+                    label=str(REMINDER_KIND_LABELS[ReminderKind(item.kind)]),
+                    detail=details(item, locale),
+                    url=item_url(item),
+                )
+                for item in group
+            ),
         )
-        for item in ordered
+        for group in by_measure.values()
     )
-    token = make_unsubscribe_token(recipient.id, kind)
-    return DigestSection(
-        kind=kind,
-        heading=str(REMINDER_KIND_LABELS[kind]),
-        entries=entries,
-        unsubscribe_url=public_url("notifications.unsubscribe", token=token),
+
+
+def _kinds(recipient: Recipient, items: list[DigestItem]) -> tuple[DigestKind, ...]:
+    """The kinds present, with their counts and signed links that stop each of them."""
+    counts = Counter(ReminderKind(item.kind) for item in items)
+    return tuple(
+        DigestKind(
+            kind=kind,
+            heading=str(REMINDER_KIND_LABELS[kind]),
+            count=counts[kind],
+            unsubscribe_url=public_url(
+                "notifications.unsubscribe", token=make_unsubscribe_token(recipient.id, kind)
+            ),
+        )
+        for kind in KIND_ORDER
+        if counts[kind]
     )
 
 
@@ -347,24 +394,18 @@ def compose_digest(
     """The recipient's email for these items, in their language, both bodies rendered."""
     locale = recipient.locale if recipient.locale in ("az", "en") else "az"
     details = details or DetailCache()
-    by_kind: dict[str, list[DigestItem]] = defaultdict(list)
-    for item in items:
-        by_kind[item.kind].append(item)
     with force_locale(locale):
-        sections = tuple(
-            _section(recipient, kind, by_kind[kind], locale, details)
-            for kind in KIND_ORDER
-            if by_kind.get(kind)
-        )
-        count = sum(len(s.entries) for s in sections)
+        measures = _measures(items, locale, details)
+        kinds = _kinds(recipient, items)
         subject = ngettext(
             "%(num)d reminder from the Open Government Tracker",
             "%(num)d reminders from the Open Government Tracker",
-            count,
+            len(items),
         )
         context = {
             "recipient": recipient,
-            "sections": sections,
+            "measures": measures,
+            "kinds": kinds,
             "notifications_url": public_url("notifications.index"),
             "subject": subject,
             "lang": locale,
@@ -376,7 +417,11 @@ def compose_digest(
         to=recipient.email,
         locale=locale,
         subject=subject,
-        sections=sections,
+        measures=measures,
+        kinds=kinds,
+        list_unsubscribe_url=public_url(
+            "notifications.unsubscribe_all", token=make_list_unsubscribe_token(recipient.id)
+        ),
         text_body=text_body,
         html_body=html_body,
     )

@@ -118,3 +118,37 @@ def unsubscribe_target(session: Session, token: str) -> tuple[User, ReminderKind
     if user is None:
         raise InvalidUnsubscribeToken
     return user, kind
+
+
+# --- the one-click link of the List-Unsubscribe header (RFC 8058) ----------------------------
+
+LIST_UNSUBSCRIBE_SALT = "list-unsubscribe"
+
+
+def _list_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=LIST_UNSUBSCRIBE_SALT)
+
+
+def make_list_unsubscribe_token(user_id: int) -> str:
+    """A signed token naming one person, for the link that stops every reminder email.
+    A salt of its own: a one-kind token is not accepted in its place, nor the reverse."""
+    return _list_serializer().dumps({"u": user_id})
+
+
+def list_unsubscribe_target(session: Session, token: str) -> User:
+    """The person a one-click link names; InvalidUnsubscribeToken (400) for any other."""
+    try:
+        data = _list_serializer().loads(token)
+    except BadSignature as error:
+        raise InvalidUnsubscribeToken from error
+    user_id = data.get("u") if isinstance(data, dict) else None
+    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None:
+        raise InvalidUnsubscribeToken
+    return user
+
+
+def unsubscribe_all(session: Session, user: User) -> list[ReminderKind]:
+    """Stop every kind of reminder email for this person (the one-click unsubscribe);
+    returns the kinds that were still on. Notifications already in the app stay there."""
+    return [kind for kind in ReminderKind if set_subscription(session, user, kind, False)]

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -82,8 +83,19 @@ def guard_formula(value: str) -> str:
     return value
 
 
+#: the byte order mark that tells Excel the CSV is UTF-8 (without it, Excel reads it in the
+#: machine's legacy code page and garbles "ə", "ş", "ğ")
+CSV_BOM = "\ufeff"
+#: a column's width in the XLSX: between these, from its longest value (in characters)
+XLSX_MIN_WIDTH = 8
+XLSX_MAX_WIDTH = 60
+
+
 def to_csv(table: Table) -> str:
+    """The table as CSV text, starting with a BOM so that Excel reads it as UTF-8 (Python's
+    "utf-8-sig" and LibreOffice read it either way)."""
     out = io.StringIO()
+    out.write(CSV_BOM)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(table.header)
     for row in table.rows:
@@ -100,9 +112,27 @@ def to_csv(table: Table) -> str:
     return out.getvalue()
 
 
+def _xlsx_widths(table: Table) -> list[float]:
+    """Each column's width: its longest cell (header included), within the limits."""
+    widths = [len(name) for name in table.header]
+    for row in table.rows:
+        for index, value in enumerate(row):
+            plain = _plain(value)
+            if plain is not None:
+                longest = max(len(line) for line in str(plain).splitlines() or [""])
+                widths[index] = max(widths[index], longest)
+    return [min(max(width + 2, XLSX_MIN_WIDTH), XLSX_MAX_WIDTH) for width in widths]
+
+
 def to_xlsx(table: Table) -> bytes:
+    """The table as a workbook whose bold header row stays in view (frozen) while one
+    scrolls, with each column as wide as its content (within limits)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=table.name[:31])
+    # a write-only sheet takes its panes and widths before the first row
+    sheet.freeze_panes = "A2"
+    for index, width in enumerate(_xlsx_widths(table), start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
     bold = Font(bold=True)
     header = []
     for name in table.header:
@@ -230,6 +260,7 @@ UPDATE_COLUMNS = (
     "narrative_az",
     "narrative_en",
     "evidence",
+    "evidence_file_urls",
     "private_evidence_count",
 )
 
@@ -247,6 +278,7 @@ def approved_updates_statement(plan: ActionPlan | None = None):
             joinedload(StatusUpdate.organisation),
             joinedload(StatusUpdate.measure).joinedload(Measure.plan),
             selectinload(StatusUpdate.evidence).joinedload(Evidence.request_agency),
+            selectinload(StatusUpdate.evidence).joinedload(Evidence.file),
         )
         # coalesce: NULLs sort first on PostgreSQL and last on SQLite
         .order_by(
@@ -274,6 +306,11 @@ def _evidence_text(evidence: Evidence) -> str:
     return " — ".join(p for p in parts if p)
 
 
+def _file_url(evidence: Evidence) -> str:
+    """Where the public downloads an uploaded evidence file (on the public site)."""
+    return public_url("files.download", public_id=evidence.file.public_id)
+
+
 def updates_table(session: Session, plan: ActionPlan | None = None) -> Table:
     rows = []
     for u in session.scalars(approved_updates_statement(plan)):
@@ -295,6 +332,7 @@ def updates_table(session: Session, plan: ActionPlan | None = None) -> Table:
                 u.narrative_az,
                 u.narrative_en,
                 " | ".join(_evidence_text(e) for e in evidence),
+                " | ".join(_file_url(e) for e in evidence if e.file_id),
                 len(u.evidence) - len(evidence),
             )
         )

@@ -63,11 +63,11 @@ def cover(story: Story) -> None:
         story.add(story.para(text(r.plan_title_original), "original"))
     story.add(Spacer(1, 10 * mm))
     rows = [
-        (_("Situation as of"), date_text(r.as_of, "long")),
+        (_("Situation as of"), date_text(r.as_of)),
         (_("Plan period"), r.plan_period),
         (_("Measures covered"), str(r.summary.total)),
         (_("Language"), _("Azerbaijani") if r.locale == "az" else _("English")),
-        (_("Generated on"), date_text(r.generated_on, "long")),
+        (_("Generated on"), date_text(r.generated_on)),
     ]
     story.add(story.facts(rows, label_width=45 * mm, style="body"))
     story.add(Spacer(1, 8 * mm), completion_strip(r), Spacer(1, 10 * mm))

@@ -166,7 +166,7 @@ class ReportDocument(BaseDocTemplate):
         top = PAGE_HEIGHT - MARGIN + 1 * mm
         canvas.setFont(FONT, 7.5)
         canvas.setFillColor(MUTED)
-        right = _("As of %(date)s", date=date_text(self.report.as_of, "long"))
+        right = _("As of %(date)s", date=date_text(self.report.as_of))
         right_width = canvas.stringWidth(right, FONT, 7.5)
         left = fit(self.header, FONT, 7.5, FRAME_WIDTH - right_width - 12)
         canvas.drawString(MARGIN, top, left)

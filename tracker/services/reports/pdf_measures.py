@@ -185,7 +185,7 @@ def _measure_facts(m: MeasureEntry) -> list[tuple[str, str]]:
         facts.append((_("Recommended to"), "; ".join(text(a) for a in m.recommended)))
     if m.roles:
         facts.append((_("Agency's role"), "; ".join(text(role) for role in m.roles)))
-    due = _("%(period)s; due %(date)s", period=m.period, date=date_text(m.due_date, "long"))
+    due = _("%(period)s; due %(date)s", period=m.period, date=date_text(m.due_date))
     due_markup = text(due)
     if m.is_overdue:
         due_markup += (

@@ -15,7 +15,7 @@ import unicodedata
 from datetime import date
 from xml.sax.saxutils import escape
 
-from flask_babel import format_date, format_decimal
+from flask_babel import format_decimal
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -25,6 +25,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import TableStyle
 
 from tracker.config import PACKAGE_ROOT
+from tracker.dates import show_date
 from tracker.vocabulary import Completion
 
 FONT_DIR = PACKAGE_ROOT / "fonts"
@@ -98,9 +99,10 @@ def link(url: str, label: str) -> str:
     return f'<a href="{href}" color="#0b4f8a"><u>{text(label)}</u></a>'
 
 
-def date_text(value: date | None, form: str = "medium") -> str:
-    """A date in the report's language; a dash when there is none."""
-    return format_date(value, form) if value else "—"
+def date_text(value: date | None) -> str:
+    """A date in the report's language, in its one format (tracker.dates); a dash when
+    there is none."""
+    return show_date(value) if value else "—"
 
 
 def score_text(score: float | None) -> str:

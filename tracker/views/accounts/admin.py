@@ -13,10 +13,10 @@ from tracker.extensions import db
 from tracker.forms.accounts import AuditFilterForm, InviteUserForm, UserFilterForm, UserRoleForm
 from tracker.i18n import current_locale
 from tracker.models import Organisation, User
-from tracker.services.accounts import emails, overview
+from tracker.services.accounts import audit_display, emails, overview
 from tracker.services.accounts import users as accounts
 from tracker.services.errors import InvalidInput
-from tracker.vocabulary import Role
+from tracker.vocabulary import Role, sort_by_name
 from tracker.web.errors_map import http_error
 from tracker.web.pagination import Page, page_number
 from tracker.web.permissions import get_or_404, roles_required
@@ -37,12 +37,15 @@ OTHER_ADMIN_PAGES = (
 
 
 def _organisation_choices() -> list[SelectChoice]:
-    organisations = db.session.scalars(
-        select(Organisation)
-        .where(Organisation.is_archived.is_(False))
-        .order_by(Organisation.name_az)
-    )
     locale = current_locale()
+    organisations = sort_by_name(
+        db.session.scalars(
+            select(Organisation)
+            .where(Organisation.is_archived.is_(False))
+            .order_by(Organisation.id)
+        ),
+        locale,
+    )
     return [
         SelectChoice(0, _("No organisation")),
         *(SelectChoice(o.id, o.name(locale)) for o in organisations),
@@ -71,7 +74,7 @@ def index():
         "accounts/admin/index.html",
         counts=overview.account_counts(db.session),
         refusals=overview.recent_refusals(db.session),
-        recent=overview.latest_audit_entries(db.session),
+        recent=_audit_rows(overview.latest_audit_entries(db.session)),
         other_pages=[(url_for(endpoint), label) for endpoint, label in OTHER_ADMIN_PAGES],
     )
 
@@ -143,7 +146,7 @@ def _render_user(user: User, role_form: UserRoleForm | None = None, status: int 
         "accounts/admin/user.html",
         user=user,
         role_form=role_form,
-        history=overview.user_history(db.session, user),
+        history=_audit_rows(overview.user_history(db.session, user)),
         invitation=emails.latest_invitation(db.session, user) if user.invited_dt else None,
     ), status
 
@@ -230,11 +233,14 @@ def audit():
     form = AuditFilterForm(formdata=request.args)
     form.action.choices = [
         SelectChoice("", _("All actions")),
-        *(SelectChoice(action) for action in overview.audit_actions(db.session)),
+        *(
+            SelectChoice(action, audit_display.action_label(action))
+            for action in overview.audit_actions(db.session)
+        ),
     ]
     if not form.validate():
         empty = Page([], 1, PAGE_SIZE, 0)
-        return render_template("accounts/admin/audit.html", form=form, page=empty), 400
+        return render_template("accounts/admin/audit.html", form=form, page=empty, rows=[]), 400
     chosen = overview.AuditFilter(
         action=form.action.data or "",
         actor=form.actor.data or "",
@@ -246,5 +252,13 @@ def audit():
     )
     page = _one_page(overview.audit_query(chosen), *overview.AUDIT_ORDER)
     return render_template(
-        "accounts/admin/audit.html", form=form, page=page, page_args=_filter_args()
+        "accounts/admin/audit.html",
+        form=form,
+        page=page,
+        rows=_audit_rows(page.items),
+        page_args=_filter_args(),
     )
+
+
+def _audit_rows(entries) -> list[audit_display.AuditRow]:
+    return audit_display.audit_rows(db.session, entries, current_locale())

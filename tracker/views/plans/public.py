@@ -109,7 +109,9 @@ def measure(key: str, code: str):
         state=measure_state(db.session, measure),
         executors=[link for link in links if link.role == AgencyRole.EXECUTOR],
         recommended=[link for link in links if link.role == AgencyRole.RECOMMENDED],
-        monitoring_organisations=monitors_of_measure(db.session, measure.id),
+        monitoring_organisations=monitors_of_measure(
+            db.session, measure.id, locale=current_locale()
+        ),
         approved_updates=history.updates,
         approved_updates_total=history.total,
         evidence_by_update=history.evidence_by_update,

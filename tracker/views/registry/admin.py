@@ -75,7 +75,7 @@ def index():
     status = (form.status.data or "").strip() or "active"
     archived = {"active": False, "archived": True, "all": None}[status]
     registry_filter = RegistryFilter(query=(form.q.data or "").strip(), archived=archived)
-    page = search_organisations(db.session, registry_filter, page_number())
+    page = search_organisations(db.session, registry_filter, page_number(), locale=current_locale())
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "registry/admin_list.html", form=form, page=page, page_args=args, confirm=ConfirmForm()

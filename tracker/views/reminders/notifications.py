@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import BooleanField
 
-from tracker.extensions import db
+from tracker.extensions import csrf, db
 from tracker.i18n import current_locale
 from tracker.models import ReminderItem
 from tracker.services import reminders
@@ -144,4 +144,25 @@ def unsubscribe(token: str):
         email=masked_email(user.email),
         done=done,
         already=already,
+    )
+
+
+@bp.route("/unsubscribe-all/<token>", methods=["GET", "POST"])
+@csrf.exempt
+def unsubscribe_all(token: str):
+    """The List-Unsubscribe link of the digests (RFC 8058). A mail client's one-click POST
+    carries no cookie and no CSRF token: the signed token in the URL is the authority, so
+    this one view is exempt from CSRF. GET shows the page with the button; POST stops
+    every kind of reminder email. A link this site did not make is a 400."""
+    user = reminders.list_unsubscribe_target(db.session, token)
+    done = False
+    if request.method == "POST":
+        reminders.unsubscribe_all(db.session, user)
+        db.session.commit()
+        done = True
+    return render_template(
+        "reminders/notifications/unsubscribe_all.html",
+        email=masked_email(user.email),
+        done=done,
+        already=not done and set(ReminderKind) <= reminders.opted_out_kinds(db.session, user.id),
     )

@@ -1,0 +1,136 @@
+"""The layout in Chromium on the served app, measured by the boxes the browser lays out
+(never by pixels): at 1366 px the navigation keeps "Çıxış" beside the other links and
+the monitor's badges keep their height; at 390 px the signed-in navigation folds behind
+a "Menu" button (a <details>: with and without JavaScript) and wide tables scroll
+inside their box, with a shadow as the cue; every page has a favicon."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from tests.monitoring.conftest import make_organisation, make_user
+from tests.monitoring.test_browser_path import log_in
+from tests.reminders.conftest import link
+from tracker.extensions import db
+from tracker.models import Measure
+
+pytestmark = [pytest.mark.browser, pytest.mark.served]
+
+DESKTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+
+
+def _monitor_with_measures(count: int = 3) -> None:
+    organisation = make_organisation("Şəffaflıq və İnkişaf Assosiasiyası", "Transparency Union")
+    make_user("monitor@example.org", "monitor", organisation, locale="az")
+    for measure in db.session.scalars(select(Measure).order_by(Measure.position).limit(count)):
+        link(organisation, measure)
+    make_user("admin@example.org", "admin", locale="az")
+    db.session.commit()
+
+
+def _page(browser, viewport, javascript: bool = True):
+    context = browser.new_context(viewport=viewport, java_script_enabled=javascript)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return page
+
+
+def _log_in_az(page, base: str, email: str) -> None:
+    log_in(page, base, email)
+    page.goto(f"{base}/?lang=az")
+
+
+@pytest.mark.parametrize("email", ["admin@example.org", "monitor@example.org"])
+def test_log_out_stays_on_the_line_of_the_other_links_at_1366(served, browser, email):
+    _monitor_with_measures()
+    page = _page(browser, DESKTOP)
+    _log_in_az(page, served.url, email)
+    nav = page.locator("nav.site-nav-wide")
+    expect(nav).to_be_visible()
+    expect(page.locator("details.nav-menu")).to_be_hidden()
+    # "Çıxış" sits beside the account's email and the language switch, on one line
+    log_out = page.locator("nav.account-nav").get_by_role("button", name="Çıxış")
+    account = page.locator("nav.account-nav").get_by_role("link", name=email)
+    language = page.locator("nav.lang-switch").get_by_role("link", name="English")
+    box = log_out.bounding_box()
+    for neighbour in (account, language):
+        other = neighbour.bounding_box()
+        # on the same line: their boxes overlap vertically
+        assert other["y"] < box["y"] + box["height"] and box["y"] < other["y"] + other["height"]
+    assert box["height"] < 2.2 * 16
+    # and the links of the navigation take one line
+    tops = {round(li.bounding_box()["y"]) for li in nav.locator("li").all()}
+    assert len(tops) == 1, tops
+    page.context.close()
+
+
+def test_the_monitors_badges_keep_their_height_at_1366(served, browser):
+    _monitor_with_measures()
+    page = _page(browser, DESKTOP)
+    _log_in_az(page, served.url, "monitor@example.org")
+    page.goto(f"{served.url}/monitor/?lang=az")
+    rows = page.locator(".monitor-measures > li")
+    expect(rows).to_have_count(3)
+    for row in rows.all():
+        button = row.locator(".meta .button").bounding_box()
+        for badge in row.locator(".meta > .badge").all():
+            box = badge.bounding_box()
+            font = float(badge.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
+            assert box["height"] < 2 * font, box
+            assert box["height"] < button["height"]
+    page.context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_the_signed_in_navigation_folds_behind_a_menu_on_a_phone(served, browser, javascript):
+    _monitor_with_measures()
+    page = _page(browser, PHONE, javascript)
+    _log_in_az(page, served.url, "admin@example.org")
+    header = page.locator("header.site-header")
+    expect(page.locator("nav.site-nav-wide")).to_be_hidden()
+    menu = page.locator("details.nav-menu > summary")
+    expect(menu).to_be_visible()
+    expect(menu).to_have_css("color", "rgb(255, 255, 255)")  # readable on the blue header
+    folded = header.bounding_box()["height"]
+    assert folded < 0.2 * PHONE["height"], folded
+    log_out = page.locator("details.nav-menu").get_by_role("button", name="Çıxış")
+    expect(log_out).to_be_hidden()
+    menu.click()
+    expect(log_out).to_be_visible()
+    expect(page.locator("details.nav-menu").get_by_role("link", name="Admin")).to_be_visible()
+    assert header.bounding_box()["height"] > folded
+    # the open list stays inside the screen's width
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+    page.context.close()
+
+
+def test_wide_tables_scroll_inside_their_box_with_a_cue_on_a_phone(served, browser):
+    page = _page(browser, PHONE)
+    page.goto(f"{served.url}/registry/coverage?lang=az")
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+    wide = page.locator(".table-wrap").evaluate_all(
+        "boxes => boxes.filter(b => b.scrollWidth > b.clientWidth)"
+        ".map(b => getComputedStyle(b).backgroundImage)"
+    )
+    assert wide, "no table is wider than a phone: nothing to check"
+    assert all(image.count("gradient") >= 2 for image in wide), wide
+    page.context.close()
+
+
+def test_every_page_links_a_favicon_that_is_served(served, browser):
+    page = _page(browser, DESKTOP)
+    missing = []
+    page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+    page.goto(f"{served.url}/?lang=az")
+    icon = page.locator('link[rel="icon"]')
+    href = icon.evaluate("e => e.href")
+    response = requests.get(href, timeout=10)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("image/svg+xml")
+    assert "<svg" in response.text
+    assert missing == []
+    page.context.close()

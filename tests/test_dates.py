@@ -1,0 +1,59 @@
+"""Dates as people read them: one format per language, through Babel, on pages, in
+emails and in PDFs; date inputs take and show the ISO format that their hints name."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+
+import pytest
+from flask_babel import force_locale
+
+from tests.accounts.conftest import login_with_form, make_user
+from tracker.dates import show_date, show_datetime
+from tracker.extensions import db
+
+MOMENT = datetime(2026, 12, 1, 12, 5, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("lang", "day", "moment", "utc"),
+    [
+        ("az", "1 dekabr 2026", "1 dekabr 2026, 16:05", "1 dekabr 2026, 12:05"),
+        ("en", "December 1, 2026", "December 1, 2026, 16:05", "December 1, 2026, 12:05"),
+    ],
+)
+def test_one_format_per_language(app, lang, day, moment, utc):
+    with force_locale(lang):
+        assert show_date(date(2026, 12, 1)) == day
+        assert show_date(MOMENT) == day
+        assert show_datetime(MOMENT) == moment  # Baku time, the app's zone
+        assert show_datetime(MOMENT, utc=True) == utc
+        assert show_date(None) == show_datetime(None) == ""
+
+
+@pytest.mark.parametrize(
+    ("lang", "due", "as_of"),
+    [("az", "31 dekabr 2022", "dekabr"), ("en", "December 31, 2022", "December")],
+)
+def test_the_measure_page_shows_dates_in_the_languages_format(seeded, client, lang, due, as_of):
+    html = client.get(f"/plans/{seeded.key}/measures/1.2?lang={lang}").get_data(as_text=True)
+    facts = html.split('class="facts"')[1].split("</dl>")[0]
+    assert due in facts
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", re.sub(r'datetime="[^"]*"', "", facts))
+
+
+@pytest.mark.parametrize("lang", ["az", "en"])
+def test_date_inputs_take_and_show_the_iso_format_they_hint(app, lang):
+    admin = make_user("admin@example.org", role="admin")
+    db.session.commit()
+    client = app.test_client()
+    assert login_with_form(client, admin.email).status_code == 302
+    html = client.get(f"/admin/audit?date_from=2026-11-30&lang={lang}").get_data(as_text=True)
+    field = re.search(r"<input[^>]* id=\"date_from\"[^>]*>", html)[0]
+    assert 'type="text"' in field and 'placeholder="YYYY-MM-DD"' in field
+    assert 'value="2026-11-30"' in field  # shown back as typed
+    assert client.get("/admin/audit?date_from=30.11.2026").status_code == 400
+    # the times of the log are in the language's format
+    entries = html.split("<tbody>")[1]
+    assert not re.search(r">\d{4}-\d{2}-\d{2} \d{2}:\d{2}", entries)

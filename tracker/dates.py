@@ -1,0 +1,42 @@
+"""How dates and times are shown to people: one named format per language, through Babel,
+in every page, email and PDF ("1 dekabr 2026", "December 1, 2026"). Data files, the API
+and form inputs keep ISO 8601 (2026-12-01), which is what the forms' hints ask for."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from babel.dates import format_datetime as babel_format_datetime
+from flask_babel import format_date, get_locale, get_timezone
+
+#: the date format of each language (CLDR's "long" date of that language)
+DATE_FORMATS = {"az": "d MMMM y", "en": "MMMM d, y"}
+#: a moment: the date as above, then the time on the 24-hour clock
+DATETIME_FORMATS = {"az": "d MMMM y, HH:mm", "en": "MMMM d, y, HH:mm"}
+
+
+def _language() -> str:
+    locale = str(get_locale() or "az")
+    return locale if locale in DATE_FORMATS else "az"
+
+
+def show_date(value: date | datetime | None) -> str:
+    """A day in the current language's format; "" for none."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.date()
+    return format_date(value, DATE_FORMATS[_language()])
+
+
+def show_datetime(value: datetime | None, *, utc: bool = False) -> str:
+    """A moment in the current language's format, in Baku time (the app's time zone), or
+    in UTC where a page says so; "" for none."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    zone = UTC if utc else get_timezone()
+    return babel_format_datetime(
+        value, DATETIME_FORMATS[_language()], tzinfo=zone, locale=get_locale() or "az"
+    )

@@ -1,0 +1,201 @@
+"""The audit log as people read it: translated action names, and the ids an entry's details
+hold (a measure, an organisation) shown as codes and names. The records a page names are
+loaded together, one query per kind of record, whatever the number of entries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.models import ActionPlan, AuditEntry, Measure, Organisation
+from tracker.vocabulary import REMINDER_KIND_LABELS, ROLE_LABELS, ReminderKind, Role
+
+#: every action the code writes, as a person reads it
+ACTION_LABELS = {
+    "claim.recorded": _l("Government claim recorded"),
+    "file.uploaded": _l("File uploaded"),
+    "form.rejected": _l("Form refused (unexpected fields)"),
+    "invitation.accepted": _l("Invitation accepted"),
+    "link.created": _l("Organisation linked to a measure"),
+    "link.ended": _l("Link to a measure ended"),
+    "link.lead_removed": _l("Lead organisation removed"),
+    "link.lead_set": _l("Lead organisation set"),
+    "login.failure": _l("Login failed"),
+    "login.success": _l("Logged in"),
+    "login.throttled": _l("Login slowed down (too many attempts)"),
+    "organisation.archived": _l("Organisation archived"),
+    "organisation.created": _l("Organisation created"),
+    "organisation.imported": _l("Organisation imported"),
+    "organisation.restored": _l("Organisation restored"),
+    "organisation.updated": _l("Organisation edited"),
+    "password.change_failed": _l("Password change failed"),
+    "password.changed": _l("Password changed"),
+    "password.check_failed": _l("Password check failed"),
+    "password.confirm_failed": _l("Password confirmation failed"),
+    "password.confirmed": _l("Password confirmed"),
+    "password.reset": _l("Password reset"),
+    "password.reset_requested": _l("Password reset requested"),
+    "permission.refused": _l("Access refused"),
+    "reminders.requeued": _l("Reminder email sent again"),
+    "reminders.settings_changed": _l("Reminder settings changed"),
+    "reminders.subscribed": _l("Reminders turned on"),
+    "reminders.unsubscribed": _l("Reminders stopped"),
+    "report.archived": _l("Monthly report archived"),
+    "storage.cleaned": _l("File storage cleaned"),
+    "update.approved": _l("Update approved"),
+    "update.archived": _l("Update archived"),
+    "update.commented": _l("Update commented"),
+    "update.created": _l("Update drafted"),
+    "update.edited": _l("Update edited"),
+    "update.returned": _l("Update returned for revision"),
+    "update.submitted": _l("Update submitted for review"),
+    "update.superseded": _l("Update replaced by a newer one"),
+    "user.created": _l("Account created"),
+    "user.disabled": _l("Account disabled"),
+    "user.enabled": _l("Account enabled"),
+    "user.invited": _l("Person invited"),
+    "user.role_changed": _l("Role changed"),
+}
+
+#: the names of the details' keys
+DETAIL_LABELS = {
+    "by_update_id": _l("Replaced by update"),
+    "decision_id": _l("Decision"),
+    "email": _l("Email"),
+    "end_date": _l("End date"),
+    "evidence_items": _l("Evidence items"),
+    "items": _l("Reminders"),
+    "kind": _l("Kind"),
+    "locale": _l("Language"),
+    "measure_id": _l("Measure"),
+    "member_id": _l("Member organisation"),
+    "organisation_id": _l("Organisation"),
+    "period": _l("Period"),
+    "plan": _l("Plan"),
+    "reason": _l("Reason"),
+    "replaces_id": _l("Replaces"),
+    "retry_after": _l("Seconds to wait"),
+    "role": _l("Role"),
+    "start_date": _l("Start date"),
+}
+
+#: the details' keys that name a record, and the kind of record they name
+_MEASURE_KEYS = ("measure_id",)
+_ORGANISATION_KEYS = ("organisation_id", "member_id")
+
+
+def action_label(action: str) -> str:
+    """The action's name; an action this version does not know keeps its key."""
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else action
+
+
+@dataclass(frozen=True)
+class Detail:
+    label: str
+    value: str
+    #: a page about the value (a measure's public page), or None
+    link: tuple[str, dict] | None = None
+
+    @property
+    def is_one_word(self) -> bool:
+        """A date, an email, an id: shown whole, never broken at its hyphens or dots."""
+        return " " not in self.value
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    entry: AuditEntry
+    action: str
+    target: str
+    details: tuple[Detail, ...]
+
+
+@dataclass(frozen=True)
+class _MeasureName:
+    code: str
+    plan_key: str
+
+
+def _ids(entries: Sequence[AuditEntry], keys: tuple[str, ...], target_type: str) -> set[int]:
+    found = set()
+    for entry in entries:
+        for key in keys:
+            value = (entry.details or {}).get(key)
+            if isinstance(value, int) and not isinstance(value, bool):
+                found.add(value)
+        if entry.target_type == target_type and entry.target_id.isdigit():
+            found.add(int(entry.target_id))
+    return found
+
+
+def _load_names(session: Session, entries: Sequence[AuditEntry], locale: str):
+    measure_ids = _ids(entries, _MEASURE_KEYS, "measure")
+    organisation_ids = _ids(entries, _ORGANISATION_KEYS, "organisation")
+    measures, organisations = {}, {}
+    if measure_ids:
+        rows = session.execute(
+            select(Measure.id, Measure.code, ActionPlan.key)
+            .join(ActionPlan, ActionPlan.id == Measure.plan_id)
+            .where(Measure.id.in_(measure_ids))
+        )
+        measures = {row.id: _MeasureName(row.code, row.key) for row in rows}
+    if organisation_ids:
+        rows = session.execute(
+            select(Organisation.id, Organisation.name_az, Organisation.name_en).where(
+                Organisation.id.in_(organisation_ids)
+            )
+        )
+        organisations = {
+            row.id: (row.name_en if locale == "en" and row.name_en else row.name_az) for row in rows
+        }
+    return measures, organisations
+
+
+def _value(key: str, value, measures, organisations) -> tuple[str, tuple[str, dict] | None]:
+    if key in _MEASURE_KEYS and value in measures:
+        measure = measures[value]
+        return measure.code, ("public.measure", {"key": measure.plan_key, "code": measure.code})
+    if key in _ORGANISATION_KEYS and value in organisations:
+        return organisations[value], None
+    if key == "role" and value in Role.__members__.values():
+        return str(ROLE_LABELS[Role(value)]), None
+    if key == "kind" and value in ReminderKind.__members__.values():
+        return str(REMINDER_KIND_LABELS[ReminderKind(value)]), None
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value), None
+    return ("—" if value is None else str(value)), None
+
+
+def _target(entry: AuditEntry, measures, organisations) -> str:
+    if entry.target_id.isdigit():
+        number = int(entry.target_id)
+        if entry.target_type == "measure" and number in measures:
+            return str(_l("Measure %(code)s", code=measures[number].code))
+        if entry.target_type == "organisation" and number in organisations:
+            return organisations[number]
+    return f"{entry.target_type} {entry.target_id}".strip()
+
+
+def audit_rows(session: Session, entries: Sequence[AuditEntry], locale: str) -> list[AuditRow]:
+    """The entries as the log shows them, in the current language."""
+    measures, organisations = _load_names(session, entries, locale)
+    rows = []
+    for entry in entries:
+        details = tuple(
+            Detail(str(DETAIL_LABELS.get(key, key)), *_value(key, value, measures, organisations))
+            for key, value in sorted((entry.details or {}).items())
+        )
+        rows.append(
+            AuditRow(
+                entry=entry,
+                action=action_label(entry.action),
+                target=_target(entry, measures, organisations),
+                details=details,
+            )
+        )
+    return rows
