@@ -168,8 +168,8 @@ class ServedApp:
             "SCHEDULER_LOCK_RETRY_SECONDS": "1",
             # the scheduler sends the mail outbox every second (account emails)
             "MAIL_OUTBOX_INTERVAL_SECONDS": "1",
-            # and builds the reports asked for on the web every second
-            "REPORT_QUEUE_INTERVAL_SECONDS": "1",
+            # and builds the reports asked for on the web every other second
+            "REPORT_QUEUE_INTERVAL_SECONDS": "2",
             "PYTHONUNBUFFERED": "1",
         }
         for name in ("TRACKER_TODAY", "TRACKER_HTTPS", "TRACKER_PROXY_HOPS"):
