@@ -47,6 +47,7 @@ def make_test_config(database_url, tmp_path: Path, **overrides) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, **engine_options},
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         "REPORT_ARCHIVE_FOLDER": str(tmp_path / "reports"),
+        "REPORT_CACHE_FOLDER": str(tmp_path / "report-cache"),
         "SMTP_HOST": None,
         "TRACKER_TODAY": None,
         # Tests read English messages; the Azerbaijani default has tests of its own, which

@@ -66,6 +66,10 @@ def _cache_config() -> dict:
     }
 
 
+def _path_env(name: str, default: Path) -> str:
+    return os.environ.get(name, str(default))
+
+
 def build_config(instance_path: Path) -> dict:
     instance_path.mkdir(parents=True, exist_ok=True)
     default_db = f"sqlite:///{instance_path / 'tracker.db'}"
@@ -83,6 +87,9 @@ def build_config(instance_path: Path) -> dict:
         "REPORT_ARCHIVE_FOLDER": os.environ.get(
             "REPORT_ARCHIVE_FOLDER", str(instance_path / "reports")
         ),
+        # reports asked for on the web, built by the scheduler (services.reports.queue)
+        "REPORT_CACHE_FOLDER": _path_env("REPORT_CACHE_FOLDER", instance_path / "report-cache"),
+        "REPORT_QUEUE_INTERVAL_SECONDS": _int_env("REPORT_QUEUE_INTERVAL_SECONDS", 3),
         "MAX_UPLOAD_BYTES": _int_env("MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
         # Room for the multipart envelope around a maximal file; the form layer gives 413.
         "MAX_CONTENT_LENGTH": _int_env("MAX_UPLOAD_BYTES", 10 * 1024 * 1024) + 512 * 1024,

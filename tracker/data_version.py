@@ -39,6 +39,14 @@ PRIVATE_TABLES = frozenset(
         "reminder_opt_out",
         "reminder_setting",
         "scheduler_job",
+        # the report queue: a visitor's request must not move the version its key holds
+        "report_request",
+        # the reminder run's working tables
+        "tmp_reminder_occurrence",
+        "tmp_reminder_open",
+        "tmp_reminder_approved",
+        "tmp_reminder_pair",
+        "tmp_reminder_due",
     }
 )
 #: the session.info flag: this transaction wrote public data

@@ -24,6 +24,12 @@ def select_locale() -> str:
     if requested in LANGUAGES:
         session["lang"] = requested
         return requested
+    return interface_locale()
+
+
+def interface_locale() -> str:
+    """The visitor's language without ?lang=, for a page whose ?lang= means something else
+    (a report's language): the session's, the account's, the header's (API), the default."""
     remembered = session.get("lang")
     if remembered in LANGUAGES:
         return remembered

@@ -152,6 +152,17 @@ register_job(
     )
 )
 
+# Reports asked for on the web: built here, never inside a request (services.reports.queue).
+register_job(
+    ScheduledJob(
+        id="report-requests",
+        func="tracker.services.reports:scheduled_report_job",
+        interval=lambda config: float(config.get("REPORT_QUEUE_INTERVAL_SECONDS") or 3),
+        misfire_grace_hours=0.25,
+        log_runs=False,
+    )
+)
+
 
 # --- running one job -------------------------------------------------------------------------
 

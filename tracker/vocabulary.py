@@ -228,6 +228,15 @@ class ReportKind(StrEnum):
     ORGANISATION = "organisation"
 
 
+class ReportRequestStatus(StrEnum):
+    """A report asked for on the web: queued → building → ready (or failed)."""
+
+    QUEUED = "queued"
+    BUILDING = "building"
+    READY = "ready"
+    FAILED = "failed"
+
+
 class MailOutcome(StrEnum):
     SENT = "sent"
     #: refused for now (4xx): retry later

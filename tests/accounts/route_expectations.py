@@ -392,11 +392,12 @@ EXPECTATIONS: dict[tuple[str, str], Route | tuple[Route, ...]] = {
     ("calendar.plan_feed", "GET"): everyone(200, lambda w: {"plan_key": w.plan.key}),
     ("calendar.organisation_feed", "GET"): everyone(200, organisation_values),
     # reports and open data
-    ("reports.download", "GET"): everyone(),
-    ("reports.plan_pdf", "GET"): everyone(200, plan_values),
-    ("reports.section_pdf", "GET"): everyone(200, lambda w: {"key": w.plan.key, "number": 1}),
-    ("reports.agency_pdf", "GET"): everyone(200, lambda w: {"key": w.agency.key}),
-    ("reports.organisation_pdf", "GET"): everyone(200, organisation_values),
+    # a report download answers "being prepared" (202); the scheduler builds the file
+    ("reports.download", "GET"): everyone(202),
+    ("reports.plan_pdf", "GET"): everyone(202, plan_values),
+    ("reports.section_pdf", "GET"): everyone(202, lambda w: {"key": w.plan.key, "number": 1}),
+    ("reports.agency_pdf", "GET"): everyone(202, lambda w: {"key": w.agency.key}),
+    ("reports.organisation_pdf", "GET"): everyone(202, organisation_values),
     ("reports.archive", "GET"): everyone(),
     ("reports.archived_file", "GET"): (
         everyone(200, archived_report),

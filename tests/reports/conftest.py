@@ -23,6 +23,7 @@ from tracker.models import (
     StatusUpdate,
     User,
 )
+from tracker.services.reports import build_requested
 from tracker.vocabulary import Completion, ReviewState
 
 #: "today" in these tests
@@ -57,6 +58,19 @@ class FreshContextClient(FlaskClient):
     def open(self, *args, **kwargs):
         with self.application.app_context():
             return super().open(*args, **kwargs)
+
+
+def fetch_report(client: FlaskClient, url: str):
+    """A report download as a visitor gets it: asked for (the answer is the "being
+    prepared" page), built by the scheduler's job (run here, in-process), then served.
+    The test's own session commits first: on SQLite it would hold the write lock."""
+    db.session.commit()
+    first = client.get(url)
+    if first.status_code != 202:
+        return first
+    with client.application.app_context():
+        build_requested(db.session)
+    return client.get(url)
 
 
 @pytest.fixture

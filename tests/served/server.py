@@ -163,6 +163,7 @@ class ServedApp:
             "SECRET_KEY": "served-test-secret-key",
             "UPLOAD_FOLDER": str(self.upload_folder),
             "REPORT_ARCHIVE_FOLDER": str(self.workdir / "reports"),
+            "REPORT_CACHE_FOLDER": str(self.workdir / "report-cache"),
             "PUBLIC_BASE_URL": self.url,
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(self.smtp_port),
@@ -172,6 +173,8 @@ class ServedApp:
             "SCHEDULER_LOCK_RETRY_SECONDS": "1",
             # the scheduler sends the mail outbox every second (account emails)
             "MAIL_OUTBOX_INTERVAL_SECONDS": "1",
+            # and builds the reports asked for on the web every other second
+            "REPORT_QUEUE_INTERVAL_SECONDS": "2",
             "PYTHONUNBUFFERED": "1",
             # the two workers share their cache of public pages, as in production
             "REDIS_URL": REDIS_URL,
@@ -299,6 +302,7 @@ def setup_app_config(served: ServedApp) -> dict:
         "SQLALCHEMY_DATABASE_URI": served.database_url,
         "UPLOAD_FOLDER": str(served.upload_folder),
         "REPORT_ARCHIVE_FOLDER": str(served.workdir / "reports"),
+        "REPORT_CACHE_FOLDER": str(served.workdir / "report-cache"),
         "PUBLIC_BASE_URL": served.url,
         "SMTP_HOST": None,
         "BABEL_DEFAULT_LOCALE": "en",

@@ -31,7 +31,7 @@ from tracker.models.reminders import (
     ReminderOptOut,
     ReminderSetting,
 )
-from tracker.models.reports import ReportSnapshot
+from tracker.models.reports import ReportRequest, ReportSnapshot
 
 __all__ = [
     "PERSONAL_FIELDS",
@@ -56,6 +56,7 @@ __all__ = [
     "ReminderItem",
     "ReminderOptOut",
     "ReminderSetting",
+    "ReportRequest",
     "ReportSnapshot",
     "ReviewDecision",
     "Section",

@@ -33,7 +33,7 @@ from tracker.services.reminders.outbox import (
     record_planned,
     requeue_failed_digest,
 )
-from tracker.services.reminders.planning import plan_reminders
+from tracker.services.reminders.planning import plan_outbox, plan_reminders
 from tracker.services.reminders.settings import KindSettings, load_settings, save_settings
 from tracker.services.reminders.subscriptions import (
     MONITOR_KINDS,
@@ -73,6 +73,7 @@ __all__ = [
     "organisation_calendar",
     "outbox_counts",
     "plan_calendar",
+    "plan_outbox",
     "plan_reminders",
     "read_unsubscribe_token",
     "record_planned",

@@ -1,5 +1,6 @@
 """Delivering reminder digests: claim a recipient's items, send their digest, record the
-server's answer, one recipient at a time (services.reminders.jobs runs it).
+server's answer, one recipient at a time (services.reminders.jobs runs it). A sending
+thread talks to the server while the next digest is claimed and composed.
 
 Sending: one SMTP connection serves a whole run (tracker.services.mail.SmtpSender, the one
 sender of every email), checked with NOOP before each reuse so that a message is never
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 
@@ -37,6 +40,7 @@ from tracker.services.reminders.outbox import (
     RunReport,
     claim_items,
     recipients_with_due_items,
+    release_claim,
     retry_delay,
     sendable,
 )
@@ -63,14 +67,6 @@ def build_message(digest: ComposedDigest, token: str) -> EmailMessage:
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     )
-
-
-def send_digest(sender: SmtpSender, digest: ComposedDigest, token: str) -> SendResult:
-    try:
-        message = build_message(digest, token)
-    except ValueError as error:
-        return SendResult(MailOutcome.REJECTED, None, str(error))
-    return sender.send(message)
 
 
 # --- recording the answer --------------------------------------------------------------------
@@ -153,31 +149,82 @@ def _log_failure(recipient: Recipient, result: SendResult) -> None:
         )
 
 
+@dataclass
+class _Digest:
+    """A claimed recipient's digest, composed, and (once started) the server's answer."""
+
+    recipient: Recipient
+    digest: ComposedDigest
+    rows: list
+    token: str
+    answer: Future | None = None
+
+
+def _claim_and_compose(session, recipient, now, cache, details) -> _Digest | None:
+    token, claimed = claim_items(session, recipient.id, now)
+    # The claim is durable before anything is sent.
+    session.commit()
+    if not claimed:
+        return None
+    rows = _claimed_rows(session, token)
+    return _Digest(recipient, compose_digest(recipient, cache.items(rows), details), rows, token)
+
+
+def _start(pool: ThreadPoolExecutor, sender: SmtpSender, claimed: _Digest) -> _Digest:
+    """Hand the message to the sending thread (the message is built here: it needs the app)."""
+    try:
+        message = build_message(claimed.digest, claimed.token)
+    except ValueError as error:
+        claimed.answer = Future()
+        claimed.answer.set_result(SendResult(MailOutcome.REJECTED, None, str(error)))
+        return claimed
+    claimed.answer = pool.submit(sender.send, message)
+    return claimed
+
+
+def _finish(session: Session, sent: _Digest, now: datetime, report: RunReport) -> bool:
+    """Wait for the server's answer and record it; False when the server is unreachable
+    and the run must stop sending."""
+    result = sent.answer.result()
+    _record_outcome(
+        session, sent.recipient, sent.digest, sent.rows, sent.token, result, now, report
+    )
+    session.commit()
+    _log_failure(sent.recipient, result)
+    if result.outcome == MailOutcome.UNREACHABLE:
+        report.stopped_early = True
+        return False
+    return True
+
+
 def deliver_due(session: Session, now: datetime, report: RunReport) -> None:
-    """Claim, send and record one digest per recipient, committing after each send."""
+    """Claim, send and record one digest per recipient, committing after each send. One
+    thread sends, on the run's one SMTP connection, in order; meanwhile this one claims and
+    composes the next digest. After a connection failure the digest claimed meanwhile is
+    released unsent, and the run stops."""
     details = DetailCache()
     cache = InfoCache(session)
     sender = SmtpSender(current_app.config)
     recipient_ids = recipients_with_due_items(session, now)
     recipients = load_recipients(session, recipient_ids)
     session.commit()
+    in_flight: _Digest | None = None
     try:
-        for recipient_id in recipient_ids:
-            token, claimed = claim_items(session, recipient_id, now)
-            # The claim is durable before anything is sent.
-            session.commit()
-            if not claimed:
-                continue
-            rows = _claimed_rows(session, token)
-            recipient = recipients[recipient_id]
-            digest = compose_digest(recipient, cache.items(rows), details)
-            result = send_digest(sender, digest, token)
-            _record_outcome(session, recipient, digest, rows, token, result, now, report)
-            session.commit()
-            _log_failure(recipient, result)
-            if result.outcome == MailOutcome.UNREACHABLE:
-                report.stopped_early = True
-                break
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reminder-mail") as pool:
+            for recipient_id in recipient_ids:
+                upcoming = _claim_and_compose(
+                    session, recipients[recipient_id], now, cache, details
+                )
+                if upcoming is None:
+                    continue
+                if in_flight is not None and not _finish(session, in_flight, now, report):
+                    release_claim(session, upcoming.token, now)
+                    session.commit()
+                    in_flight = None
+                    break
+                in_flight = _start(pool, sender, upcoming)
+            if in_flight is not None:
+                _finish(session, in_flight, now, report)
     finally:
         sender.close()
 

@@ -54,12 +54,6 @@ def link_target(item: ReminderItem | DigestItem) -> tuple[str, dict]:
     return "public.measure", {"key": measure.plan.key, "code": measure.code}
 
 
-def item_url(item: ReminderItem | DigestItem) -> str:
-    """The reminder's link for an email: absolute, on PUBLIC_BASE_URL."""
-    endpoint, values = link_target(item)
-    return public_url(endpoint, **values)
-
-
 def _long_date(day: date) -> str:
     return show_date(day)
 
@@ -322,11 +316,19 @@ class ComposedDigest:
 
 
 class DetailCache:
-    """Sentences repeat across a run (the same due date, the same days left): format each
-    once per language."""
+    """Sentences and links repeat across a run (the same due date, the same days left, the
+    same measure): format each sentence once per language and build each link once."""
 
     def __init__(self) -> None:
         self._done: dict[tuple, str] = {}
+        self._urls: dict[tuple, str] = {}
+
+    def url(self, item) -> str:
+        endpoint, values = link_target(item)
+        key = (endpoint, *sorted(values.items()))
+        if key not in self._urls:
+            self._urls[key] = public_url(endpoint, **values)
+        return self._urls[key]
 
     def __call__(self, item, locale: str) -> str:
         key = (
@@ -362,7 +364,7 @@ def _measures(items: list[DigestItem], locale: str, details) -> tuple[DigestMeas
                     kind=ReminderKind(item.kind),
                     label=str(REMINDER_KIND_LABELS[ReminderKind(item.kind)]),
                     detail=details(item, locale),
-                    url=item_url(item),
+                    url=details.url(item),
                 )
                 for item in group
             ),

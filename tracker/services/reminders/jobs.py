@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 from tracker import clock
 from tracker.services.reminders import delivery, outbox
 from tracker.services.reminders.outbox import RunReport
-from tracker.services.reminders.planning import plan_reminders
+from tracker.services.reminders.planning import plan_outbox
 
 logger = logging.getLogger(__name__)
 
@@ -62,9 +62,7 @@ def run_reminders(
         now=now, today=today, dry_run=dry_run, mail_enabled=delivery.mail_enabled(), planning=plan
     )
     if plan:
-        planned = plan_reminders(session, today, now)
-        report.planned = len(planned)
-        report.new_items = outbox.record_planned(session, planned, now)
+        report.planned, report.new_items = plan_outbox(session, today, now)
     if dry_run:
         report.previews = delivery.preview_digests(session, now)
         session.rollback()

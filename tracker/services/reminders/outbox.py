@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import Integer, String, Text, and_, exists, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -35,6 +35,8 @@ RETRY = mail.RetryPolicy(
 CLAIM_TIMEOUT, MAX_ATTEMPTS, retry_delay = RETRY.claim_timeout, RETRY.max_attempts, RETRY.delay
 #: rows per INSERT statement when recording planned items
 INSERT_CHUNK = 5000
+#: the outbox's unique key
+KEY_COLUMNS = ("recipient_id", "measure_id", "kind", "occurrence")
 #: the states a run may still send
 SENDABLE = (DeliveryStatus.PENDING, DeliveryStatus.RETRY)
 
@@ -86,20 +88,57 @@ def record_planned(session: Session, planned: list[PlannedReminder], now: dateti
     deadlocking on PostgreSQL."""
     if not planned:
         return 0
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = _insert(session)
     # The table, not the mapped class: a plain executemany, without the ORM's per-row work.
     table = ReminderItem.__table__
     statement = (
-        insert(table)
-        .on_conflict_do_nothing(index_elements=["recipient_id", "measure_id", "kind", "occurrence"])
-        .returning(table.c.id)
+        insert(table).on_conflict_do_nothing(index_elements=list(KEY_COLUMNS)).returning(table.c.id)
     )
     new = 0
     for start in range(0, len(planned), INSERT_CHUNK):
         rows = [r.row(now) for r in planned[start : start + INSERT_CHUNK]]
         new += len(session.execute(statement, rows).all())
     return new
+
+
+def record_selected(session: Session, planned, now: datetime) -> int:
+    """Insert the rows of `planned` (a SELECT of the PlannedReminder columns) that are not
+    in the outbox yet, with one INSERT ... SELECT; returns how many were new. The SELECT
+    leaves out the keys already there (so a second run the same day reads and writes
+    little) and ON CONFLICT covers a concurrent planner; rows go in key order, as above."""
+    table = ReminderItem.__table__
+    rows = planned.subquery("planned")
+    known = table.alias("known")
+    already = exists().where(
+        known.c.recipient_id == rows.c.recipient_id,
+        known.c.measure_id == rows.c.measure_id,
+        known.c.kind == rows.c.kind,
+        known.c.occurrence == rows.c.occurrence,
+    )
+    new_rows = (
+        select(
+            *rows.c,
+            literal(str(DeliveryStatus.PENDING), String(20)).label("status"),
+            literal(now, table.c.planned_dt.type).label("planned_dt"),
+            literal(now, table.c.next_attempt_dt.type).label("next_attempt_dt"),
+            literal(0, Integer).label("attempts"),
+            literal("", Text).label("last_error"),
+        )
+        .where(~already)
+        .order_by(rows.c.recipient_id, rows.c.measure_id, rows.c.kind, rows.c.occurrence)
+    )
+    names = [column.name for column in new_rows.selected_columns]
+    statement = (
+        _insert(session)(table)
+        .from_select(names, new_rows)
+        .on_conflict_do_nothing(index_elements=list(KEY_COLUMNS))
+        .execution_options(preserve_rowcount=True)
+    )
+    return session.execute(statement).rowcount
+
+
+def _insert(session: Session):
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 # --- selecting and claiming ------------------------------------------------------------------
@@ -162,6 +201,16 @@ def claim_items(session: Session, recipient_id: int, now: datetime) -> tuple[str
         .returning(ReminderItem.id)
     ).all()
     return token, list(claimed)
+
+
+def release_claim(session: Session, token: str, now: datetime) -> int:
+    """A claim the run did not send (it stopped first): the items wait for the next run."""
+    result = session.execute(
+        update(ReminderItem)
+        .where(ReminderItem.claim_token == token, ReminderItem.status == DeliveryStatus.SENDING)
+        .values(status=DeliveryStatus.RETRY, next_attempt_dt=now, claim_token=None)
+    )
+    return result.rowcount or 0
 
 
 # --- a run's figures -------------------------------------------------------------------------

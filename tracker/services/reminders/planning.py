@@ -2,15 +2,17 @@
 (services.plans, the only source of due dates, completion and overdue), the monitoring
 links, the review queue and the admin's settings.
 
-Planning only works out `PlannedReminder`s; services.reminders.outbox records them
-(a second planning of the same reminder is a no-op) and services.reminders.jobs runs it.
-Every rule takes a constant number of queries, whatever the number of organisations and
-measures.
+The reminders of monitoring links (deadline, overdue, milestones, no recent update) are
+one set-based SELECT (services.reminders.linked) over tables that this module fills from
+the measures' states, computed once for the whole batch; the outbox takes them with one
+INSERT ... SELECT (`plan_outbox`), and `plan_reminders` lists them. Returned updates and
+the review queue are few and planned in Python. Recording is idempotent (a second planning
+of the same reminder is a no-op); services.reminders.jobs runs it. Every rule takes a
+constant number of queries, whatever the number of organisations and measures.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -19,17 +21,10 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, aliased
 
 from tracker import clock
-from tracker.models import (
-    Measure,
-    Milestone,
-    MonitoringLink,
-    Organisation,
-    ReminderOptOut,
-    StatusUpdate,
-    User,
-)
+from tracker.models import Measure, Milestone, ReminderOptOut, StatusUpdate, User
 from tracker.services.plans import MeasureState, measure_states
-from tracker.services.reminders.outbox import PlannedReminder
+from tracker.services.reminders import linked
+from tracker.services.reminders.outbox import PlannedReminder, record_planned, record_selected
 from tracker.services.reminders.settings import KindSettings, load_settings
 from tracker.vocabulary import Completion, ReminderKind, ReviewState, Role
 
@@ -53,50 +48,78 @@ class _Collector:
         return sorted(self.planned.values(), key=lambda r: r.key)
 
 
-@dataclass(frozen=True)
-class _Links:
-    """Who monitors what today: each organisation's monitors, and for each active link
-    (organisation, measure) the date it started."""
-
-    monitors_by_org: dict[int, list[int]]
-    start: dict[tuple[int, int], date]
-
-    @property
-    def measure_ids(self) -> list[int]:
-        return sorted({measure_id for _org, measure_id in self.start})
-
-    def organisations_by_measure(self) -> dict[int, list[int]]:
-        found: dict[int, list[int]] = defaultdict(list)
-        for organisation_id, measure_id in self.start:
-            found[measure_id].append(organisation_id)
-        return found
-
-
 def plan_reminders(
     session: Session, today: date, now: datetime, settings=None
 ) -> list[PlannedReminder]:
-    """Every reminder the rules call for on `today`, whether or not it is in the outbox.
-    A constant number of queries, whatever the number of organisations and measures."""
+    """Every reminder the rules call for on `today`, whether or not it is in the outbox,
+    in key order. A constant number of queries, whatever the number of organisations and
+    measures."""
     settings = settings or load_settings(session)
+    stale_interval = _prepare_link_tables(session, today, settings)
+    linked.collect_due(session, today, stale_interval)
+    found = [
+        PlannedReminder(**{**row._mapping, "kind": ReminderKind(row.kind)})
+        for row in session.execute(linked.due_reminders())
+    ]
+    found += _plan_update_reminders(session, today, now, settings)
+    linked.drop_tables(session)
+    return sorted(found, key=lambda r: r.key)
+
+
+def plan_outbox(session: Session, today: date, now: datetime, settings=None) -> tuple[int, int]:
+    """Plan today's reminders straight into the outbox with set-based SQL: returns how many
+    the rules call for and how many of those were new to the outbox."""
+    settings = settings or load_settings(session)
+    stale_interval = _prepare_link_tables(session, today, settings)
+    due = linked.collect_due(session, today, stale_interval)
+    new = record_selected(session, linked.due_reminders(), now)
+    by_update = _plan_update_reminders(session, today, now, settings)
+    linked.drop_tables(session)
+    return due + len(by_update), new + record_planned(session, by_update, now)
+
+
+def _plan_update_reminders(session, today, now, settings) -> list[PlannedReminder]:
+    """Returned updates and the review queue: a few rows, planned in Python."""
     add = _Collector(_active_opt_outs(session))
-    links = _active_links(session, today)
-    measure_ids = links.measure_ids
-    measures = (
-        session.scalars(select(Measure).where(Measure.id.in_(measure_ids))).all()
-        if measure_ids
-        else []
-    )
-    states = measure_states(session, measures, today)
-    _plan_linked_measures(session, today, settings, states, links, add)
-    deadline = settings[ReminderKind.DEADLINE_APPROACHING]
-    if deadline.is_enabled and measure_ids:
-        _plan_milestones(session, today, states, links, add, deadline)
     if settings[ReminderKind.UPDATE_RETURNED].is_enabled:
-        _plan_returned(session, today, links, add)
+        _plan_returned(session, today, add)
     waiting = settings[ReminderKind.REVIEW_WAITING]
     if waiting.is_enabled and waiting.interval_days:
         _plan_review_waiting(session, now, waiting.interval_days, add)
     return add.in_key_order()
+
+
+def _prepare_link_tables(session: Session, today: date, settings) -> int | None:
+    """Fill the per-measure tables of services.reminders.linked from the measures' states
+    (one call of the state function for the whole batch). Returns the "no recent update"
+    interval, or None when that kind is off."""
+    linked.create_tables(session, today)
+    measures = session.scalars(
+        select(Measure).where(Measure.id.in_(select(linked.PAIRS.c.measure_id)))
+    ).all()
+    states = measure_states(session, measures, today)
+    occurrences = [
+        {"measure_id": measure_id, "milestone_id": None, **values}
+        for measure_id, state in states.items()
+        for values in _measure_occurrences(state, settings)
+    ]
+    deadline = settings[ReminderKind.DEADLINE_APPROACHING]
+    if deadline.is_enabled:
+        occurrences += _milestone_occurrences(session, today, states, deadline)
+    stale = settings[ReminderKind.UPDATE_STALE]
+    open_states = [s for s in states.values() if s.completion != Completion.COMPLETE]
+    approved = [
+        {
+            "organisation_id": a.organisation_id,
+            "measure_id": s.measure_id,
+            "approved_on": a.as_of_date,
+        }
+        for s in open_states
+        for a in s.assessments
+    ]
+    open_ids = [s.measure_id for s in open_states]
+    linked.fill_tables(session, occurrences, open_ids, approved)
+    return stale.interval_days if stale.is_enabled and stale.interval_days else None
 
 
 def _active_opt_outs(session: Session) -> set[tuple[int, str]]:
@@ -108,40 +131,6 @@ def _active_opt_outs(session: Session) -> set[tuple[int, str]]:
             )
         )
     }
-
-
-def _active_links(session: Session, today: date) -> _Links:
-    """The links active today of organisations that are not archived and have a monitor."""
-    monitors_by_org: dict[int, list[int]] = defaultdict(list)
-    for user_id, organisation_id in session.execute(
-        select(User.id, User.organisation_id)
-        .join(Organisation, Organisation.id == User.organisation_id)
-        .where(
-            User.role == Role.MONITOR,
-            User.is_enabled.is_(True),
-            Organisation.is_archived.is_(False),
-        )
-        .order_by(User.id)
-    ):
-        monitors_by_org[organisation_id].append(user_id)
-    rows = session.execute(
-        select(MonitoringLink.organisation_id, MonitoringLink.measure_id, MonitoringLink.start_date)
-        .join(Organisation, Organisation.id == MonitoringLink.organisation_id)
-        .where(
-            MonitoringLink.start_date <= today,
-            (MonitoringLink.end_date.is_(None)) | (MonitoringLink.end_date >= today),
-            Organisation.is_archived.is_(False),
-        )
-        .order_by(MonitoringLink.organisation_id, MonitoringLink.measure_id)
-    ).all()
-    # One active link per (organisation, measure): the earliest start counts.
-    start: dict[tuple[int, int], date] = {}
-    for row in rows:
-        if row.organisation_id not in monitors_by_org:
-            continue
-        key = (row.organisation_id, row.measure_id)
-        start[key] = min(row.start_date, start.get(key, row.start_date))
-    return _Links(monitors_by_org, start)
 
 
 # --- due dates, overdue and stale updates, per link ------------------------------------------
@@ -188,81 +177,20 @@ def _measure_occurrences(
     return []
 
 
-def _stale_occurrence(today: date, last: date, interval_days: int) -> dict | None:
-    """An organisation's approved update is older than the cadence: once per cadence."""
-    waited = (today - last).days
-    if waited < interval_days:
-        return None
-    occurrence = f"{last.isoformat()}/{waited // interval_days}"
-    return _occurrence(ReminderKind.UPDATE_STALE, occurrence, last, waited)
-
-
-def _plan_linked_measures(session, today, settings, states, links: _Links, add) -> None:
-    """For each active link: the measure's deadline or overdue reminder, and a "stale"
-    one when the organisation's last approved update (or the link's start) is too old."""
-    occurrences = {
-        measure_id: _measure_occurrences(state, settings) for measure_id, state in states.items()
-    }
-    stale = settings[ReminderKind.UPDATE_STALE]
-    measure_ids = links.measure_ids
-    awaiting_review = _organisations_awaiting_review(session, measure_ids) if measure_ids else set()
-    # each organisation's latest approved update per measure, from the states
-    last_approved = {
-        (a.organisation_id, measure_id): a.as_of_date
-        for measure_id, state in states.items()
-        for a in state.assessments
-    }
-    for (organisation_id, measure_id), start in links.start.items():
-        found = list(occurrences[measure_id])
-        if (
-            stale.is_enabled
-            and stale.interval_days
-            and states[measure_id].completion != Completion.COMPLETE
-            and (organisation_id, measure_id) not in awaiting_review
-        ):
-            approved = last_approved.get((organisation_id, measure_id))
-            last = max(start, approved) if approved else start
-            found.append(_stale_occurrence(today, last, stale.interval_days))
-        for values in filter(None, found):
-            add(
-                links.monitors_by_org[organisation_id],
-                measure_id=measure_id,
-                organisation_id=organisation_id,
-                **values,
-            )
-
-
-def _organisations_awaiting_review(session: Session, measure_ids: list[int]) -> set[tuple]:
-    """(organisation, measure) pairs with an update in the review queue: the monitor has
-    done their part, so no "stale" reminder."""
-    return {
-        (organisation_id, measure_id)
-        for organisation_id, measure_id in session.execute(
-            select(StatusUpdate.organisation_id, StatusUpdate.measure_id)
-            .where(
-                StatusUpdate.review_state == ReviewState.SUBMITTED,
-                StatusUpdate.is_archived.is_(False),
-                StatusUpdate.measure_id.in_(measure_ids),
-            )
-            .distinct()
-        )
-    }
-
-
 # --- milestones, returned updates and the review queue ---------------------------------------
 
 
-def _plan_milestones(session, today, states, links: _Links, add, settings) -> None:
+def _milestone_occurrences(session, today, states, settings) -> list[dict]:
     """Non-final milestones with a date of their own get the same "days before" reminders
     as due dates (a final milestone already is the measure's due date, via status.py)."""
     rows = session.execute(
         select(Milestone.id, Milestone.measure_id, Milestone.due_date).where(
-            Milestone.measure_id.in_(links.measure_ids),
+            Milestone.measure_id.in_(select(linked.PAIRS.c.measure_id)),
             Milestone.is_final.is_(False),
             Milestone.due_date > today,
         )
     ).all()
-    organisations_by_measure = links.organisations_by_measure()
+    found = []
     for milestone_id, measure_id, due in rows:
         if states[measure_id].completion == Completion.COMPLETE:
             continue
@@ -272,26 +200,30 @@ def _plan_milestones(session, today, states, links: _Links, add, settings) -> No
             continue
         occurrence = f"milestone-{milestone_id}:{due.isoformat()}/{offset}"
         values = _occurrence(ReminderKind.DEADLINE_APPROACHING, occurrence, due, days_left)
-        for organisation_id in organisations_by_measure[measure_id]:
-            add(
-                links.monitors_by_org[organisation_id],
-                measure_id=measure_id,
-                organisation_id=organisation_id,
-                milestone_id=milestone_id,
-                **values,
-            )
+        found.append({"measure_id": measure_id, "milestone_id": milestone_id, **values})
+    return found
 
 
 #: an update, its measure and its organisation
 _UPDATE_KEY = (StatusUpdate.id, StatusUpdate.measure_id, StatusUpdate.organisation_id)
 
 
-def _plan_returned(session, today, links: _Links, add) -> None:
+def _plan_returned(session, today, add) -> None:
     """A returned update that has not been revised: once per return, to the monitors of
     the organisation whose update it is, while it still monitors the measure."""
     newer = aliased(StatusUpdate)
+    pair = linked.PAIRS
     rows = session.execute(
-        select(*_UPDATE_KEY, StatusUpdate.decided_dt, StatusUpdate.created_dt).where(
+        select(*_UPDATE_KEY, StatusUpdate.decided_dt, StatusUpdate.created_dt, User.id)
+        .join(
+            pair,
+            and_(
+                pair.c.organisation_id == StatusUpdate.organisation_id,
+                pair.c.measure_id == StatusUpdate.measure_id,
+            ),
+        )
+        .join(User, linked.monitor_of(StatusUpdate.organisation_id))
+        .where(
             StatusUpdate.review_state == ReviewState.RETURNED,
             StatusUpdate.is_archived.is_(False),
             ~exists().where(
@@ -299,15 +231,13 @@ def _plan_returned(session, today, links: _Links, add) -> None:
             ),
         )
     ).all()
-    for update_id, measure_id, organisation_id, decided_dt, created_dt in rows:
-        if (organisation_id, measure_id) not in links.start:
-            continue
+    for update_id, measure_id, organisation_id, decided_dt, created_dt, monitor_id in rows:
         returned_dt = decided_dt or created_dt
         returned_on = clock.baku_date(returned_dt)
         occurrence = f"update-{update_id}/{returned_dt:%Y%m%dT%H%M%S}"
         days = max((today - returned_on).days, 0)
         add(
-            links.monitors_by_org[organisation_id],
+            [monitor_id],
             measure_id=measure_id,
             organisation_id=organisation_id,
             update_id=update_id,

@@ -8,16 +8,30 @@ from tracker.services.reports.content import monitoring_coverage, overdue_agenci
 from tracker.services.reports.exports import approved_updates_statement, public_evidence
 from tracker.services.reports.model import LANGUAGES, ReportSpec, ReportSubjectNotFound
 from tracker.services.reports.pdf import render_report
+from tracker.services.reports.queue import (
+    RequestedReport,
+    as_of_range,
+    build_requested,
+    data_version,
+    request_report,
+    scheduled_report_job,
+)
 from tracker.services.reports.selection import has_monitoring_record
 
 __all__ = [
     "LANGUAGES",
     "ReportSpec",
     "ReportSubjectNotFound",
+    "RequestedReport",
     "approved_updates_statement",
+    "as_of_range",
+    "build_requested",
+    "data_version",
     "has_monitoring_record",
     "monitoring_coverage",
     "overdue_agencies",
     "public_evidence",
     "render_report",
+    "request_report",
+    "scheduled_report_job",
 ]

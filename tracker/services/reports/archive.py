@@ -38,7 +38,7 @@ def archive_folder() -> Path:
     return folder
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".snapshot-", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as out:
@@ -77,7 +77,7 @@ def _archive_one(
     except IntegrityError:
         # another process archived this month in the meantime
         return None
-    _write_atomically(archive_folder() / snapshot.file_name, data)
+    write_atomically(archive_folder() / snapshot.file_name, data)
     audit.record(
         session,
         "report.archived",

@@ -375,7 +375,11 @@ def _schemas() -> dict[str, Schema]:
                         }
                     )
                 ),
-                "report_url": {**URL, "description": "The plan report PDF for the same date"},
+                "report_url": {
+                    **URL,
+                    "description": "The plan report PDF for the same date, or the nearest "
+                    "date within the plan a report may describe",
+                },
             }
         ),
         "MeasureList": closed(

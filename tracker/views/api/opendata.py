@@ -4,6 +4,8 @@ Public material only; the figures are the plans feature's (services.plans)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -14,7 +16,7 @@ import tracker.services.reports as exports
 from tracker.extensions import db
 from tracker.models import ActionPlan, Measure, Organisation, StatusUpdate
 from tracker.services.plans import measure_states, summarize
-from tracker.services.reports import monitoring_coverage, overdue_agencies
+from tracker.services.reports import as_of_range, monitoring_coverage, overdue_agencies
 from tracker.views.api import bp
 from tracker.views.api import serializers as serialize
 from tracker.views.api.arguments import as_of_arg, date_arg, id_arg, paging, plan_or_404
@@ -175,9 +177,16 @@ def scorecard(plan_key: str):
                 }
                 for row in overdue_agencies(all_measures, states)
             ],
-            "report_url": public_url("reports.plan_pdf", key=plan.key, as_of=as_of.isoformat()),
+            "report_url": _report_url(plan, as_of),
         }
     )
+
+
+def _report_url(plan: ActionPlan, as_of: date) -> str:
+    """The plan report for the same date, or for the nearest date a report may describe."""
+    start, end = as_of_range(plan.start_year, plan.end_year)
+    day = min(max(as_of, start), end)
+    return public_url("reports.plan_pdf", key=plan.key, as_of=day.isoformat())
 
 
 @bp.get("/openapi.json")

@@ -6,8 +6,16 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import groupby
 
-from flask import Blueprint, Response, current_app, render_template, request, send_from_directory
-from flask_babel import format_date
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    render_template,
+    request,
+    send_file,
+    send_from_directory,
+)
+from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField
@@ -16,16 +24,18 @@ from wtforms.validators import Optional
 
 from tracker import clock
 from tracker.extensions import db
-from tracker.i18n import current_locale
+from tracker.i18n import current_locale, interface_locale
 from tracker.models import ActionPlan, ReportSnapshot
-from tracker.services.plans import default_plan, list_plans
-from tracker.services.reports import LANGUAGES, ReportSpec, render_report
+from tracker.services.plans import default_plan, get_plan, list_plans
+from tracker.services.reports import LANGUAGES, ReportSpec, as_of_range, request_report
 from tracker.services.reports.archive import archive_folder, find_snapshot, list_snapshots
-from tracker.vocabulary import ReportKind
+from tracker.vocabulary import ReportKind, ReportRequestStatus
 from tracker.web.errors_map import http_error
 from tracker.web.forms import TrackerForm
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+#: how often the "being prepared" page reloads itself
+PREPARING_REFRESH_SECONDS = 2
 
 
 class ReportOptionsForm(TrackerForm):
@@ -53,21 +63,68 @@ class ArchivedMonth:
     snapshots: list[ReportSnapshot]
 
 
-def _options() -> tuple[date, str, str | None]:
-    """The "as of" date, language and plan key asked for, or 400 with what is wrong."""
+def _options() -> tuple[date | None, str, str | None]:
+    """The "as of" date (None: the latest allowed), language and plan key asked for, or
+    400 with what is wrong."""
     form = ReportOptionsForm(formdata=request.args)
     if not form.validate():
         if form.as_of.errors:
             raise http_error(400, _("Give the date as YYYY-MM-DD, for example 2021-06-30."))
         raise http_error(400, _("The language must be az or en."))
-    as_of = form.as_of.data or clock.today()
-    if as_of > clock.today():
-        raise http_error(400, _("A report cannot describe a date in the future."))
     # Optional() lets a blank choice through unchecked: blank means "not given"
     lang = (form.lang.data or "").strip() or (
         current_locale() if current_locale() in LANGUAGES else "az"
     )
-    return as_of, lang, form.plan.data or None
+    return form.as_of.data, lang, form.plan.data or None
+
+
+def _checked_as_of(as_of: date | None, plan: ActionPlan) -> date:
+    """The date within the plan's start and the earlier of today and its end, or 400."""
+    start, end = as_of_range(plan.start_year, plan.end_year)
+    as_of = as_of or end
+    if as_of > clock.today():
+        raise http_error(400, _("A report cannot describe a date in the future."))
+    if as_of > end:
+        raise http_error(
+            400,
+            _("The plan ended on %(date)s: choose a date up to then.", date=format_date(end)),
+        )
+    if as_of < start:
+        raise http_error(
+            400,
+            _("The plan starts on %(date)s: choose a date from then.", date=format_date(start)),
+        )
+    return as_of
+
+
+def _report(plan_key: str | None, kind: ReportKind = ReportKind.PLAN, **scope) -> Response:
+    """The report's file when the scheduler has built it, else a page saying it is being
+    prepared, which reloads itself (no JavaScript needed). Nothing is built here."""
+    as_of, lang, chosen = _options()
+    plan_key = plan_key or chosen or _default_plan_key()
+    plan = get_plan(db.session, plan_key)
+    if plan is None:
+        raise http_error(404, _("There is no plan %(key)s.", key=plan_key))
+    spec = ReportSpec(plan_key, _checked_as_of(as_of, plan), lang, kind, **scope)
+    state = request_report(db.session, spec)  # ReportSubjectNotFound: a 404 with its message
+    if state.path is not None:
+        response = send_file(state.path, mimetype="application/pdf")
+        response.headers["Content-Disposition"] = f'attachment; filename="{spec.file_name()}"'
+        return response
+    # ?lang= is the report's language here: the page keeps the visitor's own
+    with force_locale(interface_locale()):
+        page = render_template(
+            "reports/preparing.html",
+            spec=spec,
+            as_of_label=format_date(spec.as_of, "long"),
+            failed=state.status == ReportRequestStatus.FAILED,
+            refresh_seconds=PREPARING_REFRESH_SECONDS,
+        )
+    failed = state.status == ReportRequestStatus.FAILED
+    response = Response(page, status=503 if failed else 202, mimetype="text/html")
+    response.headers["Retry-After"] = str(60 if failed else PREPARING_REFRESH_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _default_plan_key() -> str:
@@ -77,46 +134,24 @@ def _default_plan_key() -> str:
     return plan.key
 
 
-def _pdf_response(spec: ReportSpec) -> Response:
-    data = render_report(db.session, spec)  # ReportSubjectNotFound is a 404 with its message
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{spec.file_name()}"'
-    return response
-
-
 @bp.get("/plan/<key>.pdf")
 def plan_pdf(key: str):
-    as_of, lang, _plan = _options()
-    return _pdf_response(ReportSpec(plan_key=key, as_of=as_of, locale=lang))
+    return _report(key)
 
 
 @bp.get("/plan/<key>/section/<id:number>.pdf")
 def section_pdf(key: str, number: int):
-    as_of, lang, _plan = _options()
-    spec = ReportSpec(key, as_of, lang, ReportKind.SECTION, section=number)
-    return _pdf_response(spec)
+    return _report(key, ReportKind.SECTION, section=number)
 
 
 @bp.get("/agency/<key>.pdf")
 def agency_pdf(key: str):
-    as_of, lang, plan_key = _options()
-    spec = ReportSpec(
-        plan_key or _default_plan_key(), as_of, lang, ReportKind.AGENCY, agency_key=key
-    )
-    return _pdf_response(spec)
+    return _report(None, ReportKind.AGENCY, agency_key=key)
 
 
 @bp.get("/organisation/<id:organisation_id>.pdf")
 def organisation_pdf(organisation_id: int):
-    as_of, lang, plan_key = _options()
-    spec = ReportSpec(
-        plan_key or _default_plan_key(),
-        as_of,
-        lang,
-        ReportKind.ORGANISATION,
-        organisation_id=organisation_id,
-    )
-    return _pdf_response(spec)
+    return _report(None, ReportKind.ORGANISATION, organisation_id=organisation_id)
 
 
 @bp.get("/archive")
@@ -126,7 +161,9 @@ def archive():
     form = ReportOptionsForm(formdata=None)
     form.plan.choices = [SelectChoice(p.key, p.title(current_locale())) for p in plans]
     form.lang.data = current_locale()
-    form.as_of.data = clock.today()
+    default = default_plan(db.session)
+    # the latest date the default plan's report may describe
+    form.as_of.data = as_of_range(default.start_year, default.end_year)[1] if default else None
     months = [
         ArchivedMonth(
             period=period,
@@ -144,8 +181,7 @@ def archive():
 @bp.get("/download")
 def download():
     """The archive page's form: the plan report for the chosen plan, date and language."""
-    as_of, lang, plan_key = _options()
-    return _pdf_response(ReportSpec(plan_key or _default_plan_key(), as_of, lang))
+    return _report(None)
 
 
 @bp.get("/archive/<file_name>")

@@ -1,0 +1,81 @@
+"""Report downloads on the served app (gunicorn workers and the scheduler) over HTTP: the
+web request only queues the report and says it is being prepared; the scheduler's job
+builds it; the same address then serves the PDF, from the cache for every later visitor.
+Dates outside the plan get a clear 400."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from tests.reports.conftest import SECRET_MARKERS
+from tests.reports.served_world import PLAN, latest_report_date, seeded, today  # noqa: F401
+from tracker.extensions import db
+from tracker.models import ReportRequest
+from tracker.vocabulary import ReportRequestStatus
+
+pytestmark = pytest.mark.served
+#: the scheduler builds queued reports every second; a build takes a few seconds
+BUILD_WAIT_SECONDS = 120
+
+
+def _poll(client, url: str):
+    """Reload the page as its meta refresh would, until the answer is not "preparing"."""
+    deadline = time.monotonic() + BUILD_WAIT_SECONDS
+    while True:
+        response = client.get(url)
+        if response.status_code != 202 or time.monotonic() > deadline:
+            return response
+        time.sleep(0.5)
+
+
+def test_the_scheduler_builds_the_report_and_the_page_then_serves_it(served, monitoring):
+    url = f"/reports/plan/{PLAN}.pdf?as_of=2021-06-30&lang=en"
+    visitor = served.client()
+    first = visitor.get(url)
+    assert first.status_code == 202
+    assert '<meta http-equiv="refresh"' in first.text
+    assert "Your report is being prepared" in first.text
+    served_pdf = _poll(visitor, url)
+    assert served_pdf.status_code == 200
+    assert served_pdf.headers["Content-Type"] == "application/pdf"
+    assert served_pdf.headers["Content-Disposition"] == (
+        f'attachment; filename="{PLAN}-2021-06-30-en.pdf"'
+    )
+    reader = PdfReader(io.BytesIO(served_pdf.content))
+    content = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Plan progress report" in content and "As of June 30, 2021" in content
+    for marker in SECRET_MARKERS:
+        assert marker not in content
+    # another visitor gets the cached file at once: one request row, built once
+    again = served.client().get(url)
+    assert again.status_code == 200 and again.content == served_pdf.content
+    rows = db.session.execute(select(ReportRequest.status)).scalars().all()
+    db.session.commit()
+    assert rows == [ReportRequestStatus.READY]
+
+
+def test_the_default_date_is_the_latest_the_plan_allows(served, monitoring):
+    url = f"/reports/plan/{PLAN}/section/1.pdf?lang=en"
+    response = _poll(served.client(), url)
+    assert response.status_code == 200
+    day = latest_report_date(served).isoformat()
+    assert response.headers["Content-Disposition"].endswith(f'-section-1-{day}-en.pdf"')
+    content = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    assert "Section report" in content
+
+
+def test_dates_outside_the_plan_are_a_clear_400(served, monitoring):
+    visitor = served.client()
+    before = visitor.get(f"/reports/plan/{PLAN}.pdf?as_of=2019-06-30&lang=en")
+    assert before.status_code == 400 and "The plan starts on" in before.text
+    after = visitor.get(f"/reports/plan/{PLAN}.pdf?as_of=2023-01-02&lang=en")
+    assert after.status_code == 400
+    assert "The plan ended on" in after.text or "in the future" in after.text
+    rows = db.session.execute(select(ReportRequest.id)).all()
+    db.session.commit()
+    assert rows == []
