@@ -16,7 +16,14 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from tracker import clock
-from tracker.models import GovernmentClaim, Measure, Milestone, Organisation, StatusUpdate
+from tracker.models import (
+    ActionPlan,
+    GovernmentClaim,
+    Measure,
+    Milestone,
+    Organisation,
+    StatusUpdate,
+)
 from tracker.vocabulary import COMPLETION_WEIGHTS, Completion, ReviewState
 
 
@@ -58,6 +65,8 @@ class MeasureState:
     #: the Platform's position: the latest approved assessment of any organisation
     completion: Completion
     progress_percent: int | None
+    #: overdue while the plan runs; once it has ended, the state is final and nothing
+    #: is overdue any more (see `ended_incomplete`)
     is_overdue: bool
     #: days past the due date (0 when not overdue)
     days_overdue: int
@@ -66,6 +75,26 @@ class MeasureState:
     has_evidence: bool
     government_claim: ClaimSummary | None
     assessments: tuple[OrganisationAssessment, ...] = field(default_factory=tuple)
+    #: the last day the measure runs: the plan's end, or a later due date of its own
+    closes_on: date | None = None
+
+    @property
+    def is_closed(self) -> bool:
+        """The plan (and the measure) has ended: its state is final, days no longer count."""
+        return self.closes_on is not None and self.as_of > self.closes_on
+
+    @property
+    def ended_incomplete(self) -> bool:
+        """The plan has ended and the measure was not complete."""
+        return self.is_closed and self.completion != Completion.COMPLETE
+
+    @property
+    def last_updated(self) -> date | None:
+        """The date of the newest approved assessment or government claim."""
+        dates = [a.as_of_date for a in self.assessments]
+        if self.government_claim is not None:
+            dates.append(self.government_claim.claim_date)
+        return max(dates, default=None)
 
     @property
     def is_disputed(self) -> bool:
@@ -92,9 +121,14 @@ class PlanSummary:
     score: float | None
     #: share of measures with at least one approved assessment, 0–100
     evidence_share: float
+    #: measures not complete when their plan ended (0 while it runs)
+    ended_incomplete: int = 0
+    #: every measure's plan has ended: the figures are final
+    is_closed: bool = False
 
     @property
     def scored(self) -> int:
+        """The measures the score is computed over: those with an assessment."""
         return self.total - self.counts.get(Completion.NO_EVIDENCE, 0)
 
 
@@ -180,19 +214,32 @@ def _final_milestone_dates(session: Session, measure_ids: list[int]) -> dict[int
     return {measure_id: due for measure_id, due in rows}
 
 
+def _plan_end_dates(session: Session, measures: list[Measure]) -> dict[int, date]:
+    """Each plan's last day, keyed by plan id (one query)."""
+    plan_ids = {m.plan_id for m in measures}
+    rows = session.execute(
+        select(ActionPlan.id, ActionPlan.end_year).where(ActionPlan.id.in_(plan_ids))
+    )
+    return {plan_id: default_due_date(end_year) for plan_id, end_year in rows}
+
+
 def _state(
     measure_id: int,
     due: date,
     as_of: date,
     assessments: list[OrganisationAssessment],
     claim: ClaimSummary | None,
+    plan_end: date | None = None,
 ) -> MeasureState:
     latest = _latest(assessments)
     if latest:
         completion, progress = latest.completion, latest.progress_percent
     else:
         completion, progress = Completion.NO_EVIDENCE, None
-    is_overdue = as_of > due and completion != Completion.COMPLETE
+    # A measure runs until its plan ends, or until its own due date when that is later.
+    closes_on = max(plan_end, due) if plan_end else None
+    is_closed = closes_on is not None and as_of > closes_on
+    is_overdue = not is_closed and as_of > due and completion != Completion.COMPLETE
     return MeasureState(
         measure_id=measure_id,
         as_of=as_of,
@@ -205,6 +252,7 @@ def _state(
         has_evidence=bool(assessments),
         government_claim=claim,
         assessments=tuple(assessments),
+        closes_on=closes_on,
     )
 
 
@@ -213,7 +261,9 @@ def measure_states(
 ) -> dict[int, MeasureState]:
     """Each measure's state on `as_of` (today by default), keyed by measure id.
 
-    Uses three queries however many measures and updates there are (four with milestones).
+    A measure's days count only while its plan runs: once the plan has ended, its state
+    is final (`is_closed`, `ended_incomplete`) and it is no longer overdue.
+    Uses five queries however many measures and updates there are.
     """
     as_of = as_of or clock.today()
     measures = list(measures)
@@ -223,6 +273,7 @@ def measure_states(
     assessments = _approved_assessments(session, ids, as_of)
     claims = _latest_claims(session, ids, as_of)
     final_dates = _final_milestone_dates(session, ids)
+    plan_ends = _plan_end_dates(session, measures)
     return {
         m.id: _state(
             m.id,
@@ -230,6 +281,7 @@ def measure_states(
             as_of,
             assessments.get(m.id, []),
             claims.get(m.id),
+            plan_ends.get(m.plan_id),
         )
         for m in measures
     }
@@ -256,4 +308,6 @@ def summarize(states: Iterable[MeasureState]) -> PlanSummary:
         with_evidence=with_evidence,
         score=round(100 * sum(scored) / len(scored), 1) if scored else None,
         evidence_share=round(100 * with_evidence / total, 1) if total else 0.0,
+        ended_incomplete=sum(1 for s in states if s.ended_incomplete),
+        is_closed=bool(states) and all(s.is_closed for s in states),
     )

@@ -167,8 +167,9 @@ def _occurrence(kind: ReminderKind, occurrence: str, reference: date, day_count:
 def _measure_occurrences(
     state: MeasureState, settings: dict[ReminderKind, KindSettings]
 ) -> list[dict]:
-    """Deadline and overdue occurrences of a measure, from its state alone."""
-    if state.completion == Completion.COMPLETE:
+    """Deadline and overdue occurrences of a measure, from its state alone. A measure whose
+    plan has ended has a final state: nothing more to remind of."""
+    if state.completion == Completion.COMPLETE or state.is_closed:
         return []
     deadline = settings[ReminderKind.DEADLINE_APPROACHING]
     overdue = settings[ReminderKind.OVERDUE]
@@ -218,6 +219,7 @@ def _plan_linked_measures(session, today, settings, states, links: _Links, add) 
             stale.is_enabled
             and stale.interval_days
             and states[measure_id].completion != Completion.COMPLETE
+            and not states[measure_id].is_closed
             and (organisation_id, measure_id) not in awaiting_review
         ):
             approved = last_approved.get((organisation_id, measure_id))
@@ -264,7 +266,7 @@ def _plan_milestones(session, today, states, links: _Links, add, settings) -> No
     ).all()
     organisations_by_measure = links.organisations_by_measure()
     for milestone_id, measure_id, due in rows:
-        if states[measure_id].completion == Completion.COMPLETE:
+        if states[measure_id].completion == Completion.COMPLETE or states[measure_id].is_closed:
             continue
         days_left = (due - today).days
         offset = _smallest_crossed(days_left, settings.offsets_days)

@@ -267,6 +267,19 @@ def _schemas() -> dict[str, Schema]:
                 "score": nullable(
                     {**NUMBER, "description": "0–100: the weighted mean of scored measures"}
                 ),
+                "scored": {
+                    **INTEGER,
+                    "description": "The basis of the score: measures with an approved "
+                    "assessment (the score is over `scored` of `total` measures)",
+                },
+                "ended_incomplete": {
+                    **INTEGER,
+                    "description": "Measures not complete when their plan ended",
+                },
+                "is_closed": {
+                    **BOOLEAN,
+                    "description": "Every measure's plan has ended: the figures are final",
+                },
             }
         ),
         "MeasureState": closed(
@@ -277,6 +290,20 @@ def _schemas() -> dict[str, Schema]:
                 "is_overdue": BOOLEAN,
                 "days_overdue": INTEGER,
                 "days_remaining": INTEGER,
+                "is_closed": {
+                    **BOOLEAN,
+                    "description": "The plan has ended: the state is final, no day counts",
+                },
+                "ended_incomplete": {
+                    **BOOLEAN,
+                    "description": "The plan has ended and the measure was not complete",
+                },
+                "closes_on": nullable(
+                    {**DATE, "description": "The measure's last day: its plan's end"}
+                ),
+                "last_updated": nullable(
+                    {**DATE, "description": "Newest approved assessment or government claim"}
+                ),
                 "has_evidence": BOOLEAN,
                 "is_disputed": BOOLEAN,
                 "government_claim": nullable(

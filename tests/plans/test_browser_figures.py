@@ -1,0 +1,57 @@
+"""The public figures in Chromium on the served app (real clock: the 2020–2022 plan has
+ended): the headline score shows its basis, and a closed plan shows each measure's final
+state instead of counting days."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from tests.factories import make_organisation, make_update
+from tracker.extensions import db
+from tracker.models import Measure
+from tracker.vocabulary import Completion
+
+pytestmark = [pytest.mark.browser, pytest.mark.served]
+
+PLAN = "az-nap-2020-2022"
+
+
+def _one_limited_assessment() -> None:
+    measure = db.session.scalar(select(Measure).where(Measure.code == "1.1"))
+    organisation = make_organisation("Şəffaflıq Assosiasiyası", name_en="Transparency Association")
+    make_update(measure, organisation, Completion.LIMITED, date(2022, 6, 1))
+    db.session.commit()  # the server sees it
+
+
+def test_headline_score_shows_its_basis_on_the_page_and_in_the_api(served, page):
+    _one_limited_assessment()
+    page.goto(served.url + "/?lang=en")
+    score = page.locator(".figure-score")
+    assert score.inner_text().split() == ["33.3%", "(1", "of", "64", "assessed)", "Score"]
+    data = served.client().get(f"/api/v1/scorecard/{PLAN}").json()
+    assert data["summary"]["score"] == 33.3
+    assert (data["summary"]["scored"], data["summary"]["total"]) == (1, 64)
+
+
+def test_a_closed_plan_shows_final_states_not_days_overdue(served, page):
+    _one_limited_assessment()
+    page.goto(served.url + f"/plans/{PLAN}/?lang=en")
+    badges = page.locator(".measure-list .badge-overdue")
+    assert badges.count() == 64
+    assert set(badges.all_inner_texts()) == {"Not complete when the plan ended (2022-12-31)"}
+    assert page.get_by_text("Overdue by").count() == 0
+    figures = page.locator(".figures").inner_text()
+    assert "Not complete when the plan ended" in figures
+    assert "Overdue" not in figures
+
+    page.get_by_role("link", name="1.1", exact=True).click()
+    facts = page.locator("dl.facts").inner_text()
+    assert "Not complete when the plan ended (2022-12-31)" in facts
+    assert "Overdue" not in facts
+    data = served.client().get(f"/api/v1/scorecard/{PLAN}").json()
+    assert data["summary"]["is_closed"] is True
+    assert data["summary"]["overdue"] == 0
+    assert data["summary"]["ended_incomplete"] == 64
