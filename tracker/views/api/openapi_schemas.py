@@ -154,7 +154,11 @@ def _registry_stats() -> Schema:
             "total": INTEGER,
             "legal_status": counts,
             "founding_year_groups": counts,
-            "web_presence": counts,
+            "web_presence": {
+                **counts,
+                "description": "website, social_media, website_or_social_media, neither "
+                "(surveyed, gave neither) and unknown (nothing known)",
+            },
             "services": counts,
             "beneficiaries": counts,
             "regions": counts,
@@ -163,6 +167,11 @@ def _registry_stats() -> Schema:
             "training_needs": counts,
             "membership": counts,
             "answered": counts,
+            "unknown": {
+                **counts,
+                "description": "Per table, the organisations of which the answer is not "
+                "known: not counted as an answer, and not in the shares",
+            },
             "share_of_organisations": {
                 "type": "object",
                 "additionalProperties": {

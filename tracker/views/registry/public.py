@@ -26,7 +26,12 @@ from tracker.services.registry.search import (
     members_of,
     search_organisations,
 )
-from tracker.services.registry.stats import comparison, load_baseline, registry_stats
+from tracker.services.registry.stats import (
+    baseline_about,
+    comparison,
+    load_baseline,
+    registry_stats,
+)
 from tracker.services.reports import has_monitoring_record
 from tracker.vocabulary import OrganisationKind
 from tracker.web.errors_map import http_error
@@ -150,6 +155,7 @@ def stats():
         charts=charts,
         tile_map=tile_map,
         baseline=baseline,
+        about=baseline_about(locale, baseline),
         live_label=live_label,
         baseline_label=baseline_label,
     )
