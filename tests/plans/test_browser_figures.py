@@ -55,3 +55,40 @@ def test_a_closed_plan_shows_final_states_not_days_overdue(served, page):
     assert data["summary"]["is_closed"] is True
     assert data["summary"]["overdue"] == 0
     assert data["summary"]["ended_incomplete"] == 64
+
+
+def test_scorecard_filters_dispute_monitoring_and_organisation(served, page):
+    from tests.factories import make_claim
+    from tracker.services.registry.links import link_measures
+
+    measure_1_1 = db.session.scalar(select(Measure).where(Measure.code == "1.1"))
+    measure_3_1 = db.session.scalar(select(Measure).where(Measure.code == "3.1"))
+    watchdog = make_organisation("Şəffaflıq Assosiasiyası", name_en="Transparency Association")
+    make_claim(measure_1_1, Completion.COMPLETE, date(2022, 12, 1))
+    make_update(measure_1_1, watchdog, Completion.LIMITED, date(2022, 11, 1))
+    link_measures(db.session, watchdog, [measure_3_1])
+    db.session.commit()
+
+    page.goto(served.url + "/?lang=en")
+    page.locator(".figure-disputed .value a").click()
+    page.wait_for_url("**disputed=yes**")
+    assert page.locator(".measure-list li").count() == 1
+    item = page.locator(".measure-list li").first
+    assert item.get_by_role("link", name="1.1", exact=True).is_visible()
+    assert "Last updated: 2022-12-01" in item.inner_text()
+
+    page.get_by_role("link", name="Clear").click()
+    page.get_by_label("Monitoring organisation").select_option(label="Transparency Association")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**organisation=**")
+    assert page.locator(".measure-list li").all_inner_texts()[0].startswith("3.1")
+    assert page.locator(".measure-list li").count() == 1
+
+    page.get_by_role("link", name="Clear").click()
+    page.get_by_label("Monitoring", exact=True).select_option(label="Not monitored")
+    page.get_by_role("button", name="Apply").click()
+    assert page.locator(".measure-list li").count() == 63
+
+    response = page.goto(served.url + "/?lang=en&disputed=perhaps")
+    assert response.status == 400
+    assert page.get_by_text("Not a valid choice").first.is_visible()

@@ -162,12 +162,13 @@ def test_pages_have_landmarks_and_labels(client, seeded):
     html = client.get(PLAN).get_data(as_text=True)
     for landmark in ("<header", "<nav", "<main", "<footer"):
         assert landmark in html
-    for field in ("q", "section", "agency", "completion", "overdue"):
+    for field in ("q", "section", "agency", "completion", "overdue", "disputed", "monitored"):
         assert f'<label for="{field}">' in html
 
 
 PAGES = [
     PLAN,
+    PLAN + "?disputed=no&monitored=no",
     PLAN + "sections/1",
     PLAN + "measures/1.1",
     "/agencies/",

@@ -12,6 +12,8 @@ from tracker.vocabulary import COMPLETION_LABELS, Completion
 from tracker.web.forms import TrackerForm
 
 OVERDUE_CHOICES = {"yes": True, "no": False}
+#: the yes/no filters' values: disputed, monitored
+YES_NO = OVERDUE_CHOICES
 
 
 class MeasureFilterForm(TrackerForm):
@@ -23,8 +25,13 @@ class MeasureFilterForm(TrackerForm):
     agency = SelectField(_l("Agency"), validators=[Optional()])
     completion = SelectField(_l("Completion"), validators=[Optional()])
     overdue = SelectField(_l("Deadline"), validators=[Optional()])
+    disputed = SelectField(_l("Government claim"), validators=[Optional()])
+    monitored = SelectField(_l("Monitoring"), validators=[Optional()])
+    organisation = SelectField(_l("Monitoring organisation"), validators=[Optional()])
 
-    def set_choices(self, sections, agencies, locale: str) -> None:
+    def set_choices(self, sections, agencies, locale: str, organisations=()) -> None:
+        """The choices of the select fields; `organisations` are the registry's Monitor
+        records of the organisations monitoring the plan's measures."""
         everything = SelectChoice("", _l("All"))
         self.section.choices = [everything] + [
             SelectChoice(str(s.number), f"{s.number}. {s.title(locale)}") for s in sections
@@ -38,6 +45,19 @@ class MeasureFilterForm(TrackerForm):
             SelectChoice("yes", _l("Overdue")),
             SelectChoice("no", _l("Not overdue")),
         ]
+        self.disputed.choices = [
+            everything,
+            SelectChoice("yes", _l("Disputed: the claim differs")),
+            SelectChoice("no", _l("Not disputed")),
+        ]
+        self.monitored.choices = [
+            everything,
+            SelectChoice("yes", _l("Monitored")),
+            SelectChoice("no", _l("Not monitored")),
+        ]
+        self.organisation.choices = [everything] + [
+            SelectChoice(str(o.organisation_id), o.name(locale)) for o in organisations
+        ]
 
     def measure_filter(self) -> MeasureFilter:
         """The filter the validated form asks for."""
@@ -47,4 +67,7 @@ class MeasureFilterForm(TrackerForm):
             completion=Completion(self.completion.data) if self.completion.data else None,
             overdue=OVERDUE_CHOICES.get(self.overdue.data or ""),
             query=(self.q.data or "").strip(),
+            disputed=YES_NO.get(self.disputed.data or ""),
+            monitored=YES_NO.get(self.monitored.data or ""),
+            organisation=int(self.organisation.data) if self.organisation.data else None,
         )

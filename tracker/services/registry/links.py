@@ -257,6 +257,35 @@ def monitors_of_measure(session: Session, measure_id: int, on: date | None = Non
     return [Monitor(*row) for row in rows]
 
 
+def monitors_by_measure(
+    session: Session, plan_id: int, on: date | None = None
+) -> dict[int, list[Monitor]]:
+    """Measure id → the organisations monitoring it on a day, for a whole plan: one query."""
+    on = on or clock.today()
+    rows = session.execute(
+        select(
+            MonitoringLink.measure_id,
+            Organisation.id,
+            Organisation.name_az,
+            Organisation.name_en,
+            MonitoringLink.is_lead,
+            MonitoringLink.start_date,
+        )
+        .join(Organisation, Organisation.id == MonitoringLink.organisation_id)
+        .join(Measure, Measure.id == MonitoringLink.measure_id)
+        .where(
+            Measure.plan_id == plan_id,
+            active_link_condition(on),
+            Organisation.is_archived.is_(False),
+        )
+        .order_by(MonitoringLink.measure_id, MonitoringLink.is_lead.desc(), Organisation.name_key)
+    )
+    found: dict[int, list[Monitor]] = {}
+    for measure_id, *monitor in rows:
+        found.setdefault(measure_id, []).append(Monitor(*monitor))
+    return found
+
+
 def links_of_organisation(session: Session, organisation_id: int) -> list[MonitoringLink]:
     """All the organisation's links, current and ended, with their measures and plans:
     one query."""

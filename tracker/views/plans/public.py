@@ -19,7 +19,7 @@ from tracker.services.monitoring import PUBLIC_HISTORY_LIMIT, current_claims, pu
 from tracker.services.plans import scorecard as sc
 from tracker.services.plans.charts import section_completion_chart
 from tracker.services.plans.status import measure_state
-from tracker.services.registry import monitors_of_measure
+from tracker.services.registry import monitors_by_measure, monitors_of_measure
 from tracker.vocabulary import AgencyRole
 from tracker.web.errors_map import http_error
 
@@ -42,6 +42,16 @@ def _plan_from_query() -> ActionPlan | None:
     return _or_404(plan) if key else plan
 
 
+def _monitoring(plan: ActionPlan, locale: str):
+    """Measure id → ids of the organisations monitoring it today, and those organisations
+    (each once, by name), for the scorecard's monitoring filters: one query."""
+    by_measure = monitors_by_measure(db.session, plan.id)
+    organisations = {m.organisation_id: m for found in by_measure.values() for m in found}
+    ordered = sorted(organisations.values(), key=lambda m: m.name(locale).casefold())
+    ids = {mid: frozenset(m.organisation_id for m in found) for mid, found in by_measure.items()}
+    return ids, ordered
+
+
 def _render_scorecard(plan: ActionPlan):
     locale = current_locale()
     form = MeasureFilterForm(formdata=MultiDict(request.args) if request.args else None)
@@ -51,14 +61,15 @@ def _render_scorecard(plan: ActionPlan):
         (f.agency for f in sc.agency_figures(card.measures, card.states)),
         key=lambda a: a.name(locale).casefold(),
     )
-    form.set_choices(sections, agencies, locale)
+    monitors, organisations = _monitoring(plan, locale)
+    form.set_choices(sections, agencies, locale, organisations)
     status = 200
     if request.args and not form.validate():
         status = 400
         measure_filter = sc.MeasureFilter()
     else:
         measure_filter = form.measure_filter()
-        card = sc.apply_filter(card, measure_filter)
+        card = sc.apply_filter(card, measure_filter, monitors)
     return render_template(
         "plans/scorecard.html",
         plan=plan,
