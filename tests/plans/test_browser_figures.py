@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from tests.factories import make_organisation, make_update
 from tracker.extensions import db
-from tracker.models import Measure
+from tracker.models import Measure, Organisation
 from tracker.vocabulary import Completion
 
 pytestmark = [pytest.mark.browser, pytest.mark.served]
@@ -92,3 +92,34 @@ def test_scorecard_filters_dispute_monitoring_and_organisation(served, page):
     response = page.goto(served.url + "/?lang=en&disputed=perhaps")
     assert response.status == 400
     assert page.get_by_text("Not a valid choice").first.is_visible()
+
+
+def test_follow_a_measure_and_an_organisation_by_their_feeds(served, page):
+    from defusedxml import ElementTree as SafeET
+
+    atom = "{http://www.w3.org/2005/Atom}"
+    _one_limited_assessment()
+    page.goto(served.url + f"/plans/{PLAN}/measures/1.1?lang=en")
+    link = page.get_by_role("link", name="Follow (Atom feed)")
+    assert link.is_visible()
+    alternate = page.locator('head link[rel="alternate"][type="application/atom+xml"]')
+    assert alternate.get_attribute("href") == link.get_attribute("href")
+    response = page.request.get(served.url + link.get_attribute("href"))
+    assert response.ok
+    assert response.headers["content-type"].startswith("application/atom+xml")
+    feed = SafeET.fromstring(response.body())
+    titles = [e.findtext(f"{atom}title") for e in feed.findall(f"{atom}entry")]
+    # the language chosen on the page is remembered for the feed
+    assert titles == ["1.1 · Transparency Association: Limited"]
+    author = feed.find(f"{atom}entry/{atom}author/{atom}name").text
+    assert author == "Transparency Association"
+    assert feed.find(f"{atom}link[@rel='self']").get("href").startswith(served.url)
+
+    organisation = db.session.scalar(
+        select(Organisation).where(Organisation.name_az == "Şəffaflıq Assosiasiyası")
+    )
+    page.goto(served.url + f"/registry/{organisation.id}?lang=en")
+    follow = page.get_by_role("link", name="Follow (Atom feed)")
+    assert follow.is_visible()
+    body = page.request.get(served.url + follow.get_attribute("href")).body()
+    assert len(SafeET.fromstring(body).findall(f"{atom}entry")) == 1

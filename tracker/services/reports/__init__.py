@@ -6,6 +6,7 @@ Other features use only the names below; nothing else reaches inside."""
 
 from tracker.services.reports.content import monitoring_coverage, overdue_agencies
 from tracker.services.reports.exports import approved_updates_statement, public_evidence
+from tracker.services.reports.feeds import measure_atom, organisation_atom, updates_atom
 from tracker.services.reports.model import LANGUAGES, ReportSpec, ReportSubjectNotFound
 from tracker.services.reports.pdf import render_report
 from tracker.services.reports.selection import has_monitoring_record
@@ -16,8 +17,11 @@ __all__ = [
     "ReportSubjectNotFound",
     "approved_updates_statement",
     "has_monitoring_record",
+    "measure_atom",
     "monitoring_coverage",
+    "organisation_atom",
     "overdue_agencies",
     "public_evidence",
     "render_report",
+    "updates_atom",
 ]

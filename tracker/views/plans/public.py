@@ -20,8 +20,10 @@ from tracker.services.plans import scorecard as sc
 from tracker.services.plans.charts import section_completion_chart
 from tracker.services.plans.status import measure_state
 from tracker.services.registry import monitors_by_measure, monitors_of_measure
+from tracker.services.reports import measure_atom
 from tracker.vocabulary import AgencyRole
 from tracker.web.errors_map import http_error
+from tracker.web.links import atom_response, language_arg, public_url
 
 bp = Blueprint("public", __name__)
 
@@ -127,6 +129,14 @@ def measure(key: str, code: str):
         private_evidence_counts=history.private_counts,
         government_claims=current_claims(db.session, measure.id),
     )
+
+
+@bp.get("/plans/<key>/measures/<code>/feed.atom")
+def measure_feed(key: str, code: str):
+    plan = _or_404(sc.get_plan(db.session, key))
+    measure = _or_404(sc.get_measure(db.session, plan, code))
+    self_url = public_url("public.measure_feed", key=key, code=code, **language_arg())
+    return atom_response(measure_atom(db.session, measure, self_url, locale=current_locale()))
 
 
 @bp.get("/agencies/")

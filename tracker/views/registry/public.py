@@ -32,9 +32,10 @@ from tracker.services.registry.stats import (
     load_baseline,
     registry_stats,
 )
-from tracker.services.reports import has_monitoring_record
+from tracker.services.reports import has_monitoring_record, organisation_atom
 from tracker.vocabulary import OrganisationKind
 from tracker.web.errors_map import http_error
+from tracker.web.links import atom_response, language_arg, public_url
 from tracker.web.pagination import page_number
 
 bp = Blueprint("registry", __name__, url_prefix="/registry")
@@ -107,6 +108,18 @@ def organisation(organisation_id: int):
         if plan and has_monitoring_record(db.session, found.id, plan.id)
         else None,
     )
+
+
+@bp.get("/<int:organisation_id>/feed.atom")
+def organisation_feed(organisation_id: int):
+    found = get_public_organisation(db.session, organisation_id)
+    if found is None:
+        raise http_error(404)
+    self_url = public_url(
+        "registry.organisation_feed", organisation_id=organisation_id, **language_arg()
+    )
+    body = organisation_atom(db.session, found, self_url, locale=current_locale())
+    return atom_response(body)
 
 
 @bp.get("/stats")
