@@ -123,3 +123,34 @@ def test_follow_a_measure_and_an_organisation_by_their_feeds(served, page):
     assert follow.is_visible()
     body = page.request.get(served.url + follow.get_attribute("href")).body()
     assert len(SafeET.fromstring(body).findall(f"{atom}entry")) == 1
+
+
+def test_progress_chart_and_what_changed_between_two_dates(served, page):
+    _one_limited_assessment()  # 1.1, limited, as of 2022-06-01
+    page.goto(served.url + f"/plans/{PLAN}/?lang=en")
+    progress = page.locator("section", has=page.locator("#progress-heading"))
+    chart = progress.locator("svg.chart")
+    assert chart.get_attribute("role") == "img"
+    assert chart.locator("text").count() == 36  # the plan's months, 2020-01 … 2022-12
+    assert chart.locator("text").first.inner_html() == "2020-01"
+    progress.get_by_text("The figures as a table").click()
+    june = progress.locator("tr", has=page.locator('time[datetime="2022-06-30"]'))
+    assert "1" in june.locator("td").all_inner_texts()  # one limited measure from June 2022
+    may = progress.locator("tr", has=page.locator('time[datetime="2022-05-31"]'))
+    assert may.locator("td").all_inner_texts()[0] == "64"  # all without evidence
+
+    progress.get_by_role("link", name="What changed since").click()
+    page.wait_for_url("**/changes**")
+    page.get_by_label("Since").fill("2022-01-01")
+    page.get_by_label("Until").fill("2022-12-31")
+    page.get_by_role("button", name="Show").click()
+    rows = page.locator("table.changes tbody tr")
+    assert rows.count() == 1
+    assert "Transparency Association" in rows.first.inner_text()
+    page.get_by_label("Since").fill("2022-07-01")
+    page.get_by_role("button", name="Show").click()
+    assert page.locator("table.changes").count() == 0
+    assert page.get_by_text("0 changes.").is_visible()
+    page.get_by_label("Until").fill("2022-01-01")
+    page.get_by_role("button", name="Show").click()
+    assert page.get_by_text("The end date must not be before the start date.").is_visible()

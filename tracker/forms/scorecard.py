@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SearchField, SelectField
+from wtforms import DateField, SearchField, SelectField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
@@ -71,3 +71,27 @@ class MeasureFilterForm(TrackerForm):
             monitored=YES_NO.get(self.monitored.data or ""),
             organisation=int(self.organisation.data) if self.organisation.data else None,
         )
+
+
+class ChangesForm(TrackerForm):
+    """The dates of the "what changed" list (GET: no CSRF, nothing changes)."""
+
+    class Meta:
+        csrf = False
+
+    since = DateField(
+        _l("Since"),
+        validators=[Optional()],
+        format="%Y-%m-%d",
+        description=_l("A date as YYYY-MM-DD"),
+    )
+    until = DateField(
+        _l("Until"),
+        validators=[Optional()],
+        format="%Y-%m-%d",
+        description=_l("A date as YYYY-MM-DD"),
+    )
+
+    def validate_until(self, field) -> None:
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError(_l("The end date must not be before the start date."))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -311,3 +311,109 @@ def summarize(states: Iterable[MeasureState]) -> PlanSummary:
         ended_incomplete=sum(1 for s in states if s.ended_incomplete),
         is_closed=bool(states) and all(s.is_closed for s in states),
     )
+
+
+# --- month by month ---------------------------------------------------------------------------
+
+
+def month_ends(first: date, last: date) -> list[date]:
+    """The last day of every month from `first`'s month to `last`'s (inclusive)."""
+    ends = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        following = date(year + month // 12, month % 12 + 1, 1)
+        ends.append(following - timedelta(days=1))
+        year, month = following.year, following.month
+    return ends
+
+
+def _history(
+    session: Session, ids: list[int], until: date
+) -> tuple[dict[int, list[OrganisationAssessment]], dict[int, list[ClaimSummary]]]:
+    """Every approved assessment and every claim up to `until`, oldest first (two queries)."""
+    updates: dict[int, list[OrganisationAssessment]] = defaultdict(list)
+    rows = session.execute(
+        select(StatusUpdate, Organisation.name_az, Organisation.name_en)
+        .join(Organisation, Organisation.id == StatusUpdate.organisation_id)
+        .where(
+            StatusUpdate.measure_id.in_(ids),
+            StatusUpdate.review_state == ReviewState.APPROVED,
+            StatusUpdate.is_archived.is_(False),
+            StatusUpdate.as_of_date <= until,
+        )
+        .order_by(StatusUpdate.as_of_date, StatusUpdate.id)
+    )
+    for update, name_az, name_en in rows:
+        updates[update.measure_id].append(
+            OrganisationAssessment(
+                update.organisation_id,
+                name_az,
+                name_en,
+                update.id,
+                Completion(update.completion),
+                update.progress_percent,
+                update.as_of_date,
+            )
+        )
+    claims: dict[int, list[ClaimSummary]] = defaultdict(list)
+    for claim in session.scalars(
+        select(GovernmentClaim)
+        .where(
+            GovernmentClaim.measure_id.in_(ids),
+            GovernmentClaim.is_archived.is_(False),
+            GovernmentClaim.claim_date <= until,
+        )
+        .order_by(GovernmentClaim.claim_date, GovernmentClaim.id)
+    ):
+        claims[claim.measure_id].append(
+            ClaimSummary(claim.id, Completion(claim.claimed_completion), claim.claim_date)
+        )
+    return updates, claims
+
+
+def measure_states_by_month(
+    session: Session, measures: Iterable[Measure], ends: list[date]
+) -> dict[date, dict[int, MeasureState]]:
+    """Each measure's state on each of the days in `ends` (ascending), from one load of the
+    history: the same `_state` as `measure_states`, fed the approved assessments and claims
+    as of each day. Four queries however many days, measures and updates there are."""
+    measures = list(measures)
+    if not measures or not ends:
+        return {}
+    ids = [m.id for m in measures]
+    updates, claims = _history(session, ids, ends[-1])
+    final_dates = _final_milestone_dates(session, ids)
+    plan_ends = _plan_end_dates(session, measures)
+    # each measure's latest assessment per organisation and latest claim, so far
+    latest: dict[int, dict[int, OrganisationAssessment]] = defaultdict(dict)
+    latest_claim: dict[int, ClaimSummary] = {}
+    seen_updates: Counter[int] = Counter()
+    seen_claims: Counter[int] = Counter()
+    by_day = {}
+    for day in ends:
+        states = {}
+        for m in measures:
+            pending = updates.get(m.id, [])
+            while (
+                seen_updates[m.id] < len(pending) and pending[seen_updates[m.id]].as_of_date <= day
+            ):
+                assessment = pending[seen_updates[m.id]]
+                latest[m.id][assessment.organisation_id] = assessment
+                seen_updates[m.id] += 1
+            measure_claims = claims.get(m.id, [])
+            while seen_claims[m.id] < len(measure_claims) and (
+                measure_claims[seen_claims[m.id]].claim_date <= day
+            ):
+                latest_claim[m.id] = measure_claims[seen_claims[m.id]]
+                seen_claims[m.id] += 1
+            assessments = sorted(latest[m.id].values(), key=lambda a: a.organisation_name_az)
+            states[m.id] = _state(
+                m.id,
+                final_dates.get(m.id, m.due_date),
+                day,
+                assessments,
+                latest_claim.get(m.id),
+                plan_ends.get(m.plan_id),
+            )
+        by_day[day] = states
+    return by_day

@@ -12,22 +12,27 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from tracker.extensions import db
-from tracker.forms.scorecard import MeasureFilterForm
+from tracker.forms.scorecard import ChangesForm, MeasureFilterForm
 from tracker.i18n import current_locale
 from tracker.models import ActionPlan
 from tracker.services.monitoring import PUBLIC_HISTORY_LIMIT, current_claims, public_history
+from tracker.services.plans import ChangeQuery, approved_changes
 from tracker.services.plans import scorecard as sc
-from tracker.services.plans.charts import section_completion_chart
+from tracker.services.plans.charts import monthly_completion_chart, section_completion_chart
 from tracker.services.plans.status import measure_state
 from tracker.services.registry import monitors_by_measure, monitors_of_measure
 from tracker.services.reports import measure_atom
 from tracker.vocabulary import AgencyRole
 from tracker.web.errors_map import http_error
 from tracker.web.links import atom_response, language_arg, public_url
+from tracker.web.pagination import Page, page_number
 
 bp = Blueprint("public", __name__)
 
 T = TypeVar("T")
+
+#: changes listed per page of the "what changed" view
+CHANGES_PER_PAGE = 50
 
 
 def _or_404(found: T | None) -> T:
@@ -72,6 +77,7 @@ def _render_scorecard(plan: ActionPlan):
     else:
         measure_filter = form.measure_filter()
         card = sc.apply_filter(card, measure_filter, monitors)
+    months = sc.progress_by_month(db.session, plan, card.measures)
     return render_template(
         "plans/scorecard.html",
         plan=plan,
@@ -80,6 +86,8 @@ def _render_scorecard(plan: ActionPlan):
         form=form,
         measure_filter=measure_filter,
         chart=section_completion_chart(sc.completion_by_section(card)),
+        months=months,
+        month_chart=monthly_completion_chart(months),
     ), status
 
 
@@ -129,6 +137,27 @@ def measure(key: str, code: str):
         private_evidence_counts=history.private_counts,
         government_claims=current_claims(db.session, measure.id),
     )
+
+
+@bp.get("/plans/<key>/changes")
+def changes(key: str):
+    """Every approved update and claim between two dates, newest first, a page at a time."""
+    plan = _or_404(sc.get_plan(db.session, key))
+    form = ChangesForm(formdata=MultiDict(request.args) if request.args else None)
+    status, found, total = 200, [], 0
+    number = page_number()
+    if request.args and not form.validate():
+        status = 400
+    else:
+        query = ChangeQuery(plan_id=plan.id, since=form.since.data, until=form.until.data)
+        found, total = approved_changes(
+            db.session, query, limit=CHANGES_PER_PAGE, offset=(number - 1) * CHANGES_PER_PAGE
+        )
+    page = Page(found, number, CHANGES_PER_PAGE, total)
+    dates = {name: request.args[name] for name in ("since", "until") if request.args.get(name)}
+    return render_template(
+        "plans/changes.html", plan=plan, form=form, page=page, dates=dates
+    ), status
 
 
 @bp.get("/plans/<key>/measures/<code>/feed.atom")
