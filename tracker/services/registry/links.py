@@ -235,34 +235,10 @@ def set_lead(session: Session, link: MonitoringLink, is_lead: bool, *, actor=Non
     session.flush()
 
 
-def monitors_of_measure(session: Session, measure_id: int, on: date | None = None) -> list[Monitor]:
-    """The organisations monitoring a measure on a day, lead first: one query."""
-    on = on or clock.today()
-    rows = session.execute(
-        select(
-            Organisation.id,
-            Organisation.name_az,
-            Organisation.name_en,
-            MonitoringLink.is_lead,
-            MonitoringLink.start_date,
-        )
-        .join(Organisation, Organisation.id == MonitoringLink.organisation_id)
-        .where(
-            MonitoringLink.measure_id == measure_id,
-            active_link_condition(on),
-            Organisation.is_archived.is_(False),
-        )
-        .order_by(MonitoringLink.is_lead.desc(), Organisation.name_key)
-    )
-    return [Monitor(*row) for row in rows]
-
-
-def monitors_by_measure(
-    session: Session, plan_id: int, on: date | None = None
-) -> dict[int, list[Monitor]]:
-    """Measure id → the organisations monitoring it on a day, for a whole plan: one query."""
-    on = on or clock.today()
-    rows = session.execute(
+def _active_monitors(on: date):
+    """(measure id, then a Monitor's fields) of the links active on a day, of organisations
+    that are not archived, lead first, by name."""
+    return (
         select(
             MonitoringLink.measure_id,
             Organisation.id,
@@ -272,16 +248,28 @@ def monitors_by_measure(
             MonitoringLink.start_date,
         )
         .join(Organisation, Organisation.id == MonitoringLink.organisation_id)
+        .where(active_link_condition(on), Organisation.is_archived.is_(False))
+        .order_by(MonitoringLink.is_lead.desc(), Organisation.name_key)
+    )
+
+
+def monitors_of_measure(session: Session, measure_id: int, on: date | None = None) -> list[Monitor]:
+    """The organisations monitoring a measure on a day, lead first: one query."""
+    statement = _active_monitors(on or clock.today()).where(MonitoringLink.measure_id == measure_id)
+    return [Monitor(*monitor) for _measure_id, *monitor in session.execute(statement)]
+
+
+def monitors_by_measure(
+    session: Session, plan_id: int, on: date | None = None
+) -> dict[int, list[Monitor]]:
+    """Measure id → the organisations monitoring it on a day, for a whole plan: one query."""
+    statement = (
+        _active_monitors(on or clock.today())
         .join(Measure, Measure.id == MonitoringLink.measure_id)
-        .where(
-            Measure.plan_id == plan_id,
-            active_link_condition(on),
-            Organisation.is_archived.is_(False),
-        )
-        .order_by(MonitoringLink.measure_id, MonitoringLink.is_lead.desc(), Organisation.name_key)
+        .where(Measure.plan_id == plan_id)
     )
     found: dict[int, list[Monitor]] = {}
-    for measure_id, *monitor in rows:
+    for measure_id, *monitor in session.execute(statement):
         found.setdefault(measure_id, []).append(Monitor(*monitor))
     return found
 
