@@ -154,3 +154,17 @@ def test_progress_chart_and_what_changed_between_two_dates(served, page):
     page.get_by_label("Until").fill("2022-01-01")
     page.get_by_role("button", name="Show").click()
     assert page.get_by_text("The end date must not be before the start date.").is_visible()
+
+
+def test_the_new_public_pages_fit_a_phone(served, browser):
+    _one_limited_assessment()
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    widths = {}
+    for path in ("/", f"/plans/{PLAN}/changes", f"/plans/{PLAN}/measures/1.1"):
+        for lang in ("az", "en"):
+            page.goto(f"{served.url}{path}?lang={lang}")
+            widths[f"{path} {lang}"] = page.evaluate("document.documentElement.scrollWidth")
+    context.close()
+    assert all(width <= 390 for width in widths.values()), widths
