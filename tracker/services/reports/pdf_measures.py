@@ -116,7 +116,8 @@ def _measure_row(story: Story, m: MeasureEntry, is_agency: bool) -> list:
         who = "<br/>".join(lines)
     due = text(date_text(m.due_date))
     if m.ended_incomplete:
-        due += f'<br/><font color="#b42318"><b>{text(_("not complete at the end"))}</b></font>'
+        ended = _("not complete at the end")
+        due += f'<br/><font color="#b42318"><b>{text(ended)}</b></font>'
     elif m.is_overdue:
         due += f'<br/><font color="#b42318"><b>{text(_("overdue"))}</b></font>'
     government = story.para(text(m.claim.completion_label), "cell_badge") if m.claim else "—"
