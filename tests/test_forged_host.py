@@ -107,6 +107,8 @@ def test_the_feeds_and_the_api_never_show_a_forged_host(app, world):
         for url in (
             "/feeds/updates.atom",
             f"/feeds/updates.atom?plan={PLAN}&lang=en",
+            f"/plans/{PLAN}/measures/{measure.code}/feed.atom",
+            f"/registry/{organisation.id}/feed.atom?lang=en",
             "/api/v1/plans",
             f"/api/v1/plans/{PLAN}",
             "/api/v1/measures",
@@ -126,6 +128,12 @@ def test_the_feeds_and_the_api_never_show_a_forged_host(app, world):
     assert leaks == []
     # The links are there, on the public address: the check above is not vacuous.
     assert f"{PUBLIC}/plans/{PLAN}/measures/{measure.code}" in answers["/feeds/updates.atom"]
+    for feed in (
+        f"/plans/{PLAN}/measures/{measure.code}/feed.atom",
+        f"/registry/{organisation.id}/feed.atom?lang=en",
+    ):
+        assert f"{PUBLIC}/plans/{PLAN}/measures/{measure.code}" in answers[feed], feed
+        assert f'rel="self" href="{PUBLIC}/' in answers[feed], feed
     assert f"{PUBLIC}/files/" in answers[f"/api/v1/measures/{measure.id}/updates"]
     assert f"{PUBLIC}/api/v1/measures/" in answers["/api/v1/measures"]
     assert PUBLIC in answers[f"/calendar/plan/{PLAN}.ics"]

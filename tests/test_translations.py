@@ -37,6 +37,8 @@ def extracted(tmp_path_factory):
             "-k",
             "_l",
             "--no-location",
+            "--ignore-dirs",
+            ".*",
             "-o",
             str(target),
             ".",

@@ -240,6 +240,10 @@ EXPECTATIONS: dict[tuple[str, str], Route | tuple[Route, ...]] = {
     ("public.measure", "GET"): everyone(
         200, lambda w: {"key": w.plan.key, "code": w.measure_a.code}
     ),
+    ("public.measure_feed", "GET"): everyone(
+        200, lambda w: {"key": w.plan.key, "code": w.measure_a.code}
+    ),
+    ("public.changes", "GET"): everyone(200, plan_values),
     ("public.agencies", "GET"): everyone(),
     ("public.agency", "GET"): everyone(200, lambda w: {"key": w.agency.key}),
     ("api.plans", "GET"): everyone(),
@@ -339,6 +343,7 @@ EXPECTATIONS: dict[tuple[str, str], Route | tuple[Route, ...]] = {
     # registry
     ("registry.index", "GET"): everyone(),
     ("registry.organisation", "GET"): everyone(200, organisation_values),
+    ("registry.organisation_feed", "GET"): everyone(200, organisation_values),
     ("registry.stats", "GET"): everyone(),
     ("registry.coverage", "GET"): everyone(),
     ("api.organisations", "GET"): everyone(),

@@ -34,10 +34,14 @@ def test_scorecard_shows_nine_sections_and_sixty_four_measures(client, seeded):
     assert "Measures by completion" in client.get("/?lang=en").get_data(as_text=True)
 
 
-def test_every_measure_is_overdue_today_and_not_in_mid_2021(app, client, seeded):
+def test_a_closed_plan_shows_final_states_and_mid_2021_counts_overdue(app, client, seeded):
     app.config["TRACKER_TODAY"] = "2026-11-22"
     html = client.get(PLAN + "?lang=en").get_data(as_text=True)
-    assert html.count("Overdue by") == 64
+    assert "Overdue by" not in html
+    assert html.count("Not complete when the plan ended (December 31, 2022)") == 64
+    measure_html = client.get(PLAN + "measures/1.1?lang=en").get_data(as_text=True)
+    assert "Not complete when the plan ended (December 31, 2022)" in measure_html
+    assert "Overdue by" not in measure_html
     app.config["TRACKER_TODAY"] = "2021-06-30"
     html = client.get(PLAN + "?lang=en").get_data(as_text=True)
     due_2020 = db.session.scalars(select(Measure.code).where(Measure.end_year == 2020)).all()
@@ -97,7 +101,8 @@ def test_invalid_filter_is_a_400_with_a_message(client, seeded):
     assert "Not a valid choice" in response.get_data(as_text=True)
 
 
-def test_measure_page_shows_text_agencies_period_and_state(client, seeded):
+def test_measure_page_shows_text_agencies_period_and_state(app, client, seeded):
+    app.config["TRACKER_TODAY"] = "2022-06-30"
     html = client.get(PLAN + "measures/1.2?lang=en").get_data(as_text=True)
     measure = _measure("1.2")
     assert measure.title_en in html
@@ -106,7 +111,7 @@ def test_measure_page_shows_text_agencies_period_and_state(client, seeded):
     assert "Executing agencies" in html and "Recommended to" in html
     assert "mərkəzi icra hakimiyyəti orqanları" in html
     assert "2020–2022" in html and "December 31, 2022" in html
-    assert "Overdue by" in html
+    assert "184 days left (as of June 30, 2022)" in html
 
 
 def test_measure_page_shows_claim_beside_assessments(client, seeded):
@@ -157,12 +162,13 @@ def test_pages_have_landmarks_and_labels(client, seeded):
     html = client.get(PLAN).get_data(as_text=True)
     for landmark in ("<header", "<nav", "<main", "<footer"):
         assert landmark in html
-    for field in ("q", "section", "agency", "completion", "overdue"):
+    for field in ("q", "section", "agency", "completion", "overdue", "disputed", "monitored"):
         assert f'<label for="{field}">' in html
 
 
 PAGES = [
     PLAN,
+    PLAN + "?disputed=no&monitored=no",
     PLAN + "sections/1",
     PLAN + "measures/1.1",
     "/agencies/",

@@ -19,15 +19,52 @@ def _all_measures():
     return list(db.session.scalars(select(Measure).order_by(Measure.position)))
 
 
-def test_every_measure_is_overdue_after_the_plan(seeded):
+def test_after_the_plan_every_state_is_final_and_no_day_counts(seeded):
     states = measure_states(db.session, _all_measures(), date(2026, 11, 22))
     assert len(states) == 64
-    assert all(s.is_overdue for s in states.values())
+    assert all(s.is_closed and s.ended_incomplete for s in states.values())
+    assert all(s.closes_on == date(2022, 12, 31) for s in states.values())
+    assert not any(s.is_overdue for s in states.values())
+    assert all(s.days_overdue == 0 and s.days_remaining == 0 for s in states.values())
     assert all(s.completion == Completion.NO_EVIDENCE for s in states.values())
     summary = summarize(states.values())
-    assert summary.overdue == 64
+    assert summary.is_closed
+    assert summary.overdue == 0
+    assert summary.ended_incomplete == 64
     assert summary.score is None
+    assert summary.scored == 0
     assert summary.evidence_share == 0.0
+
+
+def test_the_plans_last_day_still_counts_and_the_next_day_is_final(seeded):
+    m1_1 = _measure("1.1")  # due 2020-12-31
+    last_day = measure_state(db.session, m1_1, date(2022, 12, 31))
+    assert not last_day.is_closed
+    assert last_day.is_overdue
+    assert last_day.days_overdue == (date(2022, 12, 31) - date(2020, 12, 31)).days
+    after = measure_state(db.session, m1_1, date(2023, 1, 1))
+    assert after.is_closed and after.ended_incomplete
+    assert not after.is_overdue and after.days_overdue == 0
+
+
+def test_a_measure_complete_at_the_end_is_not_ended_incomplete(seeded):
+    org = make_organisation("A")
+    m1 = _measure("1.1")
+    make_update(m1, org, Completion.COMPLETE, date(2022, 6, 1))
+    state = measure_state(db.session, m1, date(2024, 1, 1))
+    assert state.is_closed and not state.ended_incomplete
+    assert state.last_updated == date(2022, 6, 1)
+
+
+def test_a_final_milestone_after_the_plan_keeps_the_measure_running(seeded):
+    m1 = _measure("1.1")
+    db.session.add(
+        Milestone(measure_id=m1.id, title_az="Son", due_date=date(2023, 3, 31), is_final=True)
+    )
+    db.session.flush()
+    running = measure_state(db.session, m1, date(2023, 2, 1))
+    assert not running.is_closed and running.days_remaining == 58
+    assert measure_state(db.session, m1, date(2023, 4, 1)).ended_incomplete
 
 
 def test_mid_plan_only_measures_due_in_2020_are_overdue(seeded):

@@ -308,7 +308,9 @@ def count_by_hand(truth: list[TruthRow]) -> dict:
             "website": sum(t.website for t in truth),
             "social_media": sum(t.social_media for t in truth),
             "website_or_social_media": sum(t.website or t.social_media for t in truth),
+            # every survey row is dated: each organisation answered question 5.4
             "neither": sum(not (t.website or t.social_media) for t in truth),
+            "unknown": 0,
         },
         "membership": {
             "yes": sum(t.member is True for t in truth),

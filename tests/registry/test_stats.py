@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.helpers import QueryCounter
 from tests.registry.conftest import csv_bytes
 from tracker.extensions import db
@@ -116,16 +118,59 @@ def test_counts_medians_and_archived_organisations(app):
     assert registry_stats(db.session).staff["staff_total"].median == 5.0
     assert data["staff"]["staff_male"]["valid"] == 1
     assert data["membership"] == {"yes": 1, "no": 1}
+    # C and D gave no website and did not complete the survey: nothing is known, which
+    # is not "neither"
     assert data["web_presence"] == {
         "website": 1,
         "social_media": 1,
         "website_or_social_media": 2,
-        "neither": 2,
+        "neither": 0,
+        "unknown": 2,
     }
+    assert stats.answered["web_presence"] == 2
+    assert stats.share("web_presence", "website_or_social_media") == 100.0
+    assert stats.share("web_presence", "unknown") is None
+    assert data["unknown"]["web_presence"] == 2
+    assert data["unknown"]["legal_status"] == 1  # D
+    assert data["unknown"]["services"] == 2  # C and D
+    assert data["unknown"]["membership"] == 2
     # Shares are of the organisations that answered the question.
     assert stats.answered["services"] == 2
     assert stats.share("services", "legal") == 100.0
     assert data["share_of_organisations"]["regions"]["baku"] == 100.0
+
+
+def test_surveyed_without_a_website_is_neither_and_unknown_is_apart(app, client):
+    from datetime import date
+
+    org("Surveyed, no web", completed_on=date(2022, 3, 1))
+    org("Surveyed, website", completed_on=date(2022, 3, 2), website="s.az")
+    for index in range(6):
+        org(f"Seeded {index}")  # nothing known about their web presence
+    db.session.commit()
+    stats = registry_stats(db.session)
+    assert stats.web_presence == {
+        "website": 1,
+        "social_media": 0,
+        "website_or_social_media": 1,
+        "neither": 1,
+        "unknown": 6,
+    }
+    assert stats.answered["web_presence"] == 2
+    assert stats.share("web_presence", "neither") == 50.0
+    html = client.get("/registry/stats?lang=en").get_data(as_text=True)
+    web = html.split('id="heading-web"')[1].split("</section>")[0]
+    assert re.search(
+        r"Neither \(surveyed, gave neither\)</th><td class=\"num\">1</td>"
+        r"<td class=\"num\">50.0%</td>",
+        web,
+    )
+    assert re.search(
+        r"Not known \(not counted in the shares\)</th><td class=\"num\">6</td>"
+        r"<td class=\"num\">–</td>",
+        web,
+    )
+    assert "100.0%" not in web.split("Website or social media</th>")[0]
 
 
 def test_api_returns_the_same_figures(app, client):
@@ -181,3 +226,36 @@ def test_svg_labels_are_escaped(app, client):
     assert "<script>" not in svg and "&lt;script&gt;" in svg
     # 50% of the 388-pixel bar area.
     assert re.search(r"<rect x=\"4.0\" y=\"69.0\" width=\"194.0\"", svg)
+
+
+KEY_IN_TEXT = re.compile(r"\b[a-z]+_[a-z0-9_]+\b|\{[^}]*\}")
+
+
+def test_notes_on_the_2022_figures_are_in_the_readers_language_without_keys(app):
+    from tracker.services.registry.stats import baseline_about
+
+    az, en = baseline_about("az"), baseline_about("en")
+    assert len(az.notes) == len(en.notes) == 18
+    for note in (*az.notes, *en.notes):
+        assert not KEY_IN_TEXT.search(note), note
+    # vocabulary labels take the keys' places, in each language
+    assert "“İctimai birlik” kimi sayılır" in az.notes[0]
+    assert "counted as “Public union”" in en.notes[0]
+    assert "Union of legal entities" in en.notes[1] and "Birlik" in az.notes[1]
+    labels = catalogue()
+    assert az.notes[12].startswith(f"“{labels.questions['staff_social_workers'].short_text('az')}”")
+    assert all(note.startswith(("Cədvəl", "Bölmə", "Personal", "“")) for note in az.notes)
+    assert not any("Table" in note for note in az.notes)
+    assert az.source_title.startswith("Azərbaycanda QHT")
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected", "foreign"),
+    [("az", "Cədvəl 1:", "Table 1:"), ("en", "Table 1:", "Cədvəl 1:")],
+)
+def test_stats_page_shows_the_notes_in_its_language(client, lang, expected, foreign):
+    html = client.get(f"/registry/stats?lang={lang}").get_data(as_text=True)
+    about = html.split('class="baseline-notes"')[1].split("</ul>")[0]
+    assert about.count("<li>") == 18
+    assert expected in about and foreign not in about
+    assert not KEY_IN_TEXT.search(about), KEY_IN_TEXT.search(about)

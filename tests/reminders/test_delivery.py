@@ -88,7 +88,9 @@ def test_a_digest_is_in_the_persons_language_grouped_by_kind_with_links(world, s
     assert f"{BASE_URL}/notifications" in en_text
 
 
-def test_on_2023_01_01_overdue_reminders_go_out_for_every_measure_not_complete(seeded, smtp):
+def test_on_the_plans_last_day_overdue_reminders_go_out_for_every_measure_not_complete(
+    seeded, smtp
+):
     organisation = make_organisation("Hamısını İzləyən Birlik")
     make_user("all@example.org", organisation=organisation, locale="en")
     measures = list(db.session.scalars(select(Measure).order_by(Measure.position)))
@@ -97,7 +99,7 @@ def test_on_2023_01_01_overdue_reminders_go_out_for_every_measure_not_complete(s
     make_update(measures[3], organisation, Completion.COMPLETE, as_of=date(2022, 12, 1))
     db.session.commit()
 
-    report = run("2023-01-01T09:00")
+    report = run("2022-12-31T09:00")
 
     assert len(smtp.messages) == 1
     body = text_of(smtp.messages[0])

@@ -82,13 +82,38 @@ def test_overdue_starts_on_the_due_date_and_repeats_every_30_days(world):
 
     assert overdue_of_m1("2022-12-30") == set()
     assert overdue_of_m1("2022-12-31") == {("2022-12-31/0", 0)}
-    assert overdue_of_m1("2023-01-01") == {("2022-12-31/0", 1)}
-    assert overdue_of_m1("2023-01-29") == {("2022-12-31/0", 29)}
-    assert overdue_of_m1("2023-01-30") == {("2022-12-31/1", 30)}
     assert of_kind(plan("2022-12-31"), DEADLINE) == []
 
 
-def test_on_2023_01_01_every_monitored_measure_not_complete_is_overdue(seeded):
+def test_a_measure_due_before_the_plans_end_is_reminded_every_30_days(seeded):
+    organisation = make_organisation("Erkən Birlik")
+    monitor = make_user("early@example.org", organisation=organisation)
+    m1_1 = db.session.scalar(select(Measure).where(Measure.code == "1.1"))  # due 2020-12-31
+    link(organisation, m1_1)
+    db.session.commit()
+
+    def overdue_of(day):
+        return {
+            (r.occurrence, r.day_count)
+            for r in of_kind(plan(day), OVERDUE)
+            if r.measure_id == m1_1.id and r.recipient_id == monitor.id
+        }
+
+    assert overdue_of("2021-01-01") == {("2020-12-31/0", 1)}
+    assert overdue_of("2021-01-30") == {("2020-12-31/1", 30)}
+
+
+def test_no_reminder_about_a_closed_plans_measures(world):
+    """Once the plan has ended, its measures' states are final: no overdue, deadline or
+    stale reminder is planned for them, however long after."""
+    for day in ("2023-01-01", "2023-01-30", "2026-11-22"):
+        planned = plan(day)
+        assert of_kind(planned, OVERDUE) == []
+        assert of_kind(planned, DEADLINE) == []
+        assert of_kind(planned, STALE) == []
+
+
+def test_on_the_plans_last_day_every_monitored_measure_not_complete_is_overdue(seeded):
     organisation = make_organisation("Hamısını İzləyən Birlik")
     monitor = make_user("all@example.org", organisation=organisation)
     measures = list(db.session.scalars(select(Measure).order_by(Measure.position)))
@@ -101,9 +126,9 @@ def test_on_2023_01_01_every_monitored_measure_not_complete_is_overdue(seeded):
     )
     db.session.commit()
 
-    overdue = of_kind(plan("2023-01-01"), OVERDUE)
+    overdue = of_kind(plan("2022-12-31"), OVERDUE)
 
-    states = measure_states(db.session, measures, date(2023, 1, 1))
+    states = measure_states(db.session, measures, date(2022, 12, 31))
     not_complete_and_due = {
         m.id
         for m in measures
@@ -114,7 +139,10 @@ def test_on_2023_01_01_every_monitored_measure_not_complete_is_overdue(seeded):
     assert {r.recipient_id for r in overdue} == {monitor.id}
     assert complete.id not in {r.measure_id for r in overdue}
     # the final milestone moved this one's due date: it is approaching, not overdue
-    assert [r.occurrence for r in of_kind(plan("2023-01-01"), DEADLINE)] == ["2023-03-31/90"]
+    assert [r.occurrence for r in of_kind(plan("2022-12-31"), DEADLINE)] == ["2023-03-31/90"]
+    # the next day the plan has ended; the measure with the later milestone still runs
+    assert of_kind(plan("2023-01-01"), OVERDUE) == []
+    assert [r.measure_id for r in of_kind(plan("2023-01-01"), DEADLINE)] == [later.id]
 
 
 def test_no_approved_update_within_the_cadence_is_stale(world):

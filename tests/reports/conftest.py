@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from flask.testing import FlaskClient
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, gettext, ngettext
 from sqlalchemy import select
 
 from tests.factories import make_claim, make_organisation, make_update
@@ -49,6 +49,12 @@ def tr(locale: str, message: str, **values) -> str:
     """An interface string as the app shows it in that language."""
     with force_locale(locale):
         return gettext(message, **values)
+
+
+def tr_plural(locale: str, singular: str, plural: str, num: int, **values) -> str:
+    """An interface string with a count, as the app shows it in that language."""
+    with force_locale(locale):
+        return ngettext(singular, plural, num, **values)
 
 
 class FreshContextClient(FlaskClient):

@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from tests.factories import make_update
+from tests.factories import make_organisation, make_update
 from tests.reports.conftest import (
     AS_OF,
     FUTURE_MARKER,
@@ -20,9 +20,10 @@ from tests.reports.conftest import (
     SECRET_MARKERS,
     measure,
     tr,
+    tr_plural,
 )
 from tracker.extensions import db
-from tracker.models import Evidence, GovernmentClaim, Measure, Section
+from tracker.models import Evidence, GovernmentClaim, Measure, MonitoringLink, Section
 from tracker.services.reports.content import build_report
 from tracker.services.reports.model import ReportSpec
 from tracker.services.reports.pdf import render_report
@@ -110,10 +111,11 @@ def test_nothing_private_or_unapproved_is_printed(monitoring, plan_reports):
         _reader, content = parse(data)
         for marker in (*SECRET_MARKERS, FUTURE_MARKER):
             assert marker not in content
-        note = tr(
+        note = tr_plural(
             locale,
-            "%(count)s further item(s) of evidence are private: reviewers have seen them.",
-            count=1,
+            "%(num)s further item of evidence is private: reviewers have seen it.",
+            "%(num)s further items of evidence are private: reviewers have seen them.",
+            1,
         )
         assert flat(note) in flat(content)
 
@@ -139,10 +141,34 @@ def test_summary_page_shows_the_scorecard_figures(monitoring, plan_reports):
     assert "Summary" in summary_page
     assert f"{report.summary.score:.1f}" in summary_page  # 2 scored: limited and complete
     assert "score out of 100" in summary_page
+    # the score's basis: 2 of the 64 measures have an approved assessment
+    assert (report.summary.scored, report.summary.total) == (2, 64)
+    assert "over 2 of 64 measures assessed" in flat(summary_page)
+    assert "2 organisations monitor these measures on this date." in flat(summary_page)
     for label, count in (("No evidence available", 62), ("Limited", 1), ("Complete", 1)):
         assert re.search(rf"{label}\s+{count}\b", summary_page), label
     assert re.search(rf"\b{report.summary.overdue}\s+overdue", summary_page)
     assert re.search(rf"\b{report.summary.disputed}\s+disputed", summary_page)
+
+
+def test_one_organisation_is_named_in_the_singular(seeded, today):
+    organisation = make_organisation("Tək Birlik")
+    measure = db.session.scalar(select(Measure).where(Measure.code == "1.1"))
+    db.session.add(
+        MonitoringLink(
+            organisation_id=organisation.id, measure_id=measure.id, start_date=date(2020, 3, 1)
+        )
+    )
+    make_update(measure, organisation, Completion.COMPLETE, date(2021, 5, 1))
+    db.session.commit()
+    summary_page = flat(
+        PdfReader(io.BytesIO(render_report(db.session, ReportSpec(PLAN, AS_OF, "en"))))
+        .pages[1]
+        .extract_text()
+    )
+    assert "1 organisation monitors these measures on this date." in summary_page
+    assert "over 1 of 64 measures assessed" in summary_page
+    assert "organisations monitor" not in summary_page
 
 
 def test_evidence_links_can_be_clicked_and_only_http_links_are_links(monitoring, plan_reports):

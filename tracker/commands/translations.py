@@ -31,6 +31,10 @@ def extract() -> Path:
         "-k",
         "_l",
         "--no-location",
+        # Babel skips directories starting with "_" by default: templates/_macros holds
+        # interface text too
+        "--ignore-dirs",
+        ".*",
         "--sort-output",
         "--project",
         "open-government-tracker",

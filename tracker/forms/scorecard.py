@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SearchField, SelectField
+from wtforms import DateField, SearchField, SelectField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
@@ -12,6 +12,8 @@ from tracker.vocabulary import COMPLETION_LABELS, Completion
 from tracker.web.forms import TrackerForm
 
 OVERDUE_CHOICES = {"yes": True, "no": False}
+#: the yes/no filters' values: disputed, monitored
+YES_NO = OVERDUE_CHOICES
 
 
 class MeasureFilterForm(TrackerForm):
@@ -23,8 +25,13 @@ class MeasureFilterForm(TrackerForm):
     agency = SelectField(_l("Agency"), validators=[Optional()])
     completion = SelectField(_l("Completion"), validators=[Optional()])
     overdue = SelectField(_l("Deadline"), validators=[Optional()])
+    disputed = SelectField(_l("Government claim"), validators=[Optional()])
+    monitored = SelectField(_l("Monitoring"), validators=[Optional()])
+    organisation = SelectField(_l("Monitoring organisation"), validators=[Optional()])
 
-    def set_choices(self, sections, agencies, locale: str) -> None:
+    def set_choices(self, sections, agencies, locale: str, organisations=()) -> None:
+        """The choices of the select fields; `organisations` are the registry's Monitor
+        records of the organisations monitoring the plan's measures."""
         everything = SelectChoice("", _l("All"))
         self.section.choices = [everything] + [
             SelectChoice(str(s.number), f"{s.number}. {s.title(locale)}") for s in sections
@@ -38,6 +45,19 @@ class MeasureFilterForm(TrackerForm):
             SelectChoice("yes", _l("Overdue")),
             SelectChoice("no", _l("Not overdue")),
         ]
+        self.disputed.choices = [
+            everything,
+            SelectChoice("yes", _l("Disputed: the claim differs")),
+            SelectChoice("no", _l("Not disputed")),
+        ]
+        self.monitored.choices = [
+            everything,
+            SelectChoice("yes", _l("Monitored")),
+            SelectChoice("no", _l("Not monitored")),
+        ]
+        self.organisation.choices = [everything] + [
+            SelectChoice(str(o.organisation_id), o.name(locale)) for o in organisations
+        ]
 
     def measure_filter(self) -> MeasureFilter:
         """The filter the validated form asks for."""
@@ -47,4 +67,31 @@ class MeasureFilterForm(TrackerForm):
             completion=Completion(self.completion.data) if self.completion.data else None,
             overdue=OVERDUE_CHOICES.get(self.overdue.data or ""),
             query=(self.q.data or "").strip(),
+            disputed=YES_NO.get(self.disputed.data or ""),
+            monitored=YES_NO.get(self.monitored.data or ""),
+            organisation=int(self.organisation.data) if self.organisation.data else None,
         )
+
+
+class ChangesForm(TrackerForm):
+    """The dates of the "what changed" list (GET: no CSRF, nothing changes)."""
+
+    class Meta:
+        csrf = False
+
+    since = DateField(
+        _l("Since"),
+        validators=[Optional()],
+        format="%Y-%m-%d",
+        description=_l("A date as YYYY-MM-DD"),
+    )
+    until = DateField(
+        _l("Until"),
+        validators=[Optional()],
+        format="%Y-%m-%d",
+        description=_l("A date as YYYY-MM-DD"),
+    )
+
+    def validate_until(self, field) -> None:
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError(_l("The end date must not be before the start date."))

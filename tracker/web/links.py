@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import Response, current_app, request
+
+ATOM_CONTENT_TYPE = "application/atom+xml; charset=utf-8"
 
 
 def public_url(endpoint: str, **values) -> str:
@@ -22,3 +24,14 @@ def public_url(endpoint: str, **values) -> str:
 def public_host() -> str:
     """The public site's host name, e.g. for iCalendar UIDs."""
     return (urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname or "localhost").lower()
+
+
+def language_arg() -> dict[str, str]:
+    """The ?lang= the request asked for, to keep in a feed's own address."""
+    lang = request.args.get("lang")
+    return {"lang": lang} if lang else {}
+
+
+def atom_response(body: bytes) -> Response:
+    """An Atom feed's answer."""
+    return Response(body, content_type=ATOM_CONTENT_TYPE)

@@ -1,8 +1,9 @@
 """The plans feature: seeding a plan, the one state function (status), the scorecard and
-its charts.
+its charts, and what changed (approved updates and claims between dates).
 
 Other features use only the names below; nothing else reaches inside."""
 
+from tracker.services.plans.changes import Change, ChangeQuery, approved_changes
 from tracker.services.plans.scorecard import (
     AgencyFigures,
     MeasureFilter,
@@ -33,11 +34,14 @@ from tracker.services.plans.status import (
 
 __all__ = [
     "AgencyFigures",
+    "Change",
+    "ChangeQuery",
     "MeasureFilter",
     "MeasureState",
     "PlanSummary",
     "SeedError",
     "agency_figures",
+    "approved_changes",
     "build_scorecard",
     "default_plan",
     "get_measure",

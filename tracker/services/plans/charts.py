@@ -46,12 +46,24 @@ class StackedBarChart:
 
 def section_completion_chart(rows, width: int = 640, bar_height: int = 22) -> StackedBarChart:
     """Horizontal stacked bars, one per section, each measure one unit of length."""
-    label_width = 40
-    gap = 10
+    labelled = [(str(section.number), counts) for section, counts in rows]
+    return stacked_bar_chart(labelled, width=width, bar_height=bar_height)
+
+
+def monthly_completion_chart(months) -> StackedBarChart:
+    """Horizontal stacked bars, one per month (MonthFigures), each measure one unit."""
+    rows = [(f"{m.month_end:%Y-%m}", m.counts) for m in months]
+    return stacked_bar_chart(rows, label_width=70, bar_height=14, gap=4)
+
+
+def stacked_bar_chart(
+    rows, width: int = 640, bar_height: int = 22, label_width: int = 40, gap: int = 10
+) -> StackedBarChart:
+    """Horizontal stacked bars, one per (label, counts by completion) row."""
     longest = max((sum(counts.values()) for _, counts in rows), default=1) or 1
     scale = (width - label_width - 40) / longest
     chart_rows = []
-    for index, (section, counts) in enumerate(rows):
+    for index, (label, counts) in enumerate(rows):
         x = float(label_width)
         segments = []
         for level in Completion:
@@ -63,7 +75,7 @@ def section_completion_chart(rows, width: int = 640, bar_height: int = 22) -> St
                 x += count * scale
         chart_rows.append(
             ChartRow(
-                str(section.number),
+                label,
                 sum(counts.values()),
                 index * (bar_height + gap),
                 tuple(segments),

@@ -12,7 +12,15 @@ from sqlalchemy.orm import Session, selectinload
 
 from tracker import clock
 from tracker.models import ActionPlan, Agency, Measure, MeasureAgency, Section
-from tracker.services.plans.status import MeasureState, PlanSummary, measure_states, summarize
+from tracker.services.plans.status import (
+    MeasureState,
+    PlanSummary,
+    default_due_date,
+    measure_states,
+    measure_states_by_month,
+    month_ends,
+    summarize,
+)
 from tracker.vocabulary import AgencyRole, Completion, matches_all_words
 
 
@@ -71,6 +79,19 @@ def get_measure(session: Session, plan: ActionPlan, code: str) -> Measure | None
     )
 
 
+def _matches_text(measure: Measure, query: str) -> bool:
+    texts = [
+        measure.code,
+        measure.title_az,
+        measure.title_en,
+        measure.indicator_az,
+        measure.indicator_en,
+    ]
+    for link in measure.agency_links:
+        texts += [link.name_as_written, link.agency.name_az, link.agency.name_en]
+    return matches_all_words(query, *texts)
+
+
 @dataclass(frozen=True)
 class MeasureFilter:
     section: int | None = None
@@ -78,35 +99,34 @@ class MeasureFilter:
     completion: Completion | None = None
     overdue: bool | None = None
     query: str = ""
+    #: the government's claim and the CSO assessments disagree, or not
+    disputed: bool | None = None
+    #: some organisation monitors the measure today, or none does
+    monitored: bool | None = None
+    #: an organisation (id) that monitors the measure today
+    organisation: int | None = None
 
     @property
     def is_active(self) -> bool:
         return any(
-            (self.section, self.agency, self.completion, self.overdue is not None, self.query)
-        )
+            (self.section, self.agency, self.completion, self.query, self.organisation)
+        ) or any(flag is not None for flag in (self.overdue, self.disputed, self.monitored))
 
-    def accepts(self, measure: Measure, state: MeasureState) -> bool:
-        if self.section is not None and measure.section.number != self.section:
-            return False
-        if self.agency and all(link.agency.key != self.agency for link in measure.agency_links):
-            return False
-        if self.completion is not None and state.completion != self.completion:
-            return False
-        if self.overdue is not None and state.is_overdue != self.overdue:
-            return False
-        if self.query:
-            texts = [
-                measure.code,
-                measure.title_az,
-                measure.title_en,
-                measure.indicator_az,
-                measure.indicator_en,
-            ]
-            for link in measure.agency_links:
-                texts += [link.name_as_written, link.agency.name_az, link.agency.name_en]
-            if not matches_all_words(self.query, *texts):
-                return False
-        return True
+    def accepts(
+        self, measure: Measure, state: MeasureState, monitors: frozenset[int] = frozenset()
+    ) -> bool:
+        """Whether the measure passes; `monitors` are the ids of the organisations that
+        monitor it today (the registry's, given by the caller)."""
+        checks = (
+            self.section is None or measure.section.number == self.section,
+            not self.agency or any(link.agency.key == self.agency for link in measure.agency_links),
+            self.completion is None or state.completion == self.completion,
+            self.overdue is None or state.is_overdue == self.overdue,
+            self.disputed is None or state.is_disputed == self.disputed,
+            self.monitored is None or bool(monitors) == self.monitored,
+            self.organisation is None or self.organisation in monitors,
+        )
+        return all(checks) and (not self.query or _matches_text(measure, self.query))
 
 
 @dataclass
@@ -155,11 +175,20 @@ def build_scorecard(
     return apply_filter(card, measure_filter or MeasureFilter())
 
 
-def apply_filter(card: Scorecard, measure_filter: MeasureFilter) -> Scorecard:
-    """Keep the measures the filter accepts, in memory: no queries."""
+def apply_filter(
+    card: Scorecard,
+    measure_filter: MeasureFilter,
+    monitors: dict[int, frozenset[int]] | None = None,
+) -> Scorecard:
+    """Keep the measures the filter accepts, in memory: no queries. `monitors` maps a
+    measure id to the organisations monitoring it (for the monitoring filters)."""
+    monitors = monitors or {}
     filtered: dict[int, SectionGroup] = {}
     for measure in card.measures:
-        if measure_filter.accepts(measure, card.states[measure.id]):
+        kept = measure_filter.accepts(
+            measure, card.states[measure.id], monitors.get(measure.id, frozenset())
+        )
+        if kept:
             group = filtered.setdefault(measure.section_id, SectionGroup(measure.section))
             group.measures.append(measure)
     for group in filtered.values():
@@ -215,3 +244,32 @@ def agency_figures(measures: list[Measure], states: dict[int, MeasureState]) -> 
 def completion_by_section(scorecard: Scorecard) -> list[tuple[Section, dict[Completion, int]]]:
     """Each section with its measures counted by completion (from its summary)."""
     return [(group.section, group.summary.counts) for group in scorecard.sections]
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    month_end: date
+    counts: dict[Completion, int]
+    summary: PlanSummary
+
+
+def progress_by_month(
+    session: Session, plan: ActionPlan, measures: list[Measure]
+) -> list[MonthFigures]:
+    """The state of all the plan's measures at the end of each month, from the plan's first
+    month to the current one (or the plan's last, once it has ended), from the approved
+    history: plans.status computes every month (four queries in all)."""
+    today = clock.today()
+    last = min(today, default_due_date(plan.end_year))
+    first = date(plan.start_year, 1, 1)
+    if last < first:
+        return []
+    ends = month_ends(first, last)
+    if ends[-1] > today:
+        ends[-1] = today  # the current month: as of today
+    by_month = measure_states_by_month(session, measures, ends)
+    figures = []
+    for day in ends:
+        summary = summarize(by_month[day].values())
+        figures.append(MonthFigures(day, summary.counts, summary))
+    return figures

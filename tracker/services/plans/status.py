@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from tracker import clock
 from tracker.models import (
+    ActionPlan,
     GovernmentClaim,
     Measure,
     Milestone,
@@ -73,6 +74,8 @@ class MeasureState:
     #: the Platform's position: the latest approved assessment of any organisation
     completion: Completion
     progress_percent: int | None
+    #: overdue while the plan runs; once it has ended, the state is final and nothing
+    #: is overdue any more (see `ended_incomplete`)
     is_overdue: bool
     #: days past the due date (0 when not overdue)
     days_overdue: int
@@ -81,6 +84,26 @@ class MeasureState:
     has_evidence: bool
     government_claim: ClaimSummary | None
     assessments: tuple[OrganisationAssessment, ...] = field(default_factory=tuple)
+    #: the last day the measure runs: the plan's end, or a later due date of its own
+    closes_on: date | None = None
+
+    @property
+    def is_closed(self) -> bool:
+        """The plan (and the measure) has ended: its state is final, days no longer count."""
+        return self.closes_on is not None and self.as_of > self.closes_on
+
+    @property
+    def ended_incomplete(self) -> bool:
+        """The plan has ended and the measure was not complete."""
+        return self.is_closed and self.completion != Completion.COMPLETE
+
+    @property
+    def last_updated(self) -> date | None:
+        """The date of the newest approved assessment or government claim."""
+        dates = [a.as_of_date for a in self.assessments]
+        if self.government_claim is not None:
+            dates.append(self.government_claim.claim_date)
+        return max(dates, default=None)
 
     @property
     def is_disputed(self) -> bool:
@@ -107,9 +130,14 @@ class PlanSummary:
     score: float | None
     #: share of measures with at least one approved assessment, 0–100
     evidence_share: float
+    #: measures not complete when their plan ended (0 while it runs)
+    ended_incomplete: int = 0
+    #: every measure's plan has ended: the figures are final
+    is_closed: bool = False
 
     @property
     def scored(self) -> int:
+        """The measures the score is computed over: those with an assessment."""
         return self.total - self.counts.get(Completion.NO_EVIDENCE, 0)
 
 
@@ -226,19 +254,32 @@ def _final_milestone_dates(session: Session, measure_ids: list[int]) -> dict[int
     return {measure_id: due for measure_id, due in rows}
 
 
+def _plan_end_dates(session: Session, measures: list[Measure]) -> dict[int, date]:
+    """Each plan's last day, keyed by plan id (one query)."""
+    plan_ids = {m.plan_id for m in measures}
+    rows = session.execute(
+        select(ActionPlan.id, ActionPlan.end_year).where(ActionPlan.id.in_(plan_ids))
+    )
+    return {plan_id: default_due_date(end_year) for plan_id, end_year in rows}
+
+
 def _state(
     measure_id: int,
     due: date,
     as_of: date,
     assessments: list[OrganisationAssessment],
     claim: ClaimSummary | None,
+    plan_end: date | None = None,
 ) -> MeasureState:
     latest = _latest(assessments)
     if latest:
         completion, progress = latest.completion, latest.progress_percent
     else:
         completion, progress = Completion.NO_EVIDENCE, None
-    is_overdue = as_of > due and completion != Completion.COMPLETE
+    # A measure runs until its plan ends, or until its own due date when that is later.
+    closes_on = max(plan_end, due) if plan_end else None
+    is_closed = closes_on is not None and as_of > closes_on
+    is_overdue = not is_closed and as_of > due and completion != Completion.COMPLETE
     return MeasureState(
         measure_id=measure_id,
         as_of=as_of,
@@ -251,6 +292,7 @@ def _state(
         has_evidence=bool(assessments),
         government_claim=claim,
         assessments=tuple(assessments),
+        closes_on=closes_on,
     )
 
 
@@ -259,7 +301,9 @@ def measure_states(
 ) -> dict[int, MeasureState]:
     """Each measure's state on `as_of` (today by default), keyed by measure id.
 
-    Uses three queries however many measures and updates there are (four with milestones).
+    A measure's days count only while its plan runs: once the plan has ended, its state
+    is final (`is_closed`, `ended_incomplete`) and it is no longer overdue.
+    Uses five queries however many measures and updates there are.
     """
     as_of = as_of or clock.today()
     measures = list(measures)
@@ -269,6 +313,7 @@ def measure_states(
     assessments = _approved_assessments(session, ids, as_of)
     claims = _latest_claims(session, measures, as_of)
     final_dates = _final_milestone_dates(session, ids)
+    plan_ends = _plan_end_dates(session, measures)
     return {
         m.id: _state(
             m.id,
@@ -276,6 +321,7 @@ def measure_states(
             as_of,
             assessments.get(m.id, []),
             claims.get(m.id),
+            plan_ends.get(m.plan_id),
         )
         for m in measures
     }
@@ -302,4 +348,112 @@ def summarize(states: Iterable[MeasureState]) -> PlanSummary:
         with_evidence=with_evidence,
         score=round(100 * sum(scored) / len(scored), 1) if scored else None,
         evidence_share=round(100 * with_evidence / total, 1) if total else 0.0,
+        ended_incomplete=sum(1 for s in states if s.ended_incomplete),
+        is_closed=bool(states) and all(s.is_closed for s in states),
     )
+
+
+# --- month by month ---------------------------------------------------------------------------
+
+
+def month_ends(first: date, last: date) -> list[date]:
+    """The last day of every month from `first`'s month to `last`'s (inclusive)."""
+    ends = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        following = date(year + month // 12, month % 12 + 1, 1)
+        ends.append(following - timedelta(days=1))
+        year, month = following.year, following.month
+    return ends
+
+
+def _history(
+    session: Session, ids: list[int], until: date
+) -> tuple[dict[int, list[OrganisationAssessment]], dict[int, list[ClaimSummary]]]:
+    """Every approved assessment and every claim up to `until`, oldest first (two queries)."""
+    updates: dict[int, list[OrganisationAssessment]] = defaultdict(list)
+    rows = session.execute(
+        select(StatusUpdate, Organisation.name_az, Organisation.name_en)
+        .join(Organisation, Organisation.id == StatusUpdate.organisation_id)
+        .where(
+            StatusUpdate.measure_id.in_(ids),
+            StatusUpdate.review_state == ReviewState.APPROVED,
+            StatusUpdate.is_archived.is_(False),
+            StatusUpdate.as_of_date <= until,
+        )
+        .order_by(StatusUpdate.as_of_date, StatusUpdate.id)
+    )
+    for update, name_az, name_en in rows:
+        updates[update.measure_id].append(
+            OrganisationAssessment(
+                update.organisation_id,
+                name_az,
+                name_en,
+                update.id,
+                Completion(update.completion),
+                update.progress_percent,
+                update.as_of_date,
+            )
+        )
+    claims: dict[int, list[ClaimSummary]] = defaultdict(list)
+    for claim in session.scalars(
+        select(GovernmentClaim)
+        .where(
+            GovernmentClaim.measure_id.in_(ids),
+            GovernmentClaim.is_archived.is_(False),
+            GovernmentClaim.claim_date <= until,
+        )
+        .order_by(GovernmentClaim.claim_date, GovernmentClaim.id)
+    ):
+        claims[claim.measure_id].append(
+            ClaimSummary(claim.id, Completion(claim.claimed_completion), claim.claim_date)
+        )
+    return updates, claims
+
+
+def measure_states_by_month(
+    session: Session, measures: Iterable[Measure], ends: list[date]
+) -> dict[date, dict[int, MeasureState]]:
+    """Each measure's state on each of the days in `ends` (ascending), from one load of the
+    history: the same `_state` as `measure_states`, fed the approved assessments and claims
+    as of each day. Four queries however many days, measures and updates there are."""
+    measures = list(measures)
+    if not measures or not ends:
+        return {}
+    ids = [m.id for m in measures]
+    updates, claims = _history(session, ids, ends[-1])
+    final_dates = _final_milestone_dates(session, ids)
+    plan_ends = _plan_end_dates(session, measures)
+    # each measure's latest assessment per organisation and latest claim, so far
+    latest: dict[int, dict[int, OrganisationAssessment]] = defaultdict(dict)
+    latest_claim: dict[int, ClaimSummary] = {}
+    seen_updates: Counter[int] = Counter()
+    seen_claims: Counter[int] = Counter()
+    by_day = {}
+    for day in ends:
+        states = {}
+        for m in measures:
+            pending = updates.get(m.id, [])
+            while (
+                seen_updates[m.id] < len(pending) and pending[seen_updates[m.id]].as_of_date <= day
+            ):
+                assessment = pending[seen_updates[m.id]]
+                latest[m.id][assessment.organisation_id] = assessment
+                seen_updates[m.id] += 1
+            measure_claims = claims.get(m.id, [])
+            while seen_claims[m.id] < len(measure_claims) and (
+                measure_claims[seen_claims[m.id]].claim_date <= day
+            ):
+                latest_claim[m.id] = measure_claims[seen_claims[m.id]]
+                seen_claims[m.id] += 1
+            assessments = sorted(latest[m.id].values(), key=lambda a: a.organisation_name_az)
+            states[m.id] = _state(
+                m.id,
+                final_dates.get(m.id, m.due_date),
+                day,
+                assessments,
+                latest_claim.get(m.id),
+                plan_ends.get(m.plan_id),
+            )
+        by_day[day] = states
+    return by_day

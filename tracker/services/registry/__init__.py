@@ -4,7 +4,12 @@ statistics, the seed, coverage and monitoring links.
 Other features use only the names below; nothing else reaches inside."""
 
 from tracker.services.registry.labels import MULTI_FIELDS, STAFF_FIELDS
-from tracker.services.registry.links import links_of_organisation, monitors_of_measure
+from tracker.services.registry.links import (
+    Monitor,
+    links_of_organisation,
+    monitors_by_measure,
+    monitors_of_measure,
+)
 from tracker.services.registry.search import (
     coalitions_of,
     get_public_organisation,
@@ -19,11 +24,13 @@ from tracker.services.registry.stats import registry_stats
 __all__ = [
     "MULTI_FIELDS",
     "STAFF_FIELDS",
+    "Monitor",
     "coalitions_of",
     "get_public_organisation",
     "links_of_organisation",
     "list_coalitions",
     "members_of",
+    "monitors_by_measure",
     "monitors_of_measure",
     "public_record",
     "registry_stats",

@@ -235,14 +235,12 @@ def set_lead(session: Session, link: MonitoringLink, is_lead: bool, *, actor=Non
     session.flush()
 
 
-def monitors_of_measure(
-    session: Session, measure_id: int, on: date | None = None, locale: str = "az"
-) -> list[Monitor]:
-    """The organisations monitoring a measure on a day, lead first, then by name in the
-    collation of `locale`: one query."""
-    on = on or clock.today()
-    rows = session.execute(
+def _active_monitors(on: date):
+    """(measure id, then a Monitor's fields) of the links active on a day, of organisations
+    that are not archived, lead first, by name."""
+    return (
         select(
+            MonitoringLink.measure_id,
             Organisation.id,
             Organisation.name_az,
             Organisation.name_en,
@@ -250,14 +248,35 @@ def monitors_of_measure(
             MonitoringLink.start_date,
         )
         .join(Organisation, Organisation.id == MonitoringLink.organisation_id)
-        .where(
-            MonitoringLink.measure_id == measure_id,
-            active_link_condition(on),
-            Organisation.is_archived.is_(False),
-        )
+        .where(active_link_condition(on), Organisation.is_archived.is_(False))
+        .order_by(MonitoringLink.is_lead.desc(), Organisation.name_key)
     )
-    monitors = sort_by_name((Monitor(*row) for row in rows), locale)
+
+
+def monitors_of_measure(
+    session: Session, measure_id: int, on: date | None = None, locale: str = "az"
+) -> list[Monitor]:
+    """The organisations monitoring a measure on a day, lead first, then by name in the
+    collation of `locale`: one query."""
+    statement = _active_monitors(on or clock.today()).where(MonitoringLink.measure_id == measure_id)
+    rows = session.execute(statement)
+    monitors = sort_by_name((Monitor(*monitor) for _measure_id, *monitor in rows), locale)
     return sorted(monitors, key=lambda m: not m.is_lead)  # stable: by name within
+
+
+def monitors_by_measure(
+    session: Session, plan_id: int, on: date | None = None
+) -> dict[int, list[Monitor]]:
+    """Measure id → the organisations monitoring it on a day, for a whole plan: one query."""
+    statement = (
+        _active_monitors(on or clock.today())
+        .join(Measure, Measure.id == MonitoringLink.measure_id)
+        .where(Measure.plan_id == plan_id)
+    )
+    found: dict[int, list[Monitor]] = {}
+    for measure_id, *monitor in session.execute(statement):
+        found.setdefault(measure_id, []).append(Monitor(*monitor))
+    return found
 
 
 def links_of_organisation(session: Session, organisation_id: int) -> list[MonitoringLink]:

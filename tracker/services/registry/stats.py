@@ -3,13 +3,19 @@ aggregates: six queries whatever the number of organisations. The public page an
 GET /api/v1/registry/stats both call `registry_stats`.
 
 Every active (not archived) registry entry counts, coalitions included. Shares are of
-the organisations that answered the question, and `answered` gives that base. An
+the organisations that answered the question, and `answered` gives that base; those
+about whom nothing is known are counted apart (`unknown`), never as an answer. An
 organisation whose sources give two founding years in different groups ("1999 or 2000")
 is in no founding-year group and not in that table's base.
+
+Web presence: an organisation that gave a website or social media account answered; one
+that completed the survey (question 5.4) and gave neither has neither; of any other
+organisation nothing is known.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
@@ -25,6 +31,8 @@ from tracker.services.registry.labels import MULTI_FIELDS, STAFF_FIELDS, catalog
 BASELINE_FILE = PROJECT_ROOT / "seed" / "registry_baseline_2022.yaml"
 #: the tables with several answers per organisation, each counted as answers and as a share
 SHARED_FIELDS = ("services", "beneficiaries", "regions")
+#: the web presence row of the organisations of which nothing is known
+UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -46,7 +54,7 @@ class RegistryStats:
     total: int
     legal_status: dict[str, int]
     founding_year_groups: dict[str, int]
-    #: "website", "social_media", "website_or_social_media", "neither"
+    #: "website", "social_media", "website_or_social_media", "neither", "unknown"
     web_presence: dict[str, int]
     #: list field → key → organisations that gave the answer (= number of answers)
     choices: dict[str, dict[str, int]]
@@ -58,6 +66,11 @@ class RegistryStats:
     def answers_total(self, table: str) -> int:
         return sum(self.counts(table).values())
 
+    @property
+    def unknown(self) -> dict[str, int]:
+        """table → organisations of which the answer is not known (not in the shares)."""
+        return {table: self.total - answered for table, answered in self.answered.items()}
+
     def counts(self, table: str) -> dict[str, int]:
         if table in self.choices:
             return self.choices[table]
@@ -66,7 +79,7 @@ class RegistryStats:
     def share(self, table: str, key: str) -> float | None:
         """Percentage of the organisations that answered, to one decimal."""
         base = self.answered.get(table) or 0
-        if not base:
+        if not base or key == UNKNOWN:
             return None
         return round(100 * self.counts(table).get(key, 0) / base, 1)
 
@@ -88,6 +101,7 @@ class RegistryStats:
             "training_needs": self.choices["training_needs"],
             "membership": self.membership,
             "answered": self.answered,
+            "unknown": self.unknown,
             "share_of_organisations": {table: self.shares(table) for table in SHARED_FIELDS},
             "answers_total": {table: self.answers_total(table) for table in MULTI_FIELDS},
         }
@@ -161,7 +175,8 @@ def registry_stats(session: Session) -> RegistryStats:
             "website": int(summary["website"]),
             "social_media": int(summary["social_media"]),
             "website_or_social_media": int(summary["either"]),
-            "neither": total - int(summary["either"]),
+            "neither": int(summary["neither"]),
+            UNKNOWN: total - int(summary["web_answered"]),
         },
         choices=choices,
         staff=_staff_figures(session, summary),
@@ -169,7 +184,7 @@ def registry_stats(session: Session) -> RegistryStats:
         answered={
             "legal_status": summary["legal_status_answered"],
             "founding_year_groups": sum(groups.values()),
-            "web_presence": total,
+            "web_presence": int(summary["web_answered"]),
             "membership": summary["membership_answered"],
             **{name: answered.get(name, 0) for name in MULTI_FIELDS},
         },
@@ -181,6 +196,7 @@ def _summary(session: Session):
     and each staff count's number, mean, minimum, maximum and sum."""
     has_website = Organisation.website != ""
     has_social = Organisation.social_media != ""
+    surveyed = Organisation.completed_on.is_not(None)
     summary_columns = [
         func.count().label("total"),
         func.count(Organisation.legal_status).label("legal_status_answered"),
@@ -188,6 +204,8 @@ def _summary(session: Session):
         _count_if(has_website).label("website"),
         _count_if(has_social).label("social_media"),
         _count_if(has_website | has_social).label("either"),
+        _count_if(surveyed & ~(has_website | has_social)).label("neither"),
+        _count_if(surveyed | has_website | has_social).label("web_answered"),
         _count_if(Organisation.member_of_networks.is_(True)).label("member_yes"),
         _count_if(Organisation.member_of_networks.is_(False)).label("member_no"),
     ]
@@ -281,6 +299,45 @@ def _staff_figures(session: Session, summary) -> dict[str, StaffFigures]:
 def load_baseline(path: Path = BASELINE_FILE) -> dict:
     """The report's own figures for its 243 respondents (seed/registry_baseline_2022.yaml)."""
     return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+
+
+#: a vocabulary answer ({legal_status.public_union}) or question ({question.staff_total})
+#: named in a note of the baseline file
+_LABEL_PLACEHOLDER = re.compile(r"\{([a-z_]+)\.([a-z0-9_]+)\}")
+
+
+@dataclass(frozen=True)
+class BaselineAbout:
+    """The 2022 report's title and the notes on its figures, in one language."""
+
+    source_title: str
+    notes: tuple[str, ...]
+
+
+def _placeholder_label(locale: str):
+    labels = catalogue()
+
+    def label(match: re.Match) -> str:
+        kind, key = match.groups()
+        if kind == "question":
+            return labels.questions[key].short_text(locale)
+        if key not in labels.options.get(kind, {}):
+            raise KeyError(f"{kind}.{key} is not in the vocabulary")
+        return labels.label(kind, key, locale)
+
+    return label
+
+
+def baseline_about(locale: str, baseline: dict | None = None) -> BaselineAbout:
+    """The notes on the 2022 figures in the reader's language (English for any language
+    but Azerbaijani), with vocabulary labels in place of their keys."""
+    baseline = baseline or load_baseline()
+    language = "az" if locale == "az" else "en"
+    label = _placeholder_label(locale)
+    return BaselineAbout(
+        source_title=baseline["source_title"][language],
+        notes=tuple(_LABEL_PLACEHOLDER.sub(label, note[language]) for note in baseline["notes"]),
+    )
 
 
 #: where each table's percentage column is in the baseline file

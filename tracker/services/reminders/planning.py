@@ -107,7 +107,10 @@ def _prepare_link_tables(session: Session, today: date, settings) -> int | None:
     if deadline.is_enabled:
         occurrences += _milestone_occurrences(session, today, states, deadline)
     stale = settings[ReminderKind.UPDATE_STALE]
-    open_states = [s for s in states.values() if s.completion != Completion.COMPLETE]
+    # a closed plan's measures are final: no "stale" reminder either
+    open_states = [
+        s for s in states.values() if s.completion != Completion.COMPLETE and not s.is_closed
+    ]
     approved = [
         {
             "organisation_id": a.organisation_id,
@@ -156,8 +159,9 @@ def _occurrence(kind: ReminderKind, occurrence: str, reference: date, day_count:
 def _measure_occurrences(
     state: MeasureState, settings: dict[ReminderKind, KindSettings]
 ) -> list[dict]:
-    """Deadline and overdue occurrences of a measure, from its state alone."""
-    if state.completion == Completion.COMPLETE:
+    """Deadline and overdue occurrences of a measure, from its state alone. A measure whose
+    plan has ended has a final state: nothing more to remind of."""
+    if state.completion == Completion.COMPLETE or state.is_closed:
         return []
     deadline = settings[ReminderKind.DEADLINE_APPROACHING]
     overdue = settings[ReminderKind.OVERDUE]
@@ -192,7 +196,7 @@ def _milestone_occurrences(session, today, states, settings) -> list[dict]:
     ).all()
     found = []
     for milestone_id, measure_id, due in rows:
-        if states[measure_id].completion == Completion.COMPLETE:
+        if states[measure_id].completion == Completion.COMPLETE or states[measure_id].is_closed:
             continue
         days_left = (due - today).days
         offset = _smallest_crossed(days_left, settings.offsets_days)

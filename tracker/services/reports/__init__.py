@@ -6,6 +6,7 @@ Other features use only the names below; nothing else reaches inside."""
 
 from tracker.services.reports.content import monitoring_coverage, overdue_agencies
 from tracker.services.reports.exports import approved_updates_statement, public_evidence
+from tracker.services.reports.feeds import measure_atom, organisation_atom, updates_atom
 from tracker.services.reports.model import LANGUAGES, ReportSpec, ReportSubjectNotFound
 from tracker.services.reports.pdf import render_report
 from tracker.services.reports.queue import (
@@ -28,10 +29,13 @@ __all__ = [
     "build_requested",
     "data_version",
     "has_monitoring_record",
+    "measure_atom",
     "monitoring_coverage",
+    "organisation_atom",
     "overdue_agencies",
     "public_evidence",
     "render_report",
     "request_report",
     "scheduled_report_job",
+    "updates_atom",
 ]

@@ -317,6 +317,8 @@ def _entry(
         progress_percent=state.progress_percent,
         is_overdue=state.is_overdue,
         days_overdue=state.days_overdue,
+        ended_incomplete=state.ended_incomplete,
+        closes_on=state.closes_on,
         is_disputed=state.is_disputed,
         claim=_claim(claim) if claim else None,
         latest=_assessment(latest_update, locale) if latest_update else None,

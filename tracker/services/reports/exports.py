@@ -10,13 +10,10 @@ import csv
 import io
 import json
 import re
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from xml.etree import ElementTree as ET
 
-from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -35,17 +32,13 @@ from tracker.models import (
 )
 from tracker.services import registry
 from tracker.services.plans import measure_states
-from tracker.vocabulary import COMPLETION_LABELS, AgencyRole, Completion, ReviewState
+from tracker.vocabulary import AgencyRole, ReviewState
 from tracker.web.links import public_url
 
 #: a cell starting with one of these is a formula to a spreadsheet
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: characters XML 1.0 (and so XLSX and Atom) cannot hold
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-ATOM_NS = "http://www.w3.org/2005/Atom"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-#: how many updates the Atom feed carries
-FEED_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -389,62 +382,3 @@ def organisations_table(session: Session) -> Table:
         header = ["id"]
     rows = [tuple(record.get(name) for name in header) for record in flat]
     return Table("organisations", tuple(header), rows)
-
-
-# --- Atom -------------------------------------------------------------------------------------
-
-
-def _atom_time(value: datetime | None) -> str:
-    value = value or clock.now_utc()
-    return value.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def updates_atom(
-    session: Session, self_url: str, *, locale: str, plan: ActionPlan | None = None
-) -> bytes:
-    """An Atom 1.0 feed of the latest approved updates; authors are organisations. Every
-    link in it is on the public site (PUBLIC_BASE_URL); `self_url` is the feed's own."""
-    title = _("Open Government Tracker: approved monitoring updates")
-    updates = list(session.scalars(approved_updates_statement(plan).limit(FEED_SIZE)))
-    ET.register_namespace("", ATOM_NS)
-
-    def element(parent, tag: str, text: str | None = None, **attributes):
-        attributes = {k: xml_safe(v) for k, v in attributes.items()}
-        node = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attributes)
-        if text is not None:
-            node.text = xml_safe(text)
-        return node
-
-    feed = ET.Element(f"{{{ATOM_NS}}}feed", {XML_LANG: locale})
-    element(feed, "id", f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, self_url)}")
-    element(feed, "title", title)
-    element(feed, "updated", _atom_time(updates[0].decided_dt if updates else None))
-    element(feed, "link", rel="self", href=self_url, type="application/atom+xml")
-    element(feed, "link", rel="alternate", href=public_url("public.index"), type="text/html")
-    author = element(feed, "author")
-    element(author, "name", title)
-    element(feed, "generator", "Open Government Tracker")
-    for u in updates:
-        organisation = u.organisation.name(locale)
-        measure_url = public_url("public.measure", key=u.measure.plan.key, code=u.measure.code)
-        completion = str(COMPLETION_LABELS[Completion(u.completion)])
-        entry = element(feed, "entry")
-        element(
-            entry,
-            "id",
-            f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{measure_url}#update-{u.id}')}",
-        )
-        element(entry, "title", f"{u.measure.code} · {organisation}: {completion}")
-        element(entry, "updated", _atom_time(u.decided_dt or u.created_dt))
-        if u.submitted_dt:
-            element(entry, "published", _atom_time(u.submitted_dt))
-        entry_author = element(entry, "author")
-        element(entry_author, "name", organisation)
-        element(entry, "link", rel="alternate", href=measure_url, type="text/html")
-        element(entry, "category", term=u.completion, label=completion)
-        narrative = u.narrative(locale)
-        lines = [narrative] if narrative else []
-        for e in public_evidence(u):
-            lines.append(f"• {e.title}" + (f" <{e.url}>" if e.url else ""))
-        element(entry, "content", "\n".join(lines) or completion, type="text")
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)

@@ -134,6 +134,9 @@ class MeasureEntry:
     progress_percent: int | None
     is_overdue: bool
     days_overdue: int
+    #: the plan has ended and the measure was not complete; closes_on is its last day
+    ended_incomplete: bool
+    closes_on: date | None
     is_disputed: bool
     claim: Claim | None
     #: the Platform's position: the latest approved assessment of any organisation

@@ -14,7 +14,7 @@ PDF bytes. The `pdf*` modules are the only ones that import ReportLab:
 
 from __future__ import annotations
 
-from flask_babel import force_locale, format_decimal
+from flask_babel import force_locale, format_decimal, ngettext
 from flask_babel import gettext as _
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, NextPageTemplate, PageBreak, Spacer, Table
@@ -96,10 +96,21 @@ def _figures(r: Report) -> list[tuple[str, str]]:
         count=r.coverage.monitored,
         total=r.coverage.total,
     )
+    if summary.is_closed:
+        late = (str(summary.ended_incomplete), _("not complete when the plan ended"))
+    else:
+        late = (str(summary.overdue), _("overdue"))
     return [
-        (score_text(summary.score), _("score out of 100 (scored measures only)")),
-        (str(summary.total), _("measures")),
-        (str(summary.overdue), _("overdue")),
+        (
+            score_text(summary.score),
+            _(
+                "score out of 100, over %(scored)s of %(total)s measures assessed",
+                scored=summary.scored,
+                total=summary.total,
+            ),
+        ),
+        (str(summary.total), ngettext("measure", "measures", summary.total)),
+        late,
         (str(summary.disputed), _("disputed: the government's claim differs")),
         (f"{format_decimal(r.coverage.share, '#,##0.#')}%", coverage),
         (
@@ -185,13 +196,17 @@ def summary(story: Story) -> None:
         story.add(story.para(text(_("By the agency's role")), "h2"))
         story.add(_role_table(story))
     story.add(Spacer(1, 4 * mm))
-    note = _(
-        "%(count)s organisations monitor these measures on this date. "
+    monitors = ngettext(
+        "%(num)s organisation monitors these measures on this date.",
+        "%(num)s organisations monitor these measures on this date.",
+        r.coverage.organisations,
+    )
+    method = _(
         "The score weighs each measure's completion (not started 0, limited "
         "1/3, substantial 2/3, complete 1) over the measures with an "
-        "approved assessment; see the note on method at the end.",
-        count=r.coverage.organisations,
+        "approved assessment; see the note on method at the end."
     )
+    note = f"{monitors} {method}"
     story.add(story.para(text(note), "muted"))
     story.add(PageBreak())
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import (
@@ -114,7 +115,10 @@ def _measure_row(story: Story, m: MeasureEntry, is_agency: bool) -> list:
             lines.append(f"<i>{text(_('Recommended to'))}: {recommended}</i>")
         who = "<br/>".join(lines)
     due = text(date_text(m.due_date))
-    if m.is_overdue:
+    if m.ended_incomplete:
+        ended = _("not complete at the end")
+        due += f'<br/><font color="#b42318"><b>{text(ended)}</b></font>'
+    elif m.is_overdue:
         due += f'<br/><font color="#b42318"><b>{text(_("overdue"))}</b></font>'
     government = story.para(text(m.claim.completion_label), "cell_badge") if m.claim else "—"
     cso = text(m.completion_label)
@@ -141,12 +145,23 @@ def section_details(story: Story, block: SectionBlock) -> None:
     if block.title_original:
         story.add(story.para(text(block.title_original), "original"), Spacer(1, 2 * mm))
     s = block.summary
-    figures = _(
-        "%(total)s measures · score %(score)s · %(overdue)s overdue · %(disputed)s disputed",
-        total=s.total,
-        score=score_text(s.score),
-        overdue=s.overdue,
-        disputed=s.disputed,
+    late = (
+        _("%(count)s not complete when the plan ended", count=s.ended_incomplete)
+        if s.is_closed
+        else _("%(count)s overdue", count=s.overdue)
+    )
+    figures = " · ".join(
+        (
+            ngettext("%(num)s measure", "%(num)s measures", s.total),
+            _(
+                "score %(score)s (%(scored)s of %(total)s assessed)",
+                score=score_text(s.score),
+                scored=s.scored,
+                total=s.total,
+            ),
+            late,
+            _("%(count)s disputed", count=s.disputed),
+        )
     )
     story.add(story.para(text(figures), "muted"))
     is_organisation = story.report.kind == ReportKind.ORGANISATION
@@ -187,11 +202,13 @@ def _measure_facts(m: MeasureEntry) -> list[tuple[str, str]]:
         facts.append((_("Agency's role"), "; ".join(text(role) for role in m.roles)))
     due = _("%(period)s; due %(date)s", period=m.period, date=date_text(m.due_date))
     due_markup = text(due)
-    if m.is_overdue:
-        due_markup += (
-            f' <font color="#b42318"><b>'
-            f"{text(_('overdue by %(days)s days', days=m.days_overdue))}</b></font>"
-        )
+    if m.ended_incomplete and m.closes_on:
+        ended = _("not complete when the plan ended (%(date)s)", date=date_text(m.closes_on))
+        due_markup += f' <font color="#b42318"><b>{text(ended)}</b></font>'
+    elif m.is_overdue:
+        overdue = ngettext("overdue by %(num)s day", "overdue by %(num)s days", m.days_overdue)
+        due_markup += f' <font color="#b42318"><b>{text(overdue)}</b></font>'
+
     facts.append((_("Implementation period"), due_markup))
     facts.append((_("Government claim"), _claim_markup(m)))
     facts.append((_("CSO assessment"), _cso_markup(m)))
@@ -292,9 +309,10 @@ def _assessment(story: Story, a: Assessment, show_organisation: bool) -> None:
         for item in a.evidence:
             story.add(Paragraph(_evidence_markup(item), item_style, bulletText="•"))
         if a.private_evidence_count:
-            note = _(
-                "%(count)s further item(s) of evidence are private: reviewers have seen them.",
-                count=a.private_evidence_count,
+            note = ngettext(
+                "%(num)s further item of evidence is private: reviewers have seen it.",
+                "%(num)s further items of evidence are private: reviewers have seen them.",
+                a.private_evidence_count,
             )
             story.add(Paragraph(text(note), item_style, bulletText="•"))
 

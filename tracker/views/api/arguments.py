@@ -36,6 +36,14 @@ def date_arg(name: str) -> date | None:
         raise http_error(400, _("%(name)s must be a date as YYYY-MM-DD.", name=name)) from None
 
 
+def bool_arg(name: str) -> bool | None:
+    """An optional true/false argument."""
+    value = request.args.get(name) or None
+    if value not in (None, "true", "false"):
+        raise http_error(400, _("%(name)s must be true or false.", name=name))
+    return None if value is None else value == "true"
+
+
 def as_of_arg() -> date:
     """The date a state describes: `as_of`, today when left out, never in the future."""
     as_of = date_arg("as_of") or clock.today()

@@ -154,7 +154,11 @@ def _registry_stats() -> Schema:
             "total": INTEGER,
             "legal_status": counts,
             "founding_year_groups": counts,
-            "web_presence": counts,
+            "web_presence": {
+                **counts,
+                "description": "website, social_media, website_or_social_media, neither "
+                "(surveyed, gave neither) and unknown (nothing known)",
+            },
             "services": counts,
             "beneficiaries": counts,
             "regions": counts,
@@ -163,6 +167,11 @@ def _registry_stats() -> Schema:
             "training_needs": counts,
             "membership": counts,
             "answered": counts,
+            "unknown": {
+                **counts,
+                "description": "Per table, the organisations of which the answer is not "
+                "known: not counted as an answer, and not in the shares",
+            },
             "share_of_organisations": {
                 "type": "object",
                 "additionalProperties": {
@@ -267,6 +276,19 @@ def _schemas() -> dict[str, Schema]:
                 "score": nullable(
                     {**NUMBER, "description": "0–100: the weighted mean of scored measures"}
                 ),
+                "scored": {
+                    **INTEGER,
+                    "description": "The basis of the score: measures with an approved "
+                    "assessment (the score is over `scored` of `total` measures)",
+                },
+                "ended_incomplete": {
+                    **INTEGER,
+                    "description": "Measures not complete when their plan ended",
+                },
+                "is_closed": {
+                    **BOOLEAN,
+                    "description": "Every measure's plan has ended: the figures are final",
+                },
             }
         ),
         "MeasureState": closed(
@@ -277,6 +299,20 @@ def _schemas() -> dict[str, Schema]:
                 "is_overdue": BOOLEAN,
                 "days_overdue": INTEGER,
                 "days_remaining": INTEGER,
+                "is_closed": {
+                    **BOOLEAN,
+                    "description": "The plan has ended: the state is final, no day counts",
+                },
+                "ended_incomplete": {
+                    **BOOLEAN,
+                    "description": "The plan has ended and the measure was not complete",
+                },
+                "closes_on": nullable(
+                    {**DATE, "description": "The measure's last day: its plan's end"}
+                ),
+                "last_updated": nullable(
+                    {**DATE, "description": "Newest approved assessment or government claim"}
+                ),
                 "has_evidence": BOOLEAN,
                 "is_disputed": BOOLEAN,
                 "government_claim": nullable(

@@ -16,10 +16,18 @@ import tracker.services.reports as exports
 from tracker.extensions import db
 from tracker.models import ActionPlan, Measure, Organisation, StatusUpdate
 from tracker.services.plans import measure_states, summarize
+from tracker.services.registry import monitors_by_measure
 from tracker.services.reports import as_of_range, monitoring_coverage, overdue_agencies
 from tracker.views.api import bp
 from tracker.views.api import serializers as serialize
-from tracker.views.api.arguments import as_of_arg, date_arg, id_arg, paging, plan_or_404
+from tracker.views.api.arguments import (
+    as_of_arg,
+    bool_arg,
+    date_arg,
+    id_arg,
+    paging,
+    plan_or_404,
+)
 from tracker.views.api.openapi import openapi_document
 from tracker.vocabulary import Completion
 from tracker.web.errors_map import http_error
@@ -59,12 +67,23 @@ def measures():
         agency=request.args.get("agency") or None,
         completion=Completion(completion) if completion else None,
         overdue=None if overdue_arg is None else overdue_arg == "true",
+        disputed=bool_arg("disputed"),
+        monitored=bool_arg("monitored"),
+        organisation=id_arg("organisation"),
     )
     page, per_page = paging()
     as_of = as_of_arg()
     all_measures = sc.load_measures(db.session, plan)
     states = measure_states(db.session, all_measures, as_of)
-    kept = [m for m in all_measures if measure_filter.accepts(m, states[m.id])]
+    monitors = {
+        measure_id: frozenset(m.organisation_id for m in found)
+        for measure_id, found in monitors_by_measure(db.session, plan.id, as_of).items()
+    }
+    kept = [
+        m
+        for m in all_measures
+        if measure_filter.accepts(m, states[m.id], monitors.get(m.id, frozenset()))
+    ]
     shown = kept[(page - 1) * per_page : page * per_page]
     return jsonify(
         {

@@ -46,6 +46,10 @@ def state_json(state: MeasureState) -> dict:
         "is_overdue": state.is_overdue,
         "days_overdue": state.days_overdue,
         "days_remaining": state.days_remaining,
+        "is_closed": state.is_closed,
+        "ended_incomplete": state.ended_incomplete,
+        "closes_on": state.closes_on.isoformat() if state.closes_on else None,
+        "last_updated": state.last_updated.isoformat() if state.last_updated else None,
         "has_evidence": state.has_evidence,
         "is_disputed": state.is_disputed,
         "government_claim": None if claim is None else claim_json(claim),
@@ -96,6 +100,9 @@ def summary_json(summary: PlanSummary) -> dict:
         "with_evidence": summary.with_evidence,
         "evidence_share": summary.evidence_share,
         "score": summary.score,
+        "scored": summary.scored,
+        "ended_incomplete": summary.ended_incomplete,
+        "is_closed": summary.is_closed,
     }
 
 

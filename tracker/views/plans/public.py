@@ -12,20 +12,27 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from tracker.extensions import db
-from tracker.forms.scorecard import MeasureFilterForm
+from tracker.forms.scorecard import ChangesForm, MeasureFilterForm
 from tracker.i18n import current_locale
 from tracker.models import ActionPlan
 from tracker.services.monitoring import PUBLIC_HISTORY_LIMIT, current_claims, public_history
+from tracker.services.plans import ChangeQuery, approved_changes
 from tracker.services.plans import scorecard as sc
-from tracker.services.plans.charts import section_completion_chart
+from tracker.services.plans.charts import monthly_completion_chart, section_completion_chart
 from tracker.services.plans.status import measure_state
-from tracker.services.registry import monitors_of_measure
+from tracker.services.registry import monitors_by_measure, monitors_of_measure
+from tracker.services.reports import measure_atom
 from tracker.vocabulary import AgencyRole
 from tracker.web.errors_map import http_error
+from tracker.web.links import atom_response, language_arg, public_url
+from tracker.web.pagination import Page, page_number
 
 bp = Blueprint("public", __name__)
 
 T = TypeVar("T")
+
+#: changes listed per page of the "what changed" view
+CHANGES_PER_PAGE = 50
 
 
 def _or_404(found: T | None) -> T:
@@ -42,6 +49,16 @@ def _plan_from_query() -> ActionPlan | None:
     return _or_404(plan) if key else plan
 
 
+def _monitoring(plan: ActionPlan, locale: str):
+    """Measure id → ids of the organisations monitoring it today, and those organisations
+    (each once, by name), for the scorecard's monitoring filters: one query."""
+    by_measure = monitors_by_measure(db.session, plan.id)
+    organisations = {m.organisation_id: m for found in by_measure.values() for m in found}
+    ordered = sorted(organisations.values(), key=lambda m: m.name(locale).casefold())
+    ids = {mid: frozenset(m.organisation_id for m in found) for mid, found in by_measure.items()}
+    return ids, ordered
+
+
 def _render_scorecard(plan: ActionPlan):
     locale = current_locale()
     form = MeasureFilterForm(formdata=MultiDict(request.args) if request.args else None)
@@ -51,14 +68,16 @@ def _render_scorecard(plan: ActionPlan):
         (f.agency for f in sc.agency_figures(card.measures, card.states)),
         key=lambda a: a.name(locale).casefold(),
     )
-    form.set_choices(sections, agencies, locale)
+    monitors, organisations = _monitoring(plan, locale)
+    form.set_choices(sections, agencies, locale, organisations)
     status = 200
     if request.args and not form.validate():
         status = 400
         measure_filter = sc.MeasureFilter()
     else:
         measure_filter = form.measure_filter()
-        card = sc.apply_filter(card, measure_filter)
+        card = sc.apply_filter(card, measure_filter, monitors)
+    months = sc.progress_by_month(db.session, plan, card.measures)
     return render_template(
         "plans/scorecard.html",
         plan=plan,
@@ -67,6 +86,8 @@ def _render_scorecard(plan: ActionPlan):
         form=form,
         measure_filter=measure_filter,
         chart=section_completion_chart(sc.completion_by_section(card)),
+        months=months,
+        month_chart=monthly_completion_chart(months),
     ), status
 
 
@@ -118,6 +139,35 @@ def measure(key: str, code: str):
         private_evidence_counts=history.private_counts,
         government_claims=current_claims(db.session, measure),
     )
+
+
+@bp.get("/plans/<key>/changes")
+def changes(key: str):
+    """Every approved update and claim between two dates, newest first, a page at a time."""
+    plan = _or_404(sc.get_plan(db.session, key))
+    form = ChangesForm(formdata=MultiDict(request.args) if request.args else None)
+    status, found, total = 200, [], 0
+    number = page_number()
+    if request.args and not form.validate():
+        status = 400
+    else:
+        query = ChangeQuery(plan_id=plan.id, since=form.since.data, until=form.until.data)
+        found, total = approved_changes(
+            db.session, query, limit=CHANGES_PER_PAGE, offset=(number - 1) * CHANGES_PER_PAGE
+        )
+    page = Page(found, number, CHANGES_PER_PAGE, total)
+    dates = {name: request.args[name] for name in ("since", "until") if request.args.get(name)}
+    return render_template(
+        "plans/changes.html", plan=plan, form=form, page=page, dates=dates
+    ), status
+
+
+@bp.get("/plans/<key>/measures/<code>/feed.atom")
+def measure_feed(key: str, code: str):
+    plan = _or_404(sc.get_plan(db.session, key))
+    measure = _or_404(sc.get_measure(db.session, plan, code))
+    self_url = public_url("public.measure_feed", key=key, code=code, **language_arg())
+    return atom_response(measure_atom(db.session, measure, self_url, locale=current_locale()))
 
 
 @bp.get("/agencies/")

@@ -26,10 +26,16 @@ from tracker.services.registry.search import (
     members_of,
     search_organisations,
 )
-from tracker.services.registry.stats import comparison, load_baseline, registry_stats
-from tracker.services.reports import has_monitoring_record
+from tracker.services.registry.stats import (
+    baseline_about,
+    comparison,
+    load_baseline,
+    registry_stats,
+)
+from tracker.services.reports import has_monitoring_record, organisation_atom
 from tracker.vocabulary import OrganisationKind
 from tracker.web.errors_map import http_error
+from tracker.web.links import atom_response, language_arg, public_url
 from tracker.web.pagination import page_number
 
 bp = Blueprint("registry", __name__, url_prefix="/registry")
@@ -104,6 +110,18 @@ def organisation(organisation_id: int):
     )
 
 
+@bp.get("/<int:organisation_id>/feed.atom")
+def organisation_feed(organisation_id: int):
+    found = get_public_organisation(db.session, organisation_id)
+    if found is None:
+        raise http_error(404)
+    self_url = public_url(
+        "registry.organisation_feed", organisation_id=organisation_id, **language_arg()
+    )
+    body = organisation_atom(db.session, found, self_url, locale=current_locale())
+    return atom_response(body)
+
+
 @bp.get("/stats")
 def stats():
     locale = current_locale()
@@ -150,6 +168,7 @@ def stats():
         charts=charts,
         tile_map=tile_map,
         baseline=baseline,
+        about=baseline_about(locale, baseline),
         live_label=live_label,
         baseline_label=baseline_label,
     )

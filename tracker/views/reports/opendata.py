@@ -13,9 +13,9 @@ from tracker.extensions import db
 from tracker.i18n import current_locale
 from tracker.models import ActionPlan
 from tracker.services.plans import get_plan, list_plans
-from tracker.services.reports import exports
+from tracker.services.reports import exports, updates_atom
 from tracker.web.errors_map import http_error
-from tracker.web.links import public_url
+from tracker.web.links import atom_response, public_url
 
 bp = Blueprint("opendata", __name__)
 
@@ -93,5 +93,5 @@ def updates_feed():
     # the feed's own address, on the public site like every link in it
     asked = {name: request.args[name] for name in ("plan", "lang") if request.args.get(name)}
     self_url = public_url("opendata.updates_feed", **asked)
-    body = exports.updates_atom(db.session, self_url, locale=current_locale(), plan=plan)
-    return Response(body, content_type="application/atom+xml; charset=utf-8")
+    body = updates_atom(db.session, self_url, locale=current_locale(), plan=plan)
+    return atom_response(body)

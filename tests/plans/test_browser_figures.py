@@ -1,0 +1,170 @@
+"""The public figures in Chromium on the served app (real clock: the 2020–2022 plan has
+ended): the headline score shows its basis, and a closed plan shows each measure's final
+state instead of counting days."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from tests.factories import make_organisation, make_update
+from tracker.extensions import db
+from tracker.models import Measure, Organisation
+from tracker.vocabulary import Completion
+
+pytestmark = [pytest.mark.browser, pytest.mark.served]
+
+PLAN = "az-nap-2020-2022"
+
+
+def _one_limited_assessment() -> None:
+    measure = db.session.scalar(select(Measure).where(Measure.code == "1.1"))
+    organisation = make_organisation("Şəffaflıq Assosiasiyası", name_en="Transparency Association")
+    make_update(measure, organisation, Completion.LIMITED, date(2022, 6, 1))
+    db.session.commit()  # the server sees it
+
+
+def test_headline_score_shows_its_basis_on_the_page_and_in_the_api(served, page):
+    _one_limited_assessment()
+    page.goto(served.url + "/?lang=en")
+    score = page.locator(".figure-score")
+    assert score.inner_text().split() == ["33.3%", "(1", "of", "64", "assessed)", "Score"]
+    data = served.client().get(f"/api/v1/scorecard/{PLAN}").json()
+    assert data["summary"]["score"] == 33.3
+    assert (data["summary"]["scored"], data["summary"]["total"]) == (1, 64)
+
+
+def test_a_closed_plan_shows_final_states_not_days_overdue(served, page):
+    _one_limited_assessment()
+    page.goto(served.url + f"/plans/{PLAN}/?lang=en")
+    badges = page.locator(".measure-list .badge-overdue")
+    assert badges.count() == 64
+    assert set(badges.all_inner_texts()) == {"Not complete when the plan ended (December 31, 2022)"}
+    assert page.get_by_text("Overdue by").count() == 0
+    figures = page.locator(".figures").inner_text()
+    assert "Not complete when the plan ended" in figures
+    assert "Overdue" not in figures
+
+    page.get_by_role("link", name="1.1", exact=True).click()
+    facts = page.locator("dl.facts").inner_text()
+    assert "Not complete when the plan ended (December 31, 2022)" in facts
+    assert "Overdue" not in facts
+    data = served.client().get(f"/api/v1/scorecard/{PLAN}").json()
+    assert data["summary"]["is_closed"] is True
+    assert data["summary"]["overdue"] == 0
+    assert data["summary"]["ended_incomplete"] == 64
+
+
+def test_scorecard_filters_dispute_monitoring_and_organisation(served, page):
+    from tests.factories import make_claim
+    from tracker.services.registry.links import link_measures
+
+    measure_1_1 = db.session.scalar(select(Measure).where(Measure.code == "1.1"))
+    measure_3_1 = db.session.scalar(select(Measure).where(Measure.code == "3.1"))
+    watchdog = make_organisation("Şəffaflıq Assosiasiyası", name_en="Transparency Association")
+    make_claim(measure_1_1, Completion.COMPLETE, date(2022, 12, 1))
+    make_update(measure_1_1, watchdog, Completion.LIMITED, date(2022, 11, 1))
+    link_measures(db.session, watchdog, [measure_3_1])
+    db.session.commit()
+
+    page.goto(served.url + "/?lang=en")
+    page.locator(".figure-disputed .value a").click()
+    page.wait_for_url("**disputed=yes**")
+    assert page.locator(".measure-list li").count() == 1
+    item = page.locator(".measure-list li").first
+    assert item.get_by_role("link", name="1.1", exact=True).is_visible()
+    assert "Last updated: December 1, 2022" in item.inner_text()
+
+    page.get_by_role("link", name="Clear").click()
+    page.get_by_label("Monitoring organisation").select_option(label="Transparency Association")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**organisation=**")
+    assert page.locator(".measure-list li").all_inner_texts()[0].startswith("3.1")
+    assert page.locator(".measure-list li").count() == 1
+
+    page.get_by_role("link", name="Clear").click()
+    page.get_by_label("Monitoring", exact=True).select_option(label="Not monitored")
+    page.get_by_role("button", name="Apply").click()
+    assert page.locator(".measure-list li").count() == 63
+
+    response = page.goto(served.url + "/?lang=en&disputed=perhaps")
+    assert response.status == 400
+    assert page.get_by_text("Not a valid choice").first.is_visible()
+
+
+def test_follow_a_measure_and_an_organisation_by_their_feeds(served, page):
+    from defusedxml import ElementTree as SafeET
+
+    atom = "{http://www.w3.org/2005/Atom}"
+    _one_limited_assessment()
+    page.goto(served.url + f"/plans/{PLAN}/measures/1.1?lang=en")
+    link = page.get_by_role("link", name="Follow (Atom feed)")
+    assert link.is_visible()
+    alternate = page.locator('head link[rel="alternate"][type="application/atom+xml"]')
+    assert alternate.get_attribute("href") == link.get_attribute("href")
+    response = page.request.get(served.url + link.get_attribute("href"))
+    assert response.ok
+    assert response.headers["content-type"].startswith("application/atom+xml")
+    feed = SafeET.fromstring(response.body())
+    titles = [e.findtext(f"{atom}title") for e in feed.findall(f"{atom}entry")]
+    # the language chosen on the page is remembered for the feed
+    assert titles == ["1.1 · Transparency Association: Limited"]
+    author = feed.find(f"{atom}entry/{atom}author/{atom}name").text
+    assert author == "Transparency Association"
+    assert feed.find(f"{atom}link[@rel='self']").get("href").startswith(served.url)
+
+    organisation = db.session.scalar(
+        select(Organisation).where(Organisation.name_az == "Şəffaflıq Assosiasiyası")
+    )
+    page.goto(served.url + f"/registry/{organisation.id}?lang=en")
+    follow = page.get_by_role("link", name="Follow (Atom feed)")
+    assert follow.is_visible()
+    body = page.request.get(served.url + follow.get_attribute("href")).body()
+    assert len(SafeET.fromstring(body).findall(f"{atom}entry")) == 1
+
+
+def test_progress_chart_and_what_changed_between_two_dates(served, page):
+    _one_limited_assessment()  # 1.1, limited, as of 2022-06-01
+    page.goto(served.url + f"/plans/{PLAN}/?lang=en")
+    progress = page.locator("section", has=page.locator("#progress-heading"))
+    chart = progress.locator("svg.chart")
+    assert chart.get_attribute("role") == "img"
+    assert chart.locator("text").count() == 36  # the plan's months, 2020-01 … 2022-12
+    assert chart.locator("text").first.inner_html() == "2020-01"
+    progress.get_by_text("The figures as a table").click()
+    june = progress.locator("tr", has=page.locator('time[datetime="2022-06-30"]'))
+    assert "1" in june.locator("td").all_inner_texts()  # one limited measure from June 2022
+    may = progress.locator("tr", has=page.locator('time[datetime="2022-05-31"]'))
+    assert may.locator("td").all_inner_texts()[0] == "64"  # all without evidence
+
+    progress.get_by_role("link", name="What changed since").click()
+    page.wait_for_url("**/changes**")
+    page.get_by_label("Since").fill("2022-01-01")
+    page.get_by_label("Until").fill("2022-12-31")
+    page.get_by_role("button", name="Show").click()
+    rows = page.locator("table.changes tbody tr")
+    assert rows.count() == 1
+    assert "Transparency Association" in rows.first.inner_text()
+    page.get_by_label("Since").fill("2022-07-01")
+    page.get_by_role("button", name="Show").click()
+    assert page.locator("table.changes").count() == 0
+    assert page.get_by_text("0 changes.").is_visible()
+    page.get_by_label("Until").fill("2022-01-01")
+    page.get_by_role("button", name="Show").click()
+    assert page.get_by_text("The end date must not be before the start date.").is_visible()
+
+
+def test_the_new_public_pages_fit_a_phone(served, browser):
+    _one_limited_assessment()
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    widths = {}
+    for path in ("/", f"/plans/{PLAN}/changes", f"/plans/{PLAN}/measures/1.1"):
+        for lang in ("az", "en"):
+            page.goto(f"{served.url}{path}?lang={lang}")
+            widths[f"{path} {lang}"] = page.evaluate("document.documentElement.scrollWidth")
+    context.close()
+    assert all(width <= 390 for width in widths.values()), widths

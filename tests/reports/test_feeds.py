@@ -1,0 +1,107 @@
+"""Following a measure or an organisation: their Atom feeds (approved updates and claims,
+organisations named, persons never, links on the public site), parsed back with
+defusedxml, and the links to them on their pages."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from defusedxml import ElementTree as SafeET
+
+from tests.factories import make_update
+from tests.reports.conftest import FUTURE_MARKER, HOSTILE_NARRATIVE, SECRET_MARKERS
+from tracker.extensions import db
+from tracker.vocabulary import Completion, ReviewState
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+PLAN = "az-nap-2020-2022"
+MEASURE_FEED = f"/plans/{PLAN}/measures/1.1/feed.atom"
+
+
+def _feed(client, url: str):
+    response = client.get(url)
+    assert response.status_code == 200, url
+    assert response.content_type == "application/atom+xml; charset=utf-8"
+    body = response.get_data(as_text=True)
+    for marker in SECRET_MARKERS:
+        assert marker not in body, marker
+    feed = SafeET.fromstring(response.data)
+    assert feed.tag == f"{ATOM}feed"
+    for required in ("id", "title", "updated", "author"):
+        assert feed.find(f"{ATOM}{required}") is not None, required
+    return feed
+
+
+def _titles(feed) -> list[str]:
+    return [e.findtext(f"{ATOM}title") for e in feed.findall(f"{ATOM}entry")]
+
+
+def test_a_measures_feed_has_its_approved_updates_and_the_claim(app, monitoring, client):
+    site = app.config["PUBLIC_BASE_URL"]
+    feed = _feed(client, MEASURE_FEED + "?lang=en")
+    assert feed.findtext(f"{ATOM}title") == "Measure 1.1: updates and claims"
+    assert feed.find(f"{ATOM}link[@rel='self']").get("href") == f"{site}{MEASURE_FEED}?lang=en"
+    assert feed.find(f"{ATOM}link[@rel='alternate']").get("href") == (
+        f"{site}/plans/{PLAN}/measures/1.1"
+    )
+    # newest described date first: the hostile update (2021-05-01), the second
+    # organisation's (2021-04-01), the government's claim (2021-02-01)
+    assert _titles(feed) == [
+        "1.1 · Transparency Association: Limited",
+        "1.1 · Legal Education Society: Substantial",
+        "1.1 · Government claim: Complete",
+    ]
+    entries = feed.findall(f"{ATOM}entry")
+    assert [e.findtext(f"{ATOM}author/{ATOM}name") for e in entries] == [
+        "Transparency Association",
+        "Legal Education Society",
+        "The government",
+    ]
+    assert HOSTILE_NARRATIVE in entries[0].findtext(f"{ATOM}content")
+    assert {e.find(f"{ATOM}link").get("href") for e in entries} == {
+        f"{site}/plans/{PLAN}/measures/1.1"
+    }
+    ids = [e.findtext(f"{ATOM}id") for e in entries]
+    assert len(set(ids)) == 3 and all(i.startswith("urn:uuid:") for i in ids)
+
+
+def test_an_organisations_feed_has_only_its_approved_updates(monitoring, client):
+    watchdog = monitoring.watchdog
+    feed = _feed(client, f"/registry/{watchdog.id}/feed.atom?lang=en")
+    assert feed.findtext(f"{ATOM}title") == "Transparency Association: approved updates"
+    titles = _titles(feed)
+    # 4.3 (as of 2021-08-01), 1.1, 2.1; not the draft, submitted or archived ones
+    assert [t.split(" ·")[0] for t in titles] == ["4.3", "1.1", "2.1"]
+    assert all("Transparency Association" in t for t in titles)
+    body = client.get(f"/registry/{watchdog.id}/feed.atom").get_data(as_text=True)
+    assert FUTURE_MARKER in body  # approved, so public (a feed has no "as of")
+    assert client.get(f"/registry/{monitoring.archived_org.id}/feed.atom").status_code == 404
+    assert client.get("/registry/999999/feed.atom").status_code == 404
+    assert client.get(f"/plans/{PLAN}/measures/99.9/feed.atom").status_code == 404
+
+
+def test_a_newly_approved_update_appears_and_an_unapproved_one_does_not(monitoring, client):
+    measure = monitoring.measures["1.1"]
+    make_update(measure, monitoring.second, Completion.COMPLETE, date(2021, 6, 1))
+    make_update(
+        measure, monitoring.second, Completion.COMPLETE, date(2021, 6, 2), ReviewState.RETURNED
+    )
+    db.session.commit()
+    titles = _titles(_feed(client, MEASURE_FEED + "?lang=en"))
+    assert titles[0] == "1.1 · Legal Education Society: Complete"
+    assert len(titles) == 4
+
+
+def test_the_pages_link_to_their_feeds(monitoring, client):
+    page = client.get(f"/plans/{PLAN}/measures/1.1?lang=en").get_data(as_text=True)
+    assert (
+        f'<link rel="alternate" type="application/atom+xml" '
+        f'title="Measure 1.1: updates and claims" href="{MEASURE_FEED}">'
+    ) in page
+    assert f'<a href="{MEASURE_FEED}" type="application/atom+xml">Follow (Atom feed)</a>' in page
+    watchdog = monitoring.watchdog
+    page = client.get(f"/registry/{watchdog.id}?lang=en").get_data(as_text=True)
+    feed_url = f"/registry/{watchdog.id}/feed.atom"
+    title = "Transparency Association: approved updates"
+    assert f'type="application/atom+xml" title="{title}" href="{feed_url}">' in page
+    assert f'<a href="{feed_url}" type="application/atom+xml">Follow (Atom feed)</a>' in page

@@ -1,0 +1,187 @@
+"""What changed: the approved updates and the government's claims, newest first, by the
+date each describes (an update's as-of date, a claim's date). Public material only:
+approved, non-archived updates named by organisation (never by person) and non-archived
+claims. Used by the "what changed" page and the Atom feeds of a measure or organisation.
+
+Two queries (the page and the total) whatever the number of records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import String, func, literal, null, select, union_all
+from sqlalchemy.orm import Session
+
+from tracker.models import ActionPlan, GovernmentClaim, Measure, Organisation, StatusUpdate
+from tracker.vocabulary import Completion, ReviewState
+
+UPDATE = "update"
+CLAIM = "claim"
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str  # UPDATE or CLAIM
+    record_id: int
+    plan_key: str
+    measure_code: str
+    measure_title_az: str
+    measure_title_en: str
+    #: the organisation whose update it is (None for a claim)
+    organisation_id: int | None
+    organisation_name_az: str
+    organisation_name_en: str
+    completion: Completion
+    #: the date the record describes
+    day: date
+    #: when it was approved (update) or recorded (claim)
+    moment: datetime
+    #: an update's narrative or a claim's note, in each language
+    text_az: str
+    text_en: str
+    #: a claim's source
+    source_title: str
+
+    @property
+    def is_claim(self) -> bool:
+        return self.kind == CLAIM
+
+    def organisation_name(self, locale: str) -> str:
+        if locale == "en" and self.organisation_name_en:
+            return self.organisation_name_en
+        return self.organisation_name_az
+
+    def measure_title(self, locale: str) -> str:
+        return (
+            self.measure_title_en
+            if locale == "en" and self.measure_title_en
+            else (self.measure_title_az)
+        )
+
+    def text(self, locale: str) -> str:
+        return self.text_en if locale == "en" and self.text_en else self.text_az
+
+
+@dataclass(frozen=True)
+class ChangeQuery:
+    plan_id: int | None = None
+    measure_id: int | None = None
+    organisation_id: int | None = None
+    since: date | None = None
+    until: date | None = None
+
+
+def _updates(query: ChangeQuery):
+    statement = (
+        select(
+            literal(UPDATE, String).label("kind"),
+            StatusUpdate.id.label("record_id"),
+            Measure.id.label("measure_id"),
+            Measure.plan_id.label("plan_id"),
+            StatusUpdate.organisation_id.label("organisation_id"),
+            StatusUpdate.completion.label("completion"),
+            StatusUpdate.as_of_date.label("day"),
+            func.coalesce(StatusUpdate.decided_dt, StatusUpdate.created_dt).label("moment"),
+            StatusUpdate.narrative_az.label("text_az"),
+            StatusUpdate.narrative_en.label("text_en"),
+            literal("", String).label("source_title"),
+        )
+        .join(Measure, Measure.id == StatusUpdate.measure_id)
+        .where(
+            StatusUpdate.review_state == ReviewState.APPROVED,
+            StatusUpdate.is_archived.is_(False),
+        )
+    )
+    if query.organisation_id is not None:
+        statement = statement.where(StatusUpdate.organisation_id == query.organisation_id)
+    return _within(statement, query, StatusUpdate.as_of_date)
+
+
+def _claims(query: ChangeQuery):
+    statement = (
+        select(
+            literal(CLAIM, String).label("kind"),
+            GovernmentClaim.id.label("record_id"),
+            Measure.id.label("measure_id"),
+            Measure.plan_id.label("plan_id"),
+            null().label("organisation_id"),
+            GovernmentClaim.claimed_completion.label("completion"),
+            GovernmentClaim.claim_date.label("day"),
+            GovernmentClaim.created_dt.label("moment"),
+            GovernmentClaim.note.label("text_az"),
+            GovernmentClaim.note.label("text_en"),
+            GovernmentClaim.source_title.label("source_title"),
+        )
+        .join(Measure, Measure.id == GovernmentClaim.measure_id)
+        .where(GovernmentClaim.is_archived.is_(False))
+    )
+    return _within(statement, query, GovernmentClaim.claim_date)
+
+
+def _within(statement, query: ChangeQuery, day_column):
+    if query.plan_id is not None:
+        statement = statement.where(Measure.plan_id == query.plan_id)
+    if query.measure_id is not None:
+        statement = statement.where(Measure.id == query.measure_id)
+    if query.since is not None:
+        statement = statement.where(day_column >= query.since)
+    if query.until is not None:
+        statement = statement.where(day_column <= query.until)
+    return statement
+
+
+def approved_changes(
+    session: Session, query: ChangeQuery, *, limit: int | None = None, offset: int = 0
+) -> tuple[list[Change], int]:
+    """The changes the query asks for, newest first (a page of them), and their number.
+    An organisation's changes are its updates only: claims are the government's."""
+    parts = [_updates(query)]
+    if query.organisation_id is None:
+        parts.append(_claims(query))
+    changes = union_all(*parts).subquery()
+    total = session.scalar(select(func.count()).select_from(changes)) or 0
+    statement = (
+        select(
+            changes,
+            ActionPlan.key,
+            Measure.code,
+            Measure.title_az,
+            Measure.title_en,
+            Organisation.name_az,
+            Organisation.name_en,
+        )
+        .join(Measure, Measure.id == changes.c.measure_id)
+        .join(ActionPlan, ActionPlan.id == changes.c.plan_id)
+        .outerjoin(Organisation, Organisation.id == changes.c.organisation_id)
+        .order_by(
+            changes.c.day.desc(),
+            changes.c.moment.desc(),
+            changes.c.kind,
+            changes.c.record_id.desc(),
+        )
+        .offset(offset)
+    )
+    if limit is not None:
+        statement = statement.limit(limit)
+    return [_change(row) for row in session.execute(statement)], total
+
+
+def _change(row) -> Change:
+    return Change(
+        kind=row.kind,
+        record_id=row.record_id,
+        plan_key=row.key,
+        measure_code=row.code,
+        measure_title_az=row.title_az,
+        measure_title_en=row.title_en,
+        organisation_id=row.organisation_id,
+        organisation_name_az=row.name_az or "",
+        organisation_name_en=row.name_en or "",
+        completion=Completion(row.completion),
+        day=row.day,
+        moment=row.moment,
+        text_az=row.text_az or "",
+        text_en=row.text_en or "",
+        source_title=row.source_title or "",
+    )
