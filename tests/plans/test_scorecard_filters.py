@@ -78,7 +78,7 @@ def test_each_measure_shows_when_it_was_last_updated(client, disputes):
     html = client.get(PLAN + "?lang=en").get_data(as_text=True)
     item = html.split(f'href="{PLAN}measures/1.1"')[2].split("</li>")[0]
     # the newest of the approved assessment (2022-11-01) and the claim (2022-12-01)
-    assert 'Last updated: <time datetime="2022-12-01">2022-12-01</time>' in item
+    assert 'Last updated: <time datetime="2022-12-01">December 1, 2022</time>' in item
     other = html.split(f'href="{PLAN}measures/9.4"')[2].split("</li>")[0]
     assert "No update yet" in other
 

@@ -202,14 +202,12 @@ def _claim_summary(row) -> ClaimSummary:
     )
 
 
-def _latest_claims(
-    session: Session, measures: list[Measure], as_of: date
-) -> dict[int, ClaimSummary]:
-    """Each measure's claim: its own latest public claim, or its plan's plan-wide one."""
+def _public_claims(measures: list[Measure], as_of: date) -> Select:
+    """The approved, current claims up to a day that speak for these measures: their own
+    and their plans' plan-wide ones."""
     measure_ids = [m.id for m in measures]
     plan_ids = {m.plan_id for m in measures}
-    group = func.coalesce(GovernmentClaim.measure_id, -GovernmentClaim.plan_id)
-    base = (
+    return (
         select(
             GovernmentClaim.id,
             GovernmentClaim.measure_id,
@@ -229,6 +227,14 @@ def _latest_claims(
             GovernmentClaim.claim_date <= as_of,
         )
     )
+
+
+def _latest_claims(
+    session: Session, measures: list[Measure], as_of: date
+) -> dict[int, ClaimSummary]:
+    """Each measure's claim: its own latest public claim, or its plan's plan-wide one."""
+    group = func.coalesce(GovernmentClaim.measure_id, -GovernmentClaim.plan_id)
+    base = _public_claims(measures, as_of)
     latest = _latest_per_group(
         base, [group], [GovernmentClaim.claim_date.desc(), GovernmentClaim.id.desc()]
     )
@@ -368,9 +374,11 @@ def month_ends(first: date, last: date) -> list[date]:
 
 
 def _history(
-    session: Session, ids: list[int], until: date
+    session: Session, measures: list[Measure], until: date
 ) -> tuple[dict[int, list[OrganisationAssessment]], dict[int, list[ClaimSummary]]]:
-    """Every approved assessment and every claim up to `until`, oldest first (two queries)."""
+    """Every approved assessment and every public claim up to `until`, oldest first (two
+    queries)."""
+    ids = [m.id for m in measures]
     updates: dict[int, list[OrganisationAssessment]] = defaultdict(list)
     rows = session.execute(
         select(StatusUpdate, Organisation.name_az, Organisation.name_en)
@@ -395,18 +403,13 @@ def _history(
                 update.as_of_date,
             )
         )
+    # own claims under the measure's id, plan-wide ones under minus the plan's id
     claims: dict[int, list[ClaimSummary]] = defaultdict(list)
-    for claim in session.scalars(
-        select(GovernmentClaim)
-        .where(
-            GovernmentClaim.measure_id.in_(ids),
-            GovernmentClaim.is_archived.is_(False),
-            GovernmentClaim.claim_date <= until,
-        )
-        .order_by(GovernmentClaim.claim_date, GovernmentClaim.id)
+    for row in session.execute(
+        _public_claims(measures, until).order_by(GovernmentClaim.claim_date, GovernmentClaim.id)
     ):
-        claims[claim.measure_id].append(
-            ClaimSummary(claim.id, Completion(claim.claimed_completion), claim.claim_date)
+        claims[row.measure_id if row.measure_id is not None else -row.plan_id].append(
+            _claim_summary(row)
         )
     return updates, claims
 
@@ -421,7 +424,7 @@ def measure_states_by_month(
     if not measures or not ends:
         return {}
     ids = [m.id for m in measures]
-    updates, claims = _history(session, ids, ends[-1])
+    updates, claims = _history(session, measures, ends[-1])
     final_dates = _final_milestone_dates(session, ids)
     plan_ends = _plan_end_dates(session, measures)
     # each measure's latest assessment per organisation and latest claim, so far
@@ -440,19 +443,18 @@ def measure_states_by_month(
                 assessment = pending[seen_updates[m.id]]
                 latest[m.id][assessment.organisation_id] = assessment
                 seen_updates[m.id] += 1
-            measure_claims = claims.get(m.id, [])
-            while seen_claims[m.id] < len(measure_claims) and (
-                measure_claims[seen_claims[m.id]].claim_date <= day
-            ):
-                latest_claim[m.id] = measure_claims[seen_claims[m.id]]
-                seen_claims[m.id] += 1
+            for key in (m.id, -m.plan_id):  # its own claims, and its plan's plan-wide ones
+                keyed = claims.get(key, [])
+                while seen_claims[key] < len(keyed) and keyed[seen_claims[key]].claim_date <= day:
+                    latest_claim[key] = keyed[seen_claims[key]]
+                    seen_claims[key] += 1
             assessments = sorted(latest[m.id].values(), key=lambda a: a.organisation_name_az)
             states[m.id] = _state(
                 m.id,
                 final_dates.get(m.id, m.due_date),
                 day,
                 assessments,
-                latest_claim.get(m.id),
+                latest_claim.get(m.id) or latest_claim.get(-m.plan_id),
                 plan_ends.get(m.plan_id),
             )
         by_day[day] = states
