@@ -59,12 +59,11 @@ FORMS = [
     Target("invite-user", "admin", "/admin/users/invite"),
     pytest.param(
         Target("new-organisation", "admin", "/admin/organisations/new"),
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="a huge founded_year raises OverflowError in WTForms' NumberRange (issue "
-            "11, item 5: range checks before conversion, from the `edge` work); remove "
-            "this mark when that is merged",
-        ),
+        # Not run yet: today 69 of its 300 cases are a 500 (a huge founded_year raises
+        # OverflowError in WTForms' NumberRange), and their tracebacks in the shared served
+        # app's log would fail later tests. Range checks before conversion are issue 11,
+        # item 5 (the `edge` work); remove this mark when that is merged.
+        marks=pytest.mark.xfail(run=False, reason="huge numbers: issue 11, item 5"),
     ),
 ]
 FILTERS = [
