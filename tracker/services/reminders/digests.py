@@ -28,7 +28,9 @@ from tracker.web.links import public_url
 KIND_ORDER = (
     ReminderKind.OVERDUE,
     ReminderKind.UPDATE_RETURNED,
+    ReminderKind.UPDATE_SUBMITTED,
     ReminderKind.REVIEW_WAITING,
+    ReminderKind.UPDATE_APPROVED,
     ReminderKind.DEADLINE_APPROACHING,
     ReminderKind.UPDATE_STALE,
 )
@@ -41,8 +43,10 @@ def link_target(item: ReminderItem | DigestItem) -> tuple[str, dict]:
     act on it, else the measure's public page."""
     if item.kind == ReminderKind.UPDATE_RETURNED and item.update_id:
         return "monitor.revise_update", {"update_id": item.update_id}
-    if item.kind == ReminderKind.REVIEW_WAITING and item.update_id:
+    if item.kind in (ReminderKind.REVIEW_WAITING, ReminderKind.UPDATE_SUBMITTED) and item.update_id:
         return "review.item", {"update_id": item.update_id}
+    if item.kind == ReminderKind.UPDATE_APPROVED and item.update_id:
+        return "monitor.update", {"update_id": item.update_id}
     if item.kind in (ReminderKind.UPDATE_STALE, ReminderKind.OVERDUE):
         return "monitor.new_update", {"measure_id": item.measure_id}
     measure = item.measure
@@ -102,10 +106,27 @@ def item_detail(item: ReminderItem | DigestItem, locale: str) -> str:
             organisation=organisation,
             date=day,
         )
+    return _update_detail(kind, organisation, day, days)
+
+
+def _update_detail(kind: ReminderKind, organisation: str, day: str, days: int) -> str:
+    """The sentence of a reminder or notice about one organisation's update."""
     if kind == ReminderKind.UPDATE_RETURNED:
         return _(
             "A reviewer returned the update of %(organisation)s on %(date)s. Revise it and "
             "submit it again.",
+            organisation=organisation,
+            date=day,
+        )
+    if kind == ReminderKind.UPDATE_SUBMITTED:
+        return _(
+            "%(organisation)s submitted an update on %(date)s. It waits for your review.",
+            organisation=organisation,
+            date=day,
+        )
+    if kind == ReminderKind.UPDATE_APPROVED:
+        return _(
+            "A reviewer approved the update of %(organisation)s on %(date)s. It is public now.",
             organisation=organisation,
             date=day,
         )

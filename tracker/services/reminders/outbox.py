@@ -84,8 +84,19 @@ def record_planned(session: Session, planned: list[PlannedReminder], now: dateti
     """Insert the planned reminders that are not in the outbox yet; returns how many were
     new. Rows go in key order, so two concurrent planners wait on each other instead of
     deadlocking on PostgreSQL."""
+    return len(record_new(session, planned, now))
+
+
+def record_new(
+    session: Session,
+    planned: list[PlannedReminder],
+    now: datetime,
+    status: DeliveryStatus = DeliveryStatus.PENDING,
+) -> list[tuple[int, int]]:
+    """Insert the planned reminders that are not in the outbox yet, with `status`; returns
+    (item id, recipient id) of each new row."""
     if not planned:
-        return 0
+        return []
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     # The table, not the mapped class: a plain executemany, without the ORM's per-row work.
@@ -93,12 +104,12 @@ def record_planned(session: Session, planned: list[PlannedReminder], now: dateti
     statement = (
         insert(table)
         .on_conflict_do_nothing(index_elements=["recipient_id", "measure_id", "kind", "occurrence"])
-        .returning(table.c.id)
+        .returning(table.c.id, table.c.recipient_id)
     )
-    new = 0
+    new: list[tuple[int, int]] = []
     for start in range(0, len(planned), INSERT_CHUNK):
-        rows = [r.row(now) for r in planned[start : start + INSERT_CHUNK]]
-        new += len(session.execute(statement, rows).all())
+        rows = [r.row(now) | {"status": str(status)} for r in planned[start : start + INSERT_CHUNK]]
+        new.extend(tuple(row) for row in session.execute(statement, rows).all())
     return new
 
 

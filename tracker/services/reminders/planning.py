@@ -29,6 +29,7 @@ from tracker.models import (
     User,
 )
 from tracker.services.plans import MeasureState, measure_states
+from tracker.services.reminders.notices import returned_occurrence
 from tracker.services.reminders.outbox import PlannedReminder
 from tracker.services.reminders.settings import KindSettings, load_settings
 from tracker.vocabulary import Completion, ReminderKind, ReviewState, Role
@@ -304,7 +305,7 @@ def _plan_returned(session, today, links: _Links, add) -> None:
             continue
         returned_dt = decided_dt or created_dt
         returned_on = clock.baku_date(returned_dt)
-        occurrence = f"update-{update_id}/{returned_dt:%Y%m%dT%H%M%S}"
+        occurrence = returned_occurrence(update_id, returned_dt)
         days = max((today - returned_on).days, 0)
         add(
             links.monitors_by_org[organisation_id],
