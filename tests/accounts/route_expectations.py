@@ -263,6 +263,7 @@ EXPECTATIONS: dict[tuple[str, str], Route | tuple[Route, ...]] = {
         "reviewer", 400, lambda w: {"update_id": w.submitted_a.id}
     ),
     ("review.comment", "POST"): only("reviewer", 400, lambda w: {"update_id": w.submitted_a.id}),
+    ("review.decide", "POST"): only("reviewer", 400, lambda w: {"update_id": w.submitted_a.id}),
     ("claims.new_claim", "GET"): only("monitor_a reviewer", 200, measure_values),
     ("claims.new_claim", "POST"): only("monitor_a reviewer", 400, measure_values),
     ("claims.correct_claim", "GET"): only(

@@ -69,9 +69,7 @@ def test_reviewer_and_monitor_see_the_notices_at_once(served, browser):
     expect(reviewer.get_by_text("Transparency Association submitted an update on")).to_be_visible()
     expect(unread(reviewer)).to_have_count(0)
     reviewer.locator(".notification a").first.click()
-    reviewer.get_by_label("Reason for returning it (the monitor sees this)").fill(
-        "Cite the ministry's reply."
-    )
+    reviewer.get_by_label("Comment for the monitor").fill("Cite the ministry's reply.")
     reviewer.get_by_role("button", name="Return to the monitor").click()
     expect(reviewer.get_by_text("The update was returned")).to_be_visible()
 
