@@ -33,6 +33,17 @@ class Completion(LabelledEnum):
     COMPLETE = "complete", _l("Complete")
 
 
+class MilestoneState(LabelledEnum):
+    """A milestone's own state; services.plans.status reads it into the measure's state."""
+
+    PLANNED = "planned", _l("Planned")
+    IN_PROGRESS = "in_progress", _l("In progress")
+    DONE = "done", _l("Done")
+
+
+MILESTONE_STATE_LABELS = labels_of(MilestoneState)
+
+
 #: Weight of each completion level in the score; no_evidence is not scored.
 COMPLETION_WEIGHTS: dict[Completion, float | None] = {
     Completion.NO_EVIDENCE: None,

@@ -1,4 +1,5 @@
-"""Instant notices: a notice email names its in-app notice
+"""Instant notices and milestones: a notice email names its in-app notice; milestones get
+a state and can be archived
 
 Revision ID: 0450_notify
 Revises: 0300_files
@@ -27,9 +28,19 @@ def upgrade():
             ["reminder_item_id"],
             ["id"],
         )
+    with op.batch_alter_table("milestone", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("state", sa.String(length=20), nullable=False, server_default="planned")
+        )
+        batch_op.add_column(
+            sa.Column("is_archived", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
 
 
 def downgrade():
+    with op.batch_alter_table("milestone", schema=None) as batch_op:
+        batch_op.drop_column("is_archived")
+        batch_op.drop_column("state")
     with op.batch_alter_table("mail_request", schema=None) as batch_op:
         batch_op.drop_constraint(
             batch_op.f("fk_mail_request_reminder_item_id_reminder_item"), type_="foreignkey"

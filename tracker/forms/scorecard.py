@@ -1,14 +1,15 @@
-"""The scorecard's filter form (GET: no CSRF, nothing changes)."""
+"""The scorecard's filter form (GET: no CSRF, nothing changes), and the admins' milestone
+form."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SearchField, SelectField
+from wtforms import BooleanField, DateField, SearchField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from tracker.services.plans import MeasureFilter
-from tracker.vocabulary import COMPLETION_LABELS, Completion
+from tracker.services.plans import MeasureFilter, MilestoneInput
+from tracker.vocabulary import COMPLETION_LABELS, MILESTONE_STATE_LABELS, Completion
 from tracker.web.forms import TrackerForm
 
 OVERDUE_CHOICES = {"yes": True, "no": False}
@@ -47,4 +48,31 @@ class MeasureFilterForm(TrackerForm):
             completion=Completion(self.completion.data) if self.completion.data else None,
             overdue=OVERDUE_CHOICES.get(self.overdue.data or ""),
             query=(self.q.data or "").strip(),
+        )
+
+
+class MilestoneForm(TrackerForm):
+    """An admin's milestone of a measure (services.plans.milestones checks the values)."""
+
+    title_az = StringField(_l("Title in Azerbaijani"), validators=[Optional()])
+    title_en = StringField(_l("Title in English (optional)"), validators=[Optional()])
+    due_date = DateField(
+        _l("Due date"),
+        validators=[Optional()],
+        invalid_value_message=_l("Enter the date as YYYY-MM-DD, for example 2021-06-30."),
+    )
+    state = SelectField(
+        _l("State"),
+        choices=[SelectChoice(str(key), label) for key, label in MILESTONE_STATE_LABELS.items()],
+        validate_choice=False,
+    )
+    is_final = BooleanField(_l("Its date is the measure's due date"))
+
+    def to_input(self) -> MilestoneInput:
+        return MilestoneInput(
+            title_az=self.title_az.data or "",
+            title_en=self.title_en.data or "",
+            due_date=self.due_date.data,
+            state=self.state.data or "",
+            is_final=bool(self.is_final.data),
         )

@@ -31,9 +31,7 @@ class MailRequest(db.Model):
     #: the account: known when an admin invites; found by the job for a reset
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     #: the in-app notice an instant notice email carries (MailKind.NOTICE)
-    reminder_item_id: Mapped[int | None] = mapped_column(
-        ForeignKey("reminder_item.id"), index=True
-    )
+    reminder_item_id: Mapped[int | None] = mapped_column(ForeignKey("reminder_item.id"), index=True)
     #: where the request came from (the client's address), "" for the CLI
     client_ip: Mapped[str] = mapped_column(String(64), default="")
     requested_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

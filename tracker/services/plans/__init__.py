@@ -3,6 +3,13 @@ its charts.
 
 Other features use only the names below; nothing else reaches inside."""
 
+from tracker.services.plans.milestones import (
+    MilestoneInput,
+    add_milestone,
+    archive_milestone,
+    edit_milestone,
+    milestone_input,
+)
 from tracker.services.plans.scorecard import (
     AgencyFigures,
     MeasureFilter,
@@ -25,6 +32,7 @@ from tracker.services.plans.seeding import (
 )
 from tracker.services.plans.status import (
     MeasureState,
+    MilestoneStatus,
     PlanSummary,
     measure_state,
     measure_states,
@@ -35,11 +43,16 @@ __all__ = [
     "AgencyFigures",
     "MeasureFilter",
     "MeasureState",
+    "MilestoneInput",
+    "MilestoneStatus",
     "PlanSummary",
     "SeedError",
+    "add_milestone",
     "agency_figures",
+    "archive_milestone",
     "build_scorecard",
     "default_plan",
+    "edit_milestone",
     "get_measure",
     "get_plan",
     "list_plans",
@@ -48,6 +61,7 @@ __all__ = [
     "load_sections",
     "measure_state",
     "measure_states",
+    "milestone_input",
     "plan_or_default",
     "read_yaml_document",
     "seed_plan_file",

@@ -69,20 +69,9 @@ def item_detail(item: ReminderItem | DigestItem, locale: str) -> str:
     days = item.day_count
     organisation = item.organisation.name(locale) if item.organisation else ""
     kind = item.kind
+    if item.milestone is not None:
+        return _milestone_detail(item, locale, day, days)
     if kind == ReminderKind.DEADLINE_APPROACHING:
-        if item.milestone is not None:
-            title = (
-                item.milestone.title_en
-                if locale == "en" and item.milestone.title_en
-                else (item.milestone.title_az)
-            )
-            return ngettext(
-                "Milestone “%(milestone)s” is due on %(date)s: %(num)d day left.",
-                "Milestone “%(milestone)s” is due on %(date)s: %(num)d days left.",
-                days,
-                milestone=title,
-                date=day,
-            )
         return ngettext(
             "Due on %(date)s: %(num)d day left.",
             "Due on %(date)s: %(num)d days left.",
@@ -107,6 +96,26 @@ def item_detail(item: ReminderItem | DigestItem, locale: str) -> str:
             date=day,
         )
     return _update_detail(kind, organisation, day, days)
+
+
+def _milestone_detail(item, locale: str, day: str, days: int) -> str:
+    """The sentence of a milestone's reminder: due soon, or overdue."""
+    title = item.milestone.title(locale)
+    if item.kind == ReminderKind.OVERDUE:
+        return ngettext(
+            "Milestone “%(milestone)s” was due on %(date)s: %(num)d day overdue.",
+            "Milestone “%(milestone)s” was due on %(date)s: %(num)d days overdue.",
+            days,
+            milestone=title,
+            date=day,
+        )
+    return ngettext(
+        "Milestone “%(milestone)s” is due on %(date)s: %(num)d day left.",
+        "Milestone “%(milestone)s” is due on %(date)s: %(num)d days left.",
+        days,
+        milestone=title,
+        date=day,
+    )
 
 
 def _update_detail(kind: ReminderKind, organisation: str, day: str, days: int) -> str:
@@ -173,6 +182,8 @@ class OrganisationInfo:
 class MilestoneInfo:
     title_az: str
     title_en: str
+
+    title = in_language("title")
 
 
 @dataclass(frozen=True)

@@ -21,18 +21,17 @@ from sqlalchemy.orm import Session, aliased
 from tracker import clock
 from tracker.models import (
     Measure,
-    Milestone,
     MonitoringLink,
     Organisation,
     ReminderOptOut,
     StatusUpdate,
     User,
 )
-from tracker.services.plans import MeasureState, measure_states
+from tracker.services.plans import MeasureState, MilestoneStatus, measure_states
 from tracker.services.reminders.notices import returned_occurrence
 from tracker.services.reminders.outbox import PlannedReminder
 from tracker.services.reminders.settings import KindSettings, load_settings
-from tracker.vocabulary import Completion, ReminderKind, ReviewState, Role
+from tracker.vocabulary import Completion, MilestoneState, ReminderKind, ReviewState, Role
 
 
 @dataclass
@@ -89,9 +88,8 @@ def plan_reminders(
     )
     states = measure_states(session, measures, today)
     _plan_linked_measures(session, today, settings, states, links, add)
-    deadline = settings[ReminderKind.DEADLINE_APPROACHING]
-    if deadline.is_enabled and measure_ids:
-        _plan_milestones(session, today, states, links, add, deadline)
+    if measure_ids:
+        _plan_milestones(states, links, add, settings)
     if settings[ReminderKind.UPDATE_RETURNED].is_enabled:
         _plan_returned(session, today, links, add)
     waiting = settings[ReminderKind.REVIEW_WAITING]
@@ -253,34 +251,50 @@ def _organisations_awaiting_review(session: Session, measure_ids: list[int]) -> 
 # --- milestones, returned updates and the review queue ---------------------------------------
 
 
-def _plan_milestones(session, today, states, links: _Links, add, settings) -> None:
-    """Non-final milestones with a date of their own get the same "days before" reminders
-    as due dates (a final milestone already is the measure's due date, via status.py)."""
-    rows = session.execute(
-        select(Milestone.id, Milestone.measure_id, Milestone.due_date).where(
-            Milestone.measure_id.in_(links.measure_ids),
-            Milestone.is_final.is_(False),
-            Milestone.due_date > today,
-        )
-    ).all()
+def _milestone_occurrence(
+    milestone: MilestoneStatus, settings: dict[ReminderKind, KindSettings]
+) -> dict | None:
+    """A milestone's reminder, from its status alone: "days before" while its date is
+    ahead, and once it has passed undone, overdue every interval (as measures)."""
+    deadline = settings[ReminderKind.DEADLINE_APPROACHING]
+    overdue = settings[ReminderKind.OVERDUE]
+    due = milestone.due_date
+    prefix = f"milestone-{milestone.milestone_id}:{due.isoformat()}"
+    if milestone.days_remaining > 0:
+        offset = _smallest_crossed(milestone.days_remaining, deadline.offsets_days)
+        if not deadline.is_enabled or offset is None:
+            return None
+        kind, days = ReminderKind.DEADLINE_APPROACHING, milestone.days_remaining
+        return _occurrence(kind, f"{prefix}/{offset}", due, days)
+    if milestone.is_overdue and overdue.is_enabled and overdue.interval_days:
+        period = milestone.days_overdue // overdue.interval_days
+        occurrence = f"{prefix}/overdue-{period}"
+        return _occurrence(ReminderKind.OVERDUE, occurrence, due, milestone.days_overdue)
+    return None
+
+
+def _plan_milestones(states, links: _Links, add, settings) -> None:
+    """Milestones that are not final (a final one is the measure's due date already) and
+    not done, of measures that are not complete, from the measures' states
+    (services.plans.status): due soon or overdue, to the monitors of the measure."""
     organisations_by_measure = links.organisations_by_measure()
-    for milestone_id, measure_id, due in rows:
-        if states[measure_id].completion == Completion.COMPLETE:
+    for measure_id, state in states.items():
+        if state.completion == Completion.COMPLETE:
             continue
-        days_left = (due - today).days
-        offset = _smallest_crossed(days_left, settings.offsets_days)
-        if offset is None:
-            continue
-        occurrence = f"milestone-{milestone_id}:{due.isoformat()}/{offset}"
-        values = _occurrence(ReminderKind.DEADLINE_APPROACHING, occurrence, due, days_left)
-        for organisation_id in organisations_by_measure[measure_id]:
-            add(
-                links.monitors_by_org[organisation_id],
-                measure_id=measure_id,
-                organisation_id=organisation_id,
-                milestone_id=milestone_id,
-                **values,
-            )
+        for milestone in state.milestones:
+            if milestone.is_final or milestone.state == MilestoneState.DONE:
+                continue
+            values = _milestone_occurrence(milestone, settings)
+            if values is None:
+                continue
+            for organisation_id in organisations_by_measure[measure_id]:
+                add(
+                    links.monitors_by_org[organisation_id],
+                    measure_id=measure_id,
+                    organisation_id=organisation_id,
+                    milestone_id=milestone.milestone_id,
+                    **values,
+                )
 
 
 #: an update, its measure and its organisation
