@@ -131,7 +131,7 @@ def _act(update_id: int, form, form_key: str, action: str, text_field: str):
     return redirect(url_for("review.item", update_id=update_id))
 
 
-@bp.post("/updates/<int:update_id>/review")
+@bp.post("/updates/<id:update_id>/review")
 @roles_required(Role.REVIEWER)
 def decide(update_id: int):
     """The review page's one form: approve, return or comment, with the same text."""

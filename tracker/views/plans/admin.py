@@ -54,7 +54,7 @@ def _save(measure: Measure, form: MilestoneForm, write, editing: Milestone | Non
     return redirect(url_for("plans_admin.measure", measure_id=measure.id))
 
 
-@bp.route("/measures/<int:measure_id>", methods=["GET", "POST"])
+@bp.route("/measures/<id:measure_id>", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def measure(measure_id: int):
     """The measure's milestones, and a form to add one."""
@@ -67,7 +67,7 @@ def measure(measure_id: int):
     )
 
 
-@bp.route("/milestones/<int:milestone_id>", methods=["GET", "POST"])
+@bp.route("/milestones/<id:milestone_id>", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def edit_milestone(milestone_id: int):
     milestone = get_or_404(Milestone, milestone_id)
@@ -85,7 +85,7 @@ def edit_milestone(milestone_id: int):
     )
 
 
-@bp.post("/milestones/<int:milestone_id>/archive")
+@bp.post("/milestones/<id:milestone_id>/archive")
 @roles_required(Role.ADMIN)
 def archive_milestone(milestone_id: int):
     milestone = get_or_404(Milestone, milestone_id)
