@@ -131,11 +131,12 @@ register_job(
         misfire_grace_hours=1,
     )
 )
-# Account emails (invitations, password resets) that requests planned in the mail outbox.
+# Emails that requests planned in the mail outbox: account emails (invitations, password
+# resets) and instant notices of submitted, returned and approved updates.
 register_job(
     ScheduledJob(
         id="mail-outbox",
-        func="tracker.services.accounts:scheduled_mail_job",
+        func="tracker.services.mail_jobs:scheduled_mail_job",
         interval=lambda config: float(config.get("MAIL_OUTBOX_INTERVAL_SECONDS") or 30),
         misfire_grace_hours=0.25,
         log_runs=False,

@@ -33,6 +33,17 @@ class Completion(LabelledEnum):
     COMPLETE = "complete", _l("Complete")
 
 
+class MilestoneState(LabelledEnum):
+    """A milestone's own state; services.plans.status reads it into the measure's state."""
+
+    PLANNED = "planned", _l("Planned")
+    IN_PROGRESS = "in_progress", _l("In progress")
+    DONE = "done", _l("Done")
+
+
+MILESTONE_STATE_LABELS = labels_of(MilestoneState)
+
+
 #: Weight of each completion level in the score; no_evidence is not scored.
 COMPLETION_WEIGHTS: dict[Completion, float | None] = {
     Completion.NO_EVIDENCE: None,
@@ -163,6 +174,9 @@ class ReminderKind(LabelledEnum):
     UPDATE_STALE = "update_stale", _l("No recent approved update")
     UPDATE_RETURNED = "update_returned", _l("Update returned by a reviewer")
     REVIEW_WAITING = "review_waiting", _l("Waiting for review")
+    #: instant notices (services.reminders.notices), recorded when the event happens
+    UPDATE_SUBMITTED = "update_submitted", _l("Update submitted for review")
+    UPDATE_APPROVED = "update_approved", _l("Update approved by a reviewer")
 
 
 REMINDER_KIND_LABELS = labels_of(ReminderKind)
@@ -178,6 +192,9 @@ class DeliveryStatus(StrEnum):
     IN_APP_ONLY = "in_app_only"
     #: the person unsubscribed from the kind before it went out
     CANCELLED = "cancelled"
+    #: an instant notice whose email waits in the mail outbox (services.mail_outbox); it
+    #: takes the email's outcome once the mail-outbox job has handled it
+    QUEUED = "queued"
 
 
 class DigestStatus(StrEnum):
@@ -200,6 +217,8 @@ class MailKind(StrEnum):
 
     INVITATION = "invitation"
     PASSWORD_RESET = "password_reset"  # noqa: S105 (a kind of email, not a password)
+    #: an instant notice (submitted, returned, approved update): services.reminders.notices
+    NOTICE = "notice"
 
 
 class MailStatus(StrEnum):

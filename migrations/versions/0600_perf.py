@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0600_perf"
-down_revision = "0400_review"
+down_revision = "0450_notify"
 branch_labels = None
 depends_on = None
 

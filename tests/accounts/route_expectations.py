@@ -127,6 +127,17 @@ def reset_token(world: World) -> dict:
     return {"token": make_token(world.users["monitor_a"], Purpose.PASSWORD_RESET)}
 
 
+def milestone_values(world: World) -> dict:
+    from tracker.models import Milestone
+
+    milestone = Milestone(
+        measure_id=world.measure_a.id, title_az="Mərhələ", due_date=date(2021, 6, 30)
+    )
+    db.session.add(milestone)
+    db.session.flush()
+    return {"milestone_id": milestone.id}
+
+
 def notification_of_monitor_a(world: World) -> dict:
     from tracker.models.reminders import ReminderItem
 
@@ -245,6 +256,12 @@ EXPECTATIONS: dict[tuple[str, str], Route | tuple[Route, ...]] = {
     ),
     ("public.changes", "GET"): everyone(200, plan_values),
     ("public.agencies", "GET"): everyone(),
+    # the admins' page of a measure: its milestones
+    ("plans_admin.measure", "GET"): only("admin", 200, measure_values),
+    ("plans_admin.measure", "POST"): only("admin", 400, measure_values),
+    ("plans_admin.edit_milestone", "GET"): only("admin", 200, milestone_values),
+    ("plans_admin.edit_milestone", "POST"): only("admin", 400, milestone_values),
+    ("plans_admin.archive_milestone", "POST"): only("admin", 302, milestone_values),
     ("public.agency", "GET"): everyone(200, lambda w: {"key": w.agency.key}),
     ("api.plans", "GET"): everyone(),
     ("api.plan", "GET"): everyone(200, plan_values),
@@ -277,6 +294,7 @@ EXPECTATIONS: dict[tuple[str, str], Route | tuple[Route, ...]] = {
         "reviewer", 400, lambda w: {"update_id": w.submitted_a.id}
     ),
     ("review.comment", "POST"): only("reviewer", 400, lambda w: {"update_id": w.submitted_a.id}),
+    ("review.decide", "POST"): only("reviewer", 400, lambda w: {"update_id": w.submitted_a.id}),
     # Government claims (issue 10, finding 4): reviewers and admins record them, for a
     # measure or a whole plan; a measure's monitors propose them; reviewers decide.
     ("claims.new_claim", "GET"): only("monitor_a reviewer admin", 200, measure_values),

@@ -215,11 +215,11 @@ def test_get_never_decides(client, world):
 
 def test_refused_review_text_is_shown_beside_its_field(client, world):
     """The service names its input ("reason", "text"); the view puts each message beside
-    the form field it belongs to."""
+    the page's one text box."""
     update = submitted_update(client, world)
     as_user(client, world.reviewer)
     html = decide(client, update.id, "return", reason="   ").get_data(as_text=True)
-    assert 'id="reason-errors"' in html
+    assert 'id="comment-errors"' in html and "Say why you return" in html
     html = decide(client, update.id, "comment", comment="  ").get_data(as_text=True)
     assert 'id="comment-errors"' in html and "Write a comment" in html
     assert decisions(update.id) == []

@@ -114,7 +114,12 @@ def test_the_list_takes_the_same_number_of_queries_however_many_items(world, cli
 def test_the_preferences_form_stops_and_restarts_a_kind(world, client):
     login(client, world.a_az)
     token = csrf_token_from(client, "/notifications")
-    data = {"csrf_token": token, "deadline_approaching": "y", "update_stale": "y"}
+    data = {
+        "csrf_token": token,
+        "deadline_approaching": "y",
+        "update_stale": "y",
+        "update_approved": "y",
+    }
     client.post("/notifications/preferences", data=data)
     assert reminders.opted_out_kinds(db.session, world.a_az.id) == {
         ReminderKind.OVERDUE,

@@ -13,6 +13,7 @@ from sqlalchemy import or_, select
 
 from tracker.extensions import db
 from tracker.models import Organisation
+from tracker.services import reminders
 from tracker.services.accounts import emails
 from tracker.services.accounts import users as accounts
 from tracker.services.errors import ServiceError
@@ -131,9 +132,12 @@ def create_user_command(
 @click.command("send-mail")
 @with_appcontext
 def send_mail_command() -> None:
-    """Send the account emails waiting in the mail outbox: the scheduler's job, once."""
+    """Send the emails waiting in the mail outbox (account emails and instant notices):
+    the scheduler's job, once."""
     run = emails.deliver_account_mail(db.session)
     click.echo(f"Account mail: {run.summary()}")
+    notices = reminders.deliver_notice_mail(db.session)
+    click.echo(f"Notices: {notices.summary()}")
 
 
 def create_first_admin() -> None:

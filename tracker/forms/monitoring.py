@@ -348,6 +348,17 @@ class CommentForm(TrackerForm):
     send_comment = SubmitField(_l("Add comment"))
 
 
+class ReviewForm(TrackerForm):
+    """The review page's one form: one text, and the button says what it is for."""
+
+    comment = _text_area(
+        _l("Comment for the monitor (needed to return the update or to add a comment)")
+    )
+    approve = SubmitField(_l("Approve"))
+    return_update = SubmitField(_l("Return to the monitor"))
+    send_comment = SubmitField(_l("Add comment"))
+
+
 class ClaimForm(TrackerForm):
     claimed_completion = _select(
         _l("Completion the government claims"),

@@ -1,15 +1,16 @@
-"""The scorecard's filter form (GET: no CSRF, nothing changes)."""
+"""The scorecard's filter form (GET: no CSRF, nothing changes), and the admins' milestone
+form."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, SearchField, SelectField, ValidationError
+from wtforms import BooleanField, SearchField, SelectField, StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from tracker.services.plans import MeasureFilter
-from tracker.vocabulary import COMPLETION_LABELS, Completion
-from tracker.web.forms import TrackerForm
+from tracker.services.plans import MeasureFilter, MilestoneInput
+from tracker.vocabulary import COMPLETION_LABELS, MILESTONE_STATE_LABELS, Completion
+from tracker.web.forms import IsoDateField, TrackerForm
 
 OVERDUE_CHOICES = {"yes": True, "no": False}
 #: the yes/no filters' values: disputed, monitored
@@ -79,13 +80,13 @@ class ChangesForm(TrackerForm):
     class Meta:
         csrf = False
 
-    since = DateField(
+    since = IsoDateField(
         _l("Since"),
         validators=[Optional()],
         format="%Y-%m-%d",
         description=_l("A date as YYYY-MM-DD"),
     )
-    until = DateField(
+    until = IsoDateField(
         _l("Until"),
         validators=[Optional()],
         format="%Y-%m-%d",
@@ -95,3 +96,30 @@ class ChangesForm(TrackerForm):
     def validate_until(self, field) -> None:
         if field.data and self.since.data and field.data < self.since.data:
             raise ValidationError(_l("The end date must not be before the start date."))
+
+
+class MilestoneForm(TrackerForm):
+    """An admin's milestone of a measure (services.plans.milestones checks the values)."""
+
+    title_az = StringField(_l("Title in Azerbaijani"), validators=[Optional()])
+    title_en = StringField(_l("Title in English (optional)"), validators=[Optional()])
+    due_date = IsoDateField(
+        _l("Due date"),
+        validators=[Optional()],
+        invalid_value_message=_l("Enter the date as YYYY-MM-DD, for example 2021-06-30."),
+    )
+    state = SelectField(
+        _l("State"),
+        choices=[SelectChoice(str(key), label) for key, label in MILESTONE_STATE_LABELS.items()],
+        validate_choice=False,
+    )
+    is_final = BooleanField(_l("Its date is the measure's due date"))
+
+    def to_input(self) -> MilestoneInput:
+        return MilestoneInput(
+            title_az=self.title_az.data or "",
+            title_en=self.title_en.data or "",
+            due_date=self.due_date.data,
+            state=self.state.data or "",
+            is_final=bool(self.is_final.data),
+        )

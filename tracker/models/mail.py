@@ -24,12 +24,14 @@ class MailRequest(db.Model):
     __table_args__ = (Index("ix_mail_request_due", "status", "next_attempt_dt"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: MailKind: "invitation" or "password_reset"
+    #: MailKind: "invitation", "password_reset" or "notice"
     kind: Mapped[MailKind] = mapped_column(EnumText(MailKind, 30))
     #: the address asked for, normalised (lower case, trimmed)
     email: Mapped[str] = mapped_column(String(320), index=True)
     #: the account: known when an admin invites; found by the job for a reset
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    #: the in-app notice an instant notice email carries (MailKind.NOTICE)
+    reminder_item_id: Mapped[int | None] = mapped_column(ForeignKey("reminder_item.id"), index=True)
     #: where the request came from (the client's address), "" for the CLI
     client_ip: Mapped[str] = mapped_column(String(64), default="")
     requested_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

@@ -8,7 +8,8 @@ from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
-from tracker.models.types import UTCDateTime, in_language, utc_now
+from tracker.models.types import EnumText, UTCDateTime, in_language, utc_now
+from tracker.vocabulary import MilestoneState
 
 
 class ActionPlan(db.Model):
@@ -93,8 +94,9 @@ class Measure(db.Model):
 
 
 class Milestone(db.Model):
-    """An intermediate step of a measure with its own date. A milestone marked
-    `is_final` sets the measure's due date."""
+    """An intermediate step of a measure with its own date and state, edited by admins. A
+    milestone marked `is_final` sets the measure's due date; an archived one is kept for
+    history and counts for nothing (services.plans.status)."""
 
     __tablename__ = "milestone"
 
@@ -105,5 +107,12 @@ class Milestone(db.Model):
     due_date: Mapped[date] = mapped_column(Date)
     #: when true, this milestone's date is the measure's due date
     is_final: Mapped[bool] = mapped_column(default=False)
+    #: MilestoneState key: planned, in progress or done
+    state: Mapped[MilestoneState] = mapped_column(
+        EnumText(MilestoneState, 20), default=MilestoneState.PLANNED
+    )
+    is_archived: Mapped[bool] = mapped_column(default=False)
 
     measure: Mapped[Measure] = relationship(back_populates="milestones")
+
+    title = in_language("title")

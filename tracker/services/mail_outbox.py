@@ -18,7 +18,8 @@ whether there will be an email at all.
   between the server's 250 and our commit, and the copy then carries the same Message-ID
   (derived from the claim), so mail systems can drop it.
 
-Reminder digests have their own outbox with the same rules (tracker.services.reminders).
+Reminder digests have their own outbox with the same rules (tracker.services.reminders);
+the instant notices of tracker.services.reminders.notices are emailed through this one.
 """
 
 from __future__ import annotations
@@ -113,6 +114,7 @@ def plan(
     *,
     user_id: int | None = None,
     client_ip: str = "",
+    reminder_item_id: int | None = None,
 ) -> MailRequest:
     """Add an email to the outbox; the caller's commit makes it due at once."""
     now = clock.now_utc()
@@ -120,6 +122,7 @@ def plan(
         kind=kind,
         email=email[:320],
         user_id=user_id,
+        reminder_item_id=reminder_item_id,
         client_ip=(client_ip or "")[:64],
         requested_dt=now,
         status=MailStatus.PENDING,

@@ -15,6 +15,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.views import api
     from tracker.views.accounts import admin, auth
     from tracker.views.monitoring import claim_review, claims, files, monitor, review
+    from tracker.views.plans import admin as plans_admin
     from tracker.views.plans import public
     from tracker.views.registry import admin as registry_admin
     from tracker.views.registry import public as registry
@@ -25,6 +26,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (
         public.bp,
+        plans_admin.bp,
         api.bp,
         auth.bp,
         admin.bp,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from tracker import clock
 from tracker.models import Measure, ReviewDecision, StatusUpdate
-from tracker.services import audit
+from tracker.services import audit, reminders
 from tracker.services.errors import InvalidInput, NotAllowed, StateConflict
 from tracker.services.monitoring.conflicts import Written, review_refusal
 from tracker.vocabulary import ReviewAction, ReviewState
@@ -114,6 +114,7 @@ def _decide(
         actor=reviewer,
         details={"measure_id": target.measure_id, "organisation_id": target.organisation_id},
     )
+    reminders.notify_decided(session, target)
     return entry
 
 

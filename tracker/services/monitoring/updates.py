@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from tracker import clock
 from tracker.models import Evidence, Measure, StatusUpdate, StoredFile
-from tracker.services import audit
+from tracker.services import audit, reminders
 from tracker.services.errors import InvalidInput, StateConflict
 from tracker.services.monitoring import uploads
 from tracker.services.monitoring.history import live_successor
@@ -281,6 +281,7 @@ def submit_update(session: Session, actor, draft: StatusUpdate) -> StatusUpdate:
         actor=actor,
         details={"measure_id": submitted.measure_id, "replaces_id": submitted.replaces_id},
     )
+    reminders.notify_submitted(session, submitted)
     return submitted
 
 

@@ -4,6 +4,13 @@ its charts, and what changed (approved updates and claims between dates).
 Other features use only the names below; nothing else reaches inside."""
 
 from tracker.services.plans.changes import Change, ChangeQuery, approved_changes
+from tracker.services.plans.milestones import (
+    MilestoneInput,
+    add_milestone,
+    archive_milestone,
+    edit_milestone,
+    milestone_input,
+)
 from tracker.services.plans.scorecard import (
     AgencyFigures,
     MeasureFilter,
@@ -26,6 +33,7 @@ from tracker.services.plans.seeding import (
 )
 from tracker.services.plans.status import (
     MeasureState,
+    MilestoneStatus,
     PlanSummary,
     measure_state,
     measure_states,
@@ -38,12 +46,17 @@ __all__ = [
     "ChangeQuery",
     "MeasureFilter",
     "MeasureState",
+    "MilestoneInput",
+    "MilestoneStatus",
     "PlanSummary",
     "SeedError",
+    "add_milestone",
     "agency_figures",
     "approved_changes",
+    "archive_milestone",
     "build_scorecard",
     "default_plan",
+    "edit_milestone",
     "get_measure",
     "get_plan",
     "list_plans",
@@ -52,6 +65,7 @@ __all__ = [
     "load_sections",
     "measure_state",
     "measure_states",
+    "milestone_input",
     "plan_or_default",
     "read_yaml_document",
     "seed_plan_file",

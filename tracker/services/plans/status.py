@@ -3,6 +3,14 @@
 Pages, the API, PDFs and reminders all call `measure_states` and `summarize`; nothing
 else derives completion, due dates or overdue. Queries are constant in number whatever
 the number of measures or updates.
+
+Milestones (not archived) feed the state the way the measure's own due date does:
+
+- a milestone marked final is the measure's due date (the latest, if several are);
+- a milestone is overdue when its date has passed, it is not done and the measure is not
+  complete, counted in days as the measure is;
+- a measure with an overdue milestone is *at risk* until its own due date: not overdue
+  yet, but behind its plan. Once the due date has passed it is simply overdue.
 """
 
 from __future__ import annotations
@@ -25,7 +33,8 @@ from tracker.models import (
     StatusUpdate,
     StoredFile,
 )
-from tracker.vocabulary import COMPLETION_WEIGHTS, Completion, ReviewState
+from tracker.models.types import in_language
+from tracker.vocabulary import COMPLETION_WEIGHTS, Completion, MilestoneState, ReviewState
 
 
 def default_due_date(end_year: int) -> date:
@@ -67,6 +76,25 @@ class ClaimSummary:
 
 
 @dataclass(frozen=True)
+class MilestoneStatus:
+    """A milestone of a measure, with where it stands on the state's date."""
+
+    milestone_id: int
+    title_az: str
+    title_en: str
+    due_date: date
+    state: MilestoneState
+    is_final: bool
+    is_overdue: bool
+    #: days past its date (0 when not overdue)
+    days_overdue: int
+    #: days left until its date (0 once it has passed)
+    days_remaining: int
+
+    title = in_language("title")
+
+
+@dataclass(frozen=True)
 class MeasureState:
     measure_id: int
     as_of: date
@@ -105,6 +133,18 @@ class MeasureState:
             dates.append(self.government_claim.claim_date)
         return max(dates, default=None)
 
+    #: the measure's milestones that are not archived, by date
+    milestones: tuple[MilestoneStatus, ...] = field(default_factory=tuple)
+
+    @property
+    def overdue_milestones(self) -> tuple[MilestoneStatus, ...]:
+        return tuple(m for m in self.milestones if m.is_overdue)
+
+    @property
+    def is_at_risk(self) -> bool:
+        """Not overdue yet, but a milestone is (see the module's docstring)."""
+        return not self.is_overdue and bool(self.overdue_milestones)
+
     @property
     def is_disputed(self) -> bool:
         """The government's claim differs from the Platform's or any organisation's view."""
@@ -124,6 +164,8 @@ class PlanSummary:
     total: int
     counts: dict[Completion, int]
     overdue: int
+    #: not overdue, but a milestone is
+    at_risk: int
     disputed: int
     with_evidence: int
     #: 0–100, the weighted mean of scored measures; None while nothing is scored
@@ -251,13 +293,41 @@ def _latest_claims(
     }
 
 
-def _final_milestone_dates(session: Session, measure_ids: list[int]) -> dict[int, date]:
+def _milestones(session: Session, measure_ids: list[int]) -> dict[int, list]:
+    """The milestones of the measures that are not archived, by measure, by date."""
     rows = session.execute(
-        select(Milestone.measure_id, func.max(Milestone.due_date))
-        .where(Milestone.measure_id.in_(measure_ids), Milestone.is_final.is_(True))
-        .group_by(Milestone.measure_id)
+        select(
+            Milestone.id,
+            Milestone.measure_id,
+            Milestone.title_az,
+            Milestone.title_en,
+            Milestone.due_date,
+            Milestone.state,
+            Milestone.is_final,
+        )
+        .where(Milestone.measure_id.in_(measure_ids), Milestone.is_archived.is_(False))
+        .order_by(Milestone.measure_id, Milestone.due_date, Milestone.id)
+    ).all()
+    by_measure: dict[int, list] = defaultdict(list)
+    for row in rows:
+        by_measure[row.measure_id].append(row)
+    return by_measure
+
+
+def _milestone_status(row, as_of: date, measure_complete: bool) -> MilestoneStatus:
+    state = MilestoneState(row.state)
+    is_overdue = as_of > row.due_date and state != MilestoneState.DONE and not measure_complete
+    return MilestoneStatus(
+        milestone_id=row.id,
+        title_az=row.title_az,
+        title_en=row.title_en or "",
+        due_date=row.due_date,
+        state=state,
+        is_final=row.is_final,
+        is_overdue=is_overdue,
+        days_overdue=(as_of - row.due_date).days if is_overdue else 0,
+        days_remaining=max((row.due_date - as_of).days, 0),
     )
-    return {measure_id: due for measure_id, due in rows}
 
 
 def _plan_end_dates(session: Session, measures: list[Measure]) -> dict[int, date]:
@@ -270,11 +340,11 @@ def _plan_end_dates(session: Session, measures: list[Measure]) -> dict[int, date
 
 
 def _state(
-    measure_id: int,
-    due: date,
+    measure: Measure,
     as_of: date,
     assessments: list[OrganisationAssessment],
     claim: ClaimSummary | None,
+    milestones: list,
     plan_end: date | None = None,
 ) -> MeasureState:
     latest = _latest(assessments)
@@ -282,12 +352,15 @@ def _state(
         completion, progress = latest.completion, latest.progress_percent
     else:
         completion, progress = Completion.NO_EVIDENCE, None
+    final_dates = [m.due_date for m in milestones if m.is_final]
+    due = max(final_dates) if final_dates else measure.due_date
+    complete = completion == Completion.COMPLETE
     # A measure runs until its plan ends, or until its own due date when that is later.
     closes_on = max(plan_end, due) if plan_end else None
     is_closed = closes_on is not None and as_of > closes_on
-    is_overdue = not is_closed and as_of > due and completion != Completion.COMPLETE
+    is_overdue = not is_closed and as_of > due and not complete
     return MeasureState(
-        measure_id=measure_id,
+        measure_id=measure.id,
         as_of=as_of,
         due_date=due,
         completion=completion,
@@ -299,6 +372,10 @@ def _state(
         government_claim=claim,
         assessments=tuple(assessments),
         closes_on=closes_on,
+        # once closed, nothing is overdue any more: milestones neither
+        milestones=tuple(
+            _milestone_status(m, as_of, complete or is_closed) for m in milestones
+        ),
     )
 
 
@@ -318,15 +395,15 @@ def measure_states(
     ids = [m.id for m in measures]
     assessments = _approved_assessments(session, ids, as_of)
     claims = _latest_claims(session, measures, as_of)
-    final_dates = _final_milestone_dates(session, ids)
+    milestones = _milestones(session, ids)
     plan_ends = _plan_end_dates(session, measures)
     return {
         m.id: _state(
-            m.id,
-            final_dates.get(m.id, m.due_date),
+            m,
             as_of,
             assessments.get(m.id, []),
             claims.get(m.id),
+            milestones.get(m.id, []),
             plan_ends.get(m.plan_id),
         )
         for m in measures
@@ -350,6 +427,7 @@ def summarize(states: Iterable[MeasureState]) -> PlanSummary:
         total=total,
         counts=full_counts,
         overdue=sum(1 for s in states if s.is_overdue),
+        at_risk=sum(1 for s in states if s.is_at_risk),
         disputed=sum(1 for s in states if s.is_disputed),
         with_evidence=with_evidence,
         score=round(100 * sum(scored) / len(scored), 1) if scored else None,
@@ -425,7 +503,7 @@ def measure_states_by_month(
         return {}
     ids = [m.id for m in measures]
     updates, claims = _history(session, measures, ends[-1])
-    final_dates = _final_milestone_dates(session, ids)
+    milestones = _milestones(session, ids)
     plan_ends = _plan_end_dates(session, measures)
     # each measure's latest assessment per organisation and latest claim, so far
     latest: dict[int, dict[int, OrganisationAssessment]] = defaultdict(dict)
@@ -450,11 +528,11 @@ def measure_states_by_month(
                     seen_claims[key] += 1
             assessments = sorted(latest[m.id].values(), key=lambda a: a.organisation_name_az)
             states[m.id] = _state(
-                m.id,
-                final_dates.get(m.id, m.due_date),
+                m,
                 day,
                 assessments,
                 latest_claim.get(m.id) or latest_claim.get(-m.plan_id),
+                milestones.get(m.id, []),
                 plan_ends.get(m.plan_id),
             )
         by_day[day] = states

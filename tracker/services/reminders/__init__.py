@@ -5,7 +5,9 @@ notifications and the calendar feeds.
 - settings, subscriptions: what the admin and each person chose;
 - planning: which reminders are due today; digests: what an email says; delivery: sending;
 - jobs: a run (plan, then deliver) and the scheduler's jobs;
-- inbox: the notification list; calendar: the iCalendar feeds.
+- inbox: the notification list; calendar: the iCalendar feeds;
+- notices: instant notices of submitted, returned and approved updates, emailed through
+  the mail outbox.
 
 Other features, the commands and the scheduler use only the names below; nothing else
 reaches inside."""
@@ -15,13 +17,21 @@ from tracker.services.reminders.digests import KIND_ORDER, item_detail, link_tar
 from tracker.services.reminders.inbox import (
     mark_all_read,
     mark_read,
+    mark_shown_read,
     notification_counts,
     notifications,
+    unread_count,
 )
 from tracker.services.reminders.jobs import (
     run_reminders,
     scheduled_reminders_job,
     scheduled_retry_job,
+)
+from tracker.services.reminders.notices import (
+    deliver_notice_mail,
+    notify_decided,
+    notify_submitted,
+    scheduled_notice_mail_job,
 )
 from tracker.services.reminders.outbox import (
     CLAIM_TIMEOUT,
@@ -58,6 +68,7 @@ __all__ = [
     "PlannedReminder",
     "RunReport",
     "claim_items",
+    "deliver_notice_mail",
     "failed_digests",
     "item_detail",
     "link_target",
@@ -67,8 +78,11 @@ __all__ = [
     "make_unsubscribe_token",
     "mark_all_read",
     "mark_read",
+    "mark_shown_read",
     "notification_counts",
     "notifications",
+    "notify_decided",
+    "notify_submitted",
     "opted_out_kinds",
     "organisation_calendar",
     "outbox_counts",
@@ -81,9 +95,11 @@ __all__ = [
     "requeue_failed_digest",
     "run_reminders",
     "save_settings",
+    "scheduled_notice_mail_job",
     "scheduled_reminders_job",
     "scheduled_retry_job",
     "set_subscription",
+    "unread_count",
     "unsubscribe_all",
     "unsubscribe_target",
 ]

@@ -33,7 +33,9 @@ from tracker.web.links import public_url
 KIND_ORDER = (
     ReminderKind.OVERDUE,
     ReminderKind.UPDATE_RETURNED,
+    ReminderKind.UPDATE_SUBMITTED,
     ReminderKind.REVIEW_WAITING,
+    ReminderKind.UPDATE_APPROVED,
     ReminderKind.DEADLINE_APPROACHING,
     ReminderKind.UPDATE_STALE,
 )
@@ -46,8 +48,10 @@ def link_target(item: ReminderItem | DigestItem) -> tuple[str, dict]:
     act on it, else the measure's public page."""
     if item.kind == ReminderKind.UPDATE_RETURNED and item.update_id:
         return "monitor.revise_update", {"update_id": item.update_id}
-    if item.kind == ReminderKind.REVIEW_WAITING and item.update_id:
+    if item.kind in (ReminderKind.REVIEW_WAITING, ReminderKind.UPDATE_SUBMITTED) and item.update_id:
         return "review.item", {"update_id": item.update_id}
+    if item.kind == ReminderKind.UPDATE_APPROVED and item.update_id:
+        return "monitor.update", {"update_id": item.update_id}
     if item.kind in (ReminderKind.UPDATE_STALE, ReminderKind.OVERDUE):
         return "monitor.new_update", {"measure_id": item.measure_id}
     measure = item.measure
@@ -64,20 +68,9 @@ def item_detail(item: ReminderItem | DigestItem, locale: str) -> str:
     days = item.day_count
     organisation = item.organisation.name(locale) if item.organisation else ""
     kind = item.kind
+    if item.milestone is not None:
+        return _milestone_detail(item, locale, day, days)
     if kind == ReminderKind.DEADLINE_APPROACHING:
-        if item.milestone is not None:
-            title = (
-                item.milestone.title_en
-                if locale == "en" and item.milestone.title_en
-                else (item.milestone.title_az)
-            )
-            return ngettext(
-                "Milestone “%(milestone)s” is due on %(date)s: %(num)d day left.",
-                "Milestone “%(milestone)s” is due on %(date)s: %(num)d days left.",
-                days,
-                milestone=title,
-                date=day,
-            )
         return ngettext(
             "Due on %(date)s: %(num)d day left.",
             "Due on %(date)s: %(num)d days left.",
@@ -101,10 +94,47 @@ def item_detail(item: ReminderItem | DigestItem, locale: str) -> str:
             organisation=organisation,
             date=day,
         )
+    return _update_detail(kind, organisation, day, days)
+
+
+def _milestone_detail(item, locale: str, day: str, days: int) -> str:
+    """The sentence of a milestone's reminder: due soon, or overdue."""
+    title = item.milestone.title(locale)
+    if item.kind == ReminderKind.OVERDUE:
+        return ngettext(
+            "Milestone “%(milestone)s” was due on %(date)s: %(num)d day overdue.",
+            "Milestone “%(milestone)s” was due on %(date)s: %(num)d days overdue.",
+            days,
+            milestone=title,
+            date=day,
+        )
+    return ngettext(
+        "Milestone “%(milestone)s” is due on %(date)s: %(num)d day left.",
+        "Milestone “%(milestone)s” is due on %(date)s: %(num)d days left.",
+        days,
+        milestone=title,
+        date=day,
+    )
+
+
+def _update_detail(kind: ReminderKind, organisation: str, day: str, days: int) -> str:
+    """The sentence of a reminder or notice about one organisation's update."""
     if kind == ReminderKind.UPDATE_RETURNED:
         return _(
             "A reviewer returned the update of %(organisation)s on %(date)s. Revise it and "
             "submit it again.",
+            organisation=organisation,
+            date=day,
+        )
+    if kind == ReminderKind.UPDATE_SUBMITTED:
+        return _(
+            "%(organisation)s submitted an update on %(date)s. It waits for your review.",
+            organisation=organisation,
+            date=day,
+        )
+    if kind == ReminderKind.UPDATE_APPROVED:
+        return _(
+            "A reviewer approved the update of %(organisation)s on %(date)s. It is public now.",
             organisation=organisation,
             date=day,
         )
@@ -151,6 +181,8 @@ class OrganisationInfo:
 class MilestoneInfo:
     title_az: str
     title_en: str
+
+    title = in_language("title")
 
 
 @dataclass(frozen=True)

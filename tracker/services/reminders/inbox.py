@@ -21,6 +21,15 @@ def notification_counts(session: Session, user_id: int) -> tuple[int, int]:
     return total, unread
 
 
+def unread_count(session: Session, user_id: int) -> int:
+    """How many of a person's notifications are unread (the navigation's count)."""
+    return session.scalar(
+        select(func.count())
+        .select_from(ReminderItem)
+        .where(ReminderItem.recipient_id == user_id, ReminderItem.read_dt.is_(None))
+    )
+
+
 def notifications(session: Session, user_id: int, offset: int, limit: int) -> list[ReminderItem]:
     """One page of a person's notifications, with what each names loaded (no query per
     item)."""
@@ -52,6 +61,24 @@ def mark_read(item: ReminderItem) -> bool:
         return False
     item.read_dt = clock.now_utc()
     return True
+
+
+def mark_shown_read(session: Session, user_id: int, item_ids: list[int]) -> int:
+    """The notices a person has just seen on their list are read from now on. The loaded
+    items keep their state for the page being shown (no session synchronisation)."""
+    if not item_ids:
+        return 0
+    result = session.execute(
+        update(ReminderItem)
+        .where(
+            ReminderItem.recipient_id == user_id,
+            ReminderItem.id.in_(item_ids),
+            ReminderItem.read_dt.is_(None),
+        )
+        .values(read_dt=clock.now_utc())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
 
 
 def mark_all_read(session: Session, user_id: int) -> int:

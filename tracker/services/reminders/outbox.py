@@ -86,18 +86,31 @@ def record_planned(session: Session, planned: list[PlannedReminder], now: dateti
     """Insert the planned reminders that are not in the outbox yet; returns how many were
     new. Rows go in key order, so two concurrent planners wait on each other instead of
     deadlocking on PostgreSQL."""
+    return len(record_new(session, planned, now))
+
+
+def record_new(
+    session: Session,
+    planned: list[PlannedReminder],
+    now: datetime,
+    status: DeliveryStatus = DeliveryStatus.PENDING,
+) -> list[tuple[int, int]]:
+    """Insert the planned reminders that are not in the outbox yet, with `status`; returns
+    (item id, recipient id) of each new row."""
     if not planned:
-        return 0
+        return []
     insert = _insert(session)
     # The table, not the mapped class: a plain executemany, without the ORM's per-row work.
     table = ReminderItem.__table__
     statement = (
-        insert(table).on_conflict_do_nothing(index_elements=list(KEY_COLUMNS)).returning(table.c.id)
+        insert(table)
+        .on_conflict_do_nothing(index_elements=list(KEY_COLUMNS))
+        .returning(table.c.id, table.c.recipient_id)
     )
-    new = 0
+    new: list[tuple[int, int]] = []
     for start in range(0, len(planned), INSERT_CHUNK):
-        rows = [r.row(now) for r in planned[start : start + INSERT_CHUNK]]
-        new += len(session.execute(statement, rows).all())
+        rows = [r.row(now) | {"status": str(status)} for r in planned[start : start + INSERT_CHUNK]]
+        new.extend(tuple(row) for row in session.execute(statement, rows).all())
     return new
 
 

@@ -21,12 +21,13 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, aliased
 
 from tracker import clock
-from tracker.models import Measure, Milestone, ReminderOptOut, StatusUpdate, User
-from tracker.services.plans import MeasureState, measure_states
+from tracker.models import Measure, ReminderOptOut, StatusUpdate, User
+from tracker.services.plans import MeasureState, MilestoneStatus, measure_states
 from tracker.services.reminders import linked
+from tracker.services.reminders.notices import returned_occurrence
 from tracker.services.reminders.outbox import PlannedReminder, record_planned, record_selected
 from tracker.services.reminders.settings import KindSettings, load_settings
-from tracker.vocabulary import Completion, ReminderKind, ReviewState, Role
+from tracker.vocabulary import Completion, MilestoneState, ReminderKind, ReviewState, Role
 
 
 @dataclass
@@ -103,9 +104,7 @@ def _prepare_link_tables(session: Session, today: date, settings) -> int | None:
         for measure_id, state in states.items()
         for values in _measure_occurrences(state, settings)
     ]
-    deadline = settings[ReminderKind.DEADLINE_APPROACHING]
-    if deadline.is_enabled:
-        occurrences += _milestone_occurrences(session, today, states, deadline)
+    occurrences += _milestone_occurrences(states, settings)
     stale = settings[ReminderKind.UPDATE_STALE]
     # a closed plan's measures are final: no "stale" reminder either
     open_states = [
@@ -184,27 +183,44 @@ def _measure_occurrences(
 # --- milestones, returned updates and the review queue ---------------------------------------
 
 
-def _milestone_occurrences(session, today, states, settings) -> list[dict]:
-    """Non-final milestones with a date of their own get the same "days before" reminders
-    as due dates (a final milestone already is the measure's due date, via status.py)."""
-    rows = session.execute(
-        select(Milestone.id, Milestone.measure_id, Milestone.due_date).where(
-            Milestone.measure_id.in_(select(linked.PAIRS.c.measure_id)),
-            Milestone.is_final.is_(False),
-            Milestone.due_date > today,
-        )
-    ).all()
+def _milestone_occurrence(
+    milestone: MilestoneStatus, settings: dict[ReminderKind, KindSettings]
+) -> dict | None:
+    """A milestone's reminder, from its status alone: "days before" while its date is
+    ahead, and once it has passed undone, overdue every interval (as measures)."""
+    deadline = settings[ReminderKind.DEADLINE_APPROACHING]
+    overdue = settings[ReminderKind.OVERDUE]
+    due = milestone.due_date
+    prefix = f"milestone-{milestone.milestone_id}:{due.isoformat()}"
+    if milestone.days_remaining > 0:
+        offset = _smallest_crossed(milestone.days_remaining, deadline.offsets_days)
+        if not deadline.is_enabled or offset is None:
+            return None
+        kind, days = ReminderKind.DEADLINE_APPROACHING, milestone.days_remaining
+        return _occurrence(kind, f"{prefix}/{offset}", due, days)
+    if milestone.is_overdue and overdue.is_enabled and overdue.interval_days:
+        period = milestone.days_overdue // overdue.interval_days
+        occurrence = f"{prefix}/overdue-{period}"
+        return _occurrence(ReminderKind.OVERDUE, occurrence, due, milestone.days_overdue)
+    return None
+
+
+def _milestone_occurrences(states: dict[int, MeasureState], settings) -> list[dict]:
+    """Milestones that are not final (a final one is the measure's due date already) and
+    not done, of measures neither complete nor closed, from the measures' states
+    (services.plans.status): due soon or overdue; the SQL gives them to each link."""
     found = []
-    for milestone_id, measure_id, due in rows:
-        if states[measure_id].completion == Completion.COMPLETE or states[measure_id].is_closed:
+    for measure_id, state in states.items():
+        if state.completion == Completion.COMPLETE or state.is_closed:
             continue
-        days_left = (due - today).days
-        offset = _smallest_crossed(days_left, settings.offsets_days)
-        if offset is None:
-            continue
-        occurrence = f"milestone-{milestone_id}:{due.isoformat()}/{offset}"
-        values = _occurrence(ReminderKind.DEADLINE_APPROACHING, occurrence, due, days_left)
-        found.append({"measure_id": measure_id, "milestone_id": milestone_id, **values})
+        for milestone in state.milestones:
+            if milestone.is_final or milestone.state == MilestoneState.DONE:
+                continue
+            values = _milestone_occurrence(milestone, settings)
+            if values is not None:
+                found.append(
+                    {"measure_id": measure_id, "milestone_id": milestone.milestone_id, **values}
+                )
     return found
 
 
@@ -238,7 +254,7 @@ def _plan_returned(session, today, add) -> None:
     for update_id, measure_id, organisation_id, decided_dt, created_dt, monitor_id in rows:
         returned_dt = decided_dt or created_dt
         returned_on = clock.baku_date(returned_dt)
-        occurrence = f"update-{update_id}/{returned_dt:%Y%m%dT%H%M%S}"
+        occurrence = returned_occurrence(update_id, returned_dt)
         days = max((today - returned_on).days, 0)
         add(
             [monitor_id],

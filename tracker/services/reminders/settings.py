@@ -34,6 +34,8 @@ def default_settings() -> dict[ReminderKind, KindSettings]:
         ReminderKind.UPDATE_STALE: KindSettings(ReminderKind.UPDATE_STALE, interval_days=cadence),
         ReminderKind.UPDATE_RETURNED: KindSettings(ReminderKind.UPDATE_RETURNED),
         ReminderKind.REVIEW_WAITING: KindSettings(ReminderKind.REVIEW_WAITING, interval_days=7),
+        ReminderKind.UPDATE_SUBMITTED: KindSettings(ReminderKind.UPDATE_SUBMITTED),
+        ReminderKind.UPDATE_APPROVED: KindSettings(ReminderKind.UPDATE_APPROVED),
     }
 
 

@@ -16,13 +16,15 @@ from tracker.vocabulary import DeliveryStatus, ReminderKind, Role
 
 UNSUBSCRIBE_SALT = "unsubscribe"
 
-#: Kinds that go to monitors; review_waiting goes to reviewers.
+#: Kinds that go to monitors; REVIEWER_KINDS go to reviewers.
 MONITOR_KINDS = (
     ReminderKind.DEADLINE_APPROACHING,
     ReminderKind.OVERDUE,
     ReminderKind.UPDATE_STALE,
     ReminderKind.UPDATE_RETURNED,
+    ReminderKind.UPDATE_APPROVED,
 )
+REVIEWER_KINDS = (ReminderKind.UPDATE_SUBMITTED, ReminderKind.REVIEW_WAITING)
 
 
 def relevant_kinds(user: User, opted_out: set[ReminderKind]) -> list[ReminderKind]:
@@ -30,7 +32,7 @@ def relevant_kinds(user: User, opted_out: set[ReminderKind]) -> list[ReminderKin
     if user.role == Role.MONITOR:
         kinds = set(MONITOR_KINDS)
     elif user.role == Role.REVIEWER:
-        kinds = {ReminderKind.REVIEW_WAITING}
+        kinds = set(REVIEWER_KINDS)
     else:
         kinds = set()
     kinds |= opted_out

@@ -42,6 +42,7 @@ from tracker.services.reports.model import (
     Coverage,
     EvidenceItem,
     MeasureEntry,
+    MilestoneLine,
     Report,
     ReportSpec,
     RoleSummary,
@@ -56,6 +57,7 @@ from tracker.vocabulary import (
     COMPLETION_WEIGHTS,
     DELAY_REASON_LABELS,
     EVIDENCE_TYPE_LABELS,
+    MILESTONE_STATE_LABELS,
     REQUEST_OUTCOME_LABELS,
     AgencyRole,
     Completion,
@@ -326,6 +328,16 @@ def _entry(
         roles=roles,
         organisation_updates=organisation_updates,
         url=public_url("public.measure", key=records.plan_key, code=measure.code),
+        milestones=tuple(
+            MilestoneLine(
+                title=m.title(locale),
+                due_date=m.due_date,
+                state_label=str(MILESTONE_STATE_LABELS[m.state]),
+                is_overdue=m.is_overdue,
+                days_overdue=m.days_overdue,
+            )
+            for m in state.milestones
+        ),
     )
 
 

@@ -115,6 +115,17 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class MilestoneLine:
+    """A milestone of a measure as the report prints it (from services.plans.status)."""
+
+    title: str
+    due_date: date
+    state_label: str
+    is_overdue: bool
+    days_overdue: int
+
+
+@dataclass(frozen=True)
 class MeasureEntry:
     measure_id: int
     code: str
@@ -149,6 +160,8 @@ class MeasureEntry:
     organisation_updates: tuple[Assessment, ...] = ()
     #: the measure's public page
     url: str | None = None
+    #: its milestones that are not archived, by date
+    milestones: tuple[MilestoneLine, ...] = ()
 
 
 @dataclass(frozen=True)

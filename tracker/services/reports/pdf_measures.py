@@ -210,11 +210,27 @@ def _measure_facts(m: MeasureEntry) -> list[tuple[str, str]]:
         due_markup += f' <font color="#b42318"><b>{text(overdue)}</b></font>'
 
     facts.append((_("Implementation period"), due_markup))
+    if m.milestones:
+        facts.append((_("Milestones"), _milestones_markup(m)))
     facts.append((_("Government claim"), _claim_markup(m)))
     facts.append((_("CSO assessment"), _cso_markup(m)))
     if m.url:
         facts.append((_("Online"), link(m.url, m.url)))
     return facts
+
+
+def _milestones_markup(m: MeasureEntry) -> str:
+    """One line per milestone: its date, title and state, and how late when it is."""
+    lines = []
+    for milestone in m.milestones:
+        line = text(
+            f"{date_text(milestone.due_date)} · {milestone.title} · {milestone.state_label}"
+        )
+        if milestone.is_overdue:
+            late = _("overdue by %(days)s days", days=milestone.days_overdue)
+            line += f' <font color="#b42318"><b>{text(late)}</b></font>'
+        lines.append(line)
+    return "<br/>".join(lines)
 
 
 def _cso_markup(m: MeasureEntry) -> str:

@@ -11,7 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from tracker.services.registry import MULTI_FIELDS, STAFF_FIELDS
-from tracker.vocabulary import Completion, DelayReason, EvidenceType, RequestOutcome
+from tracker.vocabulary import (
+    Completion,
+    DelayReason,
+    EvidenceType,
+    MilestoneState,
+    RequestOutcome,
+)
 
 Schema = dict[str, Any]
 
@@ -71,6 +77,7 @@ def _measure_properties() -> dict[str, Schema]:
         "end_year": INTEGER,
         "due_date": DATE,
         "state": ref("MeasureState"),
+        "milestones": array(ref("Milestone")),
     }
 
 
@@ -313,6 +320,10 @@ def _schemas() -> dict[str, Schema]:
                 "last_updated": nullable(
                     {**DATE, "description": "Newest approved assessment or government claim"}
                 ),
+                "is_at_risk": {
+                    **BOOLEAN,
+                    "description": "Not overdue yet, but one of its milestones is",
+                },
                 "has_evidence": BOOLEAN,
                 "is_disputed": BOOLEAN,
                 "government_claim": nullable(
@@ -339,6 +350,18 @@ def _schemas() -> dict[str, Schema]:
                     )
                 ),
             }
+        ),
+        "Milestone": closed(
+            {
+                "id": INTEGER,
+                "title": ref("Bilingual"),
+                "due_date": DATE,
+                "state": enum_of(MilestoneState),
+                "is_final": {**BOOLEAN, "description": "Its date is the measure's due date"},
+                "is_overdue": BOOLEAN,
+                "days_overdue": INTEGER,
+            },
+            description="A step of a measure with its own date (archived ones are left out)",
         ),
         "Measure": closed(_measure_properties()),
         "ListedMeasure": closed(listed_measure),

@@ -12,7 +12,7 @@ from tracker.models import (
     Section,
     StatusUpdate,
 )
-from tracker.services.plans import AgencyFigures, MeasureState, PlanSummary
+from tracker.services.plans import AgencyFigures, MeasureState, MilestoneStatus, PlanSummary
 from tracker.services.reports import public_evidence
 from tracker.vocabulary import AgencyRole, EvidenceType
 from tracker.web.links import public_url
@@ -50,6 +50,7 @@ def state_json(state: MeasureState) -> dict:
         "ended_incomplete": state.ended_incomplete,
         "closes_on": state.closes_on.isoformat() if state.closes_on else None,
         "last_updated": state.last_updated.isoformat() if state.last_updated else None,
+        "is_at_risk": state.is_at_risk,
         "has_evidence": state.has_evidence,
         "is_disputed": state.is_disputed,
         "government_claim": None if claim is None else claim_json(claim),
@@ -83,6 +84,19 @@ def measure_json(measure: Measure, state: MeasureState) -> dict:
         "end_year": measure.end_year,
         "due_date": state.due_date.isoformat(),
         "state": state_json(state),
+        "milestones": [milestone_json(m) for m in state.milestones],
+    }
+
+
+def milestone_json(milestone: MilestoneStatus) -> dict:
+    return {
+        "id": milestone.milestone_id,
+        "title": {"az": milestone.title_az, "en": milestone.title_en},
+        "due_date": milestone.due_date.isoformat(),
+        "state": str(milestone.state),
+        "is_final": milestone.is_final,
+        "is_overdue": milestone.is_overdue,
+        "days_overdue": milestone.days_overdue,
     }
 
 

@@ -73,6 +73,8 @@ class SettingsForm(TrackerForm):
     update_returned_enabled = BooleanField(_l("Send these reminders"))
     review_waiting_enabled = BooleanField(_l("Send these reminders"))
     review_waiting_interval = _days_field(_l("Remind when an item has waited more than (days)"))
+    update_submitted_enabled = BooleanField(_l("Send these reminders"))
+    update_approved_enabled = BooleanField(_l("Send these reminders"))
 
     @classmethod
     def from_settings(cls, settings: dict[ReminderKind, KindSettings]) -> SettingsForm:

@@ -35,6 +35,7 @@ DELIVERY_LABELS = {
     DeliveryStatus.FAILED: _l("Email could not be delivered"),
     DeliveryStatus.IN_APP_ONLY: _l("In the app only"),
     DeliveryStatus.CANCELLED: _l("Email cancelled (unsubscribed)"),
+    DeliveryStatus.QUEUED: _l("Email on its way"),
 }
 
 
@@ -44,6 +45,8 @@ class PreferencesForm(TrackerForm):
     update_stale = BooleanField(REMINDER_KIND_LABELS[ReminderKind.UPDATE_STALE])
     update_returned = BooleanField(REMINDER_KIND_LABELS[ReminderKind.UPDATE_RETURNED])
     review_waiting = BooleanField(REMINDER_KIND_LABELS[ReminderKind.REVIEW_WAITING])
+    update_submitted = BooleanField(REMINDER_KIND_LABELS[ReminderKind.UPDATE_SUBMITTED])
+    update_approved = BooleanField(REMINDER_KIND_LABELS[ReminderKind.UPDATE_APPROVED])
 
 
 def in_app_link(item: ReminderItem) -> str:
@@ -63,7 +66,9 @@ def index():
     preferences = PreferencesForm(data={str(kind): kind not in opted_out for kind in ReminderKind})
     locale = current_locale()
     entries = [(item, reminders.item_detail(item, locale), in_app_link(item)) for item in items]
-    return render_template(
+    # Seen is read: the page still marks what was new, the navigation's count drops now.
+    reminders.mark_shown_read(db.session, current_user.id, [item.id for item in items])
+    html = render_template(
         "reminders/notifications/index.html",
         total=total,
         unread=unread,
@@ -74,6 +79,21 @@ def index():
         delivery_labels=DELIVERY_LABELS,
         organisation_id=current_user.organisation_id if current_user.role == Role.MONITOR else None,
     )
+    db.session.commit()
+    return html
+
+
+@bp.app_context_processor
+def unread_notices() -> dict:
+    """`unread_notices()` in every template: the signed-in person's unread count, asked
+    only by the pages that show it."""
+
+    def count() -> int:
+        if not current_user.is_authenticated:
+            return 0
+        return reminders.unread_count(db.session, current_user.id)
+
+    return {"unread_notices": count}
 
 
 @bp.post("/notifications/<id:item_id>/read")

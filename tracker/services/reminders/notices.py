@@ -1,0 +1,210 @@
+"""Instant notices: the moment an update is submitted its reviewers are told, and the moment
+it is returned or approved the monitors of its organisation are told, instead of at the
+next daily run.
+
+A notice is a `ReminderItem` like any reminder, so it is in the person's notification list
+(and the unread count in the navigation) as soon as the submitting or deciding request
+commits. Its email does not wait for a digest: it goes through the mail outbox
+(services.mail_outbox, MailKind.NOTICE), which the scheduler's mail-outbox job sends
+within seconds. The item is recorded as "queued" (never part of a digest) and takes the
+email's outcome once the job has handled it.
+
+Settings: a kind the admin switched off records nothing, as for planned reminders. A
+person who stopped a kind's emails still gets the notice in the app, marked "cancelled",
+and no email. A returned update's notice has the same key as the one the daily planning
+would record, so the planning later finds it there and adds nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from tracker import clock
+from tracker.models import MailRequest, ReminderItem, StatusUpdate, User
+from tracker.services import mail_outbox
+from tracker.services.mail_outbox import ComposedMail, OutboxRun, Skip
+from tracker.services.reminders.digests import item_detail, item_url
+from tracker.services.reminders.outbox import PlannedReminder, record_new
+from tracker.services.reminders.settings import load_settings
+from tracker.services.reminders.subscriptions import make_unsubscribe_token, opted_out_kinds
+from tracker.vocabulary import (
+    REMINDER_KIND_LABELS,
+    DeliveryStatus,
+    MailKind,
+    MailStatus,
+    ReminderKind,
+    ReviewState,
+    Role,
+)
+from tracker.web.links import public_url
+
+#: what a notice shows once its email is finished, by the mail outbox's outcome
+SETTLED = {
+    MailStatus.SENT: DeliveryStatus.SENT,
+    MailStatus.FAILED: DeliveryStatus.FAILED,
+    MailStatus.CANCELLED: DeliveryStatus.CANCELLED,
+    MailStatus.SKIPPED: DeliveryStatus.IN_APP_ONLY,
+}
+
+
+def returned_occurrence(update_id: int, returned_dt: datetime) -> str:
+    """The occurrence of a returned update's notice: the same for the instant notice and
+    the daily planning (services.reminders.planning), so that it is recorded once."""
+    return f"update-{update_id}/{returned_dt:%Y%m%dT%H%M%S}"
+
+
+def _enabled_users(session: Session, *conditions) -> list[User]:
+    return list(
+        session.scalars(
+            select(User).where(User.is_enabled.is_(True), *conditions).order_by(User.id)
+        )
+    )
+
+
+def notify_submitted(session: Session, submitted: StatusUpdate) -> int:
+    """Tell every reviewer who may review it that an update waits. Returns how many."""
+    reviewers = _enabled_users(
+        session,
+        User.role == Role.REVIEWER,
+        (User.organisation_id.is_(None)) | (User.organisation_id != submitted.organisation_id),
+    )
+    when = submitted.submitted_dt or clock.now_utc()
+    occurrence = f"update-{submitted.id}/submitted"
+    return _notify(session, ReminderKind.UPDATE_SUBMITTED, submitted, reviewers, occurrence, when)
+
+
+def notify_decided(session: Session, decided: StatusUpdate) -> int:
+    """Tell the monitors of the update's organisation that it was returned or approved.
+    Returns how many."""
+    when = decided.decided_dt or clock.now_utc()
+    if decided.review_state == ReviewState.RETURNED:
+        kind, occurrence = ReminderKind.UPDATE_RETURNED, returned_occurrence(decided.id, when)
+    elif decided.review_state == ReviewState.APPROVED:
+        kind, occurrence = ReminderKind.UPDATE_APPROVED, f"update-{decided.id}/approved"
+    else:
+        return 0
+    monitors = _enabled_users(
+        session, User.role == Role.MONITOR, User.organisation_id == decided.organisation_id
+    )
+    return _notify(session, kind, decided, monitors, occurrence, when)
+
+
+def _notify(
+    session: Session,
+    kind: ReminderKind,
+    target: StatusUpdate,
+    recipients: list[User],
+    occurrence: str,
+    when: datetime,
+) -> int:
+    if not recipients or not load_settings(session)[kind].is_enabled:
+        return 0
+    now = clock.now_utc()
+    by_email = {}
+    for recipient in recipients:
+        stopped = kind in opted_out_kinds(session, recipient.id)
+        by_email.setdefault(stopped, []).append(
+            PlannedReminder(
+                recipient_id=recipient.id,
+                measure_id=target.measure_id,
+                kind=kind,
+                occurrence=occurrence,
+                reference_date=clock.baku_date(when),
+                day_count=0,
+                organisation_id=target.organisation_id,
+                update_id=target.id,
+            )
+        )
+    emails = {recipient.id: recipient.email for recipient in recipients}
+    recorded = record_new(session, by_email.get(True, []), now, DeliveryStatus.CANCELLED)
+    queued = record_new(session, by_email.get(False, []), now, DeliveryStatus.QUEUED)
+    for item_id, recipient_id in queued:
+        mail_outbox.plan(
+            session,
+            MailKind.NOTICE,
+            emails[recipient_id],
+            user_id=recipient_id,
+            reminder_item_id=item_id,
+        )
+    return len(recorded) + len(queued)
+
+
+# --- the email, sent by the mail-outbox job --------------------------------------------------
+
+
+def compose_notice(session: Session, row: MailRequest, now: datetime) -> ComposedMail | Skip:
+    """The email of one notice, in its recipient's language, or why none is sent."""
+    item = session.get(ReminderItem, row.reminder_item_id) if row.reminder_item_id else None
+    if item is None:
+        return Skip("no_notice")
+    user = item.recipient
+    kind = ReminderKind(item.kind)
+    if not user.is_enabled:
+        return Skip("disabled", user.id)
+    if kind in opted_out_kinds(session, user.id):
+        return Skip("opted_out", user.id)
+    locale = user.locale or "az"
+    with force_locale(locale):
+        subject = f"{item.measure.code}: {REMINDER_KIND_LABELS[kind]}"
+        context = {
+            "subject": subject,
+            "kind_label": REMINDER_KIND_LABELS[kind],
+            "item": item,
+            "title": item.measure.title(locale),
+            "detail": item_detail(item, locale),
+            "link": item_url(item),
+            "settings_link": public_url("notifications.index"),
+            "unsubscribe_link": public_url(
+                "notifications.unsubscribe", token=make_unsubscribe_token(user.id, kind)
+            ),
+        }
+        text_body = render_template("email/notice.txt", **context)
+        html_body = render_template("email/notice.html", **context)
+    return ComposedMail(user.email, subject, text_body, html_body, user_id=user.id)
+
+
+NOTICE_COMPOSERS = {MailKind.NOTICE: compose_notice}
+
+
+def settle_notices(session: Session) -> int:
+    """Queued notices whose email is finished take its outcome. Returns how many."""
+    rows = session.execute(
+        select(ReminderItem.id, MailRequest.status, MailRequest.reason, MailRequest.sent_dt)
+        .join(MailRequest, MailRequest.reminder_item_id == ReminderItem.id)
+        .where(
+            ReminderItem.status == DeliveryStatus.QUEUED,
+            MailRequest.status.in_(list(SETTLED)),
+        )
+    ).all()
+    for item_id, mail_status, reason, sent_dt in rows:
+        status = SETTLED[MailStatus(mail_status)]
+        if reason == "opted_out":
+            status = DeliveryStatus.CANCELLED
+        session.execute(
+            update(ReminderItem)
+            .where(ReminderItem.id == item_id, ReminderItem.status == DeliveryStatus.QUEUED)
+            .values(status=status, sent_dt=sent_dt)
+        )
+    return len(rows)
+
+
+def deliver_notice_mail(session: Session, now: datetime | None = None) -> OutboxRun:
+    """Send the notice emails that are due (committing per email), then settle the
+    notices whose email is finished."""
+    now = now or clock.now_utc()
+    run = mail_outbox.deliver_due(session, now, NOTICE_COMPOSERS)
+    settle_notices(session)
+    keep = timedelta(days=int(current_app.config.get("MAIL_OUTBOX_KEEP_DAYS", 30)))
+    mail_outbox.purge_finished(session, now - keep, NOTICE_COMPOSERS)
+    session.commit()
+    return run
+
+
+def scheduled_notice_mail_job(session: Session, now: datetime) -> None:
+    """Part of the scheduler's mail-outbox job (tracker.services.mail_jobs)."""
+    deliver_notice_mail(session, now)
