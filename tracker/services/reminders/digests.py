@@ -58,6 +58,12 @@ def link_target(item: ReminderItem | DigestItem) -> tuple[str, dict]:
     return "public.measure", {"key": measure.plan.key, "code": measure.code}
 
 
+def item_url(item: ReminderItem | DigestItem) -> str:
+    """The reminder's link for an email: absolute, on PUBLIC_BASE_URL."""
+    endpoint, values = link_target(item)
+    return public_url(endpoint, **values)
+
+
 def _long_date(day: date) -> str:
     return show_date(day)
 
@@ -359,7 +365,7 @@ class DetailCache:
         endpoint, values = link_target(item)
         key = (endpoint, *sorted(values.items()))
         if key not in self._urls:
-            self._urls[key] = public_url(endpoint, **values)
+            self._urls[key] = item_url(item)
         return self._urls[key]
 
     def __call__(self, item, locale: str) -> str:
