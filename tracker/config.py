@@ -83,10 +83,8 @@ def build_config(instance_path: Path) -> dict:
         "BABEL_DEFAULT_LOCALE": "az",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Baku",
         "LANGUAGES": ("az", "en"),
-        "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(instance_path / "uploads")),
-        "REPORT_ARCHIVE_FOLDER": os.environ.get(
-            "REPORT_ARCHIVE_FOLDER", str(instance_path / "reports")
-        ),
+        "UPLOAD_FOLDER": _path_env("UPLOAD_FOLDER", instance_path / "uploads"),
+        "REPORT_ARCHIVE_FOLDER": _path_env("REPORT_ARCHIVE_FOLDER", instance_path / "reports"),
         # reports asked for on the web, built by the scheduler (services.reports.queue)
         "REPORT_CACHE_FOLDER": _path_env("REPORT_CACHE_FOLDER", instance_path / "report-cache"),
         "REPORT_QUEUE_INTERVAL_SECONDS": _int_env("REPORT_QUEUE_INTERVAL_SECONDS", 3),
