@@ -41,7 +41,9 @@ def test_the_footer_and_each_measure_show_a_plan_wide_claim_only_once_recorded(s
     reviewer.goto(f"{base}/plans/{PLAN}/measures/1.1?lang=en")
     reviewer.get_by_role("link", name="Record a claim about the whole plan").click()
     expect(reviewer.get_by_role("heading", level=1)).to_contain_text("the whole plan")
-    claimed_on = (served.today() - timedelta(days=30)).isoformat()
+    claimed_day = served.today() - timedelta(days=30)
+    claimed_on = claimed_day.isoformat()
+    shown_on = f"{claimed_day:%B} {claimed_day.day}, {claimed_day.year}"  # the page's format
     reviewer.get_by_label("Completion the government claims").select_option("complete")
     reviewer.get_by_label("Date of the claim").fill(claimed_on)
     reviewer.get_by_label("Source (report, statement or page)").fill(
@@ -54,7 +56,7 @@ def test_the_footer_and_each_measure_show_a_plan_wide_claim_only_once_recorded(s
     for code in ("1.1", "2.1"):
         visitor.goto(f"{base}/plans/{PLAN}/measures/{code}?lang=en")
         expect(footer).to_contain_text(
-            f"The government's claim about the 2020–2022 plan: Complete ({claimed_on})."
+            f"The government's claim about the 2020–2022 plan: Complete ({shown_on})."
         )
         expect(
             footer.get_by_role("link", name="Final report on the 2020–2022 plan")

@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.served]
 
 
 def unread(page):
-    return page.locator(".site-nav .unread-count [aria-hidden=true]")
+    return page.locator(".site-nav-wide .unread-count [aria-hidden=true]")
 
 
 def test_reviewer_and_monitor_see_the_notices_at_once(served, browser):

@@ -116,7 +116,9 @@ def test_invite_monitor_update_return_revise_approve_and_publish(served, browser
     reviewer.get_by_role("link", name=f"Review #{first_id}").click()
     expect(reviewer.get_by_text("Draft methodology")).to_be_visible()
     assert MONITOR_EMAIL not in reviewer.content()
-    reviewer.get_by_label("Reason for returning it (the monitor sees this)").fill(
+    reviewer.get_by_label(
+        "Comment for the monitor (needed to return the update or to add a comment)"
+    ).fill(
         "Please cite the ministry's reply to your request."
     )
     reviewer.get_by_role("button", name="Return to the monitor").click()

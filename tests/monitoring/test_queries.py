@@ -36,5 +36,6 @@ def test_queries_per_page_do_not_grow_with_updates(client, world):
     add_updates(measures, authors, world.reviewer, per_measure=95, start=5)
     large = page_counts(client, world)
     assert large == small
-    # and every page stays small in absolute terms
-    assert max(small.values()) <= 20, small
+    # and every page stays small in absolute terms (the footer's plan-wide claims and the
+    # navigation's unread count are one query each)
+    assert max(small.values()) <= 22, small

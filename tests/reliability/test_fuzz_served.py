@@ -44,17 +44,9 @@ FORMS = [
     Target("forgot-password", None, "/password/forgot"),
     Target("status-update", "monitor_a", "/monitor/measures/{measure_a}/updates/new"),
     Target("claim", "monitor_a", "/claims/measures/{measure_a}/new"),
+    # the review page's one form: one text box, approve / return / comment buttons
     Target(
-        "review-comment",
-        "reviewer",
-        "/review/updates/{submitted}",
-        "/review/updates/{submitted}/comment",
-    ),
-    Target(
-        "review-return",
-        "reviewer",
-        "/review/updates/{submitted}",
-        "/review/updates/{submitted}/return",
+        "review", "reviewer", "/review/updates/{submitted}", "/review/updates/{submitted}/review"
     ),
     Target("invite-user", "admin", "/admin/users/invite"),
     Target("new-organisation", "admin", "/admin/organisations/new"),

@@ -39,7 +39,8 @@ def test_the_scheduler_builds_the_report_and_the_page_then_serves_it(served, mon
     first = visitor.get(url)
     assert first.status_code == 202
     assert '<meta http-equiv="refresh"' in first.text
-    assert "Your report is being prepared" in first.text
+    # in the visitor's interface language (Azerbaijani), not the report's
+    assert "Hesabatınız hazırlanır" in first.text
     served_pdf = _poll(visitor, url)
     assert served_pdf.status_code == 200
     assert served_pdf.headers["Content-Type"] == "application/pdf"

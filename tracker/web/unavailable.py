@@ -40,6 +40,8 @@ def handle_database_unavailable(error: Exception):
     _discard_session()
     # The page must not ask the database who is signed in: show it as to a visitor.
     g._login_user = login_manager.anonymous_user()
+    # nor any other part of the page (the footer's claims)
+    g.database_unavailable = True
     message = _("The database cannot be reached at the moment. Try again in a few seconds.")
     response = make_response(error_response(503, message))
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)

@@ -90,6 +90,8 @@ class MilestoneStatus:
     days_overdue: int
     #: days left until its date (0 once it has passed)
     days_remaining: int
+    #: the plan ended with it not done (its state is final: no day counts)
+    ended_undone: bool = False
 
     title = in_language("title")
 
@@ -314,9 +316,10 @@ def _milestones(session: Session, measure_ids: list[int]) -> dict[int, list]:
     return by_measure
 
 
-def _milestone_status(row, as_of: date, measure_complete: bool) -> MilestoneStatus:
+def _milestone_status(row, as_of: date, measure_complete: bool, closed: bool) -> MilestoneStatus:
     state = MilestoneState(row.state)
-    is_overdue = as_of > row.due_date and state != MilestoneState.DONE and not measure_complete
+    undone = state != MilestoneState.DONE and not measure_complete
+    is_overdue = not closed and as_of > row.due_date and undone
     return MilestoneStatus(
         milestone_id=row.id,
         title_az=row.title_az,
@@ -327,6 +330,7 @@ def _milestone_status(row, as_of: date, measure_complete: bool) -> MilestoneStat
         is_overdue=is_overdue,
         days_overdue=(as_of - row.due_date).days if is_overdue else 0,
         days_remaining=max((row.due_date - as_of).days, 0),
+        ended_undone=closed and undone,
     )
 
 
@@ -373,9 +377,7 @@ def _state(
         assessments=tuple(assessments),
         closes_on=closes_on,
         # once closed, nothing is overdue any more: milestones neither
-        milestones=tuple(
-            _milestone_status(m, as_of, complete or is_closed) for m in milestones
-        ),
+        milestones=tuple(_milestone_status(m, as_of, complete, is_closed) for m in milestones),
     )
 
 

@@ -4,7 +4,7 @@ rules are in services.monitoring.claims; this module only shows the form."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -38,7 +38,9 @@ def claim_helpers() -> dict:
     """For every page: the footer's plan-wide claims, and a monitor's own proposals on a
     measure; each read only when a page asks for it."""
     return {
-        "plan_wide_claims": lambda: claim_service.plan_wide_claims(db.session),
+        "plan_wide_claims": lambda: (
+            [] if g.get("database_unavailable") else claim_service.plan_wide_claims(db.session)
+        ),
         "own_claim_proposals": _own_proposals,
     }
 

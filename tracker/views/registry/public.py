@@ -110,7 +110,7 @@ def organisation(organisation_id: int):
     )
 
 
-@bp.get("/<int:organisation_id>/feed.atom")
+@bp.get("/<id:organisation_id>/feed.atom")
 def organisation_feed(organisation_id: int):
     found = get_public_organisation(db.session, organisation_id)
     if found is None:
