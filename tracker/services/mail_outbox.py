@@ -295,6 +295,9 @@ def _send_one(
     if message is not None:
         result = sender.send(message)
     row = session.get(MailRequest, request_id)
+    if row is None:  # removed while it was being sent (a test resetting the data)
+        logger.warning("%s email %s vanished while it was sent", kind, request_id)
+        return result
     if composed.user_id is not None:
         row.user_id = composed.user_id
     _record_result(row, result, now, run)
