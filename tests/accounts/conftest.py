@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 import pytest
@@ -168,3 +169,16 @@ def link_in(message: EmailMessage, path_prefix: str) -> str:
         if path_prefix in word:
             return word[word.index(path_prefix) :]
     raise AssertionError(f"no {path_prefix} link in the message")
+
+
+class StoppedClock:
+    """A clock that stands still until the test moves it (patched over tracker.clock)."""
+
+    def __init__(self) -> None:
+        self.moment = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+    def advance(self, seconds: float = 0, **delta) -> None:
+        self.moment += timedelta(seconds=seconds, **delta)

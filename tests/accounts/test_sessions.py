@@ -13,6 +13,7 @@ from sqlalchemy import select
 from tests.accounts.conftest import (
     PASSWORD,
     FreshContextClient,
+    StoppedClock,
     fresh,
     login_with_form,
     make_user,
@@ -27,22 +28,9 @@ from tracker.models import AuditEntry, User
 WRONG = "not the right password"
 
 
-class WallClock:
-    """tracker.clock.real_now_utc (the sessions' clock) stands still until moved."""
-
-    def __init__(self) -> None:
-        self.moment = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-    def advance(self, **delta) -> None:
-        self.moment += timedelta(**delta)
-
-
 @pytest.fixture
-def wall(monkeypatch) -> WallClock:
-    wall_clock = WallClock()
+def wall(monkeypatch) -> StoppedClock:
+    wall_clock = StoppedClock()
     monkeypatch.setattr(clock, "real_now_utc", wall_clock)
     return wall_clock
 

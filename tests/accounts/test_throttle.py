@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
@@ -16,6 +15,7 @@ from sqlalchemy import func, select
 from tests.accounts.conftest import (
     PASSWORD,
     FreshContextClient,
+    StoppedClock,
     fresh,
     login_with_form,
     make_user,
@@ -31,22 +31,9 @@ from tracker.services.accounts import throttle
 WRONG = "not the right password"
 
 
-class FrozenClock:
-    """tracker.clock.now_utc stands still until the test moves it."""
-
-    def __init__(self) -> None:
-        self.moment = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-    def advance(self, seconds: float) -> None:
-        self.moment += timedelta(seconds=seconds)
-
-
 @pytest.fixture
-def frozen(monkeypatch) -> FrozenClock:
-    frozen_clock = FrozenClock()
+def frozen(monkeypatch) -> StoppedClock:
+    frozen_clock = StoppedClock()
     monkeypatch.setattr(clock, "now_utc", frozen_clock)
     return frozen_clock
 
