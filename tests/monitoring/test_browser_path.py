@@ -118,9 +118,7 @@ def test_invite_monitor_update_return_revise_approve_and_publish(served, browser
     assert MONITOR_EMAIL not in reviewer.content()
     reviewer.get_by_label(
         "Comment for the monitor (needed to return the update or to add a comment)"
-    ).fill(
-        "Please cite the ministry's reply to your request."
-    )
+    ).fill("Please cite the ministry's reply to your request.")
     reviewer.get_by_role("button", name="Return to the monitor").click()
     expect(reviewer.get_by_text("The update was returned")).to_be_visible()
 
