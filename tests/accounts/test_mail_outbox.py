@@ -8,7 +8,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
 from tests.accounts.conftest import (
     PASSWORD,
@@ -185,6 +185,38 @@ def test_a_claim_left_by_a_process_that_died_is_recovered(app, admin, mail_on):
     db.session.commit()
     run = deliver()
     assert run.recovered == 1 and run.sent == 1
+
+
+@pytest.mark.parametrize("meanwhile", ["removed", "taken over"])
+def test_a_row_removed_or_taken_over_while_its_email_is_sent_is_left_alone(
+    app, admin, mail_on, monkeypatch, caplog, meanwhile
+):
+    """The answer is recorded only while the claim is still this run's: a row that a
+    cleanup removed, or whose stale claim another run took, is not written over (the job
+    used to fail on the missing row)."""
+    post_with_csrf(
+        app.test_client(), "/password/forgot", "/password/forgot", {"email": admin.email}
+    )
+    real_send = mail_outbox.SmtpSender.send
+
+    def send_while_another_process_writes(sender, message):
+        result = real_send(sender, message)
+        with db.engine.begin() as connection:
+            if meanwhile == "removed":
+                connection.execute(delete(MailRequest))
+            else:
+                connection.execute(update(MailRequest).values(claim_token="another-run"))
+        return result
+
+    monkeypatch.setattr(mail_outbox.SmtpSender, "send", send_while_another_process_writes)
+    run = deliver()
+    assert len(mail_on.messages) == 1 and run.sent == 0
+    assert "removed or taken over while it was sent" in caplog.text
+    if meanwhile == "removed":
+        assert rows() == []
+    else:
+        [row] = rows()
+        assert (row.status, row.claim_token, row.sent_dt) == ("sending", "another-run", None)
 
 
 def test_with_mail_off_a_reset_is_recorded_and_never_shown(app, admin, caplog, spies):

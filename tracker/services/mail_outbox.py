@@ -231,30 +231,42 @@ def claim(session: Session, request_id: int, now: datetime) -> str | None:
 # --- recording -------------------------------------------------------------------------
 
 
-def _record_skip(row: MailRequest, skip: Skip, run: OutboxRun) -> None:
-    row.status = MailStatus.SKIPPED
-    row.reason = skip.reason[:40]
-    row.user_id = skip.user_id if skip.user_id is not None else row.user_id
-    run.skipped += 1
+def _finish(session: Session, request_id: int, token: str, values: dict) -> bool:
+    """Write what became of a claimed row, if the claim is still ours, and commit. A row
+    removed meanwhile, or whose stale claim another run took over, is left alone."""
+    finished = session.execute(
+        update(MailRequest)
+        .where(
+            MailRequest.id == request_id,
+            MailRequest.claim_token == token,
+            MailRequest.status == MailStatus.SENDING,
+        )
+        .values(**values)
+    )
+    session.commit()
+    if not finished.rowcount:
+        logger.warning("Email %s was removed or taken over while it was sent", request_id)
+    return bool(finished.rowcount)
 
 
-def _record_result(row: MailRequest, result: SendResult, now: datetime, run: OutboxRun) -> None:
-    row.smtp_code = result.code
+def _skip_values(skip: Skip) -> dict:
+    values = {"status": MailStatus.SKIPPED, "reason": skip.reason[:40]}
+    if skip.user_id is not None:
+        values["user_id"] = skip.user_id
+    return values
+
+
+def _result_values(attempts: int, result: SendResult, now: datetime) -> tuple[dict, str]:
+    """The row's columns after the server's answer, and the run's counter it adds to."""
     if result.outcome == MailOutcome.SENT:
-        row.status = MailStatus.SENT
-        row.sent_dt = now
-        row.last_error = ""
-        run.sent += 1
-        return
-    row.attempts = (row.attempts or 0) + 1
-    row.last_error = result.error[:2000]
-    if result.outcome == MailOutcome.REJECTED or row.attempts >= MAX_ATTEMPTS:
-        row.status = MailStatus.FAILED
-        run.failed += 1
-        return
-    row.status = MailStatus.RETRY
-    row.next_attempt_dt = now + retry_delay(row.attempts)
-    run.retry += 1
+        values = {"status": MailStatus.SENT, "sent_dt": now, "last_error": ""}
+        return {**values, "smtp_code": result.code}, "sent"
+    attempts += 1
+    values = {"smtp_code": result.code, "attempts": attempts, "last_error": result.error[:2000]}
+    if result.outcome == MailOutcome.REJECTED or attempts >= MAX_ATTEMPTS:
+        return {**values, "status": MailStatus.FAILED}, "failed"
+    values["next_attempt_dt"] = now + retry_delay(attempts)
+    return {**values, "status": MailStatus.RETRY}, "retry"
 
 
 def _message(row: MailRequest, composed: ComposedMail, token: str):
@@ -275,18 +287,21 @@ def _send_one(
     is open while the mail server is talked to (on SQLite one would hold the write lock,
     and requests would wait for it)."""
     row = session.get(MailRequest, request_id)
+    if row is None:
+        return None
     if sender is None:
         # Mail is off: nothing can leave, and a link made now would only expire unread.
-        _record_skip(row, Skip("mail_off"), run)
-        session.commit()
-        logger.warning("Mail is off (SMTP_HOST is not set): %s email %s not sent", row.kind, row.id)
+        kind = row.kind
+        if _finish(session, request_id, token, _skip_values(Skip("mail_off"))):
+            run.skipped += 1
+        logger.warning("Mail is off (SMTP_HOST is not set): %s email %s not sent", kind, request_id)
         return None
     composed = composers[row.kind](session, row, now)
     if isinstance(composed, Skip):
-        _record_skip(row, composed, run)
-        session.commit()
+        if _finish(session, request_id, token, _skip_values(composed)):
+            run.skipped += 1
         return None
-    kind = row.kind
+    kind, attempts = row.kind, row.attempts or 0
     try:
         message = _message(row, composed, token)
     except ValueError as error:
@@ -294,14 +309,11 @@ def _send_one(
     session.commit()
     if message is not None:
         result = sender.send(message)
-    row = session.get(MailRequest, request_id)
-    if row is None:  # removed while it was being sent (a test resetting the data)
-        logger.warning("%s email %s vanished while it was sent", kind, request_id)
-        return result
+    values, counter = _result_values(attempts, result, now)
     if composed.user_id is not None:
-        row.user_id = composed.user_id
-    _record_result(row, result, now, run)
-    session.commit()
+        values["user_id"] = composed.user_id
+    if _finish(session, request_id, token, values):
+        setattr(run, counter, getattr(run, counter) + 1)
     if result.outcome != MailOutcome.SENT:
         logger.warning(
             "%s email %s not delivered (%s): %s", kind, request_id, result.outcome, result.error
