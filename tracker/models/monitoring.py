@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
@@ -100,6 +100,17 @@ class StatusUpdate(db.Model):
         if locale == "en" and self.narrative_en:
             return self.narrative_en
         return self.narrative_az or self.narrative_en
+
+
+#: the public feeds' and the updates API's order, newest decision first
+#: (services.reports.exports.approved_updates_statement): the approved ones are read in
+#: index order, never sorted from all rows
+Index(
+    "ix_status_update_published_order",
+    StatusUpdate.review_state,
+    func.coalesce(StatusUpdate.decided_dt, StatusUpdate.created_dt).desc(),
+    StatusUpdate.id.desc(),
+)
 
 
 class Evidence(db.Model):
