@@ -105,8 +105,19 @@ def test_on_the_plans_last_day_overdue_reminders_go_out_for_every_measure_not_co
     body = text_of(smtp.messages[0])
     assert "\nOverdue: 63\n" in body
     assert f"* {measures[3].code} " not in body
-    # the 63 measures, each once, whatever else it is reminded of
-    assert body.count("\n* ") == 63
+    # 25 of the 63 measures, each once, the longest overdue first (then in the plan's
+    # order), and a count of the others with the page that lists them all
+    overdue_measures = sorted(
+        (m for m in measures if m is not measures[3]), key=lambda m: (m.due_date, m.position)
+    )
+    assert reminders.DIGEST_MEASURES == 25 and body.count("\n* ") == 25
+    assert [line.split()[1] for line in body.splitlines() if line.startswith("* ")] == [
+        m.code for m in overdue_measures[:25]
+    ]
+    assert "…and 38 more measures. See every reminder on your notifications page." in body
+    assert f"{BASE_URL}/notifications" in body
+    html = html_of(smtp.messages[0])
+    assert "…and 38 more measures." in html and f'href="{BASE_URL}/notifications"' in html
     overdue = db.session.scalar(
         select(func.count())
         .select_from(ReminderItem)

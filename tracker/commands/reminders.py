@@ -36,6 +36,8 @@ def _print_previews(report) -> None:
             for reason in measure.reasons:
                 click.echo(f"    {reason.label}: {reason.detail}")
                 click.echo(f"        {reason.url}")
+        if digest.more_measures:
+            click.echo(f"  … {digest.more_measures} more measures")
     if not report.previews:
         click.echo("No digest would go out.")
     elif not report.mail_enabled:

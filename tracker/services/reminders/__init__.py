@@ -13,7 +13,12 @@ Other features, the commands and the scheduler use only the names below; nothing
 reaches inside."""
 
 from tracker.services.reminders.calendar import organisation_calendar, plan_calendar
-from tracker.services.reminders.digests import KIND_ORDER, item_detail, link_target
+from tracker.services.reminders.digests import (
+    DIGEST_MEASURES,
+    KIND_ORDER,
+    item_detail,
+    link_target,
+)
 from tracker.services.reminders.inbox import (
     mark_all_read,
     mark_read,
@@ -61,6 +66,7 @@ from tracker.services.reminders.subscriptions import (
 
 __all__ = [
     "CLAIM_TIMEOUT",
+    "DIGEST_MEASURES",
     "KIND_ORDER",
     "MONITOR_KINDS",
     "InvalidUnsubscribeToken",

@@ -41,6 +41,10 @@ KIND_ORDER = (
 )
 #: ids per IN (...) when loading what the items name
 ID_CHUNK = 1000
+#: measures a digest lists at most, the most pressing first; it counts the others and links
+#: to the notifications page, which lists every reminder (an email stays readable, and a
+#: run of thousands of digests stays quick)
+DIGEST_MEASURES = 25
 
 
 def link_target(item: ReminderItem | DigestItem) -> tuple[str, dict]:
@@ -341,16 +345,17 @@ class ComposedDigest:
     to: str
     locale: str
     subject: str
+    #: the most pressing DIGEST_MEASURES measures, with every reason for each
     measures: tuple[DigestMeasure, ...]
+    #: how many more measures the digest's reminders are about
+    more_measures: int
+    #: every reminder the digest carries, listed or not
+    item_count: int
     kinds: tuple[DigestKind, ...]
     #: the one-click link of the List-Unsubscribe header (RFC 8058): stops every kind
     list_unsubscribe_url: str
     text_body: str
     html_body: str
-
-    @property
-    def item_count(self) -> int:
-        return sum(len(m.reasons) for m in self.measures)
 
 
 class DetailCache:
@@ -386,13 +391,17 @@ def _urgency(item: DigestItem) -> tuple:
     return (KIND_ORDER.index(ReminderKind(item.kind)), item.reference_date, item.measure.position)
 
 
-def _measures(items: list[DigestItem], locale: str, details) -> tuple[DigestMeasure, ...]:
+def _measures(
+    items: list[DigestItem], locale: str, details
+) -> tuple[tuple[DigestMeasure, ...], int]:
     """Each measure once, with its reasons in the order of KIND_ORDER; the measures whose
-    most pressing reason comes first in KIND_ORDER (then the soonest) first."""
+    most pressing reason comes first in KIND_ORDER (then the soonest) first: the first
+    DIGEST_MEASURES of them, and how many more there are."""
     by_measure: dict[int, list[DigestItem]] = defaultdict(list)
     for item in sorted(items, key=lambda i: (*_urgency(i), i.id)):
         by_measure[item.measure_id].append(item)
-    return tuple(
+    groups = list(by_measure.values())
+    listed = tuple(
         DigestMeasure(
             code=group[0].measure.code,
             title=group[0].measure.title(locale),
@@ -407,8 +416,9 @@ def _measures(items: list[DigestItem], locale: str, details) -> tuple[DigestMeas
                 for item in group
             ),
         )
-        for group in by_measure.values()
+        for group in groups[:DIGEST_MEASURES]
     )
+    return listed, len(groups) - len(listed)
 
 
 def _kinds(recipient: Recipient, items: list[DigestItem]) -> tuple[DigestKind, ...]:
@@ -435,7 +445,7 @@ def compose_digest(
     locale = recipient.locale if recipient.locale in ("az", "en") else "az"
     details = details or DetailCache()
     with force_locale(locale):
-        measures = _measures(items, locale, details)
+        measures, more_measures = _measures(items, locale, details)
         kinds = _kinds(recipient, items)
         subject = ngettext(
             "%(num)d reminder from the Open Government Tracker",
@@ -445,6 +455,7 @@ def compose_digest(
         context = {
             "recipient": recipient,
             "measures": measures,
+            "more_measures": more_measures,
             "kinds": kinds,
             "notifications_url": public_url("notifications.index"),
             "subject": subject,
@@ -458,6 +469,8 @@ def compose_digest(
         locale=locale,
         subject=subject,
         measures=measures,
+        more_measures=more_measures,
+        item_count=len(items),
         kinds=kinds,
         list_unsubscribe_url=public_url(
             "notifications.unsubscribe_all", token=make_list_unsubscribe_token(recipient.id)
