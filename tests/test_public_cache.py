@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 import redis
@@ -15,7 +17,7 @@ from sqlalchemy import text
 from tests.conftest import _empty_all_tables, make_test_config
 from tests.factories import make_organisation
 from tests.helpers import QueryCounter, RequestIsolatingClient, login
-from tracker import create_app, data_version
+from tracker import clock, create_app, data_version
 from tracker.extensions import db
 from tracker.models import LoginAttempt, Organisation
 from tracker.web.public_cache import PUBLIC_ENDPOINTS
@@ -118,6 +120,22 @@ def test_public_answers_carry_validators_and_answer_304_until_the_data_changes(c
     assert again.status_code == 200 and again.headers["ETag"] != etag
     # another language is another answer
     assert client.get("/?lang=az").headers["ETag"] != client.get("/?lang=en").headers["ETag"]
+
+
+def test_on_a_day_without_writes_last_modified_is_the_start_of_the_day_in_baku(app, client, seeded):
+    """Pages count overdue days, so a page changes at midnight in Baku even when the data
+    does not: the first visit of a quiet day used to fail (a Baku time in a GMT header)."""
+    later = (clock.today() + timedelta(days=3)).isoformat()
+    app.config["TRACKER_TODAY"] = later
+    for url in ("/", f"/api/v1/plans/{PLAN}"):
+        response = client.get(url)
+        assert response.status_code == 200
+        midnight = datetime.fromisoformat(later).replace(tzinfo=clock.BAKU)
+        assert response.headers["Last-Modified"] == format_datetime(
+            midnight.astimezone(UTC), usegmt=True
+        )
+        since = response.headers["Last-Modified"]
+        assert client.get(url, headers={"If-Modified-Since": since}).status_code == 304
 
 
 def test_signed_in_pages_have_no_validators_and_are_never_304(client, seeded):

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from email.utils import format_datetime, parsedate_to_datetime
 
 from cachelib import SimpleCache
@@ -122,7 +122,7 @@ def _conditions() -> Conditions:
     key = "page:" + hashlib.sha256(repr(parts).encode()).hexdigest()
     # A page changes with the data and with the day in Baku (overdue days).
     day_start = datetime.combine(today, time(), tzinfo=clock.BAKU)
-    last_modified = max(version.changed, day_start).replace(microsecond=0)
+    last_modified = max(version.changed, day_start).astimezone(UTC).replace(microsecond=0)
     return Conditions(key=key, etag=f'W/"{key[5:37]}"', last_modified=last_modified)
 
 
