@@ -21,8 +21,9 @@ bottom of this module)::
   Make it idempotent: after a crash or a catch-up it may run again for the same period.
 - `cron` holds CronTrigger fields in Asia/Baku time, or a function of the app's config
   returning them (see the reminders job). A frequent job gives `interval` instead: its
-  period in seconds, or a function of the config returning it (see the mail outbox job),
-  and `log_runs=False` so that its runs are logged only when they fail.
+  period in seconds, or a function of the config returning it, and `log_runs=False` so
+  that its runs are logged only when they fail; `frequent_job` makes such a job from a
+  config setting (see the mail outbox job).
 - Every job gets `coalesce=True`, `max_instances=1` and a misfire grace of
   `misfire_grace_hours` (default 12): a scheduler that was down at the fire time catches
   up once when it comes back within the grace, not once per missed day.
@@ -103,6 +104,18 @@ def register_job(job: ScheduledJob) -> None:
     SCHEDULED_JOBS.append(job)
 
 
+def frequent_job(job_id: str, func: str, setting: str, default_seconds: float) -> ScheduledJob:
+    """A job that polls a queue: every `setting` seconds of the config (`default_seconds`
+    when unset), a quarter-hour misfire grace, its runs logged only when they fail."""
+    return ScheduledJob(
+        id=job_id,
+        func=func,
+        interval=lambda config: float(config.get(setting) or default_seconds),
+        misfire_grace_hours=0.25,
+        log_runs=False,
+    )
+
+
 register_job(
     ScheduledJob(
         id="reminders",
@@ -134,12 +147,11 @@ register_job(
 # Emails that requests planned in the mail outbox: account emails (invitations, password
 # resets) and instant notices of submitted, returned and approved updates.
 register_job(
-    ScheduledJob(
-        id="mail-outbox",
-        func="tracker.services.mail_jobs:scheduled_mail_job",
-        interval=lambda config: float(config.get("MAIL_OUTBOX_INTERVAL_SECONDS") or 30),
-        misfire_grace_hours=0.25,
-        log_runs=False,
+    frequent_job(
+        "mail-outbox",
+        "tracker.services.mail_jobs:scheduled_mail_job",
+        "MAIL_OUTBOX_INTERVAL_SECONDS",
+        30,
     )
 )
 # The plan report's monthly snapshot for the public archive (services.report_archive).
@@ -155,12 +167,11 @@ register_job(
 
 # Reports asked for on the web: built here, never inside a request (services.reports.queue).
 register_job(
-    ScheduledJob(
-        id="report-requests",
-        func="tracker.services.reports:scheduled_report_job",
-        interval=lambda config: float(config.get("REPORT_QUEUE_INTERVAL_SECONDS") or 3),
-        misfire_grace_hours=0.25,
-        log_runs=False,
+    frequent_job(
+        "report-requests",
+        "tracker.services.reports:scheduled_report_job",
+        "REPORT_QUEUE_INTERVAL_SECONDS",
+        3,
     )
 )
 

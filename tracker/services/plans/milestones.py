@@ -79,19 +79,24 @@ def _record(milestone: Milestone) -> dict:
     }
 
 
+def _audit(session: Session, actor, action: str, milestone: Milestone, **details) -> None:
+    """Record what happened to a milestone in the audit log, with its measure's id."""
+    audit.record(
+        session,
+        action,
+        "milestone",
+        milestone.id,
+        actor=actor,
+        details={"measure_id": milestone.measure_id, **details},
+    )
+
+
 def add_milestone(session: Session, actor, measure: Measure, data: MilestoneInput) -> Milestone:
     _check_admin(actor)
     milestone = Milestone(measure_id=measure.id, **_clean(measure, data))
     session.add(milestone)
     session.flush()
-    audit.record(
-        session,
-        "milestone.added",
-        "milestone",
-        milestone.id,
-        actor=actor,
-        details={"measure_id": measure.id, **_record(milestone)},
-    )
+    _audit(session, actor, "milestone.added", milestone, **_record(milestone))
     return milestone
 
 
@@ -106,14 +111,7 @@ def edit_milestone(session: Session, actor, milestone: Milestone, data: Mileston
     after = _record(milestone)
     if after == before:
         return False
-    audit.record(
-        session,
-        "milestone.changed",
-        "milestone",
-        milestone.id,
-        actor=actor,
-        details={"measure_id": milestone.measure_id, "before": before, "after": after},
-    )
+    _audit(session, actor, "milestone.changed", milestone, before=before, after=after)
     return True
 
 
@@ -123,14 +121,7 @@ def archive_milestone(session: Session, actor, milestone: Milestone) -> None:
     if milestone.is_archived:
         raise StateConflict(_l("This milestone is archived already."))
     milestone.is_archived = True
-    audit.record(
-        session,
-        "milestone.archived",
-        "milestone",
-        milestone.id,
-        actor=actor,
-        details={"measure_id": milestone.measure_id},
-    )
+    _audit(session, actor, "milestone.archived", milestone)
 
 
 def milestone_input(milestone: Milestone) -> MilestoneInput:

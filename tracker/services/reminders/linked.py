@@ -47,71 +47,53 @@ from tracker.models import (
 from tracker.vocabulary import ReminderKind, ReviewState, Role
 
 _metadata = MetaData()
+#: the columns of a planned reminder, in the order of the outbox INSERT, with their types
+COLUMN_TYPES = {
+    "recipient_id": Integer,
+    "measure_id": Integer,
+    "kind": String(30),
+    "occurrence": String(80),
+    "organisation_id": Integer,
+    "update_id": Integer,
+    "milestone_id": Integer,
+    "reference_date": Date,
+    "day_count": Integer,
+}
+COLUMNS = tuple(COLUMN_TYPES)
+
+
+def _temporary(name: str, *columns: Column) -> Table:
+    """A temporary table of the run (create_tables makes it anew)."""
+    return Table(name, _metadata, *columns, prefixes=["TEMPORARY"])
+
+
+def _planned(*names: str) -> list[Column]:
+    """Columns of a planned reminder, by name."""
+    return [Column(name, COLUMN_TYPES[name]) for name in names]
+
+
+def _link_key() -> list[Column]:
+    """(organisation, measure): the key of a table with a row per link."""
+    return [
+        Column("organisation_id", Integer, primary_key=True),
+        Column("measure_id", Integer, primary_key=True),
+    ]
+
+
 #: each measure's deadline, overdue and milestone occurrences for today
-OCCURRENCES = Table(
+OCCURRENCES = _temporary(
     "tmp_reminder_occurrence",
-    _metadata,
-    Column("measure_id", Integer),
-    Column("kind", String(30)),
-    Column("occurrence", String(80)),
-    Column("reference_date", Date),
-    Column("day_count", Integer),
-    Column("milestone_id", Integer),
-    prefixes=["TEMPORARY"],
+    *_planned("measure_id", "kind", "occurrence", "reference_date", "day_count", "milestone_id"),
 )
 #: the measures that are not complete (only they get "no recent update")
-OPEN_MEASURES = Table(
-    "tmp_reminder_open",
-    _metadata,
-    Column("measure_id", Integer, primary_key=True),
-    prefixes=["TEMPORARY"],
-)
+OPEN_MEASURES = _temporary("tmp_reminder_open", Column("measure_id", Integer, primary_key=True))
 #: each organisation's latest approved update on an open measure, from the states
-APPROVED = Table(
-    "tmp_reminder_approved",
-    _metadata,
-    Column("organisation_id", Integer, primary_key=True),
-    Column("measure_id", Integer, primary_key=True),
-    Column("approved_on", Date),
-    prefixes=["TEMPORARY"],
-)
+APPROVED = _temporary("tmp_reminder_approved", *_link_key(), Column("approved_on", Date))
 #: the active links, one row per (organisation, measure): the earliest start counts
-PAIRS = Table(
-    "tmp_reminder_pair",
-    _metadata,
-    Column("organisation_id", Integer, primary_key=True),
-    Column("measure_id", Integer, primary_key=True),
-    Column("start_date", Date),
-    prefixes=["TEMPORARY"],
-)
+PAIRS = _temporary("tmp_reminder_pair", *_link_key(), Column("start_date", Date))
 #: every link reminder due today (the rows of `due_reminders`), before the outbox takes them
-DUE = Table(
-    "tmp_reminder_due",
-    _metadata,
-    Column("recipient_id", Integer),
-    Column("measure_id", Integer),
-    Column("kind", String(30)),
-    Column("occurrence", String(80)),
-    Column("organisation_id", Integer),
-    Column("update_id", Integer),
-    Column("milestone_id", Integer),
-    Column("reference_date", Date),
-    Column("day_count", Integer),
-    prefixes=["TEMPORARY"],
-)
+DUE = _temporary("tmp_reminder_due", *_planned(*COLUMNS))
 TABLES = (OCCURRENCES, OPEN_MEASURES, APPROVED, PAIRS, DUE)
-#: the columns of a planned reminder, in the order of the outbox INSERT
-COLUMNS = (
-    "recipient_id",
-    "measure_id",
-    "kind",
-    "occurrence",
-    "organisation_id",
-    "update_id",
-    "milestone_id",
-    "reference_date",
-    "day_count",
-)
 
 
 def create_tables(session: Session, today: date) -> None:

@@ -122,41 +122,35 @@ def _original(obj, attr: str, locale: str) -> str:
 # --- loading ----------------------------------------------------------------------------------
 
 
+def _load_by_id(session: Session, model, ids: Sequence[int], *conditions, options=()) -> dict:
+    """The rows of `model` with these ids that meet `conditions`, by id: a query per
+    chunk of ids, with these loader options."""
+    found = {}
+    for chunk in _chunks(list(ids)):
+        statement = select(model).where(model.id.in_(chunk), *conditions).options(*options)
+        found.update({row.id: row for row in session.scalars(statement)})
+    return found
+
+
 def _load_updates(session: Session, update_ids: Sequence[int]) -> dict[int, StatusUpdate]:
-    updates: dict[int, StatusUpdate] = {}
-    for chunk in _chunks(list(update_ids)):
-        rows = session.scalars(
-            select(StatusUpdate)
-            .where(
-                StatusUpdate.id.in_(chunk),
-                StatusUpdate.review_state == ReviewState.APPROVED,
-                StatusUpdate.is_archived.is_(False),
-            )
-            .options(
-                joinedload(StatusUpdate.organisation),
-                selectinload(StatusUpdate.evidence).options(
-                    joinedload(Evidence.request_agency), joinedload(Evidence.file)
-                ),
-            )
-        )
-        updates.update({u.id: u for u in rows})
-    return updates
+    return _load_by_id(
+        session,
+        StatusUpdate,
+        update_ids,
+        StatusUpdate.review_state == ReviewState.APPROVED,
+        StatusUpdate.is_archived.is_(False),
+        options=(
+            joinedload(StatusUpdate.organisation),
+            selectinload(StatusUpdate.evidence).options(
+                joinedload(Evidence.request_agency), joinedload(Evidence.file)
+            ),
+        ),
+    )
 
 
 def _load_claims(session: Session, claim_ids: Sequence[int]) -> dict[int, GovernmentClaim]:
-    claims: dict[int, GovernmentClaim] = {}
-    for chunk in _chunks(list(claim_ids)):
-        claims.update(
-            {
-                c.id: c
-                for c in session.scalars(
-                    select(GovernmentClaim)
-                    .where(GovernmentClaim.id.in_(chunk))
-                    .options(joinedload(GovernmentClaim.file))
-                )
-            }
-        )
-    return claims
+    options = (joinedload(GovernmentClaim.file),)
+    return _load_by_id(session, GovernmentClaim, claim_ids, options=options)
 
 
 def monitoring_coverage(session: Session, measure_ids: Sequence[int], as_of: date) -> Coverage:
@@ -291,6 +285,19 @@ def _records(session: Session, selection: Selection, spec: ReportSpec) -> _Recor
     )
 
 
+#: what a measure's entry shows of its state as the state gives it
+STATE_FIGURES = (
+    "due_date",
+    "completion",
+    "progress_percent",
+    "is_overdue",
+    "days_overdue",
+    "ended_incomplete",
+    "closes_on",
+    "is_disputed",
+)
+
+
 def _entry(
     measure: Measure,
     records: _Records,
@@ -313,15 +320,8 @@ def _entry(
         executors=_agencies(measure, AgencyRole.EXECUTOR, locale),
         recommended=_agencies(measure, AgencyRole.RECOMMENDED, locale),
         period=measure.deadline,
-        due_date=state.due_date,
-        completion=state.completion,
+        **{name: getattr(state, name) for name in STATE_FIGURES},
         completion_label=str(COMPLETION_LABELS[state.completion]),
-        progress_percent=state.progress_percent,
-        is_overdue=state.is_overdue,
-        days_overdue=state.days_overdue,
-        ended_incomplete=state.ended_incomplete,
-        closes_on=state.closes_on,
-        is_disputed=state.is_disputed,
         claim=_claim(claim) if claim else None,
         latest=_assessment(latest_update, locale) if latest_update else None,
         other_assessments=_other_assessments(state, latest_id, locale),

@@ -47,6 +47,16 @@ BUILD_TIMEOUT = timedelta(minutes=10)
 BUILDS_PER_RUN = 20
 #: a failed build is tried again when the report is asked for this long after the failure
 RETRY_FAILED_AFTER = timedelta(minutes=1)
+#: the column of a ReportRequest row that keeps each field of its ReportSpec
+SPEC_COLUMNS = {
+    "kind": "kind",
+    "plan_key": "plan_key",
+    "section": "section",
+    "agency_key": "agency_key",
+    "organisation_id": "organisation_id",
+    "as_of": "as_of_date",
+    "locale": "locale",
+}
 
 
 def data_version(session: Session) -> str:
@@ -127,13 +137,8 @@ def _insert_request(session: Session, spec: ReportSpec, key: str, version: str) 
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     values = {
         "cache_key": key,
+        **{column: getattr(spec, name) for name, column in SPEC_COLUMNS.items()},
         "kind": str(spec.kind),
-        "plan_key": spec.plan_key,
-        "section": spec.section,
-        "agency_key": spec.agency_key,
-        "organisation_id": spec.organisation_id,
-        "as_of_date": spec.as_of,
-        "locale": spec.locale,
         "data_version": version,
         "status": str(ReportRequestStatus.QUEUED),
         "error": "",
@@ -144,15 +149,8 @@ def _insert_request(session: Session, spec: ReportSpec, key: str, version: str) 
 
 
 def spec_of(row: ReportRequest) -> ReportSpec:
-    return ReportSpec(
-        plan_key=row.plan_key,
-        as_of=row.as_of_date,
-        locale=row.locale,
-        kind=ReportKind(row.kind),
-        section=row.section,
-        agency_key=row.agency_key,
-        organisation_id=row.organisation_id,
-    )
+    values = {name: getattr(row, column) for name, column in SPEC_COLUMNS.items()}
+    return ReportSpec(**values | {"kind": ReportKind(row.kind)})
 
 
 # --- the scheduler's side --------------------------------------------------------------------
