@@ -88,6 +88,12 @@ def _require_confirmation() -> None:
         raise http_error(400)
 
 
+def _done(message: str, organisation: Organisation, endpoint: str = "registry_admin.edit"):
+    """Say what was done, and go on to the organisation's page `endpoint`."""
+    flash(message, "success")
+    return redirect(url_for(endpoint, organisation_id=organisation.id))
+
+
 def _coalition_choices(exclude_id: int | None = None):
     return [c for c in list_coalitions(db.session) if c.id != exclude_id]
 
@@ -105,8 +111,7 @@ def create():
             form.show_problems(error, names=ORGANISATION_FIELDS)
         else:
             db.session.commit()
-            flash(_("The organisation was added to the registry."), "success")
-            return redirect(url_for("registry_admin.edit", organisation_id=organisation.id))
+            return _done(_("The organisation was added to the registry."), organisation)
     status = 400 if request.method == "POST" else 200
     return render_template("registry/admin_form.html", form=form, organisation=None), status
 
@@ -161,15 +166,14 @@ def archive(organisation_id: int):
     _require_confirmation()
     ended = archive_organisation(db.session, organisation, actor=current_user)
     db.session.commit()
-    flash(
+    return _done(
         _(
             "The organisation was archived: it no longer appears on public pages. "
             "Monitoring links ended: %(count)s.",
             count=ended,
         ),
-        "success",
+        organisation,
     )
-    return redirect(url_for("registry_admin.edit", organisation_id=organisation.id))
 
 
 @bp.post("/<id:organisation_id>/restore")
@@ -179,8 +183,7 @@ def restore(organisation_id: int):
     _require_confirmation()
     restore_organisation(db.session, organisation, actor=current_user)
     db.session.commit()
-    flash(_("The organisation was restored to the public registry."), "success")
-    return redirect(url_for("registry_admin.edit", organisation_id=organisation.id))
+    return _done(_("The organisation was restored to the public registry."), organisation)
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -293,15 +296,15 @@ def add_links(organisation_id: int):
         form.show_problems(error)
         return _links_page(organisation, form, 400)
     db.session.commit()
-    flash(
+    return _done(
         _(
             "Linked %(count)s measures; already linked: %(unchanged)s.",
             count=len(result.created),
             unchanged=", ".join(result.unchanged) or "–",
         ),
-        "success",
+        organisation,
+        "registry_admin.links",
     )
-    return redirect(url_for("registry_admin.links", organisation_id=organisation.id))
 
 
 @bp.post("/links/<id:link_id>/end")
@@ -339,8 +342,7 @@ def _change_link(link: MonitoringLink, change, done: str):
         flash(error.message, "error")
         return _links_page(link.organisation, _link_form(), 400)
     db.session.commit()
-    flash(done, "success")
-    return redirect(url_for("registry_admin.links", organisation_id=link.organisation_id))
+    return _done(done, link.organisation, "registry_admin.links")
 
 
 @bp.post("/links/<id:link_id>/lead")
