@@ -50,9 +50,7 @@ def _decide(
     )
     if decision == ReviewState.APPROVED and claim.replaces is not None:
         archive_replaced(session, claim.replaces)
-    record_event(
-        session, f"claim.{decision}", claim, reviewer, measure_id=claim.measure_id, comment=comment
-    )
+    record_event(session, f"claim.{decision}", claim, reviewer, "measure_id", comment=comment)
 
 
 def approve_claim(session: Session, reviewer, claim: GovernmentClaim, comment: str = "") -> None:

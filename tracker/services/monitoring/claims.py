@@ -156,10 +156,10 @@ def record_claim(
         "claim.recorded" if direct else "claim.proposed",
         claim,
         recorder,
+        "measure_id",
+        "plan_id",
+        "replaces_id",
         summary=f"{target.code if not plan_wide else target.key} {claim.claimed_completion}",
-        measure_id=claim.measure_id,
-        plan_id=claim.plan_id,
-        replaces_id=claim.replaces_id,
     )
     return claim
 

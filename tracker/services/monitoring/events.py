@@ -7,9 +7,12 @@ from sqlalchemy.orm import Session
 from tracker.services import audit
 
 
-def record_event(session: Session, action: str, row, actor, *, summary: str = "", **details):
+def record_event(
+    session: Session, action: str, row, actor, *fields: str, summary: str = "", **details
+):
     """Audit `action` on a status update, a government claim or a stored file: the entry's
-    target is the row's table and id, its details the keyword arguments."""
+    target is the row's table and id; its details are the row's attributes named in
+    `fields`, then the keyword arguments."""
     return audit.record(
         session,
         action,
@@ -17,5 +20,5 @@ def record_event(session: Session, action: str, row, actor, *, summary: str = ""
         row.id,
         actor=actor,
         summary=summary,
-        details=details,
+        details={**{name: getattr(row, name) for name in fields}, **details},
     )

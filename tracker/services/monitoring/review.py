@@ -130,14 +130,7 @@ def _decide(
     session.add(entry)
     if decision == ReviewState.APPROVED:
         _archive_superseded(session, target, reviewer)
-    record_event(
-        session,
-        f"update.{decision}",
-        target,
-        reviewer,
-        measure_id=target.measure_id,
-        organisation_id=target.organisation_id,
-    )
+    record_event(session, f"update.{decision}", target, reviewer, "measure_id", "organisation_id")
     reminders.notify_decided(session, target)
     return entry
 

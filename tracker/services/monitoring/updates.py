@@ -194,10 +194,10 @@ def create_update(
         "update.created",
         new,
         author,
+        "measure_id",
+        "organisation_id",
+        "replaces_id",
         summary=f"{measure.code} {new.completion}",
-        measure_id=measure.id,
-        organisation_id=new.organisation_id,
-        replaces_id=new.replaces_id,
         evidence_items=len(new.evidence),
     )
     return new
@@ -264,14 +264,7 @@ def submit_update(session: Session, actor, draft: StatusUpdate) -> StatusUpdate:
             .values(is_archived=True)
             .execution_options(synchronize_session=False)
         )
-    record_event(
-        session,
-        "update.submitted",
-        submitted,
-        actor,
-        measure_id=submitted.measure_id,
-        replaces_id=submitted.replaces_id,
-    )
+    record_event(session, "update.submitted", submitted, actor, "measure_id", "replaces_id")
     reminders.notify_submitted(session, submitted)
     return submitted
 

@@ -240,10 +240,10 @@ def store_checked(
         "file.uploaded",
         stored,
         uploader,
+        "content_type",
+        "size_bytes",
+        "active_content",
         summary=stored.original_filename,
-        content_type=stored.content_type,
-        size_bytes=stored.size_bytes,
-        active_content=stored.active_content,
         pending=pending,
     )
     return stored
