@@ -51,6 +51,7 @@ from tracker.services.registry.organisations import (
 )
 from tracker.services.registry.search import RegistryFilter, list_coalitions, search_organisations
 from tracker.vocabulary import Role
+from tracker.web.confirmation import require_confirmation
 from tracker.web.errors_map import http_error
 from tracker.web.forms import ConfirmForm
 from tracker.web.pagination import page_number
@@ -80,12 +81,6 @@ def index():
     return render_template(
         "registry/admin_list.html", form=form, page=page, page_args=args, confirm=ConfirmForm()
     )
-
-
-def _require_confirmation() -> None:
-    """A button's POST carries its CSRF token, or the answer is 400."""
-    if not ConfirmForm().validate_on_submit():
-        raise http_error(400)
 
 
 def _done(message: str, organisation: Organisation, endpoint: str = "registry_admin.edit"):
@@ -163,7 +158,7 @@ def edit(organisation_id: int):
 @roles_required(Role.ADMIN)
 def archive(organisation_id: int):
     organisation = get_or_404(Organisation, organisation_id)
-    _require_confirmation()
+    require_confirmation()
     ended = archive_organisation(db.session, organisation, actor=current_user)
     db.session.commit()
     return _done(
@@ -180,7 +175,7 @@ def archive(organisation_id: int):
 @roles_required(Role.ADMIN)
 def restore(organisation_id: int):
     organisation = get_or_404(Organisation, organisation_id)
-    _require_confirmation()
+    require_confirmation()
     restore_organisation(db.session, organisation, actor=current_user)
     db.session.commit()
     return _done(_("The organisation was restored to the public registry."), organisation)
@@ -324,7 +319,7 @@ def end(link_id: int):
 
 def _change_lead(link_id: int, is_lead: bool):
     link = get_or_404(MonitoringLink, link_id)
-    _require_confirmation()
+    require_confirmation()
     return _change_link(
         link,
         lambda: set_lead(db.session, link, is_lead, actor=current_user),
