@@ -154,31 +154,38 @@ def edit(organisation_id: int):
     ), status
 
 
+def _change_organisation(organisation_id: int, change, message):
+    """Archive or restore an organisation (its button's POST), then say so, `message`
+    being given what the service returned, on the organisation's page."""
+    organisation = get_or_404(Organisation, organisation_id)
+    require_confirmation()
+    result = change(db.session, organisation, actor=current_user)
+    db.session.commit()
+    return _done(message(result), organisation)
+
+
 @bp.post("/<id:organisation_id>/archive")
 @roles_required(Role.ADMIN)
 def archive(organisation_id: int):
-    organisation = get_or_404(Organisation, organisation_id)
-    require_confirmation()
-    ended = archive_organisation(db.session, organisation, actor=current_user)
-    db.session.commit()
-    return _done(
-        _(
+    return _change_organisation(
+        organisation_id,
+        archive_organisation,
+        lambda ended: _(
             "The organisation was archived: it no longer appears on public pages. "
             "Monitoring links ended: %(count)s.",
             count=ended,
         ),
-        organisation,
     )
 
 
 @bp.post("/<id:organisation_id>/restore")
 @roles_required(Role.ADMIN)
 def restore(organisation_id: int):
-    organisation = get_or_404(Organisation, organisation_id)
-    require_confirmation()
-    restore_organisation(db.session, organisation, actor=current_user)
-    db.session.commit()
-    return _done(_("The organisation was restored to the public registry."), organisation)
+    return _change_organisation(
+        organisation_id,
+        restore_organisation,
+        lambda _restored: _("The organisation was restored to the public registry."),
+    )
 
 
 @bp.route("/import", methods=["GET", "POST"])
