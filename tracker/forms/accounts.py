@@ -22,6 +22,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from tracker.forms.filters import GetForm
 from tracker.services.accounts.passwords import MAX_LENGTH, policy_problem
 from tracker.vocabulary import ROLE_LABELS, Role
 from tracker.web.forms import IsoDateField, TrackerForm
@@ -171,12 +172,9 @@ class InviteUserForm(UserRoleForm):
     locale = SelectField(_l("Language of the invitation"), choices=LANGUAGE_CHOICES)
 
 
-class UserFilterForm(TrackerForm):
+class UserFilterForm(GetForm):
     """The users list's filters: a GET form, so without CSRF (the page number is read
     apart, by tracker.web.pagination)."""
-
-    class Meta:
-        csrf = False
 
     q = StringField(_l("Email or name contains"), validators=[Optional(), Length(max=320)])
     role = SelectField(
@@ -194,12 +192,9 @@ class UserFilterForm(TrackerForm):
     )
 
 
-class AuditFilterForm(TrackerForm):
+class AuditFilterForm(GetForm):
     """The audit log's filters: a GET form, so without CSRF (the page number is read
     apart, by tracker.web.pagination)."""
-
-    class Meta:
-        csrf = False
 
     action = SelectField(_l("Action"), choices=[], validate_choice=True, default="")
     actor = StringField(_l("Actor (email contains)"), validators=[Optional(), Length(max=320)])

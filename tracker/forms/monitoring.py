@@ -86,6 +86,15 @@ def _blank(label) -> SelectChoice:
     return SelectChoice("", label)
 
 
+def _completion_field(label, required_message) -> SelectField:
+    """A level of completion, to be chosen (the list starts blank)."""
+    return _select(
+        label,
+        [_blank(_l("Choose a level…")), *_labelled(COMPLETION_LABELS)],
+        InputRequired(message=required_message),
+    )
+
+
 class MultiCheckboxField(SelectMultipleField):
     """Several choices, as checkboxes (no JavaScript needed)."""
 
@@ -192,11 +201,7 @@ class EvidenceForm(Form):
 
 
 class UpdateForm(TrackerForm):
-    completion = _select(
-        _l("Completion"),
-        [_blank(_l("Choose a level…")), *_labelled(COMPLETION_LABELS)],
-        InputRequired(message=_l("Choose the level of completion.")),
-    )
+    completion = _completion_field(_l("Completion"), _l("Choose the level of completion."))
     progress_percent = BoundedNumberField(
         _l("Progress in percent (optional)"),
         minimum=0,
@@ -360,10 +365,9 @@ class ReviewForm(TrackerForm):
 
 
 class ClaimForm(TrackerForm):
-    claimed_completion = _select(
+    claimed_completion = _completion_field(
         _l("Completion the government claims"),
-        [_blank(_l("Choose a level…")), *_labelled(COMPLETION_LABELS)],
-        InputRequired(message=_l("Choose the level of completion the government claims.")),
+        _l("Choose the level of completion the government claims."),
     )
     claim_date = _date_field(
         _l("Date of the claim"),

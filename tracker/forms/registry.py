@@ -8,7 +8,6 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
 from wtforms import (
     BooleanField,
     HiddenField,
-    SearchField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -19,6 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from tracker.forms.filters import GetForm, filter_field, search_field
 from tracker.services.registry.labels import (
     MULTI_FIELDS,
     OTHER,
@@ -76,20 +76,17 @@ def _membership_choices(everything):
     return [everything, ("yes", _l("Member of networks")), ("no", _l("Not a member"))]
 
 
-class RegistryFilterForm(TrackerForm):
+class RegistryFilterForm(GetForm):
     """The public list's search and filters (GET: no CSRF, nothing changes)."""
 
-    class Meta:
-        csrf = False
-
-    q = SearchField(_l("Search by name or place"), validators=[Optional(), Length(max=200)])
-    legal_status = SelectField(_l("Legal status"), validators=[Optional()])
-    service = SelectField(_l("Service"), validators=[Optional()])
-    beneficiary = SelectField(_l("Beneficiaries"), validators=[Optional()])
-    region = SelectField(_l("Region"), validators=[Optional()])
-    membership = SelectField(_l("Membership of networks"), validators=[Optional()])
-    kind = SelectField(_l("Kind"), validators=[Optional()])
-    coalition = SelectField(_l("Member of"), validators=[Optional()])
+    q = search_field(_l("Search by name or place"))
+    legal_status = filter_field(_l("Legal status"))
+    service = filter_field(_l("Service"))
+    beneficiary = filter_field(_l("Beneficiaries"))
+    region = filter_field(_l("Region"))
+    membership = filter_field(_l("Membership of networks"))
+    kind = filter_field(_l("Kind"))
+    coalition = filter_field(_l("Member of"))
 
     def set_choices(self, locale: str, coalitions) -> None:
         labels = catalogue()
@@ -126,11 +123,8 @@ class RegistryFilterForm(TrackerForm):
         return page_number()
 
 
-class AdminSearchForm(TrackerForm):
-    class Meta:
-        csrf = False
-
-    q = SearchField(_l("Search by name or place"), validators=[Optional(), Length(max=200)])
+class AdminSearchForm(GetForm):
+    q = search_field(_l("Search by name or place"))
     status = SelectField(
         _l("Show"),
         choices=_options(

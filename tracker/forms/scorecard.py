@@ -4,10 +4,11 @@ form."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SearchField, SelectField, StringField, ValidationError
+from wtforms import BooleanField, SelectField, StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional
+from wtforms.validators import Optional
 
+from tracker.forms.filters import GetForm, filter_field, search_field
 from tracker.services.plans import MeasureFilter, MilestoneInput
 from tracker.vocabulary import COMPLETION_LABELS, MILESTONE_STATE_LABELS, Completion
 from tracker.web.forms import IsoDateField, TrackerForm
@@ -17,18 +18,15 @@ OVERDUE_CHOICES = {"yes": True, "no": False}
 YES_NO = OVERDUE_CHOICES
 
 
-class MeasureFilterForm(TrackerForm):
-    class Meta:
-        csrf = False
-
-    q = SearchField(_l("Search"), validators=[Optional(), Length(max=200)])
-    section = SelectField(_l("Section"), validators=[Optional()])
-    agency = SelectField(_l("Agency"), validators=[Optional()])
-    completion = SelectField(_l("Completion"), validators=[Optional()])
-    overdue = SelectField(_l("Deadline"), validators=[Optional()])
-    disputed = SelectField(_l("Government claim"), validators=[Optional()])
-    monitored = SelectField(_l("Monitoring"), validators=[Optional()])
-    organisation = SelectField(_l("Monitoring organisation"), validators=[Optional()])
+class MeasureFilterForm(GetForm):
+    q = search_field(_l("Search"))
+    section = filter_field(_l("Section"))
+    agency = filter_field(_l("Agency"))
+    completion = filter_field(_l("Completion"))
+    overdue = filter_field(_l("Deadline"))
+    disputed = filter_field(_l("Government claim"))
+    monitored = filter_field(_l("Monitoring"))
+    organisation = filter_field(_l("Monitoring organisation"))
 
     def set_choices(self, sections, agencies, locale: str, organisations=()) -> None:
         """The choices of the select fields; `organisations` are the registry's Monitor
@@ -74,11 +72,8 @@ class MeasureFilterForm(TrackerForm):
         )
 
 
-class ChangesForm(TrackerForm):
+class ChangesForm(GetForm):
     """The dates of the "what changed" list (GET: no CSRF, nothing changes)."""
-
-    class Meta:
-        csrf = False
 
     since = IsoDateField(
         _l("Since"),

@@ -6,16 +6,16 @@ organisation of theirs (current or past) proposed or monitored (`conflicts`)."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from tracker import clock
 from tracker.models import GovernmentClaim, Measure
-from tracker.services import audit
-from tracker.services.errors import NotAllowed, StateConflict
+from tracker.services.errors import NotAllowed
 from tracker.services.monitoring.claims import archive_replaced
 from tracker.services.monitoring.conflicts import Written, review_refusal
-from tracker.services.monitoring.review import clean_text
+from tracker.services.monitoring.events import record_event
+from tracker.services.monitoring.review import clean_text, mark_decided
 from tracker.vocabulary import ReviewState
 
 
@@ -37,35 +37,20 @@ def _decide(
     reason = refusal(session, reviewer, claim)
     if reason is not None:
         raise NotAllowed(reason)
-    result = session.execute(
-        update(GovernmentClaim)
-        .where(
-            GovernmentClaim.id == claim.id,
-            GovernmentClaim.review_state == ReviewState.SUBMITTED,
-        )
-        .values(
-            review_state=decision,
-            decided_dt=clock.now_utc(),
-            decided_by_id=reviewer.id,
-            return_reason=comment if decision == ReviewState.RETURNED else "",
-        )
-        .execution_options(synchronize_session=False)
+    mark_decided(
+        session,
+        claim,
+        decision,
+        reviewer,
+        comment,
+        clock.now_utc(),
+        already_decided=_l(
+            "This proposal has already been decided. Only submitted ones can be decided."
+        ),
     )
-    if result.rowcount != 1:
-        raise StateConflict(
-            _l("This proposal has already been decided. Only submitted ones can be decided.")
-        )
-    session.expire(claim)
     if decision == ReviewState.APPROVED and claim.replaces is not None:
         archive_replaced(session, claim.replaces)
-    audit.record(
-        session,
-        f"claim.{decision}",
-        "government_claim",
-        claim.id,
-        actor=reviewer,
-        details={"measure_id": claim.measure_id, "comment": comment},
-    )
+    record_event(session, f"claim.{decision}", claim, reviewer, "measure_id", comment=comment)
 
 
 def approve_claim(session: Session, reviewer, claim: GovernmentClaim, comment: str = "") -> None:

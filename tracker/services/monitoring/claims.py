@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session, joinedload
 
 from tracker import clock
 from tracker.models import ActionPlan, GovernmentClaim, Measure, StoredFile
-from tracker.services import audit
 from tracker.services.accounts import can_propose_claim, can_record_claim, why_not_monitor
 from tracker.services.errors import InvalidInput, NotAllowed, StateConflict
 from tracker.services.monitoring import uploads
+from tracker.services.monitoring.events import record_event
 from tracker.services.monitoring.inputs import Problems, check_source
 from tracker.vocabulary import Completion, ReviewState, Role
 
@@ -151,18 +151,15 @@ def record_claim(
     )
     session.add(claim)
     session.flush()
-    audit.record(
+    record_event(
         session,
         "claim.recorded" if direct else "claim.proposed",
-        "government_claim",
-        claim.id,
-        actor=recorder,
+        claim,
+        recorder,
+        "measure_id",
+        "plan_id",
+        "replaces_id",
         summary=f"{target.code if not plan_wide else target.key} {claim.claimed_completion}",
-        details={
-            "measure_id": claim.measure_id,
-            "plan_id": claim.plan_id,
-            "replaces_id": claim.replaces_id,
-        },
     )
     return claim
 

@@ -22,6 +22,7 @@ from tracker.models import (
     StatusUpdate,
 )
 from tracker.services.plans import MeasureState, measure_states
+from tracker.services.registry import active_link_condition
 from tracker.vocabulary import ReviewState
 
 #: how many approved updates the public measure page lists (the API has them all)
@@ -123,11 +124,7 @@ def _current_links(session: Session, organisation_id: int, today: date) -> list[
     return list(
         session.scalars(
             select(MonitoringLink)
-            .where(
-                MonitoringLink.organisation_id == organisation_id,
-                MonitoringLink.start_date <= today,
-                (MonitoringLink.end_date.is_(None)) | (MonitoringLink.end_date >= today),
-            )
+            .where(MonitoringLink.organisation_id == organisation_id, active_link_condition(today))
             .options(joinedload(MonitoringLink.measure).joinedload(Measure.plan))
         )
     )

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session, joinedload
 
 from tracker import clock
 from tracker.models import Measure, ReviewDecision, StatusUpdate
-from tracker.services import audit, reminders
+from tracker.services import reminders
 from tracker.services.errors import InvalidInput, NotAllowed, StateConflict
 from tracker.services.monitoring.conflicts import Written, review_refusal
+from tracker.services.monitoring.events import record_event
 from tracker.vocabulary import ReviewAction, ReviewState
 
 MAX_COMMENT_LENGTH = 5000
@@ -71,18 +72,24 @@ def clean_text(name: str, text: str | None, *, required_message=None) -> str:
     return text
 
 
-def _decide(
-    session: Session, reviewer, target: StatusUpdate, decision: ReviewState, comment: str
-) -> ReviewDecision:
-    _check_reviewer(session, reviewer, target)
-    now = clock.now_utc()
+def mark_decided(
+    session: Session,
+    target,
+    decision: ReviewState,
+    reviewer,
+    comment: str,
+    now,
+    *,
+    already_decided,
+    conditions=(),
+) -> None:
+    """Decide a submitted update or claim with one conditional UPDATE, so that of two
+    reviewers deciding at once only the first succeeds: StateConflict(`already_decided`)
+    when the row is no longer submitted (or fails `conditions`)."""
+    model = type(target)
     result = session.execute(
-        update(StatusUpdate)
-        .where(
-            StatusUpdate.id == target.id,
-            StatusUpdate.review_state == ReviewState.SUBMITTED,
-            StatusUpdate.is_archived.is_(False),
-        )
+        update(model)
+        .where(model.id == target.id, model.review_state == ReviewState.SUBMITTED, *conditions)
         .values(
             review_state=decision,
             decided_dt=now,
@@ -92,10 +99,27 @@ def _decide(
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise StateConflict(
-            _l("This update has already been decided. Only submitted updates can be decided.")
-        )
+        raise StateConflict(already_decided)
     session.expire(target)
+
+
+def _decide(
+    session: Session, reviewer, target: StatusUpdate, decision: ReviewState, comment: str
+) -> ReviewDecision:
+    _check_reviewer(session, reviewer, target)
+    now = clock.now_utc()
+    mark_decided(
+        session,
+        target,
+        decision,
+        reviewer,
+        comment,
+        now,
+        already_decided=_l(
+            "This update has already been decided. Only submitted updates can be decided."
+        ),
+        conditions=(StatusUpdate.is_archived.is_(False),),
+    )
     entry = ReviewDecision(
         update_id=target.id,
         reviewer_id=reviewer.id,
@@ -106,14 +130,7 @@ def _decide(
     session.add(entry)
     if decision == ReviewState.APPROVED:
         _archive_superseded(session, target, reviewer)
-    audit.record(
-        session,
-        f"update.{decision}",
-        "status_update",
-        target.id,
-        actor=reviewer,
-        details={"measure_id": target.measure_id, "organisation_id": target.organisation_id},
-    )
+    record_event(session, f"update.{decision}", target, reviewer, "measure_id", "organisation_id")
     reminders.notify_decided(session, target)
     return entry
 
@@ -130,14 +147,7 @@ def _archive_superseded(session: Session, approved: StatusUpdate, actor) -> None
             break
         if replaced.review_state == ReviewState.APPROVED and not replaced.is_archived:
             replaced.is_archived = True
-            audit.record(
-                session,
-                "update.superseded",
-                "status_update",
-                replaced.id,
-                details={"by_update_id": approved.id},
-                actor=actor,
-            )
+            record_event(session, "update.superseded", replaced, actor, by_update_id=approved.id)
         replaced_id = replaced.replaces_id
 
 
@@ -165,14 +175,7 @@ def add_comment(session: Session, reviewer, target: StatusUpdate, text: str) -> 
     )
     session.add(entry)
     session.flush()
-    audit.record(
-        session,
-        "update.commented",
-        "status_update",
-        target.id,
-        actor=reviewer,
-        details={"decision_id": entry.id},
-    )
+    record_event(session, "update.commented", target, reviewer, decision_id=entry.id)
     return entry
 
 

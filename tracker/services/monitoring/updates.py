@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from tracker import clock
 from tracker.models import Evidence, Measure, StatusUpdate, StoredFile
-from tracker.services import audit, reminders
+from tracker.services import reminders
 from tracker.services.errors import InvalidInput, StateConflict
 from tracker.services.monitoring import uploads
+from tracker.services.monitoring.events import record_event
 from tracker.services.monitoring.history import live_successor
 from tracker.services.monitoring.inputs import (
     Problems,
@@ -188,19 +189,16 @@ def create_update(
         _carry_over(new, replaces, data.keep_evidence_ids)
     _add_evidence(session, new, data, files, author)
     session.flush()
-    audit.record(
+    record_event(
         session,
         "update.created",
-        "status_update",
-        new.id,
-        actor=author,
+        new,
+        author,
+        "measure_id",
+        "organisation_id",
+        "replaces_id",
         summary=f"{measure.code} {new.completion}",
-        details={
-            "measure_id": measure.id,
-            "organisation_id": new.organisation_id,
-            "replaces_id": new.replaces_id,
-            "evidence_items": len(new.evidence),
-        },
+        evidence_items=len(new.evidence),
     )
     return new
 
@@ -226,14 +224,7 @@ def edit_draft(session: Session, editor, draft: StatusUpdate, data: UpdateInput)
     _set_content(draft, data)
     _add_evidence(session, draft, data, files, editor)
     session.flush()
-    audit.record(
-        session,
-        "update.edited",
-        "status_update",
-        draft.id,
-        actor=editor,
-        details={"evidence_items": len(draft.evidence)},
-    )
+    record_event(session, "update.edited", draft, editor, evidence_items=len(draft.evidence))
     return draft
 
 
@@ -273,14 +264,7 @@ def submit_update(session: Session, actor, draft: StatusUpdate) -> StatusUpdate:
             .values(is_archived=True)
             .execution_options(synchronize_session=False)
         )
-    audit.record(
-        session,
-        "update.submitted",
-        "status_update",
-        submitted.id,
-        actor=actor,
-        details={"measure_id": submitted.measure_id, "replaces_id": submitted.replaces_id},
-    )
+    record_event(session, "update.submitted", submitted, actor, "measure_id", "replaces_id")
     reminders.notify_submitted(session, submitted)
     return submitted
 
@@ -290,4 +274,4 @@ def archive_draft(session: Session, actor, draft: StatusUpdate) -> None:
     if not _change_draft(session, actor, draft, is_archived=True):
         raise StateConflict(_l("Only a draft can be archived."))
     session.expire(draft)
-    audit.record(session, "update.archived", "status_update", draft.id, actor=actor)
+    record_event(session, "update.archived", draft, actor)

@@ -44,8 +44,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker import clock
 from tracker.models import StoredFile
-from tracker.services import audit
 from tracker.services.errors import InvalidInput, ServiceError
+from tracker.services.monitoring.events import record_event
 from tracker.services.monitoring.file_checks import (
     ALLOWED_KINDS,
     DOCX,
@@ -235,19 +235,16 @@ def store_checked(
     )
     session.add(stored)
     session.flush()
-    audit.record(
+    record_event(
         session,
         "file.uploaded",
-        "stored_file",
-        stored.id,
-        actor=uploader,
+        stored,
+        uploader,
+        "content_type",
+        "size_bytes",
+        "active_content",
         summary=stored.original_filename,
-        details={
-            "content_type": stored.content_type,
-            "size_bytes": stored.size_bytes,
-            "active_content": stored.active_content,
-            "pending": pending,
-        },
+        pending=pending,
     )
     return stored
 

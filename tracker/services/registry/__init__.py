@@ -6,6 +6,7 @@ Other features use only the names below; nothing else reaches inside."""
 from tracker.services.registry.labels import MULTI_FIELDS, STAFF_FIELDS
 from tracker.services.registry.links import (
     Monitor,
+    active_link_condition,
     links_of_organisation,
     monitors_by_measure,
     monitors_of_measure,
@@ -25,6 +26,7 @@ __all__ = [
     "MULTI_FIELDS",
     "STAFF_FIELDS",
     "Monitor",
+    "active_link_condition",
     "coalitions_of",
     "get_public_organisation",
     "links_of_organisation",

@@ -25,6 +25,7 @@ from tracker.services.registry.import_mapping import (
     RowProblem,
 )
 from tracker.services.registry.labels import STAFF_FIELDS
+from tracker.services.registry.organisations import WriteCounts
 from tracker.vocabulary import label_key
 
 ORGANISATION_TABLE = Organisation.__table__
@@ -47,16 +48,12 @@ DERIVED_INPUTS = ("name_az", "name_en", "aliases", "legal_address")
 
 
 @dataclass
-class ImportReport:
+class ImportReport(WriteCounts):
     filename: str
     dry_run: bool
     rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
     #: matched organisations that are archived (updated, still archived)
     archived: int = 0
-    memberships_added: int = 0
     problems: list[RowProblem] = field(default_factory=list)
     file_problems: list = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)

@@ -53,6 +53,17 @@ SCALAR_FIELDS = (
 )
 
 
+@dataclass(kw_only=True)
+class WriteCounts:
+    """What a run writing many organisations (the survey import, the seed) did to them:
+    records created, updated and left unchanged, and coalition memberships added."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    memberships_added: int = 0
+
+
 @dataclass(frozen=True)
 class OrganisationData:
     """Everything an organisation record holds, as the admin form or a seed entry gives it."""

@@ -18,6 +18,7 @@ from tracker.services.plans import load_in_one_transaction, read_yaml_document
 from tracker.services.registry.labels import catalogue
 from tracker.services.registry.organisations import (
     OrganisationData,
+    WriteCounts,
     archive_organisation,
     clean_aliases,
     create_organisation,
@@ -32,11 +33,7 @@ DEFAULT_REGISTRY_FILE = PROJECT_ROOT / "seed" / "registry.yaml"
 
 
 @dataclass
-class RegistrySeedResult:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    memberships_added: int = 0
+class RegistrySeedResult(WriteCounts):
     #: earlier entries the file withdraws, archived by this run (update only)
     archived: int = 0
     created_names: list[str] = field(default_factory=list)

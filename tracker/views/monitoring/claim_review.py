@@ -3,8 +3,11 @@ source, and approve / return. The rules are in services.monitoring.claim_review.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 from flask import Blueprint, render_template, url_for
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -15,6 +18,7 @@ from tracker.services.accounts import can_review
 from tracker.services.monitoring import claim_review
 from tracker.views.monitoring import decisions
 from tracker.vocabulary import ReviewState, Role
+from tracker.web.forms import TrackerForm
 from tracker.web.permissions import get_or_404, roles_required
 
 bp = Blueprint("claim_review", __name__, url_prefix="/review/claims")
@@ -51,15 +55,45 @@ def proposal(claim_id: int):
     return _render(get_or_404(GovernmentClaim, claim_id))
 
 
-def _act(claim_id: int, form, form_key: str, decide, text_field: str, done: str):
+class _Decision(NamedTuple):
+    """A decision's button: the form it posts (its name on the page), the service that
+    decides, the form's text field and the message once done."""
+
+    form: type[TrackerForm]
+    form_key: str
+    decide: Callable
+    text_field: str
+    done: str
+
+
+_DECISIONS = {
+    "approve": _Decision(
+        ApproveForm,
+        "approve_form",
+        claim_review.approve_claim,
+        "comment",
+        _l("The claim was approved and is now public."),
+    ),
+    "return": _Decision(
+        ReturnForm,
+        "return_form",
+        claim_review.return_claim,
+        "reason",
+        _l("The proposal was returned to the monitor with your reason."),
+    ),
+}
+
+
+def _act(claim_id: int, decision: str):
+    chosen = _DECISIONS[decision]
     return decisions.act(
         lambda: get_or_404(GovernmentClaim, claim_id),
         _render,
-        form,
-        form_key,
-        decide,
-        text_field,
-        done=done,
+        chosen.form(),
+        chosen.form_key,
+        chosen.decide,
+        chosen.text_field,
+        done=str(chosen.done),
         next_url=url_for("claim_review.queue"),
     )
 
@@ -67,24 +101,10 @@ def _act(claim_id: int, form, form_key: str, decide, text_field: str, done: str)
 @bp.post("/<id:claim_id>/approve")
 @roles_required(Role.REVIEWER)
 def approve(claim_id: int):
-    return _act(
-        claim_id,
-        ApproveForm(),
-        "approve_form",
-        claim_review.approve_claim,
-        "comment",
-        _("The claim was approved and is now public."),
-    )
+    return _act(claim_id, "approve")
 
 
 @bp.post("/<id:claim_id>/return")
 @roles_required(Role.REVIEWER)
 def return_claim(claim_id: int):
-    return _act(
-        claim_id,
-        ReturnForm(),
-        "return_form",
-        claim_review.return_claim,
-        "reason",
-        _("The proposal was returned to the monitor with your reason."),
-    )
+    return _act(claim_id, "return")

@@ -13,6 +13,7 @@ from tracker.models import Measure, Milestone
 from tracker.services import plans
 from tracker.services.errors import InvalidInput
 from tracker.vocabulary import MILESTONE_STATE_LABELS, Role
+from tracker.web.confirmation import require_confirmation
 from tracker.web.errors_map import http_error
 from tracker.web.forms import ConfirmForm, reject_unexpected_fields
 from tracker.web.permissions import get_or_404, roles_required
@@ -89,8 +90,7 @@ def edit_milestone(milestone_id: int):
 @roles_required(Role.ADMIN)
 def archive_milestone(milestone_id: int):
     milestone = get_or_404(Milestone, milestone_id)
-    if not ConfirmForm().validate_on_submit():
-        raise http_error(400)
+    require_confirmation()
     plans.archive_milestone(db.session, current_user, milestone)
     db.session.commit()
     flash(_("The milestone is archived. It is kept, and no longer counts."), "success")

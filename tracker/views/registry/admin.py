@@ -51,6 +51,7 @@ from tracker.services.registry.organisations import (
 )
 from tracker.services.registry.search import RegistryFilter, list_coalitions, search_organisations
 from tracker.vocabulary import Role
+from tracker.web.confirmation import require_confirmation
 from tracker.web.errors_map import http_error
 from tracker.web.forms import ConfirmForm
 from tracker.web.pagination import page_number
@@ -82,10 +83,10 @@ def index():
     )
 
 
-def _require_confirmation() -> None:
-    """A button's POST carries its CSRF token, or the answer is 400."""
-    if not ConfirmForm().validate_on_submit():
-        raise http_error(400)
+def _done(message: str, organisation: Organisation, endpoint: str = "registry_admin.edit"):
+    """Say what was done, and go on to the organisation's page `endpoint`."""
+    flash(message, "success")
+    return redirect(url_for(endpoint, organisation_id=organisation.id))
 
 
 def _coalition_choices(exclude_id: int | None = None):
@@ -105,8 +106,7 @@ def create():
             form.show_problems(error, names=ORGANISATION_FIELDS)
         else:
             db.session.commit()
-            flash(_("The organisation was added to the registry."), "success")
-            return redirect(url_for("registry_admin.edit", organisation_id=organisation.id))
+            return _done(_("The organisation was added to the registry."), organisation)
     status = 400 if request.method == "POST" else 200
     return render_template("registry/admin_form.html", form=form, organisation=None), status
 
@@ -154,33 +154,38 @@ def edit(organisation_id: int):
     ), status
 
 
+def _change_organisation(organisation_id: int, change, message):
+    """Archive or restore an organisation (its button's POST), then say so, `message`
+    being given what the service returned, on the organisation's page."""
+    organisation = get_or_404(Organisation, organisation_id)
+    require_confirmation()
+    result = change(db.session, organisation, actor=current_user)
+    db.session.commit()
+    return _done(message(result), organisation)
+
+
 @bp.post("/<id:organisation_id>/archive")
 @roles_required(Role.ADMIN)
 def archive(organisation_id: int):
-    organisation = get_or_404(Organisation, organisation_id)
-    _require_confirmation()
-    ended = archive_organisation(db.session, organisation, actor=current_user)
-    db.session.commit()
-    flash(
-        _(
+    return _change_organisation(
+        organisation_id,
+        archive_organisation,
+        lambda ended: _(
             "The organisation was archived: it no longer appears on public pages. "
             "Monitoring links ended: %(count)s.",
             count=ended,
         ),
-        "success",
     )
-    return redirect(url_for("registry_admin.edit", organisation_id=organisation.id))
 
 
 @bp.post("/<id:organisation_id>/restore")
 @roles_required(Role.ADMIN)
 def restore(organisation_id: int):
-    organisation = get_or_404(Organisation, organisation_id)
-    _require_confirmation()
-    restore_organisation(db.session, organisation, actor=current_user)
-    db.session.commit()
-    flash(_("The organisation was restored to the public registry."), "success")
-    return redirect(url_for("registry_admin.edit", organisation_id=organisation.id))
+    return _change_organisation(
+        organisation_id,
+        restore_organisation,
+        lambda _restored: _("The organisation was restored to the public registry."),
+    )
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -293,15 +298,15 @@ def add_links(organisation_id: int):
         form.show_problems(error)
         return _links_page(organisation, form, 400)
     db.session.commit()
-    flash(
+    return _done(
         _(
             "Linked %(count)s measures; already linked: %(unchanged)s.",
             count=len(result.created),
             unchanged=", ".join(result.unchanged) or "–",
         ),
-        "success",
+        organisation,
+        "registry_admin.links",
     )
-    return redirect(url_for("registry_admin.links", organisation_id=organisation.id))
 
 
 @bp.post("/links/<id:link_id>/end")
@@ -321,7 +326,7 @@ def end(link_id: int):
 
 def _change_lead(link_id: int, is_lead: bool):
     link = get_or_404(MonitoringLink, link_id)
-    _require_confirmation()
+    require_confirmation()
     return _change_link(
         link,
         lambda: set_lead(db.session, link, is_lead, actor=current_user),
@@ -339,8 +344,7 @@ def _change_link(link: MonitoringLink, change, done: str):
         flash(error.message, "error")
         return _links_page(link.organisation, _link_form(), 400)
     db.session.commit()
-    flash(done, "success")
-    return redirect(url_for("registry_admin.links", organisation_id=link.organisation_id))
+    return _done(done, link.organisation, "registry_admin.links")
 
 
 @bp.post("/links/<id:link_id>/lead")

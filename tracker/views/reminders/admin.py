@@ -15,8 +15,9 @@ from tracker.models import ReminderDigest
 from tracker.services import reminders
 from tracker.services.reminders import KindSettings
 from tracker.vocabulary import REMINDER_KIND_LABELS, DigestStatus, ReminderKind, Role
+from tracker.web.confirmation import require_confirmation
 from tracker.web.errors_map import http_error
-from tracker.web.forms import BoundedNumberField, ConfirmForm, TrackerForm
+from tracker.web.forms import BoundedNumberField, TrackerForm
 from tracker.web.permissions import get_or_404, roles_required
 
 bp = Blueprint("reminders_admin", __name__, url_prefix="/admin/reminders")
@@ -146,8 +147,7 @@ def retry(digest_id: int):
     digest = get_or_404(ReminderDigest, digest_id)
     if digest.status != DigestStatus.FAILED:
         raise http_error(404)
-    if not ConfirmForm().validate_on_submit():
-        raise http_error(400)
+    require_confirmation()
     count = reminders.requeue_failed_digest(db.session, digest, current_user)
     db.session.commit()
     flash(

@@ -14,6 +14,7 @@ from tracker.i18n import current_locale
 from tracker.models import ReminderItem
 from tracker.services import reminders
 from tracker.vocabulary import REMINDER_KIND_LABELS, DeliveryStatus, ReminderKind, Role
+from tracker.web.confirmation import require_confirmation
 from tracker.web.errors_map import http_error
 from tracker.web.forms import ConfirmForm, TrackerForm
 from tracker.web.pagination import Page, page_number
@@ -102,8 +103,7 @@ def mark_read(item_id: int):
     item = get_or_404(ReminderItem, item_id)
     if item.recipient_id != current_user.id:
         raise http_error(404)
-    if not ConfirmForm().validate_on_submit():
-        raise http_error(400)
+    require_confirmation()
     if reminders.mark_read(item):
         db.session.commit()
     return redirect(url_for("notifications.index", page=request.args.get("page", 1)))
@@ -112,8 +112,7 @@ def mark_read(item_id: int):
 @bp.post("/notifications/read-all")
 @signed_in
 def mark_all_read():
-    if not ConfirmForm().validate_on_submit():
-        raise http_error(400)
+    require_confirmation()
     reminders.mark_all_read(db.session, current_user.id)
     db.session.commit()
     flash(_("All notifications are marked as read."), "success")

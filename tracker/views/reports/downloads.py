@@ -24,6 +24,7 @@ from wtforms.validators import Optional
 
 from tracker import clock
 from tracker.extensions import db
+from tracker.forms.filters import GetForm
 from tracker.i18n import current_locale, interface_locale
 from tracker.models import ActionPlan, ReportSnapshot
 from tracker.services.plans import default_plan, get_plan, list_plans
@@ -31,18 +32,14 @@ from tracker.services.reports import LANGUAGES, ReportSpec, as_of_range, request
 from tracker.services.reports.archive import archive_folder, find_snapshot, list_snapshots
 from tracker.vocabulary import ReportKind, ReportRequestStatus
 from tracker.web.errors_map import http_error
-from tracker.web.forms import TrackerForm
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 #: how often the "being prepared" page reloads itself
 PREPARING_REFRESH_SECONDS = 2
 
 
-class ReportOptionsForm(TrackerForm):
+class ReportOptionsForm(GetForm):
     """The query string of a report download: a GET form, so no CSRF token."""
-
-    class Meta:
-        csrf = False
 
     plan = SelectField(_l("Plan"), validators=[Optional()], validate_choice=False)
     as_of = DateField(_l("Situation as of"), validators=[Optional()], format="%Y-%m-%d")
