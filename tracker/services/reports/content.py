@@ -285,19 +285,6 @@ def _records(session: Session, selection: Selection, spec: ReportSpec) -> _Recor
     )
 
 
-#: what a measure's entry shows of its state as the state gives it
-STATE_FIGURES = (
-    "due_date",
-    "completion",
-    "progress_percent",
-    "is_overdue",
-    "days_overdue",
-    "ended_incomplete",
-    "closes_on",
-    "is_disputed",
-)
-
-
 def _entry(
     measure: Measure,
     records: _Records,
@@ -320,8 +307,15 @@ def _entry(
         executors=_agencies(measure, AgencyRole.EXECUTOR, locale),
         recommended=_agencies(measure, AgencyRole.RECOMMENDED, locale),
         period=measure.deadline,
-        **{name: getattr(state, name) for name in STATE_FIGURES},
+        due_date=state.due_date,
+        completion=state.completion,
         completion_label=str(COMPLETION_LABELS[state.completion]),
+        progress_percent=state.progress_percent,
+        is_overdue=state.is_overdue,
+        days_overdue=state.days_overdue,
+        ended_incomplete=state.ended_incomplete,
+        closes_on=state.closes_on,
+        is_disputed=state.is_disputed,
         claim=_claim(claim) if claim else None,
         latest=_assessment(latest_update, locale) if latest_update else None,
         other_assessments=_other_assessments(state, latest_id, locale),
