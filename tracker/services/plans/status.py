@@ -460,8 +460,18 @@ def _history(
     queries)."""
     ids = [m.id for m in measures]
     updates: dict[int, list[OrganisationAssessment]] = defaultdict(list)
+    # plain columns, not whole updates: a plan's history runs to thousands of rows
     rows = session.execute(
-        select(StatusUpdate, Organisation.name_az, Organisation.name_en)
+        select(
+            StatusUpdate.measure_id,
+            StatusUpdate.organisation_id,
+            Organisation.name_az,
+            Organisation.name_en,
+            StatusUpdate.id,
+            StatusUpdate.completion,
+            StatusUpdate.progress_percent,
+            StatusUpdate.as_of_date,
+        )
         .join(Organisation, Organisation.id == StatusUpdate.organisation_id)
         .where(
             StatusUpdate.measure_id.in_(ids),
@@ -471,16 +481,17 @@ def _history(
         )
         .order_by(StatusUpdate.as_of_date, StatusUpdate.id)
     )
-    for update, name_az, name_en in rows:
-        updates[update.measure_id].append(
+    for measure_id, organisation_id, name_az, name_en, *assessment in rows:
+        update_id, completion, progress_percent, as_of_date = assessment
+        updates[measure_id].append(
             OrganisationAssessment(
-                update.organisation_id,
+                organisation_id,
                 name_az,
                 name_en,
-                update.id,
-                Completion(update.completion),
-                update.progress_percent,
-                update.as_of_date,
+                update_id,
+                Completion(completion),
+                progress_percent,
+                as_of_date,
             )
         )
     # own claims under the measure's id, plan-wide ones under minus the plan's id
