@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from enum import StrEnum
@@ -306,6 +307,8 @@ def _rank(char: str, ranks: dict[str, int]) -> int:
 _EN_RANK = {letter: rank for rank, letter in enumerate("abcdefghijklmnopqrstuvwxyz")}
 
 
+# Pure, and asked for every name of a list on every request: registries run to 10,000s.
+@functools.lru_cache(maxsize=65536)
 def collation_key(text: str, locale: str) -> tuple:
     """A sort key for names in the language of the page: in Azerbaijani the alphabet's
     order (a b c ç d e ə … h x ı i … k q …, "İ"/"I" lower-cased the Azerbaijani way),
