@@ -13,6 +13,8 @@ from sqlalchemy import create_engine, inspect, text
 from tests.conftest import POSTGRES_URL, make_test_config
 from tracker import create_app
 from tracker.extensions import db
+from tracker.models import Organisation
+from tracker.vocabulary import collation_sort_key
 
 
 @pytest.fixture
@@ -58,4 +60,25 @@ def test_upgrade_matches_the_models_and_downgrade_undoes_it(empty_database, tmp_
             remaining = set(inspect(connection).get_table_names()) - {"alembic_version"}
         assert remaining == set()
         upgrade()
+        db.engine.dispose()
+
+
+def test_the_sort_keys_migration_fills_the_keys_of_existing_organisations(empty_database, tmp_path):
+    """Organisations that exist before 0750 get their keys from the migration itself."""
+    app = create_app(make_test_config(empty_database, tmp_path))
+    with app.app_context():
+        upgrade()
+        db.session.add(Organisation(name_az="İnam Mərkəzi", name_en="Trust Centre"))
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0700_feed_order")
+        upgrade()
+        with db.engine.connect() as connection:
+            keys = connection.execute(
+                text("SELECT sort_key_az, sort_key_en FROM organisation")
+            ).one()
+        assert tuple(keys) == (
+            collation_sort_key("İnam Mərkəzi", "az"),
+            collation_sort_key("Trust Centre", "en"),
+        )
         db.engine.dispose()

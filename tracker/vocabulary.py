@@ -322,6 +322,19 @@ def collation_key(text: str, locale: str) -> tuple:
     return primary, az_lower(text)
 
 
+#: letters and digits a stored sort key holds; names alike beyond them sort by id
+SORT_KEY_LETTERS = 64
+
+
+def collation_sort_key(text: str, locale: str) -> str:
+    """`collation_key` as a string whose byte order (SQLite's BINARY, PostgreSQL's "C")
+    is the key's order, so that the database can sort and page names in the collation:
+    six hex digits a letter (a shorter name first), a space, then the lower-cased name."""
+    primary, secondary = collation_key(text, locale)
+    letters = "".join(f"{rank:06x}" for rank in primary[:SORT_KEY_LETTERS])
+    return f"{letters} {secondary[:200]}"
+
+
 def sort_by_name(named, locale: str) -> list:
     """Things with a `name(locale)` (organisations, agencies) in the order of the names
     shown in `locale`, by its collation; a stable sort, so ties keep their order."""

@@ -11,7 +11,7 @@ import pytest
 from tests.accounts.conftest import login_with_form, make_user
 from tracker.extensions import db
 from tracker.models import Organisation
-from tracker.vocabulary import collation_key
+from tracker.vocabulary import collation_key, collation_sort_key
 
 #: (Azerbaijani name, English name or "")
 NAMES = [
@@ -62,6 +62,31 @@ def test_the_azerbaijani_alphabet_orders_names():
     assert collation_key("«Açıq» Birlik", "az")[0] == collation_key("açıq birlik", "az")[0]
     assert collation_key("İnam", "az")[0] == collation_key("inam", "az")[0]
     assert collation_key("Işıq", "az")[0] == collation_key("ışıq", "az")[0]
+
+
+@pytest.mark.parametrize("locale", ["az", "en"])
+def test_the_stored_sort_key_orders_bytes_as_the_collation_orders_names(locale):
+    """The database sorts the registry by collation_sort_key, byte by byte: the same order
+    as collation_key, prefixes, digits, quotes and dotted/dotless i included."""
+    names = [az for az, _ in NAMES] + [en for _, en in NAMES if en]
+    names += ["Açıq", "Açıq Birlik", "«Açıq» Birlik", "Açıqlıq", "2 Addım", "10 Addım", "Ümid"]
+    names += ["İnam", "inam", "Inam", "ınam", "A" * 80 + " Birliyi", "A" * 80]
+    by_collation = sorted(names, key=lambda n: (collation_key(n, locale), n))
+    by_stored_key = sorted(names, key=lambda n: (collation_sort_key(n, locale).encode(), n))
+    # Names alike in their first 64 letters tie in the stored key (the id decides).
+    long_ones = {"A" * 80 + " Birliyi", "A" * 80}
+    assert [n for n in by_stored_key if n not in long_ones] == [
+        n for n in by_collation if n not in long_ones
+    ]
+
+
+def test_the_api_pages_follow_the_collation_across_pages(organisations, client):
+    names = []
+    for page in (1, 2, 3):
+        answer = client.get(f"/api/v1/organisations?per_page=4&page={page}").get_json()
+        names += [o["name"]["az"] for o in answer["organisations"]]
+    assert answer["total"] == len(NAMES)
+    assert [n for n in names if n in AZ_ORDER] == AZ_ORDER
 
 
 @pytest.fixture

@@ -19,10 +19,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
 from tracker.models.types import EnumText, UTCDateTime, in_language, utc_now
-from tracker.vocabulary import OrganisationKind, fold, label_key
+from tracker.vocabulary import OrganisationKind, collation_sort_key, fold, label_key
 
 #: Columns that hold personal data: never on public pages, in the public API or exports.
 PERSONAL_FIELDS = ("contact_person", "phone_fax", "email")
+
+#: a sort key's column: compared byte by byte, as the key is built to be (PostgreSQL's "C";
+#: SQLite's default BINARY)
+SORT_KEY = Text().with_variant(Text(collation="C"), "postgresql")
 
 
 class Organisation(db.Model):
@@ -39,6 +43,10 @@ class Organisation(db.Model):
     name_key: Mapped[str] = mapped_column(String(500), unique=True, default="")
     #: the English name (or name_az when there is none) folded the same way: English sorting
     name_en_key: Mapped[str] = mapped_column(String(500), default="", index=True)
+    #: the names' places in the Azerbaijani and the English collation
+    #: (vocabulary.collation_sort_key): the registry sorts and pages in the database
+    sort_key_az: Mapped[str] = mapped_column(SORT_KEY, default="", index=True)
+    sort_key_en: Mapped[str] = mapped_column(SORT_KEY, default="", index=True)
     #: other spellings and abbreviations of the name ("MQF", "QHT Forumu")
     aliases: Mapped[list] = mapped_column(JSON, default=list)
     #: those of the aliases that the registry's curator added, which no source gives
@@ -117,20 +125,24 @@ class Organisation(db.Model):
         return [alias for alias in self.aliases or [] if alias not in curator]
 
     def refresh_derived(self) -> None:
-        """Recompute name_key and search_text from the names, aliases and address."""
+        """Recompute name_key, the sort keys and search_text from the names, aliases and address."""
         values = derived_columns(self.name_az, self.name_en, self.aliases, self.legal_address)
         self.name_key = values["name_key"]
         self.name_en_key = values["name_en_key"]
+        self.sort_key_az = values["sort_key_az"]
+        self.sort_key_en = values["sort_key_en"]
         self.search_text = values["search_text"]
 
 
 def derived_columns(name_az: str, name_en: str, aliases, legal_address: str) -> dict[str, str]:
-    """name_key, name_en_key and search_text for these values (bulk inserts and updates,
-    which skip ORM events, call this directly)."""
+    """name_key, name_en_key, the sort keys and search_text for these values (bulk inserts
+    and updates, which skip ORM events, call this directly)."""
     parts = [name_az, name_en, *(aliases or []), legal_address]
     return {
         "name_key": label_key(name_az or ""),
         "name_en_key": label_key(name_en or name_az or ""),
+        "sort_key_az": collation_sort_key(name_az or "", "az"),
+        "sort_key_en": collation_sort_key(name_en or name_az or "", "en"),
         "search_text": " | ".join(fold(p) for p in parts if p),
     }
 

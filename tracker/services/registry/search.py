@@ -20,7 +20,7 @@ from tracker.models import CoalitionMembership, MonitoringLink, Organisation, Or
 from tracker.pagination import Page
 from tracker.services.registry.labels import MULTI_FIELDS, STAFF_FIELDS, catalogue
 from tracker.services.registry.links import active_link_condition
-from tracker.vocabulary import OrganisationKind, collation_key, fold
+from tracker.vocabulary import OrganisationKind, fold
 
 PER_PAGE = 50
 #: donor answers whose names are people (Annex 1: "Fərdi donorlar ... ilk üç donoru
@@ -71,9 +71,9 @@ def _escape_like(text: str) -> str:
 
 
 def filter_statement(registry_filter: RegistryFilter, locale: str = "az") -> Select:
-    """Organisations matching the filter, in the order of the folded names shown in
-    `locale` (the same on SQLite and PostgreSQL; search_organisations sorts by the
-    language's collation)."""
+    """Organisations matching the filter, in the collation of the names shown in `locale`
+    (the stored sort keys: the same order on SQLite and PostgreSQL, whose own orders
+    differ and know no Azerbaijani)."""
     statement = select(Organisation)
     f = registry_filter
     if f.archived is not None:
@@ -103,8 +103,8 @@ def filter_statement(registry_filter: RegistryFilter, locale: str = "az") -> Sel
                 CoalitionMembership.ended_dt.is_(None),
             )
         )
-    name = Organisation.name_en_key if locale == "en" else Organisation.name_key
-    return statement.order_by(name, Organisation.id)
+    key = Organisation.sort_key_en if locale == "en" else Organisation.sort_key_az
+    return statement.order_by(key, Organisation.id)
 
 
 @dataclass
@@ -126,11 +126,6 @@ def monitored_measure_counts(session: Session, organisation_ids: list[int], on: 
     return dict(rows.all())
 
 
-def _collated_name(row, locale: str) -> tuple:
-    name = row.name_en if locale == "en" and row.name_en else row.name_az
-    return collation_key(name, locale)
-
-
 def search_organisations(
     session: Session,
     registry_filter: RegistryFilter,
@@ -138,26 +133,23 @@ def search_organisations(
     per_page: int = PER_PAGE,
     locale: str = "az",
 ) -> RegistryPage:
-    """One page of the registry in three queries, whatever its size: the names of all
-    that match (sorted here, in the collation of `locale`: the databases' own orders
-    differ and know no Azerbaijani), the page with its answers, and the
-    monitored-measure counts."""
+    """One page of the registry in four queries, whatever its size: how many match, the
+    page (sorted and cut in the database by the stored collation keys of `locale`), the
+    page's answers, and the monitored-measure counts."""
     statement = filter_statement(registry_filter, locale)
-    names = session.execute(
-        statement.with_only_columns(Organisation.id, Organisation.name_az, Organisation.name_en)
-    ).all()
-    names.sort(key=lambda row: (_collated_name(row, locale), row.id))
-    result = RegistryPage([], max(1, page), per_page, len(names))
-    page_ids = [row.id for row in names[result.offset : result.offset + per_page]]
-    found = {
-        o.id: o
-        for o in session.scalars(
-            select(Organisation)
-            .where(Organisation.id.in_(page_ids))
-            .options(selectinload(Organisation.choices))
+    total = session.scalar(
+        select(func.count()).select_from(
+            statement.order_by(None).with_only_columns(Organisation.id).subquery()
         )
-    }
-    result.items = [found[i] for i in page_ids]
+    )
+    result = RegistryPage([], max(1, page), per_page, total or 0)
+    result.items = list(
+        session.scalars(
+            statement.options(selectinload(Organisation.choices))
+            .limit(per_page)
+            .offset(result.offset)
+        )
+    )
     result.measure_counts = monitored_measure_counts(
         session, [o.id for o in result.items], clock.today()
     )
