@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -29,10 +29,22 @@ def _configure_sqlite(engine: Engine) -> None:
         # A deferred transaction that reads and then writes fails or loses the update when
         # another writer got in between; IMMEDIATE takes the write lock up front. Safe GETs
         # never write, so they keep concurrent readers.
-        if has_request_context() and request.method in ("GET", "HEAD", "OPTIONS"):
+        if (
+            has_request_context()
+            and request.method in ("GET", "HEAD", "OPTIONS")
+            and not g.get("writes_on_safe_request")
+        ):
             connection.exec_driver_sql("BEGIN")
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def begin_writes_on_safe_request() -> None:
+    """The rest of this GET's transactions take SQLite's write lock up front, for the rare
+    GET that writes (a refusal logged). A deferred transaction that has read must upgrade
+    to write, and SQLite refuses that at once ("database is locked", without waiting) when
+    another process wrote in between."""
+    g.writes_on_safe_request = True
 
 
 def init_app(app: Flask) -> None:

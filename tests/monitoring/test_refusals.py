@@ -86,3 +86,49 @@ def test_drafts_updates_of_others_and_files_say_why(client, world):
     as_user(client, world.monitor_b)
     _page, message = refused(client, f"/monitor/updates/{draft.id}")
     assert message == "This update belongs to another organisation; only its monitors may open it."
+
+
+def test_a_get_logs_its_refusal_even_when_another_process_writes_meanwhile(
+    client, world, monkeypatch
+):
+    """SQLite: the refusal's transaction holds the write lock from its start. A GET's
+    transactions are deferred, and a deferred transaction that has read cannot become a
+    writer once another process has written: SQLite answers "database is locked" at once,
+    and the refusal became a 500 (seen in the served app's log)."""
+    import sqlite3
+
+    import pytest
+
+    from tracker.services import audit
+    from tracker.web import permissions
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's write lock")
+    as_user(client, world.monitor_b)
+    url = f"/monitor/measures/{world.measure('1.1').id}/updates/new"
+    db.session.commit()
+    other_process_wrote = []
+    record = audit.record
+
+    def record_after_a_concurrent_write(session, *args, **kwargs):
+        session.scalar(select(func.count()).select_from(AuditEntry))  # the transaction reads
+        other = sqlite3.connect(db.engine.url.database, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("UPDATE organisation SET website = website")
+            other.execute("COMMIT")
+            other_process_wrote.append(True)
+        except sqlite3.OperationalError as error:
+            assert "locked" in str(error)
+            other_process_wrote.append(False)
+        finally:
+            other.close()
+        return record(session, *args, **kwargs)
+
+    monkeypatch.setattr(permissions.audit, "record", record_after_a_concurrent_write)
+    before = refusals_logged()
+    assert client.get(url).status_code == 403
+    db.session.rollback()
+    # the other process had to wait for the refusal's write (it gave up: timeout 0)
+    assert other_process_wrote == [False]
+    assert refusals_logged() == before + 1

@@ -9,6 +9,7 @@ from flask import redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from tracker.database import begin_writes_on_safe_request
 from tracker.extensions import db
 from tracker.services import audit
 from tracker.services.accounts import policy
@@ -19,6 +20,7 @@ from tracker.web.errors_map import error_response, http_error, wants_json
 def record_refusal(status: int) -> None:
     """A refusal is logged in its own transaction: the request's own is rolled back."""
     db.session.rollback()
+    begin_writes_on_safe_request()
     audit.record(
         db.session,
         "permission.refused",
