@@ -12,10 +12,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from flask import render_template
-from flask_babel import force_locale, ngettext
+from flask_babel import force_locale, get_translations, ngettext
 from flask_babel import gettext as _
+from jinja2 import pass_context
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -195,10 +198,9 @@ class MilestoneInfo:
     title = in_language("title")
 
 
-@dataclass(frozen=True)
-class DigestItem:
+class DigestItem(NamedTuple):
     """A reminder item as a digest shows it: the same attributes `item_detail` and
-    `link_target` read on a ReminderItem."""
+    `link_target` read on a ReminderItem (a named tuple: a run makes one per reminder)."""
 
     id: int
     kind: str
@@ -211,7 +213,7 @@ class DigestItem:
     milestone: MilestoneInfo | None
 
 
-#: the columns of an outbox row that a digest reads
+#: the columns of an outbox row that a digest reads (InfoCache reads them by position)
 ITEM_COLUMNS = (
     ReminderItem.id,
     ReminderItem.recipient_id,
@@ -246,6 +248,14 @@ class InfoCache:
         return sorted({i for i in ids if i is not None and i not in known})
 
     def fill(self, rows) -> None:
+        measures, organisations, milestones = self.measures, self.organisations, self.milestones
+        if all(
+            measure_id in measures
+            and (organisation_id is None or organisation_id in organisations)
+            and (milestone_id is None or milestone_id in milestones)
+            for _id, _recipient, _kind, measure_id, organisation_id, milestone_id, *_rest in rows
+        ):
+            return
         measures = select(
             Measure.id,
             Measure.code,
@@ -270,19 +280,32 @@ class InfoCache:
 
     def items(self, rows) -> list[DigestItem]:
         self.fill(rows)
+        measures, organisations, milestones = self.measures, self.organisations, self.milestones
+        # positional: the rows start with ITEM_COLUMNS (a Row's attributes cost more)
         return [
             DigestItem(
-                id=row.id,
-                kind=row.kind,
-                measure_id=row.measure_id,
-                update_id=row.update_id,
-                reference_date=row.reference_date,
-                day_count=row.day_count,
-                measure=self.measures[row.measure_id],
-                organisation=self.organisations.get(row.organisation_id),
-                milestone=self.milestones.get(row.milestone_id),
+                id_,
+                kind,
+                measure_id,
+                update_id,
+                reference_date,
+                day_count,
+                measures[measure_id],
+                organisations.get(organisation_id),
+                milestones.get(milestone_id),
             )
-            for row in rows
+            for (
+                id_,
+                _recipient,
+                kind,
+                measure_id,
+                organisation_id,
+                milestone_id,
+                update_id,
+                reference_date,
+                day_count,
+                *_rest,
+            ) in rows
         ]
 
 
@@ -365,6 +388,14 @@ class DetailCache:
     def __init__(self) -> None:
         self._done: dict[tuple, str] = {}
         self._urls: dict[tuple, str] = {}
+        self._labels: dict[tuple, str] = {}
+
+    def label(self, kind: str, locale: str) -> str:
+        """A kind's label in the current language (`locale`)."""
+        key = (kind, locale)
+        if key not in self._labels:
+            self._labels[key] = str(REMINDER_KIND_LABELS[ReminderKind(kind)])
+        return self._labels[key]
 
     def url(self, item) -> str:
         endpoint, values = link_target(item)
@@ -387,8 +418,12 @@ class DetailCache:
         return self._done[key]
 
 
+#: a kind's place in KIND_ORDER
+KIND_RANK = {kind: rank for rank, kind in enumerate(KIND_ORDER)}
+
+
 def _urgency(item: DigestItem) -> tuple:
-    return (KIND_ORDER.index(ReminderKind(item.kind)), item.reference_date, item.measure.position)
+    return (KIND_RANK[item.kind], item.reference_date, item.measure.position, item.id)
 
 
 def _measures(
@@ -398,7 +433,7 @@ def _measures(
     most pressing reason comes first in KIND_ORDER (then the soonest) first: the first
     DIGEST_MEASURES of them, and how many more there are."""
     by_measure: dict[int, list[DigestItem]] = defaultdict(list)
-    for item in sorted(items, key=lambda i: (*_urgency(i), i.id)):
+    for item in sorted(items, key=_urgency):
         by_measure[item.measure_id].append(item)
     groups = list(by_measure.values())
     listed = tuple(
@@ -409,7 +444,7 @@ def _measures(
                 DigestReason(
                     item_id=item.id,
                     kind=ReminderKind(item.kind),
-                    label=str(REMINDER_KIND_LABELS[ReminderKind(item.kind)]),
+                    label=details.label(item.kind, locale),
                     detail=details(item, locale),
                     url=details.url(item),
                 )
@@ -438,6 +473,29 @@ def _kinds(recipient: Recipient, items: list[DigestItem]) -> tuple[DigestKind, .
     )
 
 
+def _template_gettext(translations) -> dict:
+    """The templates' `gettext` and `ngettext` (as jinja2.ext's i18n "newstyle" makes them)
+    bound to one language's catalogue: a digest asks for the same few sentences dozens of
+    times, and flask_babel's would look the catalogue up again on each call."""
+
+    @pass_context
+    def gettext(context, string: str, **variables) -> str:
+        text = translations.ugettext(string)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704 (our catalogue; % escapes the variables)
+        return text % variables
+
+    @pass_context
+    def ngettext(context, singular: str, plural: str, num: int, **variables) -> str:
+        variables.setdefault("num", num)
+        text = translations.ungettext(singular, plural, num)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704 (our catalogue; % escapes the variables)
+        return text % variables
+
+    return {"gettext": gettext, "ngettext": ngettext}
+
+
 def compose_digest(
     recipient: Recipient, items: list[DigestItem], details: DetailCache | None = None
 ) -> ComposedDigest:
@@ -460,6 +518,7 @@ def compose_digest(
             "notifications_url": public_url("notifications.index"),
             "subject": subject,
             "lang": locale,
+            **_template_gettext(get_translations()),
         }
         text_body = render_template("email/reminder_digest.txt", **context)
         html_body = render_template("email/reminder_digest.html", **context)
