@@ -170,20 +170,7 @@ def _sendable(columns, now: datetime):
 def recover_stale_claims(session: Session, now: datetime) -> int:
     """Items left in "sending" by a process that died go back to retry (see
     services.reminders.jobs for why this is the safe side)."""
-    wall_now = clock.now_utc()
-    result = session.execute(
-        update(ReminderItem)
-        .where(
-            ReminderItem.status == DeliveryStatus.SENDING,
-            ReminderItem.claimed_dt < wall_now - CLAIM_TIMEOUT,
-        )
-        .values(
-            status=DeliveryStatus.RETRY,
-            next_attempt_dt=now,
-            last_error="interrupted while sending; the claim was recovered",
-        )
-    )
-    return result.rowcount or 0
+    return RETRY.recover_stale_claims(session, ReminderItem, now)
 
 
 def keep_in_app_only(session: Session, now: datetime) -> int:
@@ -317,17 +304,11 @@ class RunReport:
 
     def _delivery_parts(self) -> list[str]:
         parts = [f"{self.digests_sent} digests sent ({self.items_sent} reminders)"]
-        if self.digests_retry:
-            parts.append(f"{self.digests_retry} to retry")
-        if self.digests_failed:
-            parts.append(f"{self.digests_failed} failed")
         if self.items_in_app_only:
             parts.append(f"{self.items_in_app_only} kept in the app only (mail is off)")
-        if self.recovered_claims:
-            parts.append(f"{self.recovered_claims} interrupted sends recovered")
-        if self.stopped_early:
-            parts.append("stopped early: the mail server could not be reached")
-        return parts
+        return parts + mail.run_summary_parts(
+            self.digests_retry, self.digests_failed, self.recovered_claims, self.stopped_early
+        )
 
 
 # --- the admin's view of the outbox ----------------------------------------------------------
