@@ -156,22 +156,25 @@ def _record_answers(session: Session, answered: list, now: datetime, report: Run
             other.append((claimed.token, values))
         _log_failure(claimed.recipient, result)
     session.execute(insert(ReminderDigest.__table__), digests)
-    items, digest = ReminderItem.__table__, ReminderDigest.__table__
-    digest_id = (
-        select(digest.c.id).where(digest.c.claim_token == items.c.claim_token).scalar_subquery()
-    )
     if sent:
-        session.execute(
-            items.update()
-            .where(items.c.claim_token.in_(sent))
-            .values(
-                digest_id=digest_id, status=str(DeliveryStatus.SENT), sent_dt=now, last_error=""
-            )
-        )
+        _update_items(session, sent, status=str(DeliveryStatus.SENT), sent_dt=now, last_error="")
     for token, values in other:
-        session.execute(
-            items.update().where(items.c.claim_token == token).values(digest_id=digest_id, **values)
+        _update_items(session, [token], **values)
+
+
+def _update_items(session: Session, tokens: list[str], **values) -> None:
+    """Items of these claims take `values` and their digest's id: UPDATE ... FROM the digests
+    (a join the planner can make with the indexes on both claim tokens)."""
+    items, digest = ReminderItem.__table__, ReminderDigest.__table__
+    session.execute(
+        items.update()
+        .where(
+            items.c.claim_token == digest.c.claim_token,
+            items.c.claim_token.in_(tokens),
+            digest.c.claim_token.in_(tokens),
         )
+        .values(digest_id=digest.c.id, **values)
+    )
 
 
 # --- a run's delivery ------------------------------------------------------------------------
