@@ -40,7 +40,7 @@ from datetime import datetime
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tracker.models import ReminderDigest, ReminderItem, User
@@ -127,9 +127,9 @@ def _outcome(result: SendResult, rows: list, now: datetime, report: RunReport):
 
 
 def _record_answers(session: Session, answered: list, now: datetime, report: RunReport) -> None:
-    """One digest row per answered digest (one executemany), one UPDATE for the items of
-    every digest the server accepted, and one per digest it did not (a few, with their own
-    attempts and backoff)."""
+    """One digest row per answered digest (one executemany, returning their ids), one
+    executemany UPDATE for the items of the digests the server accepted, and one UPDATE per
+    digest it did not (a few, with their own attempts and backoff)."""
     if not answered:
         return
     digests, sent, other = [], [], []
@@ -155,26 +155,29 @@ def _record_answers(session: Session, answered: list, now: datetime, report: Run
         else:
             other.append((claimed.token, values))
         _log_failure(claimed.recipient, result)
-    session.execute(insert(ReminderDigest.__table__), digests)
-    if sent:
-        _update_items(session, sent, status=str(DeliveryStatus.SENT), sent_dt=now, last_error="")
-    for token, values in other:
-        _update_items(session, [token], **values)
-
-
-def _update_items(session: Session, tokens: list[str], **values) -> None:
-    """Items of these claims take `values` and their digest's id: UPDATE ... FROM the digests
-    (a join the planner can make with the indexes on both claim tokens)."""
-    items, digest = ReminderItem.__table__, ReminderDigest.__table__
-    session.execute(
-        items.update()
-        .where(
-            items.c.claim_token == digest.c.claim_token,
-            items.c.claim_token.in_(tokens),
-            digest.c.claim_token.in_(tokens),
-        )
-        .values(digest_id=digest.c.id, **values)
+    table = ReminderDigest.__table__
+    ids = dict(
+        session.execute(table.insert().returning(table.c.claim_token, table.c.id), digests).all()
     )
+    items = ReminderItem.__table__
+    by_token = items.c.claim_token == bindparam("token")
+    if sent:
+        # one executemany: each claim's items, found by its token (an index lookup; a join
+        # of the two tables would be planned from statistics that lag behind the run)
+        session.execute(
+            items.update()
+            .where(by_token)
+            .values(
+                digest_id=bindparam("digest"),
+                status=str(DeliveryStatus.SENT),
+                sent_dt=now,
+                last_error="",
+            ),
+            [{"token": token, "digest": ids[token]} for token in sent],
+        )
+    for token, values in other:
+        digest = {"digest_id": ids[token], **values}
+        session.execute(items.update().where(items.c.claim_token == token).values(**digest))
 
 
 # --- a run's delivery ------------------------------------------------------------------------
