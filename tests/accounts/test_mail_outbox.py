@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
-from email import message_from_bytes, policy
 
 import pytest
 from sqlalchemy import delete, func, select, update
@@ -24,7 +23,7 @@ from tests.helpers import QueryCounter, csrf_token_from, free_port
 from tracker import clock
 from tracker.extensions import db
 from tracker.models import AuditEntry, MailRequest, User
-from tracker.services import mail, mail_outbox
+from tracker.services import mail_outbox
 from tracker.services.accounts import emails
 from tracker.vocabulary import MailKind
 
@@ -349,46 +348,3 @@ def test_finished_rows_are_kept_thirty_days(app, admin, mail_on):
     db.session.commit()
     deliver()
     assert [r.id for r in rows()] == [recent.id, waiting.id]
-
-
-@pytest.mark.parametrize("html", ["<p>Gecikmiş: şəffaflıq</p>\n" * 40, None])
-def test_an_outbox_message_says_what_build_message_says(app, html):
-    """Outboxes write their messages out directly (mail.build_automatic_message); the server
-    gets the same headers, parts and contents as from the email package's build_message."""
-    app.config["MAIL_FROM"] = "tracker@example.org"
-    text = "Salam, şəffaflıq\r\nikinci sətir\n\n.a line with a leading dot\n" * 30
-    subject = "187 xatırlatma Açıq Hökumət İzləyicisindən: a subject long enough to be folded"
-    headers = {"List-Unsubscribe": f"<https://tracker.example.org/u/{'x' * 90}>"}
-    with app.app_context():
-        fast = mail.build_automatic_message(
-            "someone@example.org", subject, text, html, message_key="k.1", headers=headers
-        )
-        slow = mail.build_message(
-            "someone@example.org",
-            subject,
-            text,
-            html,
-            message_id="<k.1@example.org>",
-            headers={**mail.AUTOMATIC_HEADERS, **headers},
-        )
-        with pytest.raises(ValueError):
-            mail.build_automatic_message(
-                "a@example.org\r\nBcc: b@example.org", "S", "T", None, message_key="k"
-            )
-    assert (fast.sender, fast.to) == ("tracker@example.org", "someone@example.org")
-    received = message_from_bytes(fast.data, policy=policy.default)
-    expected = message_from_bytes(slow.as_bytes(), policy=policy.default)
-    for name in (*mail.AUTOMATIC_HEADERS, "From", "To", "Subject", "Message-ID", "MIME-Version"):
-        assert received[name] == expected[name], name
-    assert received["List-Unsubscribe"] == headers["List-Unsubscribe"]
-    assert received.get_content_type() == expected.get_content_type()
-    assert [p.get_content_type() for p in received.walk()] == [
-        p.get_content_type() for p in expected.walk()
-    ]
-    for kind in ("plain", "html"):
-        body, reference = received.get_body((kind,)), expected.get_body((kind,))
-        assert (body is None) == (reference is None)
-        if body is not None:
-            assert body.get_content() == reference.get_content()
-            assert body["Content-Transfer-Encoding"] == "base64"
-    assert all(not part.defects for part in received.walk())

@@ -16,16 +16,13 @@ Configuration: SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD, SMTP_TLS ("none",
 
 from __future__ import annotations
 
-import base64
 import logging
-import secrets
 import smtplib
 import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
-from email.utils import formatdate, getaddresses, make_msgid
+from email.utils import formatdate, make_msgid
 
 from flask import current_app
 from sqlalchemy import update
@@ -100,16 +97,6 @@ def build_message(
 AUTOMATIC_HEADERS = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
 
 
-@dataclass(frozen=True)
-class OutgoingMessage:
-    """A message as the server gets it: the envelope's addresses and the bytes (CRLF line
-    ends), made by `build_automatic_message`."""
-
-    sender: str
-    to: str
-    data: bytes
-
-
 def build_automatic_message(
     to: str,
     subject: str,
@@ -118,76 +105,17 @@ def build_automatic_message(
     *,
     message_key: str,
     headers: dict[str, str] | None = None,
-) -> EmailMessage | OutgoingMessage:
+) -> EmailMessage:
     """An outbox's message. Its Message-ID derives from `message_key` (the outbox's claim),
-    so a copy the server gets twice carries the same id and mail systems drop the duplicate.
-    Raises ValueError for a header with a line break (header injection).
-
-    Outboxes send thousands of these in a run, so the message is written out directly
-    (`_outgoing`): the same headers, parts and encodings as `build_message` gives, without
-    the email package's per-header parsing, in a tenth of the time. An address that is not
-    plain ASCII takes `build_message`'s way."""
-    sender = sender_address()
-    domain = sender.rpartition("@")[2] or "localhost"
-    headers = {**AUTOMATIC_HEADERS, **(headers or {})}
-    message_id = f"<{message_key}@{domain}>"
-    envelope = getaddresses([sender]), getaddresses([to])
-    if not (sender.isascii() and to.isascii()) or any(len(a) != 1 for a in envelope):
-        return build_message(
-            to, subject, text_body, html_body, message_id=message_id, headers=headers
-        )
-    values = [to, subject, sender, *headers.values()]
-    if any("\n" in value or "\r" in value for value in values):
-        raise ValueError("a mail header contains a line break")
-    head = {
-        "From": sender,
-        "To": to,
-        "Subject": subject,
-        "Date": formatdate(usegmt=True),
-        "Message-ID": message_id,
-        **headers,
-    }
-    data = _outgoing(head, text_body, html_body)
-    return OutgoingMessage(envelope[0][0][1], envelope[1][0][1], data)
-
-
-def _header(name: str, value: str) -> bytes:
-    """A header line: as it is when short and plain ASCII, else folded and encoded (RFC
-    2047) by the SMTP policy, as an EmailMessage's would be."""
-    if value.isascii() and len(name) + len(value) + 2 <= SMTP_POLICY.max_line_length:
-        return f"{name}: {value}\r\n".encode("ascii")
-    return SMTP_POLICY.header_factory(name, value).fold(policy=SMTP_POLICY).encode("ascii")
-
-
-def _text_part(subtype: str, body: str) -> bytes:
-    """A text part in UTF-8 and base64, with its lines ended as EmailMessage.set_content
-    ends them (and the same 76-character lines)."""
-    data = b"\n".join(body.encode("utf-8").splitlines()) + b"\n"
-    encoded = base64.encodebytes(data).replace(b"\n", b"\r\n")
-    return (
-        f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
-        "Content-Transfer-Encoding: base64\r\n\r\n"
-    ).encode("ascii") + encoded
-
-
-def _outgoing(head: dict[str, str], text_body: str, html_body: str | None) -> bytes:
-    """The message's bytes: the headers, then the text (and HTML alternative) in base64."""
-    lines = [_header(name, value) for name, value in head.items()]
-    lines.append(b"MIME-Version: 1.0\r\n")
-    if html_body is None:
-        return b"".join(lines) + _text_part("plain", text_body)
-    boundary = f"==============={secrets.randbelow(10**19):019d}=="
-    lines.append(f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n'.encode())
-    separator = f"\r\n--{boundary}\r\n".encode("ascii")
-    return b"".join(
-        [
-            *lines,
-            separator,
-            _text_part("plain", text_body),
-            separator,
-            _text_part("html", html_body),
-            f"\r\n--{boundary}--\r\n".encode("ascii"),
-        ]
+    so a copy the server gets twice carries the same id and mail systems drop the duplicate."""
+    domain = sender_address().rpartition("@")[2] or "localhost"
+    return build_message(
+        to,
+        subject,
+        text_body,
+        html_body,
+        message_id=f"<{message_key}@{domain}>",
+        headers={**AUTOMATIC_HEADERS, **(headers or {})},
     )
 
 
@@ -306,7 +234,7 @@ class SmtpSender:
         self._connection = self._connect()
         return self._connection
 
-    def send(self, message: EmailMessage | OutgoingMessage) -> SendResult:
+    def send(self, message: EmailMessage) -> SendResult:
         try:
             connection = self._ready_connection()
         except smtplib.SMTPResponseException as error:
@@ -320,10 +248,7 @@ class SmtpSender:
             self.close()
             return SendResult(MailOutcome.UNREACHABLE, None, f"could not reach the server: {error}")
         try:
-            if isinstance(message, OutgoingMessage):
-                connection.sendmail(message.sender, [message.to], message.data)
-            else:
-                connection.send_message(message)
+            connection.send_message(message)
         except smtplib.SMTPRecipientsRefused as error:
             code, reply = next(iter(error.recipients.values()))
             return _classify(code, f"{code} {_reply_text(reply)}")

@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 
 from tracker.models import ReminderDigest, ReminderItem, User
 from tracker.services import mail
-from tracker.services.mail import OutgoingMessage, SendResult, SmtpSender
+from tracker.services.mail import SendResult, SmtpSender
 from tracker.services.reminders.digests import (
     ITEM_COLUMNS,
     ComposedDigest,
@@ -87,7 +87,7 @@ def mail_enabled() -> bool:
     return mail.mail_enabled()
 
 
-def build_message(digest: ComposedDigest, token: str) -> EmailMessage | OutgoingMessage:
+def build_message(digest: ComposedDigest, token: str) -> EmailMessage:
     return mail.build_automatic_message(
         digest.to,
         digest.subject,
@@ -216,7 +216,7 @@ class _Senders:
         self.senders: list[SmtpSender] = []
         self.pool = ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="reminder-mail")
 
-    def _send(self, message: EmailMessage | OutgoingMessage) -> SendResult:
+    def _send(self, message: EmailMessage) -> SendResult:
         sender = getattr(self.local, "sender", None)
         if sender is None:
             sender = self.local.sender = SmtpSender(self.config)
