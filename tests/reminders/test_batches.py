@@ -159,7 +159,7 @@ def test_the_server_going_away_in_a_batch_releases_its_unsent_claims(
 
     class Dropping(SmtpSender):
         def send(self, message):
-            if message.to == gone:
+            if message["To"] == gone:
                 return SendResult(MailOutcome.UNREACHABLE, None, "the connection failed")
             return super().send(message)
 

@@ -15,10 +15,8 @@ from datetime import date
 from typing import NamedTuple
 
 from flask import render_template
-from flask_babel import force_locale, get_translations, ngettext
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from jinja2 import pass_context
-from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -473,29 +471,6 @@ def _kinds(recipient: Recipient, items: list[DigestItem]) -> tuple[DigestKind, .
     )
 
 
-def _template_gettext(translations) -> dict:
-    """The templates' `gettext` and `ngettext` (as jinja2.ext's i18n "newstyle" makes them)
-    bound to one language's catalogue: a digest asks for the same few sentences dozens of
-    times, and flask_babel's would look the catalogue up again on each call."""
-
-    @pass_context
-    def gettext(context, string: str, **variables) -> str:
-        text = translations.ugettext(string)
-        if context.eval_ctx.autoescape:
-            text = Markup(text)  # noqa: S704 (our catalogue; % escapes the variables)
-        return text % variables
-
-    @pass_context
-    def ngettext(context, singular: str, plural: str, num: int, **variables) -> str:
-        variables.setdefault("num", num)
-        text = translations.ungettext(singular, plural, num)
-        if context.eval_ctx.autoescape:
-            text = Markup(text)  # noqa: S704 (our catalogue; % escapes the variables)
-        return text % variables
-
-    return {"gettext": gettext, "ngettext": ngettext}
-
-
 def compose_digest(
     recipient: Recipient, items: list[DigestItem], details: DetailCache | None = None
 ) -> ComposedDigest:
@@ -518,7 +493,6 @@ def compose_digest(
             "notifications_url": public_url("notifications.index"),
             "subject": subject,
             "lang": locale,
-            **_template_gettext(get_translations()),
         }
         text_body = render_template("email/reminder_digest.txt", **context)
         html_body = render_template("email/reminder_digest.html", **context)
