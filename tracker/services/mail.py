@@ -20,12 +20,14 @@ import logging
 import smtplib
 import ssl
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from flask import current_app
+from sqlalchemy import update
 
+from tracker import clock
 from tracker.vocabulary import MailOutcome
 
 logger = logging.getLogger(__name__)
@@ -131,6 +133,39 @@ class RetryPolicy:
     def delay(self, attempts: int) -> timedelta:
         """Backoff after the n-th failed delivery."""
         return min(self.base * (2 ** max(attempts - 1, 0)), self.cap)
+
+    def recover_stale_claims(self, session, model, now: datetime, *where) -> int:
+        """An outbox's rows (`model`: its status, claimed_dt, next_attempt_dt and last_error)
+        left in "sending" by a process that died go back to "retry", due at `now`, once
+        their claim is older than `claim_timeout` (wall clock). Returns how many."""
+        result = session.execute(
+            update(model)
+            .where(
+                *where,
+                model.status == "sending",
+                model.claimed_dt < clock.now_utc() - self.claim_timeout,
+            )
+            .values(
+                status="retry",
+                next_attempt_dt=now,
+                last_error="interrupted while sending; the claim was recovered",
+            )
+        )
+        return result.rowcount or 0
+
+
+def run_summary_parts(retry: int, failed: int, recovered: int, stopped_early: bool) -> list[str]:
+    """How an outbox run's summary ends, in the same words for every outbox."""
+    parts = []
+    if retry:
+        parts.append(f"{retry} to retry")
+    if failed:
+        parts.append(f"{failed} failed")
+    if recovered:
+        parts.append(f"{recovered} interrupted sends recovered")
+    if stopped_early:
+        parts.append("stopped early: the mail server could not be reached")
+    return parts
 
 
 def _classify(code: int | None, text: str) -> SendResult:

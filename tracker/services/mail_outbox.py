@@ -93,14 +93,7 @@ class OutboxRun:
 
     def summary(self) -> str:
         parts = [f"{self.sent} sent", f"{self.skipped} with nothing to send"]
-        if self.retry:
-            parts.append(f"{self.retry} to retry")
-        if self.failed:
-            parts.append(f"{self.failed} failed")
-        if self.recovered:
-            parts.append(f"{self.recovered} interrupted sends recovered")
-        if self.stopped_early:
-            parts.append("stopped early: the mail server could not be reached")
+        parts += mail.run_summary_parts(self.retry, self.failed, self.recovered, self.stopped_early)
         return "; ".join(parts) + "."
 
 
@@ -176,20 +169,7 @@ def purge_finished(session: Session, before: datetime, kinds: Iterable[MailKind]
 
 
 def recover_stale_claims(session: Session, now: datetime, kinds: Iterable[MailKind]) -> int:
-    result = session.execute(
-        update(MailRequest)
-        .where(
-            MailRequest.kind.in_(list(kinds)),
-            MailRequest.status == MailStatus.SENDING,
-            MailRequest.claimed_dt < clock.now_utc() - CLAIM_TIMEOUT,
-        )
-        .values(
-            status=MailStatus.RETRY,
-            next_attempt_dt=now,
-            last_error="interrupted while sending; the claim was recovered",
-        )
-    )
-    return result.rowcount or 0
+    return RETRY.recover_stale_claims(session, MailRequest, now, MailRequest.kind.in_(list(kinds)))
 
 
 def due_ids(

@@ -1,26 +1,46 @@
-"""Delivering reminder digests: claim a recipient's items, send their digest, record the
-server's answer, one recipient at a time (services.reminders.jobs runs it). A sending
-thread talks to the server while the next digest is claimed and composed.
+"""Delivering reminder digests: claim recipients' items in batches, send one digest per
+recipient, record the server's answers in batches (services.reminders.jobs runs it).
 
-Sending: one SMTP connection serves a whole run (tracker.services.mail.SmtpSender, the one
-sender of every email), checked with NOOP before each reuse so that a message is never
-sent twice on a connection the server had dropped. A message counts as sent only when the
-server answered 250 to its data. The answer decides what becomes of the items: 4xx →
-retry later; 5xx → failed for good; no answer (connection refused or dropped, timeout, TLS
-or login failure) → retry later and stop this run.
+Claiming: one conditional UPDATE takes the sendable items of up to CLAIM_BATCH recipients
+(each recipient's items under a claim token of its own, services.reminders.outbox), and
+it is committed before anything of the batch is sent, so two processes never send the
+same item.
+
+Sending: a few threads (SENDERS), each with an SMTP connection of its own
+(tracker.services.mail.SmtpSender, the one sender of every email, which checks the
+connection with NOOP before each reuse so that a message is never sent twice on a
+connection the server had dropped), send while this thread composes the next digests. A
+message counts as sent only when the server answered 250 to its data. The answer decides
+what becomes of the items: 4xx → retry later; 5xx → failed for good; no answer
+(connection refused or dropped, timeout, TLS or login failure) → retry later and stop
+this run: the messages already handed to a connection get their own answers recorded,
+and the batch's claims not sent yet are released at once.
+
+Recording: the answers are written together, one digest row each and one UPDATE for all
+the items that were sent, with one commit per RECORD_EVERY digests or RECORD_SECONDS,
+whichever comes first. The trade-off: a process that dies leaves the items of the digests
+it had not recorded yet in "sending" (at most one claim batch: CLAIM_BATCH recipients);
+a later run recovers them after CLAIM_TIMEOUT (services.reminders.jobs), and those of
+them the server had already accepted (at most RECORD_EVERY digests, or RECORD_SECONDS'
+worth, plus the few in flight) are sent a second time, with the same Message-ID. Per
+digest, the window was one message; per batch, it is bounded and short. A run whose
+claim batch grows old (a slow server) refreshes its claims, so that no other process
+takes a live run's claims for interrupted.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+import threading
+import time
+from collections import defaultdict, deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tracker.models import ReminderDigest, ReminderItem, User
@@ -36,17 +56,31 @@ from tracker.services.reminders.digests import (
     load_recipients,
 )
 from tracker.services.reminders.outbox import (
+    CLAIM_TIMEOUT,
     MAX_ATTEMPTS,
     RunReport,
-    claim_items,
+    claim_batch,
     recipients_with_due_items,
-    release_claim,
+    refresh_claims,
+    release_claims,
     retry_delay,
     sendable,
 )
 from tracker.vocabulary import DeliveryStatus, DigestStatus, MailOutcome
 
 logger = logging.getLogger(__name__)
+
+#: recipients whose items one UPDATE claims (one commit makes the claim durable)
+CLAIM_BATCH = 200
+#: answers recorded with one commit: every RECORD_EVERY digests or RECORD_SECONDS
+RECORD_EVERY = 100
+RECORD_SECONDS = 1.0
+#: SMTP connections a run sends on at once, one sending thread each
+SENDERS = 2
+#: messages handed to the senders and not answered yet, at most
+IN_FLIGHT = 8
+#: a batch's claims are refreshed once they are this old (well before CLAIM_TIMEOUT)
+REFRESH_SECONDS = CLAIM_TIMEOUT.total_seconds() / 3
 
 
 def mail_enabled() -> bool:
@@ -92,49 +126,61 @@ def _outcome(result: SendResult, rows: list, now: datetime, report: RunReport):
     return DigestStatus.RETRY, {"status": DeliveryStatus.RETRY, **failed}
 
 
-def _record_outcome(
-    session: Session,
-    recipient: Recipient,
-    digest: ComposedDigest,
-    rows: list,
-    token: str,
-    result: SendResult,
-    now: datetime,
-    report: RunReport,
-) -> None:
-    """One digest row for the attempt, and one UPDATE for its items."""
-    status, values = _outcome(result, rows, now, report)
-    record = ReminderDigest(
-        recipient_id=recipient.id,
-        claim_token=token,
-        status=status,
-        email=recipient.email,
-        locale=digest.locale,
-        subject=digest.subject,
-        item_count=len(rows),
-        smtp_code=result.code,
-        error=result.error[:2000],
-        created_dt=now,
-        finished_dt=now,
+def _record_answers(session: Session, answered: list, now: datetime, report: RunReport) -> None:
+    """One digest row per answered digest (one executemany, returning their ids), one
+    executemany UPDATE for the items of the digests the server accepted, and one UPDATE per
+    digest it did not (a few, with their own attempts and backoff)."""
+    if not answered:
+        return
+    digests, sent, other = [], [], []
+    for claimed, result in answered:
+        status, values = _outcome(result, claimed.rows, now, report)
+        digests.append(
+            {
+                "recipient_id": claimed.recipient.id,
+                "claim_token": claimed.token,
+                "status": status,
+                "email": claimed.recipient.email,
+                "locale": claimed.digest.locale,
+                "subject": claimed.digest.subject,
+                "item_count": len(claimed.rows),
+                "smtp_code": result.code,
+                "error": result.error[:2000],
+                "created_dt": now,
+                "finished_dt": now,
+            }
+        )
+        if status == DigestStatus.SENT:
+            sent.append(claimed.token)
+        else:
+            other.append((claimed.token, values))
+        _log_failure(claimed.recipient, result)
+    table = ReminderDigest.__table__
+    ids = dict(
+        session.execute(table.insert().returning(table.c.claim_token, table.c.id), digests).all()
     )
-    session.add(record)
-    session.flush()
-    session.execute(
-        update(ReminderItem)
-        .where(ReminderItem.claim_token == token)
-        .values(digest_id=record.id, **values)
-    )
+    items = ReminderItem.__table__
+    by_token = items.c.claim_token == bindparam("token")
+    if sent:
+        # one executemany: each claim's items, found by its token (an index lookup; a join
+        # of the two tables would be planned from statistics that lag behind the run)
+        session.execute(
+            items.update()
+            .where(by_token)
+            .values(
+                digest_id=bindparam("digest"),
+                status=str(DeliveryStatus.SENT),
+                sent_dt=now,
+                last_error="",
+            ),
+            [{"token": token, "digest": ids[token]} for token in sent],
+        )
+    for token, values in other:
+        digest = {"digest_id": ids[token], **values}
+        session.execute(items.update().where(items.c.claim_token == token).values(**digest))
 
 
 # --- a run's delivery ------------------------------------------------------------------------
-
-
-def _claimed_rows(session: Session, token: str) -> list:
-    return list(
-        session.execute(
-            select(*ITEM_COLUMNS).where(ReminderItem.claim_token == token).order_by(ReminderItem.id)
-        )
-    )
 
 
 def _log_failure(recipient: Recipient, result: SendResult) -> None:
@@ -160,73 +206,172 @@ class _Digest:
     answer: Future | None = None
 
 
-def _claim_and_compose(session, recipient, now, cache, details) -> _Digest | None:
-    token, claimed = claim_items(session, recipient.id, now)
-    # The claim is durable before anything is sent.
-    session.commit()
-    if not claimed:
-        return None
-    rows = _claimed_rows(session, token)
-    return _Digest(recipient, compose_digest(recipient, cache.items(rows), details), rows, token)
+class _Senders:
+    """SENDERS threads, each sending on an SMTP connection of its own."""
 
+    def __init__(self, config) -> None:
+        self.config = config
+        self.local = threading.local()
+        self.lock = threading.Lock()
+        self.senders: list[SmtpSender] = []
+        self.pool = ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="reminder-mail")
 
-def _start(pool: ThreadPoolExecutor, sender: SmtpSender, claimed: _Digest) -> _Digest:
-    """Hand the message to the sending thread (the message is built here: it needs the app)."""
-    try:
-        message = build_message(claimed.digest, claimed.token)
-    except ValueError as error:
-        claimed.answer = Future()
-        claimed.answer.set_result(SendResult(MailOutcome.REJECTED, None, str(error)))
+    def _send(self, message: EmailMessage) -> SendResult:
+        sender = getattr(self.local, "sender", None)
+        if sender is None:
+            sender = self.local.sender = SmtpSender(self.config)
+            with self.lock:
+                self.senders.append(sender)
+        return sender.send(message)
+
+    def start(self, claimed: _Digest) -> _Digest:
+        """Hand the message to a sending thread (it is built here: it needs the app)."""
+        try:
+            message = build_message(claimed.digest, claimed.token)
+        except ValueError as error:
+            claimed.answer = Future()
+            claimed.answer.set_result(SendResult(MailOutcome.REJECTED, None, str(error)))
+            return claimed
+        claimed.answer = self.pool.submit(self._send, message)
         return claimed
-    claimed.answer = pool.submit(sender.send, message)
-    return claimed
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+        for sender in self.senders:
+            sender.close()
 
 
-def _finish(session: Session, sent: _Digest, now: datetime, report: RunReport) -> bool:
-    """Wait for the server's answer and record it; False when the server is unreachable
-    and the run must stop sending."""
-    result = sent.answer.result()
-    _record_outcome(
-        session, sent.recipient, sent.digest, sent.rows, sent.token, result, now, report
-    )
-    session.commit()
-    _log_failure(sent.recipient, result)
-    if result.outcome == MailOutcome.UNREACHABLE:
-        report.stopped_early = True
-        return False
-    return True
+@dataclass
+class _Run:
+    """One delivery run: the digests in flight, the answers not recorded yet, and the
+    claims held (claimed, not recorded)."""
+
+    session: Session
+    now: datetime
+    report: RunReport
+    senders: _Senders
+    in_flight: deque = field(default_factory=deque)
+    answered: list = field(default_factory=list)
+    held: set = field(default_factory=set)
+    recorded_at: float = field(default_factory=time.monotonic)
+    refreshed_at: float = field(default_factory=time.monotonic)
+    stopped: bool = False
+
+    def claim(self, recipient_ids: list[int]) -> dict[str, list]:
+        """Claim the batch's items (durable before anything is sent): rows by token, in
+        the order of the recipients."""
+        self.record()
+        rows = claim_batch(self.session, recipient_ids, self.now, ITEM_COLUMNS)
+        self.session.commit()
+        self.refreshed_at = time.monotonic()
+        by_token: dict[str, list] = defaultdict(list)
+        for row in sorted(rows, key=lambda r: (r.recipient_id, r.id)):
+            by_token[row.claim_token].append(row)
+        self.held.update(by_token)
+        return by_token
+
+    def send(self, claimed: _Digest) -> None:
+        self.in_flight.append(self.senders.start(claimed))
+        while self.in_flight and (
+            len(self.in_flight) >= IN_FLIGHT or self.in_flight[0].answer.done()
+        ):
+            self._collect()
+        if (
+            len(self.answered) >= RECORD_EVERY
+            or time.monotonic() - self.recorded_at >= RECORD_SECONDS
+        ):
+            self.record()
+
+    def _collect(self) -> None:
+        sent = self.in_flight.popleft()
+        result = sent.answer.result()
+        self.answered.append((sent, result))
+        if result.outcome == MailOutcome.UNREACHABLE:
+            self.report.stopped_early = True
+            self.stopped = True
+
+    def drain(self) -> None:
+        """Wait for every answer in flight."""
+        while self.in_flight:
+            self._collect()
+
+    def record(self) -> None:
+        """Write the answers so far (one commit); refresh the claims still held once they
+        are getting old."""
+        answered, self.answered = self.answered, []
+        _record_answers(self.session, answered, self.now, self.report)
+        self.held.difference_update(claimed.token for claimed, _result in answered)
+        if self.held and time.monotonic() - self.refreshed_at >= REFRESH_SECONDS:
+            refresh_claims(self.session, sorted(self.held))
+            self.refreshed_at = time.monotonic()
+        self.session.commit()
+        self.recorded_at = time.monotonic()
+
+    def release(self, tokens: list[str]) -> None:
+        """Claims this run will not send (it stopped): the items wait for the next run."""
+        release_claims(self.session, tokens, self.now)
+        self.held.difference_update(tokens)
+        self.session.commit()
+
+    def wind_up(self) -> None:
+        """After an error: the answers the server gave are recorded; claims not answered
+        stay in "sending" until they are recovered (see the module's docstring)."""
+        self.in_flight_answers()
+        self.session.rollback()
+        self.record()
+
+    def in_flight_answers(self) -> None:
+        for claimed in self.in_flight:
+            try:
+                self.answered.append((claimed, claimed.answer.result()))
+            except Exception:  # a sending thread's error: no answer to record
+                logger.exception("Reminder digest to %s: no answer", claimed.recipient.email)
+        self.in_flight.clear()
+
+
+def _deliver_batch(run: _Run, recipients, batch, cache, details) -> None:
+    claimed = run.claim(batch)
+    cache.fill([row for rows in claimed.values() for row in rows])
+    for token, rows in claimed.items():
+        if run.stopped:
+            break
+        recipient = recipients[rows[0].recipient_id]
+        digest = compose_digest(recipient, cache.items(rows), details)
+        run.send(_Digest(recipient, digest, rows, token))
+    if run.stopped:
+        run.drain()
+        answered = {claimed.token for claimed, _result in run.answered}
+        run.release([t for t in claimed if t in run.held and t not in answered])
 
 
 def deliver_due(session: Session, now: datetime, report: RunReport) -> None:
-    """Claim, send and record one digest per recipient, committing after each send. One
-    thread sends, on the run's one SMTP connection, in order; meanwhile this one claims and
-    composes the next digest. After a connection failure the digest claimed meanwhile is
-    released unsent, and the run stops."""
+    """Claim, send and record one digest per recipient, in batches of CLAIM_BATCH
+    recipients: one claim and one commit per batch, answers recorded every RECORD_EVERY
+    digests or RECORD_SECONDS. After a connection failure the batch's claims not sent
+    yet are released, and the run stops."""
     details = DetailCache()
     cache = InfoCache(session)
-    sender = SmtpSender(current_app.config)
     recipient_ids = recipients_with_due_items(session, now)
     recipients = load_recipients(session, recipient_ids)
     session.commit()
-    in_flight: _Digest | None = None
+    senders = _Senders(current_app.config)
+    run = _Run(session, now, report, senders)
     try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reminder-mail") as pool:
-            for recipient_id in recipient_ids:
-                upcoming = _claim_and_compose(
-                    session, recipients[recipient_id], now, cache, details
-                )
-                if upcoming is None:
-                    continue
-                if in_flight is not None and not _finish(session, in_flight, now, report):
-                    release_claim(session, upcoming.token, now)
-                    session.commit()
-                    in_flight = None
-                    break
-                in_flight = _start(pool, sender, upcoming)
-            if in_flight is not None:
-                _finish(session, in_flight, now, report)
+        for start in range(0, len(recipient_ids), CLAIM_BATCH):
+            if run.stopped:
+                break
+            batch = recipient_ids[start : start + CLAIM_BATCH]
+            _deliver_batch(run, recipients, batch, cache, details)
+        run.drain()
+        run.record()
+    except BaseException:
+        try:
+            run.wind_up()
+        except Exception:
+            logger.exception("Reminder run: the answers could not be recorded")
+        raise
     finally:
-        sender.close()
+        senders.close()
 
 
 def preview_digests(session: Session, now: datetime) -> list[ComposedDigest]:

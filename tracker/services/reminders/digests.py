@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from flask import render_template
 from flask_babel import force_locale, ngettext
@@ -195,10 +196,9 @@ class MilestoneInfo:
     title = in_language("title")
 
 
-@dataclass(frozen=True)
-class DigestItem:
+class DigestItem(NamedTuple):
     """A reminder item as a digest shows it: the same attributes `item_detail` and
-    `link_target` read on a ReminderItem."""
+    `link_target` read on a ReminderItem (a named tuple: a run makes one per reminder)."""
 
     id: int
     kind: str
@@ -211,7 +211,7 @@ class DigestItem:
     milestone: MilestoneInfo | None
 
 
-#: the columns of an outbox row that a digest reads
+#: the columns of an outbox row that a digest reads (InfoCache reads them by position)
 ITEM_COLUMNS = (
     ReminderItem.id,
     ReminderItem.recipient_id,
@@ -246,6 +246,14 @@ class InfoCache:
         return sorted({i for i in ids if i is not None and i not in known})
 
     def fill(self, rows) -> None:
+        measures, organisations, milestones = self.measures, self.organisations, self.milestones
+        if all(
+            measure_id in measures
+            and (organisation_id is None or organisation_id in organisations)
+            and (milestone_id is None or milestone_id in milestones)
+            for _id, _recipient, _kind, measure_id, organisation_id, milestone_id, *_rest in rows
+        ):
+            return
         measures = select(
             Measure.id,
             Measure.code,
@@ -270,19 +278,32 @@ class InfoCache:
 
     def items(self, rows) -> list[DigestItem]:
         self.fill(rows)
+        measures, organisations, milestones = self.measures, self.organisations, self.milestones
+        # positional: the rows start with ITEM_COLUMNS (a Row's attributes cost more)
         return [
             DigestItem(
-                id=row.id,
-                kind=row.kind,
-                measure_id=row.measure_id,
-                update_id=row.update_id,
-                reference_date=row.reference_date,
-                day_count=row.day_count,
-                measure=self.measures[row.measure_id],
-                organisation=self.organisations.get(row.organisation_id),
-                milestone=self.milestones.get(row.milestone_id),
+                id_,
+                kind,
+                measure_id,
+                update_id,
+                reference_date,
+                day_count,
+                measures[measure_id],
+                organisations.get(organisation_id),
+                milestones.get(milestone_id),
             )
-            for row in rows
+            for (
+                id_,
+                _recipient,
+                kind,
+                measure_id,
+                organisation_id,
+                milestone_id,
+                update_id,
+                reference_date,
+                day_count,
+                *_rest,
+            ) in rows
         ]
 
 
@@ -365,6 +386,14 @@ class DetailCache:
     def __init__(self) -> None:
         self._done: dict[tuple, str] = {}
         self._urls: dict[tuple, str] = {}
+        self._labels: dict[tuple, str] = {}
+
+    def label(self, kind: str, locale: str) -> str:
+        """A kind's label in the current language (`locale`)."""
+        key = (kind, locale)
+        if key not in self._labels:
+            self._labels[key] = str(REMINDER_KIND_LABELS[ReminderKind(kind)])
+        return self._labels[key]
 
     def url(self, item) -> str:
         endpoint, values = link_target(item)
@@ -387,8 +416,12 @@ class DetailCache:
         return self._done[key]
 
 
+#: a kind's place in KIND_ORDER
+KIND_RANK = {kind: rank for rank, kind in enumerate(KIND_ORDER)}
+
+
 def _urgency(item: DigestItem) -> tuple:
-    return (KIND_ORDER.index(ReminderKind(item.kind)), item.reference_date, item.measure.position)
+    return (KIND_RANK[item.kind], item.reference_date, item.measure.position, item.id)
 
 
 def _measures(
@@ -398,7 +431,7 @@ def _measures(
     most pressing reason comes first in KIND_ORDER (then the soonest) first: the first
     DIGEST_MEASURES of them, and how many more there are."""
     by_measure: dict[int, list[DigestItem]] = defaultdict(list)
-    for item in sorted(items, key=lambda i: (*_urgency(i), i.id)):
+    for item in sorted(items, key=_urgency):
         by_measure[item.measure_id].append(item)
     groups = list(by_measure.values())
     listed = tuple(
@@ -409,7 +442,7 @@ def _measures(
                 DigestReason(
                     item_id=item.id,
                     kind=ReminderKind(item.kind),
-                    label=str(REMINDER_KIND_LABELS[ReminderKind(item.kind)]),
+                    label=details.label(item.kind, locale),
                     detail=details(item, locale),
                     url=details.url(item),
                 )

@@ -8,23 +8,25 @@ A run has two steps, both idempotent:
    is inserted into the outbox (`ReminderItem`) with INSERT ... ON CONFLICT DO NOTHING on
    its unique key (recipient, measure, kind, occurrence), so planning the same reminder
    twice is a no-op, whichever process or scheduler does it (services.reminders.outbox).
-2. **Deliver.** Per recipient, claim the items that may be sent now with one conditional
-   UPDATE (status pending/retry → sending, with a fresh claim token) and commit, so two
-   processes never send the same item. Build one digest email from the claimed items,
-   send it, and only when the SMTP server accepted it (250) mark the items sent; commit
-   right after each send. A 4xx answer or a connection failure puts the items back to
-   "retry" with exponential backoff for a later run; a 5xx answer marks them failed, and
-   admins see them on /admin/reminders. After a connection failure the run stops sending:
-   the rest stay pending for the next run rather than each waiting for a timeout
-   (services.reminders.delivery).
+2. **Deliver.** In batches of recipients, claim the items that may be sent now with one
+   conditional UPDATE (status pending/retry → sending, with a claim token per recipient)
+   and commit, so two processes never send the same item. Build one digest email per
+   recipient from its claimed items and send it; only when the SMTP server accepted it
+   (250) are the items marked sent. The answers are recorded together, a commit every
+   few dozen digests or every second. A 4xx answer or a connection failure puts the items
+   back to "retry" with exponential backoff for a later run; a 5xx answer marks them
+   failed, and admins see them on /admin/reminders. After a connection failure the run
+   stops sending and releases the claims it had not sent: the rest stay pending for the
+   next run rather than each waiting for a timeout (services.reminders.delivery).
 
-Stale claims: a process that dies between its claim and its commit leaves items in
-"sending". A run treats a claim older than CLAIM_TIMEOUT (wall clock) as interrupted and
-returns its items to "retry". A live sender finishes a digest in seconds (the SMTP timeout
-is 10 s per step), so this never takes items from a process that is still working. The
-one case it can send twice is a crash in the milliseconds between the server's 250 and
-our commit; losing a reminder silently would be worse, so the policy is at-least-once in
-that window and exactly-once everywhere else.
+Stale claims: a process that dies between its claim and the record of its answers leaves
+items in "sending". A run treats a claim older than CLAIM_TIMEOUT (wall clock) as
+interrupted and returns its items to "retry". A live run records its answers every second
+at the latest and refreshes the claims it still holds long before they would count as
+stale, so this never takes items from a process that is still working. What can be sent
+twice is what the server accepted in the last second (or the last RECORD_EVERY digests)
+before a crash; losing reminders silently would be worse, so the policy is at-least-once
+in that window and exactly-once everywhere else.
 
 Without SMTP (no SMTP_HOST) the run logs that mail is off, and the items stay in the app
 (status in_app_only) instead of being mailed in a burst once mail is switched on.

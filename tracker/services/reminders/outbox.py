@@ -15,7 +15,19 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Integer, String, Text, and_, exists, func, literal, select, update
+from sqlalchemy import (
+    Integer,
+    String,
+    Text,
+    and_,
+    cast,
+    exists,
+    func,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -150,6 +162,16 @@ def record_selected(session: Session, planned, now: datetime) -> int:
     return session.execute(statement).rowcount
 
 
+def analyze_outbox(session: Session) -> None:
+    """After many new rows, PostgreSQL's statistics of the outbox are out of date until
+    autovacuum catches up, and the run's next statements would be planned as for the old
+    table: a claim by status (every pending row) instead of by recipient, and the answers'
+    UPDATE by a full scan. ANALYZE reads a sample of the table (a fraction of a second at a
+    million rows). SQLite plans by its indexes alone."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"ANALYZE {ReminderItem.__tablename__}"))
+
+
 def _insert(session: Session):
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
@@ -162,23 +184,15 @@ def sendable(now: datetime):
     return and_(ReminderItem.status.in_(SENDABLE), ReminderItem.next_attempt_dt <= now)
 
 
+def _sendable(columns, now: datetime):
+    """`sendable` on the table's columns (for Core statements)."""
+    return and_(columns.status.in_([str(s) for s in SENDABLE]), columns.next_attempt_dt <= now)
+
+
 def recover_stale_claims(session: Session, now: datetime) -> int:
     """Items left in "sending" by a process that died go back to retry (see
     services.reminders.jobs for why this is the safe side)."""
-    wall_now = clock.now_utc()
-    result = session.execute(
-        update(ReminderItem)
-        .where(
-            ReminderItem.status == DeliveryStatus.SENDING,
-            ReminderItem.claimed_dt < wall_now - CLAIM_TIMEOUT,
-        )
-        .values(
-            status=DeliveryStatus.RETRY,
-            next_attempt_dt=now,
-            last_error="interrupted while sending; the claim was recovered",
-        )
-    )
-    return result.rowcount or 0
+    return RETRY.recover_stale_claims(session, ReminderItem, now)
 
 
 def keep_in_app_only(session: Session, now: datetime) -> int:
@@ -216,12 +230,57 @@ def claim_items(session: Session, recipient_id: int, now: datetime) -> tuple[str
     return token, list(claimed)
 
 
-def release_claim(session: Session, token: str, now: datetime) -> int:
-    """A claim the run did not send (it stopped first): the items wait for the next run."""
+#: the random part of a batch's claim tokens (a token is this, a dot and the recipient id:
+#: at most 40 characters while ids have at most 15 digits)
+BATCH_TOKEN_CHARS = 24
+
+
+def claim_batch(session: Session, recipient_ids: list[int], now: datetime, columns) -> list:
+    """Atomically take the sendable items of several recipients with one UPDATE, each
+    recipient's items under a claim token of its own (the batch's random part, a dot and
+    the recipient id); returns `columns` (and the token, as `claim_token`) of every claimed
+    row. Exactly-once holds as for `claim_items`: another process running the same UPDATE
+    at the same moment gets none of these rows."""
+    if not recipient_ids:
+        return []
+    batch = uuid.uuid4().hex[:BATCH_TOKEN_CHARS]
+    table = ReminderItem.__table__
+    token = literal(f"{batch}.", String(40)) + cast(table.c.recipient_id, String(40))
+    # The rows by id, from the recipients' ids: without statistics, SQLite would rather
+    # walk the status index over every pending row of the outbox, once per batch.
+    theirs = select(table.c.id).where(table.c.recipient_id.in_(recipient_ids))
+    statement = (
+        table.update()
+        .where(table.c.id.in_(theirs), _sendable(table.c, now))
+        .values(status=str(DeliveryStatus.SENDING), claim_token=token, claimed_dt=clock.now_utc())
+        .returning(*(table.c[c.key] for c in columns), table.c.claim_token)
+    )
+    return list(session.execute(statement))
+
+
+def refresh_claims(session: Session, tokens: list[str]) -> int:
+    """A live run still holds these claims: their age starts again, so that no other
+    process takes them for interrupted (see CLAIM_TIMEOUT)."""
+    if not tokens:
+        return 0
+    table = ReminderItem.__table__
+    result = session.execute(
+        table.update()
+        .where(table.c.claim_token.in_(tokens), table.c.status == str(DeliveryStatus.SENDING))
+        .values(claimed_dt=clock.now_utc())
+    )
+    return result.rowcount or 0
+
+
+def release_claims(session: Session, tokens: list[str], now: datetime) -> int:
+    """Claims the run did not send (it stopped first): the items wait for the next run."""
+    if not tokens:
+        return 0
     result = session.execute(
         update(ReminderItem)
-        .where(ReminderItem.claim_token == token, ReminderItem.status == DeliveryStatus.SENDING)
+        .where(ReminderItem.claim_token.in_(tokens), ReminderItem.status == DeliveryStatus.SENDING)
         .values(status=DeliveryStatus.RETRY, next_attempt_dt=now, claim_token=None)
+        .execution_options(synchronize_session=False)
     )
     return result.rowcount or 0
 
@@ -270,17 +329,11 @@ class RunReport:
 
     def _delivery_parts(self) -> list[str]:
         parts = [f"{self.digests_sent} digests sent ({self.items_sent} reminders)"]
-        if self.digests_retry:
-            parts.append(f"{self.digests_retry} to retry")
-        if self.digests_failed:
-            parts.append(f"{self.digests_failed} failed")
         if self.items_in_app_only:
             parts.append(f"{self.items_in_app_only} kept in the app only (mail is off)")
-        if self.recovered_claims:
-            parts.append(f"{self.recovered_claims} interrupted sends recovered")
-        if self.stopped_early:
-            parts.append("stopped early: the mail server could not be reached")
-        return parts
+        return parts + mail.run_summary_parts(
+            self.digests_retry, self.digests_failed, self.recovered_claims, self.stopped_early
+        )
 
 
 # --- the admin's view of the outbox ----------------------------------------------------------

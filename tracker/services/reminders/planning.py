@@ -25,7 +25,12 @@ from tracker.models import Measure, ReminderOptOut, StatusUpdate, User
 from tracker.services.plans import MeasureState, MilestoneStatus, measure_states
 from tracker.services.reminders import linked
 from tracker.services.reminders.notices import returned_occurrence
-from tracker.services.reminders.outbox import PlannedReminder, record_planned, record_selected
+from tracker.services.reminders.outbox import (
+    PlannedReminder,
+    analyze_outbox,
+    record_planned,
+    record_selected,
+)
 from tracker.services.reminders.settings import KindSettings, load_settings
 from tracker.vocabulary import Completion, MilestoneState, ReminderKind, ReviewState, Role
 
@@ -76,7 +81,14 @@ def plan_outbox(session: Session, today: date, now: datetime, settings=None) -> 
     new = record_selected(session, linked.due_reminders(), now)
     by_update = _plan_update_reminders(session, today, now, settings)
     linked.drop_tables(session)
-    return due + len(by_update), new + record_planned(session, by_update, now)
+    new += record_planned(session, by_update, now)
+    if new >= ANALYZE_AFTER:
+        analyze_outbox(session)
+    return due + len(by_update), new
+
+
+#: new outbox rows after which planning refreshes the outbox's statistics
+ANALYZE_AFTER = 10_000
 
 
 def _plan_update_reminders(session, today, now, settings) -> list[PlannedReminder]:

@@ -1,0 +1,187 @@
+"""Delivery in batches (services.reminders.delivery): one claim for many recipients,
+answers recorded together, and still exactly once: with two runs at the same moment, after
+a crash in the middle of a batch, and when the server goes away in the middle of one."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from tests.reminders.conftest import baku, link, make_organisation, make_user, measures_due
+from tracker import clock
+from tracker.extensions import db
+from tracker.models import ReminderDigest, ReminderItem
+from tracker.services import reminders
+from tracker.services.mail import SendResult, SmtpSender
+from tracker.services.reminders import delivery, outbox, run_reminders
+from tracker.services.reminders.digests import ITEM_COLUMNS
+from tracker.vocabulary import MailOutcome
+
+NOW = "2022-10-02T09:00"
+
+
+@pytest.fixture
+def people(seeded) -> list[str]:
+    """Twelve organisations with one monitor each, monitoring two measures due 2022-12-31:
+    12 digests of 4 reminders (2 deadline, 2 no recent update)."""
+    measures = measures_due(2022)[:2]
+    addresses = []
+    for n in range(12):
+        organisation = make_organisation(f"Birlik {n:02d}")
+        addresses.append(make_user(f"m{n:02d}@example.org", organisation=organisation).email)
+        for measure in measures:
+            link(organisation, measure)
+    db.session.commit()
+    return addresses
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    """Batches of five recipients, one message at a time, answers recorded at the end of a
+    run (unless it stops): the steps of a run happen in a known order."""
+    monkeypatch.setattr(delivery, "CLAIM_BATCH", 5)
+    monkeypatch.setattr(delivery, "SENDERS", 1)
+    monkeypatch.setattr(delivery, "IN_FLIGHT", 1)
+    monkeypatch.setattr(delivery, "RECORD_EVERY", 1000)
+    monkeypatch.setattr(delivery, "RECORD_SECONDS", 3600)
+
+
+def plan() -> int:
+    now = baku(NOW)
+    planned, _new = reminders.plan_outbox(db.session, now.date(), now)
+    db.session.commit()
+    return planned
+
+
+def statuses() -> Counter:
+    rows = db.session.execute(
+        select(ReminderItem.status, func.count()).group_by(ReminderItem.status)
+    ).all()
+    return Counter({str(status): count for status, count in rows})
+
+
+def recipient_ids(addresses: list[str]) -> list[int]:
+    return sorted(db.session.scalars(select(ReminderItem.recipient_id).distinct()).all())[
+        : len(addresses)
+    ]
+
+
+def test_a_batch_claim_takes_each_item_once(people, smtp):
+    planned = plan()
+    ids = recipient_ids(people)
+    now = baku(NOW)
+    first = outbox.claim_batch(db.session, ids[:8], now, ITEM_COLUMNS)
+    db.session.commit()
+    second = outbox.claim_batch(db.session, ids, now, ITEM_COLUMNS)
+    db.session.commit()
+    assert len(first) == 8 * 4 and len(second) == 4 * 4
+    assert not {row.id for row in first} & {row.id for row in second}
+    # one claim token per recipient, shared by nothing else
+    tokens = {row.claim_token: row.recipient_id for row in first + second}
+    assert sorted(tokens.values()) == ids
+    assert statuses() == Counter({"sending": planned})
+
+
+def test_two_runs_at_the_same_moment_send_each_digest_once(people, smtp, app, monkeypatch):
+    monkeypatch.setattr(delivery, "CLAIM_BATCH", 3)
+    planned = plan()
+    start = threading.Barrier(2)
+
+    def deliver(_n):
+        with app.app_context():
+            start.wait()
+            try:
+                return run_reminders(db.session, baku(NOW), plan=False)
+            finally:
+                db.session.remove()
+
+    # two threads, each with a session of its own; an error in one fails the test here
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reports = list(pool.map(deliver, range(2)))
+
+    assert smtp.recipients() == Counter({address: 1 for address in people})
+    assert sum(r.digests_sent for r in reports) == len(people)
+    assert sum(r.items_sent for r in reports) == planned
+    assert statuses() == Counter({"sent": planned})
+    assert db.session.scalar(select(func.count()).select_from(ReminderDigest)) == len(people)
+
+
+def test_a_crash_in_the_middle_of_a_batch_leaves_claims_that_a_later_run_recovers(
+    people, smtp, small_batches, monkeypatch
+):
+    planned = plan()
+    compose = delivery.compose_digest
+    composed = []
+
+    def compose_then_crash(recipient, items, details):
+        if len(composed) == 7:  # the third recipient of the second batch
+            raise RuntimeError("the process dies")
+        composed.append(recipient.email)
+        return compose(recipient, items, details)
+
+    monkeypatch.setattr(delivery, "compose_digest", compose_then_crash)
+    with pytest.raises(RuntimeError):
+        run_reminders(db.session, baku(NOW), plan=False)
+    monkeypatch.setattr(delivery, "compose_digest", compose)
+
+    # What the server accepted is recorded; the rest of the crashed batch stays claimed,
+    # and the next batches were never claimed.
+    assert smtp.recipients() == Counter({address: 1 for address in people[:7]})
+    assert statuses() == Counter({"sent": 7 * 4, "sending": 3 * 4, "pending": 2 * 4})
+
+    # Too soon: a live process could still hold those claims.
+    soon = run_reminders(db.session, baku("2022-10-02T09:05"), plan=False)
+    assert soon.recovered_claims == 0
+    assert statuses()["sending"] == 3 * 4
+
+    db.session.execute(
+        update(ReminderItem)
+        .where(ReminderItem.status == "sending")
+        .values(claimed_dt=clock.now_utc() - reminders.CLAIM_TIMEOUT - timedelta(minutes=1))
+    )
+    db.session.commit()
+    later = run_reminders(db.session, baku("2022-10-02T09:40"), plan=False)
+    assert later.recovered_claims == 3 * 4
+    assert smtp.recipients() == Counter({address: 1 for address in people})
+    assert statuses() == Counter({"sent": planned})
+
+
+def test_the_server_going_away_in_a_batch_releases_its_unsent_claims(
+    people, smtp, small_batches, monkeypatch
+):
+    planned = plan()
+    gone = people[6]  # the second recipient of the second batch
+
+    class Dropping(SmtpSender):
+        def send(self, message):
+            if message["To"] == gone:
+                return SendResult(MailOutcome.UNREACHABLE, None, "the connection failed")
+            return super().send(message)
+
+    monkeypatch.setattr(delivery, "SmtpSender", Dropping)
+    report = run_reminders(db.session, baku(NOW), plan=False)
+    assert report.stopped_early
+    assert report.digests_sent == 6 and report.digests_retry == 1
+    assert smtp.recipients() == Counter({address: 1 for address in people[:6]})
+
+    items = db.session.execute(
+        select(ReminderItem.recipient_id, ReminderItem.status, ReminderItem.attempts)
+        .where(ReminderItem.status != "sent")
+        .order_by(ReminderItem.recipient_id)
+    ).all()
+    by_status = Counter((str(status), attempts) for _recipient, status, attempts in items)
+    # the one attempted: retry, one attempt; the other three of its batch: released
+    # unattempted; the last batch: never claimed
+    assert by_status == Counter({("retry", 1): 4, ("retry", 0): 3 * 4, ("pending", 0): 2 * 4})
+    assert statuses()["sending"] == 0
+
+    monkeypatch.setattr(delivery, "SmtpSender", SmtpSender)
+    run_reminders(db.session, baku("2022-10-02T09:20"), plan=False)
+    run_reminders(db.session, baku("2022-10-02T10:00"), plan=False)
+    assert smtp.recipients() == Counter({address: 1 for address in people})
+    assert statuses() == Counter({"sent": planned})
