@@ -59,7 +59,20 @@ def _plan_paths() -> dict[str, Schema]:
     key_path = parameter("key", "path", STRING, "The natural key")
     return {
         "/api/v1/plans": _operation(
-            "listPlans", "Every action plan", closed({"plans": array(ref("Plan"))}), "plans", [], ()
+            "listPlans",
+            "The action plans, newest first, a page at a time",
+            closed(
+                {
+                    "page": {"type": "integer", "minimum": 1},
+                    "per_page": INTEGER,
+                    "total": INTEGER,
+                    "pages": INTEGER,
+                    "plans": array(ref("Plan")),
+                }
+            ),
+            "plans",
+            [_param("Page"), _param("PerPage")],
+            (400,),
         ),
         "/api/v1/plans/{key}": _operation(
             "getPlan",
