@@ -182,22 +182,33 @@ def _update_paths() -> dict[str, Schema]:
             ],
             (400, 404),
         ),
-        "/api/v1/updates": _operation(
-            "listUpdates",
-            "Approved updates, most recently approved first",
-            ref("UpdateList"),
-            "updates",
-            [
-                _param("PlanQuery"),
-                parameter("measure", "query", STRING, "A measure's code (needs plan)"),
-                parameter("organisation", "query", INTEGER, "An organisation's id"),
-                parameter("since", "query", DATE, "Updates describing this date or later"),
-                _param("Page"),
-                _param("PerPage"),
-            ],
-            (400, 404),
+        "/api/v1/updates": _described(
+            _operation(
+                "listUpdates",
+                "Approved updates, most recently approved first",
+                ref("UpdateList"),
+                "updates",
+                [
+                    _param("PlanQuery"),
+                    parameter("measure", "query", STRING, "A measure's code (needs plan)"),
+                    parameter("organisation", "query", INTEGER, "An organisation's id"),
+                    parameter("since", "query", DATE, "Updates describing this date or later"),
+                    _param("Page"),
+                    _param("PerPage"),
+                ],
+                (400, 404),
+            ),
+            "`total` is every update the filters match. It is counted once per version of "
+            "the public data and filter, then kept until the data changes (any approval, "
+            "archiving or edit), so the pages of a list never count a million rows again.",
         ),
     }
+
+
+def _described(operation: Schema, description: str) -> Schema:
+    """An operation with a longer description beside its summary."""
+    operation["get"]["description"] = description
+    return operation
 
 
 def _registry_paths() -> dict[str, Schema]:

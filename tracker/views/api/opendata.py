@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import jsonify, request
+from cachelib import SimpleCache
+from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import tracker.services.plans as sc
 import tracker.services.reports as exports
+from tracker import data_version
 from tracker.extensions import db
 from tracker.models import ActionPlan, Measure, Organisation, StatusUpdate
 from tracker.services.plans import measure_states, summarize
@@ -144,11 +146,34 @@ def _updates_statement(session: Session):
     return statement
 
 
+#: how many totals of /updates each process keeps (one per filter and data version)
+UPDATE_TOTALS_KEPT = 256
+_UPDATE_TOTALS = "tracker_api_update_totals"
+
+
+def _updates_total(session: Session, statement) -> int:
+    """How many updates the filters match. Counting a million rows is the slowest part of
+    the answer, and the count only changes with the public data: it is kept per process,
+    keyed by the data's version and the filters, so every page after the first is free."""
+    filters = tuple(request.args.get(name, "") for name in ("plan", "measure", "organisation"))
+    since = date_arg("since")
+    key = repr((data_version.current(session).token, filters, since))
+    totals = current_app.extensions.setdefault(
+        _UPDATE_TOTALS, SimpleCache(threshold=UPDATE_TOTALS_KEPT, default_timeout=0)
+    )
+    total = totals.get(key)
+    if total is None:
+        counted = select(func.count()).select_from(statement.order_by(None).subquery())
+        total = session.scalar(counted) or 0
+        totals.set(key, total)
+    return total
+
+
 @bp.get("/updates")
 def updates():
     statement = _updates_statement(db.session)
     page, per_page = paging()
-    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    total = _updates_total(db.session, statement)
     rows = db.session.scalars(statement.limit(per_page).offset((page - 1) * per_page)).unique()
     return jsonify(
         {
