@@ -195,9 +195,17 @@ def _update_paths() -> dict[str, Schema]:
                     parameter("since", "query", DATE, "Updates describing this date or later"),
                     _param("Page"),
                     _param("PerPage"),
+                    parameter(
+                        "after",
+                        "query",
+                        INTEGER,
+                        "The id of an update: the page after it (as `next` gives), instead of page",
+                    ),
                 ],
                 (400, 404),
             ),
+            "Follow `next` to read a long list: it pages after the last update shown, which "
+            "is as quick at the millionth update as at the first (a deep `page` is not). "
             "`total` is every update the filters match. It is counted once per version of "
             "the public data and filter, then kept until the data changes (any approval, "
             "archiving or edit), so the pages of a list never count a million rows again.",
