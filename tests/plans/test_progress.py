@@ -70,6 +70,28 @@ def test_every_month_is_what_the_state_function_gives_on_that_day(history):
     assert by_month[date(2023, 1, 31)][m11].ended_incomplete
 
 
+def test_many_updates_in_a_month_and_any_days_give_the_state_functions_answer(history):
+    """The database keeps only the last assessment per measure, organisation and day of
+    `ends`: several in one month, and days that are not month ends, change nothing."""
+    a, b = history
+    m11 = _measure("1.1")
+    make_update(m11, a, Completion.COMPLETE, date(2021, 3, 3))
+    make_update(m11, a, Completion.NOT_STARTED, date(2021, 3, 20))
+    make_update(m11, b, Completion.LIMITED, date(2021, 3, 20))
+    make_update(m11, b, Completion.COMPLETE, date(2021, 3, 20))  # same day: the later id
+    make_update(m11, a, Completion.LIMITED, date(2021, 3, 31))
+    db.session.commit()
+    measures = _all()
+    ends = [date(2021, 3, 2), date(2021, 3, 10), date(2021, 3, 20), date(2021, 3, 30)]
+    ends += month_ends(date(2021, 3, 31), date(2021, 5, 1))
+    by_day = measure_states_by_month(db.session, measures, ends)
+    for day in ends:
+        assert by_day[day] == measure_states(db.session, measures, day), day
+    assert by_day[date(2021, 3, 10)][m11.id].completion == Completion.COMPLETE
+    assert by_day[date(2021, 3, 30)][m11.id].completion == Completion.COMPLETE  # b's, later
+    assert by_day[date(2021, 3, 31)][m11.id].completion == Completion.LIMITED
+
+
 def test_the_monthly_history_takes_the_same_queries_for_3_or_36_months(history):
     measures = _all()
 

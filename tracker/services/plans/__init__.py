@@ -4,6 +4,7 @@ its charts, and what changed (approved updates and claims between dates).
 Other features use only the names below; nothing else reaches inside."""
 
 from tracker.services.plans.changes import Change, ChangeQuery, approved_changes
+from tracker.services.plans.listing import PLANS_PER_PAGE, plans_page
 from tracker.services.plans.milestones import (
     MilestoneInput,
     add_milestone,
@@ -41,6 +42,7 @@ from tracker.services.plans.status import (
 )
 
 __all__ = [
+    "PLANS_PER_PAGE",
     "AgencyFigures",
     "Change",
     "ChangeQuery",
@@ -67,6 +69,7 @@ __all__ = [
     "measure_states",
     "milestone_input",
     "plan_or_default",
+    "plans_page",
     "read_yaml_document",
     "seed_plan_file",
     "seed_yaml_file",

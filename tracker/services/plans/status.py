@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from tracker import clock
@@ -453,33 +453,57 @@ def month_ends(first: date, last: date) -> list[date]:
     return ends
 
 
-def _history(
-    session: Session, measures: list[Measure], until: date
-) -> tuple[dict[int, list[OrganisationAssessment]], dict[int, list[ClaimSummary]]]:
-    """Every approved assessment and every public claim up to `until`, oldest first (two
-    queries)."""
-    ids = [m.id for m in measures]
+def _month_of(column, ends: list[date]):
+    """Which of the days in `ends` (ascending) is the first on or after `column`'s date:
+    its index, as SQL (a CASE; the same on PostgreSQL and SQLite)."""
+    return case(*((column <= day, index) for index, day in enumerate(ends)), else_=len(ends))
+
+
+def _assessment_history(
+    session: Session, ids: list[int], ends: list[date]
+) -> dict[int, list[OrganisationAssessment]]:
+    """The approved assessments of the measures up to the last of `ends`, oldest first (one
+    query). Of an organisation's assessments of a measure, only the latest up to each day of
+    `ends` can be seen on that day: the database keeps those (the last one per measure,
+    organisation and day), so a long history is not read row by row."""
+    until = ends[-1]
     updates: dict[int, list[OrganisationAssessment]] = defaultdict(list)
+    approved = select(
+        StatusUpdate.measure_id,
+        StatusUpdate.organisation_id,
+        StatusUpdate.id,
+        StatusUpdate.completion,
+        StatusUpdate.progress_percent,
+        StatusUpdate.as_of_date,
+    ).where(
+        StatusUpdate.measure_id.in_(ids),
+        StatusUpdate.review_state == ReviewState.APPROVED,
+        StatusUpdate.is_archived.is_(False),
+        StatusUpdate.as_of_date <= until,
+    )
+    last = _latest_per_group(
+        approved,
+        [
+            StatusUpdate.measure_id,
+            StatusUpdate.organisation_id,
+            _month_of(StatusUpdate.as_of_date, ends),
+        ],
+        [StatusUpdate.as_of_date.desc(), StatusUpdate.id.desc()],
+    ).subquery()
     # plain columns, not whole updates: a plan's history runs to thousands of rows
     rows = session.execute(
         select(
-            StatusUpdate.measure_id,
-            StatusUpdate.organisation_id,
+            last.c.measure_id,
+            last.c.organisation_id,
             Organisation.name_az,
             Organisation.name_en,
-            StatusUpdate.id,
-            StatusUpdate.completion,
-            StatusUpdate.progress_percent,
-            StatusUpdate.as_of_date,
+            last.c.id,
+            last.c.completion,
+            last.c.progress_percent,
+            last.c.as_of_date,
         )
-        .join(Organisation, Organisation.id == StatusUpdate.organisation_id)
-        .where(
-            StatusUpdate.measure_id.in_(ids),
-            StatusUpdate.review_state == ReviewState.APPROVED,
-            StatusUpdate.is_archived.is_(False),
-            StatusUpdate.as_of_date <= until,
-        )
-        .order_by(StatusUpdate.as_of_date, StatusUpdate.id)
+        .join(Organisation, Organisation.id == last.c.organisation_id)
+        .order_by(last.c.as_of_date, last.c.id)
     )
     for measure_id, organisation_id, name_az, name_en, *assessment in rows:
         update_id, completion, progress_percent, as_of_date = assessment
@@ -494,6 +518,16 @@ def _history(
                 as_of_date,
             )
         )
+    return updates
+
+
+def _history(
+    session: Session, measures: list[Measure], ends: list[date]
+) -> tuple[dict[int, list[OrganisationAssessment]], dict[int, list[ClaimSummary]]]:
+    """The approved assessments (see `_assessment_history`) and every public claim up to the
+    last of `ends`, oldest first (two queries)."""
+    updates = _assessment_history(session, [m.id for m in measures], ends)
+    until = ends[-1]
     # own claims under the measure's id, plan-wide ones under minus the plan's id
     claims: dict[int, list[ClaimSummary]] = defaultdict(list)
     for row in session.execute(
@@ -515,7 +549,7 @@ def measure_states_by_month(
     if not measures or not ends:
         return {}
     ids = [m.id for m in measures]
-    updates, claims = _history(session, measures, ends[-1])
+    updates, claims = _history(session, measures, ends)
     milestones = _milestones(session, ids)
     plan_ends = _plan_end_dates(session, measures)
     # each measure's latest assessment per organisation and latest claim, so far

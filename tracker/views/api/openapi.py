@@ -59,7 +59,20 @@ def _plan_paths() -> dict[str, Schema]:
     key_path = parameter("key", "path", STRING, "The natural key")
     return {
         "/api/v1/plans": _operation(
-            "listPlans", "Every action plan", closed({"plans": array(ref("Plan"))}), "plans", [], ()
+            "listPlans",
+            "The action plans, newest first, a page at a time",
+            closed(
+                {
+                    "page": {"type": "integer", "minimum": 1},
+                    "per_page": INTEGER,
+                    "total": INTEGER,
+                    "pages": INTEGER,
+                    "plans": array(ref("Plan")),
+                }
+            ),
+            "plans",
+            [_param("Page"), _param("PerPage")],
+            (400,),
         ),
         "/api/v1/plans/{key}": _operation(
             "getPlan",
@@ -169,22 +182,41 @@ def _update_paths() -> dict[str, Schema]:
             ],
             (400, 404),
         ),
-        "/api/v1/updates": _operation(
-            "listUpdates",
-            "Approved updates, most recently approved first",
-            ref("UpdateList"),
-            "updates",
-            [
-                _param("PlanQuery"),
-                parameter("measure", "query", STRING, "A measure's code (needs plan)"),
-                parameter("organisation", "query", INTEGER, "An organisation's id"),
-                parameter("since", "query", DATE, "Updates describing this date or later"),
-                _param("Page"),
-                _param("PerPage"),
-            ],
-            (400, 404),
+        "/api/v1/updates": _described(
+            _operation(
+                "listUpdates",
+                "Approved updates, most recently approved first",
+                ref("UpdateList"),
+                "updates",
+                [
+                    _param("PlanQuery"),
+                    parameter("measure", "query", STRING, "A measure's code (needs plan)"),
+                    parameter("organisation", "query", INTEGER, "An organisation's id"),
+                    parameter("since", "query", DATE, "Updates describing this date or later"),
+                    _param("Page"),
+                    _param("PerPage"),
+                    parameter(
+                        "after",
+                        "query",
+                        INTEGER,
+                        "The id of an update: the page after it (as `next` gives), instead of page",
+                    ),
+                ],
+                (400, 404),
+            ),
+            "Follow `next` to read a long list: it pages after the last update shown, which "
+            "is as quick at the millionth update as at the first (a deep `page` is not). "
+            "`total` is every update the filters match. It is counted once per version of "
+            "the public data and filter, then kept until the data changes (any approval, "
+            "archiving or edit), so the pages of a list never count a million rows again.",
         ),
     }
+
+
+def _described(operation: Schema, description: str) -> Schema:
+    """An operation with a longer description beside its summary."""
+    operation["get"]["description"] = description
+    return operation
 
 
 def _registry_paths() -> dict[str, Schema]:

@@ -450,7 +450,20 @@ def _schemas() -> dict[str, Schema]:
                 "measures": array(ref("ListedMeasure")),
             }
         ),
-        "UpdateList": closed({**page, "updates": array(ref("Update"))}),
+        "UpdateList": closed(
+            {
+                **page,
+                "page": {
+                    **nullable(page["page"]),
+                    "description": "The page number; null for a page asked for with after",
+                },
+                "next": {
+                    **nullable(URL),
+                    "description": "The next page (after this page's last update); null at the end",
+                },
+                "updates": array(ref("Update")),
+            }
+        ),
         "Organisation": closed({**_organisation_properties(), "monitored_measures_count": INTEGER}),
         "OrganisationDetail": closed(
             {

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import jsonify, request
+from cachelib import SimpleCache
+from flask import current_app, jsonify, request
 from flask_babel import gettext as _
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import Session, aliased
 
 import tracker.services.plans as sc
 import tracker.services.reports as exports
+from tracker import data_version
 from tracker.extensions import db
 from tracker.models import ActionPlan, Measure, Organisation, StatusUpdate
 from tracker.services.plans import measure_states, summarize
@@ -29,12 +31,12 @@ from tracker.views.api.arguments import (
     plan_or_404,
 )
 from tracker.views.api.openapi import openapi_document
-from tracker.vocabulary import Completion
+from tracker.vocabulary import Completion, ReviewState
 from tracker.web.errors_map import http_error
 from tracker.web.links import public_url
 
 
-def _page_json(page: int, per_page: int, total: int) -> dict:
+def _page_json(page: int | None, per_page: int, total: int) -> dict:
     return {"page": page, "per_page": per_page, "total": total}
 
 
@@ -144,16 +146,73 @@ def _updates_statement(session: Session):
     return statement
 
 
+#: how many totals of /updates each process keeps (one per filter and data version)
+UPDATE_TOTALS_KEPT = 256
+_UPDATE_TOTALS = "tracker_api_update_totals"
+
+
+def _updates_total(session: Session, statement) -> int:
+    """How many updates the filters match. Counting a million rows is the slowest part of
+    the answer, and the count only changes with the public data: it is kept per process,
+    keyed by the data's version and the filters, so every page after the first is free."""
+    filters = tuple(request.args.get(name, "") for name in ("plan", "measure", "organisation"))
+    since = date_arg("since")
+    key = repr((data_version.current(session).token, filters, since))
+    totals = current_app.extensions.setdefault(
+        _UPDATE_TOTALS, SimpleCache(threshold=UPDATE_TOTALS_KEPT, default_timeout=0)
+    )
+    total = totals.get(key)
+    if total is None:
+        counted = select(func.count()).select_from(statement.order_by(None).subquery())
+        total = session.scalar(counted) or 0
+        totals.set(key, total)
+    return total
+
+
+def _after(statement, after: int):
+    """The updates that come after the approved update `after` in the list's order (newest
+    decision first): keyset paging, read in the order's index however deep the page. An
+    update that is not approved (or no update) has nothing after it."""
+    position = func.coalesce(StatusUpdate.decided_dt, StatusUpdate.created_dt)
+    cursor = aliased(StatusUpdate)
+    cursor_position = (
+        select(func.coalesce(cursor.decided_dt, cursor.created_dt))
+        .where(cursor.id == after, cursor.review_state == ReviewState.APPROVED)
+        .scalar_subquery()
+    )
+    return statement.where(tuple_(position, StatusUpdate.id) < tuple_(cursor_position, after))
+
+
+def _next_url(per_page: int, last: StatusUpdate) -> str:
+    """The address of the next page: the same filters, after the page's last update."""
+    filters = {
+        name: request.args[name]
+        for name in ("plan", "measure", "organisation", "since")
+        if request.args.get(name)
+    }
+    return public_url("api.updates", **filters, per_page=per_page, after=last.id)
+
+
 @bp.get("/updates")
 def updates():
     statement = _updates_statement(db.session)
     page, per_page = paging()
-    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-    rows = db.session.scalars(statement.limit(per_page).offset((page - 1) * per_page)).unique()
+    after = id_arg("after")
+    if after is not None and "page" in request.args:
+        raise http_error(400, _("Use either page or after, not both."))
+    total = _updates_total(db.session, statement)
+    if after is not None:
+        statement = _after(statement, after)
+    else:
+        statement = statement.offset((page - 1) * per_page)
+    # one more than a page: whether there is a next page
+    rows = list(db.session.scalars(statement.limit(per_page + 1)).unique())
+    shown = rows[:per_page]
     return jsonify(
         {
-            **_page_json(page, per_page, total or 0),
-            "updates": [serialize.update_json(u) for u in rows],
+            **_page_json(None if after is not None else page, per_page, total),
+            "next": _next_url(per_page, shown[-1]) if len(rows) > per_page else None,
+            "updates": [serialize.update_json(u) for u in shown],
         }
     )
 

@@ -9,13 +9,23 @@ import tracker.services.plans as sc
 from tracker.extensions import db
 from tracker.views.api import bp
 from tracker.views.api import serializers as serialize
-from tracker.views.api.arguments import plan_or_404
+from tracker.views.api.arguments import paging, plan_or_404
 from tracker.web.errors_map import http_error
 
 
 @bp.get("/plans")
 def plans():
-    return jsonify({"plans": [serialize.plan_json(p) for p in sc.list_plans(db.session)]})
+    number, per_page = paging()
+    page = sc.plans_page(db.session, number, per_page)
+    return jsonify(
+        {
+            "page": page.number,
+            "per_page": page.per_page,
+            "total": page.total,
+            "pages": page.pages,
+            "plans": [serialize.plan_json(p) for p in page.items],
+        }
+    )
 
 
 @bp.get("/plans/<key>")

@@ -30,7 +30,10 @@ def _invalid_filters(errors: dict):
 @bp.get("/organisations")
 def organisations():
     form = RegistryFilterForm(formdata=MultiDict(request.args))
-    form.set_choices(current_locale(), reg.list_coalitions(db.session))
+    # The coalitions are the choices of one filter: only a request that names a coalition
+    # needs them (to check it), and reading them scans the whole registry.
+    coalitions = reg.list_coalitions(db.session) if request.args.get("coalition") else []
+    form.set_choices(current_locale(), coalitions)
     if not form.validate():
         return _invalid_filters(form.errors)
     per_page = per_page_arg()

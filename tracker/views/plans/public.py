@@ -16,7 +16,7 @@ from tracker.forms.scorecard import ChangesForm, MeasureFilterForm
 from tracker.i18n import current_locale
 from tracker.models import ActionPlan
 from tracker.services.monitoring import PUBLIC_HISTORY_LIMIT, current_claims, public_history
-from tracker.services.plans import ChangeQuery, approved_changes
+from tracker.services.plans import ChangeQuery, approved_changes, plans_page
 from tracker.services.plans import scorecard as sc
 from tracker.services.plans.charts import monthly_completion_chart, section_completion_chart
 from tracker.services.plans.status import measure_state
@@ -101,7 +101,7 @@ def index():
 
 @bp.get("/plans/")
 def plans():
-    return render_template("plans/plans.html", plans=sc.list_plans(db.session))
+    return render_template("plans/plans.html", page=plans_page(db.session, page_number()))
 
 
 @bp.get("/plans/<key>/")
