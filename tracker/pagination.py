@@ -16,6 +16,12 @@ class Page:
     per_page: int
     total: int
 
+    @classmethod
+    def of(cls, items: list, number: int, per_page: int) -> Page:
+        """Page `number` of a list already in memory (a page past the last is empty)."""
+        start = (number - 1) * per_page
+        return cls(items[start : start + per_page], number, per_page, len(items))
+
     @property
     def pages(self) -> int:
         return max(1, math.ceil(self.total / self.per_page))

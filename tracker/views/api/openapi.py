@@ -83,10 +83,21 @@ def _plan_paths() -> dict[str, Schema]:
         ),
         "/api/v1/agencies": _operation(
             "listAgencies",
-            "Agencies named by a plan, with their measures and figures",
-            closed({"plan": STRING, "as_of": DATE, "agencies": array(ref("AgencyFigures"))}),
+            "Agencies named by a plan, with their measures and figures, a page at a time",
+            closed(
+                {
+                    "plan": STRING,
+                    "as_of": DATE,
+                    "page": {"type": "integer", "minimum": 1},
+                    "per_page": INTEGER,
+                    "total": INTEGER,
+                    "pages": INTEGER,
+                    "agencies": array(ref("AgencyFigures")),
+                }
+            ),
             "agencies",
-            [_param("PlanQuery")],
+            [_param("PlanQuery"), _param("Page"), _param("PerPage")],
+            (400, 404),
         ),
         "/api/v1/agencies/{key}": _operation(
             "getAgency",

@@ -7,6 +7,7 @@ from flask import jsonify, request
 
 import tracker.services.plans as sc
 from tracker.extensions import db
+from tracker.pagination import Page
 from tracker.views.api import bp
 from tracker.views.api import serializers as serialize
 from tracker.views.api.arguments import paging, plan_or_404
@@ -53,13 +54,18 @@ def plan(key: str):
 @bp.get("/agencies")
 def agencies():
     plan = plan_or_404(request.args.get("plan"), name_it=False)
+    number, per_page = paging()
     card = sc.build_scorecard(db.session, plan)
-    figures = sc.agency_figures(card.measures, card.states)
+    page = Page.of(sc.agency_figures(card.measures, card.states), number, per_page)
     return jsonify(
         {
             "plan": plan.key,
             "as_of": card.as_of.isoformat(),
-            "agencies": [serialize.agency_figures_json(f) for f in figures],
+            "page": page.number,
+            "per_page": page.per_page,
+            "total": page.total,
+            "pages": page.pages,
+            "agencies": [serialize.agency_figures_json(f) for f in page.items],
         }
     )
 

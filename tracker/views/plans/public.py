@@ -33,6 +33,8 @@ T = TypeVar("T")
 
 #: changes listed per page of the "what changed" view
 CHANGES_PER_PAGE = 50
+#: agencies listed per page of /agencies/ (a plan names dozens)
+AGENCIES_PER_PAGE = 50
 
 
 def _or_404(found: T | None) -> T:
@@ -177,7 +179,8 @@ def agencies():
         return redirect(url_for("public.index"))
     card = sc.build_scorecard(db.session, plan)
     figures = sc.agency_figures(card.measures, card.states)
-    return render_template("plans/agencies.html", plan=plan, figures=figures, card=card)
+    page = Page.of(figures, page_number(), AGENCIES_PER_PAGE)
+    return render_template("plans/agencies.html", plan=plan, page=page, card=card)
 
 
 @bp.get("/agencies/<key>")
