@@ -192,10 +192,11 @@ def _latest_per_group(statement: Select, partition_by: list, order_by: list) -> 
     return select(ranked).where(ranked.c.rank == 1)
 
 
-def _approved_assessments(
-    session: Session, measure_ids: list[int], as_of: date
-) -> dict[int, list[OrganisationAssessment]]:
-    base = select(
+def _latest_approved(measure_ids: list[int], until: date, *per) -> Select:
+    """The latest approved, non-archived assessment dated up to `until` of each measure and
+    organisation (and of each group of `per`, when given), with the organisation's names:
+    plain columns, for a plan's history runs to thousands of rows."""
+    approved = select(
         StatusUpdate.id,
         StatusUpdate.measure_id,
         StatusUpdate.organisation_id,
@@ -206,31 +207,37 @@ def _approved_assessments(
         StatusUpdate.measure_id.in_(measure_ids),
         StatusUpdate.review_state == ReviewState.APPROVED,
         StatusUpdate.is_archived.is_(False),
-        StatusUpdate.as_of_date <= as_of,
+        StatusUpdate.as_of_date <= until,
     )
     latest = _latest_per_group(
-        base,
-        [StatusUpdate.measure_id, StatusUpdate.organisation_id],
+        approved,
+        [StatusUpdate.measure_id, StatusUpdate.organisation_id, *per],
         [StatusUpdate.as_of_date.desc(), StatusUpdate.id.desc()],
     ).subquery()
-    rows = session.execute(
-        select(latest, Organisation.name_az, Organisation.name_en)
-        .join(Organisation, Organisation.id == latest.c.organisation_id)
-        .order_by(latest.c.measure_id, Organisation.name_az)
-    ).all()
+    return select(latest, Organisation.name_az, Organisation.name_en).join(
+        Organisation, Organisation.id == latest.c.organisation_id
+    )
+
+
+def _assessment(row) -> OrganisationAssessment:
+    return OrganisationAssessment(
+        organisation_id=row.organisation_id,
+        organisation_name_az=row.name_az,
+        organisation_name_en=row.name_en,
+        update_id=row.id,
+        completion=Completion(row.completion),
+        progress_percent=row.progress_percent,
+        as_of_date=row.as_of_date,
+    )
+
+
+def _approved_assessments(
+    session: Session, measure_ids: list[int], as_of: date
+) -> dict[int, list[OrganisationAssessment]]:
+    latest = _latest_approved(measure_ids, as_of)
     by_measure: dict[int, list[OrganisationAssessment]] = defaultdict(list)
-    for row in rows:
-        by_measure[row.measure_id].append(
-            OrganisationAssessment(
-                organisation_id=row.organisation_id,
-                organisation_name_az=row.name_az,
-                organisation_name_en=row.name_en,
-                update_id=row.id,
-                completion=Completion(row.completion),
-                progress_percent=row.progress_percent,
-                as_of_date=row.as_of_date,
-            )
-        )
+    for row in session.execute(latest.order_by("measure_id", Organisation.name_az)):
+        by_measure[row.measure_id].append(_assessment(row))
     return by_measure
 
 
@@ -466,58 +473,10 @@ def _assessment_history(
     query). Of an organisation's assessments of a measure, only the latest up to each day of
     `ends` can be seen on that day: the database keeps those (the last one per measure,
     organisation and day), so a long history is not read row by row."""
-    until = ends[-1]
+    last = _latest_approved(ids, ends[-1], _month_of(StatusUpdate.as_of_date, ends))
     updates: dict[int, list[OrganisationAssessment]] = defaultdict(list)
-    approved = select(
-        StatusUpdate.measure_id,
-        StatusUpdate.organisation_id,
-        StatusUpdate.id,
-        StatusUpdate.completion,
-        StatusUpdate.progress_percent,
-        StatusUpdate.as_of_date,
-    ).where(
-        StatusUpdate.measure_id.in_(ids),
-        StatusUpdate.review_state == ReviewState.APPROVED,
-        StatusUpdate.is_archived.is_(False),
-        StatusUpdate.as_of_date <= until,
-    )
-    last = _latest_per_group(
-        approved,
-        [
-            StatusUpdate.measure_id,
-            StatusUpdate.organisation_id,
-            _month_of(StatusUpdate.as_of_date, ends),
-        ],
-        [StatusUpdate.as_of_date.desc(), StatusUpdate.id.desc()],
-    ).subquery()
-    # plain columns, not whole updates: a plan's history runs to thousands of rows
-    rows = session.execute(
-        select(
-            last.c.measure_id,
-            last.c.organisation_id,
-            Organisation.name_az,
-            Organisation.name_en,
-            last.c.id,
-            last.c.completion,
-            last.c.progress_percent,
-            last.c.as_of_date,
-        )
-        .join(Organisation, Organisation.id == last.c.organisation_id)
-        .order_by(last.c.as_of_date, last.c.id)
-    )
-    for measure_id, organisation_id, name_az, name_en, *assessment in rows:
-        update_id, completion, progress_percent, as_of_date = assessment
-        updates[measure_id].append(
-            OrganisationAssessment(
-                organisation_id,
-                name_az,
-                name_en,
-                update_id,
-                Completion(completion),
-                progress_percent,
-                as_of_date,
-            )
-        )
+    for row in session.execute(last.order_by("as_of_date", "id")):
+        updates[row.measure_id].append(_assessment(row))
     return updates
 
 
