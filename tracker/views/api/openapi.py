@@ -18,6 +18,7 @@ from tracker.views.api.openapi_schemas import (
     components,
     enum_of,
     json_response,
+    paged,
     parameter,
     ref,
 )
@@ -61,15 +62,7 @@ def _plan_paths() -> dict[str, Schema]:
         "/api/v1/plans": _operation(
             "listPlans",
             "The action plans, newest first, a page at a time",
-            closed(
-                {
-                    "page": {"type": "integer", "minimum": 1},
-                    "per_page": INTEGER,
-                    "total": INTEGER,
-                    "pages": INTEGER,
-                    "plans": array(ref("Plan")),
-                }
-            ),
+            paged({"plans": array(ref("Plan"))}),
             "plans",
             [_param("Page"), _param("PerPage")],
             (400,),
@@ -84,17 +77,7 @@ def _plan_paths() -> dict[str, Schema]:
         "/api/v1/agencies": _operation(
             "listAgencies",
             "Agencies named by a plan, with their measures and figures, a page at a time",
-            closed(
-                {
-                    "plan": STRING,
-                    "as_of": DATE,
-                    "page": {"type": "integer", "minimum": 1},
-                    "per_page": INTEGER,
-                    "total": INTEGER,
-                    "pages": INTEGER,
-                    "agencies": array(ref("AgencyFigures")),
-                }
-            ),
+            paged({"plan": STRING, "as_of": DATE, "agencies": array(ref("AgencyFigures"))}),
             "agencies",
             [_param("PlanQuery"), _param("Page"), _param("PerPage")],
             (400, 404),

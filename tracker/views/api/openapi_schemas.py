@@ -54,6 +54,19 @@ DATETIME: Schema = {"type": "string", "format": "date-time"}
 URL: Schema = {"type": "string", "format": "uri"}
 
 
+def paged(items: dict[str, Schema]) -> Schema:
+    """A page of a list: where it stands (serializers.page_json), then its items."""
+    return closed(
+        {
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": INTEGER,
+            "total": INTEGER,
+            "pages": INTEGER,
+            **items,
+        }
+    )
+
+
 def enum_of(values) -> Schema:
     """A string that is one of these values."""
     return {"type": "string", "enum": [str(v) for v in values]}
@@ -486,9 +499,7 @@ def _schemas() -> dict[str, Schema]:
             optional=("members_in_registry", "members"),
             description="Coalitions also list their members in the registry",
         ),
-        "OrganisationList": closed(
-            {**page, "pages": INTEGER, "organisations": array(ref("Organisation"))}
-        ),
+        "OrganisationList": paged({"organisations": array(ref("Organisation"))}),
         "RegistryStats": _registry_stats(),
     }
 

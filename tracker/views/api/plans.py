@@ -19,13 +19,7 @@ def plans():
     number, per_page = paging()
     page = sc.plans_page(db.session, number, per_page)
     return jsonify(
-        {
-            "page": page.number,
-            "per_page": page.per_page,
-            "total": page.total,
-            "pages": page.pages,
-            "plans": [serialize.plan_json(p) for p in page.items],
-        }
+        {**serialize.page_json(page), "plans": [serialize.plan_json(p) for p in page.items]}
     )
 
 
@@ -61,10 +55,7 @@ def agencies():
         {
             "plan": plan.key,
             "as_of": card.as_of.isoformat(),
-            "page": page.number,
-            "per_page": page.per_page,
-            "total": page.total,
-            "pages": page.pages,
+            **serialize.page_json(page),
             "agencies": [serialize.agency_figures_json(f) for f in page.items],
         }
     )

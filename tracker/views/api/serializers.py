@@ -12,10 +12,21 @@ from tracker.models import (
     Section,
     StatusUpdate,
 )
+from tracker.pagination import Page
 from tracker.services.plans import AgencyFigures, MeasureState, MilestoneStatus, PlanSummary
 from tracker.services.reports import public_evidence
 from tracker.vocabulary import AgencyRole, EvidenceType
 from tracker.web.links import public_url
+
+
+def page_json(page: Page) -> dict:
+    """Where a page stands in its list: the members every paged answer starts with."""
+    return {
+        "page": page.number,
+        "per_page": page.per_page,
+        "total": page.total,
+        "pages": page.pages,
+    }
 
 
 def bilingual(obj, attr: str) -> dict[str, str]:
