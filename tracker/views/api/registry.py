@@ -31,7 +31,7 @@ def _invalid_filters(errors: dict):
 def organisations():
     form = RegistryFilterForm(formdata=MultiDict(request.args))
     # The coalitions are the choices of one filter: only a request that names a coalition
-    # needs them (to check it), and reading them scans the whole registry.
+    # needs them (to check it), and reading them is a query (an index of the coalitions).
     coalitions = reg.list_coalitions(db.session) if request.args.get("coalition") else []
     form.set_choices(current_locale(), coalitions)
     if not form.validate():
