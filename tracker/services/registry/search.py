@@ -12,10 +12,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
+from cachelib import SimpleCache
+from flask import current_app
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from tracker import clock
+from tracker import clock, data_version
 from tracker.models import CoalitionMembership, MonitoringLink, Organisation, OrganisationChoice
 from tracker.pagination import Page
 from tracker.services.registry.labels import MULTI_FIELDS, STAFF_FIELDS, catalogue
@@ -126,23 +128,58 @@ def monitored_measure_counts(session: Session, organisation_ids: list[int], on: 
     return dict(rows.all())
 
 
+#: how many registry totals each process keeps (one per filter and data version)
+TOTALS_KEPT = 256
+_TOTALS = "tracker_registry_totals"
+
+
+def _count(session: Session, statement: Select) -> int:
+    counted = select(func.count()).select_from(
+        statement.order_by(None).with_only_columns(Organisation.id).subquery()
+    )
+    return session.scalar(counted) or 0
+
+
+def _total_per_data_version(
+    session: Session, registry_filter: RegistryFilter, statement: Select
+) -> int:
+    """How many organisations match, counted once per version of the public data and
+    filter: counting ten thousand organisations was the slowest part of a public page, and
+    the count only changes with the public data, whose version every committed write moves
+    on. The version is read before counting, so a count is never older than its key."""
+    key = repr((data_version.current(session).token, registry_filter))
+    totals = current_app.extensions.setdefault(
+        _TOTALS, SimpleCache(threshold=TOTALS_KEPT, default_timeout=0)
+    )
+    total = totals.get(key)
+    if total is None:
+        total = _count(session, statement)
+        totals.set(key, total)
+    return total
+
+
 def search_organisations(
     session: Session,
     registry_filter: RegistryFilter,
     page: int = 1,
     per_page: int = PER_PAGE,
     locale: str = "az",
+    *,
+    total_per_data_version: bool = False,
 ) -> RegistryPage:
     """One page of the registry in four queries, whatever its size: how many match, the
     page (sorted and cut in the database by the stored collation keys of `locale`), the
-    page's answers, and the monitored-measure counts."""
+    page's answers, and the monitored-measure counts.
+
+    `total_per_data_version`: the public pages, which write nothing, keep the number that
+    match per version of the public data (one small read of the version instead of the
+    count). The admin pages, whose session may hold writes not yet committed, count."""
     statement = filter_statement(registry_filter, locale)
-    total = session.scalar(
-        select(func.count()).select_from(
-            statement.order_by(None).with_only_columns(Organisation.id).subquery()
-        )
-    )
-    result = RegistryPage([], max(1, page), per_page, total or 0)
+    if total_per_data_version:
+        total = _total_per_data_version(session, registry_filter, statement)
+    else:
+        total = _count(session, statement)
+    result = RegistryPage([], max(1, page), per_page, total)
     result.items = list(
         session.scalars(
             statement.options(selectinload(Organisation.choices))

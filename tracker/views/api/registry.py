@@ -37,7 +37,9 @@ def organisations():
     if not form.validate():
         return _invalid_filters(form.errors)
     per_page = per_page_arg()
-    page = reg.search_organisations(db.session, form.to_filter(), form.page_number, per_page)
+    page = reg.search_organisations(
+        db.session, form.to_filter(), form.page_number, per_page, total_per_data_version=True
+    )
     coalitions = reg.coalitions_of(db.session, [o.id for o in page.items])
     return jsonify(
         {
