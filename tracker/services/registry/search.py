@@ -14,8 +14,9 @@ from datetime import date
 
 from cachelib import SimpleCache
 from flask import current_app
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import ARRAY, Integer, Select, any_, exists, func, literal, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker import clock, data_version
 from tracker.models import CoalitionMembership, MonitoringLink, Organisation, OrganisationChoice
@@ -117,12 +118,41 @@ class RegistryPage(Page):
     measure_counts: dict[int, int] = field(default_factory=dict)
 
 
+def _among(session: Session, column, ids: list[int]):
+    """`column` is one of `ids`. On PostgreSQL one array parameter (= ANY): a page's hundred
+    ids in an IN list are a hundred parameters that SQLAlchemy renders and psycopg parses
+    again for every page, a statement too long for psycopg's cache. Elsewhere an IN list."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(list(ids), ARRAY(Integer)))
+    return column.in_(ids)
+
+
+def _load_choices(session: Session, organisations: list[Organisation]) -> None:
+    """The organisations' answers in one query, as selectinload does, the ids in one
+    parameter (`_among`)."""
+    if not organisations:
+        return
+    found: dict[int, list[OrganisationChoice]] = defaultdict(list)
+    ids = [o.id for o in organisations]
+    for choice in session.scalars(
+        select(OrganisationChoice)
+        .where(_among(session, OrganisationChoice.organisation_id, ids))
+        .order_by(OrganisationChoice.id)
+    ):
+        found[choice.organisation_id].append(choice)
+    for organisation in organisations:
+        set_committed_value(organisation, "choices", found[organisation.id])
+
+
 def monitored_measure_counts(session: Session, organisation_ids: list[int], on: date) -> dict:
     if not organisation_ids:
         return {}
     rows = session.execute(
         select(MonitoringLink.organisation_id, func.count(func.distinct(MonitoringLink.measure_id)))
-        .where(MonitoringLink.organisation_id.in_(organisation_ids), active_link_condition(on))
+        .where(
+            _among(session, MonitoringLink.organisation_id, organisation_ids),
+            active_link_condition(on),
+        )
         .group_by(MonitoringLink.organisation_id)
     )
     return dict(rows.all())
@@ -180,13 +210,8 @@ def search_organisations(
     else:
         total = _count(session, statement)
     result = RegistryPage([], max(1, page), per_page, total)
-    result.items = list(
-        session.scalars(
-            statement.options(selectinload(Organisation.choices))
-            .limit(per_page)
-            .offset(result.offset)
-        )
-    )
+    result.items = list(session.scalars(statement.limit(per_page).offset(result.offset)))
+    _load_choices(session, result.items)
     result.measure_counts = monitored_measure_counts(
         session, [o.id for o in result.items], clock.today()
     )
@@ -210,7 +235,7 @@ def coalitions_of(session: Session, organisation_ids: list[int]) -> dict[int, li
         select(CoalitionMembership.member_id, Organisation)
         .join(Organisation, Organisation.id == CoalitionMembership.coalition_id)
         .where(
-            CoalitionMembership.member_id.in_(organisation_ids),
+            _among(session, CoalitionMembership.member_id, organisation_ids),
             CoalitionMembership.ended_dt.is_(None),
             Organisation.is_archived.is_(False),
         )
