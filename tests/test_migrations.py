@@ -82,3 +82,35 @@ def test_the_sort_keys_migration_fills_the_keys_of_existing_organisations(empty_
             collation_sort_key("Trust Centre", "en"),
         )
         db.engine.dispose()
+
+
+def _coalition_index_sql(connection) -> str | None:
+    """The coalition index's definition, or None when there is none."""
+    if connection.dialect.name == "sqlite":
+        query = "SELECT sql FROM sqlite_master WHERE name = 'ix_organisation_coalition_name'"
+    else:
+        query = (
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_organisation_coalition_name'"
+            " AND schemaname = current_schema()"
+        )
+    return connection.scalar(text(query))
+
+
+def test_the_organisation_kind_migration_indexes_the_coalitions_only(empty_database, tmp_path):
+    """0850 adds a partial index of the coalitions by name, and its downgrade drops it."""
+    app = create_app(make_test_config(empty_database, tmp_path))
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as connection:
+            definition = _coalition_index_sql(connection)
+        assert definition is not None
+        assert "name_key" in definition and "WHERE" in definition.upper()
+        assert "coalition" in definition
+        downgrade(revision="-1")
+        with db.engine.connect() as connection:
+            assert _coalition_index_sql(connection) is None
+            assert "sort_key_az" in {
+                c["name"] for c in inspect(connection).get_columns("organisation")
+            }
+        upgrade()
+        db.engine.dispose()

@@ -260,3 +260,31 @@ def test_stats_page_shows_the_notes_in_its_language(client, lang, expected, fore
     assert about.count("<li>") == 18
     assert expected in about and foreign not in about
     assert not KEY_IN_TEXT.search(about), KEY_IN_TEXT.search(about)
+
+
+def test_the_medians_agree_with_the_middle_values_on_either_database(app):
+    """PostgreSQL's medians (percentile_cont) are the row_number statement's: the middle
+    value, or the mean of the two middle ones; archived organisations and blanks apart."""
+    from tracker.services.registry.stats import _median_statement, _medians
+
+    values = [7, 1, None, 4, 4, 12, 3, None, 9, 2, 30]
+    for number, value in enumerate(values):
+        org(
+            f"Median {number}",
+            staff_total=value,
+            staff_male=value and value % 5,
+            # an even number of answers: the mean of the middle two
+            staff_female=number if number < 4 else None,
+            staff_support=1,
+        )
+    archived = org("Median archived", staff_total=1000, staff_male=1000)
+    archive_organisation(db.session, archived)
+    db.session.commit()
+    by_rank = {
+        k: None if v is None else float(v) for k, v in db.session.execute(_median_statement())
+    }
+    found = {k: None if v is None else float(v) for k, v in _medians(db.session).items()}
+    assert found == by_rank
+    assert found["staff_total"] == 4.0 and found["staff_male"] == 2.0
+    assert found["staff_female"] == 1.5 and found["staff_support"] == 1.0
+    assert found["staff_experts"] is None

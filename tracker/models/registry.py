@@ -14,6 +14,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -28,9 +29,22 @@ PERSONAL_FIELDS = ("contact_person", "phone_fax", "email")
 #: SQLite's default BINARY)
 SORT_KEY = Text().with_variant(Text(collation="C"), "postgresql")
 
+#: the coalitions among the organisations (the registry's coalition filter lists them on
+#: every request): a partial index, a few entries among thousands
+COALITION_ROWS = text("kind = 'coalition'")
+
 
 class Organisation(db.Model):
     __tablename__ = "organisation"
+    __table_args__ = (
+        # list_coalitions: the coalitions in name order, without reading every organisation
+        Index(
+            "ix_organisation_coalition_name",
+            "name_key",
+            postgresql_where=COALITION_ROWS,
+            sqlite_where=COALITION_ROWS,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: "organisation" or "coalition" (coalitions, networks and platforms)

@@ -12,10 +12,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Select, exists, func, select
+from cachelib import SimpleCache
+from flask import current_app
+from sqlalchemy import ARRAY, Integer, Select, any_, exists, func, literal, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from tracker import clock
+from tracker import clock, data_version
 from tracker.models import CoalitionMembership, MonitoringLink, Organisation, OrganisationChoice
 from tracker.pagination import Page
 from tracker.services.registry.labels import MULTI_FIELDS, STAFF_FIELDS, catalogue
@@ -115,15 +118,74 @@ class RegistryPage(Page):
     measure_counts: dict[int, int] = field(default_factory=dict)
 
 
+def _among(session: Session, column, ids: list[int]):
+    """`column` is one of `ids`. On PostgreSQL one array parameter (= ANY): a page's hundred
+    ids in an IN list are a hundred parameters that SQLAlchemy renders and psycopg parses
+    again for every page, a statement too long for psycopg's cache. Elsewhere an IN list."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(list(ids), ARRAY(Integer)))
+    return column.in_(ids)
+
+
+def _load_choices(session: Session, organisations: list[Organisation]) -> None:
+    """The organisations' answers in one query, as selectinload does, the ids in one
+    parameter (`_among`)."""
+    if not organisations:
+        return
+    found: dict[int, list[OrganisationChoice]] = defaultdict(list)
+    ids = [o.id for o in organisations]
+    for choice in session.scalars(
+        select(OrganisationChoice)
+        .where(_among(session, OrganisationChoice.organisation_id, ids))
+        .order_by(OrganisationChoice.id)
+    ):
+        found[choice.organisation_id].append(choice)
+    for organisation in organisations:
+        set_committed_value(organisation, "choices", found[organisation.id])
+
+
 def monitored_measure_counts(session: Session, organisation_ids: list[int], on: date) -> dict:
     if not organisation_ids:
         return {}
     rows = session.execute(
         select(MonitoringLink.organisation_id, func.count(func.distinct(MonitoringLink.measure_id)))
-        .where(MonitoringLink.organisation_id.in_(organisation_ids), active_link_condition(on))
+        .where(
+            _among(session, MonitoringLink.organisation_id, organisation_ids),
+            active_link_condition(on),
+        )
         .group_by(MonitoringLink.organisation_id)
     )
     return dict(rows.all())
+
+
+#: how many registry totals each process keeps (one per filter and data version)
+TOTALS_KEPT = 256
+_TOTALS = "tracker_registry_totals"
+
+
+def _count(session: Session, statement: Select) -> int:
+    counted = select(func.count()).select_from(
+        statement.order_by(None).with_only_columns(Organisation.id).subquery()
+    )
+    return session.scalar(counted) or 0
+
+
+def _total_per_data_version(
+    session: Session, registry_filter: RegistryFilter, statement: Select
+) -> int:
+    """How many organisations match, counted once per version of the public data and
+    filter: counting ten thousand organisations was the slowest part of a public page, and
+    the count only changes with the public data, whose version every committed write moves
+    on. The version is read before counting, so a count is never older than its key."""
+    key = repr((data_version.current(session).token, registry_filter))
+    totals = current_app.extensions.setdefault(
+        _TOTALS, SimpleCache(threshold=TOTALS_KEPT, default_timeout=0)
+    )
+    total = totals.get(key)
+    if total is None:
+        total = _count(session, statement)
+        totals.set(key, total)
+    return total
 
 
 def search_organisations(
@@ -132,24 +194,24 @@ def search_organisations(
     page: int = 1,
     per_page: int = PER_PAGE,
     locale: str = "az",
+    *,
+    total_per_data_version: bool = False,
 ) -> RegistryPage:
     """One page of the registry in four queries, whatever its size: how many match, the
     page (sorted and cut in the database by the stored collation keys of `locale`), the
-    page's answers, and the monitored-measure counts."""
+    page's answers, and the monitored-measure counts.
+
+    `total_per_data_version`: the public pages, which write nothing, keep the number that
+    match per version of the public data (one small read of the version instead of the
+    count). The admin pages, whose session may hold writes not yet committed, count."""
     statement = filter_statement(registry_filter, locale)
-    total = session.scalar(
-        select(func.count()).select_from(
-            statement.order_by(None).with_only_columns(Organisation.id).subquery()
-        )
-    )
-    result = RegistryPage([], max(1, page), per_page, total or 0)
-    result.items = list(
-        session.scalars(
-            statement.options(selectinload(Organisation.choices))
-            .limit(per_page)
-            .offset(result.offset)
-        )
-    )
+    if total_per_data_version:
+        total = _total_per_data_version(session, registry_filter, statement)
+    else:
+        total = _count(session, statement)
+    result = RegistryPage([], max(1, page), per_page, total)
+    result.items = list(session.scalars(statement.limit(per_page).offset(result.offset)))
+    _load_choices(session, result.items)
     result.measure_counts = monitored_measure_counts(
         session, [o.id for o in result.items], clock.today()
     )
@@ -173,7 +235,7 @@ def coalitions_of(session: Session, organisation_ids: list[int]) -> dict[int, li
         select(CoalitionMembership.member_id, Organisation)
         .join(Organisation, Organisation.id == CoalitionMembership.coalition_id)
         .where(
-            CoalitionMembership.member_id.in_(organisation_ids),
+            _among(session, CoalitionMembership.member_id, organisation_ids),
             CoalitionMembership.ended_dt.is_(None),
             Organisation.is_archived.is_(False),
         )

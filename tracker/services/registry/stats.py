@@ -132,8 +132,9 @@ def _count_if(condition):
 
 
 def _median_statement():
-    """Medians of the seven staff counts in one statement: the middle value(s) by
-    row_number, which both SQLite and PostgreSQL have."""
+    """Medians of the seven staff counts in one statement (field, median): the middle
+    value(s) by row_number, which both SQLite and PostgreSQL have. It reads and sorts the
+    registry once per count: PostgreSQL's medians use percentile_cont instead."""
     parts = []
     for name in STAFF_FIELDS:
         column = getattr(Organisation, name)
@@ -155,6 +156,20 @@ def _median_statement():
             )
         )
     return union_all(*parts)
+
+
+def _medians(session: Session) -> dict:
+    """staff count → its median over the active registry (None where no one answered).
+    On PostgreSQL, percentile_cont(0.5): the same middle value, or the mean of the two
+    middle values, in one pass over the registry instead of seven sorted reads (the
+    slowest part of the statistics with ten thousand organisations)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return dict(session.execute(_median_statement()).all())
+    medians = (
+        func.percentile_cont(0.5).within_group(getattr(Organisation, name)).label(name)
+        for name in STAFF_FIELDS
+    )
+    return dict(session.execute(select(*medians).where(_active())).one()._mapping)
 
 
 def _number(value) -> float | None:
@@ -276,7 +291,7 @@ def _choice_counts(session: Session) -> tuple[dict[str, dict[str, int]], dict[st
 
 
 def _staff_figures(session: Session, summary) -> dict[str, StaffFigures]:
-    medians = dict(session.execute(_median_statement()).all())
+    medians = _medians(session)
     staff = {}
     for name in STAFF_FIELDS:
         valid = summary[f"{name}_valid"]

@@ -31,13 +31,15 @@ def _invalid_filters(errors: dict):
 def organisations():
     form = RegistryFilterForm(formdata=MultiDict(request.args))
     # The coalitions are the choices of one filter: only a request that names a coalition
-    # needs them (to check it), and reading them scans the whole registry.
+    # needs them (to check it), and reading them is a query (an index of the coalitions).
     coalitions = reg.list_coalitions(db.session) if request.args.get("coalition") else []
     form.set_choices(current_locale(), coalitions)
     if not form.validate():
         return _invalid_filters(form.errors)
     per_page = per_page_arg()
-    page = reg.search_organisations(db.session, form.to_filter(), form.page_number, per_page)
+    page = reg.search_organisations(
+        db.session, form.to_filter(), form.page_number, per_page, total_per_data_version=True
+    )
     coalitions = reg.coalitions_of(db.session, [o.id for o in page.items])
     return jsonify(
         {

@@ -68,7 +68,13 @@ def index():
             message=_("Some filters are not valid; correct them and search again."),
         ), 400
     registry_filter = form.to_filter()
-    page = search_organisations(db.session, registry_filter, page_number(), locale=current_locale())
+    page = search_organisations(
+        db.session,
+        registry_filter,
+        page_number(),
+        locale=current_locale(),
+        total_per_data_version=True,
+    )
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "registry/list.html",
