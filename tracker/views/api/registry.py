@@ -43,10 +43,7 @@ def organisations():
     coalitions = reg.coalitions_of(db.session, [o.id for o in page.items])
     return jsonify(
         {
-            "total": page.total,
-            "page": page.number,
-            "per_page": page.per_page,
-            "pages": page.pages,
+            **serialize.page_json(page),
             "organisations": [
                 {
                     **reg.public_record(o, coalitions.get(o.id, [])),
