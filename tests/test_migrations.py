@@ -114,3 +114,70 @@ def test_the_organisation_kind_migration_indexes_the_coalitions_only(empty_datab
             }
         upgrade()
         db.engine.dispose()
+
+
+def _reminder_item_indexes(connection) -> dict[str, str]:
+    """The outbox's indexes (not the unique key's), by name, with their definitions."""
+    if connection.dialect.name == "sqlite":
+        rows = connection.execute(
+            text(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+                " AND tbl_name = 'reminder_item' AND sql IS NOT NULL"
+            )
+        )
+    else:
+        rows = connection.execute(
+            text(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'reminder_item'"
+                " AND schemaname = current_schema() AND indexname LIKE 'ix_%'"
+            )
+        )
+    return {name: " ".join(definition.split()) for name, definition in rows}
+
+
+def test_the_outbox_indexes_migration_makes_the_live_state_indexes_partial(
+    empty_database, tmp_path
+):
+    """0800 drops the recipient and measure indexes and makes the others partial; its
+    downgrade gives back the six full indexes of 0750."""
+    app = create_app(make_test_config(empty_database, tmp_path))
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as connection:
+            indexes = _reminder_item_indexes(connection)
+        assert set(indexes) == {
+            "ix_reminder_item_sendable",
+            "ix_reminder_item_claim_token",
+            "ix_reminder_item_queued",
+            "ix_reminder_item_failed_digest",
+        }
+        # PostgreSQL writes the condition back in its own words
+        conditions = {
+            "ix_reminder_item_sendable": ("'pending'", "'retry'"),
+            "ix_reminder_item_claim_token": ("'sending'", "'retry'"),
+            "ix_reminder_item_queued": ("'queued'",),
+            "ix_reminder_item_failed_digest": ("'failed'",),
+        }
+        for name, values in conditions.items():
+            where = indexes[name].partition(" WHERE ")[2]
+            assert "status" in where and all(value in where for value in values), indexes[name]
+        db.session.remove()
+        downgrade(revision="0750_sort_keys")
+        with db.engine.connect() as connection:
+            indexes = _reminder_item_indexes(connection)
+        assert set(indexes) == {
+            f"ix_reminder_item_{column}"
+            for column in (
+                "claim_token",
+                "digest_id",
+                "measure_id",
+                "next_attempt_dt",
+                "recipient_id",
+                "status",
+            )
+        }
+        assert not any(" WHERE " in definition for definition in indexes.values())
+        upgrade()
+        with db.engine.connect() as connection:
+            assert len(_reminder_item_indexes(connection)) == 4
+        db.engine.dispose()

@@ -2,7 +2,7 @@
 coalition filter's choices) on every request, without reading every organisation
 
 Revision ID: 0850_organisation_kind
-Revises: 0750_sort_keys
+Revises: 0800_outbox_indexes
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0850_organisation_kind"
-down_revision = "0750_sort_keys"
+down_revision = "0800_outbox_indexes"
 branch_labels = None
 depends_on = None
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Text,
     Unicode,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -26,17 +28,54 @@ from tracker.models.types import EnumText, UTCDateTime, utc_now
 from tracker.vocabulary import DeliveryStatus, DigestStatus, ReminderKind
 
 
+def status_in(*states: DeliveryStatus):
+    """The SQL condition "status in these states", the states written as literals: the
+    WHERE of a partial index, which a query must repeat to use it (SQLite matches the
+    terms as written, and a bound list would not match)."""
+    values = ", ".join(f"'{state.value}'" for state in states)
+    condition = f"status IN ({values})" if len(states) > 1 else f"status = {values}"
+    return text(condition)
+
+
+#: the partial indexes' conditions: each index holds only the rows of live states, so the
+#: rows a run has sent (almost all of the table) leave them
+SENDABLE_WHERE = status_in(DeliveryStatus.PENDING, DeliveryStatus.RETRY)
+#: claimed items; "retry" too, because a claim recovered as stale (back to retry, its token
+#: kept) that its run did send after all is still recorded as sent by its token
+CLAIMED_WHERE = status_in(DeliveryStatus.SENDING, DeliveryStatus.RETRY)
+QUEUED_WHERE = status_in(DeliveryStatus.QUEUED)
+FAILED_WHERE = status_in(DeliveryStatus.FAILED)
+
+
+def _partial(name: str, columns: list[str], where) -> Index:
+    return Index(name, *columns, sqlite_where=where, postgresql_where=where)
+
+
 class ReminderItem(db.Model):
     """One reminder for one person: the outbox row. The unique key (recipient, measure, kind,
     occurrence) makes planning the same reminder twice a no-op. The same rows are the
-    person's in-app notifications."""
+    person's in-app notifications.
+
+    Every row is written three times (planned, claimed, sent), each time in every index
+    whose condition it meets, so the table has only the indexes a query needs: the unique
+    key (also a person's notifications, and a claim, by recipient) and partial indexes of
+    the live states: sendable items by recipient and due time (the run's recipients, in
+    order, and a claim), claims by token (recording the answers; the recovery of stale
+    claims scans it), queued notices, and failed items by digest (the admin page). Sent
+    rows are in none of the partial ones."""
 
     __tablename__ = "reminder_item"
-    __table_args__ = (UniqueConstraint("recipient_id", "measure_id", "kind", "occurrence"),)
+    __table_args__ = (
+        UniqueConstraint("recipient_id", "measure_id", "kind", "occurrence"),
+        _partial("ix_reminder_item_sendable", ["recipient_id", "next_attempt_dt"], SENDABLE_WHERE),
+        _partial("ix_reminder_item_claim_token", ["claim_token"], CLAIMED_WHERE),
+        _partial("ix_reminder_item_queued", ["id"], QUEUED_WHERE),
+        _partial("ix_reminder_item_failed_digest", ["digest_id"], FAILED_WHERE),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    recipient_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
-    measure_id: Mapped[int] = mapped_column(ForeignKey("measure.id"), index=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measure.id"))
     #: ReminderKind key
     kind: Mapped[ReminderKind] = mapped_column(EnumText(ReminderKind, 30))
     #: which occurrence of the kind this is, e.g. "2022-12-31/90" (due date / days before)
@@ -53,20 +92,20 @@ class ReminderItem(db.Model):
     day_count: Mapped[int] = mapped_column(Integer, default=0)
     #: DeliveryStatus: pending → sending → sent | retry | failed; in_app_only when mail is off
     status: Mapped[DeliveryStatus] = mapped_column(
-        EnumText(DeliveryStatus, 20), default=DeliveryStatus.PENDING, index=True
+        EnumText(DeliveryStatus, 20), default=DeliveryStatus.PENDING
     )
     #: the run's time when the item was planned
     planned_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     #: not before this time may a run send it (planning time, then the retry backoff)
-    next_attempt_dt: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    next_attempt_dt: Mapped[datetime] = mapped_column(UTCDateTime)
     #: failed deliveries so far
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     #: the claim of the run that is sending it (status "sending"), or that last sent it
-    claim_token: Mapped[str | None] = mapped_column(String(40), index=True)
+    claim_token: Mapped[str | None] = mapped_column(String(40))
     #: wall-clock time of the claim: a claim older than the policy's limit is recovered
     claimed_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: the digest that carried it (or last tried to)
-    digest_id: Mapped[int | None] = mapped_column(ForeignKey("reminder_digest.id"), index=True)
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("reminder_digest.id"))
     sent_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: the latest delivery error (SMTP code and text), for admins
     last_error: Mapped[str] = mapped_column(Text, default="")

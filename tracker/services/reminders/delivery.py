@@ -40,7 +40,7 @@ from datetime import datetime
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from tracker.models import ReminderDigest, ReminderItem, User
@@ -60,6 +60,7 @@ from tracker.services.reminders.outbox import (
     MAX_ATTEMPTS,
     RunReport,
     claim_batch,
+    holding_claim,
     recipients_with_due_items,
     refresh_claims,
     release_claims,
@@ -160,7 +161,8 @@ def _record_answers(session: Session, answered: list, now: datetime, report: Run
         session.execute(table.insert().returning(table.c.claim_token, table.c.id), digests).all()
     )
     items = ReminderItem.__table__
-    by_token = items.c.claim_token == bindparam("token")
+    # by token among the claimed states, which the claim-token index holds
+    by_token = and_(items.c.claim_token == bindparam("token"), holding_claim(items.c))
     if sent:
         # one executemany: each claim's items, found by its token (an index lookup; a join
         # of the two tables would be planned from statistics that lag behind the run)
@@ -177,7 +179,11 @@ def _record_answers(session: Session, answered: list, now: datetime, report: Run
         )
     for token, values in other:
         digest = {"digest_id": ids[token], **values}
-        session.execute(items.update().where(items.c.claim_token == token).values(**digest))
+        session.execute(
+            items.update()
+            .where(items.c.claim_token == token, holding_claim(items.c))
+            .values(**digest)
+        )
 
 
 # --- a run's delivery ------------------------------------------------------------------------

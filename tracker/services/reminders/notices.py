@@ -29,7 +29,7 @@ from tracker.models import MailRequest, ReminderItem, StatusUpdate, User
 from tracker.services import mail_outbox
 from tracker.services.mail_outbox import ComposedMail, OutboxRun, Skip
 from tracker.services.reminders.digests import item_detail, item_url
-from tracker.services.reminders.outbox import PlannedReminder, record_new
+from tracker.services.reminders.outbox import PlannedReminder, in_states, record_new
 from tracker.services.reminders.settings import load_settings
 from tracker.services.reminders.subscriptions import make_unsubscribe_token, opted_out_kinds
 from tracker.vocabulary import (
@@ -177,7 +177,7 @@ def settle_notices(session: Session) -> int:
         select(ReminderItem.id, MailRequest.status, MailRequest.reason, MailRequest.sent_dt)
         .join(MailRequest, MailRequest.reminder_item_id == ReminderItem.id)
         .where(
-            ReminderItem.status == DeliveryStatus.QUEUED,
+            in_states(ReminderItem.status, [DeliveryStatus.QUEUED]),
             MailRequest.status.in_(list(SETTLED)),
         )
     ).all()

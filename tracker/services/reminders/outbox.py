@@ -24,6 +24,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    literal_column,
     select,
     text,
     update,
@@ -31,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from tracker import clock
 from tracker.models import ReminderDigest, ReminderItem, User
@@ -51,6 +53,23 @@ INSERT_CHUNK = 5000
 KEY_COLUMNS = ("recipient_id", "measure_id", "kind", "occurrence")
 #: the states a run may still send
 SENDABLE = (DeliveryStatus.PENDING, DeliveryStatus.RETRY)
+#: the states of items with a live claim token (ix_reminder_item_claim_token)
+CLAIMED = (DeliveryStatus.SENDING, DeliveryStatus.RETRY)
+
+
+def in_states(column, states) -> ColumnElement:
+    """`column IN (states)` with the states written as literals, as in the partial indexes'
+    conditions (models.reminders): SQLite uses a partial index only when the query repeats
+    its condition term for term, and a list of bound parameters does not match; PostgreSQL
+    needs the values when it plans (a generic plan of a prepared statement cannot use it)."""
+    values = [literal_column(f"'{DeliveryStatus(s).value}'", String) for s in states]
+    return column == values[0] if len(values) == 1 else column.in_(values)
+
+
+def holding_claim(columns) -> ColumnElement:
+    """The condition that lets a query by claim token use the claim-token index (also
+    when it asks for "sending" only)."""
+    return in_states(columns.status, CLAIMED)
 
 
 # --- planned rows ----------------------------------------------------------------------------
@@ -181,18 +200,19 @@ def _insert(session: Session):
 
 def sendable(now: datetime):
     """The condition of items a run may send at `now`."""
-    return and_(ReminderItem.status.in_(SENDABLE), ReminderItem.next_attempt_dt <= now)
+    return and_(in_states(ReminderItem.status, SENDABLE), ReminderItem.next_attempt_dt <= now)
 
 
 def _sendable(columns, now: datetime):
     """`sendable` on the table's columns (for Core statements)."""
-    return and_(columns.status.in_([str(s) for s in SENDABLE]), columns.next_attempt_dt <= now)
+    return and_(in_states(columns.status, SENDABLE), columns.next_attempt_dt <= now)
 
 
 def recover_stale_claims(session: Session, now: datetime) -> int:
     """Items left in "sending" by a process that died go back to retry (see
     services.reminders.jobs for why this is the safe side)."""
-    return RETRY.recover_stale_claims(session, ReminderItem, now)
+    table = ReminderItem.__table__
+    return RETRY.recover_stale_claims(session, ReminderItem, now, holding_claim(table.c))
 
 
 def keep_in_app_only(session: Session, now: datetime) -> int:
@@ -246,8 +266,8 @@ def claim_batch(session: Session, recipient_ids: list[int], now: datetime, colum
     batch = uuid.uuid4().hex[:BATCH_TOKEN_CHARS]
     table = ReminderItem.__table__
     token = literal(f"{batch}.", String(40)) + cast(table.c.recipient_id, String(40))
-    # The rows by id, from the recipients' ids: without statistics, SQLite would rather
-    # walk the status index over every pending row of the outbox, once per batch.
+    # The rows by id, from the recipients' ids (the unique key): without statistics, SQLite
+    # would rather walk an index of every sendable row of the outbox, once per batch.
     theirs = select(table.c.id).where(table.c.recipient_id.in_(recipient_ids))
     statement = (
         table.update()
@@ -266,7 +286,11 @@ def refresh_claims(session: Session, tokens: list[str]) -> int:
     table = ReminderItem.__table__
     result = session.execute(
         table.update()
-        .where(table.c.claim_token.in_(tokens), table.c.status == str(DeliveryStatus.SENDING))
+        .where(
+            table.c.claim_token.in_(tokens),
+            table.c.status == str(DeliveryStatus.SENDING),
+            holding_claim(table.c),
+        )
         .values(claimed_dt=clock.now_utc())
     )
     return result.rowcount or 0
@@ -276,9 +300,14 @@ def release_claims(session: Session, tokens: list[str], now: datetime) -> int:
     """Claims the run did not send (it stopped first): the items wait for the next run."""
     if not tokens:
         return 0
+    table = ReminderItem.__table__
     result = session.execute(
         update(ReminderItem)
-        .where(ReminderItem.claim_token.in_(tokens), ReminderItem.status == DeliveryStatus.SENDING)
+        .where(
+            ReminderItem.claim_token.in_(tokens),
+            ReminderItem.status == DeliveryStatus.SENDING,
+            holding_claim(table.c),
+        )
         .values(status=DeliveryStatus.RETRY, next_attempt_dt=now, claim_token=None)
         .execution_options(synchronize_session=False)
     )
@@ -343,7 +372,7 @@ def failed_digests(session: Session, limit: int = 200) -> list[ReminderDigest]:
     """Digests the mail server refused for good whose items have not been requeued."""
     still_failed = exists().where(
         ReminderItem.digest_id == ReminderDigest.id,
-        ReminderItem.status == DeliveryStatus.FAILED,
+        in_states(ReminderItem.status, [DeliveryStatus.FAILED]),
     )
     return list(
         session.scalars(
@@ -367,7 +396,10 @@ def requeue_failed_digest(session: Session, digest: ReminderDigest, actor: User 
     go back to retry with a fresh count of attempts. Returns how many were requeued."""
     result = session.execute(
         update(ReminderItem)
-        .where(ReminderItem.digest_id == digest.id, ReminderItem.status == DeliveryStatus.FAILED)
+        .where(
+            ReminderItem.digest_id == digest.id,
+            in_states(ReminderItem.status, [DeliveryStatus.FAILED]),
+        )
         .values(
             status=DeliveryStatus.RETRY,
             attempts=0,
