@@ -17,6 +17,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from tracker import data_version
+from tracker.extensions import db
 from tracker.models import (
     ActionPlan,
     Agency,
@@ -340,7 +341,10 @@ def build(session: Session, scale: Scale, progress: Progress = _no_progress) -> 
     data_version.bump(session)  # the COPY goes round the session's listeners
     session.commit()
     if session.get_bind().dialect.name == "postgresql":
-        session.connection().exec_driver_sql("ANALYZE")
+        # this schema's tables only: a bare ANALYZE reads every schema of the database and
+        # waits on (or deadlocks with) other runs creating and dropping theirs
+        tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+        session.connection().exec_driver_sql(f"ANALYZE {tables}")
         session.commit()
 
 
