@@ -16,7 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import event, select
+from cachelib import SimpleCache
+from flask import current_app
+from sqlalchemy import Select, event, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -74,6 +76,32 @@ def current(session: Session) -> Version:
     if row is None:
         return Version(0, _EPOCH)
     return Version(int(row.version), row.changed_dt)
+
+
+#: how many counts each process keeps (one per list, filter and data version)
+COUNTS_KEPT = 512
+
+
+def count_per_version(session: Session, key: object, statement: Select) -> int:
+    """How many rows `statement` gives, counted once per version of the public data and
+    `key` (the list and its filters), and kept by this process: counting a large list is
+    the slowest part of its page, and the number only changes with the public data. The
+    version is read before counting, so a count is never older than its key. For sessions
+    that hold no uncommitted writes (public pages)."""
+    cache_key = repr((current(session).token, key))
+    counts = current_app.extensions.setdefault(
+        "tracker_counts_per_data_version", SimpleCache(threshold=COUNTS_KEPT, default_timeout=0)
+    )
+    count = counts.get(cache_key)
+    if count is None:
+        count = count_rows(session, statement)
+        counts.set(cache_key, count)
+    return count
+
+
+def count_rows(session: Session, statement: Select) -> int:
+    counted = select(func.count()).select_from(statement.order_by(None).subquery())
+    return session.scalar(counted) or 0
 
 
 def bump(session: Session) -> None:

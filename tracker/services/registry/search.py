@@ -12,8 +12,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from cachelib import SimpleCache
-from flask import current_app
 from sqlalchemy import ARRAY, Integer, Select, any_, exists, func, literal, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -158,36 +156,6 @@ def monitored_measure_counts(session: Session, organisation_ids: list[int], on: 
     return dict(rows.all())
 
 
-#: how many registry totals each process keeps (one per filter and data version)
-TOTALS_KEPT = 256
-_TOTALS = "tracker_registry_totals"
-
-
-def _count(session: Session, statement: Select) -> int:
-    counted = select(func.count()).select_from(
-        statement.order_by(None).with_only_columns(Organisation.id).subquery()
-    )
-    return session.scalar(counted) or 0
-
-
-def _total_per_data_version(
-    session: Session, registry_filter: RegistryFilter, statement: Select
-) -> int:
-    """How many organisations match, counted once per version of the public data and
-    filter: counting ten thousand organisations was the slowest part of a public page, and
-    the count only changes with the public data, whose version every committed write moves
-    on. The version is read before counting, so a count is never older than its key."""
-    key = repr((data_version.current(session).token, registry_filter))
-    totals = current_app.extensions.setdefault(
-        _TOTALS, SimpleCache(threshold=TOTALS_KEPT, default_timeout=0)
-    )
-    total = totals.get(key)
-    if total is None:
-        total = _count(session, statement)
-        totals.set(key, total)
-    return total
-
-
 def search_organisations(
     session: Session,
     registry_filter: RegistryFilter,
@@ -205,10 +173,11 @@ def search_organisations(
     match per version of the public data (one small read of the version instead of the
     count). The admin pages, whose session may hold writes not yet committed, count."""
     statement = filter_statement(registry_filter, locale)
+    ids = statement.with_only_columns(Organisation.id)
     if total_per_data_version:
-        total = _total_per_data_version(session, registry_filter, statement)
+        total = data_version.count_per_version(session, ("registry", registry_filter), ids)
     else:
-        total = _count(session, statement)
+        total = data_version.count_rows(session, ids)
     result = RegistryPage([], max(1, page), per_page, total)
     result.items = list(session.scalars(statement.limit(per_page).offset(result.offset)))
     _load_choices(session, result.items)

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from cachelib import SimpleCache
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session, aliased
@@ -146,27 +145,12 @@ def _updates_statement(session: Session):
     return statement
 
 
-#: how many totals of /updates each process keeps (one per filter and data version)
-UPDATE_TOTALS_KEPT = 256
-_UPDATE_TOTALS = "tracker_api_update_totals"
-
-
 def _updates_total(session: Session, statement) -> int:
-    """How many updates the filters match. Counting a million rows is the slowest part of
-    the answer, and the count only changes with the public data: it is kept per process,
-    keyed by the data's version and the filters, so every page after the first is free."""
+    """How many updates the filters match, counted once per data version (a million rows
+    at OGP scale)."""
     filters = tuple(request.args.get(name, "") for name in ("plan", "measure", "organisation"))
-    since = date_arg("since")
-    key = repr((data_version.current(session).token, filters, since))
-    totals = current_app.extensions.setdefault(
-        _UPDATE_TOTALS, SimpleCache(threshold=UPDATE_TOTALS_KEPT, default_timeout=0)
-    )
-    total = totals.get(key)
-    if total is None:
-        counted = select(func.count()).select_from(statement.order_by(None).subquery())
-        total = session.scalar(counted) or 0
-        totals.set(key, total)
-    return total
+    key = ("api.updates", filters, date_arg("since"))
+    return data_version.count_per_version(session, key, statement)
 
 
 def _after(statement, after: int):
