@@ -14,6 +14,7 @@ from sqlalchemy import String, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from tracker.models import ActionPlan, GovernmentClaim, Measure, Organisation, StatusUpdate
+from tracker.models.types import in_language
 from tracker.vocabulary import Completion, ReviewState
 
 UPDATE = "update"
@@ -47,20 +48,9 @@ class Change:
     def is_claim(self) -> bool:
         return self.kind == CLAIM
 
-    def organisation_name(self, locale: str) -> str:
-        if locale == "en" and self.organisation_name_en:
-            return self.organisation_name_en
-        return self.organisation_name_az
-
-    def measure_title(self, locale: str) -> str:
-        return (
-            self.measure_title_en
-            if locale == "en" and self.measure_title_en
-            else (self.measure_title_az)
-        )
-
-    def text(self, locale: str) -> str:
-        return self.text_en if locale == "en" and self.text_en else self.text_az
+    organisation_name = in_language("organisation_name")
+    measure_title = in_language("measure_title")
+    text = in_language("text")
 
 
 @dataclass(frozen=True)
