@@ -335,33 +335,43 @@ class UpdateForm(TrackerForm):
         return names
 
 
-class ApproveForm(TrackerForm):
-    comment = _text_area(_l("Comment for the monitor (optional)"))
+# The reviewers' buttons, defined once: the one-action forms and the review page's form
+# carry the same buttons, and the review views tell the actions apart by their names.
+
+
+class _ApproveButton:
     approve = SubmitField(_l("Approve"))
 
 
-class ReturnForm(TrackerForm):
+class _ReturnButton:
+    return_update = SubmitField(_l("Return to the monitor"))
+
+
+class _CommentButton:
+    send_comment = SubmitField(_l("Add comment"))
+
+
+class ApproveForm(_ApproveButton, TrackerForm):
+    comment = _text_area(_l("Comment for the monitor (optional)"))
+
+
+class ReturnForm(_ReturnButton, TrackerForm):
     reason = _text_area(
         _l("Reason for returning it (the monitor sees this)"),
         _l("Say why you return the update, so the monitor can fix it."),
     )
-    return_update = SubmitField(_l("Return to the monitor"))
 
 
-class CommentForm(TrackerForm):
+class CommentForm(_CommentButton, TrackerForm):
     comment = _text_area(_l("Comment"), _l("Write a comment before sending it."))
-    send_comment = SubmitField(_l("Add comment"))
 
 
-class ReviewForm(TrackerForm):
+class ReviewForm(_ApproveButton, _ReturnButton, _CommentButton, TrackerForm):
     """The review page's one form: one text, and the button says what it is for."""
 
     comment = _text_area(
         _l("Comment for the monitor (needed to return the update or to add a comment)")
     )
-    approve = SubmitField(_l("Approve"))
-    return_update = SubmitField(_l("Return to the monitor"))
-    send_comment = SubmitField(_l("Add comment"))
 
 
 class ClaimForm(TrackerForm):

@@ -12,7 +12,17 @@ from tracker.models.types import EnumText, UTCDateTime, in_language, utc_now
 from tracker.vocabulary import MilestoneState
 
 
-class ActionPlan(db.Model):
+class Titled:
+    """A title of the plan's own text: the Azerbaijani original and its English version,
+    and `title(locale)` to show the one the page's language wants."""
+
+    title_az: Mapped[str] = mapped_column(Text)
+    title_en: Mapped[str] = mapped_column(Text)
+
+    title = in_language("title")
+
+
+class ActionPlan(Titled, db.Model):
     __tablename__ = "action_plan"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -20,8 +30,6 @@ class ActionPlan(db.Model):
     key: Mapped[str] = mapped_column(String(80), unique=True)
     #: ISO 3166 country code
     country: Mapped[str] = mapped_column(String(2))
-    title_az: Mapped[str] = mapped_column(Text)
-    title_en: Mapped[str] = mapped_column(Text)
     #: the period as written, e.g. "2020–2022"
     period: Mapped[str] = mapped_column(String(20))
     start_year: Mapped[int] = mapped_column(Integer)
@@ -34,28 +42,22 @@ class ActionPlan(db.Model):
         back_populates="plan", order_by="Section.number", cascade="all, delete-orphan"
     )
 
-    title = in_language("title")
 
-
-class Section(db.Model):
+class Section(Titled, db.Model):
     __tablename__ = "section"
     __table_args__ = (UniqueConstraint("plan_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("action_plan.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)
-    title_az: Mapped[str] = mapped_column(Text)
-    title_en: Mapped[str] = mapped_column(Text)
 
     plan: Mapped[ActionPlan] = relationship(back_populates="sections")
     measures: Mapped[list[Measure]] = relationship(
         back_populates="section", order_by="Measure.position"
     )
 
-    title = in_language("title")
 
-
-class Measure(db.Model):
+class Measure(Titled, db.Model):
     __tablename__ = "measure"
     __table_args__ = (UniqueConstraint("plan_id", "code"),)
 
@@ -66,8 +68,6 @@ class Measure(db.Model):
     code: Mapped[str] = mapped_column(String(20))
     #: order within the plan
     position: Mapped[int] = mapped_column(Integer)
-    title_az: Mapped[str] = mapped_column(Text)
-    title_en: Mapped[str] = mapped_column(Text)
     indicator_az: Mapped[str] = mapped_column(Text)
     indicator_en: Mapped[str] = mapped_column(Text)
     #: the implementation period as written, e.g. "2020–2022"
@@ -87,8 +87,6 @@ class Measure(db.Model):
     milestones: Mapped[list[Milestone]] = relationship(
         back_populates="measure", order_by="Milestone.due_date", cascade="all, delete-orphan"
     )
-
-    title = in_language("title")
 
     indicator = in_language("indicator")
 

@@ -14,6 +14,7 @@ from sqlalchemy import String, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from tracker.models import ActionPlan, GovernmentClaim, Measure, Organisation, StatusUpdate
+from tracker.models.types import in_language
 from tracker.vocabulary import Completion, ReviewState
 
 UPDATE = "update"
@@ -47,20 +48,9 @@ class Change:
     def is_claim(self) -> bool:
         return self.kind == CLAIM
 
-    def organisation_name(self, locale: str) -> str:
-        if locale == "en" and self.organisation_name_en:
-            return self.organisation_name_en
-        return self.organisation_name_az
-
-    def measure_title(self, locale: str) -> str:
-        return (
-            self.measure_title_en
-            if locale == "en" and self.measure_title_en
-            else (self.measure_title_az)
-        )
-
-    def text(self, locale: str) -> str:
-        return self.text_en if locale == "en" and self.text_en else self.text_az
+    organisation_name = in_language("organisation_name")
+    measure_title = in_language("measure_title")
+    text = in_language("text")
 
 
 @dataclass(frozen=True)
@@ -72,26 +62,32 @@ class ChangeQuery:
     until: date | None = None
 
 
+def _half(kind: str, record, *columns):
+    """One half of the union: the record's kind, id, measure and plan, then `columns`
+    (labelled as the other half labels them), joined to the record's measure."""
+    return select(
+        literal(kind, String).label("kind"),
+        record.id.label("record_id"),
+        Measure.id.label("measure_id"),
+        Measure.plan_id.label("plan_id"),
+        *columns,
+    ).join(Measure, Measure.id == record.measure_id)
+
+
 def _updates(query: ChangeQuery):
-    statement = (
-        select(
-            literal(UPDATE, String).label("kind"),
-            StatusUpdate.id.label("record_id"),
-            Measure.id.label("measure_id"),
-            Measure.plan_id.label("plan_id"),
-            StatusUpdate.organisation_id.label("organisation_id"),
-            StatusUpdate.completion.label("completion"),
-            StatusUpdate.as_of_date.label("day"),
-            func.coalesce(StatusUpdate.decided_dt, StatusUpdate.created_dt).label("moment"),
-            StatusUpdate.narrative_az.label("text_az"),
-            StatusUpdate.narrative_en.label("text_en"),
-            literal("", String).label("source_title"),
-        )
-        .join(Measure, Measure.id == StatusUpdate.measure_id)
-        .where(
-            StatusUpdate.review_state == ReviewState.APPROVED,
-            StatusUpdate.is_archived.is_(False),
-        )
+    statement = _half(
+        UPDATE,
+        StatusUpdate,
+        StatusUpdate.organisation_id.label("organisation_id"),
+        StatusUpdate.completion.label("completion"),
+        StatusUpdate.as_of_date.label("day"),
+        func.coalesce(StatusUpdate.decided_dt, StatusUpdate.created_dt).label("moment"),
+        StatusUpdate.narrative_az.label("text_az"),
+        StatusUpdate.narrative_en.label("text_en"),
+        literal("", String).label("source_title"),
+    ).where(
+        StatusUpdate.review_state == ReviewState.APPROVED,
+        StatusUpdate.is_archived.is_(False),
     )
     if query.organisation_id is not None:
         statement = statement.where(StatusUpdate.organisation_id == query.organisation_id)
@@ -99,23 +95,17 @@ def _updates(query: ChangeQuery):
 
 
 def _claims(query: ChangeQuery):
-    statement = (
-        select(
-            literal(CLAIM, String).label("kind"),
-            GovernmentClaim.id.label("record_id"),
-            Measure.id.label("measure_id"),
-            Measure.plan_id.label("plan_id"),
-            null().label("organisation_id"),
-            GovernmentClaim.claimed_completion.label("completion"),
-            GovernmentClaim.claim_date.label("day"),
-            GovernmentClaim.created_dt.label("moment"),
-            GovernmentClaim.note.label("text_az"),
-            GovernmentClaim.note.label("text_en"),
-            GovernmentClaim.source_title.label("source_title"),
-        )
-        .join(Measure, Measure.id == GovernmentClaim.measure_id)
-        .where(GovernmentClaim.is_archived.is_(False))
-    )
+    statement = _half(
+        CLAIM,
+        GovernmentClaim,
+        null().label("organisation_id"),
+        GovernmentClaim.claimed_completion.label("completion"),
+        GovernmentClaim.claim_date.label("day"),
+        GovernmentClaim.created_dt.label("moment"),
+        GovernmentClaim.note.label("text_az"),
+        GovernmentClaim.note.label("text_en"),
+        GovernmentClaim.source_title.label("source_title"),
+    ).where(GovernmentClaim.is_archived.is_(False))
     return _within(statement, query, GovernmentClaim.claim_date)
 
 

@@ -54,6 +54,8 @@ class OrganisationAssessment:
     progress_percent: int | None
     as_of_date: date
 
+    organisation_name = in_language("organisation_name")
+
 
 def _latest(assessments: Iterable[OrganisationAssessment]) -> OrganisationAssessment | None:
     """The newest assessment (by its date, then by update), which is the Platform's view."""

@@ -124,7 +124,7 @@ def feed_events(session: Session, measures: list[Measure], locale: str) -> list[
 def _milestone_event(
     measure: Measure, milestone: Milestone, locale: str, url: str, domain: str
 ) -> FeedEvent:
-    name = milestone.title_en if locale == "en" and milestone.title_en else milestone.title_az
+    name = milestone.title(locale)
     return FeedEvent(
         uid=f"milestone-{milestone.id}@{domain}",
         day=milestone.due_date,

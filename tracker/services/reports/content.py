@@ -244,11 +244,7 @@ def _other_assessments(
     """The other organisations' latest approved assessments, one line each."""
     return tuple(
         AssessmentLine(
-            organisation_name=(
-                a.organisation_name_en
-                if locale == "en" and a.organisation_name_en
-                else a.organisation_name_az
-            ),
+            organisation_name=a.organisation_name(locale),
             completion=a.completion,
             completion_label=str(COMPLETION_LABELS[a.completion]),
             as_of_date=a.as_of_date,
