@@ -25,12 +25,14 @@ run the same day (everything already in the outbox, nothing to send) is timed to
 from __future__ import annotations
 
 import argparse
+import json
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -52,7 +54,7 @@ from tracker.models import (
     StatusUpdate,
     User,
 )
-from tracker.services.reminders import plan_outbox, run_reminders
+from tracker.services.reminders import RunReport, plan_outbox, run_reminders
 
 NOW = datetime(2022, 10, 2, 9, 0, tzinfo=ZoneInfo("Asia/Baku")).astimezone(UTC)
 PLAN_MEASURES = 1000
@@ -252,7 +254,14 @@ def _update(measure_id: int, organisation_id: int, state: str, submitted) -> dic
     }
 
 
-def timed_run(label: str, dry_run: bool):
+@dataclass
+class TimedRun:
+    report: RunReport
+    seconds: float
+    planning_seconds: float
+
+
+def timed_run(label: str, dry_run: bool) -> TimedRun:
     """The job as the scheduler runs it (plan the outbox with set-based SQL, then
     deliver), timed as a whole and by phase."""
     db.session.remove()
@@ -270,7 +279,19 @@ def timed_run(label: str, dry_run: bool):
         f"{due} reminders due, {new} new in the outbox; {report.summary()}",
         flush=True,
     )
-    return report
+    return TimedRun(report, total, plan_s)
+
+
+def _figures(args, first: TimedRun, second: TimedRun, messages: int) -> dict:
+    return {
+        "organisations": args.organisations,
+        "links_per_organisation": args.measures_per_organisation,
+        "first_run_seconds": round(first.seconds, 2),
+        "first_run_planning_seconds": round(first.planning_seconds, 2),
+        "second_run_seconds": round(second.seconds, 2),
+        "digests_sent": first.report.digests_sent,
+        "emails_received": messages,
+    }
 
 
 def main() -> None:
@@ -279,7 +300,12 @@ def main() -> None:
     parser.add_argument("--organisations", type=int, default=5000)
     parser.add_argument("--measures-per-organisation", type=int, default=100)
     parser.add_argument("--dry-run", action="store_true", help="plan and compose, send nothing")
+    parser.add_argument(
+        "--json", action="store_true", help="end with the figures as one JSON line (run.py)"
+    )
     args = parser.parse_args()
+    if args.json and args.dry_run:
+        parser.error("--json reports a real run: leave out --dry-run")
 
     schema = None
     with tempfile.TemporaryDirectory() as folder:
@@ -320,11 +346,13 @@ def main() -> None:
                     print(
                         f"outbox: {items} reminders planned; emails received by the sink: "
                         f"{messages} ({size / 1e6:.1f} MB); "
-                        f"digests sent: first run {first.digests_sent}, "
-                        f"second run {second.digests_sent}"
+                        f"digests sent: first run {first.report.digests_sent}, "
+                        f"second run {second.report.digests_sent}"
                     )
+                    if args.json:
+                        print(json.dumps(_figures(args, first, second, messages)))
                 else:
-                    print(f"digests that would go out: {len(first.previews)}")
+                    print(f"digests that would go out: {len(first.report.previews)}")
                 db.session.remove()
                 db.engine.dispose()
         finally:

@@ -333,6 +333,9 @@ def main() -> None:
     parser.add_argument("--measures", type=int, default=2000)
     parser.add_argument("--updates-per-measure", type=int, default=50)
     parser.add_argument("--lang", choices=("az", "en"), default="az")
+    parser.add_argument(
+        "--json", action="store_true", help="end with the figures as one JSON line (run.py)"
+    )
     parser.add_argument("--run-one", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     parser.add_argument("--schema", help=argparse.SUPPRESS)
@@ -404,6 +407,16 @@ def main() -> None:
                             figures["rss_before_mb"],
                             figures["peak_rss_mb"],
                         )
+                    )
+                )
+            if args.json:
+                kinds = ("seed", "seed_with_updates", "large")
+                print(
+                    json.dumps(
+                        {
+                            kind: {"scenario": label, **figures}
+                            for kind, (label, figures) in zip(kinds, rows, strict=True)
+                        }
                     )
                 )
         finally:

@@ -14,6 +14,10 @@
   the app's own 404 page (the reference), `/`, the plan JSON and `/registry/stats`;
 - compares the plan JSON with Datasette serving the `measure` table as JSON from the same
   SQLite file, when Datasette is installed (`--datasette PATH`, or on PATH);
+- runs benchmarks/reminders_bench.py (the reminder run: 5,000 organisations x 100 links at
+  --scale ogp, 20 at seed scale) and benchmarks/reports_bench.py (the plan report PDF:
+  the seeded plan, and a plan of 2,000 measures x 50 updates at --scale ogp, 100 x 5 at
+  seed scale), each in a database of its own; their goals are judged at --scale ogp;
 - prints ONE table: figure, value, reference in the same run, ratio, goal, pass or fail.
 
 wrk is Debian's package: `apt-get install -y wrk`. Without wrk (or with --no-wrk) the
@@ -22,7 +26,7 @@ Without --database-url it uses a new SQLite file; with a PostgreSQL URL it works
 private schema that it drops at the end.
 
 More rows: add a producer to PRODUCERS at the bottom, a function that takes the Context
-and returns a list of Row (the reminders and reports benchmarks plug in there).
+and returns a list of Row.
 """
 
 # It runs the project's own programs (tracker, wrk, datasette) on loopback URLs it made.
@@ -31,6 +35,7 @@ and returns a list of Row (the reminders and reports benchmarks plug in there).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -460,12 +465,104 @@ def memory_rows(ctx: Context) -> list[Row]:
 
 
 #: Each producer takes the Context (the server is up) and returns rows for the table.
-#: Other benchmarks (reminders, reports) add theirs here.
+#: the scripts beside this one, run as they are run alone, each in its own database
+BENCHMARKS = Path(__file__).resolve().parent
+#: (organisations, links each) of the reminder run, per scale: the goal is set at OGP scale
+REMINDER_SIZES = {"seed": (20, 100), "ogp": (5000, 100)}
+#: (measures, approved updates per measure) of the large report, per scale
+REPORT_SIZES = {"seed": (100, 5), "ogp": (2000, 50)}
+
+
+def _last_json_line(script: str, arguments: list[str], ctx: Context) -> dict:
+    """Run a benchmark script with --json; its figures are its output's last line."""
+    command = [sys.executable, str(BENCHMARKS / script), *arguments, "--json"]
+    if ctx.args.database_url:
+        command += ["--database-url", ctx.args.database_url]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        sys.exit(f"{script} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def reminder_rows(ctx: Context) -> list[Row]:
+    """The reminder run (benchmarks/reminders_bench.py): planning and delivery to a local
+    SMTP sink, then a second run the same day. Judged at the goal's size only."""
+    organisations, links = REMINDER_SIZES[ctx.args.scale]
+    figures = _last_json_line(
+        "reminders_bench.py",
+        ["--organisations", str(organisations), "--measures-per-organisation", str(links)],
+        ctx,
+    )
+    at_goal_size = ctx.args.scale == "ogp"
+    size = f"{organisations:,} organisations x {links} links"
+    first, second = figures["first_run_seconds"], figures["second_run_seconds"]
+    return [
+        Row(
+            f"reminder run, planning and delivery ({size}, "
+            f"{figures['emails_received']:,} emails received)",
+            first,
+            "s",
+            goal="< 30 s" if at_goal_size else "",
+            passed=first < 30 if at_goal_size else None,
+            note="" if at_goal_size else "goal set at --scale ogp",
+        ),
+        Row(
+            f"reminder run, second run the same day ({size})",
+            second,
+            "s",
+            goal="< 5 s" if at_goal_size else "",
+            passed=second < 5 if at_goal_size else None,
+            note="" if at_goal_size else "goal set at --scale ogp",
+        ),
+    ]
+
+
+def report_rows(ctx: Context) -> list[Row]:
+    """The plan report PDF (benchmarks/reports_bench.py), each built in a child process of
+    its own, which gives its peak memory."""
+    measures, updates = REPORT_SIZES[ctx.args.scale]
+    figures = _last_json_line(
+        "reports_bench.py",
+        ["--measures", str(measures), "--updates-per-measure", str(updates)],
+        ctx,
+    )
+    seed, large = figures["seed_with_updates"], figures["large"]
+    at_goal_size = ctx.args.scale == "ogp"
+    not_judged = "" if at_goal_size else "goal set at --scale ogp"
+    return [
+        Row(
+            f"plan report PDF, seed plan ({seed['scenario']})",
+            seed["total_seconds"],
+            "s",
+            goal="< 1.5 s",
+            passed=seed["total_seconds"] < 1.5,
+        ),
+        Row(
+            f"plan report PDF, {large['scenario']}",
+            large["total_seconds"],
+            "s",
+            goal="< 30 s" if at_goal_size else "",
+            passed=large["total_seconds"] < 30 if at_goal_size else None,
+            note=not_judged,
+        ),
+        Row(
+            f"plan report PDF, {large['scenario']}: peak RSS",
+            large["peak_rss_mb"],
+            "MB",
+            goal="< 300 MB" if at_goal_size else "",
+            passed=large["peak_rss_mb"] < 300 if at_goal_size else None,
+            note=not_judged,
+        ),
+    ]
+
+
 PRODUCERS: list[Callable[[Context], list[Row]]] = [
     load_rows,
     datasette_rows,
     page_rows,
     memory_rows,
+    reminder_rows,
+    report_rows,
 ]
 
 

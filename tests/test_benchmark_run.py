@@ -39,4 +39,9 @@ def test_the_benchmark_command_builds_serves_and_prints_one_table(tmp_path):
     assert "req/s and p99: plan JSON" in table and "--no-wrk" in table
     assert "page time, seed scale: /registry/stats" in table
     assert "peak RSS of a server process" in table
+    # the reminder and report benchmarks' rows, from their own scripts
+    assert "reminder run, planning and delivery (20 organisations x 100 links" in table
+    assert "reminder run, second run the same day" in table
+    assert "plan report PDF, seed plan" in table
+    assert "plan report PDF, 100 measures + 500 approved updates: peak RSS" in table
     assert "Traceback" not in result.stderr
