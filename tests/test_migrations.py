@@ -106,7 +106,7 @@ def test_the_organisation_kind_migration_indexes_the_coalitions_only(empty_datab
         assert definition is not None
         assert "name_key" in definition and "WHERE" in definition.upper()
         assert "coalition" in definition
-        downgrade(revision="-1")
+        downgrade(revision="0800_outbox_indexes")
         with db.engine.connect() as connection:
             assert _coalition_index_sql(connection) is None
             assert "sort_key_az" in {

@@ -39,6 +39,7 @@ PRIVATE_TABLES = frozenset(
         "reminder_item",
         "reminder_digest",
         "reminder_opt_out",
+        "reminder_planning",
         "reminder_setting",
         "scheduler_job",
         # the report queue: a visitor's request must not move the version its key holds

@@ -29,6 +29,7 @@ from tracker.models.reminders import (
     ReminderDigest,
     ReminderItem,
     ReminderOptOut,
+    ReminderPlanning,
     ReminderSetting,
 )
 from tracker.models.reports import ReportRequest, ReportSnapshot
@@ -55,6 +56,7 @@ __all__ = [
     "ReminderDigest",
     "ReminderItem",
     "ReminderOptOut",
+    "ReminderPlanning",
     "ReminderSetting",
     "ReportRequest",
     "ReportSnapshot",

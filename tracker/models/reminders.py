@@ -185,6 +185,25 @@ class ReminderOptOut(db.Model):
     updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
 
 
+class ReminderPlanning(db.Model):
+    """A day's planning of the reminders that depend on the day (deadlines, overdue,
+    milestones, no recent update, returned updates): what it was planned from, and how
+    many were due. A second run the same day from the same inputs would plan the same
+    reminders, all already in the outbox, so it skips that work
+    (services.reminders.planning)."""
+
+    __tablename__ = "reminder_planning"
+
+    #: the Baku date planned for
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    #: a digest of the inputs: the public data's version, the people who receive link
+    #: reminders (role, enabled, organisation), their opt-outs and the admin's settings
+    inputs_key: Mapped[str] = mapped_column(String(64))
+    #: reminders the rules called for
+    due_count: Mapped[int] = mapped_column(Integer)
+    planned_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 #: APScheduler 3's persistent job store (SQLAlchemyJobStore, tablename "scheduler_job"),
 #: declared here so that create_all and the migrations know it. APScheduler declares the
 #: same columns on its own metadata and finds the table already there. Keeping the jobs'

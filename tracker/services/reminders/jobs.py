@@ -8,6 +8,8 @@ A run has two steps, both idempotent:
    is inserted into the outbox (`ReminderItem`) with INSERT ... ON CONFLICT DO NOTHING on
    its unique key (recipient, measure, kind, occurrence), so planning the same reminder
    twice is a no-op, whichever process or scheduler does it (services.reminders.outbox).
+   The day's planning is noted with a digest of its inputs (`ReminderPlanning`): a second
+   run the same day from unchanged inputs skips all but the review queue's reminders.
 2. **Deliver.** In batches of recipients, claim the items that may be sent now with one
    conditional UPDATE (status pending/retry → sending, with a claim token per recipient)
    and commit, so two processes never send the same item. Build one digest email per

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from tracker import clock
-from tracker.models import ReminderDigest, ReminderItem, User
+from tracker.models import ReminderDigest, ReminderItem, ReminderPlanning, User
 from tracker.services import audit, mail
 from tracker.vocabulary import DeliveryStatus, DigestStatus, ReminderKind
 
@@ -193,6 +193,28 @@ def analyze_outbox(session: Session) -> None:
 
 def _insert(session: Session):
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def day_planned(session: Session, day: date):
+    """The day's planning of link reminders (inputs_key, due_count), or None."""
+    return session.execute(
+        select(ReminderPlanning.inputs_key, ReminderPlanning.due_count).where(
+            ReminderPlanning.day == day
+        )
+    ).first()
+
+
+def record_day_planned(
+    session: Session, day: date, inputs_key: str, due_count: int, now: datetime
+) -> None:
+    """Note the day's planning, in the transaction that wrote its reminders (one statement:
+    two planners at once both end with the row)."""
+    values = {"inputs_key": inputs_key, "due_count": due_count, "planned_dt": now}
+    session.execute(
+        _insert(session)(ReminderPlanning)
+        .values(day=day, **values)
+        .on_conflict_do_update(index_elements=[ReminderPlanning.day], set_=values)
+    )
 
 
 # --- selecting and claiming ------------------------------------------------------------------

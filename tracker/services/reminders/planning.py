@@ -13,6 +13,7 @@ constant number of queries, whatever the number of organisations and measures.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -20,7 +21,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, aliased
 
-from tracker import clock
+from tracker import clock, data_version
 from tracker.models import Measure, ReminderOptOut, StatusUpdate, User
 from tracker.services.plans import MeasureState, MilestoneStatus, measure_states
 from tracker.services.reminders import linked
@@ -28,6 +29,8 @@ from tracker.services.reminders.notices import returned_occurrence
 from tracker.services.reminders.outbox import (
     PlannedReminder,
     analyze_outbox,
+    day_planned,
+    record_day_planned,
     record_planned,
     record_selected,
 )
@@ -74,17 +77,56 @@ def plan_reminders(
 
 def plan_outbox(session: Session, today: date, now: datetime, settings=None) -> tuple[int, int]:
     """Plan today's reminders straight into the outbox with set-based SQL: returns how many
-    the rules call for and how many of those were new to the outbox."""
+    the rules call for and how many of those were new to the outbox.
+
+    All but the review queue's reminders depend on the day and on the inputs that
+    `day_inputs_key` digests, not on the time of day: a run that finds today planned from
+    the same inputs (a second run, another scheduler) knows they are all in the outbox and
+    skips them. The review queue's few are planned every time (its wait grows by the hour)."""
     settings = settings or load_settings(session)
+    inputs_key = day_inputs_key(session, settings)
+    planned = day_planned(session, today)
+    if planned is not None and planned.inputs_key == inputs_key:
+        due, new = planned.due_count, 0
+    else:
+        due, new = _plan_day_reminders(session, today, now, settings)
+        record_day_planned(session, today, inputs_key, due, now)
+    waiting = _plan_review_reminders(session, now, settings)
+    new += record_planned(session, waiting, now)
+    if new >= ANALYZE_AFTER:
+        analyze_outbox(session)
+    return due + len(waiting), new
+
+
+def _plan_day_reminders(session: Session, today: date, now: datetime, settings):
+    """(due, new): the reminders of the day, into the outbox: every link reminder (one
+    INSERT ... SELECT) and the returned updates."""
     stale_interval = _prepare_link_tables(session, today, settings)
     due = linked.collect_due(session, today, stale_interval)
     new = record_selected(session, linked.due_reminders(), now)
-    by_update = _plan_update_reminders(session, today, now, settings)
+    returned = _plan_returned_reminders(session, today, settings)
     linked.drop_tables(session)
-    new += record_planned(session, by_update, now)
-    if new >= ANALYZE_AFTER:
-        analyze_outbox(session)
-    return due + len(by_update), new
+    new += record_planned(session, returned, now)
+    return due + len(returned), new
+
+
+def day_inputs_key(session: Session, settings) -> str:
+    """A digest of what the day's reminders (links, returned updates) are planned from,
+    besides the day: the public data's version (measures, milestones, links,
+    organisations, updates: every write to them moves it, tracker.data_version), the users
+    who may receive them (id, role, enabled, organisation), the active opt-outs and the
+    settings. Those three are private tables, small enough to read whole."""
+    digest = hashlib.sha256(data_version.current(session).token.encode())
+    people = select(User.id, User.role, User.is_enabled, User.organisation_id).order_by(User.id)
+    opt_outs = (
+        select(ReminderOptOut.user_id, ReminderOptOut.kind)
+        .where(ReminderOptOut.is_active.is_(True))
+        .order_by(ReminderOptOut.user_id, ReminderOptOut.kind)
+    )
+    for statement in (people, opt_outs):
+        digest.update(repr([tuple(row) for row in session.execute(statement)]).encode())
+    digest.update(repr(sorted(settings.items())).encode())
+    return digest.hexdigest()
 
 
 #: new outbox rows after which planning refreshes the outbox's statistics
@@ -93,9 +135,21 @@ ANALYZE_AFTER = 10_000
 
 def _plan_update_reminders(session, today, now, settings) -> list[PlannedReminder]:
     """Returned updates and the review queue: a few rows, planned in Python."""
+    found = _plan_returned_reminders(session, today, settings)
+    return sorted(found + _plan_review_reminders(session, now, settings), key=lambda r: r.key)
+
+
+def _plan_returned_reminders(session, today, settings) -> list[PlannedReminder]:
+    """Returned updates not revised yet (needs the link tables: today's active links)."""
     add = _Collector(_active_opt_outs(session))
     if settings[ReminderKind.UPDATE_RETURNED].is_enabled:
         _plan_returned(session, today, add)
+    return add.in_key_order()
+
+
+def _plan_review_reminders(session, now, settings) -> list[PlannedReminder]:
+    """Updates that have waited too long in the review queue, as of `now`."""
+    add = _Collector(_active_opt_outs(session))
     waiting = settings[ReminderKind.REVIEW_WAITING]
     if waiting.is_enabled and waiting.interval_days:
         _plan_review_waiting(session, now, waiting.interval_days, add)
