@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -29,7 +29,7 @@ from tracker import scheduler as scheduler_module
 from tracker.commands.serve import ChildProcess, scheduler_argv
 from tracker.config import PROJECT_ROOT
 from tracker.extensions import db
-from tracker.models import ReminderDigest, ReminderItem
+from tracker.models import ReminderDigest, ReminderItem, ReminderPlanning
 
 TRACKER = str(Path(sys.executable).with_name("tracker"))
 pytestmark = pytest.mark.slow
@@ -116,6 +116,31 @@ def test_two_send_reminders_processes_at_the_same_moment_send_one_digest_each(
     assert db.session.scalar(select(func.count()).select_from(ReminderDigest)) == len(recipients)
     summaries = [o.stdout.strip().splitlines()[-1] for o in outputs]
     print(f"emails {len(smtp.messages)} / planned reminders {planned}: {summaries}")
+
+
+def test_a_second_run_the_same_day_plans_nothing_again_and_sends_nothing(
+    seeded, smtp, database_url
+):
+    recipients = crowd(seeded, organisations=3)
+    env = process_env(database_url, smtp.port)
+    summaries = []
+    for now in ("2022-10-02T09:00", "2022-10-02T15:00"):
+        run = subprocess.run(
+            [TRACKER, "send-reminders", "--now", now],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 0, run.stderr
+        summaries.append(run.stdout.strip().splitlines()[-1])
+    due = len(recipients) * 6  # 3 deadline + 3 stale each
+    assert summaries[0].startswith(f"{due} reminders due on 2022-10-02; {due} new in the outbox")
+    assert summaries[1].startswith(f"{due} reminders due on 2022-10-02; 0 new in the outbox")
+    assert "0 digests sent" in summaries[1]
+    assert smtp.recipients() == Counter({address: 1 for address in recipients})
+    planned = db.session.get(ReminderPlanning, date(2022, 10, 2))
+    assert planned.due_count == due
 
 
 def test_the_dry_run_lists_the_digests_and_writes_nothing(world, runner, smtp):
