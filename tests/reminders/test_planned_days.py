@@ -38,6 +38,8 @@ def test_the_second_planning_of_the_day_skips_what_the_first_put_in_the_outbox(w
     written = [s for s in queries.statements if s.lstrip().upper().startswith("INSERT")]
     assert written == []  # neither the run's working tables nor the outbox
     assert not any("tmp_reminder" in s for s in queries.statements)
+    # the opt-outs serve the inputs' digest and the review queue: read once
+    assert sum("FROM reminder_opt_out" in s for s in queries.statements) == 1
     assert outbox_rows() == due
     planned = db.session.get(ReminderPlanning, date.fromisoformat(DAY))
     assert planned.due_count == due and len(planned.inputs_key) == 64

@@ -64,13 +64,15 @@ def plan_reminders(
     in key order. A constant number of queries, whatever the number of organisations and
     measures."""
     settings = settings or load_settings(session)
+    opted_out = _active_opt_outs(session)
     stale_interval = _prepare_link_tables(session, today, settings)
     linked.collect_due(session, today, stale_interval)
     found = [
         PlannedReminder(**{**row._mapping, "kind": ReminderKind(row.kind)})
         for row in session.execute(linked.due_reminders())
     ]
-    found += _plan_update_reminders(session, today, now, settings)
+    found += _plan_returned_reminders(session, today, settings, opted_out)
+    found += _plan_review_reminders(session, now, settings, opted_out)
     linked.drop_tables(session)
     return sorted(found, key=lambda r: r.key)
 
@@ -84,33 +86,34 @@ def plan_outbox(session: Session, today: date, now: datetime, settings=None) -> 
     the same inputs (a second run, another scheduler) knows they are all in the outbox and
     skips them. The review queue's few are planned every time (its wait grows by the hour)."""
     settings = settings or load_settings(session)
-    inputs_key = day_inputs_key(session, settings)
+    opted_out = _active_opt_outs(session)
+    inputs_key = day_inputs_key(session, settings, opted_out)
     planned = day_planned(session, today)
     if planned is not None and planned.inputs_key == inputs_key:
         due, new = planned.due_count, 0
     else:
-        due, new = _plan_day_reminders(session, today, now, settings)
+        due, new = _plan_day_reminders(session, today, now, settings, opted_out)
         record_day_planned(session, today, inputs_key, due, now)
-    waiting = _plan_review_reminders(session, now, settings)
+    waiting = _plan_review_reminders(session, now, settings, opted_out)
     new += record_planned(session, waiting, now)
     if new >= ANALYZE_AFTER:
         analyze_outbox(session)
     return due + len(waiting), new
 
 
-def _plan_day_reminders(session: Session, today: date, now: datetime, settings):
+def _plan_day_reminders(session: Session, today: date, now: datetime, settings, opted_out):
     """(due, new): the reminders of the day, into the outbox: every link reminder (one
     INSERT ... SELECT) and the returned updates."""
     stale_interval = _prepare_link_tables(session, today, settings)
     due = linked.collect_due(session, today, stale_interval)
     new = record_selected(session, linked.due_reminders(), now)
-    returned = _plan_returned_reminders(session, today, settings)
+    returned = _plan_returned_reminders(session, today, settings, opted_out)
     linked.drop_tables(session)
     new += record_planned(session, returned, now)
     return due + len(returned), new
 
 
-def day_inputs_key(session: Session, settings) -> str:
+def day_inputs_key(session: Session, settings, opted_out: set[tuple[int, str]]) -> str:
     """A digest of what the day's reminders (links, returned updates) are planned from,
     besides the day: the public data's version (measures, milestones, links,
     organisations, updates: every write to them moves it, tracker.data_version), the users
@@ -118,13 +121,8 @@ def day_inputs_key(session: Session, settings) -> str:
     settings. Those three are private tables, small enough to read whole."""
     digest = hashlib.sha256(data_version.current(session).token.encode())
     people = select(User.id, User.role, User.is_enabled, User.organisation_id).order_by(User.id)
-    opt_outs = (
-        select(ReminderOptOut.user_id, ReminderOptOut.kind)
-        .where(ReminderOptOut.is_active.is_(True))
-        .order_by(ReminderOptOut.user_id, ReminderOptOut.kind)
-    )
-    for statement in (people, opt_outs):
-        digest.update(repr([tuple(row) for row in session.execute(statement)]).encode())
+    digest.update(repr([tuple(row) for row in session.execute(people)]).encode())
+    digest.update(repr(sorted((user_id, str(kind)) for user_id, kind in opted_out)).encode())
     digest.update(repr(sorted(settings.items())).encode())
     return digest.hexdigest()
 
@@ -133,23 +131,17 @@ def day_inputs_key(session: Session, settings) -> str:
 ANALYZE_AFTER = 10_000
 
 
-def _plan_update_reminders(session, today, now, settings) -> list[PlannedReminder]:
-    """Returned updates and the review queue: a few rows, planned in Python."""
-    found = _plan_returned_reminders(session, today, settings)
-    return sorted(found + _plan_review_reminders(session, now, settings), key=lambda r: r.key)
-
-
-def _plan_returned_reminders(session, today, settings) -> list[PlannedReminder]:
+def _plan_returned_reminders(session, today, settings, opted_out) -> list[PlannedReminder]:
     """Returned updates not revised yet (needs the link tables: today's active links)."""
-    add = _Collector(_active_opt_outs(session))
+    add = _Collector(opted_out)
     if settings[ReminderKind.UPDATE_RETURNED].is_enabled:
         _plan_returned(session, today, add)
     return add.in_key_order()
 
 
-def _plan_review_reminders(session, now, settings) -> list[PlannedReminder]:
+def _plan_review_reminders(session, now, settings, opted_out) -> list[PlannedReminder]:
     """Updates that have waited too long in the review queue, as of `now`."""
-    add = _Collector(_active_opt_outs(session))
+    add = _Collector(opted_out)
     waiting = settings[ReminderKind.REVIEW_WAITING]
     if waiting.is_enabled and waiting.interval_days:
         _plan_review_waiting(session, now, waiting.interval_days, add)
