@@ -54,13 +54,15 @@ def _is_sqlite() -> bool:
     return db.engine.dialect.name == "sqlite"
 
 
-def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
+def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_a_large_page_cache(app):
     if not _is_sqlite():
         pytest.skip("SQLite settings")
     connection = db.session.connection()
     assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+    # negative: KiB rather than pages; SQLite's default is 2 MB
+    assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -64 * 1024
 
 
 def test_foreign_keys_are_enforced(app):

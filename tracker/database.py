@@ -9,6 +9,10 @@ from sqlalchemy.engine import Engine
 from tracker.extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+#: SQLite's page cache per connection (KiB; taken as pages are read). The default, 2 MB,
+#: holds little of a large outbox: a reminder run at 5,000 organisations (950,500 items)
+#: took 67.7 s with it and 57.7 s with this (benchmarks/reminders_bench.py)
+SQLITE_CACHE_KIB = 64 * 1024
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -22,6 +26,7 @@ def _configure_sqlite(engine: Engine) -> None:
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
