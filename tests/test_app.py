@@ -207,7 +207,7 @@ def test_vocabulary_columns_store_members_and_refuse_unknown_values(app, seeded)
     from sqlalchemy.exc import StatementError
 
     from tests.factories import make_update
-    from tracker.models import Evidence, Measure
+    from tracker.models import Evidence, Measure, StatusUpdate
     from tracker.vocabulary import Completion, EvidenceType, ReviewState
 
     measure = db.session.scalar(select(Measure).limit(1))
@@ -221,3 +221,9 @@ def test_vocabulary_columns_store_members_and_refuse_unknown_values(app, seeded)
         db.session.flush()
     db.session.rollback()
     assert EvidenceType("official_document") == "official_document"
+    # a value outside the vocabulary that reached the table by other means fails on reading
+    unknown = {"id": update.id}
+    db.session.execute(text("UPDATE status_update SET completion = 'abc' WHERE id = :id"), unknown)
+    with pytest.raises(ValueError, match="'abc' is not a valid Completion"):
+        db.session.scalar(select(StatusUpdate.completion).where(StatusUpdate.id == update.id))
+    db.session.rollback()

@@ -45,6 +45,9 @@ class EnumText(TypeDecorator):
     def __init__(self, enum_class: type[StrEnum], length: int) -> None:
         super().__init__(length)
         self.enum_class = enum_class
+        # a dict lookup per row read: calling the enum class costs several times more, and
+        # a reminder run reads a million rows
+        self._members = {member.value: member for member in enum_class}
 
     def process_bind_param(self, value, dialect):
         if value is None:
@@ -54,7 +57,8 @@ class EnumText(TypeDecorator):
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return self.enum_class(value)
+        member = self._members.get(value)
+        return member if member is not None else self.enum_class(value)
 
 
 def in_language(field: str):

@@ -38,6 +38,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
+from operator import itemgetter
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, select
@@ -48,6 +49,7 @@ from tracker.services import mail
 from tracker.services.mail import SendResult, SmtpSender
 from tracker.services.reminders.digests import (
     ITEM_COLUMNS,
+    ITEM_POSITION,
     ComposedDigest,
     DetailCache,
     InfoCache,
@@ -82,6 +84,10 @@ SENDERS = 2
 IN_FLIGHT = 8
 #: a batch's claims are refreshed once they are this old (well before CLAIM_TIMEOUT)
 REFRESH_SECONDS = CLAIM_TIMEOUT.total_seconds() / 3
+
+
+#: the order of claimed rows: by recipient, then by item id
+_RECIPIENT_THEN_ID = itemgetter(ITEM_POSITION["recipient_id"], ITEM_POSITION["id"])
 
 
 def mail_enabled() -> bool:
@@ -271,8 +277,9 @@ class _Run:
         self.session.commit()
         self.refreshed_at = time.monotonic()
         by_token: dict[str, list] = defaultdict(list)
-        for row in sorted(rows, key=lambda r: (r.recipient_id, r.id)):
-            by_token[row.claim_token].append(row)
+        # the claim's rows are ITEM_COLUMNS, then the token
+        for row in sorted(rows, key=_RECIPIENT_THEN_ID):
+            by_token[row[-1]].append(row)
         self.held.update(by_token)
         return by_token
 

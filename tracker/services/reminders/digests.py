@@ -224,6 +224,23 @@ ITEM_COLUMNS = (
     ReminderItem.day_count,
     ReminderItem.attempts,
 )
+#: each of ITEM_COLUMNS' position in a row: a run reads every row of the outbox, and a Row's
+#: attributes cost more than its positions
+ITEM_POSITION = {column.key: index for index, column in enumerate(ITEM_COLUMNS)}
+_MEASURE, _ORGANISATION, _MILESTONE = (
+    ITEM_POSITION["measure_id"],
+    ITEM_POSITION["organisation_id"],
+    ITEM_POSITION["milestone_id"],
+)
+#: the leading columns that make a DigestItem
+_DIGEST_FIELDS = ITEM_POSITION["day_count"] + 1
+
+#: what a digest reads of the records its items name
+_MEASURE_INFO = select(
+    Measure.id, Measure.code, Measure.position, Measure.title_az, Measure.title_en, ActionPlan.key
+).join(ActionPlan, ActionPlan.id == Measure.plan_id)
+_ORGANISATION_INFO = select(Organisation.id, Organisation.name_az, Organisation.name_en)
+_MILESTONE_INFO = select(Milestone.id, Milestone.title_az, Milestone.title_en)
 
 
 def _rows_by_id(session: Session, statement, id_column, ids: list[int]):
@@ -242,44 +259,27 @@ class InfoCache:
         self.organisations: dict[int, OrganisationInfo] = {}
         self.milestones: dict[int, MilestoneInfo] = {}
 
-    def _missing(self, ids, known) -> list[int]:
-        return sorted({i for i in ids if i is not None and i not in known})
+    def _missing(self, ids: set, known) -> list[int]:
+        return sorted(i for i in ids if i is not None and i not in known)
 
     def fill(self, rows) -> None:
-        measures, organisations, milestones = self.measures, self.organisations, self.milestones
-        if all(
-            measure_id in measures
-            and (organisation_id is None or organisation_id in organisations)
-            and (milestone_id is None or milestone_id in milestones)
-            for _id, _recipient, _kind, measure_id, organisation_id, milestone_id, *_rest in rows
-        ):
-            return
-        measures = select(
-            Measure.id,
-            Measure.code,
-            Measure.position,
-            Measure.title_az,
-            Measure.title_en,
-            ActionPlan.key,
-        ).join(ActionPlan, ActionPlan.id == Measure.plan_id)
-        missing = self._missing((r.measure_id for r in rows), self.measures)
-        for row in _rows_by_id(self.session, measures, Measure.id, missing):
+        """Load what the rows (ITEM_COLUMNS first) name and the cache has not met yet: no
+        query when it has met everything."""
+        missing = self._missing({row[_MEASURE] for row in rows}, self.measures)
+        for row in _rows_by_id(self.session, _MEASURE_INFO, Measure.id, missing):
             self.measures[row.id] = MeasureInfo(
                 row.id, row.code, row.position, row.title_az, row.title_en, PlanInfo(row.key)
             )
-        organisations = select(Organisation.id, Organisation.name_az, Organisation.name_en)
-        missing = self._missing((r.organisation_id for r in rows), self.organisations)
-        for row in _rows_by_id(self.session, organisations, Organisation.id, missing):
+        missing = self._missing({row[_ORGANISATION] for row in rows}, self.organisations)
+        for row in _rows_by_id(self.session, _ORGANISATION_INFO, Organisation.id, missing):
             self.organisations[row.id] = OrganisationInfo(row.name_az, row.name_en)
-        milestones = select(Milestone.id, Milestone.title_az, Milestone.title_en)
-        missing = self._missing((r.milestone_id for r in rows), self.milestones)
-        for row in _rows_by_id(self.session, milestones, Milestone.id, missing):
+        missing = self._missing({row[_MILESTONE] for row in rows}, self.milestones)
+        for row in _rows_by_id(self.session, _MILESTONE_INFO, Milestone.id, missing):
             self.milestones[row.id] = MilestoneInfo(row.title_az, row.title_en)
 
     def items(self, rows) -> list[DigestItem]:
         self.fill(rows)
         measures, organisations, milestones = self.measures, self.organisations, self.milestones
-        # positional: the rows start with ITEM_COLUMNS (a Row's attributes cost more)
         return [
             DigestItem(
                 id_,
@@ -302,8 +302,7 @@ class InfoCache:
                 update_id,
                 reference_date,
                 day_count,
-                *_rest,
-            ) in rows
+            ) in (row[:_DIGEST_FIELDS] for row in rows)
         ]
 
 
