@@ -401,6 +401,7 @@ def preview_digests(session: Session, now: datetime) -> list[ComposedDigest]:
     for row in rows:
         by_recipient[row.recipient_id].append(row)
     recipients = load_recipients(session, sorted(by_recipient))
+    cache.fill(rows)
     return [
         compose_digest(recipients[recipient_id], cache.items(by_recipient[recipient_id]), details)
         for recipient_id in sorted(by_recipient)

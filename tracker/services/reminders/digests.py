@@ -278,7 +278,8 @@ class InfoCache:
             self.milestones[row.id] = MilestoneInfo(row.title_az, row.title_en)
 
     def items(self, rows) -> list[DigestItem]:
-        self.fill(rows)
+        """The rows as digest items; `fill` must have met them (once per batch, not once
+        per digest)."""
         measures, organisations, milestones = self.measures, self.organisations, self.milestones
         return [
             DigestItem(
