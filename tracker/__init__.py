@@ -51,6 +51,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_commands(app)
     _trust_proxy_headers(app)
+    # how a worker process builds this same app from its configuration (the reminder
+    # run's delivery processes): held here, so that services need not import the factory
+    app.extensions["app_factory"] = create_app
     return app
 
 

@@ -66,6 +66,21 @@ def _cache_config() -> dict:
     }
 
 
+def _reminder_config() -> dict:
+    """The daily reminder run: its time in Baku, and its delivery processes (composing and
+    encoding the digests is CPU work, so a large run delivers in several processes: at
+    most REMINDER_DELIVERY_PROCESSES, each with REMINDER_RECIPIENTS_PER_PROCESS recipients
+    at least)."""
+    return {
+        "REMINDER_HOUR": _int_env("REMINDER_HOUR", 9),
+        "REMINDER_MINUTE": _int_env("REMINDER_MINUTE", 0),
+        "REMINDER_DELIVERY_PROCESSES": _int_env(
+            "REMINDER_DELIVERY_PROCESSES", min(os.cpu_count() or 1, 4)
+        ),
+        "REMINDER_RECIPIENTS_PER_PROCESS": _int_env("REMINDER_RECIPIENTS_PER_PROCESS", 500),
+    }
+
+
 def _path_env(name: str, default: Path) -> str:
     return os.environ.get(name, str(default))
 
@@ -122,10 +137,9 @@ def build_config(instance_path: Path) -> dict:
         "SMTP_TLS": os.environ.get("SMTP_TLS", "none"),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "tracker@localhost"),
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
-        "REMINDER_HOUR": _int_env("REMINDER_HOUR", 9),
-        "REMINDER_MINUTE": _int_env("REMINDER_MINUTE", 0),
         "REPORTING_CADENCE_DAYS": _int_env("REPORTING_CADENCE_DAYS", 90),
         # How many reverse proxies stand in front of the app (0: none, trust no header).
         "TRACKER_PROXY_HOPS": _int_env("TRACKER_PROXY_HOPS", 0),
         **_cache_config(),
+        **_reminder_config(),
     }

@@ -11,6 +11,8 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from tests.reminders.conftest import baku, link, make_organisation, make_user, measures_due
 from tracker import clock
@@ -183,5 +185,72 @@ def test_the_server_going_away_in_a_batch_releases_its_unsent_claims(
     monkeypatch.setattr(delivery, "SmtpSender", SmtpSender)
     run_reminders(db.session, baku("2022-10-02T09:20"), plan=False)
     run_reminders(db.session, baku("2022-10-02T10:00"), plan=False)
+    assert smtp.recipients() == Counter({address: 1 for address in people})
+    assert statuses() == Counter({"sent": planned})
+
+
+@pytest.fixture
+def three_processes(app):
+    """Shares of four recipients at least, three processes at most: the twelve recipients
+    of `people` go to this process and two others."""
+    app.config.update(REMINDER_DELIVERY_PROCESSES=3, REMINDER_RECIPIENTS_PER_PROCESS=4)
+
+
+def test_recipients_are_shared_among_processes_only_when_each_share_is_large_enough():
+    config = {"REMINDER_DELIVERY_PROCESSES": 3, "REMINDER_RECIPIENTS_PER_PROCESS": 4}
+    on_file = make_url("sqlite:////var/lib/tracker/tracker.db")
+    ids = list(range(1, 13))
+    assert delivery.delivery_shares(ids, config, on_file) == [
+        [1, 4, 7, 10],
+        [2, 5, 8, 11],
+        [3, 6, 9, 12],
+    ]
+    # eleven recipients make two shares of four at least
+    assert delivery.delivery_shares(ids[:11], config, on_file) == [ids[:11:2], ids[1:11:2]]
+    assert delivery.delivery_shares(ids[:7], config, on_file) == [ids[:7]]
+    single = {**config, "REMINDER_DELIVERY_PROCESSES": 1}
+    assert delivery.delivery_shares(ids, single, on_file) == [ids]
+    # a database in memory belongs to one process
+    assert delivery.delivery_shares(ids, config, make_url("sqlite://")) == [ids]
+    postgres = make_url("postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    assert len(delivery.delivery_shares(ids, config, postgres)) == 3
+
+
+def test_a_large_run_delivers_in_several_processes_each_digest_once(people, smtp, three_processes):
+    planned = plan()
+    report = run_reminders(db.session, baku(NOW), plan=False)
+
+    # this process claims only its own share (4 recipients): the others sent the rest
+    assert report.delivery_processes == 3
+    assert report.digests_sent == len(people) and report.items_sent == planned
+    assert "12 digests sent (48 reminders) by 3 processes" in report.summary()
+    assert smtp.recipients() == Counter({address: 1 for address in people})
+    assert statuses() == Counter({"sent": planned})
+    digests = db.session.execute(select(ReminderDigest.recipient_id, ReminderDigest.status)).all()
+    assert len(digests) == len(people) and {str(status) for _r, status in digests} == {"sent"}
+
+    again = run_reminders(db.session, baku("2022-10-02T15:00"), plan=False)
+    assert again.digests_sent == 0 and again.delivery_processes == 1
+    assert len(smtp.messages) == len(people)
+
+
+def test_a_delivery_process_that_fails_loses_nothing(people, smtp, three_processes, app):
+    planned = plan()
+    # the other processes build the app from this configuration: a database they cannot open
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI="sqlite:////nonexistent-folder/tracker.db",
+        SQLALCHEMY_ENGINE_OPTIONS={},
+    )
+
+    with pytest.raises(OperationalError):
+        run_reminders(db.session, baku(NOW), plan=False)
+
+    # this process delivered its share; the others' items were never claimed and wait
+    mine = people[::3]
+    assert smtp.recipients() == Counter({address: 1 for address in mine})
+    assert statuses() == Counter({"sent": len(mine) * 4, "pending": planned - len(mine) * 4})
+
+    app.config.update(REMINDER_DELIVERY_PROCESSES=1)
+    run_reminders(db.session, baku("2022-10-02T09:20"), plan=False)
     assert smtp.recipients() == Counter({address: 1 for address in people})
     assert statuses() == Counter({"sent": planned})

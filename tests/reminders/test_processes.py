@@ -84,11 +84,19 @@ def crowd(plan, organisations: int = 20):
     return recipients
 
 
+@pytest.mark.parametrize("delivery_processes", [1, 3])
 def test_two_send_reminders_processes_at_the_same_moment_send_one_digest_each(
-    seeded, smtp, database_url, tmp_path
+    seeded, smtp, database_url, tmp_path, delivery_processes
 ):
     recipients = crowd(seeded)
-    env = process_env(database_url, smtp.port)
+    # with 3, each run delivers in three processes (shares of 13 or 14 of the 40 people):
+    # six processes claim at once
+    env = process_env(
+        database_url,
+        smtp.port,
+        REMINDER_DELIVERY_PROCESSES=str(delivery_processes),
+        REMINDER_RECIPIENTS_PER_PROCESS="10",
+    )
     command = [TRACKER, "send-reminders", "--now", "2022-10-02T09:00"]
     start = threading.Barrier(2)
     outputs: list[subprocess.CompletedProcess] = []
@@ -115,6 +123,9 @@ def test_two_send_reminders_processes_at_the_same_moment_send_one_digest_each(
     assert planned == sent == len(recipients) * 6  # 3 deadline + 3 stale each
     assert db.session.scalar(select(func.count()).select_from(ReminderDigest)) == len(recipients)
     summaries = [o.stdout.strip().splitlines()[-1] for o in outputs]
+    if delivery_processes > 1:
+        # a run that starts once the other has sent some shares the fewer people left
+        assert any("by 3 processes" in summary for summary in summaries), summaries
     print(f"emails {len(smtp.messages)} / planned reminders {planned}: {summaries}")
 
 
@@ -234,6 +245,31 @@ def test_two_schedulers_catch_up_once_and_a_restart_sends_nothing_twice(
         for process in processes:
             _stop(process)
     print(f"emails {len(smtp.messages)} / planned reminders 12 across 3 scheduler processes")
+
+
+def test_the_scheduler_delivers_a_large_run_in_several_processes(
+    world, app, smtp, database_url, tmp_path
+):
+    _mark_missed(app)
+    env = process_env(
+        database_url,
+        smtp.port,
+        TRACKER_TODAY="2022-10-02",
+        REMINDER_DELIVERY_PROCESSES="3",
+        REMINDER_RECIPIENTS_PER_PROCESS="1",
+    )
+    log = tmp_path / "scheduler.log"
+    scheduler = _start_scheduler(env, log)
+    try:
+        assert wait_for(lambda: "Job reminders finished" in log.read_text()), log.read_text()
+    finally:
+        _stop(scheduler)
+    text = log.read_text()
+    assert "3 digests sent (12 reminders) by 3 processes" in text, text
+    assert "Traceback" not in text
+    assert smtp.recipients() == Counter(
+        {"aysel@example.org": 1, "adam@example.org": 1, "bahruz@example.org": 1}
+    )
 
 
 def test_only_one_lock_holder_per_database(app):

@@ -1,6 +1,11 @@
 """Delivering reminder digests: claim recipients' items in batches, send one digest per
 recipient, record the server's answers in batches (services.reminders.jobs runs it).
 
+Processes: composing and encoding digests is CPU work, so a large run delivers in several
+processes at once (REMINDER_DELIVERY_PROCESSES, each with REMINDER_RECIPIENTS_PER_PROCESS
+recipients at least): this one and others it starts beside it, each building the app
+with the run's configuration and delivering an interleaved share of the recipients.
+
 Claiming: one conditional UPDATE takes the sendable items of up to CLAIM_BATCH recipients
 (each recipient's items under a claim token of its own, services.reminders.outbox), and
 it is committed before anything of the batch is sent, so two processes never send the
@@ -31,10 +36,11 @@ takes a live run's claims for interrupted.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import threading
 import time
 from collections import defaultdict, deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -44,6 +50,8 @@ from flask import current_app
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
+from tracker.clock import baku_date
+from tracker.extensions import db
 from tracker.models import ReminderDigest, ReminderItem, User
 from tracker.services import mail
 from tracker.services.mail import SendResult, SmtpSender
@@ -345,6 +353,9 @@ class _Run:
 def _deliver_batch(run: _Run, recipients, batch, cache, details) -> None:
     claimed = run.claim(batch)
     cache.fill([row for rows in claimed.values() for row in rows])
+    # end the read: on SQLite a transaction outside a request holds the write lock
+    # (tracker.database), which another delivery process is waiting for
+    run.session.commit()
     for token, rows in claimed.items():
         if run.stopped:
             break
@@ -358,13 +369,92 @@ def _deliver_batch(run: _Run, recipients, batch, cache, details) -> None:
 
 
 def deliver_due(session: Session, now: datetime, report: RunReport) -> None:
-    """Claim, send and record one digest per recipient, in batches of CLAIM_BATCH
-    recipients: one claim and one commit per batch, answers recorded every RECORD_EVERY
-    digests or RECORD_SECONDS. After a connection failure the batch's claims not sent
-    yet are released, and the run stops."""
+    """Deliver every digest due now: in this process, and for a large run in more
+    processes beside it, each with its share of the recipients (`delivery_shares`). A
+    claim is atomic, so the processes never send the same item (services.reminders.outbox).
+    The other processes' figures are added to `report`; an error in any of them is raised
+    once all have finished."""
+    recipient_ids = recipients_with_due_items(session, now)
+    session.commit()
+    config = current_app.config
+    shares = delivery_shares(recipient_ids, config, session.get_bind().url)
+    if len(shares) == 1:
+        deliver_recipients(session, now, report, recipient_ids)
+        return
+    report.delivery_processes = len(shares)
+    factory = current_app.extensions["app_factory"]
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked threads
+    with ProcessPoolExecutor(len(shares) - 1, mp_context=context) as pool:
+        others = [
+            pool.submit(deliver_in_process, factory, dict(config), share, now)
+            for share in shares[1:]
+        ]
+        try:
+            deliver_recipients(session, now, report, shares[0])
+        finally:
+            error = _add_figures(others, report)
+    if error is not None:
+        raise error
+
+
+def delivery_shares(recipient_ids: list[int], config, database_url) -> list[list[int]]:
+    """The recipients of each delivery process: REMINDER_DELIVERY_PROCESSES at most, and
+    REMINDER_RECIPIENTS_PER_PROCESS recipients each at least (a process takes a second or
+    two to start). Interleaved, so that the shares are alike. SQLite in memory is one
+    process's alone: one process."""
+    wanted = min(
+        int(config.get("REMINDER_DELIVERY_PROCESSES") or 1),
+        len(recipient_ids) // max(int(config.get("REMINDER_RECIPIENTS_PER_PROCESS") or 1), 1),
+    )
+    in_memory = database_url.get_backend_name() == "sqlite" and database_url.database in (
+        None,
+        "",
+        ":memory:",
+    )
+    if wanted <= 1 or in_memory:
+        return [recipient_ids]
+    return [recipient_ids[start::wanted] for start in range(wanted)]
+
+
+def deliver_in_process(app_factory, config: dict, recipient_ids: list[int], now: datetime):
+    """A delivery process: builds the app with the run's configuration and delivers its
+    share of the recipients; returns its figures (RunReport.delivery_figures)."""
+    app = app_factory(config)
+    with app.app_context():
+        session = db.session
+        report = RunReport(
+            now=now, today=baku_date(now), dry_run=False, mail_enabled=True, planning=False
+        )
+        try:
+            deliver_recipients(session, now, report, recipient_ids)
+        finally:
+            session.remove()
+            db.engine.dispose()
+    return report.delivery_figures()
+
+
+def _add_figures(others: list[Future], report: RunReport) -> BaseException | None:
+    """Wait for the other delivery processes and add their figures; returns the first
+    error one of them raised (logged), if any."""
+    first_error = None
+    for future in others:
+        try:
+            report.add_delivery(future.result())
+        except Exception as error:
+            logger.exception("Reminder run: a delivery process failed")
+            first_error = first_error or error
+    return first_error
+
+
+def deliver_recipients(
+    session: Session, now: datetime, report: RunReport, recipient_ids: list[int]
+) -> None:
+    """Claim, send and record one digest per recipient of `recipient_ids`, in batches of
+    CLAIM_BATCH recipients: one claim and one commit per batch, answers recorded every
+    RECORD_EVERY digests or RECORD_SECONDS. After a connection failure the batch's claims
+    not sent yet are released, and the run stops."""
     details = DetailCache()
     cache = InfoCache(session)
-    recipient_ids = recipients_with_due_items(session, now)
     recipients = load_recipients(session, recipient_ids)
     session.commit()
     senders = _Senders(current_app.config)

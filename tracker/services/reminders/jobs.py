@@ -19,7 +19,8 @@ A run has two steps, both idempotent:
    back to "retry" with exponential backoff for a later run; a 5xx answer marks them
    failed, and admins see them on /admin/reminders. After a connection failure the run
    stops sending and releases the claims it had not sent: the rest stay pending for the
-   next run rather than each waiting for a timeout (services.reminders.delivery).
+   next run rather than each waiting for a timeout. A large run delivers in several
+   processes, each with a share of the recipients (services.reminders.delivery).
 
 Stale claims: a process that dies between its claim and the record of its answers leaves
 items in "sending". A run treats a claim older than CLAIM_TIMEOUT (wall clock) as

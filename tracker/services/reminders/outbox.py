@@ -339,6 +339,10 @@ def release_claims(session: Session, tokens: list[str], now: datetime) -> int:
 # --- a run's figures -------------------------------------------------------------------------
 
 
+#: the counts of delivery, which each delivery process keeps for its share
+_DELIVERY_COUNTS = ("digests_sent", "items_sent", "digests_retry", "digests_failed")
+
+
 @dataclass
 class RunReport:
     """What one run did (or, dry, would do): filled by planning and by delivery."""
@@ -364,6 +368,20 @@ class RunReport:
     previews: list = field(default_factory=list)
     #: False for a delivery-only run (the retry job)
     planning: bool = True
+    #: the processes that delivered (services.reminders.delivery.delivery_shares)
+    delivery_processes: int = 1
+
+    def delivery_figures(self) -> dict:
+        """What delivery counted: a delivery process sends these to its run."""
+        counts = {name: getattr(self, name) for name in _DELIVERY_COUNTS}
+        return counts | {"stopped_early": self.stopped_early}
+
+    def add_delivery(self, figures: dict) -> None:
+        """Add a delivery process's figures to the run's (one process stopping early
+        marks the run)."""
+        for name in _DELIVERY_COUNTS:
+            setattr(self, name, getattr(self, name) + figures[name])
+        self.stopped_early = self.stopped_early or figures["stopped_early"]
 
     def summary(self) -> str:
         parts = []
@@ -379,7 +397,10 @@ class RunReport:
         return "; ".join(parts) + "."
 
     def _delivery_parts(self) -> list[str]:
-        parts = [f"{self.digests_sent} digests sent ({self.items_sent} reminders)"]
+        sent = f"{self.digests_sent} digests sent ({self.items_sent} reminders)"
+        if self.delivery_processes > 1:
+            sent += f" by {self.delivery_processes} processes"
+        parts = [sent]
         if self.items_in_app_only:
             parts.append(f"{self.items_in_app_only} kept in the app only (mail is off)")
         return parts + mail.run_summary_parts(
