@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, g, has_request_context, request
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine
 
 from tracker.extensions import db
 
@@ -15,6 +15,11 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 SQLITE_CACHE_KIB = 64 * 1024
 
 
+def is_sqlite_in_memory(url: URL) -> bool:
+    """A SQLite database in memory: one connection's alone (no WAL, no other process)."""
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -23,7 +28,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        if engine.url.database not in (None, "", ":memory:"):
+        if not is_sqlite_in_memory(engine.url):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")

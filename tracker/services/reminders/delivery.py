@@ -51,6 +51,7 @@ from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from tracker.clock import baku_date
+from tracker.database import is_sqlite_in_memory
 from tracker.extensions import db
 from tracker.models import ReminderDigest, ReminderItem, User
 from tracker.services import mail
@@ -406,12 +407,7 @@ def delivery_shares(recipient_ids: list[int], config, database_url) -> list[list
         int(config.get("REMINDER_DELIVERY_PROCESSES") or 1),
         len(recipient_ids) // max(int(config.get("REMINDER_RECIPIENTS_PER_PROCESS") or 1), 1),
     )
-    in_memory = database_url.get_backend_name() == "sqlite" and database_url.database in (
-        None,
-        "",
-        ":memory:",
-    )
-    if wanted <= 1 or in_memory:
+    if wanted <= 1 or is_sqlite_in_memory(database_url):
         return [recipient_ids]
     return [recipient_ids[start::wanted] for start in range(wanted)]
 
