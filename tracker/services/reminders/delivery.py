@@ -403,10 +403,8 @@ def delivery_shares(recipient_ids: list[int], config, database_url) -> list[list
     REMINDER_RECIPIENTS_PER_PROCESS recipients each at least (a process takes a second or
     two to start). Interleaved, so that the shares are alike. SQLite in memory is one
     process's alone: one process."""
-    wanted = min(
-        int(config.get("REMINDER_DELIVERY_PROCESSES") or 1),
-        len(recipient_ids) // max(int(config.get("REMINDER_RECIPIENTS_PER_PROCESS") or 1), 1),
-    )
+    per_process = max(config["REMINDER_RECIPIENTS_PER_PROCESS"], 1)
+    wanted = min(config["REMINDER_DELIVERY_PROCESSES"], len(recipient_ids) // per_process)
     if wanted <= 1 or is_sqlite_in_memory(database_url):
         return [recipient_ids]
     return [recipient_ids[start::wanted] for start in range(wanted)]
