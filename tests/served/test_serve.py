@@ -71,11 +71,19 @@ def test_serve_migrates_seeds_creates_an_admin_and_serves(tmp_path):
     tracker = Path(sys.executable).with_name("tracker")
     log = tmp_path / "serve.log"
     log_file = log.open("w")
+    # Started from a folder that holds another `tracker` (a second checkout, say): the
+    # children must run the installed one, on the database that `serve` prepared.
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "tracker").mkdir(parents=True)
+    (elsewhere / "tracker" / "__init__.py").write_text(
+        'raise ImportError("the tracker of the working directory was imported")\n'
+    )
     server = subprocess.Popen(
         [str(tracker), "serve", "--port", str(port), "--workers", "2"],
         env=env,
         stdout=log_file,
         stderr=subprocess.STDOUT,
+        cwd=elsewhere,
     )
     try:
         assert _wait_for(f"http://127.0.0.1:{port}/?lang=en", time.monotonic() + 90) == 200

@@ -18,6 +18,7 @@ import time
 import click
 from sqlalchemy import select
 
+from tracker.config import PROJECT_ROOT
 from tracker.extensions import db
 
 #: how long the children get to finish their requests and jobs after SIGTERM
@@ -60,11 +61,18 @@ def init_db_command() -> None:
 
 
 def gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
-    """Gunicorn builds the app in each worker from the factory; nothing is preloaded."""
+    """Gunicorn builds the app in each worker from the factory; nothing is preloaded.
+    The children import the `tracker` that `serve` runs (so the same database and
+    instance folder), never a `tracker` folder in the working directory: `-P` keeps the
+    working directory off the path, and gunicorn, which puts it first, puts the project's
+    folder before it."""
     return [
         sys.executable,
+        "-P",
         "-m",
         "gunicorn",
+        "--pythonpath",
+        str(PROJECT_ROOT),
         "--bind",
         f"{host}:{port}",
         "--workers",
@@ -84,7 +92,7 @@ def gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
 
 
 def scheduler_argv() -> list[str]:
-    return [sys.executable, "-m", "tracker", "scheduler"]
+    return [sys.executable, "-P", "-m", "tracker", "scheduler"]
 
 
 def _die_with_parent() -> None:
