@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import email.policy
 import logging
+import re
+from email.headerregistry import Address
+from email.message import EmailMessage
 
 import pytest
 
 from tests.accounts.conftest import free_port, text_of
+from tracker.services import mail
 from tracker.services.mail import MailDeliveryError, mail_enabled, send_message
 
 
@@ -76,3 +81,41 @@ def test_a_line_break_in_a_header_is_refused(app, mail_on):
     with pytest.raises(MailDeliveryError):
         send_message("a@example.org", "Hello\nBcc: victim@example.org", "Body")
     assert mail_on.messages == []
+
+
+def _normalised(message) -> bytes:
+    """The message's bytes without what differs between two builds: the date and the
+    MIME boundary."""
+    raw = message.as_bytes()
+    raw = re.sub(rb"Date: [^\n]*\n", b"", raw)
+    return re.sub(rb"=+\d+==", b"BOUNDARY", raw)
+
+
+def test_outgoing_messages_reuse_repeated_headers_and_write_what_the_standard_policy_writes(
+    app, monkeypatch
+):
+    def build(n: int):
+        return mail.build_automatic_message(
+            f"monitor{n}@example.org",
+            f"{n} xatırlatma: Açıq Hökumət",
+            "Salam, dünya\n" * 40,
+            "<p>Salam</p>\n" * 40,
+            message_key=f"reminders.token{n}",
+            headers={"List-Unsubscribe": f"<https://tracker.example.org/u/{n}>"},
+        )
+
+    first, second = build(1), build(2)
+    # a repeated value is parsed once and shared; the varying ones are each their own
+    assert first.get("From") is second.get("From")
+    assert first.get("Auto-Submitted") is second.get("Auto-Submitted")
+    assert first["To"] == "monitor1@example.org" and second["To"] == "monitor2@example.org"
+    assert second["Subject"] == "2 xatırlatma: Açıq Hökumət"
+
+    monkeypatch.setattr(mail, "OUTGOING", email.policy.default)
+    assert _normalised(first) == _normalised(build(1))
+    assert _normalised(second) == _normalised(build(2))
+
+    # a header given as an object (not hashable) is made as the standard policy makes it
+    message = EmailMessage(policy=mail.OUTGOING)
+    message["Reply-To"] = Address("Ağa Şəffaf", "aga", "example.org")
+    assert message["Reply-To"].addresses[0].username == "aga"
