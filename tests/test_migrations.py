@@ -84,31 +84,19 @@ def test_the_sort_keys_migration_fills_the_keys_of_existing_organisations(empty_
         db.engine.dispose()
 
 
-def _coalition_index_sql(connection) -> str | None:
-    """The coalition index's definition, or None when there is none."""
-    if connection.dialect.name == "sqlite":
-        query = "SELECT sql FROM sqlite_master WHERE name = 'ix_organisation_coalition_name'"
-    else:
-        query = (
-            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_organisation_coalition_name'"
-            " AND schemaname = current_schema()"
-        )
-    return connection.scalar(text(query))
-
-
 def test_the_organisation_kind_migration_indexes_the_coalitions_only(empty_database, tmp_path):
     """0850 adds a partial index of the coalitions by name, and its downgrade drops it."""
     app = create_app(make_test_config(empty_database, tmp_path))
     with app.app_context():
         upgrade()
         with db.engine.connect() as connection:
-            definition = _coalition_index_sql(connection)
+            definition = _index_definition(connection, "ix_organisation_coalition_name")
         assert definition is not None
         assert "name_key" in definition and "WHERE" in definition.upper()
         assert "coalition" in definition
         downgrade(revision="0800_outbox_indexes")
         with db.engine.connect() as connection:
-            assert _coalition_index_sql(connection) is None
+            assert _index_definition(connection, "ix_organisation_coalition_name") is None
             assert "sort_key_az" in {
                 c["name"] for c in inspect(connection).get_columns("organisation")
             }
@@ -180,4 +168,36 @@ def test_the_outbox_indexes_migration_makes_the_live_state_indexes_partial(
         upgrade()
         with db.engine.connect() as connection:
             assert len(_reminder_item_indexes(connection)) == 4
+        db.engine.dispose()
+
+
+def _index_definition(connection, name: str) -> str | None:
+    """An index's definition, or None when there is none."""
+    if connection.dialect.name == "sqlite":
+        sql = "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :name"
+    else:
+        sql = (
+            "SELECT indexdef FROM pg_indexes WHERE indexname = :name"
+            " AND schemaname = current_schema()"
+        )
+    return connection.execute(text(sql), {"name": name}).scalar()
+
+
+def test_the_awaiting_review_migration_indexes_the_submitted_updates_only(empty_database, tmp_path):
+    """0950 adds a partial index of the updates waiting for review, by organisation and
+    measure; its downgrade drops it."""
+    app = create_app(make_test_config(empty_database, tmp_path))
+    name = "ix_status_update_awaiting_review"
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as connection:
+            definition = _index_definition(connection, name)
+        assert definition is not None
+        columns, _, where = definition.partition(" WHERE ")
+        assert "organisation_id, measure_id" in columns
+        assert "'submitted'" in where and "is_archived" in where
+        downgrade(revision="0900_reminder_planning")
+        with db.engine.connect() as connection:
+            assert _index_definition(connection, name) is None
+        upgrade()
         db.engine.dispose()

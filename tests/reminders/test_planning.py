@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import event, func, select
 
 from tests.factories import make_update
 from tests.helpers import QueryCounter
@@ -166,6 +167,29 @@ def test_an_update_waiting_for_review_is_not_stale(world):
     db.session.commit()
     stale = {r.measure_id for r in of_kind(plan("2022-10-02"), STALE)}
     assert m2.id not in stale
+
+
+def test_sqlite_checks_the_review_queue_of_each_link_in_its_partial_index(world):
+    """Without the partial index SQLite chose among three single-column indexes by the
+    order they were made in: the same day's planning took 1.5, 3 or 7 s at 500,000 links."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the plan of SQLite's query planner")
+    plans = []
+
+    def explain(connection, _cursor, statement, parameters, _context, _many):
+        if statement.startswith("INSERT INTO tmp_reminder_due"):
+            rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            plans.append([row[3] for row in rows])
+
+    event.listen(db.engine, "before_cursor_execute", explain)
+    try:
+        plan("2022-10-02")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", explain)
+    [steps] = plans
+    on_updates = [step for step in steps if "status_update" in step]
+    assert on_updates, steps
+    assert all("ix_status_update_awaiting_review" in step for step in on_updates), steps
 
 
 def test_a_new_link_is_not_stale_before_the_cadence(world):

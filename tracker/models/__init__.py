@@ -11,6 +11,7 @@ from tracker.models.agencies import Agency, AgencyAlias, MeasureAgency
 from tracker.models.data_version import DataVersion
 from tracker.models.mail import MailRequest
 from tracker.models.monitoring import (
+    AWAITING_REVIEW,
     Evidence,
     GovernmentClaim,
     ReviewDecision,
@@ -35,6 +36,7 @@ from tracker.models.reminders import (
 from tracker.models.reports import ReportRequest, ReportSnapshot
 
 __all__ = [
+    "AWAITING_REVIEW",
     "PERSONAL_FIELDS",
     "ActionPlan",
     "Agency",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
@@ -110,6 +110,20 @@ Index(
     StatusUpdate.review_state,
     func.coalesce(StatusUpdate.decided_dt, StatusUpdate.created_dt).desc(),
     StatusUpdate.id.desc(),
+)
+
+#: updates waiting for review, written as literals: the WHERE of a partial index, which a
+#: query repeats to use it (SQLite matches the terms as written)
+AWAITING_REVIEW = text("review_state = 'submitted' AND is_archived = false")
+#: "is an update of this link waiting for review?" (the reminders ask it of every link):
+#: a few rows, and without it SQLite chose among three single-column indexes by the order
+#: they were made in, and took 1.5 to 7 s at 500,000 links
+Index(
+    "ix_status_update_awaiting_review",
+    StatusUpdate.organisation_id,
+    StatusUpdate.measure_id,
+    sqlite_where=AWAITING_REVIEW,
+    postgresql_where=AWAITING_REVIEW,
 )
 
 

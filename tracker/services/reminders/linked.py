@@ -38,13 +38,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from tracker.models import (
+    AWAITING_REVIEW,
     MonitoringLink,
     Organisation,
     ReminderOptOut,
     StatusUpdate,
     User,
 )
-from tracker.vocabulary import ReminderKind, ReviewState, Role
+from tracker.vocabulary import ReminderKind, Role
 
 _metadata = MetaData()
 #: the columns of a planned reminder, in the order of the outbox INSERT, with their types
@@ -210,8 +211,7 @@ def _stale_rows(dialect: str, pair, today: date, interval_days: int):
     awaiting = exists().where(
         StatusUpdate.organisation_id == pair.c.organisation_id,
         StatusUpdate.measure_id == pair.c.measure_id,
-        StatusUpdate.review_state == ReviewState.SUBMITTED,
-        StatusUpdate.is_archived.is_(False),
+        AWAITING_REVIEW,  # as the partial index has it
     )
     approved = APPROVED.c.approved_on
     last = (
