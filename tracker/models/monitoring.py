@@ -114,7 +114,7 @@ Index(
 
 #: updates waiting for review, written as literals: the WHERE of a partial index, which a
 #: query repeats to use it (SQLite matches the terms as written)
-AWAITING_REVIEW = text("review_state = 'submitted' AND is_archived = false")
+AWAITING_REVIEW = text(f"review_state = '{ReviewState.SUBMITTED.value}' AND is_archived = false")
 #: "is an update of this link waiting for review?" (the reminders ask it of every link):
 #: a few rows, and without it SQLite chose among three single-column indexes by the order
 #: they were made in, and took 1.5 to 7 s at 500,000 links
