@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask import Flask, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine
+from sqlalchemy.orm import Session
 
 from tracker.extensions import db
 
@@ -13,11 +17,32 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 #: holds little of a large outbox: a reminder run at 5,000 organisations (950,500 items)
 #: took 67.7 s with it and 57.7 s with this (benchmarks/reminders_bench.py)
 SQLITE_CACHE_KIB = 64 * 1024
+#: the page cache while a report reads its data (KiB; SQLite's default): it reads each
+#: page about once, so the large cache would only hold memory (a 2,000-measure report's
+#: peak RSS was 325 MB with it, 261 MB with this; benchmarks/reports_bench.py)
+SQLITE_READ_ONCE_CACHE_KIB = 2000
 
 
 def is_sqlite_in_memory(url: URL) -> bool:
     """A SQLite database in memory: one connection's alone (no WAL, no other process)."""
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
+@contextmanager
+def read_once_cache(session: Session) -> Iterator[None]:
+    """While the block reads, the session's SQLite connection keeps a page cache of
+    SQLITE_READ_ONCE_CACHE_KIB (pages beyond it are freed), and SQLITE_CACHE_KIB again
+    afterwards; nothing on PostgreSQL. The block must not commit: the setting belongs to
+    the connection of the session's transaction."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_READ_ONCE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
 
 
 def _configure_sqlite(engine: Engine) -> None:

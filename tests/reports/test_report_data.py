@@ -6,11 +6,12 @@ from datetime import date
 
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from tests.factories import make_organisation, make_update
 from tests.helpers import QueryCounter
 from tests.reports.conftest import AS_OF, FUTURE_MARKER, HOSTILE_NARRATIVE, SECRET_MARKERS
+from tracker import database
 from tracker.extensions import db
 from tracker.models import Measure, MonitoringLink
 from tracker.services.errors import NotFound
@@ -207,3 +208,26 @@ def test_helpers():
     long = "word " * 60
     cut = short_title(long)
     assert cut.endswith("…") and len(cut) <= 112 and "  " not in cut
+
+
+def test_on_sqlite_a_report_reads_with_a_small_page_cache_and_gives_the_large_one_back(
+    monitoring,
+):
+    """A report reads each page about once: SQLite's default cache while it collects, and
+    the app's large one afterwards (a 2,000-measure report's peak RSS: 325 -> 261 MB)."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's page cache")
+    sizes = []
+
+    def cache_size(_connection, cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("SELECT"):
+            sizes.append(cursor.connection.execute("PRAGMA cache_size").fetchone()[0])
+
+    event.listen(db.engine, "before_cursor_execute", cache_size)
+    try:
+        build_report(db.session, _spec())
+    finally:
+        event.remove(db.engine, "before_cursor_execute", cache_size)
+    assert sizes and set(sizes) == {-database.SQLITE_READ_ONCE_CACHE_KIB}
+    size = db.session.connection().exec_driver_sql("PRAGMA cache_size").scalar()
+    assert size == -database.SQLITE_CACHE_KIB

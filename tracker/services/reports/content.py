@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from tracker import clock
+from tracker.database import read_once_cache
 from tracker.models import (
     Agency,
     Evidence,
@@ -475,6 +476,7 @@ def build_report(session: Session, spec: ReportSpec) -> Report:
     message is in the caller's language (the report's may be another)."""
     if spec.locale not in LANGUAGES:
         raise ValueError(f"unsupported report language {spec.locale!r}")
-    selection = select_measures(session, spec)
-    with force_locale(spec.locale):
-        return _build(session, selection, spec)
+    with read_once_cache(session):
+        selection = select_measures(session, spec)
+        with force_locale(spec.locale):
+            return _build(session, selection, spec)
