@@ -288,12 +288,11 @@ def claim_batch(session: Session, recipient_ids: list[int], now: datetime, colum
     batch = uuid.uuid4().hex[:BATCH_TOKEN_CHARS]
     table = ReminderItem.__table__
     token = literal(f"{batch}.", String(40)) + cast(table.c.recipient_id, String(40))
-    # The rows by id, from the recipients' ids (the unique key): without statistics, SQLite
-    # would rather walk an index of every sendable row of the outbox, once per batch.
-    theirs = select(table.c.id).where(table.c.recipient_id.in_(recipient_ids))
+    # by recipient in the sendable items' index, which holds the live rows only (a join
+    # on ids against every sendable item scanned the whole outbox on PostgreSQL)
     statement = (
         table.update()
-        .where(table.c.id.in_(theirs), _sendable(table.c, now))
+        .where(table.c.recipient_id.in_(recipient_ids), _sendable(table.c, now))
         .values(status=str(DeliveryStatus.SENDING), claim_token=token, claimed_dt=clock.now_utc())
         .returning(*(table.c[c.key] for c in columns), table.c.claim_token)
     )
