@@ -8,11 +8,14 @@ from datetime import date
 import pytest
 from sqlalchemy import select, text
 
+from tests.conftest import POSTGRES_URL, make_test_config
 from tests.factories import make_organisation
-from tracker import clock, create_app
+from tracker import clock, create_app, scheduler
 from tracker.config import build_config
+from tracker.database import refresh_planner_statistics
 from tracker.extensions import db
 from tracker.models import Organisation
+from tracker.services.plans.seeding import seed_plan_file
 
 
 def test_secret_key_is_generated_once_and_kept(tmp_path, monkeypatch):
@@ -74,6 +77,45 @@ def test_foreign_keys_are_enforced(app):
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
+
+
+def _statistics_job() -> scheduler.ScheduledJob:
+    return next(job for job in scheduler.SCHEDULED_JOBS if job.id == "planner-statistics")
+
+
+def test_the_nightly_job_gives_sqlite_statistics_of_every_table(tmp_path, monkeypatch):
+    """The scheduler's planner-statistics job on SQLite: a sampled ANALYZE, on a database of
+    its own here (statistics would change the query plans of the tests that share the
+    run's database)."""
+    if POSTGRES_URL:
+        pytest.skip("SQLite's statistics; PostgreSQL's test is below")
+    trigger = {field.name: str(field) for field in _statistics_job().trigger({}).fields}
+    assert (trigger["hour"], trigger["minute"]) == ("4", "30")  # Asia/Baku
+    database = (f"sqlite:///{tmp_path / 'statistics.db'}", {})
+    app = create_app(make_test_config(database, tmp_path))
+    with app.app_context():
+        db.create_all()
+        seed_plan_file(db.session)
+        tables = "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'"
+        assert db.session.scalar(text(tables)) == 0
+        db.session.rollback()  # the job's session waits for no lock of this one
+        monkeypatch.setattr(scheduler, "_app", app)
+        scheduler.run_job("planner-statistics")
+        stats = db.session.execute(text("SELECT tbl, idx, stat FROM sqlite_stat1")).all()
+        db.session.remove()
+        db.engine.dispose()
+    measure = [stat for table, _index, stat in stats if table == "measure"]
+    assert measure and all(stat.split()[0] == "64" for stat in measure)  # the plan's 64
+    assert {"section", "action_plan"} <= {table for table, _index, _stat in stats}
+
+
+def test_postgresql_keeps_its_own_planner_statistics(app, monkeypatch):
+    """On PostgreSQL the job leaves the statistics to autovacuum, and runs without error."""
+    if _is_sqlite():
+        pytest.skip("PostgreSQL; SQLite's test is above")
+    assert refresh_planner_statistics(db.session) is False
+    monkeypatch.setattr(scheduler, "_app", app)
+    scheduler.run_job("planner-statistics")
 
 
 def test_concurrent_read_then_write_loses_no_update(app):

@@ -175,6 +175,17 @@ register_job(
     )
 )
 
+# SQLite's query planner statistics, as the data grows (tracker.database); nothing to do on
+# PostgreSQL, whose autovacuum keeps them.
+register_job(
+    ScheduledJob(
+        id="planner-statistics",
+        func="tracker.database:scheduled_statistics_job",
+        cron={"hour": 4, "minute": 30},
+        misfire_grace_hours=24,
+    )
+)
+
 
 # --- running one job -------------------------------------------------------------------------
 

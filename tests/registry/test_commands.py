@@ -176,12 +176,18 @@ def test_link_measures_command(app, runner, seeded, registry):
 def test_the_first_run_of_serve_seeds_the_registry_once(app, monkeypatch):
     import flask_migrate
 
+    from tracker.commands import serve
     from tracker.commands.serve import ensure_database
 
     # The test schema is made by create_all; the migration itself is not under test here.
     monkeypatch.setattr(flask_migrate, "upgrade", lambda: None)
+    # Nor SQLite's statistics (tests/test_app.py): they would stay in the run's database
+    # and change the query plans of the tests after this one.
+    refreshed = []
+    monkeypatch.setattr(serve, "refresh_planner_statistics", lambda s: refreshed.append(s))
     ensure_database()
     assert organisation_count() == 26
+    assert len(refreshed) == 1
     forum = by_name("Milli QHT Forumu")
     forum.is_archived = True
     db.session.commit()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -90,6 +92,11 @@ def test_serve_migrates_seeds_creates_an_admin_and_serves(tmp_path):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/plans/az-nap-2020-2022") as r:
             body = r.read().decode()
         assert body.count('"code"') == 64
+        # serve gave SQLite's query planner statistics of the seeded tables
+        with closing(sqlite3.connect(database)) as connection:
+            measure = connection.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = 'measure'")
+            stats = [stat for (stat,) in measure]
+        assert stats and all(stat.split()[0] == "64" for stat in stats)
         deadline = time.monotonic() + 60
         while "Scheduler lock acquired" not in log.read_text() and time.monotonic() < deadline:
             time.sleep(0.3)

@@ -19,6 +19,7 @@ import click
 from sqlalchemy import select
 
 from tracker.config import PROJECT_ROOT
+from tracker.database import refresh_planner_statistics
 from tracker.extensions import db
 
 #: how long the children get to finish their requests and jobs after SIGTERM
@@ -28,7 +29,8 @@ SCHEDULER_RESTART_SECONDS = 5
 
 
 def ensure_database() -> None:
-    """Create or upgrade the schema with Alembic, then seed the plan if it is absent."""
+    """Create or upgrade the schema with Alembic, seed the plan and the registry if they
+    are absent, create the first administrator, and refresh SQLite's planner statistics."""
     from flask_migrate import upgrade
 
     from tracker.commands.accounts import create_first_admin
@@ -47,6 +49,10 @@ def ensure_database() -> None:
     else:
         db.session.rollback()
     create_first_admin()
+    # statistics of the data as it is at start-up (an import may have added much), not as
+    # it was at the last nightly run
+    if refresh_planner_statistics(db.session):
+        db.session.commit()
     # End the transaction a last read opened (on SQLite it holds the write lock) and close
     # the pool: the children open their own connections.
     db.session.remove()
