@@ -358,6 +358,19 @@ def test_business_rules_give_clear_400s(client, world):
     assert count(StatusUpdate) == 0
 
 
+def test_an_assessment_from_before_the_plan_is_refused(client, world):
+    """An "as of" date before the plan began would put the assessment in the plan's figures
+    from its first day (the scorecard's monthly chart counted it complete from 2020-01)."""
+    as_user(client, world.monitor_a)
+    before = post_update(client, world.measure("1.1"), as_of_date="2019-12-31")
+    assert before.status_code == 400
+    assert "cannot be before the plan began (January 1, 2020)" in before.get_data(as_text=True)
+    assert count(StatusUpdate) == 0
+    first_day = post_update(client, world.measure("1.1"), as_of_date="2020-01-01")
+    assert first_day.status_code == 302
+    assert only_update().as_of_date == date(2020, 1, 1)
+
+
 def test_errors_of_a_later_slot_show_on_that_slot(client, world):
     as_user(client, world.monitor_a)
     response = post_update(

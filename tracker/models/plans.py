@@ -42,6 +42,11 @@ class ActionPlan(Titled, db.Model):
         back_populates="plan", order_by="Section.number", cascade="all, delete-orphan"
     )
 
+    @property
+    def starts_on(self) -> date:
+        """The plan's first day: nothing it describes happens before it."""
+        return date(self.start_year, 1, 1)
+
 
 class Section(Titled, db.Model):
     __tablename__ = "section"

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import clock
+from tracker.dates import show_date
 from tracker.models import Agency, Measure
 from tracker.services.errors import InvalidInput
 from tracker.services.monitoring.uploads import Upload
@@ -181,6 +182,15 @@ def _check_evidence(problems: Problems, index: int, item: EvidenceInput, today: 
 def _check_assessment(session: Session, problems: Problems, measure: Measure, data, today):
     if data.as_of_date > today:
         problems.add("as_of_date", _l("The “as of” date cannot be in the future."))
+    elif data.as_of_date < measure.plan.starts_on:
+        # an assessment from before the plan would count in its figures from the start
+        problems.add(
+            "as_of_date",
+            _l(
+                "The “as of” date cannot be before the plan began (%(date)s).",
+                date=show_date(measure.plan.starts_on),
+            ),
+        )
     if not (data.narrative_az.strip() or data.narrative_en.strip()):
         problems.add(
             "narrative_az", _l("Write the narrative in Azerbaijani, in English or in both.")

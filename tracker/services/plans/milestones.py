@@ -44,7 +44,7 @@ def _clean(measure: Measure, data: MilestoneInput) -> dict:
     for name, text in (("title_az", title_az), ("title_en", title_en)):
         if len(text) > MAX_TITLE_LENGTH:
             problems[name] = [_l("Keep it under %(count)s characters.", count=MAX_TITLE_LENGTH)]
-    first = date(measure.plan.start_year, 1, 1)
+    first = measure.plan.starts_on
     last = date(measure.plan.end_year + YEARS_AFTER_PLAN, 12, 31)
     if data.due_date is None:
         problems["due_date"] = [_l("Enter the milestone's due date.")]

@@ -261,7 +261,7 @@ def progress_by_month(
     history: plans.status computes every month (four queries in all)."""
     today = clock.today()
     last = min(today, default_due_date(plan.end_year))
-    first = date(plan.start_year, 1, 1)
+    first = plan.starts_on
     if last < first:
         return []
     ends = month_ends(first, last)
