@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
@@ -85,9 +86,20 @@ def init_app(app: Flask) -> None:
 
 
 def url_with_lang(lang: str) -> str:
-    """The current page's URL with ?lang= set, keeping its other arguments."""
-    args = request.args.to_dict(flat=False)
+    """The current page's URL with ?lang= set, keeping its other arguments. A page that
+    answers a form at a URL that takes no GET (a review form's error, say) switches on the
+    page the form was on (the same-site referrer; the home page without one): a GET of the
+    form's URL would be a 405."""
+    path, args = request.path, request.args.to_dict(flat=False)
+    rule = request.url_rule
+    if rule is not None and "GET" not in (rule.methods or ()):
+        path, args = _form_page()
     args["lang"] = [lang]
-    from urllib.parse import urlencode
+    return f"{path}?{urlencode(args, doseq=True)}"
 
-    return f"{request.path}?{urlencode(args, doseq=True)}"
+
+def _form_page() -> tuple[str, dict[str, list[str]]]:
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path.startswith("/"):
+        return referrer.path, parse_qs(referrer.query, keep_blank_values=True)
+    return "/", {}

@@ -229,6 +229,28 @@ def test_refused_review_text_is_shown_beside_its_field(client, world):
     assert decisions(update.id) == []
 
 
+def test_the_language_links_of_a_refused_review_go_to_the_item(client, world):
+    """A refused review is the answer to a POST-only URL, where a GET is a 405: its language
+    links go to the page the form was on (the same-site referrer), else the home page."""
+    update = submitted_update(client, world)
+    as_user(client, world.reviewer)
+    item = f"/review/updates/{update.id}"
+    for referrer, target in (
+        (f"http://localhost{item}", f"{item}?lang=az"),
+        ("https://elsewhere.example/page", "/?lang=az"),
+        (None, "/?lang=az"),
+    ):
+        page = client.post(
+            f"{item}/return",
+            data={"csrf_token": csrf(client, "/review/"), "reason": " "},
+            headers={"Referer": referrer} if referrer else {},
+        )
+        assert page.status_code == 400
+        assert f'href="{target}" lang="az"' in page.get_data(as_text=True), referrer
+    switched = client.get(f"{item}?lang=az")
+    assert switched.status_code == 200 and '<html lang="az">' in switched.get_data(as_text=True)
+
+
 def test_comments_are_kept_and_shown_to_the_monitor(client, world):
     update = submitted_update(client, world)
     as_user(client, world.reviewer)
