@@ -109,6 +109,39 @@ def test_a_page_number_out_of_range_is_a_400_with_a_message(app, client, seeded,
             assert "page must be" in response.get_data(as_text=True), path
 
 
+#: lists whose page past the end is a 404 (the admin's user and audit lists show the last)
+LISTS_WITH_AN_END = {
+    None: (
+        "/plans/",
+        "/plans/az-nap-2020-2022/changes",
+        "/agencies/",
+        "/registry/",
+    ),
+    "admin": ("/admin/organisations/",),
+    "monitor": ("/monitor/updates",),
+}
+
+
+def test_a_page_past_the_end_of_a_list_is_a_404_that_says_how_many(app, client, seeded):
+    """An empty page under "26 organisations" contradicted itself (found by trying it)."""
+    organisation = make_organisation("Son Səhifə QHT")
+    users = {
+        None: None,
+        "admin": make_user("admin.last@example.org", role="admin"),
+        "monitor": make_user("monitor.last@example.org", organisation=organisation),
+    }
+    db.session.commit()
+    for role, paths in LISTS_WITH_AN_END.items():
+        if users[role] is not None:
+            login(client, users[role])
+        for path in paths:
+            joiner = "&" if "?" in path else "?"
+            assert client.get(f"{path}{joiner}page=1&lang=en").status_code == 200, path
+            past = client.get(f"{path}{joiner}page=99&lang=en")
+            assert past.status_code == 404, path
+            assert "This list has 1 page; there is no page 99." in past.get_data(as_text=True)
+
+
 @pytest.mark.served
 def test_the_served_app_answers_huge_ids_and_pages_with_404_and_400(served):
     from tests.served.server import FIRST_ADMIN_EMAIL
@@ -124,3 +157,7 @@ def test_the_served_app_answers_huge_ids_and_pages_with_404_and_400(served):
         response = admin.get(f"{path}?page={HUGE}&lang=en")
         assert response.status_code == 400, path
         assert "page must be" in response.text, path
+    # the seeded registry's 26 organisations fill one page
+    assert served.client().get("/registry/?page=1").status_code == 200
+    past = served.client().get("/registry/?page=2&lang=en")
+    assert past.status_code == 404 and "there is no page 2" in past.text

@@ -39,11 +39,12 @@ def test_the_plans_page_shows_a_page_of_plans_with_links_to_the_others(client, s
     assert 'rel="next"' not in last
 
 
-def test_a_page_past_the_last_is_empty_as_on_the_other_lists(client, seeded):
+def test_a_page_past_the_last_is_a_404_as_on_the_other_lists(client, seeded):
     _many_plans(seeded)
-    past = client.get("/plans/?page=4")
-    assert past.status_code == 200 and _keys(past.get_data(as_text=True)) == []
-    assert client.get("/registry/?page=999").status_code == 200  # the same rule
+    past = client.get("/plans/?page=4&lang=en")
+    assert past.status_code == 404  # an empty page under "121 plans" contradicted itself
+    assert "This list has 3 pages; there is no page 4." in past.get_data(as_text=True)
+    assert client.get("/registry/?page=999").status_code == 404  # the same rule
     assert client.get("/plans/?page=0").status_code == 400
     assert client.get("/plans/?page=two").status_code == 400
 

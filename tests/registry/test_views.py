@@ -107,10 +107,15 @@ def test_filters(app, client):
 def test_page_numbers_are_checked(app, client, registry):
     assert client.get("/registry/?page=0").status_code == 400
     assert client.get("/registry/?page=two").status_code == 400
+    # past the end: not an empty page under "26 organisations", but a 404 that says so
     response = client.get("/registry/?page=2&lang=en")
-    assert response.status_code == 200 and "No organisation matches this search." in (
+    assert response.status_code == 404 and "This list has 1 page; there is no page 2." in (
         response.get_data(as_text=True)
     )
+    # a search that finds nothing still answers 200 on its first page
+    nothing = client.get("/registry/?q=zzzz-nothing&lang=en")
+    assert nothing.status_code == 200
+    assert "No organisation matches this search." in nothing.get_data(as_text=True)
 
 
 def test_pages_hold_fifty_and_queries_do_not_grow_with_the_registry(app, client, english):

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from flask import request
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from tracker.pagination import Page
 from tracker.web.errors_map import http_error
 
-__all__ = ["MAX_PAGE", "Page", "int_arg", "page_number"]
+__all__ = ["MAX_PAGE", "Page", "existing_page", "int_arg", "page_number"]
 
 #: no list is that long; a larger number is a typo or a probe, not a page
 MAX_PAGE = 1_000_000
@@ -32,3 +33,19 @@ def int_arg(name: str, default: int, *, low: int = 1, high: int = MAX_PAGE) -> i
 
 def page_number() -> int:
     return int_arg("page", 1)
+
+
+def existing_page(page: Page) -> Page:
+    """`page`, when the list has it. A number past the end is a 404 that says how many pages
+    there are: an empty page under "26 organisations" contradicts itself."""
+    if page.number > page.pages:
+        raise http_error(
+            404,
+            ngettext(
+                "This list has %(num)d page; there is no page %(number)d.",
+                "This list has %(num)d pages; there is no page %(number)d.",
+                page.pages,
+                number=page.number,
+            ),
+        )
+    return page

@@ -23,7 +23,7 @@ from tracker.services.plans import measure_state
 from tracker.vocabulary import ReviewState, Role
 from tracker.web.errors_map import http_error
 from tracker.web.forms import ConfirmForm, reject_unexpected_fields
-from tracker.web.pagination import Page, page_number
+from tracker.web.pagination import Page, existing_page, page_number
 from tracker.web.permissions import get_or_404, require, require_monitor_of, roles_required
 
 bp = Blueprint("monitor", __name__, url_prefix="/monitor")
@@ -148,7 +148,7 @@ def my_updates():
     items, total = history.organisation_updates(
         db.session, current_user.organisation_id, number, UPDATES_PER_PAGE
     )
-    page = Page(items, number, UPDATES_PER_PAGE, total)
+    page = existing_page(Page(items, number, UPDATES_PER_PAGE, total))
     return render_template("monitoring/monitor/updates.html", page=page)
 
 

@@ -25,7 +25,7 @@ from tracker.services.reports import measure_atom
 from tracker.vocabulary import AgencyRole
 from tracker.web.errors_map import http_error
 from tracker.web.links import atom_response, language_arg, public_url
-from tracker.web.pagination import Page, page_number
+from tracker.web.pagination import Page, existing_page, page_number
 
 bp = Blueprint("public", __name__)
 
@@ -103,7 +103,8 @@ def index():
 
 @bp.get("/plans/")
 def plans():
-    return render_template("plans/plans.html", page=plans_page(db.session, page_number()))
+    page = existing_page(plans_page(db.session, page_number()))
+    return render_template("plans/plans.html", page=page)
 
 
 @bp.get("/plans/<key>/")
@@ -157,7 +158,7 @@ def changes(key: str):
         found, total = approved_changes(
             db.session, query, limit=CHANGES_PER_PAGE, offset=(number - 1) * CHANGES_PER_PAGE
         )
-    page = Page(found, number, CHANGES_PER_PAGE, total)
+    page = existing_page(Page(found, number, CHANGES_PER_PAGE, total))
     dates = {name: request.args[name] for name in ("since", "until") if request.args.get(name)}
     return render_template(
         "plans/changes.html", plan=plan, form=form, page=page, dates=dates
@@ -179,7 +180,7 @@ def agencies():
         return redirect(url_for("public.index"))
     card = sc.build_scorecard(db.session, plan)
     figures = sc.agency_figures(card.measures, card.states)
-    page = Page.of(figures, page_number(), AGENCIES_PER_PAGE)
+    page = existing_page(Page.of(figures, page_number(), AGENCIES_PER_PAGE))
     return render_template("plans/agencies.html", plan=plan, page=page, card=card)
 
 

@@ -54,7 +54,7 @@ from tracker.vocabulary import Role
 from tracker.web.confirmation import require_confirmation
 from tracker.web.errors_map import http_error
 from tracker.web.forms import ConfirmForm
-from tracker.web.pagination import page_number
+from tracker.web.pagination import existing_page, page_number
 from tracker.web.permissions import get_or_404, roles_required
 
 bp = Blueprint("registry_admin", __name__, url_prefix="/admin/organisations")
@@ -76,7 +76,9 @@ def index():
     status = (form.status.data or "").strip() or "active"
     archived = {"active": False, "archived": True, "all": None}[status]
     registry_filter = RegistryFilter(query=(form.q.data or "").strip(), archived=archived)
-    page = search_organisations(db.session, registry_filter, page_number(), locale=current_locale())
+    page = existing_page(
+        search_organisations(db.session, registry_filter, page_number(), locale=current_locale())
+    )
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "registry/admin_list.html", form=form, page=page, page_args=args, confirm=ConfirmForm()

@@ -36,7 +36,7 @@ from tracker.services.reports import has_monitoring_record, organisation_atom
 from tracker.vocabulary import OrganisationKind
 from tracker.web.errors_map import http_error
 from tracker.web.links import atom_response, language_arg, public_url
-from tracker.web.pagination import page_number
+from tracker.web.pagination import existing_page, page_number
 
 bp = Blueprint("registry", __name__, url_prefix="/registry")
 bp.context_processor(lambda: template_helpers(current_locale()))
@@ -68,12 +68,14 @@ def index():
             message=_("Some filters are not valid; correct them and search again."),
         ), 400
     registry_filter = form.to_filter()
-    page = search_organisations(
-        db.session,
-        registry_filter,
-        page_number(),
-        locale=current_locale(),
-        total_per_data_version=True,
+    page = existing_page(
+        search_organisations(
+            db.session,
+            registry_filter,
+            page_number(),
+            locale=current_locale(),
+            total_per_data_version=True,
+        )
     )
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
