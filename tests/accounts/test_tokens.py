@@ -93,6 +93,7 @@ def test_an_invitation_goes_by_email_and_sets_the_password_once(app, admin_clien
     fresh()
     user = db.session.scalar(select(User).where(User.email == "new.monitor@example.org"))
     assert verify_password(user.password_hash, NEW_PASSWORD)
+    assert user.last_login_dt is not None  # the link logged them in (the users list shows it)
     assert db.session.scalar(select(func.count(UsedToken.id))) == 1
     [used] = db.session.scalars(select(UsedToken)).all()
     assert used.purpose == "invitation" and used.user_id == user.id
@@ -259,14 +260,21 @@ def test_a_password_reset_goes_by_email_and_ends_old_sessions(app, admin, mail_o
     [message] = mail_on.messages
     assert message["To"] == "admin@example.org"
     path = link_in(message, "/password/reset/")
+    before = fresh_user(admin).last_login_dt
     assert _set_password(forgetful, path).status_code == 302
     assert forgetful.get("/account").status_code == 200
+    assert fresh_user(admin).last_login_dt > before
     assert logged_in.get("/account").status_code == 302  # the old session ended
     assert login_with_form(app.test_client(), admin.email, PASSWORD).status_code == 401
     assert app.test_client().get(path).status_code == 400  # spent
     fresh()
     actions = set(db.session.scalars(select(AuditEntry.action)))
     assert {"password.reset_requested", "password.reset"} <= actions
+
+
+def fresh_user(user: User) -> User:
+    fresh()
+    return db.session.get(User, user.id)
 
 
 def test_the_forgot_form_answers_the_same_for_unknown_addresses(app, admin, mail_on):

@@ -145,6 +145,7 @@ def accept_invitation(session: Session, token: str, new_password: str) -> User:
         raise _invalid_token()
     spend_token(session, claims)
     set_password(session, claims.user, new_password, action="invitation.accepted")
+    claims.user.last_login_dt = clock.now_utc()  # the link logs the person in
     return claims.user
 
 
@@ -152,4 +153,5 @@ def reset_password(session: Session, token: str, new_password: str) -> User:
     claims = read_token(session, token, Purpose.PASSWORD_RESET)
     spend_token(session, claims)
     set_password(session, claims.user, new_password, action="password.reset")
+    claims.user.last_login_dt = clock.now_utc()
     return claims.user
