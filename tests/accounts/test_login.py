@@ -308,6 +308,25 @@ def test_the_language_is_saved_on_the_account(app, client, admin):
     )
 
 
+@pytest.mark.parametrize(
+    ("chosen", "flash", "page_language"),
+    [(None, "You are logged in.", "en"), ("az", "Sistemə daxil oldunuz.", "az")],
+)
+def test_the_welcome_is_in_the_language_of_the_pages_after_it(
+    app, client, chosen, flash, page_language
+):
+    """Logged in, the pages are in the account's language unless the visitor chose one; the
+    "logged in" message said it in the login page's default (Azerbaijani) instead."""
+    app.config["BABEL_DEFAULT_LOCALE"] = "az"
+    user = make_user("english.reader@example.org", role="admin", locale="en")
+    db.session.commit()
+    if chosen:
+        client.get(f"/login?lang={chosen}")
+    page = client.get(login_with_form(client, user.email).headers["Location"])
+    html = page.get_data(as_text=True)
+    assert f'<html lang="{page_language}">' in html and flash in html
+
+
 # -- headers ---------------------------------------------------------------------------
 
 

@@ -28,6 +28,7 @@ from tracker.forms.accounts import (
     LoginForm,
     SetPasswordForm,
 )
+from tracker.i18n import interface_locale
 from tracker.services.accounts import emails, tokens, users
 from tracker.services.accounts import login as logins
 from tracker.services.accounts.passwords import PasswordPolicyError
@@ -89,7 +90,10 @@ def login():
                     result.user, remember=form.remember.data, device_token=result.device_token
                 )
                 db.session.commit()
-                flash(_("You are logged in."), "success")
+                # in the language of the pages from now on: the account's, unless the
+                # visitor chose one (this request's was the default, before logging in)
+                with force_locale(interface_locale()):
+                    flash(_("You are logged in."), "success")
                 return redirect(safe_next_path(form.next.data) or home_url(result.user))
             if result.outcome == LoginOutcome.THROTTLED:
                 # Not a lock: the client may try again after Retry-After seconds.
