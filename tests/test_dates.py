@@ -51,7 +51,9 @@ def test_date_inputs_take_and_show_the_iso_format_they_hint(app, lang):
     assert login_with_form(client, admin.email).status_code == 302
     html = client.get(f"/admin/audit?date_from=2026-11-30&lang={lang}").get_data(as_text=True)
     field = re.search(r"<input[^>]* id=\"date_from\"[^>]*>", html)[0]
-    assert 'type="text"' in field and 'placeholder="YYYY-MM-DD"' in field
+    # the placeholder in the page's language, as the hint beside it (İl-Ay-Gün in az)
+    placeholder = {"az": "İİİİ-AA-GG", "en": "YYYY-MM-DD"}[lang]
+    assert 'type="text"' in field and f'placeholder="{placeholder}"' in field
     assert 'value="2026-11-30"' in field  # shown back as typed
     assert client.get("/admin/audit?date_from=30.11.2026").status_code == 400
     # the times of the log are in the language's format

@@ -33,7 +33,7 @@ class IsoDateField(DateField):
     def __init__(self, label=None, validators=None, **kwargs):
         render_kw = {
             "inputmode": "numeric",
-            "placeholder": "YYYY-MM-DD",
+            "placeholder": _l("YYYY-MM-DD"),
             "pattern": r"\d{4}-\d{2}-\d{2}",
             "autocomplete": "off",
             **(kwargs.pop("render_kw", None) or {}),
