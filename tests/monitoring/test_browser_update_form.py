@@ -107,3 +107,44 @@ def test_without_javascript_every_field_shows(served, browser):
     for slot in range(3):
         expect(page.locator(f"#evidence-{slot}-evidence_type-request")).to_be_visible()
         expect(page.locator(f"#evidence-{slot}-request_outcome")).to_be_visible()
+
+
+def test_a_file_over_the_limit_is_refused_when_chosen_and_nothing_typed_is_lost(served, browser):
+    """The server refuses a request over the upload limit whole (a 413 page, and the form's
+    text gone): the page refuses the file as soon as it is chosen, with the server's words."""
+    world = build_world(str(served.upload_folder))
+    measure_id = world.measure_a.id
+    email = world.users["monitor_a"].email
+    db.session.commit()
+    page = browser.new_context().new_page()
+    page.set_default_timeout(15_000)
+    posts = []
+    page.on(
+        "request", lambda request: posts.append(request.url) if request.method == "POST" else None
+    )
+    log_in(page, served.url, email)
+    posts.clear()
+    page.goto(f"{served.url}/monitor/measures/{measure_id}/updates/new?lang=en")
+    page.get_by_label("Narrative in English").fill("Typed before the file was chosen.")
+    file_input = page.locator("#evidence-0-file")
+    limit = int(file_input.get_attribute("data-max-bytes"))
+    file_input.set_input_files(
+        {"name": "scan.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES.ljust(limit + 1)}
+    )
+    alert = page.locator("#evidence-0-file-too-large")
+    expect(alert).to_be_visible()
+    expect(alert).to_have_text(
+        "The file is larger than 10 MB. Upload a smaller file or give a link to it instead."
+    )
+    assert file_input.evaluate("input => input.files.length") == 0
+    expect(file_input).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Narrative in English")).to_have_value(
+        "Typed before the file was chosen."
+    )
+    # a file within the limit clears the message; nothing was sent meanwhile
+    file_input.set_input_files(
+        {"name": "scan.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}
+    )
+    expect(alert).to_be_hidden()
+    assert file_input.evaluate("input => input.files.length") == 1
+    assert posts == []

@@ -35,7 +35,7 @@ from tracker.services.monitoring.inputs import (
     UpdateInput,
     evidence_name,
 )
-from tracker.services.monitoring.uploads import Upload
+from tracker.services.monitoring.uploads import Upload, max_upload_bytes, too_large_message
 from tracker.vocabulary import (
     COMPLETION_LABELS,
     DELAY_REASON_LABELS,
@@ -95,6 +95,17 @@ def _completion_field(label, required_message) -> SelectField:
     )
 
 
+class UploadField(FileField):
+    """A file input that names the upload limit and the server's message for a larger file:
+    the page's script (static/js/uploads.js) refuses such a file when it is chosen. The
+    server refuses a request over the limit whole (413), and everything typed with it."""
+
+    def __call__(self, **kwargs):
+        kwargs.setdefault("data-max-bytes", max_upload_bytes())
+        kwargs.setdefault("data-too-large", str(too_large_message()))
+        return super().__call__(**kwargs)
+
+
 class MultiCheckboxField(SelectMultipleField):
     """Several choices, as checkboxes (no JavaScript needed)."""
 
@@ -146,7 +157,7 @@ class EvidenceForm(Form):
         _l("Link (http:// or https://)"),
         validators=[Optional(), Length(max=MAX_URL_LENGTH, message=TOO_LONG)],
     )
-    file = FileField(_l("Or upload a file (PDF, PNG, JPG, DOCX, XLSX or ODT, up to 10 MB)"))
+    file = UploadField(_l("Or upload a file (PDF, PNG, JPG, DOCX, XLSX or ODT, up to 10 MB)"))
     #: the public id of the file kept from an earlier attempt (see uploads' pending files)
     pending_file = HiddenField(validators=[Optional(), Length(max=64)])
     remove_file = BooleanField(_l("Remove this file"))
@@ -391,7 +402,7 @@ class ClaimForm(TrackerForm):
         _l("Link to the source (http:// or https://)"),
         validators=[Optional(), Length(max=MAX_URL_LENGTH, message=TOO_LONG)],
     )
-    file = FileField(_l("Or upload the source (PDF, PNG, JPG, DOCX, XLSX or ODT, up to 10 MB)"))
+    file = UploadField(_l("Or upload the source (PDF, PNG, JPG, DOCX, XLSX or ODT, up to 10 MB)"))
     note = _text_area(_l("Note (optional)"))
     record = SubmitField(_l("Record the claim"))
 

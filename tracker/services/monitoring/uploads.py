@@ -141,6 +141,15 @@ def safe_filename(name: str | None, kind: FileKind) -> str:
     return f"{stem}.{extension.lower()}"
 
 
+def too_large_message():
+    """What a file over the upload limit is told (by the server, and by the form's script
+    before it is sent)."""
+    return _l(
+        "The file is larger than %(size)s MB. Upload a smaller file or give a link to it instead.",
+        size=_megabytes(max_upload_bytes()),
+    )
+
+
 def _read(upload: Upload) -> bytes:
     limit = max_upload_bytes()
     buffer = bytearray()
@@ -150,14 +159,7 @@ def _read(upload: Upload) -> bytes:
             break
         buffer.extend(chunk)
         if len(buffer) > limit:
-            raise InvalidInput(
-                _l(
-                    "The file is larger than %(size)s MB. Upload a smaller file or give a "
-                    "link to it instead.",
-                    size=_megabytes(limit),
-                ),
-                status=413,
-            )
+            raise InvalidInput(too_large_message(), status=413)
     if not buffer:
         raise InvalidInput(_l("The file is empty. Choose the file again."))
     return bytes(buffer)
