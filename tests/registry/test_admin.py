@@ -225,6 +225,10 @@ def test_admin_manages_monitoring_links(app, client, admin, seeded, registry):
     assert response.status_code == 302
     links = list(db.session.scalars(select(MonitoringLink).order_by(MonitoringLink.id)))
     assert [link.is_lead for link in links] == [True, True]
+    assert "Linked 2 measures.</" in client.get(url).get_data(as_text=True)  # none already
+    again = {"csrf_token": token, "plan": seeded.key, "codes": "2.3, 3.1"}
+    assert client.post(url, data=again).status_code == 302
+    assert "Linked 1 measure. Already linked: 2.3." in client.get(url).get_data(as_text=True)
     response = client.post(
         url, data={"csrf_token": token, "plan": seeded.key, "codes": "1.1, 77.7"}
     )

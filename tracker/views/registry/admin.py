@@ -14,6 +14,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
@@ -300,15 +301,10 @@ def add_links(organisation_id: int):
         form.show_problems(error)
         return _links_page(organisation, form, 400)
     db.session.commit()
-    return _done(
-        _(
-            "Linked %(count)s measures; already linked: %(unchanged)s.",
-            count=len(result.created),
-            unchanged=", ".join(result.unchanged) or "–",
-        ),
-        organisation,
-        "registry_admin.links",
-    )
+    message = ngettext("Linked %(num)d measure.", "Linked %(num)d measures.", len(result.created))
+    if result.unchanged:
+        message += " " + _("Already linked: %(codes)s.", codes=", ".join(result.unchanged))
+    return _done(message, organisation, "registry_admin.links")
 
 
 @bp.post("/links/<id:link_id>/end")
