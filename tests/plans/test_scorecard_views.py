@@ -126,6 +126,18 @@ def test_measure_page_shows_claim_beside_assessments(client, seeded):
     assert client.get(PLAN + "?lang=en").get_data(as_text=True).count("badge-disputed") == 1
 
 
+def test_a_complete_measure_says_complete_once(client, seeded):
+    """Its deadline badge said "Complete" a second time beside the completion badge."""
+    make_update(_measure("1.1"), make_organisation(), Completion.COMPLETE, date(2020, 12, 1))
+    db.session.commit()
+    html = client.get(PLAN + "measures/1.1?lang=en").get_data(as_text=True)
+    badges = html.split('<p class="meta">', 1)[1].split("</p>", 1)[0]
+    assert badges.count(">Complete<") == 1
+    scorecard = client.get(PLAN + "?lang=en").get_data(as_text=True)
+    row = scorecard.split(f'href="{PLAN}measures/1.1"', 1)[1].split("</li>", 1)[0]
+    assert row.count(">Complete<") == 1
+
+
 def test_unknown_plan_measure_section_agency_are_404(client, seeded):
     for url in [
         "/plans/nope/",
