@@ -49,9 +49,9 @@ def refresh_planner_statistics(session: Session) -> bool:
     """Give SQLite's query planner statistics of the tables as they are now (ANALYZE).
     SQLite gathers none by itself, and without them it picks among indexes by rules of
     thumb: at the scale of every OGP plan (1,000,000 updates) the plan, section, agency and
-    API pages took 7 to 29 times their seed-scale time, and 1.1 to 3.3 times with them. A
-    whole ANALYZE took 0.67 s there; a sampled one (PRAGMA analysis_limit=1000) 0.01 s, but
-    it left the ratios as they were. PostgreSQL's autovacuum keeps its own statistics:
+    API pages took 5 to 35 times their seed-scale time, and at most 3.3 times with them. A
+    whole ANALYZE took 0.67 s there; a sampled one (PRAGMA analysis_limit=1000) took 0.01 s
+    but left pages 5 to 29 times slower. PostgreSQL's autovacuum keeps its own statistics:
     nothing to do there (False). The caller commits."""
     connection = session.connection()
     if connection.dialect.name != "sqlite":
