@@ -113,11 +113,20 @@ def _reminder_item_reads(connection, statement, parameters) -> list[str]:
     return reads
 
 
+#: the outbox's indexes that lead with the recipient: the sendable items', and the unique key
+#: (as PostgreSQL and SQLite name it)
+BY_RECIPIENT = {
+    "ix_reminder_item_sendable",
+    "uq_reminder_item_recipient_id_measure_id_kind_occurrence",
+    "sqlite_autoindex_reminder_item_1",
+}
+
+
 def test_a_batch_claim_reads_only_its_recipients_sendable_items(people, smtp):
-    """The claim finds a batch's items in the sendable items' index, by recipient. It
-    used to pick the items' ids by recipient and then match them against every sendable
-    item: on PostgreSQL a scan of the whole outbox per batch (1.0 s a claim at 950,000
-    items, 0.5 s now)."""
+    """The claim finds a batch's items by recipient, in one read of the outbox. It used to
+    pick the items' ids by recipient and then match them against every sendable item: on
+    PostgreSQL a scan of the whole outbox per batch (1.0 s a claim at 950,000 items; 0.5 s
+    now, through the sendable items' index)."""
     plan()
     reads = []
 
@@ -132,7 +141,10 @@ def test_a_batch_claim_reads_only_its_recipients_sendable_items(people, smtp):
         event.remove(db.engine, "before_cursor_execute", explain)
     db.session.rollback()
     assert len(claimed) == 3 * 4
-    assert reads == [["ix_reminder_item_sendable"]]
+    # one read of the outbox, by an index that starts with the recipient (which of the two
+    # depends on the statistics of the moment); the old statement read it twice
+    [[index]] = reads
+    assert index in BY_RECIPIENT, reads
 
 
 def test_two_runs_at_the_same_moment_send_each_digest_once(people, smtp, app, monkeypatch):
