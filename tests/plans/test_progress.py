@@ -14,6 +14,7 @@ from tests.factories import make_claim, make_organisation, make_update
 from tests.helpers import QueryCounter
 from tracker.extensions import db
 from tracker.models import Measure
+from tracker.services.plans import ChangeQuery, approved_changes
 from tracker.services.plans import scorecard as sc
 from tracker.services.plans.status import measure_states, measure_states_by_month, month_ends
 from tracker.vocabulary import Completion, ReviewState
@@ -144,6 +145,25 @@ def test_what_changed_between_two_dates(client, history):
     assert "3 changes." in html
     everything = client.get(PLAN + "changes?lang=en").get_data(as_text=True)
     assert len(_change_rows(everything)) == 7  # 5 approved updates (one archived) + 2 claims
+
+
+def test_each_change_names_its_measure_organisation_and_completion(history):
+    plan = sc.default_plan(db.session)
+    query = ChangeQuery(plan_id=plan.id, since=date(2021, 1, 1), until=date(2021, 12, 31))
+    changes, total = approved_changes(db.session, query)
+    assert total == 3
+    update, _older_update, claim = changes
+    assert (update.kind, update.measure_code, update.organisation_name_en) == (
+        "update",
+        "1.2",
+        "Alpha",
+    )
+    assert update.completion is Completion.COMPLETE and update.day == date(2021, 7, 31)
+    assert update.plan_key == "az-nap-2020-2022" and not update.is_claim
+    # a claim has no organisation: its names and narrative are blank, not None
+    assert claim.is_claim and claim.organisation_id is None
+    assert (claim.organisation_name_az, claim.organisation_name_en) == ("", "")
+    assert claim.completion is Completion.COMPLETE and claim.measure_code == "1.1"
 
 
 @pytest.mark.parametrize(

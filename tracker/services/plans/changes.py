@@ -132,15 +132,7 @@ def approved_changes(
     changes = union_all(*parts).subquery()
     total = session.scalar(select(func.count()).select_from(changes)) or 0
     statement = (
-        select(
-            changes,
-            ActionPlan.key,
-            Measure.code,
-            Measure.title_az,
-            Measure.title_en,
-            Organisation.name_az,
-            Organisation.name_en,
-        )
+        select(*_change_columns(changes))
         .join(Measure, Measure.id == changes.c.measure_id)
         .join(ActionPlan, ActionPlan.id == changes.c.plan_id)
         .outerjoin(Organisation, Organisation.id == changes.c.organisation_id)
@@ -154,24 +146,27 @@ def approved_changes(
     )
     if limit is not None:
         statement = statement.limit(limit)
-    return [_change(row) for row in session.execute(statement)], total
+    return [Change(**row._mapping) for row in session.execute(statement)], total
 
 
-def _change(row) -> Change:
-    return Change(
-        kind=row.kind,
-        record_id=row.record_id,
-        plan_key=row.key,
-        measure_code=row.code,
-        measure_title_az=row.title_az,
-        measure_title_en=row.title_en,
-        organisation_id=row.organisation_id,
-        organisation_name_az=row.name_az or "",
-        organisation_name_en=row.name_en or "",
-        completion=Completion(row.completion),
-        day=row.day,
-        moment=row.moment,
-        text_az=row.text_az or "",
-        text_en=row.text_en or "",
-        source_title=row.source_title or "",
+def _change_columns(changes):
+    """The union's columns and their measure, plan and organisation, labelled as Change
+    names its fields."""
+    blank = ""
+    return (
+        changes.c.kind,
+        changes.c.record_id,
+        ActionPlan.key.label("plan_key"),
+        Measure.code.label("measure_code"),
+        Measure.title_az.label("measure_title_az"),
+        Measure.title_en.label("measure_title_en"),
+        changes.c.organisation_id,
+        func.coalesce(Organisation.name_az, blank).label("organisation_name_az"),
+        func.coalesce(Organisation.name_en, blank).label("organisation_name_en"),
+        changes.c.completion,
+        changes.c.day,
+        changes.c.moment,
+        func.coalesce(changes.c.text_az, blank).label("text_az"),
+        func.coalesce(changes.c.text_en, blank).label("text_en"),
+        func.coalesce(changes.c.source_title, blank).label("source_title"),
     )
