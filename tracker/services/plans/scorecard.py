@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from tracker import clock
 from tracker.models import ActionPlan, Agency, Measure, MeasureAgency, Section
+from tracker.services.filters import ListFilter
 from tracker.services.plans.status import (
     MeasureState,
     PlanSummary,
@@ -93,7 +94,7 @@ def _matches_text(measure: Measure, query: str) -> bool:
 
 
 @dataclass(frozen=True)
-class MeasureFilter:
+class MeasureFilter(ListFilter):
     section: int | None = None
     agency: str | None = None
     completion: Completion | None = None
@@ -105,12 +106,6 @@ class MeasureFilter:
     monitored: bool | None = None
     #: an organisation (id) that monitors the measure today
     organisation: int | None = None
-
-    @property
-    def is_active(self) -> bool:
-        return any(
-            (self.section, self.agency, self.completion, self.query, self.organisation)
-        ) or any(flag is not None for flag in (self.overdue, self.disputed, self.monitored))
 
     def accepts(
         self, measure: Measure, state: MeasureState, monitors: frozenset[int] = frozenset()

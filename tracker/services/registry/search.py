@@ -19,6 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from tracker import clock, data_version
 from tracker.models import CoalitionMembership, MonitoringLink, Organisation, OrganisationChoice
 from tracker.pagination import Page
+from tracker.services.filters import ListFilter
 from tracker.services.registry.labels import MULTI_FIELDS, STAFF_FIELDS, catalogue
 from tracker.services.registry.links import active_link_condition
 from tracker.vocabulary import OrganisationKind, fold
@@ -30,7 +31,7 @@ PRIVATE_CHOICE_DETAILS = {("donors", "individual")}
 
 
 @dataclass(frozen=True)
-class RegistryFilter:
+class RegistryFilter(ListFilter):
     query: str = ""
     legal_status: str | None = None
     service: str | None = None
@@ -43,20 +44,7 @@ class RegistryFilter:
     #: False: active organisations only (public pages); True: archived only; None: both
     archived: bool | None = False
 
-    @property
-    def is_active(self) -> bool:
-        return any(
-            (
-                self.query,
-                self.legal_status,
-                self.service,
-                self.beneficiary,
-                self.region,
-                self.membership is not None,
-                self.kind,
-                self.coalition_id,
-            )
-        )
+    SCOPE_FIELDS = frozenset({"archived"})
 
 
 def _has_choice(list_name: str, key: str):
