@@ -135,6 +135,7 @@ def test_the_first_run_creates_one_admin_and_shows_the_password_once(app, capsys
     password = output.split("password:")[1].split()[0]
     assert email == "admin@example.org"
     assert len(password) >= 16
+    assert _user(email).locale == "az"  # the interface's default language
     assert login_with_form(client, email, password).status_code == 302
 
     create_first_admin()  # the next start: an admin exists, nothing is made or printed

@@ -247,5 +247,6 @@ def ensure_first_admin(session: Session, email: str) -> tuple[User, str] | None:
         local, _at, domain = email.partition("@")
         email = f"{local}-{secrets.token_hex(3)}@{domain}"
     password = secrets.token_urlsafe(15)
-    user = create_user(session, email=email, role=Role.ADMIN, password=password, locale="en")
+    # the interface's default language, like every account; the admin may change it
+    user = create_user(session, email=email, role=Role.ADMIN, password=password)
     return user, password
