@@ -4,6 +4,7 @@ the email for a real account only, exactly once; invitations are planned the sam
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import timedelta
 
@@ -219,10 +220,35 @@ def test_a_row_removed_or_taken_over_while_its_email_is_sent_is_left_alone(
         assert (row.status, row.claim_token, row.sent_dt) == ("sending", "another-run", None)
 
 
-def test_with_mail_off_a_reset_is_recorded_and_never_shown(app, admin, caplog, spies):
-    post_with_csrf(
-        app.test_client(), "/password/forgot", "/password/forgot", {"email": admin.email}
+def test_with_mail_off_the_page_promises_no_email_and_plans_none(app, admin):
+    client = app.test_client()
+    page = client.get("/password/forgot?lang=en")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "This server does not send email, so it cannot send you a link." in html
+    assert "Ask an administrator" in html and "<form" not in html.split("<main")[1]
+    az = app.test_client().get("/password/forgot?lang=az").get_data(as_text=True)
+    assert "Bu server e-poçt göndərmir" in az
+    token = csrf_token_from(client, "/login")  # the page itself has no form to take it from
+    answer = client.post(
+        "/password/forgot?lang=en", data={"csrf_token": token, "email": admin.email}
     )
+    assert answer.status_code == 503
+    assert "cannot send you a link" in answer.get_data(as_text=True)
+    assert rows() == []
+    assert (
+        db.session.scalar(
+            select(func.count(AuditEntry.id)).where(AuditEntry.action == "password.reset_requested")
+        )
+        == 0
+    )
+
+
+def test_a_reset_planned_before_mail_was_turned_off_is_skipped_and_never_shown(
+    app, admin, caplog, spies
+):
+    emails.request_password_reset(db.session, admin.email)
+    db.session.commit()
     run = deliver()
     assert run.skipped == 1
     [row] = rows()
@@ -303,6 +329,55 @@ def test_with_mail_off_the_admin_gets_the_link_and_nothing_is_planned(app, admin
     assert response.status_code == 200
     assert "Mail is off on this server." in response.get_data(as_text=True)
     assert rows() == []
+
+
+def _password_link(admin_client, user: User):
+    page = f"/admin/users/{user.id}"
+    return post_with_csrf(admin_client, page + "?lang=en", f"{page}/password-link?lang=en")
+
+
+def test_with_mail_off_the_admin_makes_a_password_link_that_works_once(app, admin_client):
+    monitor = make_user("forgetful@example.org", "reviewer")
+    user_page = admin_client.get(f"/admin/users/{monitor.id}?lang=en").get_data(as_text=True)
+    assert "Make a password link" in user_page
+    response = _password_link(admin_client, monitor)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "With this link forgetful@example.org can choose a new password." in html
+    [path] = re.findall(r'href="https?://[^"/]+(/password/reset/[^"]+)"', html)
+    new = "a completely new passphrase"
+    person = app.test_client()
+    token = csrf_token_from(person, path)
+    done = person.post(path, data={"csrf_token": token, "password": new, "confirm": new})
+    assert done.status_code == 302
+    assert login_with_form(app.test_client(), monitor.email, new).status_code == 302
+    assert app.test_client().get(path).status_code == 400  # used once
+    assert rows() == []  # nothing went to the outbox
+    fresh()
+    [entry] = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "password.link_made")
+    ).all()
+    assert (entry.target_id, entry.summary) == (str(monitor.id), monitor.email)
+
+
+def test_a_password_link_is_refused_with_mail_on_or_for_an_invited_account(
+    app, admin_client, mail_on
+):
+    monitor = make_user("forgetful@example.org", "reviewer")
+    user_page = admin_client.get(f"/admin/users/{monitor.id}?lang=en").get_data(as_text=True)
+    assert "Make a password link" not in user_page
+    refused = _password_link(admin_client, monitor)
+    assert refused.status_code == 400
+    assert "the person can ask for a link on the login page" in refused.get_data(as_text=True)
+    app.config["SMTP_HOST"] = None
+    invited = make_user("invited@example.org", "reviewer", password=None)
+    refused = _password_link(admin_client, invited)
+    assert refused.status_code == 400
+    assert "send a new invitation instead" in refused.get_data(as_text=True)
+    fresh()
+    assert not db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "password.link_made")
+    ).all()
 
 
 def test_send_mail_runs_the_job_once(app, runner, admin, mail_on):

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port
+from tests.served.server import WebClient
 
 pytestmark = pytest.mark.slow
 
@@ -92,6 +93,14 @@ def test_serve_migrates_seeds_creates_an_admin_and_serves(tmp_path):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/plans/az-nap-2020-2022") as r:
             body = r.read().decode()
         assert body.count('"code"') == 64
+        visitor = WebClient(f"http://127.0.0.1:{port}")
+        # no SMTP_HOST: the page says no link can be emailed, in Azerbaijani by default
+        forgot = visitor.get("/password/forgot").text
+        assert "Bu server e-poçt göndərmir" in forgot and 'action="/password/forgot"' not in forgot
+        email, password = re.search(r"email: +(\S+)\s+password: +(\S+)", log.read_text()).groups()
+        visitor.login(email, password)
+        account = visitor.get("/account").text
+        assert '<html lang="az"' in account and email in account  # the admin's language is az
         # serve gave SQLite's query planner statistics of the seeded tables
         with closing(sqlite3.connect(database)) as connection:
             measure = connection.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = 'measure'")

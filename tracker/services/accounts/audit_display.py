@@ -37,6 +37,7 @@ ACTION_LABELS = {
     "password.check_failed": _l("Password check failed"),
     "password.confirm_failed": _l("Password confirmation failed"),
     "password.confirmed": _l("Password confirmed"),
+    "password.link_made": _l("Password link given by an administrator"),
     "password.reset": _l("Password reset"),
     "password.reset_requested": _l("Password reset requested"),
     "permission.refused": _l("Access refused"),

@@ -119,6 +119,39 @@ def request_password_reset(session: Session, email: str, *, client_ip: str = "")
     )
 
 
+def sends_mail() -> bool:
+    """Whether this server sends email (SMTP_HOST is set): a page that would promise an
+    email asks first."""
+    return mail.mail_enabled()
+
+
+def make_password_link(session: Session, user: User, *, actor: User | None) -> str:
+    """With mail off, the administrator gives a person who forgot their password a link to
+    choose a new one, as with an invitation: it works once, and only this answer shows it.
+    With mail on, the person asks for the email themselves on the login page."""
+    if sends_mail():
+        raise InvalidInput(
+            _("This server sends email: the person can ask for a link on the login page.")
+        )
+    if not user.is_enabled:
+        raise InvalidInput(_("Enable the account before making a password link."))
+    if user.password_hash is None:
+        raise InvalidInput(
+            _("This person has not accepted the invitation yet: send a new invitation instead.")
+        )
+    link = public_url("auth.reset_password", token=make_token(user, Purpose.PASSWORD_RESET))
+    audit.record(
+        session,
+        "password.link_made",
+        "user",
+        user.id,
+        actor=actor,
+        summary=user.email,
+        details={"mail": "off: link shown"},
+    )
+    return link
+
+
 def latest_invitation(session: Session, user: User) -> MailRequest | None:
     """The newest invitation email of the account, for the admin's page."""
     return mail_outbox.latest_for(session, MailKind.INVITATION, user.id)

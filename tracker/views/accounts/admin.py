@@ -148,6 +148,7 @@ def _render_user(user: User, role_form: UserRoleForm | None = None, status: int 
         role_form=role_form,
         history=_audit_rows(overview.user_history(db.session, user)),
         invitation=emails.latest_invitation(db.session, user) if user.invited_dt else None,
+        sends_mail=emails.sends_mail(),
     ), status
 
 
@@ -225,6 +226,21 @@ def resend_invitation(user_id: int):
         return emails.send_invitation(session, user, actor=actor, client_ip=client_address())
 
     return _account_action(user_id, invite_again, message)
+
+
+@bp.post("/users/<id:user_id>/password-link")
+@roles_required(Role.ADMIN)
+@recent_password_required
+def password_link(user_id: int):
+    user = get_or_404(User, user_id)
+    try:
+        link = emails.make_password_link(db.session, user, actor=current_user._get_current_object())
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return _render_user(user, status=400)
+    db.session.commit()
+    return render_template("accounts/admin/password_link.html", user=user, link=link)
 
 
 @bp.get("/audit")

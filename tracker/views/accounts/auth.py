@@ -207,6 +207,10 @@ def accept_invitation(token: str):
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
 def forgot_password():
+    if not emails.sends_mail():
+        # Nothing would leave: say so, and who can help, instead of promising an email.
+        status = 503 if request.method == "POST" else 200
+        return render_template("accounts/auth/forgot_password.html", form=None), status
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         # Only planned here: the scheduler sends it (tracker.services.accounts.emails).
