@@ -421,6 +421,9 @@ def _submitted(client, world, code="1.1", **fields) -> StatusUpdate:
     return only_update()
 
 
+JSON = {"Accept": "application/json"}
+
+
 def _decide(client, world, update, decision, **data):
     as_user(client, world.reviewer)
     response = client.post(
@@ -464,9 +467,12 @@ def test_returned_update_is_revised_by_a_new_update(client, world):
     assert old.review_state == ReviewState.RETURNED and old.is_archived
     assert old.narrative_en == "Partly implemented." and len(old.evidence) == 2
 
-    # a second revision of the same returned update is refused
-    again = client.get(f"/monitor/updates/{original.id}/revise")
+    # a second revision of the same returned update is refused, and leads to the revision
+    again = client.get(f"/monitor/updates/{original.id}/revise?lang=en")
     assert again.status_code == 409
+    html = again.get_data(as_text=True)
+    assert "A newer version replaced this update" in html
+    assert f'href="/monitor/updates/{revision.id}">Open the newer version</a>' in html
 
     # the reviewer sees both versions
     as_user(client, world.reviewer)
@@ -521,6 +527,12 @@ def test_approved_update_is_corrected_and_replaced_on_approval(client, world):
     db.session.expire_all()
     # until the correction is approved, the approved original stays public
     assert not db.session.get(StatusUpdate, original.id).is_archived
+    # a second correction is refused while this one waits, and leads to it
+    again = client.get(f"/monitor/updates/{original.id}/revise?lang=en")
+    assert again.status_code == 409
+    html = again.get_data(as_text=True)
+    assert "A revision of this update was already submitted for review." in html
+    assert f'href="/monitor/updates/{correction.id}">Open the revision</a>' in html
     api = client.get(f"/api/v1/measures/{world.measure('1.1').id}/updates").get_json()
     assert [u["id"] for u in api["updates"]] == [original.id]
 
@@ -531,6 +543,12 @@ def test_approved_update_is_corrected_and_replaced_on_approval(client, world):
     assert [u["id"] for u in api["updates"]] == [correction.id]
     assert api["updates"][0]["completion"] == "substantial"
     assert "update.superseded" in audit_actions()
+    # an old link to correct the original leads to the correction that replaced it
+    as_user(client, world.monitor_a)
+    stale = client.get(f"/monitor/updates/{original.id}/revise", headers=JSON)
+    assert stale.status_code == 409
+    assert stale.get_json()["error"]["next"] == f"/monitor/updates/{correction.id}"
+    assert client.get(stale.get_json()["error"]["next"]).status_code == 200
 
 
 def test_only_returned_or_approved_updates_can_be_revised(client, world):
@@ -541,6 +559,14 @@ def test_only_returned_or_approved_updates_can_be_revised(client, world):
     submitted = _submitted(client, world, code="1.2")
     as_user(client, world.monitor_a)
     assert client.get(f"/monitor/updates/{submitted.id}/revise").status_code == 409
+    # nothing replaced it, so no newer version; editing a final update leads to its page
+    refused = client.get(f"/monitor/updates/{submitted.id}/revise?lang=en")
+    assert "Open the newer version" not in refused.get_data(as_text=True)
+    final = client.get(f"/monitor/updates/{submitted.id}/edit?lang=en")
+    assert final.status_code == 409
+    assert f'href="/monitor/updates/{submitted.id}">Open this update</a>' in final.get_data(
+        as_text=True
+    )
 
 
 def test_my_updates_lists_every_version(client, world):

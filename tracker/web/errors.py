@@ -15,7 +15,11 @@ from tracker.web.errors_map import error_response
 
 
 def handle_http_exception(error: HTTPException):
-    return error_response(error.code or 500, getattr(error, "tracker_message", None))
+    return error_response(
+        error.code or 500,
+        getattr(error, "tracker_message", None),
+        getattr(error, "tracker_next_step", None),
+    )
 
 
 def handle_service_error(error: ServiceError):

@@ -31,18 +31,32 @@ def default_message(status: int) -> str:
     return messages.get(status) or _("The request failed.")
 
 
-def error_response(status: int, message: str | None = None):
-    """The answer for an error: JSON `{"error": {"status", "message"}}` or the error page."""
+#: where to go from an error page: the address and its label
+NextStep = tuple[str, str]
+
+
+def error_response(status: int, message: str | None = None, next_step: NextStep | None = None):
+    """The answer for an error: JSON `{"error": {"status", "message"}}` (with "next" when
+    there is a next step) or the error page, with a link to the next step."""
     message = message or default_message(status)
     if wants_json():
-        return jsonify({"error": {"status": status, "message": message}}), status
-    return render_template("errors/error.html", status=status, message=message), status
+        body = {"status": status, "message": message}
+        if next_step is not None:
+            body["next"] = next_step[0]
+        return jsonify({"error": body}), status
+    return render_template(
+        "errors/error.html", status=status, message=message, next_step=next_step
+    ), status
 
 
-def http_error(status: int, message: object = None) -> HTTPException:
-    """An HTTP exception whose page says `message` (for `raise` in a view)."""
+def http_error(
+    status: int, message: object = None, next_step: NextStep | None = None
+) -> HTTPException:
+    """An HTTP exception whose page says `message` (for `raise` in a view), and links to
+    `next_step` when the visitor has somewhere better to go (a newer version, say)."""
     error = default_exceptions[status]()
     error.tracker_message = str(message) if message else None
+    error.tracker_next_step = (next_step[0], str(next_step[1])) if next_step else None
     return error
 
 

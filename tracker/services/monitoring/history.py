@@ -65,6 +65,27 @@ def live_successor(session: Session, update_id: int) -> StatusUpdate | None:
     )
 
 
+def newest_version(session: Session, update_id: int) -> StatusUpdate | None:
+    """The update that replaced this one, or the one that replaced that, and so on: where
+    a stale link to this update should lead. A set-aside draft replaces nothing. None when
+    nothing replaced it."""
+    newest = None
+    while True:
+        successor = session.scalar(
+            select(StatusUpdate)
+            .where(
+                StatusUpdate.replaces_id == update_id,
+                ~(StatusUpdate.is_archived & (StatusUpdate.review_state == ReviewState.DRAFT)),
+            )
+            .order_by(StatusUpdate.id.desc())
+            .limit(1)
+        )
+        if successor is None:
+            return newest
+        # ids only grow along the chain (a successor is made after what it replaces)
+        newest, update_id = successor, successor.id
+
+
 def version_history(
     session: Session, target: StatusUpdate, *, with_drafts: bool = False
 ) -> list[StatusUpdate]:

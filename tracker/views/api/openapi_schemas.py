@@ -280,8 +280,12 @@ def _schemas() -> dict[str, Schema]:
                             "additionalProperties": array(STRING),
                             "description": "What is wrong with each argument",
                         },
+                        "next": {
+                            **STRING,
+                            "description": "Where to go instead, e.g. a newer version",
+                        },
                     },
-                    ("message", "fields"),
+                    ("message", "fields", "next"),
                 )
             }
         ),

@@ -202,6 +202,7 @@ def edit_update(update_id: int):
                 "This update is no longer a draft, so its content is final. If it was "
                 "returned, revise it; if it was approved, correct it."
             ),
+            (url_for("monitor.update", update_id=draft.id), _("Open this update")),
         )
     form = _update_form()
     if request.method == "GET":
@@ -225,13 +226,24 @@ def revise_update(update_id: int):
         ReviewState.RETURNED,
         ReviewState.APPROVED,
     ):
+        newer = history.newest_version(db.session, original.id)
+        if newer is not None:
+            raise http_error(
+                409,
+                _("A newer version replaced this update: revise or correct that one."),
+                (url_for("monitor.update", update_id=newer.id), _("Open the newer version")),
+            )
         raise http_error(409, _("Only a returned or an approved update can be revised."))
     successor = history.live_successor(db.session, original.id)
     if successor is not None:
         if successor.review_state == ReviewState.DRAFT:
             flash(_("A revision of this update is already in your drafts; continue it here."))
             return redirect(url_for("monitor.edit_update", update_id=successor.id))
-        raise http_error(409, _("A revision of this update was already submitted for review."))
+        raise http_error(
+            409,
+            _("A revision of this update was already submitted for review."),
+            (url_for("monitor.update", update_id=successor.id), _("Open the revision")),
+        )
     mode = "revise" if original.review_state == ReviewState.RETURNED else "correct"
     form = _update_form()
     form.set_kept_evidence(original.evidence)
