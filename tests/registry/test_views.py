@@ -303,3 +303,21 @@ def test_pages_are_in_azerbaijani_by_default(app, client, registry):
         assert '<html lang="az">' in html and heading in html, url
     # Survey answers are labelled in the questionnaire's own Azerbaijani wording.
     assert "İctimai birlik" in client.get("/registry/stats").get_data(as_text=True)
+
+
+def test_the_source_names_the_reports_parts_in_the_readers_language(app, client, registry):
+    forum = by_name("Milli QHT Forumu")
+    assert forum.source == "section 5; section 6.11; section 7.6"  # the seed's citation
+    az = client.get(f"/registry/{forum.id}?lang=az").get_data(as_text=True)
+    assert "<dd>Bölmə 5; Bölmə 6.11; Bölmə 7.6</dd>" in az and "section 5" not in az
+    en = client.get(f"/registry/{forum.id}?lang=en").get_data(as_text=True)
+    assert "<dd>Section 5; Section 6.11; Section 7.6</dd>" in en
+    annexed = db.session.scalar(db.select(Organisation).where(Organisation.source == "Annex 5"))
+    assert "<dd>Əlavə 5</dd>" in client.get(f"/registry/{annexed.id}?lang=az").get_data(
+        as_text=True
+    )
+    # what an administrator wrote in other words is shown as written, escaped
+    forum.source = "Interview, 2023; section 4; <b>notes</b>"
+    db.session.commit()
+    html = client.get(f"/registry/{forum.id}?lang=az").get_data(as_text=True)
+    assert "<dd>Interview, 2023; Bölmə 4; &lt;b&gt;notes&lt;/b&gt;</dd>" in html

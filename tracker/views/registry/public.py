@@ -13,6 +13,7 @@ from tracker.forms.registry import RegistryFilterForm
 from tracker.i18n import current_locale
 from tracker.services.plans import default_plan, get_plan, list_plans
 from tracker.services.registry.charts import comparison_chart, region_tile_map
+from tracker.services.registry.citations import source_citation
 from tracker.services.registry.coverage import plan_coverage
 from tracker.services.registry.display import template_helpers
 from tracker.services.registry.labels import catalogue
@@ -103,6 +104,7 @@ def organisation(organisation_id: int):
     return render_template(
         "registry/organisation.html",
         organisation=found,
+        source=source_citation(found.source or ""),
         answers=choices_by_field(found),
         private_details=PRIVATE_CHOICE_DETAILS,
         coalitions=coalitions,
