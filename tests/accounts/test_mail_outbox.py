@@ -328,6 +328,7 @@ def test_with_mail_off_the_admin_gets_the_link_and_nothing_is_planned(app, admin
     response = _invite(admin_client)
     assert response.status_code == 200
     assert "Mail is off on this server." in response.get_data(as_text=True)
+    assert "<h1>Invitation link</h1>" in response.get_data(as_text=True)
     assert rows() == []
 
 
@@ -343,6 +344,7 @@ def test_with_mail_off_the_admin_makes_a_password_link_that_works_once(app, admi
     response = _password_link(admin_client, monitor)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
+    assert "<h1>Password link</h1>" in html
     assert "With this link forgetful@example.org can choose a new password." in html
     [path] = re.findall(r'href="https?://[^"/]+(/password/reset/[^"]+)"', html)
     new = "a completely new passphrase"

@@ -127,7 +127,10 @@ def _invitation_answer(user: User, invitation: emails.Invitation, done: str):
     mail off, this page is the one place its link is shown."""
     if not invitation.planned:
         return render_template(
-            "accounts/admin/invitation_link.html", user=user, link=invitation.link
+            "accounts/admin/one_use_link.html",
+            purpose="invitation",
+            user=user,
+            link=invitation.link,
         )
     flash(
         done % {"email": user.email}
@@ -240,7 +243,9 @@ def password_link(user_id: int):
         flash(str(error), "error")
         return _render_user(user, status=400)
     db.session.commit()
-    return render_template("accounts/admin/password_link.html", user=user, link=link)
+    return render_template(
+        "accounts/admin/one_use_link.html", purpose="password", user=user, link=link
+    )
 
 
 @bp.get("/audit")
