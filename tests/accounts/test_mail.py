@@ -5,14 +5,17 @@ from __future__ import annotations
 import email.policy
 import logging
 import re
+from datetime import UTC, datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 
 import pytest
 
 from tests.accounts.conftest import free_port, text_of
-from tracker.services import mail
+from tracker.services import mail, mail_outbox
 from tracker.services.mail import MailDeliveryError, mail_enabled, send_message
+from tracker.services.reminders import outbox as reminder_outbox
+from tracker.vocabulary import MailOutcome
 
 
 def test_mail_is_off_without_smtp_host(app, caplog):
@@ -119,3 +122,23 @@ def test_outgoing_messages_reuse_repeated_headers_and_write_what_the_standard_po
     message = EmailMessage(policy=mail.OUTGOING)
     message["Reply-To"] = Address("Ağa Şəffaf", "aga", "example.org")
     assert message["Reply-To"].addresses[0].username == "aga"
+
+
+def test_both_outboxes_back_off_and_give_up_by_one_rule():
+    """RetryPolicy.next_attempt decides for the account outbox and the reminder outbox."""
+    now = datetime(2022, 10, 2, 5, 0, tzinfo=UTC)
+    policy = mail.RetryPolicy(
+        claim_timeout=timedelta(minutes=5),
+        base=timedelta(minutes=1),
+        cap=timedelta(minutes=4),
+        max_attempts=5,
+    )
+    later = [policy.next_attempt(MailOutcome.DEFERRED, n, now) for n in range(1, 5)]
+    assert [when - now for when in later] == [timedelta(minutes=m) for m in (1, 2, 4, 4)]
+    assert policy.next_attempt(MailOutcome.UNREACHABLE, 1, now) == now + timedelta(minutes=1)
+    assert policy.next_attempt(MailOutcome.DEFERRED, 5, now) is None
+    assert policy.next_attempt(MailOutcome.REJECTED, 1, now) is None
+    assert mail_outbox.RETRY.next_attempt(MailOutcome.DEFERRED, 9, now) is not None
+    assert mail_outbox.RETRY.next_attempt(MailOutcome.DEFERRED, 10, now) is None
+    assert reminder_outbox.RETRY.next_attempt(MailOutcome.DEFERRED, 15, now) is not None
+    assert reminder_outbox.RETRY.next_attempt(MailOutcome.DEFERRED, 16, now) is None

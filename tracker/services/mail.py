@@ -162,6 +162,14 @@ class RetryPolicy:
         """Backoff after the n-th failed delivery."""
         return min(self.base * (2 ** max(attempts - 1, 0)), self.cap)
 
+    def next_attempt(self, outcome: MailOutcome, attempts: int, now: datetime) -> datetime | None:
+        """When to try again after a delivery that was not sent (`attempts` counts it), or
+        None: give up, because the server refused for good (5xx) or the attempts are used
+        up."""
+        if outcome == MailOutcome.REJECTED or attempts >= self.max_attempts:
+            return None
+        return now + self.delay(attempts)
+
     def recover_stale_claims(self, session, model, now: datetime, *where) -> int:
         """An outbox's rows (`model`: its status, claimed_dt, next_attempt_dt and last_error)
         left in "sending" by a process that died go back to "retry", due at `now`, once

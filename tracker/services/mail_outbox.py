@@ -49,7 +49,7 @@ RETRY = mail.RetryPolicy(
     cap=timedelta(minutes=30),
     max_attempts=10,
 )
-CLAIM_TIMEOUT, MAX_ATTEMPTS, retry_delay = RETRY.claim_timeout, RETRY.max_attempts, RETRY.delay
+CLAIM_TIMEOUT = RETRY.claim_timeout
 #: rows one run sends at most; the rest wait for the next run
 BATCH_SIZE = 200
 SENDABLE = (MailStatus.PENDING, MailStatus.RETRY)
@@ -243,10 +243,10 @@ def _result_values(attempts: int, result: SendResult, now: datetime) -> tuple[di
         return {**values, "smtp_code": result.code}, "sent"
     attempts += 1
     values = {"smtp_code": result.code, "attempts": attempts, "last_error": result.error[:2000]}
-    if result.outcome == MailOutcome.REJECTED or attempts >= MAX_ATTEMPTS:
+    retry_at = RETRY.next_attempt(result.outcome, attempts, now)
+    if retry_at is None:
         return {**values, "status": MailStatus.FAILED}, "failed"
-    values["next_attempt_dt"] = now + retry_delay(attempts)
-    return {**values, "status": MailStatus.RETRY}, "retry"
+    return {**values, "status": MailStatus.RETRY, "next_attempt_dt": retry_at}, "retry"
 
 
 def _message(row: MailRequest, composed: ComposedMail, token: str):

@@ -68,14 +68,13 @@ from tracker.services.reminders.digests import (
 )
 from tracker.services.reminders.outbox import (
     CLAIM_TIMEOUT,
-    MAX_ATTEMPTS,
+    RETRY,
     RunReport,
     claim_batch,
     holding_claim,
     recipients_with_due_items,
     refresh_claims,
     release_claims,
-    retry_delay,
     sendable,
 )
 from tracker.vocabulary import DeliveryStatus, DigestStatus, MailOutcome
@@ -129,16 +128,14 @@ def _outcome(result: SendResult, rows: list, now: datetime, report: RunReport):
         report.items_sent += len(rows)
         return DigestStatus.SENT, {"status": DeliveryStatus.SENT, "sent_dt": now, "last_error": ""}
     failed = {"attempts": ReminderItem.attempts + 1, "last_error": result.error[:2000]}
-    if result.outcome == MailOutcome.REJECTED:
-        report.digests_failed += 1
-        return DigestStatus.FAILED, {"status": DeliveryStatus.FAILED, **failed}
-    # No answer, or "try again later": back off, and give up after MAX_ATTEMPTS.
+    # No answer, or "try again later": back off; a 5xx, or too many attempts: give up.
     attempts = max(row.attempts for row in rows) + 1
-    failed["next_attempt_dt"] = now + retry_delay(attempts)
-    if attempts >= MAX_ATTEMPTS:
+    retry_at = RETRY.next_attempt(result.outcome, attempts, now)
+    if retry_at is None:
         report.digests_failed += 1
         return DigestStatus.FAILED, {"status": DeliveryStatus.FAILED, **failed}
     report.digests_retry += 1
+    failed["next_attempt_dt"] = retry_at
     return DigestStatus.RETRY, {"status": DeliveryStatus.RETRY, **failed}
 
 

@@ -46,7 +46,7 @@ RETRY = mail.RetryPolicy(
     cap=timedelta(hours=6),
     max_attempts=16,
 )
-CLAIM_TIMEOUT, MAX_ATTEMPTS, retry_delay = RETRY.claim_timeout, RETRY.max_attempts, RETRY.delay
+CLAIM_TIMEOUT = RETRY.claim_timeout
 #: rows per INSERT statement when recording planned items
 INSERT_CHUNK = 5000
 #: the outbox's unique key
