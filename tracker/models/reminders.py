@@ -51,6 +51,14 @@ def _partial(name: str, columns: list[str], where) -> Index:
     return Index(name, *columns, sqlite_where=where, postgresql_where=where)
 
 
+def _reference(target: str, column: str, **options):
+    """A many-to-one relationship of an outbox row by an id column without a foreign-key
+    constraint (see ReminderItem)."""
+    return relationship(
+        target, primaryjoin=f"foreign(ReminderItem.{column}) == {target}.id", **options
+    )
+
+
 class ReminderItem(db.Model):
     """One reminder for one person: the outbox row. The unique key (recipient, measure, kind,
     occurrence) makes planning the same reminder twice a no-op. The same rows are the
@@ -62,7 +70,17 @@ class ReminderItem(db.Model):
     the live states: sendable items by recipient and due time (the run's recipients, in
     order, and a claim), claims by token (recording the answers; the recovery of stale
     claims scans it), queued notices, and failed items by digest (the admin page). Sent
-    rows are in none of the partial ones."""
+    rows are in none of the partial ones.
+
+    No foreign-key constraints. A run plans about a million rows and writes each again
+    when it claims and when it records the answer, and the database checks a foreign key
+    row by row: on PostgreSQL those checks were 8.7 s of the 14.7 s INSERT at 5,000
+    organisations × 100 links (EXPLAIN ANALYZE). Every id a row holds is read from its
+    table by the statement that writes it (the planning SELECT joins the users, links and
+    organisations; the digest id comes back from the digest's own INSERT), and those
+    tables' rows are never deleted (deleting is archiving), so a row cannot point at
+    nothing. tests/reminders/test_outbox_references.py checks it after every kind of
+    write."""
 
     __tablename__ = "reminder_item"
     __table_args__ = (
@@ -74,18 +92,20 @@ class ReminderItem(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    recipient_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
-    measure_id: Mapped[int] = mapped_column(ForeignKey("measure.id"))
+    #: user_account.id
+    recipient_id: Mapped[int] = mapped_column(Integer)
+    #: measure.id
+    measure_id: Mapped[int] = mapped_column(Integer)
     #: ReminderKind key
     kind: Mapped[ReminderKind] = mapped_column(EnumText(ReminderKind, 30))
     #: which occurrence of the kind this is, e.g. "2022-12-31/90" (due date / days before)
     occurrence: Mapped[str] = mapped_column(String(80))
     #: the organisation the reminder is about (monitors' kinds), if any
-    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    organisation_id: Mapped[int | None] = mapped_column(Integer)
     #: the status update the reminder is about (returned, waiting for review), if any
-    update_id: Mapped[int | None] = mapped_column(ForeignKey("status_update.id"))
+    update_id: Mapped[int | None] = mapped_column(Integer)
     #: the milestone whose date the reminder is about, if any
-    milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestone.id"))
+    milestone_id: Mapped[int | None] = mapped_column(Integer)
     #: the date the reminder counts towards or from (due date, last update, submission)
     reference_date: Mapped[date] = mapped_column(Date)
     #: days left (deadline_approaching) or days past it (overdue, stale, waiting)
@@ -104,19 +124,23 @@ class ReminderItem(db.Model):
     claim_token: Mapped[str | None] = mapped_column(String(40))
     #: wall-clock time of the claim: a claim older than the policy's limit is recovered
     claimed_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: the digest that carried it (or last tried to)
-    digest_id: Mapped[int | None] = mapped_column(ForeignKey("reminder_digest.id"))
+    #: the digest that carried it (or last tried to): reminder_digest.id
+    digest_id: Mapped[int | None] = mapped_column(Integer)
     sent_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: the latest delivery error (SMTP code and text), for admins
     last_error: Mapped[str] = mapped_column(Text, default="")
     #: when the person marked it read in the app
     read_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    recipient: Mapped[User] = relationship()  # noqa: F821
-    measure: Mapped[Measure] = relationship()  # noqa: F821
-    organisation: Mapped[Organisation | None] = relationship()  # noqa: F821
-    milestone: Mapped[Milestone | None] = relationship()  # noqa: F821
-    digest: Mapped[ReminderDigest | None] = relationship(back_populates="items")
+    recipient: Mapped[User] = _reference("User", "recipient_id")  # noqa: F821
+    measure: Mapped[Measure] = _reference("Measure", "measure_id")  # noqa: F821
+    organisation: Mapped[Organisation | None] = _reference(  # noqa: F821
+        "Organisation", "organisation_id"
+    )
+    milestone: Mapped[Milestone | None] = _reference("Milestone", "milestone_id")  # noqa: F821
+    digest: Mapped[ReminderDigest | None] = _reference(
+        "ReminderDigest", "digest_id", back_populates="items"
+    )
 
     @property
     def is_read(self) -> bool:
@@ -148,7 +172,10 @@ class ReminderDigest(db.Model):
     finished_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     recipient: Mapped[User] = relationship()  # noqa: F821
-    items: Mapped[list[ReminderItem]] = relationship(back_populates="digest")
+    items: Mapped[list[ReminderItem]] = relationship(
+        primaryjoin="ReminderDigest.id == foreign(ReminderItem.digest_id)",
+        back_populates="digest",
+    )
 
 
 class ReminderSetting(db.Model):
