@@ -88,6 +88,29 @@ def test_a_digest_is_in_the_persons_language_grouped_by_kind_with_links(world, s
     assert f"{BASE_URL}/notifications" in en_text
 
 
+def test_a_measure_links_once_and_a_reason_links_on_its_own_only_to_another_page(world, smtp):
+    run("2022-10-02T09:00")
+    # B's 2021 measure is overdue and has no recent update: both reasons go to the form
+    # of a new update, the measure's own link
+    overdue = world.m_2021
+    form = f"{BASE_URL}/monitor/measures/{overdue.id}/updates/new"
+    b_message = smtp.to("bahruz@example.org")[0]
+    block = text_of(b_message).split(f"* {overdue.code} ")[1].split("\n* ")[0]
+    assert block.count("\n  - ") == 2
+    assert block.count(form) == 1
+    assert html_of(b_message).count(f'href="{form}"') == 1
+    # A's measure due soon: the deadline goes to the measure's page, the stale update to
+    # the form, so each reason keeps a link of its own
+    m1 = world.m_2022[0]
+    public_page = f"{BASE_URL}/plans/{world.plan.key}/measures/{m1.code}"
+    m1_form = f"{BASE_URL}/monitor/measures/{m1.id}/updates/new"
+    a_message = smtp.to("adam@example.org")[0]
+    block = text_of(a_message).split(f"* {m1.code} ")[1].split("\n* ")[0]
+    assert block.count(public_page) == 1 and block.count(m1_form) == 1
+    html = html_of(a_message)
+    assert html.count(f'href="{m1_form}"') == 1 and "Open the page" in html
+
+
 def test_on_the_plans_last_day_overdue_reminders_go_out_for_every_measure_not_complete(
     seeded, smtp
 ):

@@ -1,6 +1,7 @@
 """What a reminder digest says: one email per person per run, in that person's language,
-each measure once with all the reasons it is there, a direct link per reason, a signed
-unsubscribe link per kind, and a one-click link (RFC 8058) that stops them all.
+each measure once with all the reasons it is there, a direct link per measure (and per
+reason, where a reason's page is another), a signed unsubscribe link per kind, and a
+one-click link (RFC 8058) that stops them all.
 
 The same sentences and links serve the in-app notification list. Composing reads the
 database only through `InfoCache` (one query per kind of record per batch, not per item)
@@ -431,9 +432,11 @@ def _measures(
     most pressing reason comes first in KIND_ORDER (then the soonest) first: the first
     DIGEST_MEASURES of them, and how many more there are."""
     by_measure: dict[int, list[DigestItem]] = defaultdict(list)
-    for item in sorted(items, key=_urgency):
+    for item in items:
         by_measure[item.measure_id].append(item)
-    groups = list(by_measure.values())
+    # a measure ranks by its most pressing reason; only the listed ones are sorted inside
+    ranked = sorted((min(map(_urgency, group)), group) for group in by_measure.values())
+    groups = [sorted(group, key=_urgency) for _rank, group in ranked[:DIGEST_MEASURES]]
     listed = tuple(
         DigestMeasure(
             code=group[0].measure.code,
@@ -449,9 +452,9 @@ def _measures(
                 for item in group
             ),
         )
-        for group in groups[:DIGEST_MEASURES]
+        for group in groups
     )
-    return listed, len(groups) - len(listed)
+    return listed, len(ranked) - len(listed)
 
 
 def _kinds(recipient: Recipient, items: list[DigestItem]) -> tuple[DigestKind, ...]:
