@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -127,10 +128,10 @@ def test_the_outbox_indexes_migration_makes_the_live_state_indexes_partial(
     empty_database, tmp_path
 ):
     """0800 drops the recipient and measure indexes and makes the others partial; its
-    downgrade gives back the six full indexes of 0750."""
+    downgrade gives back the six full indexes of 0750. (1100 drops the claim-token one.)"""
     app = create_app(make_test_config(empty_database, tmp_path))
     with app.app_context():
-        upgrade()
+        upgrade(revision="1000_outbox_without_fks")
         with db.engine.connect() as connection:
             indexes = _reminder_item_indexes(connection)
         assert set(indexes) == {
@@ -165,9 +166,66 @@ def test_the_outbox_indexes_migration_makes_the_live_state_indexes_partial(
             )
         }
         assert not any(" WHERE " in definition for definition in indexes.values())
-        upgrade()
+        upgrade(revision="1000_outbox_without_fks")
         with db.engine.connect() as connection:
             assert len(_reminder_item_indexes(connection)) == 4
+        db.engine.dispose()
+
+
+def test_the_claims_migration_moves_claims_from_the_items_to_the_recipients(
+    empty_database, tmp_path
+):
+    """1100 adds reminder_claim, drops the items' claim columns and claim-token index, and
+    sends again what a stopped run had claimed; its downgrade gives the columns and the
+    index back. The rows are kept both ways."""
+    app = create_app(make_test_config(empty_database, tmp_path))
+    with app.app_context():
+        upgrade(revision="1000_outbox_without_fks")
+        claimed = datetime(2022, 10, 2, 5, 0)
+        # the outbox has no foreign keys since 1000: its rows need no user or measure here
+        with db.engine.begin() as connection:
+            for n, status in enumerate(("sending", "sent", "pending"), start=1):
+                connection.execute(
+                    text(
+                        "INSERT INTO reminder_item (id, recipient_id, measure_id, kind,"
+                        " occurrence, reference_date, day_count, status, planned_dt,"
+                        " next_attempt_dt, attempts, last_error, claim_token, claimed_dt)"
+                        " VALUES (:id, 1, :id, 'overdue', 'o', '2022-01-01', 0, :status,"
+                        " :at, :next, 0, '', 'token', :at)"
+                    ),
+                    {"id": n, "status": status, "at": claimed, "next": datetime(2022, 10, 3)},
+                )
+        upgrade()
+        with db.engine.connect() as connection:
+            columns = {c["name"] for c in inspect(connection).get_columns("reminder_item")}
+            rows = connection.execute(
+                text("SELECT id, status, next_attempt_dt FROM reminder_item ORDER BY id")
+            ).all()
+            assert "reminder_claim" in inspect(connection).get_table_names()
+            indexes = _reminder_item_indexes(connection)
+        assert not {"claim_token", "claimed_dt"} & columns
+        assert "ix_reminder_item_claim_token" not in indexes and len(indexes) == 3
+        # the claimed one is due again from its claim's time; the others are as they were
+        assert [(id_, str(status)) for id_, status, _next in rows] == [
+            (1, "retry"),
+            (2, "sent"),
+            (3, "pending"),
+        ]
+        assert [str(next_)[:16] for _id, _status, next_ in rows] == [
+            "2022-10-02 05:00",
+            "2022-10-03 00:00",
+            "2022-10-03 00:00",
+        ]
+        db.session.remove()
+        downgrade(revision="1000_outbox_without_fks")
+        with db.engine.connect() as connection:
+            columns = {c["name"] for c in inspect(connection).get_columns("reminder_item")}
+            assert "reminder_claim" not in inspect(connection).get_table_names()
+            assert "ix_reminder_item_claim_token" in _reminder_item_indexes(connection)
+            count = connection.execute(text("SELECT count(*) FROM reminder_item")).scalar()
+        assert {"claim_token", "claimed_dt"} <= columns
+        assert count == 3
+        upgrade()
         db.engine.dispose()
 
 

@@ -36,6 +36,7 @@ PRIVATE_TABLES = frozenset(
         "used_token",
         "audit_entry",
         "mail_request",
+        "reminder_claim",
         "reminder_item",
         "reminder_digest",
         "reminder_opt_out",

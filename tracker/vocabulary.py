@@ -184,8 +184,10 @@ REMINDER_KIND_LABELS = labels_of(ReminderKind)
 
 
 class DeliveryStatus(StrEnum):
+    """An outbox row's email: pending → sent | retry | failed (a run claims the recipient
+    while it sends, models.ReminderClaim)."""
+
     PENDING = "pending"
-    SENDING = "sending"
     SENT = "sent"
     RETRY = "retry"
     FAILED = "failed"

@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from tests.reminders.conftest import baku, link, make_organisation, make_user, measures_due
 from tracker import clock
 from tracker.extensions import db
-from tracker.models import ReminderDigest, ReminderItem
+from tracker.models import ReminderClaim, ReminderDigest, ReminderItem
 from tracker.services import reminders
 from tracker.services.mail import SendResult, SmtpSender
 from tracker.services.reminders import delivery, outbox, run_reminders
@@ -86,7 +86,32 @@ def test_a_batch_claim_takes_each_item_once(people, smtp):
     # one claim token per recipient, shared by nothing else
     tokens = {row.claim_token: row.recipient_id for row in first + second}
     assert sorted(tokens.values()) == ids
-    assert statuses() == Counter({"sending": planned})
+    assert claims() == tokens
+    # the items are untouched until the answers are recorded; a held recipient is skipped
+    assert statuses() == Counter({"pending": planned})
+    assert outbox.claim_batch(db.session, ids, now, ITEM_COLUMNS) == []
+
+
+def test_a_recipient_without_sendable_items_keeps_no_claim(people, smtp):
+    plan()
+    ids = recipient_ids(people)
+    now = baku(NOW)
+    first = outbox.claim_batch(db.session, ids[:2], now, ITEM_COLUMNS)
+    db.session.commit()
+    db.session.execute(
+        update(ReminderItem).where(ReminderItem.recipient_id == ids[1]).values(status="sent")
+    )
+    outbox.release_claims(db.session, [first[-1].claim_token])
+    db.session.commit()
+    assert outbox.claim_batch(db.session, ids[1:3], now, ITEM_COLUMNS)
+    db.session.commit()
+    # ids[1] has nothing left to send: no claim is kept for it
+    assert sorted(claims().values()) == [ids[0], ids[2]]
+
+
+def claims() -> dict[str, int]:
+    """The claims held: token → recipient."""
+    return dict(db.session.execute(select(ReminderClaim.token, ReminderClaim.recipient_id)).all())
 
 
 def _reminder_item_reads(connection, statement, parameters) -> list[str]:
@@ -123,20 +148,21 @@ BY_RECIPIENT = {
 
 
 def test_a_batch_claim_reads_only_its_recipients_sendable_items(people, smtp):
-    """The claim finds a batch's items by recipient, in one read of the outbox. It used to
-    pick the items' ids by recipient and then match them against every sendable item: on
-    PostgreSQL a scan of the whole outbox per batch (1.0 s a claim at 950,000 items; 0.5 s
-    now, through the sendable items' index)."""
+    """The claim reads a batch's items by recipient, in one read of the outbox. An earlier
+    claim picked the items' ids by recipient and then matched them against every sendable
+    item: on PostgreSQL a scan of the whole outbox per batch (1.0 s a claim at 950,000
+    items; 0.5 s through the sendable items' index)."""
     plan()
+    batch = recipient_ids(people)[:3]
     reads = []
 
     def explain(connection, _cursor, statement, parameters, _context, _many):
-        if statement.startswith("UPDATE reminder_item"):
+        if statement.startswith("SELECT") and "FROM reminder_item" in statement:
             reads.append(_reminder_item_reads(connection, statement, parameters))
 
     event.listen(db.engine, "before_cursor_execute", explain)
     try:
-        claimed = outbox.claim_batch(db.session, recipient_ids(people)[:3], baku(NOW), ITEM_COLUMNS)
+        claimed = outbox.claim_batch(db.session, batch, baku(NOW), ITEM_COLUMNS)
     finally:
         event.remove(db.engine, "before_cursor_execute", explain)
     db.session.rollback()
@@ -192,21 +218,25 @@ def test_a_crash_in_the_middle_of_a_batch_leaves_claims_that_a_later_run_recover
     # What the server accepted is recorded; the rest of the crashed batch stays claimed,
     # and the next batches were never claimed.
     assert smtp.recipients() == Counter({address: 1 for address in people[:7]})
-    assert statuses() == Counter({"sent": 7 * 4, "sending": 3 * 4, "pending": 2 * 4})
+    assert statuses() == Counter({"sent": 7 * 4, "pending": 5 * 4})
+    crashed = recipient_ids(people)[7:10]
+    assert sorted(claims().values()) == crashed
 
-    # Too soon: a live process could still hold those claims.
+    # Too soon: a live process could still hold those claims; the others go out.
     soon = run_reminders(db.session, baku("2022-10-02T09:05"), plan=False)
     assert soon.recovered_claims == 0
-    assert statuses()["sending"] == 3 * 4
+    assert smtp.recipients() == Counter({a: 1 for a in people[:7] + people[10:]})
+    assert sorted(claims().values()) == crashed
 
     db.session.execute(
-        update(ReminderItem)
-        .where(ReminderItem.status == "sending")
-        .values(claimed_dt=clock.now_utc() - reminders.CLAIM_TIMEOUT - timedelta(minutes=1))
+        update(ReminderClaim).values(
+            claimed_dt=clock.now_utc() - reminders.CLAIM_TIMEOUT - timedelta(minutes=1)
+        )
     )
     db.session.commit()
     later = run_reminders(db.session, baku("2022-10-02T09:40"), plan=False)
-    assert later.recovered_claims == 3 * 4
+    assert later.recovered_claims == 3
+    assert later.items_sent == 3 * 4
     assert smtp.recipients() == Counter({address: 1 for address in people})
     assert statuses() == Counter({"sent": planned})
 
@@ -236,9 +266,9 @@ def test_the_server_going_away_in_a_batch_releases_its_unsent_claims(
     ).all()
     by_status = Counter((str(status), attempts) for _recipient, status, attempts in items)
     # the one attempted: retry, one attempt; the other three of its batch: released
-    # unattempted; the last batch: never claimed
-    assert by_status == Counter({("retry", 1): 4, ("retry", 0): 3 * 4, ("pending", 0): 2 * 4})
-    assert statuses()["sending"] == 0
+    # unattempted, as the last batch, never claimed
+    assert by_status == Counter({("retry", 1): 4, ("pending", 0): 3 * 4 + 2 * 4})
+    assert claims() == {}
 
     monkeypatch.setattr(delivery, "SmtpSender", SmtpSender)
     run_reminders(db.session, baku("2022-10-02T09:20"), plan=False)

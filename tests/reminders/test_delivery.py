@@ -6,7 +6,7 @@ import logging
 from collections import Counter
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tests.factories import make_update
 from tests.helpers import login
@@ -22,11 +22,12 @@ from tests.reminders.conftest import (
     make_user,
     text_of,
 )
-from tracker import clock
+from tracker import clock, data_version
 from tracker.extensions import db
-from tracker.models import Measure, ReminderDigest, ReminderItem
+from tracker.models import Measure, ReminderClaim, ReminderDigest, ReminderItem
 from tracker.services import reminders
-from tracker.services.reminders import run_reminders
+from tracker.services.reminders import outbox, run_reminders
+from tracker.services.reminders.digests import ITEM_COLUMNS
 from tracker.vocabulary import Completion, ReminderKind
 
 
@@ -253,7 +254,7 @@ def test_items_planned_while_mail_was_off_are_not_mailed_later(world, app, smtp)
 def test_items_claimed_by_another_process_are_not_sent_again(world, smtp):
     now = baku("2022-10-02T09:00")
     reminders.record_planned(db.session, reminders.plan_reminders(db.session, now.date(), now), now)
-    token, claimed = reminders.claim_items(db.session, world.a_az.id, now)
+    claimed = outbox.claim_batch(db.session, [world.a_az.id], now, ITEM_COLUMNS)
     db.session.commit()
     assert claimed
 
@@ -262,14 +263,18 @@ def test_items_claimed_by_another_process_are_not_sent_again(world, smtp):
     assert smtp.recipients()["adam@example.org"] == 1
 
     # The other process died mid-send: once its claim is stale, the items go out once.
-    db.session.query(ReminderItem).filter(ReminderItem.claim_token == token).update(
-        {"claimed_dt": clock.now_utc() - reminders.CLAIM_TIMEOUT - timedelta(minutes=1)}
+    db.session.execute(
+        update(ReminderClaim).values(
+            claimed_dt=clock.now_utc() - reminders.CLAIM_TIMEOUT - timedelta(minutes=1)
+        )
     )
     db.session.commit()
     recovered = run("2022-10-02T09:40")
-    assert recovered.recovered_claims == len(claimed)
+    assert recovered.recovered_claims == 1
+    assert recovered.items_sent == len(claimed)
     run("2022-10-02T10:40")
     assert smtp.recipients()["aysel@example.org"] == 1
+    assert db.session.scalar(select(func.count()).select_from(ReminderClaim)) == 0
 
 
 def test_a_dry_run_writes_nothing_and_shows_each_digest(world, smtp):
@@ -295,3 +300,13 @@ def test_unsubscribing_cancels_that_kinds_items_not_yet_sent(world, smtp):
     body = text_of(smtp.to("aysel@example.org")[0])
     assert heading(ReminderKind.DEADLINE_APPROACHING, "az") in body
     assert heading(ReminderKind.UPDATE_STALE, "az") not in body
+
+
+def test_a_reminder_run_leaves_the_public_data_version_as_it_was(world, smtp):
+    """Planning, claims, digests and answers are private: a run must not empty the cache
+    of public pages (nor make every claim's commit write the version's one row)."""
+    before = data_version.current(db.session).number
+    db.session.commit()
+    report = run("2022-10-02T09:00")
+    assert report.digests_sent == 3
+    assert data_version.current(db.session).number == before

@@ -27,6 +27,7 @@ from tracker.models.registry import (
     OrganisationChoice,
 )
 from tracker.models.reminders import (
+    ReminderClaim,
     ReminderDigest,
     ReminderItem,
     ReminderOptOut,
@@ -55,6 +56,7 @@ __all__ = [
     "Organisation",
     "OrganisationChoice",
     "OrganisationMembership",
+    "ReminderClaim",
     "ReminderDigest",
     "ReminderItem",
     "ReminderOptOut",

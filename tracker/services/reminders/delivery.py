@@ -6,10 +6,10 @@ processes at once (REMINDER_DELIVERY_PROCESSES, each with REMINDER_RECIPIENTS_PE
 recipients at least): this one and others it starts beside it, each building the app
 with the run's configuration and delivering an interleaved share of the recipients.
 
-Claiming: one conditional UPDATE takes the sendable items of up to CLAIM_BATCH recipients
-(each recipient's items under a claim token of its own, services.reminders.outbox), and
-it is committed before anything of the batch is sent, so two processes never send the
-same item.
+Claiming: one INSERT claims up to CLAIM_BATCH recipients (a ReminderClaim each, with a
+token of its own; a recipient another process holds is skipped) and one SELECT reads
+their sendable items (services.reminders.outbox). It is committed before anything of the
+batch is sent, so two processes never send the same item.
 
 Sending: a few threads (SENDERS), each with an SMTP connection of its own
 (tracker.services.mail.SmtpSender, the one sender of every email, which checks the
@@ -21,12 +21,13 @@ what becomes of the items: 4xx → retry later; 5xx → failed for good; no answ
 this run: the messages already handed to a connection get their own answers recorded,
 and the batch's claims not sent yet are released at once.
 
-Recording: the answers are written together, one digest row each and one UPDATE for all
-the items that were sent, with one commit per RECORD_EVERY digests or RECORD_SECONDS,
-whichever comes first. The trade-off: a process that dies leaves the items of the digests
-it had not recorded yet in "sending" (at most one claim batch: CLAIM_BATCH recipients);
-a later run recovers them after CLAIM_TIMEOUT (services.reminders.jobs), and those of
-them the server had already accepted (at most RECORD_EVERY digests, or RECORD_SECONDS'
+Recording: the answers are written together, one digest row each, one UPDATE for all the
+items that were sent (by their ids) and one DELETE of their claims, with one commit per
+RECORD_EVERY digests or RECORD_SECONDS, whichever comes first. The trade-off: a process
+that dies leaves the claims of the digests it had not recorded yet (at most one claim
+batch: CLAIM_BATCH recipients); a later run deletes them after CLAIM_TIMEOUT
+(services.reminders.jobs) and sends their items, and those of them the server had
+already accepted (at most RECORD_EVERY digests, or RECORD_SECONDS'
 worth, plus the few in flight) are sent a second time, with the same Message-ID. Per
 digest, the window was one message; per batch, it is bounded and short. A run whose
 claim batch grows old (a slow server) refreshes its claims, so that no other process
@@ -69,9 +70,12 @@ from tracker.services.reminders.digests import (
 from tracker.services.reminders.outbox import (
     CLAIM_TIMEOUT,
     RETRY,
+    SENDABLE,
     RunReport,
     claim_batch,
-    holding_claim,
+    id_list,
+    in_ids,
+    in_states,
     recipients_with_due_items,
     refresh_claims,
     release_claims,
@@ -81,7 +85,7 @@ from tracker.vocabulary import DeliveryStatus, DigestStatus, MailOutcome
 
 logger = logging.getLogger(__name__)
 
-#: recipients whose items one UPDATE claims (one commit makes the claim durable)
+#: recipients one INSERT claims (one commit makes the claims durable)
 CLAIM_BATCH = 200
 #: answers recorded with one commit: every RECORD_EVERY digests or RECORD_SECONDS
 RECORD_EVERY = 100
@@ -141,8 +145,11 @@ def _outcome(result: SendResult, rows: list, now: datetime, report: RunReport):
 
 def _record_answers(session: Session, answered: list, now: datetime, report: RunReport) -> None:
     """One digest row per answered digest (one executemany, returning their ids), one
-    executemany UPDATE for the items of the digests the server accepted, and one UPDATE per
-    digest it did not (a few, with their own attempts and backoff)."""
+    executemany UPDATE for the items of the digests the server accepted, one UPDATE per
+    digest it did not (a few, with their own attempts and backoff), and the claims deleted
+    (one DELETE). An item is marked only while it is still pending or to retry: one that
+    another run sent or failed meanwhile (after taking over a claim thought stale, see
+    services.reminders.jobs) keeps that record."""
     if not answered:
         return
     digests, sent, other = [], [], []
@@ -164,38 +171,40 @@ def _record_answers(session: Session, answered: list, now: datetime, report: Run
             }
         )
         if status == DigestStatus.SENT:
-            sent.append(claimed.token)
+            sent.append(claimed)
         else:
-            other.append((claimed.token, values))
+            other.append((claimed, values))
         _log_failure(claimed.recipient, result)
     table = ReminderDigest.__table__
     ids = dict(
         session.execute(table.insert().returning(table.c.claim_token, table.c.id), digests).all()
     )
     items = ReminderItem.__table__
-    # by token among the claimed states, which the claim-token index holds
-    by_token = and_(items.c.claim_token == bindparam("token"), holding_claim(items.c))
+    # each digest's items by their ids (the primary key), among the sendable states
+    still_sendable = and_(in_ids(session, items.c.id, "ids"), in_states(items.c.status, SENDABLE))
     if sent:
-        # one executemany: each claim's items, found by its token (an index lookup; a join
-        # of the two tables would be planned from statistics that lag behind the run)
         session.execute(
             items.update()
-            .where(by_token)
+            .where(still_sendable)
             .values(
                 digest_id=bindparam("digest"),
                 status=str(DeliveryStatus.SENT),
                 sent_dt=now,
                 last_error="",
             ),
-            [{"token": token, "digest": ids[token]} for token in sent],
+            [_digest_items(session, claimed, ids) for claimed in sent],
         )
-    for token, values in other:
-        digest = {"digest_id": ids[token], **values}
+    for claimed, values in other:
         session.execute(
-            items.update()
-            .where(items.c.claim_token == token, holding_claim(items.c))
-            .values(**digest)
+            items.update().where(still_sendable).values(digest_id=bindparam("digest"), **values),
+            _digest_items(session, claimed, ids),
         )
+    release_claims(session, [claimed.token for claimed, _result in answered])
+
+
+def _digest_items(session: Session, claimed: _Digest, ids: dict) -> dict:
+    """The parameters that name a digest's items (their ids) and the digest's row."""
+    return {"ids": id_list(session, [row.id for row in claimed.rows]), "digest": ids[claimed.token]}
 
 
 # --- a run's delivery ------------------------------------------------------------------------
@@ -328,13 +337,13 @@ class _Run:
 
     def release(self, tokens: list[str]) -> None:
         """Claims this run will not send (it stopped): the items wait for the next run."""
-        release_claims(self.session, tokens, self.now)
+        release_claims(self.session, tokens)
         self.held.difference_update(tokens)
         self.session.commit()
 
     def wind_up(self) -> None:
         """After an error: the answers the server gave are recorded; claims not answered
-        stay in "sending" until they are recovered (see the module's docstring)."""
+        are kept until they are recovered (see the module's docstring)."""
         self.in_flight_answers()
         self.session.rollback()
         self.record()

@@ -10,26 +10,26 @@ A run has two steps, both idempotent:
    twice is a no-op, whichever process or scheduler does it (services.reminders.outbox).
    The day's planning is noted with a digest of its inputs (`ReminderPlanning`): a second
    run the same day from unchanged inputs skips all but the review queue's reminders.
-2. **Deliver.** In batches of recipients, claim the items that may be sent now with one
-   conditional UPDATE (status pending/retry → sending, with a claim token per recipient)
-   and commit, so two processes never send the same item. Build one digest email per
-   recipient from its claimed items and send it; only when the SMTP server accepted it
-   (250) are the items marked sent. The answers are recorded together, a commit every
-   few dozen digests or every second. A 4xx answer or a connection failure puts the items
-   back to "retry" with exponential backoff for a later run; a 5xx answer marks them
-   failed, and admins see them on /admin/reminders. After a connection failure the run
-   stops sending and releases the claims it had not sent: the rest stay pending for the
-   next run rather than each waiting for a timeout. A large run delivers in several
-   processes, each with a share of the recipients (services.reminders.delivery).
+2. **Deliver.** In batches of recipients, claim the recipients (one `ReminderClaim` each,
+   at most one per recipient: a recipient another process holds is skipped), read their
+   items that may be sent now, and commit, so two processes never send the same item.
+   Build one digest email per recipient from its items and send it; only when the SMTP
+   server accepted it (250) are the items marked sent. The answers are recorded together,
+   a commit every few dozen digests or every second. A 4xx answer or a connection failure
+   puts the items back to "retry" with exponential backoff for a later run; a 5xx answer
+   marks them failed, and admins see them on /admin/reminders. After a connection failure
+   the run stops sending and releases the claims it had not sent: those items stay as
+   they were for the next run rather than waiting for a timeout. A large run delivers in
+   several processes, each with a share of the recipients (services.reminders.delivery).
 
 Stale claims: a process that dies between its claim and the record of its answers leaves
-items in "sending". A run treats a claim older than CLAIM_TIMEOUT (wall clock) as
-interrupted and returns its items to "retry". A live run records its answers every second
-at the latest and refreshes the claims it still holds long before they would count as
-stale, so this never takes items from a process that is still working. What can be sent
-twice is what the server accepted in the last second (or the last RECORD_EVERY digests)
-before a crash; losing reminders silently would be worse, so the policy is at-least-once
-in that window and exactly-once everywhere else.
+its claims behind. A run treats a claim older than CLAIM_TIMEOUT (wall clock) as
+interrupted and deletes it, so that the items, still sendable, go out again. A live run
+records its answers every second at the latest and refreshes the claims it still holds
+long before they would count as stale, so this never takes items from a process that is
+still working. What can be sent twice is what the server accepted in the last second (or
+the last RECORD_EVERY digests) before a crash; losing reminders silently would be worse,
+so the policy is at-least-once in that window and exactly-once everywhere else.
 
 Without SMTP (no SMTP_HOST) the run logs that mail is off, and the items stay in the app
 (status in_app_only) instead of being mailed in a burst once mail is switched on.
@@ -72,7 +72,7 @@ def run_reminders(
         report.previews = delivery.preview_digests(session, now)
         session.rollback()
         return report
-    report.recovered_claims = outbox.recover_stale_claims(session, now)
+    report.recovered_claims = outbox.recover_stale_claims(session)
     session.commit()
     if not report.mail_enabled:
         logger.info("Mail is off (SMTP_HOST is not set): reminders stay in the app only.")

@@ -1,16 +1,18 @@
 """The outbox: one `ReminderItem` row per reminder, and the steps that move rows between
 states, shared by planning, delivery and the admin page.
 
-States: a planned row is "pending"; a run claims it ("sending", with a claim token) and
-then marks it "sent", "retry" (with a backoff) or "failed"; without mail it is kept
+States: a planned row is "pending"; once the server has answered the digest that carried
+it, it is "sent", "retry" (with a backoff) or "failed"; without mail it is kept
 "in_app_only"; unsubscribing "cancels" it. Planning inserts rows with
 INSERT ... ON CONFLICT DO NOTHING on (recipient, measure, kind, occurrence), so the same
-reminder is planned once whichever process does it; a claim is one conditional UPDATE,
-so two processes never send the same row.
+reminder is planned once whichever process does it. A run claims recipients, not rows
+(one ReminderClaim each, at most one per recipient), so two processes never send the same
+row.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -20,7 +22,8 @@ from sqlalchemy import (
     String,
     Text,
     and_,
-    cast,
+    any_,
+    bindparam,
     exists,
     func,
     literal,
@@ -29,13 +32,20 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from tracker import clock
-from tracker.models import ReminderDigest, ReminderItem, ReminderPlanning, User
+from tracker.models import (
+    ReminderClaim,
+    ReminderDigest,
+    ReminderItem,
+    ReminderPlanning,
+    User,
+)
 from tracker.services import audit, mail
 from tracker.vocabulary import DeliveryStatus, DigestStatus, ReminderKind
 
@@ -53,8 +63,6 @@ INSERT_CHUNK = 5000
 KEY_COLUMNS = ("recipient_id", "measure_id", "kind", "occurrence")
 #: the states a run may still send
 SENDABLE = (DeliveryStatus.PENDING, DeliveryStatus.RETRY)
-#: the states of items with a live claim token (ix_reminder_item_claim_token)
-CLAIMED = (DeliveryStatus.SENDING, DeliveryStatus.RETRY)
 
 
 def in_states(column, states) -> ColumnElement:
@@ -64,12 +72,6 @@ def in_states(column, states) -> ColumnElement:
     needs the values when it plans (a generic plan of a prepared statement cannot use it)."""
     values = [literal_column(f"'{DeliveryStatus(s).value}'", String) for s in states]
     return column == values[0] if len(values) == 1 else column.in_(values)
-
-
-def holding_claim(columns) -> ColumnElement:
-    """The condition that lets a query by claim token use the claim-token index (also
-    when it asks for "sending" only)."""
-    return in_states(columns.status, CLAIMED)
 
 
 # --- planned rows ----------------------------------------------------------------------------
@@ -230,11 +232,15 @@ def _sendable(columns, now: datetime):
     return and_(in_states(columns.status, SENDABLE), columns.next_attempt_dt <= now)
 
 
-def recover_stale_claims(session: Session, now: datetime) -> int:
-    """Items left in "sending" by a process that died go back to retry (see
-    services.reminders.jobs for why this is the safe side)."""
-    table = ReminderItem.__table__
-    return RETRY.recover_stale_claims(session, ReminderItem, now, holding_claim(table.c))
+def recover_stale_claims(session: Session) -> int:
+    """Claims left by a process that died (older than CLAIM_TIMEOUT, wall clock) are
+    deleted: their recipients' items, still sendable, go out with this run (see
+    services.reminders.jobs for why this is the safe side). Returns how many."""
+    table = ReminderClaim.__table__
+    result = session.execute(
+        table.delete().where(table.c.claimed_dt < clock.now_utc() - CLAIM_TIMEOUT)
+    )
+    return result.rowcount or 0
 
 
 def keep_in_app_only(session: Session, now: datetime) -> int:
@@ -258,45 +264,52 @@ def recipients_with_due_items(session: Session, now: datetime) -> list[int]:
     )
 
 
-def claim_items(session: Session, recipient_id: int, now: datetime) -> tuple[str, list[int]]:
-    """Atomically take a recipient's sendable items for this process. Another process
-    running the same UPDATE at the same moment gets none of them: PostgreSQL re-checks the
-    WHERE clause after the first commit, and SQLite runs writers one at a time."""
-    token = uuid.uuid4().hex
-    claimed = session.scalars(
-        update(ReminderItem)
-        .where(ReminderItem.recipient_id == recipient_id, sendable(now))
-        .values(status=DeliveryStatus.SENDING, claim_token=token, claimed_dt=clock.now_utc())
-        .returning(ReminderItem.id)
-    ).all()
-    return token, list(claimed)
-
-
 #: the random part of a batch's claim tokens (a token is this, a dot and the recipient id:
 #: at most 40 characters while ids have at most 15 digits)
 BATCH_TOKEN_CHARS = 24
 
 
 def claim_batch(session: Session, recipient_ids: list[int], now: datetime, columns) -> list:
-    """Atomically take the sendable items of several recipients with one UPDATE, each
-    recipient's items under a claim token of its own (the batch's random part, a dot and
-    the recipient id); returns `columns` (and the token, as `claim_token`) of every claimed
-    row. Exactly-once holds as for `claim_items`: another process running the same UPDATE
-    at the same moment gets none of these rows."""
+    """Claim several recipients at once (ReminderClaim: one row each, a token of its own,
+    the batch's random part, a dot and the recipient id) and read their sendable items;
+    returns `columns` and the token (`claim_token`) of every item, and keeps a claim only
+    for recipients with items. A recipient another process holds is skipped: its claim is
+    already there, and the INSERT ... ON CONFLICT DO NOTHING leaves it (on PostgreSQL it
+    waits for that process's transaction; SQLite runs writers one at a time). The caller
+    commits before it sends anything."""
     if not recipient_ids:
         return []
     batch = uuid.uuid4().hex[:BATCH_TOKEN_CHARS]
-    table = ReminderItem.__table__
-    token = literal(f"{batch}.", String(40)) + cast(table.c.recipient_id, String(40))
-    # by recipient in the sendable items' index, which holds the live rows only (a join
-    # on ids against every sendable item scanned the whole outbox on PostgreSQL)
+    claimed_dt = clock.now_utc()
+    claims = ReminderClaim.__table__
     statement = (
-        table.update()
-        .where(table.c.recipient_id.in_(recipient_ids), _sendable(table.c, now))
-        .values(status=str(DeliveryStatus.SENDING), claim_token=token, claimed_dt=clock.now_utc())
-        .returning(*(table.c[c.key] for c in columns), table.c.claim_token)
+        _insert(session)(claims)
+        .values(
+            [
+                {"recipient_id": r, "token": f"{batch}.{r}", "claimed_dt": claimed_dt}
+                for r in recipient_ids
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["recipient_id"])
+        .returning(claims.c.recipient_id, claims.c.token)
     )
-    return list(session.execute(statement))
+    held = dict(session.execute(statement).all())
+    if not held:
+        return []
+    items = ReminderItem.__table__
+    # by recipient in the sendable items' index, which holds the live rows only
+    rows = session.execute(
+        select(*(items.c[c.key] for c in columns), claims.c.token.label("claim_token"))
+        .join(claims, claims.c.recipient_id == items.c.recipient_id)
+        .where(
+            items.c.recipient_id.in_(list(held)),
+            claims.c.token.in_(list(held.values())),
+            _sendable(items.c, now),
+        )
+    ).all()
+    empty = set(held.values()) - {row.claim_token for row in rows}
+    release_claims(session, sorted(empty))
+    return rows
 
 
 def refresh_claims(session: Session, tokens: list[str]) -> int:
@@ -304,35 +317,38 @@ def refresh_claims(session: Session, tokens: list[str]) -> int:
     process takes them for interrupted (see CLAIM_TIMEOUT)."""
     if not tokens:
         return 0
-    table = ReminderItem.__table__
+    table = ReminderClaim.__table__
     result = session.execute(
-        table.update()
-        .where(
-            table.c.claim_token.in_(tokens),
-            table.c.status == str(DeliveryStatus.SENDING),
-            holding_claim(table.c),
-        )
-        .values(claimed_dt=clock.now_utc())
+        table.update().where(table.c.token.in_(tokens)).values(claimed_dt=clock.now_utc())
     )
     return result.rowcount or 0
 
 
-def release_claims(session: Session, tokens: list[str], now: datetime) -> int:
-    """Claims the run did not send (it stopped first): the items wait for the next run."""
+def release_claims(session: Session, tokens: list[str]) -> int:
+    """Claims the run will not send (it stopped first, or found nothing to send): their
+    recipients' items wait for the next run as they are."""
     if not tokens:
         return 0
-    table = ReminderItem.__table__
-    result = session.execute(
-        update(ReminderItem)
-        .where(
-            ReminderItem.claim_token.in_(tokens),
-            ReminderItem.status == DeliveryStatus.SENDING,
-            holding_claim(table.c),
-        )
-        .values(status=DeliveryStatus.RETRY, next_attempt_dt=now, claim_token=None)
-        .execution_options(synchronize_session=False)
-    )
+    table = ReminderClaim.__table__
+    result = session.execute(table.delete().where(table.c.token.in_(tokens)))
     return result.rowcount or 0
+
+
+def in_ids(session: Session, column, name: str):
+    """`column` is one of a list of ids given as one parameter `name`, so that an
+    executemany can give each statement a list of its own: an array on PostgreSQL, a JSON
+    array on SQLite (`id_list` writes the value)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(Integer)))
+    values = func.json_each(bindparam(name, type_=String)).table_valued("value")
+    return column.in_(select(values.c.value))
+
+
+def id_list(session: Session, ids: list[int]):
+    """The value of an `in_ids` parameter."""
+    if session.get_bind().dialect.name == "postgresql":
+        return list(ids)
+    return json.dumps(list(ids))
 
 
 # --- a run's figures -------------------------------------------------------------------------

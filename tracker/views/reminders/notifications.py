@@ -30,7 +30,6 @@ signed_in = roles_required(*Role)
 #: what the person sees about an item's email
 DELIVERY_LABELS = {
     DeliveryStatus.PENDING: _l("Email pending"),
-    DeliveryStatus.SENDING: _l("Email being sent"),
     DeliveryStatus.SENT: _l("Emailed"),
     DeliveryStatus.RETRY: _l("Email delayed, will retry"),
     DeliveryStatus.FAILED: _l("Email could not be delivered"),
