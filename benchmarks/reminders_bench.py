@@ -54,7 +54,7 @@ from tracker.models import (
     StatusUpdate,
     User,
 )
-from tracker.services.reminders import RunReport, plan_outbox, run_reminders
+from tracker.services.reminders import RunReport, plan_outbox, planning_connections, run_reminders
 
 NOW = datetime(2022, 10, 2, 9, 0, tzinfo=ZoneInfo("Asia/Baku")).astimezone(UTC)
 PLAN_MEASURES = 1000
@@ -279,7 +279,7 @@ def timed_run(label: str, dry_run: bool) -> TimedRun:
     db.session.remove()
     wall, cpu = time.perf_counter(), time.process_time()
     today = baku_date(NOW)
-    due, new = plan_outbox(db.session, today, NOW)
+    due, new = plan_outbox(db.session, today, NOW, connections=planning_connections(dry_run))
     if not dry_run:  # a dry run previews the uncommitted outbox, then rolls back
         db.session.commit()
     plan_s = time.perf_counter() - wall

@@ -67,13 +67,17 @@ def _cache_config() -> dict:
 
 
 def _reminder_config() -> dict:
-    """The daily reminder run: its time in Baku, and its delivery processes (composing and
-    encoding the digests is CPU work, so a large run delivers in several processes: at
-    most REMINDER_DELIVERY_PROCESSES, each with REMINDER_RECIPIENTS_PER_PROCESS recipients
-    at least)."""
+    """The daily reminder run: its time in Baku, the connections that plan it at once on
+    PostgreSQL (REMINDER_PLANNING_CONNECTIONS, each for a share of the organisations), and
+    its delivery processes (composing and encoding the digests is CPU work, so a large run
+    delivers in several processes: at most REMINDER_DELIVERY_PROCESSES, each with
+    REMINDER_RECIPIENTS_PER_PROCESS recipients at least)."""
     return {
         "REMINDER_HOUR": _int_env("REMINDER_HOUR", 9),
         "REMINDER_MINUTE": _int_env("REMINDER_MINUTE", 0),
+        "REMINDER_PLANNING_CONNECTIONS": _int_env(
+            "REMINDER_PLANNING_CONNECTIONS", min(os.cpu_count() or 1, 4)
+        ),
         "REMINDER_DELIVERY_PROCESSES": _int_env(
             "REMINDER_DELIVERY_PROCESSES", min(os.cpu_count() or 1, 4)
         ),

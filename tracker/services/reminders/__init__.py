@@ -28,6 +28,7 @@ from tracker.services.reminders.inbox import (
     unread_count,
 )
 from tracker.services.reminders.jobs import (
+    planning_connections,
     run_reminders,
     scheduled_reminders_job,
     scheduled_retry_job,
@@ -93,6 +94,7 @@ __all__ = [
     "plan_calendar",
     "plan_outbox",
     "plan_reminders",
+    "planning_connections",
     "read_unsubscribe_token",
     "record_planned",
     "relevant_kinds",

@@ -40,6 +40,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from tracker import clock
@@ -67,7 +68,9 @@ def run_reminders(
         now=now, today=today, dry_run=dry_run, mail_enabled=delivery.mail_enabled(), planning=plan
     )
     if plan:
-        report.planned, report.new_items = plan_outbox(session, today, now)
+        report.planned, report.new_items = plan_outbox(
+            session, today, now, connections=planning_connections(dry_run)
+        )
     if dry_run:
         report.previews = delivery.preview_digests(session, now)
         session.rollback()
@@ -82,6 +85,13 @@ def run_reminders(
     delivery.deliver_due(session, now, report)
     logger.info("Reminder run: %s", report.summary())
     return report
+
+
+def planning_connections(dry_run: bool = False) -> int:
+    """The connections that plan a run's link reminders at once (PostgreSQL; see
+    plan_outbox): REMINDER_PLANNING_CONNECTIONS, and one for a dry run, which must be able
+    to roll everything back."""
+    return 1 if dry_run else max(current_app.config["REMINDER_PLANNING_CONNECTIONS"], 1)
 
 
 def scheduled_reminders_job(session: Session, now: datetime) -> None:

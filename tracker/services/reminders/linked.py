@@ -15,6 +15,7 @@ The same SELECT feeds `plan_reminders` (a list, for tests and dry runs) and the 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import (
@@ -33,6 +34,7 @@ from sqlalchemy import (
     null,
     select,
     text,
+    true,
     union_all,
 )
 from sqlalchemy.orm import Session
@@ -97,14 +99,16 @@ DUE = _temporary("tmp_reminder_due", *_planned(*COLUMNS))
 TABLES = (OCCURRENCES, OPEN_MEASURES, APPROVED, PAIRS, DUE)
 
 
-def create_tables(session: Session, today: date) -> None:
-    """(Re)create the run's temporary tables, with today's active links in PAIRS."""
+def create_tables(session: Session, today: date, share: Share | None = None) -> set[int]:
+    """(Re)create the run's temporary tables, with today's active links in PAIRS (of the
+    share's organisations only, when a share is given); returns the measures they link."""
     connection = session.connection()
     for table in TABLES:
         connection.execute(text(f"DROP TABLE IF EXISTS {table.name}"))
         table.create(connection)
-    pairs = active_pairs(today)
+    pairs = active_pairs(today, share)
     connection.execute(PAIRS.insert().from_select(list(pairs.c.keys()), select(pairs)))
+    return set(connection.execute(select(PAIRS.c.measure_id).distinct()).scalars())
 
 
 def fill_tables(
@@ -143,9 +147,26 @@ def drop_tables(session: Session) -> None:
         connection.execute(text(f"DROP TABLE IF EXISTS {table.name}"))
 
 
-def active_pairs(today: date):
+@dataclass(frozen=True)
+class Share:
+    """The organisations whose id leaves `index` when divided by `count`: one of the
+    parts a large planning is split into (services.reminders.planning). A person belongs
+    to one organisation, so a share's reminders are those of its organisations' monitors."""
+
+    index: int
+    count: int
+
+    def holds(self, organisation_id: int) -> bool:
+        return organisation_id % self.count == self.index
+
+
+def active_pairs(today: date, share: Share | None = None):
     """(organisation, measure, start) of the links active today of organisations that are
-    not archived; one per pair, the earliest start counts."""
+    not archived (of the share's organisations only, when a share is given); one per pair,
+    the earliest start counts."""
+    in_share = (
+        true() if share is None else MonitoringLink.organisation_id % share.count == share.index
+    )
     return (
         select(
             MonitoringLink.organisation_id,
@@ -157,6 +178,7 @@ def active_pairs(today: date):
             MonitoringLink.start_date <= today,
             (MonitoringLink.end_date.is_(None)) | (MonitoringLink.end_date >= today),
             Organisation.is_archived.is_(False),
+            in_share,
         )
         .group_by(MonitoringLink.organisation_id, MonitoringLink.measure_id)
         .subquery("active_pair")

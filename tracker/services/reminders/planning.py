@@ -5,7 +5,8 @@ links, the review queue and the admin's settings.
 The reminders of monitoring links (deadline, overdue, milestones, no recent update) are
 one set-based SELECT (services.reminders.linked) over tables that this module fills from
 the measures' states, computed once for the whole batch; the outbox takes them with one
-INSERT ... SELECT (`plan_outbox`), and `plan_reminders` lists them. Returned updates and
+INSERT ... SELECT (`plan_outbox`; on PostgreSQL one per share of the organisations, from
+several connections at once), and `plan_reminders` lists them. Returned updates and
 the review queue are few and planned in Python. Recording is idempotent (a second planning
 of the same reminder is a no-op); services.reminders.jobs runs it. Every rule takes a
 constant number of queries, whatever the number of organisations and measures.
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -65,7 +68,8 @@ def plan_reminders(
     measures."""
     settings = settings or load_settings(session)
     opted_out = _active_opt_outs(session)
-    stale_interval = _prepare_link_tables(session, today, settings)
+    measure_ids = linked.create_tables(session, today)
+    stale_interval = _fill_link_tables([session], today, settings, measure_ids)
     linked.collect_due(session, today, stale_interval)
     found = [
         PlannedReminder(**{**row._mapping, "kind": ReminderKind(row.kind)})
@@ -77,14 +81,23 @@ def plan_reminders(
     return sorted(found, key=lambda r: r.key)
 
 
-def plan_outbox(session: Session, today: date, now: datetime, settings=None) -> tuple[int, int]:
+def plan_outbox(
+    session: Session, today: date, now: datetime, settings=None, *, connections: int = 1
+) -> tuple[int, int]:
     """Plan today's reminders straight into the outbox with set-based SQL: returns how many
     the rules call for and how many of those were new to the outbox.
 
     All but the review queue's reminders depend on the day and on the inputs that
     `day_inputs_key` digests, not on the time of day: a run that finds today planned from
     the same inputs (a second run, another scheduler) knows they are all in the outbox and
-    skips them. The review queue's few are planned every time (its wait grows by the hour)."""
+    skips them. The review queue's few are planned every time (its wait grows by the hour).
+
+    `connections` > 1 (PostgreSQL): the link reminders are written by that many
+    connections at once, each for a share of the organisations, and the others commit
+    their shares before this returns. One INSERT of a million rows keeps one core busy
+    for seconds; shares use the others. Planning is idempotent, so a run that fails after
+    they committed leaves reminders that the next planning finds already there. A dry run
+    (rolled back) keeps one connection."""
     settings = settings or load_settings(session)
     opted_out = _active_opt_outs(session)
     inputs_key = day_inputs_key(session, settings, opted_out)
@@ -92,7 +105,7 @@ def plan_outbox(session: Session, today: date, now: datetime, settings=None) -> 
     if planned is not None and planned.inputs_key == inputs_key:
         due, new = planned.due_count, 0
     else:
-        due, new = _plan_day_reminders(session, today, now, settings, opted_out)
+        due, new = _plan_day_reminders(session, today, now, settings, opted_out, connections)
         record_day_planned(session, today, inputs_key, due, now)
     waiting = _plan_review_reminders(session, now, settings, opted_out)
     new += record_planned(session, waiting, now)
@@ -101,16 +114,64 @@ def plan_outbox(session: Session, today: date, now: datetime, settings=None) -> 
     return due + len(waiting), new
 
 
-def _plan_day_reminders(session: Session, today: date, now: datetime, settings, opted_out):
+def _plan_day_reminders(session, today, now, settings, opted_out, connections: int):
     """(due, new): the reminders of the day, into the outbox: every link reminder (one
-    INSERT ... SELECT) and the returned updates."""
-    stale_interval = _prepare_link_tables(session, today, settings)
-    due = linked.collect_due(session, today, stale_interval)
-    new = record_selected(session, linked.due_reminders(), now)
-    returned = _plan_returned_reminders(session, today, settings, opted_out)
-    linked.drop_tables(session)
+    INSERT ... SELECT per share of the organisations) and the returned updates."""
+    with _shares(session, connections) as sessions:
+        count = len(sessions)
+
+        def create(share_session, index):
+            share = linked.Share(index, count) if count > 1 else None
+            return linked.create_tables(share_session, today, share)
+
+        measure_ids = set().union(*_each(sessions, create))
+        stale_interval = _fill_link_tables(sessions, today, settings, measure_ids)
+
+        def plan_share(share_session, _index):
+            due = linked.collect_due(share_session, today, stale_interval)
+            new = record_selected(share_session, linked.due_reminders(), now)
+            returned = _plan_returned_reminders(share_session, today, settings, opted_out)
+            linked.drop_tables(share_session)
+            return due, new, returned
+
+        planned = _each(sessions, plan_share)
+    returned = sorted((r for _due, _new, share in planned for r in share), key=lambda r: r.key)
+    new = sum(share_new for _due, share_new, _returned in planned)
     new += record_planned(session, returned, now)
-    return due + len(returned), new
+    return sum(due for due, _new, _returned in planned) + len(returned), new
+
+
+@contextmanager
+def _shares(session: Session, connections: int):
+    """The sessions that plan a share each: `session` first, then (PostgreSQL only) a
+    session of its own per other connection, committed when the block ends without an
+    error and rolled back otherwise."""
+    if connections <= 1 or session.get_bind().dialect.name != "postgresql":
+        yield [session]
+        return
+    others = [Session(bind=session.get_bind()) for _ in range(connections - 1)]
+    try:
+        yield [session, *others]
+        for other in others:
+            other.commit()
+    finally:
+        for other in others:
+            other.close()
+
+
+def _each(sessions: list[Session], work) -> list:
+    """`work(session, index)` for every session at once: the first in this thread, the
+    others in threads of their own (the database does the work, so they run in parallel);
+    the results in order. An error in any is raised once all have finished."""
+    if len(sessions) == 1:
+        return [work(sessions[0], 0)]
+    with ThreadPoolExecutor(len(sessions) - 1, thread_name_prefix="reminder-plan") as pool:
+        others = [pool.submit(work, other, index) for index, other in enumerate(sessions[1:], 1)]
+        try:
+            first = work(sessions[0], 0)
+        finally:
+            wait(others)
+    return [first, *(future.result() for future in others)]
 
 
 def day_inputs_key(session: Session, settings, opted_out: set[tuple[int, str]]) -> str:
@@ -148,14 +209,12 @@ def _plan_review_reminders(session, now, settings, opted_out) -> list[PlannedRem
     return add.in_key_order()
 
 
-def _prepare_link_tables(session: Session, today: date, settings) -> int | None:
-    """Fill the per-measure tables of services.reminders.linked from the measures' states
-    (one call of the state function for the whole batch). Returns the "no recent update"
-    interval, or None when that kind is off."""
-    linked.create_tables(session, today)
-    measures = session.scalars(
-        select(Measure).where(Measure.id.in_(select(linked.PAIRS.c.measure_id)))
-    ).all()
+def _fill_link_tables(sessions: list[Session], today: date, settings, measure_ids) -> int | None:
+    """Fill the per-measure tables of services.reminders.linked, in every share's session,
+    from the states of the linked measures (one call of the state function for the whole
+    batch). Returns the "no recent update" interval, or None when that kind is off."""
+    session = sessions[0]
+    measures = session.scalars(select(Measure).where(Measure.id.in_(sorted(measure_ids)))).all()
     states = measure_states(session, measures, today)
     occurrences = [
         {"measure_id": measure_id, "milestone_id": None, **values}
@@ -178,7 +237,8 @@ def _prepare_link_tables(session: Session, today: date, settings) -> int | None:
         for a in s.assessments
     ]
     open_ids = [s.measure_id for s in open_states]
-    linked.fill_tables(session, occurrences, open_ids, approved)
+    for share_session in sessions:
+        linked.fill_tables(share_session, occurrences, open_ids, approved)
     return stale.interval_days if stale.is_enabled and stale.interval_days else None
 
 
