@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -140,3 +141,28 @@ def test_a_share_that_fails_leaves_nothing_of_the_days_planning(busy, monkeypatc
     monkeypatch.setattr(planning, "record_selected", record_selected)
     due, new = plan(3)
     assert due == new == len(outbox_rows()) > 0
+
+
+def test_two_planners_in_shares_at_the_same_moment_both_finish_and_plan_once(busy, app):
+    """Two runs planning at once (the scheduler and an admin's command, say), each with
+    three connections: the second waits for the first and then finds the day planned."""
+    due, new = plan(1)
+    rows = outbox_rows()
+    forget_the_day()
+    start = threading.Barrier(2)
+
+    def planner(_n):
+        with app.app_context():
+            try:
+                start.wait()
+                return plan(3)
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [pool.submit(planner, n) for n in range(2)]
+        # a planner that waited for ever on the other would fail here, not hang the suite
+        results = sorted(future.result(timeout=120) for future in futures)
+    assert outbox_rows() == rows
+    # one planner wrote them all; the other found them planned
+    assert results == [(due, 0), (due, new)]

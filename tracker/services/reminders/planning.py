@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, select, text
 from sqlalchemy.orm import Session, aliased
 
 from tracker import clock, data_version
@@ -98,6 +98,7 @@ def plan_outbox(
     for seconds; shares use the others. Planning is idempotent, so a run that fails after
     they committed leaves reminders that the next planning finds already there. A dry run
     (rolled back) keeps one connection."""
+    _one_planner_at_a_time(session)
     settings = settings or load_settings(session)
     opted_out = _active_opt_outs(session)
     inputs_key = day_inputs_key(session, settings, opted_out)
@@ -139,6 +140,23 @@ def _plan_day_reminders(session, today, now, settings, opted_out, connections: i
     new = sum(share_new for _due, share_new, _returned in planned)
     new += record_planned(session, returned, now)
     return sum(due for due, _new, _returned in planned) + len(returned), new
+
+
+#: the advisory lock of planning on PostgreSQL ("RMND"); the second key is the schema's hash
+PLANNING_LOCK_CLASS = 0x524D4E44
+
+
+def _one_planner_at_a_time(session: Session) -> None:
+    """On PostgreSQL, a planner waits for another's transaction to end (then finds the
+    day planned). Two planners at once could otherwise wait on each other for ever: a
+    share's connection waits for a row another planner inserted, while that planner's
+    shares commit only once all of its shares are done, which the database cannot see as
+    a deadlock. SQLite lets one writer at a time anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:k, hashtext(current_schema()))"),
+            {"k": PLANNING_LOCK_CLASS},
+        )
 
 
 @contextmanager
