@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -14,7 +15,7 @@ from sqlalchemy import delete, func, select
 from tests.factories import make_update
 from tests.reminders.conftest import baku, link, make_organisation, make_user, measures_due
 from tracker.extensions import db
-from tracker.models import ReminderItem, ReminderPlanning
+from tracker.models import Organisation, ReminderItem, ReminderPlanning, User
 from tracker.services import reminders
 from tracker.services.reminders import planning
 from tracker.vocabulary import ReminderKind, ReviewState
@@ -25,13 +26,16 @@ NOW = "2022-10-02T09:00"
 @pytest.fixture
 def busy(world):
     """The world, nine more organisations (so that every one of three shares has some),
-    a returned update and an update waiting for review."""
+    recent approved updates of three of them (no "no recent update" reminder for those
+    links), a returned update and an update waiting for review."""
     measures = measures_due(2022)[:3] + measures_due(2021)[:1]
     for n in range(9):
         organisation = make_organisation(f"Birlik {n}")
         make_user(f"p{n}@example.org", organisation=organisation)
         for measure in measures:
             link(organisation, measure)
+        if n < 3:
+            make_update(measures[0], organisation, as_of=date(2022, 9, 1))
     make_update(
         world.m_2022[0],
         world.org_a,
@@ -73,6 +77,18 @@ def outbox_rows() -> list[tuple]:
     return sorted(tuple(row) for row in db.session.execute(select(*columns)))
 
 
+def recent_monitors() -> list:
+    """The monitors of the organisations with a recent approved update (the fixture's)."""
+    names = ["Birlik 0", "Birlik 1", "Birlik 2"]
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(Organisation, Organisation.id == User.organisation_id)
+            .where(Organisation.name_az.in_(names))
+        )
+    )
+
+
 def forget_the_day() -> None:
     db.session.execute(delete(ReminderItem))
     db.session.execute(delete(ReminderPlanning))
@@ -87,6 +103,8 @@ def test_three_connections_plan_the_same_outbox_as_one(busy, monkeypatch):
     due, new = plan(1)
     rows = outbox_rows()
     assert due == new == len(rows)
+    stale = {(row[0], row[1]) for row in rows if row[2] == ReminderKind.UPDATE_STALE}
+    assert stale and not {(m.id, busy.m_2022[0].id) for m in recent_monitors()} & stale
     kinds = Counter(str(row[2]) for row in rows)
     assert kinds.keys() >= {
         ReminderKind.DEADLINE_APPROACHING,

@@ -255,8 +255,11 @@ def _fill_link_tables(sessions: list[Session], today: date, settings, measure_id
         for a in s.assessments
     ]
     open_ids = [s.measure_id for s in open_states]
-    for share_session in sessions:
-        linked.fill_tables(share_session, occurrences, open_ids, approved)
+    for index, share_session in enumerate(sessions):
+        # a share's links are its organisations' only: their approved updates suffice
+        share = linked.Share(index, len(sessions))
+        approved_here = [a for a in approved if share.holds(a["organisation_id"])]
+        linked.fill_tables(share_session, occurrences, open_ids, approved_here)
     return stale.interval_days if stale.is_enabled and stale.interval_days else None
 
 
