@@ -22,7 +22,7 @@ from tracker.services import reminders
 from tracker.services.mail import SendResult, SmtpSender
 from tracker.services.reminders import delivery, outbox, run_reminders
 from tracker.services.reminders.digests import ITEM_COLUMNS
-from tracker.vocabulary import MailOutcome
+from tracker.vocabulary import MailOutcome, ReminderKind
 
 NOW = "2022-10-02T09:00"
 
@@ -81,15 +81,21 @@ def test_a_batch_claim_takes_each_item_once(people, smtp):
     db.session.commit()
     second = outbox.claim_batch(db.session, ids, now, ITEM_COLUMNS)
     db.session.commit()
-    assert len(first) == 8 * 4 and len(second) == 4 * 4
-    assert not {row.id for row in first} & {row.id for row in second}
-    # one claim token per recipient, shared by nothing else
-    tokens = {row.claim_token: row.recipient_id for row in first + second}
-    assert sorted(tokens.values()) == ids
+    rows = [row for claimed in (first, second) for items in claimed.values() for row in items]
+    assert len(first) == 8 and len(second) == 4 and len(rows) == 12 * 4
+    assert len({row.id for row in rows}) == len(rows)
+    # one claim token per recipient, shared by nothing else; its items are its own, by id
+    tokens = {token: items[0].recipient_id for token, items in (first | second).items()}
+    assert sorted(tokens.values()) == ids and list(tokens.values()) == ids
     assert claims() == tokens
+    for token, items in (first | second).items():
+        assert {row.recipient_id for row in items} == {tokens[token]}
+        assert [row.id for row in items] == sorted(row.id for row in items)
+    # kinds are read as their text, which equals the enum member
+    assert {row.kind for row in rows} <= set(ReminderKind) and type(rows[0].kind) is str
     # the items are untouched until the answers are recorded; a held recipient is skipped
     assert statuses() == Counter({"pending": planned})
-    assert outbox.claim_batch(db.session, ids, now, ITEM_COLUMNS) == []
+    assert outbox.claim_batch(db.session, ids, now, ITEM_COLUMNS) == {}
 
 
 def test_a_recipient_without_sendable_items_keeps_no_claim(people, smtp):
@@ -101,7 +107,7 @@ def test_a_recipient_without_sendable_items_keeps_no_claim(people, smtp):
     db.session.execute(
         update(ReminderItem).where(ReminderItem.recipient_id == ids[1]).values(status="sent")
     )
-    outbox.release_claims(db.session, [first[-1].claim_token])
+    outbox.release_claims(db.session, [list(first)[-1]])
     db.session.commit()
     assert outbox.claim_batch(db.session, ids[1:3], now, ITEM_COLUMNS)
     db.session.commit()
@@ -166,7 +172,7 @@ def test_a_batch_claim_reads_only_its_recipients_sendable_items(people, smtp):
     finally:
         event.remove(db.engine, "before_cursor_execute", explain)
     db.session.rollback()
-    assert len(claimed) == 3 * 4
+    assert [len(items) for items in claimed.values()] == [4, 4, 4]
     # one read of the outbox, by an index that starts with the recipient (which of the two
     # depends on the statistics of the moment); the old statement read it twice
     [[index]] = reads

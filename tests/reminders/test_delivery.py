@@ -256,7 +256,8 @@ def test_items_claimed_by_another_process_are_not_sent_again(world, smtp):
     reminders.record_planned(db.session, reminders.plan_reminders(db.session, now.date(), now), now)
     claimed = outbox.claim_batch(db.session, [world.a_az.id], now, ITEM_COLUMNS)
     db.session.commit()
-    assert claimed
+    (claimed_items,) = claimed.values()
+    assert claimed_items
 
     run("2022-10-02T09:05")
     assert smtp.recipients()["aysel@example.org"] == 0
@@ -271,7 +272,7 @@ def test_items_claimed_by_another_process_are_not_sent_again(world, smtp):
     db.session.commit()
     recovered = run("2022-10-02T09:40")
     assert recovered.recovered_claims == 1
-    assert recovered.items_sent == len(claimed)
+    assert recovered.items_sent == len(claimed_items)
     run("2022-10-02T10:40")
     assert smtp.recipients()["aysel@example.org"] == 1
     assert db.session.scalar(select(func.count()).select_from(ReminderClaim)) == 0

@@ -45,7 +45,6 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
-from operator import itemgetter
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, select
@@ -59,7 +58,6 @@ from tracker.services import mail
 from tracker.services.mail import SendResult, SmtpSender
 from tracker.services.reminders.digests import (
     ITEM_COLUMNS,
-    ITEM_POSITION,
     ComposedDigest,
     DetailCache,
     InfoCache,
@@ -96,10 +94,6 @@ SENDERS = 2
 IN_FLIGHT = 8
 #: a batch's claims are refreshed once they are this old (well before CLAIM_TIMEOUT)
 REFRESH_SECONDS = CLAIM_TIMEOUT.total_seconds() / 3
-
-
-#: the order of claimed rows: by recipient, then by item id
-_RECIPIENT_THEN_ID = itemgetter(ITEM_POSITION["recipient_id"], ITEM_POSITION["id"])
 
 
 def mail_enabled() -> bool:
@@ -288,13 +282,9 @@ class _Run:
         """Claim the batch's items (durable before anything is sent): rows by token, in
         the order of the recipients."""
         self.record()
-        rows = claim_batch(self.session, recipient_ids, self.now, ITEM_COLUMNS)
+        by_token = claim_batch(self.session, recipient_ids, self.now, ITEM_COLUMNS)
         self.session.commit()
         self.refreshed_at = time.monotonic()
-        by_token: dict[str, list] = defaultdict(list)
-        # the claim's rows are ITEM_COLUMNS, then the token
-        for row in sorted(rows, key=_RECIPIENT_THEN_ID):
-            by_token[row[-1]].append(row)
         self.held.update(by_token)
         return by_token
 
