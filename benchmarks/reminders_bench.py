@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -273,22 +274,42 @@ class TimedRun:
     planning_seconds: float
 
 
+def machine_cpu_seconds() -> float | None:
+    """CPU time the whole machine has spent busy so far (every process: the app's, the
+    database's, the sink's), from /proc/stat; None where there is none. On a machine whose
+    cores are all busy, wall time follows this sum, not one process's CPU."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = stat.readline().split()[1:]
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_cpu(start: float | None, end: float | None) -> str:
+    return "n/a" if start is None or end is None else f"{end - start:.1f} s"
+
+
 def timed_run(label: str, dry_run: bool) -> TimedRun:
     """The job as the scheduler runs it (plan the outbox with set-based SQL, then
     deliver), timed as a whole and by phase."""
     db.session.remove()
-    wall, cpu = time.perf_counter(), time.process_time()
+    wall, cpu, machine = time.perf_counter(), time.process_time(), machine_cpu_seconds()
     today = baku_date(NOW)
     due, new = plan_outbox(db.session, today, NOW, connections=planning_connections(dry_run))
     if not dry_run:  # a dry run previews the uncommitted outbox, then rolls back
         db.session.commit()
-    plan_s = time.perf_counter() - wall
+    plan_s, planned_machine = time.perf_counter() - wall, machine_cpu_seconds()
     report = run_reminders(db.session, NOW, today, dry_run=dry_run, plan=False)
-    total = time.perf_counter() - wall
+    total, finished_machine = time.perf_counter() - wall, machine_cpu_seconds()
     print(
         f"{label}: {total:.1f} s wall, {time.process_time() - cpu:.1f} s CPU "
         f"(planning into the outbox {plan_s:.1f} s, delivery {total - plan_s:.1f} s) — "
-        f"{due} reminders due, {new} new in the outbox; {report.summary()}",
+        f"{due} reminders due, {new} new in the outbox; {report.summary()}\n"
+        f"  the machine's CPU (all processes, {os.cpu_count()} cores): planning "
+        f"{_machine_cpu(machine, planned_machine)}, delivery "
+        f"{_machine_cpu(planned_machine, finished_machine)}",
         flush=True,
     )
     return TimedRun(report, total, plan_s)
