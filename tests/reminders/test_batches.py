@@ -4,7 +4,9 @@ a crash in the middle of a batch, and when the server goes away in the middle of
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -290,32 +292,57 @@ def three_processes(app):
     app.config.update(REMINDER_DELIVERY_PROCESSES=3, REMINDER_RECIPIENTS_PER_PROCESS=4)
 
 
-def test_recipients_are_shared_among_processes_only_when_each_share_is_large_enough():
+def test_a_run_uses_several_processes_only_when_each_has_enough_recipients():
     config = {"REMINDER_DELIVERY_PROCESSES": 3, "REMINDER_RECIPIENTS_PER_PROCESS": 4}
     on_file = make_url("sqlite:////var/lib/tracker/tracker.db")
-    ids = list(range(1, 13))
-    assert delivery.delivery_shares(ids, config, on_file) == [
-        [1, 4, 7, 10],
-        [2, 5, 8, 11],
-        [3, 6, 9, 12],
-    ]
-    # eleven recipients make two shares of four at least
-    assert delivery.delivery_shares(ids[:11], config, on_file) == [ids[:11:2], ids[1:11:2]]
-    assert delivery.delivery_shares(ids[:7], config, on_file) == [ids[:7]]
+    assert delivery.delivery_processes(12, config, on_file) == 3
+    # eleven recipients are enough for two processes of four at least
+    assert delivery.delivery_processes(11, config, on_file) == 2
+    assert delivery.delivery_processes(7, config, on_file) == 1
     single = {**config, "REMINDER_DELIVERY_PROCESSES": 1}
-    assert delivery.delivery_shares(ids, single, on_file) == [ids]
+    assert delivery.delivery_processes(12, single, on_file) == 1
     # a database in memory belongs to one process
-    assert delivery.delivery_shares(ids, config, make_url("sqlite://")) == [ids]
+    assert delivery.delivery_processes(12, config, make_url("sqlite://")) == 1
     postgres = make_url("postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    assert len(delivery.delivery_shares(ids, config, postgres)) == 3
+    assert delivery.delivery_processes(12, config, postgres) == 3
 
 
-def test_a_large_run_delivers_in_several_processes_each_digest_once(people, smtp, three_processes):
+def test_processes_sharing_a_counter_take_each_batch_once():
+    """Each batch goes to whichever process asks first, once: here three iterators (as
+    three processes would) take turns in an uneven order."""
+    taken = multiprocessing.get_context("spawn").Value("q", 0)
+    ids = list(range(100, 123))
+    shares = [iter(delivery.SharedBatches(taken, ids, 5)) for _ in range(3)]
+    handed: list[list[int]] = [[], [], []]
+    for turn in (0, 0, 2, 1, 0, 2, 2, 1):
+        handed[turn].extend(next(shares[turn], []))
+    assert sorted(handed[0] + handed[1] + handed[2]) == ids
+    assert [len(share) for share in handed] == [13, 5, 5]
+    assert all(next(share, None) is None for share in shares)
+
+
+def test_a_large_run_delivers_in_several_processes_each_digest_once(
+    people, smtp, three_processes, monkeypatch
+):
     planned = plan()
+    # batches of one recipient; this process waits until another has taken a batch (the
+    # others take a second or two to start), so the others surely deliver some
+    monkeypatch.setattr(delivery, "CLAIM_BATCH", 1)
+    mine: list[int] = []
+    take = delivery.SharedBatches.__iter__
+
+    def after_the_others(batches):
+        deadline = time.monotonic() + 60
+        while batches.taken.value == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        for batch in take(batches):
+            mine.extend(batch)
+            yield batch
+
+    monkeypatch.setattr(delivery.SharedBatches, "__iter__", after_the_others)
     report = run_reminders(db.session, baku(NOW), plan=False)
 
-    # this process claims only its own share (4 recipients): the others sent the rest
-    assert report.delivery_processes == 3
+    assert report.delivery_processes == 3 and len(mine) < len(people)
     assert report.digests_sent == len(people) and report.items_sent == planned
     assert "12 digests sent (48 reminders) by 3 processes" in report.summary()
     assert smtp.recipients() == Counter({address: 1 for address in people})
@@ -339,10 +366,10 @@ def test_a_delivery_process_that_fails_loses_nothing(people, smtp, three_process
     with pytest.raises(OperationalError):
         run_reminders(db.session, baku(NOW), plan=False)
 
-    # this process delivered its share; the others' items were never claimed and wait
-    mine = people[::3]
-    assert smtp.recipients() == Counter({address: 1 for address in mine})
-    assert statuses() == Counter({"sent": len(mine) * 4, "pending": planned - len(mine) * 4})
+    # the others never started: this process took every batch, and the run still reports
+    # their failure (nothing is half-done: each digest sent is recorded)
+    assert smtp.recipients() == Counter({address: 1 for address in people})
+    assert statuses() == Counter({"sent": planned})
 
     app.config.update(REMINDER_DELIVERY_PROCESSES=1)
     run_reminders(db.session, baku("2022-10-02T09:20"), plan=False)

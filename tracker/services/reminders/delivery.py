@@ -4,7 +4,9 @@ recipient, record the server's answers in batches (services.reminders.jobs runs 
 Processes: composing and encoding digests is CPU work, so a large run delivers in several
 processes at once (REMINDER_DELIVERY_PROCESSES, each with REMINDER_RECIPIENTS_PER_PROCESS
 recipients at least): this one and others it starts beside it, each building the app
-with the run's configuration and delivering an interleaved share of the recipients.
+with the run's configuration. They share a counter of the run's batches of recipients,
+and each takes the next batch when it is ready for one: a process that starts a second or
+two later (it builds the app) or runs slower takes fewer, and all finish together.
 
 Claiming: one INSERT claims up to CLAIM_BATCH recipients (a ReminderClaim each, with a
 token of its own; a recipient another process holds is skipped) and one SELECT reads
@@ -41,6 +43,7 @@ import multiprocessing
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -367,48 +370,82 @@ def _deliver_batch(run: _Run, recipients, batch, cache, details) -> None:
 
 def deliver_due(session: Session, now: datetime, report: RunReport) -> None:
     """Deliver every digest due now: in this process, and for a large run in more
-    processes beside it, each with its share of the recipients (`delivery_shares`). A
-    claim is atomic, so the processes never send the same item (services.reminders.outbox).
-    The other processes' figures are added to `report`; an error in any of them is raised
-    once all have finished."""
+    processes beside it (`delivery_processes`), which take the run's batches of recipients
+    from a shared counter (`SharedBatches`). A claim is atomic, so the processes never
+    send the same item (services.reminders.outbox). The other processes' figures are added
+    to `report`; an error in any of them is raised once all have finished."""
     recipient_ids = recipients_with_due_items(session, now)
     session.commit()
     config = current_app.config
-    shares = delivery_shares(recipient_ids, config, session.get_bind().url)
-    if len(shares) == 1:
+    processes = delivery_processes(len(recipient_ids), config, session.get_bind().url)
+    if processes == 1:
         deliver_recipients(session, now, report, recipient_ids)
         return
-    report.delivery_processes = len(shares)
+    report.delivery_processes = processes
     factory = current_app.extensions["app_factory"]
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked threads
-    with ProcessPoolExecutor(len(shares) - 1, mp_context=context) as pool:
+    taken = context.Value("q", 0)  # recipients handed out so far, with a lock of its own
+    with ProcessPoolExecutor(
+        processes - 1, mp_context=context, initializer=_share_counter, initargs=(taken,)
+    ) as pool:
         others = [
-            pool.submit(deliver_in_process, factory, dict(config), share, now)
-            for share in shares[1:]
+            pool.submit(deliver_in_process, factory, dict(config), recipient_ids, now, CLAIM_BATCH)
+            for _ in range(processes - 1)
         ]
         try:
-            deliver_recipients(session, now, report, shares[0])
+            batches = SharedBatches(taken, recipient_ids, CLAIM_BATCH)
+            deliver_recipients(session, now, report, recipient_ids, batches)
         finally:
             error = _add_figures(others, report)
     if error is not None:
         raise error
 
 
-def delivery_shares(recipient_ids: list[int], config, database_url) -> list[list[int]]:
-    """The recipients of each delivery process: REMINDER_DELIVERY_PROCESSES at most, and
+def delivery_processes(recipients: int, config, database_url) -> int:
+    """How many processes deliver a run: REMINDER_DELIVERY_PROCESSES at most, and
     REMINDER_RECIPIENTS_PER_PROCESS recipients each at least (a process takes a second or
-    two to start). Interleaved, so that the shares are alike. SQLite in memory is one
-    process's alone: one process."""
+    two to start). SQLite in memory is one process's alone: one process."""
     per_process = max(config["REMINDER_RECIPIENTS_PER_PROCESS"], 1)
-    wanted = min(config["REMINDER_DELIVERY_PROCESSES"], len(recipient_ids) // per_process)
+    wanted = min(config["REMINDER_DELIVERY_PROCESSES"], recipients // per_process)
     if wanted <= 1 or is_sqlite_in_memory(database_url):
-        return [recipient_ids]
-    return [recipient_ids[start::wanted] for start in range(wanted)]
+        return 1
+    return wanted
 
 
-def deliver_in_process(app_factory, config: dict, recipient_ids: list[int], now: datetime):
-    """A delivery process: builds the app with the run's configuration and delivers its
-    share of the recipients; returns its figures (RunReport.delivery_figures)."""
+class SharedBatches:
+    """A run's batches of recipients, handed out by a counter that the run's delivery
+    processes share: each batch goes to one process, whichever asks first."""
+
+    def __init__(self, taken, recipient_ids: list[int], batch: int) -> None:
+        self.taken = taken  # a multiprocessing.Value: the recipients handed out so far
+        self.recipient_ids = recipient_ids
+        self.batch = batch
+
+    def __iter__(self) -> Iterator[list[int]]:
+        while True:
+            with self.taken.get_lock():
+                start = self.taken.value
+                self.taken.value = start + self.batch
+            if start >= len(self.recipient_ids):
+                return
+            yield self.recipient_ids[start : start + self.batch]
+
+
+#: the counter of the run that started this delivery process (set as it starts)
+_taken = None
+
+
+def _share_counter(taken) -> None:
+    global _taken
+    _taken = taken
+
+
+def deliver_in_process(
+    app_factory, config: dict, recipient_ids: list[int], now: datetime, batch: int
+):
+    """A delivery process: builds the app with the run's configuration and delivers the
+    batches of `recipient_ids` it takes from the run's counter; returns its figures
+    (RunReport.delivery_figures)."""
     app = app_factory(config)
     with app.app_context():
         session = db.session
@@ -416,7 +453,8 @@ def deliver_in_process(app_factory, config: dict, recipient_ids: list[int], now:
             now=now, today=baku_date(now), dry_run=False, mail_enabled=True, planning=False
         )
         try:
-            deliver_recipients(session, now, report, recipient_ids)
+            batches = SharedBatches(_taken, recipient_ids, batch)
+            deliver_recipients(session, now, report, recipient_ids, batches)
         finally:
             session.remove()
             db.engine.dispose()
@@ -436,13 +474,22 @@ def _add_figures(others: list[Future], report: RunReport) -> BaseException | Non
     return first_error
 
 
+def _batches(recipient_ids: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(recipient_ids), size):
+        yield recipient_ids[start : start + size]
+
+
 def deliver_recipients(
-    session: Session, now: datetime, report: RunReport, recipient_ids: list[int]
+    session: Session,
+    now: datetime,
+    report: RunReport,
+    recipient_ids: list[int],
+    batches: Iterable[list[int]] | None = None,
 ) -> None:
     """Claim, send and record one digest per recipient of `recipient_ids`, in batches of
-    CLAIM_BATCH recipients: one claim and one commit per batch, answers recorded every
-    RECORD_EVERY digests or RECORD_SECONDS. After a connection failure the batch's claims
-    not sent yet are released, and the run stops."""
+    CLAIM_BATCH recipients (or the batches `batches` hands out): one claim and one
+    commit per batch, answers recorded every RECORD_EVERY digests or RECORD_SECONDS. After
+    a connection failure the batch's claims not sent yet are released, and the run stops."""
     details = DetailCache()
     cache = InfoCache(session)
     recipients = load_recipients(session, recipient_ids)
@@ -450,10 +497,11 @@ def deliver_recipients(
     senders = _Senders(current_app.config)
     run = _Run(session, now, report, senders)
     try:
-        for start in range(0, len(recipient_ids), CLAIM_BATCH):
+        if batches is None:
+            batches = _batches(recipient_ids, CLAIM_BATCH)
+        for batch in batches:
             if run.stopped:
                 break
-            batch = recipient_ids[start : start + CLAIM_BATCH]
             _deliver_batch(run, recipients, batch, cache, details)
         run.drain()
         run.record()

@@ -20,7 +20,8 @@ A run has two steps, both idempotent:
    marks them failed, and admins see them on /admin/reminders. After a connection failure
    the run stops sending and releases the claims it had not sent: those items stay as
    they were for the next run rather than waiting for a timeout. A large run delivers in
-   several processes, each with a share of the recipients (services.reminders.delivery).
+   several processes, which take its batches of recipients as each is ready
+   (services.reminders.delivery).
 
 Stale claims: a process that dies between its claim and the record of its answers leaves
 its claims behind. A run treats a claim older than CLAIM_TIMEOUT (wall clock) as

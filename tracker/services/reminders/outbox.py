@@ -405,7 +405,7 @@ class RunReport:
     previews: list = field(default_factory=list)
     #: False for a delivery-only run (the retry job)
     planning: bool = True
-    #: the processes that delivered (services.reminders.delivery.delivery_shares)
+    #: the processes that delivered (services.reminders.delivery.delivery_processes)
     delivery_processes: int = 1
 
     def delivery_figures(self) -> dict:
