@@ -113,8 +113,8 @@ OUTGOING = _OutgoingPolicy(header_factory=_ReusedHeaders())
 #: and both parts are base64, so no line of a part can be a delimiter line, whatever the
 #: text: one boundary serves every message, its Content-Type header is parsed once
 #: (_ReusedHeaders), and the generator need not make a boundary per message and search
-#: the whole message for it (that search and parse were a third of the time it took to
-#: write a reminder digest).
+#: the whole message for it (the search and the parse were over a quarter of the time it
+#: took to write a reminder digest: 1.13-1.19 ms a message before, 0.82-0.85 ms after).
 _BOUNDARY = f"=_{uuid.uuid4().hex}"
 
 
