@@ -24,6 +24,8 @@
 
 wrk is Debian's package: `apt-get install -y wrk`. Without wrk (or with --no-wrk) the
 load rows say so and the rest still runs: the test suite runs it that way, at seed scale.
+The reminder run mails Postfix's smtp-sink where it is installed (`apt-get install -y
+postfix`), else aiosmtpd; its row names the sink.
 Without --database-url it uses a new SQLite file; with a PostgreSQL URL it works in a
 private schema that it drops at the end.
 
@@ -516,7 +518,7 @@ def reminder_rows(ctx: Context) -> list[Row]:
     )
     judged = ctx.args.scale == "ogp"
     size = f"{organisations:,} organisations x {links} links"
-    emails = f"{figures['emails_received']:,} emails received"
+    emails = f"{figures['emails_received']:,} emails received by {figures['sink']}"
     return [
         _below(
             f"reminder run, planning and delivery ({size}, {emails})",
