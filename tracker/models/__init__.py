@@ -11,6 +11,7 @@ from tracker.models.agencies import Agency, AgencyAlias, MeasureAgency
 from tracker.models.data_version import DataVersion
 from tracker.models.mail import MailRequest
 from tracker.models.monitoring import (
+    APPROVED_CURRENT,
     AWAITING_REVIEW,
     Evidence,
     GovernmentClaim,
@@ -37,6 +38,7 @@ from tracker.models.reminders import (
 from tracker.models.reports import ReportRequest, ReportSnapshot
 
 __all__ = [
+    "APPROVED_CURRENT",
     "AWAITING_REVIEW",
     "PERSONAL_FIELDS",
     "ActionPlan",

@@ -126,6 +126,25 @@ Index(
     postgresql_where=AWAITING_REVIEW,
 )
 
+#: the approved updates that count, written as literals: the WHERE of a partial index, which
+#: a query repeats to use it (as AWAITING_REVIEW)
+APPROVED_CURRENT = text(f"review_state = '{ReviewState.APPROVED.value}' AND is_archived = false")
+#: every page's "latest approved assessment of each measure and organisation"
+#: (services.plans.status): the rows come in the window's order, with every column it reads,
+#: so neither database sorts nor reads the table. Without it, at 1,000,000 updates (200 a
+#: measure), PostgreSQL sorted a plan's 12,800 updates: 9.5-13.5 ms, against 2.4-3.0 ms
+Index(
+    "ix_status_update_latest_approved",
+    StatusUpdate.measure_id,
+    StatusUpdate.organisation_id,
+    StatusUpdate.as_of_date.desc(),
+    StatusUpdate.id.desc(),
+    StatusUpdate.completion,
+    StatusUpdate.progress_percent,
+    sqlite_where=APPROVED_CURRENT,
+    postgresql_where=APPROVED_CURRENT,
+)
+
 
 class Evidence(db.Model):
     __tablename__ = "evidence"

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from tracker import clock
 from tracker.models import (
+    APPROVED_CURRENT,
     ActionPlan,
     GovernmentClaim,
     Measure,
@@ -207,8 +208,7 @@ def _latest_approved(measure_ids: list[int], until: date, *per) -> Select:
         StatusUpdate.as_of_date,
     ).where(
         StatusUpdate.measure_id.in_(measure_ids),
-        StatusUpdate.review_state == ReviewState.APPROVED,
-        StatusUpdate.is_archived.is_(False),
+        APPROVED_CURRENT,  # as ix_status_update_latest_approved has it
         StatusUpdate.as_of_date <= until,
     )
     latest = _latest_per_group(
