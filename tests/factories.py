@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from tracker.extensions import db
 from tracker.models import GovernmentClaim, Measure, Organisation, StatusUpdate
+from tracker.services.plans.seeding import seed_plan_file
 from tracker.vocabulary import Completion, ReviewState
 
 
@@ -51,3 +53,18 @@ def make_claim(
     db.session.add(claim)
     db.session.flush()
     return claim
+
+
+SEED_PLAN = Path(__file__).resolve().parent.parent / "seed" / "action_plan_2020_2022.yaml"
+
+
+def seed_plan_copy(folder: Path, key: str, title_en: str | None = None) -> None:
+    """A second plan: the seeded plan's file under another key (and English title)."""
+    text = SEED_PLAN.read_text(encoding="utf-8").replace("key: az-nap-2020-2022", f"key: {key}")
+    if title_en:
+        original = 'en: "National Action Plan on the Promotion of Open Government for 2020–2022"'
+        text = text.replace(original, f'en: "{title_en}"', 1)
+    copy = folder / f"{key}.yaml"
+    copy.write_text(text, encoding="utf-8")
+    seed_plan_file(db.session, copy)
+    db.session.commit()

@@ -6,11 +6,10 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from tests.factories import make_claim, make_organisation, make_update
+from tests.factories import make_claim, make_organisation, make_update, seed_plan_copy
 from tests.helpers import QueryCounter
 from tracker.extensions import db
 from tracker.models import Measure
-from tracker.services.plans.seeding import seed_plan_file
 from tracker.vocabulary import Completion
 
 PLAN = "/plans/az-nap-2020-2022/"
@@ -206,15 +205,7 @@ def test_queries_per_page_do_not_grow_with_the_data(app, client, seeded, url, tm
         for day in range(2, 8):
             make_update(measure, others[day % 4], Completion.SUBSTANTIAL, date(2021, 1, day))
     db.session.commit()
-    second_plan = tmp_path / "second.yaml"
-    text = app.root_path + "/../seed/action_plan_2020_2022.yaml"
-    from pathlib import Path
-
-    second_plan.write_text(
-        Path(text).read_text(encoding="utf-8").replace("key: az-nap-2020-2022", "key: az-nap-copy"),
-        encoding="utf-8",
-    )
-    seed_plan_file(db.session, second_plan)
+    seed_plan_copy(tmp_path, "az-nap-copy")
     with QueryCounter() as large:
         assert client.get(url).status_code == 200
     assert large.count == small.count, (small.count, large.count)
@@ -230,3 +221,12 @@ def test_plan_or_default_names_a_plan_or_takes_the_latest(seeded):
         db.session, "az-nap-2020-2022"
     )
     assert plan_or_default(db.session, "nope") is None
+
+
+def test_the_scorecard_links_to_the_other_plans_only_when_there_are_others(
+    client, seeded, tmp_path
+):
+    all_plans = 'href="/plans/"'
+    assert all_plans not in client.get("/?lang=en").get_data(as_text=True)
+    seed_plan_copy(tmp_path, "az-nap-copy")
+    assert all_plans in client.get("/?lang=en").get_data(as_text=True)

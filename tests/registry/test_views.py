@@ -3,6 +3,7 @@ only, who monitors what, and queries that do not grow with the registry."""
 
 from __future__ import annotations
 
+from tests.factories import seed_plan_copy
 from tests.helpers import QueryCounter
 from tests.registry.conftest import csv_bytes
 from tests.registry.survey_export import generate
@@ -321,3 +322,23 @@ def test_the_source_names_the_reports_parts_in_the_readers_language(app, client,
     db.session.commit()
     html = client.get(f"/registry/{forum.id}?lang=az").get_data(as_text=True)
     assert "<dd>Interview, 2023; Bölmə 4; &lt;b&gt;notes&lt;/b&gt;</dd>" in html
+
+
+def test_coverage_offers_every_plan_in_the_pages_language(client, seeded, registry, tmp_path):
+    html = client.get("/registry/coverage?lang=en").get_data(as_text=True)
+    assert 'id="plan"' not in html  # one plan: nothing to choose
+    seed_plan_copy(tmp_path, "az-nap-copy", title_en="A copy of the plan")
+    html = client.get("/registry/coverage?lang=en").get_data(as_text=True)
+    chooser = html.split('<select id="plan" name="plan">')[1].split("</select>")[0]
+    # newest first (both end in 2022: by key); the latest plan is the page's by default
+    assert chooser == (
+        '<option value="az-nap-2020-2022">National Action Plan on the Promotion of Open '
+        'Government for 2020–2022</option><option value="az-nap-copy" selected>A copy of the '
+        "plan</option>"
+    )
+    chosen = client.get("/registry/coverage?lang=en&plan=az-nap-2020-2022").get_data(as_text=True)
+    assert '<option value="az-nap-2020-2022" selected>' in chosen
+    assert '<option value="az-nap-copy">A copy of the plan</option>' in chosen
+    html_az = client.get("/registry/coverage?lang=az").get_data(as_text=True)
+    assert "Açıq hökumətin təşviqinə dair 2020–2022-ci illər üçün Milli Fəaliyyət Planı" in html_az
+    assert "A copy of the plan" not in html_az  # Azerbaijani titles in Azerbaijani

@@ -20,9 +20,11 @@ from tracker.services.plans.scorecard import (
     default_plan,
     get_measure,
     get_plan,
+    has_several_plans,
     list_plans,
     load_measures,
     load_sections,
+    plan_choices,
     plan_or_default,
 )
 from tracker.services.plans.seeding import (
@@ -61,6 +63,7 @@ __all__ = [
     "edit_milestone",
     "get_measure",
     "get_plan",
+    "has_several_plans",
     "list_plans",
     "load_in_one_transaction",
     "load_measures",
@@ -68,6 +71,7 @@ __all__ = [
     "measure_state",
     "measure_states",
     "milestone_input",
+    "plan_choices",
     "plan_or_default",
     "plans_page",
     "read_yaml_document",

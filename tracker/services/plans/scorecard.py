@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from tracker import clock
 from tracker.models import ActionPlan, Agency, Measure, MeasureAgency, Section
+from tracker.models.types import in_language
 from tracker.services.filters import ListFilter
 from tracker.services.plans.status import (
     MeasureState,
@@ -24,11 +25,38 @@ from tracker.services.plans.status import (
 )
 from tracker.vocabulary import AgencyRole, Completion, matches_all_words
 
+#: the plans' order wherever they are listed: newest first
+_PLAN_ORDER = (ActionPlan.end_year.desc(), ActionPlan.key)
+
 
 def list_plans(session: Session) -> list[ActionPlan]:
-    return list(
-        session.scalars(select(ActionPlan).order_by(ActionPlan.end_year.desc(), ActionPlan.key))
+    return list(session.scalars(select(ActionPlan).order_by(*_PLAN_ORDER)))
+
+
+@dataclass(frozen=True)
+class PlanChoice:
+    """A plan as a chooser offers it: plain columns, for a chooser lists every plan."""
+
+    key: str
+    title_az: str
+    title_en: str
+
+    title = in_language("title")
+
+
+def plan_choices(session: Session) -> list[PlanChoice]:
+    """Every plan's key and titles, in list_plans' order."""
+    rows = session.execute(
+        select(ActionPlan.key, ActionPlan.title_az, ActionPlan.title_en).order_by(*_PLAN_ORDER)
     )
+    return [PlanChoice(*row) for row in rows]
+
+
+def has_several_plans(session: Session) -> bool:
+    """Whether there is more than one plan (pages then link to the others), without
+    loading them."""
+    second = select(ActionPlan.id).order_by(ActionPlan.id).offset(1).limit(1)
+    return session.scalar(second) is not None
 
 
 def get_plan(session: Session, key: str) -> ActionPlan | None:

@@ -83,7 +83,7 @@ def _render_scorecard(plan: ActionPlan):
     return render_template(
         "plans/scorecard.html",
         plan=plan,
-        plans=sc.list_plans(db.session),
+        several_plans=sc.has_several_plans(db.session),
         card=card,
         form=form,
         measure_filter=measure_filter,

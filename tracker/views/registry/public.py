@@ -11,7 +11,7 @@ from tracker import clock
 from tracker.extensions import db
 from tracker.forms.registry import RegistryFilterForm
 from tracker.i18n import current_locale
-from tracker.services.plans import default_plan, get_plan, list_plans
+from tracker.services.plans import default_plan, get_plan, plan_choices
 from tracker.services.registry.charts import comparison_chart, region_tile_map
 from tracker.services.registry.citations import source_citation
 from tracker.services.registry.coverage import plan_coverage
@@ -195,5 +195,5 @@ def coverage():
     return render_template(
         "registry/coverage.html",
         coverage=plan_coverage(db.session, plan),
-        plans=list_plans(db.session),
+        plans=plan_choices(db.session),
     )
