@@ -1,11 +1,12 @@
-"""Permissions in views: decorators, `require`, and loading a record or answering 404.
+"""Permissions in views: decorators, blueprint guards, `require`, and loading a record or
+answering 404.
 The rules themselves are in tracker.services.accounts.policy; templates get them too."""
 
 from __future__ import annotations
 
 from functools import wraps
 
-from flask import redirect, request, url_for
+from flask import Blueprint, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -54,23 +55,36 @@ def require_monitor_of(measure) -> None:
     require(reason is None, reason)
 
 
+def _role_check(roles: tuple[Role, ...]):
+    """None when the user has one of the roles. Anonymous: 401 as JSON, or a redirect to
+    login. Wrong role: 403."""
+    if not current_user.is_authenticated:
+        if wants_json():
+            return error_response(401)
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if current_user.role not in roles:
+        refuse(403, role_refusal(roles))
+    return None
+
+
 def roles_required(*roles: Role):
-    """Anonymous: 401 as JSON, or a redirect to login. Wrong role: 403."""
+    """A view for these roles only (see _role_check)."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            if not current_user.is_authenticated:
-                if wants_json():
-                    return error_response(401)
-                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-            if current_user.role not in roles:
-                refuse(403, role_refusal(roles))
-            return view(*args, **kwargs)
+            refusal = _role_check(roles)
+            return refusal if refusal is not None else view(*args, **kwargs)
 
         return wrapped
 
     return decorator
+
+
+def require_roles(blueprint: Blueprint, *roles: Role) -> None:
+    """Every view of the blueprint for these roles only, checked before the view runs as
+    roles_required does: a view added later cannot leave the check out."""
+    blueprint.before_request(lambda: _role_check(roles))
 
 
 def require(condition: bool, message: object = None) -> None:

@@ -19,11 +19,12 @@ from tracker.services.errors import InvalidInput
 from tracker.vocabulary import Role, sort_by_name
 from tracker.web.errors_map import http_error
 from tracker.web.pagination import Page, page_number
-from tracker.web.permissions import get_or_404, roles_required
+from tracker.web.permissions import get_or_404, require_roles
 from tracker.web.request_origin import client_address
 from tracker.web.sessions import recent_password_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+require_roles(bp, Role.ADMIN)
 
 PAGE_SIZE = 50
 
@@ -68,7 +69,6 @@ def _filter_args() -> dict:
 
 
 @bp.get("/")
-@roles_required(Role.ADMIN)
 def index():
     return render_template(
         "accounts/admin/index.html",
@@ -80,7 +80,6 @@ def index():
 
 
 @bp.get("/users")
-@roles_required(Role.ADMIN)
 def users():
     form = UserFilterForm(formdata=request.args)
     if not form.validate():
@@ -95,7 +94,6 @@ def users():
 
 
 @bp.route("/users/invite", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
 @recent_password_required
 def invite():
     form = InviteUserForm()
@@ -156,13 +154,11 @@ def _render_user(user: User, role_form: UserRoleForm | None = None, status: int 
 
 
 @bp.get("/users/<id:user_id>")
-@roles_required(Role.ADMIN)
 def user(user_id: int):
     return _render_user(get_or_404(User, user_id))
 
 
 @bp.post("/users/<id:user_id>/role")
-@roles_required(Role.ADMIN)
 @recent_password_required
 def change_role(user_id: int):
     user = get_or_404(User, user_id)
@@ -208,20 +204,17 @@ def _account_action(user_id: int, action, done_message: str):
 
 
 @bp.post("/users/<id:user_id>/disable")
-@roles_required(Role.ADMIN)
 def disable(user_id: int):
     message = _("%(email)s is disabled and logged out everywhere.")
     return _account_action(user_id, accounts.disable_user, message)
 
 
 @bp.post("/users/<id:user_id>/enable")
-@roles_required(Role.ADMIN)
 def enable(user_id: int):
     return _account_action(user_id, accounts.enable_user, _("%(email)s is enabled."))
 
 
 @bp.post("/users/<id:user_id>/invitation")
-@roles_required(Role.ADMIN)
 def resend_invitation(user_id: int):
     message = _("%(email)s is invited again. Earlier invitation links no longer work.")
 
@@ -232,7 +225,6 @@ def resend_invitation(user_id: int):
 
 
 @bp.post("/users/<id:user_id>/password-link")
-@roles_required(Role.ADMIN)
 @recent_password_required
 def password_link(user_id: int):
     user = get_or_404(User, user_id)
@@ -249,7 +241,6 @@ def password_link(user_id: int):
 
 
 @bp.get("/audit")
-@roles_required(Role.ADMIN)
 def audit():
     form = AuditFilterForm(formdata=request.args)
     form.action.choices = [

@@ -24,9 +24,10 @@ from tracker.vocabulary import ReviewState, Role
 from tracker.web.errors_map import http_error
 from tracker.web.forms import ConfirmForm, reject_unexpected_fields
 from tracker.web.pagination import Page, existing_page, page_number
-from tracker.web.permissions import get_or_404, require, require_monitor_of, roles_required
+from tracker.web.permissions import get_or_404, require, require_monitor_of, require_roles
 
 bp = Blueprint("monitor", __name__, url_prefix="/monitor")
+require_roles(bp, Role.MONITOR)
 
 #: updates on one page of the organisation's list
 UPDATES_PER_PAGE = 50
@@ -133,7 +134,6 @@ def _confirmed() -> None:
 
 
 @bp.get("/")
-@roles_required(Role.MONITOR)
 def home():
     _monitor_required()
     home = history.monitor_home(db.session, current_user.organisation)
@@ -141,7 +141,6 @@ def home():
 
 
 @bp.get("/updates")
-@roles_required(Role.MONITOR)
 def my_updates():
     _monitor_required()
     number = page_number()
@@ -153,7 +152,6 @@ def my_updates():
 
 
 @bp.route("/measures/<id:measure_id>/updates/new", methods=["GET", "POST"])
-@roles_required(Role.MONITOR)
 def new_update(measure_id: int):
     measure = get_or_404(Measure, measure_id)
     require_monitor_of(measure)
@@ -170,7 +168,6 @@ def new_update(measure_id: int):
 
 
 @bp.get("/updates/<id:update_id>")
-@roles_required(Role.MONITOR)
 def update(update_id: int):
     _monitor_required()
     item = _own_update_or_404(update_id)
@@ -192,7 +189,6 @@ def update(update_id: int):
 
 
 @bp.route("/updates/<id:update_id>/edit", methods=["GET", "POST"])
-@roles_required(Role.MONITOR)
 def edit_update(update_id: int):
     draft = _writable_update_or_404(update_id)
     if draft.review_state != ReviewState.DRAFT or draft.is_archived:
@@ -218,7 +214,6 @@ def edit_update(update_id: int):
 
 
 @bp.route("/updates/<id:update_id>/revise", methods=["GET", "POST"])
-@roles_required(Role.MONITOR)
 def revise_update(update_id: int):
     """Revise a returned update, or correct an approved one: a new update replaces it."""
     original = _writable_update_or_404(update_id)
@@ -263,7 +258,6 @@ def revise_update(update_id: int):
 
 
 @bp.post("/updates/<id:update_id>/submit")
-@roles_required(Role.MONITOR)
 def submit_update(update_id: int):
     draft = _writable_update_or_404(update_id)
     _confirmed()
@@ -274,7 +268,6 @@ def submit_update(update_id: int):
 
 
 @bp.post("/updates/<id:update_id>/archive")
-@roles_required(Role.MONITOR)
 def archive_update(update_id: int):
     _monitor_required()
     draft = _own_update_or_404(update_id)

@@ -16,9 +16,10 @@ from tracker.vocabulary import MILESTONE_STATE_LABELS, Role
 from tracker.web.confirmation import require_confirmation
 from tracker.web.errors_map import http_error
 from tracker.web.forms import ConfirmForm, reject_unexpected_fields
-from tracker.web.permissions import get_or_404, roles_required
+from tracker.web.permissions import get_or_404, require_roles
 
 bp = Blueprint("plans_admin", __name__, url_prefix="/admin")
+require_roles(bp, Role.ADMIN)
 
 
 def _page(measure: Measure, form: MilestoneForm, editing: Milestone | None = None, status=200):
@@ -56,7 +57,6 @@ def _save(measure: Measure, form: MilestoneForm, write, editing: Milestone | Non
 
 
 @bp.route("/measures/<id:measure_id>", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
 def measure(measure_id: int):
     """The measure's milestones, and a form to add one."""
     found = get_or_404(Measure, measure_id)
@@ -69,7 +69,6 @@ def measure(measure_id: int):
 
 
 @bp.route("/milestones/<id:milestone_id>", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
 def edit_milestone(milestone_id: int):
     milestone = get_or_404(Milestone, milestone_id)
     if milestone.is_archived:
@@ -87,7 +86,6 @@ def edit_milestone(milestone_id: int):
 
 
 @bp.post("/milestones/<id:milestone_id>/archive")
-@roles_required(Role.ADMIN)
 def archive_milestone(milestone_id: int):
     milestone = get_or_404(Milestone, milestone_id)
     require_confirmation()

@@ -56,9 +56,10 @@ from tracker.web.confirmation import require_confirmation
 from tracker.web.errors_map import http_error
 from tracker.web.forms import ConfirmForm
 from tracker.web.pagination import existing_page, page_number
-from tracker.web.permissions import get_or_404, roles_required
+from tracker.web.permissions import get_or_404, require_roles
 
 bp = Blueprint("registry_admin", __name__, url_prefix="/admin/organisations")
+require_roles(bp, Role.ADMIN)
 bp.context_processor(lambda: template_helpers(current_locale()))
 
 #: the import page lists at most this many problems (the command line lists them all)
@@ -68,7 +69,6 @@ ORGANISATION_FIELDS = {"coalition_ids": "coalitions"}
 
 
 @bp.get("/")
-@roles_required(Role.ADMIN)
 def index():
     form = AdminSearchForm(formdata=MultiDict(request.args) if request.args else None)
     if request.args and not form.validate():
@@ -97,7 +97,6 @@ def _coalition_choices(exclude_id: int | None = None):
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
 def create():
     form = OrganisationForm()
     form.set_choices(current_locale(), _coalition_choices())
@@ -115,7 +114,6 @@ def create():
 
 
 @bp.route("/<id:organisation_id>/edit", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
 def edit(organisation_id: int):
     organisation = get_or_404(Organisation, organisation_id)
     form = OrganisationForm()
@@ -168,7 +166,6 @@ def _change_organisation(organisation_id: int, change, message):
 
 
 @bp.post("/<id:organisation_id>/archive")
-@roles_required(Role.ADMIN)
 def archive(organisation_id: int):
     return _change_organisation(
         organisation_id,
@@ -182,7 +179,6 @@ def archive(organisation_id: int):
 
 
 @bp.post("/<id:organisation_id>/restore")
-@roles_required(Role.ADMIN)
 def restore(organisation_id: int):
     return _change_organisation(
         organisation_id,
@@ -192,7 +188,6 @@ def restore(organisation_id: int):
 
 
 @bp.route("/import", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
 def import_file():
     form = ImportForm()
     form.limit_size(current_app.config["MAX_UPLOAD_BYTES"])
@@ -230,7 +225,6 @@ def import_file():
 
 
 @bp.get("/template.<fmt>")
-@roles_required(Role.ADMIN)
 def template(fmt: str):
     lang = request.args.get("lang") or current_locale()
     if lang not in ("az", "en"):
@@ -272,13 +266,11 @@ def _link_form() -> LinkForm:
 
 
 @bp.get("/<id:organisation_id>/links")
-@roles_required(Role.ADMIN)
 def links(organisation_id: int):
     return _links_page(get_or_404(Organisation, organisation_id), _link_form())
 
 
 @bp.post("/<id:organisation_id>/links")
-@roles_required(Role.ADMIN)
 def add_links(organisation_id: int):
     organisation = get_or_404(Organisation, organisation_id)
     form = _link_form()
@@ -308,7 +300,6 @@ def add_links(organisation_id: int):
 
 
 @bp.post("/links/<id:link_id>/end")
-@roles_required(Role.ADMIN)
 def end(link_id: int):
     link = get_or_404(MonitoringLink, link_id)
     form = EndLinkForm()
@@ -346,12 +337,10 @@ def _change_link(link: MonitoringLink, change, done: str):
 
 
 @bp.post("/links/<id:link_id>/lead")
-@roles_required(Role.ADMIN)
 def make_lead(link_id: int):
     return _change_lead(link_id, True)
 
 
 @bp.post("/links/<id:link_id>/not-lead")
-@roles_required(Role.ADMIN)
 def remove_lead(link_id: int):
     return _change_lead(link_id, False)

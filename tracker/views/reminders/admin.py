@@ -18,9 +18,10 @@ from tracker.vocabulary import REMINDER_KIND_LABELS, DigestStatus, ReminderKind,
 from tracker.web.confirmation import require_confirmation
 from tracker.web.errors_map import http_error
 from tracker.web.forms import BoundedNumberField, TrackerForm
-from tracker.web.permissions import get_or_404, roles_required
+from tracker.web.permissions import get_or_404, require_roles
 
 bp = Blueprint("reminders_admin", __name__, url_prefix="/admin/reminders")
+require_roles(bp, Role.ADMIN)
 
 MAX_DAYS = 3650
 MAX_OFFSETS = 10
@@ -119,13 +120,11 @@ def _render(form: SettingsForm, status: int = 200):
 
 
 @bp.get("/")
-@roles_required(Role.ADMIN)
 def index():
     return _render(SettingsForm.from_settings(reminders.load_settings(db.session)))
 
 
 @bp.post("/")
-@roles_required(Role.ADMIN)
 def save():
     form = SettingsForm()
     if not form.validate_on_submit():
@@ -142,7 +141,6 @@ def save():
 
 
 @bp.post("/digests/<id:digest_id>/retry")
-@roles_required(Role.ADMIN)
 def retry(digest_id: int):
     digest = get_or_404(ReminderDigest, digest_id)
     if digest.status != DigestStatus.FAILED:
