@@ -2,7 +2,8 @@
 (never by pixels): at 1366 px the navigation keeps "Çıxış" beside the other links and
 the monitor's badges keep their height; at 390 px the signed-in navigation folds behind
 a "Menu" button (a <details>: with and without JavaScript) and wide tables scroll
-inside their box, with a shadow as the cue; every page has a favicon."""
+inside their box, with a shadow as the cue; every page has a favicon, and its content starts
+the same space under the header."""
 
 from __future__ import annotations
 
@@ -133,4 +134,33 @@ def test_every_page_links_a_favicon_that_is_served(served, browser):
     assert response.headers["Content-Type"].startswith("image/svg+xml")
     assert "<svg" in response.text
     assert missing == []
+    page.context.close()
+
+
+_FIRST_AND_LAST_GAPS = """() => {
+  const header = document.querySelector("header.site-header").getBoundingClientRect().bottom;
+  const shown = [...document.querySelector("main").querySelectorAll("*")]
+    .filter(e => e.checkVisibility()).map(e => e.getBoundingClientRect())
+    .filter(r => r.height > 0);
+  const top = Math.min(...shown.map(r => r.top));
+  const bottom = Math.max(...shown.map(r => r.bottom));
+  const footer = document.querySelector("footer.site-footer").getBoundingClientRect().top;
+  return [top - header, footer - bottom];
+}"""
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/registry/", "/registry/stats", "/agencies/", "/login", "/measures/no-such-measure"],
+)
+def test_every_page_starts_the_same_space_under_the_header(served, browser, path):
+    # The kicker line, a heading or breadcrumbs: whatever comes first sits 1.5rem under
+    # the header, and the last thing shown 3rem or more above the footer (.wrap's padding
+    # once zeroed main's, and headings touched the header). A closed <details> shows none
+    # of its content, hence checkVisibility
+    page = _page(browser, DESKTOP)
+    page.goto(f"{served.url}{path}?lang=az")
+    under_header, above_footer = page.evaluate(_FIRST_AND_LAST_GAPS)
+    assert abs(under_header - 24) <= 1, (path, under_header)
+    assert above_footer >= 48 - 1, (path, above_footer)
     page.context.close()
