@@ -3,7 +3,7 @@
 the monitor's badges keep their height; at 390 px the signed-in navigation folds behind
 a "Menu" button (a <details>: with and without JavaScript) and wide tables scroll
 inside their box, with a shadow as the cue; every page has a favicon, and its content starts
-the same space under the header."""
+the same space under the header; a badge too long for a phone wraps as a pill a line."""
 
 from __future__ import annotations
 
@@ -163,4 +163,19 @@ def test_every_page_starts_the_same_space_under_the_header(served, browser, path
     under_header, above_footer = page.evaluate(_FIRST_AND_LAST_GAPS)
     assert abs(under_header - 24) <= 1, (path, under_header)
     assert above_footer >= 48 - 1, (path, above_footer)
+    page.context.close()
+
+
+def test_a_long_badge_wraps_as_one_pill_a_line_on_a_phone(served, browser):
+    # "Not complete when the plan ended (date)" is wider than a phone's line: it wraps,
+    # and each line is a pill of its own instead of one tall, round-ended box
+    page = _page(browser, PHONE)
+    page.goto(f"{served.url}/plans/az-nap-2020-2022/measures/2.3?lang=az")
+    badge = page.locator("main .badge-overdue.badge-wrap").first
+    expect(badge).to_be_visible()
+    lines = badge.evaluate("e => [...e.getClientRects()].map(r => r.height)")
+    font = badge.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    assert all(height < 2 * font for height in lines), (lines, font)
+    assert len(lines) >= 2, "the badge fits one line: nothing to check"
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
     page.context.close()
