@@ -2,7 +2,7 @@
 elsewhere come back with the file still attached (issue 13, item 6); the details of a
 request for information open when that type is chosen, and a request with no reply needs
 no link or file (item 7); the update is then submitted. Without JavaScript every field
-shows."""
+shows. One submission names every mistake, the form's and the service's."""
 
 from __future__ import annotations
 
@@ -148,3 +148,51 @@ def test_a_file_over_the_limit_is_refused_when_chosen_and_nothing_typed_is_lost(
     expect(alert).to_be_hidden()
     assert file_input.evaluate("input => input.files.length") == 1
     assert posts == []
+
+
+def test_one_submission_names_every_mistake(served, browser):
+    # A date the form cannot read, no narrative and a javascript: link: all three come
+    # back from the one submission, each beside its field, and one more submission with
+    # the three fixed goes through
+    world = build_world(str(served.upload_folder))
+    measure_id = world.measure_a.id
+    email = world.users["monitor_a"].email
+    db.session.commit()
+    today = served.today()
+    page = browser.new_context().new_page()
+    page.set_default_timeout(15_000)
+    log_in(page, served.url, email)
+    page.goto(f"{served.url}/monitor/measures/{measure_id}/updates/new?lang=en")
+    page.get_by_label("Completion", exact=True).select_option("complete")
+    page.get_by_label("As of").fill("2021-02-30")  # the pattern lets it through
+    page.locator("#evidence-0-evidence_type").select_option("official_website")
+    page.locator("#evidence-0-title").fill("Ministry page")
+    page.locator("#evidence-0-evidence_date").fill((today - timedelta(days=3)).isoformat())
+    page.locator("#evidence-0-url").fill("javascript:alert(1)")
+    page.get_by_role("button", name="Submit for review").click()
+
+    expect(page.locator("#as_of_date-errors")).to_have_text(
+        "Enter the date as YYYY-MM-DD, for example 2021-06-30."
+    )
+    expect(page.locator("#narrative_az-errors")).to_have_text(
+        "Write the narrative in Azerbaijani, in English or in both."
+    )
+    expect(page.locator("#evidence-0-url-errors")).to_have_text(
+        "Enter a link that starts with http:// or https://, or upload a file instead."
+    )
+    expect(page.locator(".field-error")).to_have_count(3)
+
+    page.get_by_label("As of").fill(today.isoformat())
+    page.get_by_label("Narrative in English").fill("The page is online.")
+    page.locator("#evidence-0-url").fill("https://example.gov.az/page")
+    page.get_by_role("button", name="Submit for review").click()
+    expect(page.get_by_text("Your update was submitted for review.")).to_be_visible()
+    db.session.rollback()
+    assert (
+        db.session.scalars(
+            select(StatusUpdate).where(StatusUpdate.narrative_en == "The page is online.")
+        )
+        .one()
+        .review_state
+        == ReviewState.SUBMITTED
+    )

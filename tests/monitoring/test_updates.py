@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from html import unescape
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -371,6 +373,98 @@ def test_an_assessment_from_before_the_plan_is_refused(client, world):
     assert only_update().as_of_date == date(2020, 1, 1)
 
 
+def field_errors(html: str) -> dict[str, list[str]]:
+    """Each field's error messages on a form page, by field id."""
+    lists = re.findall(r'<ul class="field-error" id="([^"]+)-errors">(.*?)</ul>', html, re.S)
+    return {
+        field_id: [unescape(item) for item in re.findall(r"<li>(.*?)</li>", items, re.S)]
+        for field_id, items in lists
+    }
+
+
+def test_one_attempt_names_every_problem(client, world):
+    """A field the form cannot read does not hide the service's problems with the rest:
+    a monitor fixes everything in one go, not in rounds."""
+    as_user(client, world.monitor_a)
+    response = post_update(
+        client,
+        world.measure("1.1"),
+        as_of_date="30/06/2021",
+        narrative_az="",
+        narrative_en="",
+        **{
+            "evidence-0-url": "javascript:alert(1)",
+            "evidence-1-evidence_type": "media_report",
+            "evidence-1-title": "",
+            "evidence-1-evidence_date": "2021-13-45",
+            "evidence-1-url": "https://example.org/news",
+        },
+    )
+    assert response.status_code == 400
+    errors = field_errors(response.get_data(as_text=True))
+    assert errors == {
+        # the form's own checks
+        "as_of_date": ["Enter the date as YYYY-MM-DD, for example 2021-06-30."],
+        "evidence-1-evidence_date": ["Enter the date as YYYY-MM-DD, for example 2021-06-30."],
+        # and the service's, in the same answer
+        "narrative_az": ["Write the narrative in Azerbaijani, in English or in both."],
+        "evidence-0-url": [
+            "Enter a link that starts with http:// or https://, or upload a file instead."
+        ],
+        "evidence-1-title": ["Give the evidence a title."],
+    }
+    assert count(StatusUpdate) == 0
+
+
+def test_a_blank_agency_is_no_agency(client, world):
+    """A space for the agency passes the select's Optional() unchecked: it is read as no
+    agency (the request's problem), never int(" ") and a 500."""
+    as_user(client, world.monitor_a)
+    response = post_update(
+        client,
+        world.measure("1.1"),
+        **{
+            "evidence-0-evidence_type": "information_request",
+            "evidence-0-request_sent_on": "2021-05-01",
+            "evidence-0-request_agency_id": " ",
+            "evidence-0-request_outcome": "answered",
+        },
+    )
+    assert response.status_code == 400
+    errors = field_errors(response.get_data(as_text=True))
+    assert errors == {"evidence-0-request_agency_id": ["Choose the agency the request went to."]}
+    assert count(StatusUpdate) == 0
+
+
+def test_a_field_that_says_what_is_wrong_says_it_once(client, world, app):
+    """No second message for a field the form already refused, and no "give a link or a
+    file" beside a file that was refused: that would follow from the refusal."""
+    as_user(client, world.monitor_a)
+    response = post_update(
+        client,
+        world.measure("1.1"),
+        completion="",
+        as_of_date="2099-01-01",
+        **{
+            "evidence-0-evidence_type": "",
+            "evidence-0-title": "",
+            "evidence-0-evidence_date": "",
+            "evidence-0-url": "",
+            **with_pdf(1, "report.html", b"<html><script>alert(1)</script></html>"),
+        },
+    )
+    assert response.status_code == 400
+    errors = field_errors(response.get_data(as_text=True))
+    assert errors["completion"] == ["Choose the level of completion."]
+    assert errors["as_of_date"] == ["The “as of” date cannot be in the future."]
+    assert errors["evidence-1-file"] == [
+        "This file type is not accepted. Upload a PDF, PNG, JPG, DOCX, XLSX or ODT file."
+    ]
+    assert "evidence-1-url" not in errors
+    assert count(StatusUpdate) == 0 and count(StoredFile) == 0
+    assert uploaded_files(app) == []
+
+
 def test_errors_of_a_later_slot_show_on_that_slot(client, world):
     as_user(client, world.monitor_a)
     response = post_update(
@@ -627,4 +721,14 @@ def test_service_problems_name_the_input_fields_not_the_form_fields(world, app):
         )
     )
     assert list(error.problems) == ["evidence[0].upload"] and error.status == 413
+    # a level, a date or a type left out is a problem, not a crash (a command, an import)
+    error = problems(
+        UpdateInput(
+            completion=None,
+            as_of_date=None,
+            narrative_en="Done in part.",
+            evidence=(evidence(evidence_type=None),),
+        )
+    )
+    assert sorted(error.problems) == ["as_of_date", "completion", "evidence[0].evidence_type"]
     assert count(StatusUpdate) == 0 and uploaded_files(app) == []

@@ -46,7 +46,7 @@ from tracker.vocabulary import (
     EvidenceType,
     RequestOutcome,
 )
-from tracker.web.forms import BoundedNumberField, IsoDateField, TrackerForm
+from tracker.web.forms import BoundedNumberField, IsoDateField, TrackerForm, chosen_id, walk_fields
 
 #: evidence slots on the update form; more can be added to a draft afterwards
 EVIDENCE_SLOTS = 3
@@ -121,6 +121,17 @@ def _text(value) -> str:
     return (value or "").strip()
 
 
+def _member(enum, field):
+    """The field's choice as a member of `enum`, or None when it has none or a wrong one
+    (its own check says so)."""
+    if field.errors or field.data in (None, ""):
+        return None
+    try:
+        return enum(field.data)
+    except ValueError:
+        return None
+
+
 def _upload(file_storage) -> Upload | None:
     """The service's view of an uploaded file (werkzeug's FileStorage stays in the web)."""
     if not file_storage:
@@ -193,22 +204,24 @@ class EvidenceForm(Form):
         )
 
     def to_input(self) -> EvidenceInput:
+        """The slot as service input; a choice or date that did not pass the field's own
+        check is None."""
         return EvidenceInput(
-            evidence_type=EvidenceType(self.evidence_type.data),
+            evidence_type=_member(EvidenceType, self.evidence_type),
             title=_text(self.title.data),
             evidence_date=self.evidence_date.data,
             url=_text(self.url.data) or None,
             pending_file=self.kept_file(),
             is_private=bool(self.is_private.data),
             request_sent_on=self.request_sent_on.data,
-            request_agency_id=int(self.request_agency_id.data)
-            if self.request_agency_id.data
-            else None,
+            request_agency_id=chosen_id(self.request_agency_id),
             request_answered_on=self.request_answered_on.data,
-            request_outcome=RequestOutcome(self.request_outcome.data)
-            if self.request_outcome.data
-            else None,
+            request_outcome=_member(RequestOutcome, self.request_outcome),
         )
+
+    def source_in_doubt(self) -> bool:
+        """Whether the field checks left it unknown if this item needs a link or a file."""
+        return any(field.errors for field in (self.file, self.evidence_type, self.request_outcome))
 
 
 class UpdateForm(TrackerForm):
@@ -323,17 +336,39 @@ class UpdateForm(TrackerForm):
         return valid
 
     def to_input(self) -> UpdateInput:
-        """The validated form as service input; blank evidence slots are left out."""
+        """The form as service input; blank evidence slots are left out. After failed field
+        checks, a value that failed is None (or left out), so the service can still name
+        the other problems."""
+        reasons = () if self.delay_reasons.errors else self.delay_reasons.data or ()
         return UpdateInput(
-            completion=Completion(self.completion.data),
+            completion=_member(Completion, self.completion),
             as_of_date=self.as_of_date.data,
             narrative_az=_text(self.narrative_az.data),
             narrative_en=_text(self.narrative_en.data),
-            progress_percent=self.progress_percent.data,
-            delay_reasons=tuple(DelayReason(r) for r in self.delay_reasons.data or ()),
+            progress_percent=None if self.progress_percent.errors else self.progress_percent.data,
+            delay_reasons=tuple(DelayReason(reason) for reason in reasons),
             evidence=tuple(entry.form.to_input() for entry in self._filled_slots()),
             keep_evidence_ids=tuple(self.keep_evidence.data or ()),
         )
+
+    def show_other_problems(self, problems) -> None:
+        """After failed field checks, show the service's problems with the rest, so that
+        one attempt names every mistake. A field that already says what is wrong keeps its
+        own message; a slot's "link or file" problem is left out while its file was refused
+        or its type or outcome is unreadable, since it may follow from that."""
+        names = self.problem_names()
+        by_name = {field.name: field for field in walk_fields(self)}
+        in_doubt = {
+            entry.form.url.name for entry in self._filled_slots() if entry.form.source_in_doubt()
+        }
+        others = {}
+        for name, messages in problems.items():
+            field_name = names.get(name, name)
+            field = by_name.get(field_name)
+            if field_name in in_doubt or (field is not None and field.errors):
+                continue
+            others[name] = messages
+        self.show_problems(others, names=names)
 
     def problem_names(self) -> dict[str, str]:
         """The service's input names mapped to this form's fields. The service numbers the

@@ -42,6 +42,15 @@ class IsoDateField(DateField):
         super().__init__(label, validators, render_kw=render_kw, **kwargs)
 
 
+def chosen_id(field) -> int | None:
+    """A select's chosen id as a number, or None: none chosen, or a value that is not one
+    (whitespace passes an Optional() select unchecked, and int(" ") raises)."""
+    text = (field.data or "").strip() if isinstance(field.data, str) else ""
+    if field.errors or not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)
+
+
 def walk_fields(fields) -> Iterator[Field]:
     """Every leaf field of a form, nested lists and sub-forms included."""
     for field in fields:

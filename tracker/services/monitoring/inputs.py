@@ -3,6 +3,8 @@
 The dataclasses are the services' input, whoever builds them (a form, a command, a test).
 `check_update` names each problem after the input's own fields: "as_of_date",
 "narrative_az", "evidence[1].url"; mapping those to a form's fields is the form's job.
+A value left out or unreadable is None, and is a problem like any other: a form whose own
+checks failed can still ask for every other problem, to show them all at once.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ MAX_URL_LENGTH = 2000
 
 @dataclass(frozen=True)
 class EvidenceInput:
-    evidence_type: EvidenceType
+    evidence_type: EvidenceType | None
     title: str
     evidence_date: date | None
     url: str | None = None
@@ -44,8 +46,8 @@ class EvidenceInput:
 
 @dataclass(frozen=True)
 class UpdateInput:
-    completion: Completion
-    as_of_date: date
+    completion: Completion | None
+    as_of_date: date | None
     narrative_az: str = ""
     narrative_en: str = ""
     progress_percent: int | None = None
@@ -147,6 +149,10 @@ def _is_unanswered_request(item: EvidenceInput) -> bool:
 
 
 def _check_evidence(problems: Problems, index: int, item: EvidenceInput, today: date, agencies):
+    if item.evidence_type is None:
+        problems.add(
+            evidence_name(index, "evidence_type"), _l("Choose the type of this evidence item.")
+        )
     if not item.title.strip():
         problems.add(evidence_name(index, "title"), _l("Give the evidence a title."))
     if item.evidence_date is None:
@@ -180,7 +186,11 @@ def _check_evidence(problems: Problems, index: int, item: EvidenceInput, today: 
 
 
 def _check_assessment(session: Session, problems: Problems, measure: Measure, data, today):
-    if data.as_of_date > today:
+    if data.completion is None:
+        problems.add("completion", _l("Choose the level of completion."))
+    if data.as_of_date is None:
+        problems.add("as_of_date", _l("Enter the date your assessment describes."))
+    elif data.as_of_date > today:
         problems.add("as_of_date", _l("The “as of” date cannot be in the future."))
     elif data.as_of_date < measure.plan.starts_on:
         # an assessment from before the plan would count in its figures from the start
@@ -201,7 +211,11 @@ def _check_assessment(session: Session, problems: Problems, measure: Measure, da
         problems.add(
             "delay_reasons", _l("A complete measure has no reasons for delay. Clear them.")
         )
-    elif data.completion in (Completion.NOT_STARTED, Completion.LIMITED, Completion.SUBSTANTIAL):
+    elif data.as_of_date is not None and data.completion in (
+        Completion.NOT_STARTED,
+        Completion.LIMITED,
+        Completion.SUBSTANTIAL,
+    ):
         due_date = measure_state(session, measure, data.as_of_date).due_date
         if data.as_of_date > due_date and not data.delay_reasons:
             problems.add(
@@ -220,12 +234,17 @@ def _known_agencies(session: Session, data: UpdateInput) -> set[int]:
     return set(session.scalars(select(Agency.id).where(Agency.id.in_(wanted))))
 
 
-def check_update(session: Session, measure: Measure, data: UpdateInput) -> None:
-    """Raise InvalidInput naming every problem of the update's content and evidence."""
+def update_problems(session: Session, measure: Measure, data: UpdateInput) -> Problems:
+    """Every problem of the update's content and evidence, by input name."""
     problems = Problems()
     today = clock.today()
     _check_assessment(session, problems, measure, data, today)
     agencies = _known_agencies(session, data)
     for index, item in enumerate(data.evidence):
         _check_evidence(problems, index, item, today, agencies)
-    problems.raise_any()
+    return problems
+
+
+def check_update(session: Session, measure: Measure, data: UpdateInput) -> None:
+    """Raise InvalidInput naming every problem of the update's content and evidence."""
+    update_problems(session, measure, data).raise_any()

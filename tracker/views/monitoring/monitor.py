@@ -17,7 +17,7 @@ from tracker.i18n import current_locale
 from tracker.models import Agency, Measure, StatusUpdate
 from tracker.services.accounts import UNLINKED_MONITOR, can_monitor_measure, is_monitor
 from tracker.services.errors import InvalidInput
-from tracker.services.monitoring import history, uploads
+from tracker.services.monitoring import history, inputs, uploads
 from tracker.services.monitoring import updates as update_service
 from tracker.services.plans import measure_state
 from tracker.vocabulary import ReviewState, Role
@@ -94,7 +94,9 @@ def _save(form: UpdateForm, measure: Measure, write, *, mode: str, original=None
     """The POST half of every update form. The files come first: each is checked and
     kept as the monitor's pending file, so that a mistake elsewhere loses none of them.
     Then validate, and write in a savepoint: when the write is refused, only the kept files
-    are committed, and the form comes back with them attached and what was typed."""
+    are committed, and the form comes back with them attached and what was typed. When the
+    fields' own checks fail, the service's checks of the rest run too, so that the form
+    names every problem at once."""
     reject_unexpected_fields(form)
     render = partial(_render_form, form, measure, mode=mode, original=original)
     try:
@@ -106,6 +108,7 @@ def _save(form: UpdateForm, measure: Measure, write, *, mode: str, original=None
     valid = form.validate()
     _show_files(form, stored, refused)
     if not valid or refused:
+        form.show_other_problems(inputs.update_problems(db.session, measure, form.to_input()))
         db.session.commit()
         return render(status=max([400, *(error.status for error in refused.values())]))
     try:
