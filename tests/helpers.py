@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from html import unescape
 
 from flask.testing import FlaskClient
 
@@ -82,6 +83,17 @@ class RequestIsolatingClient(FlaskClient):
 
 
 # -- a real SMTP server on 127.0.0.1 ---------------------------------------------------
+
+
+FIELD_ERRORS = re.compile(r'<ul class="field-error" id="([^"]+)-errors">(.*?)</ul>', re.S)
+
+
+def field_errors(html: str) -> dict[str, list[str]]:
+    """Each field's error messages on a form page, by field id (templates/_macros/forms)."""
+    return {
+        field_id: [unescape(item) for item in re.findall(r"<li>(.*?)</li>", items, re.S)]
+        for field_id, items in FIELD_ERRORS.findall(html)
+    }
 
 
 def free_port() -> int:

@@ -1,7 +1,7 @@
 """Issue 13, item 4, in Chromium on the served app: the footer says only what the data
 holds. Until a reviewer records a claim about the whole plan, neither the footer nor any
 measure says the government declared anything; once one is recorded, both show it with
-its source."""
+its source. A first attempt with two mistakes names both."""
 
 from __future__ import annotations
 
@@ -45,6 +45,17 @@ def test_the_footer_and_each_measure_show_a_plan_wide_claim_only_once_recorded(s
     claimed_on = claimed_day.isoformat()
     shown_on = f"{claimed_day:%B} {claimed_day.day}, {claimed_day.year}"  # the page's format
     reviewer.get_by_label("Completion the government claims").select_option("complete")
+    # a date that does not exist and no source's name: both named by one submission
+    reviewer.get_by_label("Date of the claim").fill("2021-02-30")
+    reviewer.get_by_label("Link to the source (http:// or https://)").fill(SOURCE)
+    reviewer.get_by_role("button", name="Record the claim").click()
+    expect(reviewer.locator("#claim_date-errors")).to_have_text(
+        "Enter the date as YYYY-MM-DD, for example 2021-06-30."
+    )
+    expect(reviewer.locator("#source_title-errors")).to_have_text(
+        "Name the source: the report, statement or page."
+    )
+    expect(reviewer.locator(".field-error")).to_have_count(2)
     reviewer.get_by_label("Date of the claim").fill(claimed_on)
     reviewer.get_by_label("Source (report, statement or page)").fill(
         "Final report on the 2020–2022 plan"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from tests.helpers import field_errors
 from tests.monitoring.conftest import PDF_BYTES, as_user, csrf, file_field, make_update
 from tracker.extensions import db
 from tracker.models import AuditEntry, GovernmentClaim
@@ -212,6 +213,29 @@ def test_bad_claims_get_400_and_are_not_written(client, world):
     assert claims_count() == 0
 
 
+def test_one_attempt_names_every_problem_of_a_claim(client, world):
+    """A date the form cannot read does not hide the service's problems with the rest."""
+    as_user(client, world.reviewer)
+    response = post_claim(
+        client,
+        world.measure("1.1"),
+        claimed_completion="",
+        claim_date="20/05/2021",
+        source_title="",
+        source_url="javascript:alert(1)",
+    )
+    assert response.status_code == 400
+    assert field_errors(response.get_data(as_text=True)) == {
+        "claimed_completion": ["Choose the level of completion the government claims."],
+        "claim_date": ["Enter the date as YYYY-MM-DD, for example 2021-06-30."],
+        "source_title": ["Name the source: the report, statement or page."],
+        "source_url": [
+            "Enter a link that starts with http:// or https://, or upload a file instead."
+        ],
+    }
+    assert claims_count() == 0
+
+
 def correct(client, claim_id: int, **overrides):
     return client.post(
         f"/claims/{claim_id}/correct",
@@ -365,6 +389,9 @@ def test_claim_problems_name_the_input_fields(world):
         assert sorted(error.problems) == ["claim_date", "source_title", "source_url"]
     else:
         raise AssertionError("bad input was accepted")
+    # a level or a date left out is a problem, not a crash
+    data = claim_service.ClaimInput(None, None, "Report", source_url="https://example.org/r")
+    assert sorted(claim_service.claim_problems(data)) == ["claim_date", "claimed_completion"]
     empty = Upload(filename="empty.pdf", stream=io.BytesIO(b""))
     data = claim_service.ClaimInput(Completion.COMPLETE, date(2021, 1, 1), "Report", upload=empty)
     try:

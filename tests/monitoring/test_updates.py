@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
-from html import unescape
 from pathlib import Path
 
 from sqlalchemy import func, select
 
+from tests.helpers import field_errors
 from tests.monitoring.conftest import (
     PDF_BYTES,
     as_user,
@@ -371,15 +370,6 @@ def test_an_assessment_from_before_the_plan_is_refused(client, world):
     first_day = post_update(client, world.measure("1.1"), as_of_date="2020-01-01")
     assert first_day.status_code == 302
     assert only_update().as_of_date == date(2020, 1, 1)
-
-
-def field_errors(html: str) -> dict[str, list[str]]:
-    """Each field's error messages on a form page, by field id."""
-    lists = re.findall(r'<ul class="field-error" id="([^"]+)-errors">(.*?)</ul>', html, re.S)
-    return {
-        field_id: [unescape(item) for item in re.findall(r"<li>(.*?)</li>", items, re.S)]
-        for field_id, items in lists
-    }
 
 
 def test_one_attempt_names_every_problem(client, world):

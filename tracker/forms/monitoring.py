@@ -46,7 +46,7 @@ from tracker.vocabulary import (
     EvidenceType,
     RequestOutcome,
 )
-from tracker.web.forms import BoundedNumberField, IsoDateField, TrackerForm, chosen_id, walk_fields
+from tracker.web.forms import BoundedNumberField, IsoDateField, TrackerForm, chosen_id
 
 #: evidence slots on the update form; more can be added to a draft afterwards
 EVIDENCE_SLOTS = 3
@@ -352,23 +352,13 @@ class UpdateForm(TrackerForm):
         )
 
     def show_other_problems(self, problems) -> None:
-        """After failed field checks, show the service's problems with the rest, so that
-        one attempt names every mistake. A field that already says what is wrong keeps its
-        own message; a slot's "link or file" problem is left out while its file was refused
-        or its type or outcome is unreadable, since it may follow from that."""
-        names = self.problem_names()
-        by_name = {field.name: field for field in walk_fields(self)}
-        in_doubt = {
+        """The service's problems with what the fields' own checks let through. A slot's
+        "link or file" problem waits while its file was refused or its type or outcome is
+        unreadable, since it may follow from that."""
+        waiting = {
             entry.form.url.name for entry in self._filled_slots() if entry.form.source_in_doubt()
         }
-        others = {}
-        for name, messages in problems.items():
-            field_name = names.get(name, name)
-            field = by_name.get(field_name)
-            if field_name in in_doubt or (field is not None and field.errors):
-                continue
-            others[name] = messages
-        self.show_problems(others, names=names)
+        super().show_other_problems(problems, self.problem_names(), waiting)
 
     def problem_names(self) -> dict[str, str]:
         """The service's input names mapped to this form's fields. The service numbers the
@@ -449,8 +439,9 @@ class ClaimForm(TrackerForm):
         self.note.data = claim.note
 
     def to_input(self) -> ClaimInput:
+        """The form as service input; a level or date that failed its check is None."""
         return ClaimInput(
-            claimed_completion=Completion(self.claimed_completion.data),
+            claimed_completion=_member(Completion, self.claimed_completion),
             claim_date=self.claim_date.data,
             source_title=_text(self.source_title.data),
             source_url=_text(self.source_url.data) or None,

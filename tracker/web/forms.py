@@ -6,7 +6,7 @@ BoundedNumberField, checked as text before it is converted."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from decimal import Decimal
 
 from flask import request
@@ -86,6 +86,26 @@ class TrackerForm(FlaskForm):
                 self.form_errors.extend(str(message) for message in messages)
             else:
                 field.errors = [*field.errors, *(str(message) for message in messages)]
+
+    def show_other_problems(
+        self,
+        problems: Mapping[str, list],
+        names: Mapping[str, str] | None = None,
+        waiting: Collection[str] = (),
+    ) -> None:
+        """After the fields' own checks failed, show the service's problems with the rest,
+        so that one attempt names every mistake. A field that already says what is wrong
+        keeps its own message; `waiting` names fields whose problems may follow from
+        another field's error, and wait for the next attempt."""
+        by_name = {field.name: field for field in walk_fields(self)}
+        others = {}
+        for name, messages in problems.items():
+            field_name = (names or {}).get(name, name)
+            field = by_name.get(field_name)
+            if field_name in waiting or (field is not None and field.errors):
+                continue
+            others[name] = messages
+        self.show_problems(others, names=names)
 
 
 class BoundedNumberField(IntegerField):

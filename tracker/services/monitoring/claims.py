@@ -33,18 +33,25 @@ MAX_TITLE_LENGTH = 500
 
 @dataclass(frozen=True)
 class ClaimInput:
-    claimed_completion: Completion
-    claim_date: date
+    #: None: left out or unreadable, a problem like any other
+    claimed_completion: Completion | None
+    claim_date: date | None
     source_title: str
     source_url: str | None = None
     upload: uploads.Upload | None = None
     note: str = ""
 
 
-def _check(data: ClaimInput) -> None:
-    """Raise InvalidInput naming each problem after ClaimInput's fields."""
+def claim_problems(data: ClaimInput) -> Problems:
+    """Each problem of the claim, named after ClaimInput's fields."""
     problems = Problems()
-    if data.claim_date > clock.today():
+    if data.claimed_completion is None:
+        problems.add(
+            "claimed_completion", _l("Choose the level of completion the government claims.")
+        )
+    if data.claim_date is None:
+        problems.add("claim_date", _l("Enter the date of the government's report or statement."))
+    elif data.claim_date > clock.today():
         problems.add("claim_date", _l("The claim's date cannot be in the future."))
     if not data.source_title.strip():
         problems.add("source_title", _l("Name the source: the report, statement or page."))
@@ -59,7 +66,7 @@ def _check(data: ClaimInput) -> None:
         data.upload,
         _l("Give a link to the source or upload it as a file."),
     )
-    problems.raise_any()
+    return problems
 
 
 def _store_source(session: Session, data: ClaimInput, recorder) -> StoredFile | None:
@@ -127,7 +134,7 @@ def record_claim(
     if reason is not None:
         raise NotAllowed(reason)
     _check_replaces(target, replaces)
-    _check(data)
+    claim_problems(data).raise_any()
     stored = _store_source(session, data, recorder)
     direct = can_record_claim(recorder)
     if direct and replaces is not None:

@@ -85,6 +85,8 @@ def _handle(form: ClaimForm, target: Measure | ActionPlan, replaces: GovernmentC
         return _render(form, target, replaces, 200)
     reject_unexpected_fields(form)
     if not form.validate():
+        problems = claim_service.claim_problems(form.to_input())
+        form.show_other_problems(problems, names={"upload": "file"})
         return _render(form, target, replaces, 400)
     try:
         claim = claim_service.record_claim(
