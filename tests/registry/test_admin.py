@@ -7,7 +7,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from tests.helpers import csrf_token_from, login
+from tests.helpers import csrf_token_from, field_errors, login
 from tests.registry.conftest import csv_bytes, make_user
 from tracker.extensions import db
 from tracker.models import AuditEntry, CoalitionMembership, Measure, MonitoringLink, Organisation
@@ -152,6 +152,54 @@ def test_bad_input_is_shown_on_the_form_and_nothing_is_written(app, client, admi
     response = client.post(NEW, data=form_data(token, name_az="milli qht forumu"))
     html = response.get_data(as_text=True)
     assert 'id="name_az-errors"' in html and 'aria-describedby="name_az-errors"' in html
+
+
+def test_one_attempt_names_every_problem_of_an_organisation(app, client, admin, registry):
+    """An address the form refuses does not hide the service's problems (a name already in
+    the registry, a second founding year without the first), on a new organisation and on
+    an edit, and a tampered month is refused, never a crash."""
+    login(client, admin)
+    organisation = db.session.scalar(select(Organisation).order_by(Organisation.id.desc()))
+    edit = f"/admin/organisations/{organisation.id}/edit"
+    mistakes = {
+        "name_az": "milli qht forumu",
+        "email": "not an email",
+        "founded_year": "",
+        "founded_year_alternative": "2010",
+        "founded_month": "thirteen",
+    }
+    for url in (NEW, edit):
+        token = csrf_token_from(client, url)
+        response = client.post(url, data=form_data(token, **mistakes))
+        assert response.status_code == 400, url
+        errors = field_errors(response.get_data(as_text=True))
+        assert sorted(errors) == [
+            "email",
+            "founded_month",
+            "founded_year_alternative",
+            "name_az",
+        ], (url, errors)
+        assert all(len(messages) == 1 for messages in errors.values()), errors
+    assert db.session.get(Organisation, organisation.id).founded_year_alternative is None
+
+
+def test_a_blank_founding_month_is_no_month(app, client, admin, registry):
+    """A space passes the month's Optional() unchecked: it is saved as no month, never
+    int(" ") and a 500."""
+    login(client, admin)
+    token = csrf_token_from(client, NEW)
+    response = client.post(NEW, data=form_data(token, founded_month=" "))
+    assert response.status_code == 302
+    # an id beyond the database's integers is a wrong choice, not an OverflowError
+    huge = client.post(
+        NEW, data=form_data(token, name_az="Başqa Birlik", email="x", coalitions="9" * 30)
+    )
+    assert huge.status_code == 400
+    assert sorted(field_errors(huge.get_data(as_text=True))) == ["coalitions", "email"]
+    saved = db.session.scalar(
+        select(Organisation).where(Organisation.name_az == form_data("")["name_az"])
+    )
+    assert saved.founded_year == 2012 and saved.founded_month is None
 
 
 def test_an_edit_over_someone_elses_change_is_refused(app, client, admin, registry):

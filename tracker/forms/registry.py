@@ -33,7 +33,7 @@ from tracker.services.registry.organisations import (
 )
 from tracker.services.registry.search import RegistryFilter, choices_by_field
 from tracker.vocabulary import OrganisationKind
-from tracker.web.forms import BoundedNumberField, IsoDateField, TrackerForm
+from tracker.web.forms import BoundedNumberField, IsoDateField, TrackerForm, chosen_id
 from tracker.web.pagination import page_number
 
 #: donor answers that come with names, and the form field holding them
@@ -263,21 +263,28 @@ class OrganisationForm(TrackerForm):
         self.version.data = organisation.updated_dt.isoformat() if organisation.updated_dt else ""
 
     def to_data(self) -> OrganisationData:
+        """The form as service input. After failed field checks, a value that failed is
+        left out (None, or no answers), so the service can still name the other problems."""
+
         def text(name: str) -> str:
             return (getattr(self, name).data or "").strip()
 
+        def checked(name: str):
+            field = getattr(self, name)
+            return None if field.errors else field.data
+
         choices: dict[str, dict[str, str]] = {}
         for name in MULTI_FIELDS:
-            choices[name] = {key: "" for key in getattr(self, name).data or []}
+            choices[name] = {key: "" for key in checked(name) or []}
         for (list_name, key), field_name in DETAIL_FIELDS.items():
             detail = text(field_name)
             if detail:
                 # Writing the "which" text is answering the question it belongs to.
                 choices[list_name][key] = detail
-        values = {name: getattr(self, name).data for name in SCALAR_FIELDS}
+        values = {name: checked(name) for name in SCALAR_FIELDS}
         values.update({name: text(name) for name in TEXT_FIELDS})
         values.update(
-            founded_month=int(self.founded_month.data) if self.founded_month.data else None,
+            founded_month=chosen_id(self.founded_month),
             legal_status=self.legal_status.data or None,
             member_of_networks={"yes": True, "no": False}.get(self.member_of_networks.data or ""),
             is_interviewed=bool(self.is_interviewed.data),
@@ -288,7 +295,7 @@ class OrganisationForm(TrackerForm):
             aliases=tuple(clean_aliases((self.aliases.data or "").splitlines())),
             curator_aliases=tuple(clean_aliases((self.curator_aliases.data or "").splitlines())),
             choices=choices,
-            coalition_ids=tuple(self.coalitions.data or ()),
+            coalition_ids=tuple(checked("coalitions") or ()),
             **values,
         )
 

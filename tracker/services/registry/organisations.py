@@ -293,7 +293,10 @@ def set_coalitions(
     return changed
 
 
-def _check(session: Session, data: OrganisationData, organisation: Organisation | None) -> None:
+def organisation_problems(
+    session: Session, data: OrganisationData, organisation: Organisation | None = None
+) -> dict[str, list[str]]:
+    """Every problem of the data, the coalitions it names included, by field name."""
     problems = validate_data(session, data, organisation)
     if data.coalition_ids:
         known = set(
@@ -306,6 +309,11 @@ def _check(session: Session, data: OrganisationData, organisation: Organisation 
         )
         if set(data.coalition_ids) - known:
             problems.setdefault("coalition_ids", []).append(_("Choose coalitions from the list."))
+    return problems
+
+
+def _check(session: Session, data: OrganisationData, organisation: Organisation | None) -> None:
+    problems = organisation_problems(session, data, organisation)
     if problems:
         raise InvalidInput(problems=problems)
 

@@ -47,6 +47,7 @@ from tracker.services.registry.organisations import (
     archive_organisation,
     create_organisation,
     current_coalition_ids,
+    organisation_problems,
     restore_organisation,
     update_organisation,
 )
@@ -96,6 +97,13 @@ def _coalition_choices(exclude_id: int | None = None):
     return [c for c in list_coalitions(db.session) if c.id != exclude_id]
 
 
+def _show_other_problems(form: OrganisationForm, organisation: Organisation | None) -> None:
+    """After the fields' own checks failed: the service's problems with the rest too, so
+    that one attempt names every mistake."""
+    problems = organisation_problems(db.session, form.to_data(), organisation)
+    form.show_other_problems(problems, names=ORGANISATION_FIELDS)
+
+
 @bp.route("/new", methods=["GET", "POST"])
 def create():
     form = OrganisationForm()
@@ -109,6 +117,8 @@ def create():
         else:
             db.session.commit()
             return _done(_("The organisation was added to the registry."), organisation)
+    elif request.method == "POST":
+        _show_other_problems(form, None)
     status = 400 if request.method == "POST" else 200
     return render_template("registry/admin_form.html", form=form, organisation=None), status
 
@@ -149,6 +159,7 @@ def edit(organisation_id: int):
                 flash(_("Nothing was changed."), "info")
             return redirect(url_for("registry_admin.edit", organisation_id=organisation.id))
     else:
+        _show_other_problems(form, organisation)
         status = 400
     return render_template(
         "registry/admin_form.html", form=form, organisation=organisation, confirm=ConfirmForm()
