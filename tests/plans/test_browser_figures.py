@@ -91,7 +91,7 @@ def test_scorecard_filters_dispute_monitoring_and_organisation(served, page):
 
     response = page.goto(served.url + "/?lang=en&disputed=perhaps")
     assert response.status == 400
-    assert page.get_by_text("Not a valid choice").first.is_visible()
+    assert page.get_by_text("Choose one of the options in the list.").first.is_visible()
 
 
 def test_follow_a_measure_and_an_organisation_by_their_feeds(served, page):

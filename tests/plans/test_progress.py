@@ -169,8 +169,8 @@ def test_each_change_names_its_measure_organisation_and_completion(history):
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("since=yesterday", "Not a valid date value."),
-        ("until=2021-13-01", "Not a valid date value."),
+        ("since=yesterday", "Enter the date as YYYY-MM-DD"),
+        ("until=2021-13-01", "Enter the date as YYYY-MM-DD"),
         ("since=2022-01-01&until=2021-01-01", "The end date must not be before the start date."),
     ],
 )

@@ -70,7 +70,7 @@ def test_bad_filter_values_get_a_clear_message_not_a_500(client, disputes, query
     response = client.get(PLAN + f"?{query}&lang=en")
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert "Not a valid choice" in html
+    assert "Choose one of the options in the list." in html
     assert len(_codes(html)) == 64  # the unfiltered list
 
 

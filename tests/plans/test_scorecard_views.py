@@ -97,7 +97,7 @@ def test_search_with_no_match_says_so(client, seeded):
 def test_invalid_filter_is_a_400_with_a_message(client, seeded):
     response = client.get(PLAN + "?section=99&lang=en")
     assert response.status_code == 400
-    assert "Not a valid choice" in response.get_data(as_text=True)
+    assert "Choose one of the options in the list." in response.get_data(as_text=True)
 
 
 def test_measure_page_shows_text_agencies_period_and_state(app, client, seeded):

@@ -46,17 +46,22 @@ from tracker.vocabulary import (
     EvidenceType,
     RequestOutcome,
 )
-from tracker.web.forms import BoundedNumberField, IsoDateField, TrackerForm, chosen_id
+from tracker.web.forms import (
+    INVALID_CHOICE,
+    INVALID_DATE,
+    TOO_LONG,
+    AppWordsMeta,
+    BoundedNumberField,
+    IsoDateField,
+    TrackerForm,
+    chosen_id,
+)
 
 #: evidence slots on the update form; more can be added to a draft afterwards
 EVIDENCE_SLOTS = 3
 MAX_NARRATIVE_LENGTH = 20_000
 MAX_TITLE_LENGTH = 500
 MAX_COMMENT_LENGTH = 5000
-
-INVALID_DATE = _l("Enter the date as YYYY-MM-DD, for example 2021-06-30.")
-INVALID_CHOICE = _l("Choose one of the options in the list.")
-TOO_LONG = _l("This is too long. Keep it under %(max)d characters.")
 
 
 def _date_field(label, *validators, **kwargs):
@@ -152,6 +157,9 @@ def _text_area(label, required_message=None) -> TextAreaField:
 
 class EvidenceForm(Form):
     """One evidence item. A slot left entirely blank is ignored."""
+
+    class Meta(AppWordsMeta):
+        pass
 
     evidence_type = _select(
         _l("Type of evidence"),

@@ -22,6 +22,53 @@ from tracker.services import audit
 from tracker.services.errors import ServiceError
 from tracker.web.errors_map import http_error
 
+INVALID_DATE = _l("Enter the date as YYYY-MM-DD, for example 2021-06-30.")
+INVALID_CHOICE = _l("Choose one of the options in the list.")
+TOO_LONG = _l("This is too long. Keep it under %(max)d characters.")
+_AT_LEAST = _l("Use at least %(min)d characters.")
+
+#: WTForms' own messages in the app's words and catalogs. WTForms has no Azerbaijani
+#: catalog: without these the Azerbaijani pages showed "Not a valid choice.".
+_WTFORMS_MESSAGES = {
+    "This field is required.": _l("Fill in this field."),
+    "Invalid email address.": _l("Enter a valid email address."),
+    "Not a valid choice.": INVALID_CHOICE,
+    "Invalid Choice: could not coerce.": INVALID_CHOICE,
+    "Invalid choice(s): one or more data inputs could not be coerced.": INVALID_CHOICE,
+    "'%(value)s' is not a valid choice for this field.": INVALID_CHOICE,
+    "'%(value)s' are not valid choices for this field.": INVALID_CHOICE,
+    "Not a valid date value.": INVALID_DATE,
+    "Not a valid integer value.": _l("Enter a whole number."),
+    "Field cannot be longer than %(max)d character.": TOO_LONG,
+    "Field cannot be longer than %(max)d characters.": TOO_LONG,
+    "Field must be at least %(min)d character long.": _AT_LEAST,
+    "Field must be at least %(min)d characters long.": _AT_LEAST,
+    "Field must be between %(min)d and %(max)d characters long.": _l(
+        "Use from %(min)d to %(max)d characters."
+    ),
+}
+
+
+class _AppWords:
+    """WTForms' translations object: its messages in the app's words, in the page's
+    language. A message not listed stays as WTForms wrote it."""
+
+    def gettext(self, string):
+        return str(_WTFORMS_MESSAGES.get(string, string))
+
+    def ngettext(self, singular, plural, n):
+        return self.gettext(singular if n == 1 else plural)
+
+
+_APP_WORDS = _AppWords()
+
+
+class AppWordsMeta:
+    """The form option that gives WTForms' messages in the app's words (a form's Meta)."""
+
+    def get_translations(self, form):
+        return _APP_WORDS
+
 
 class IsoDateField(DateField):
     """A date typed as YYYY-MM-DD, the format that the hints, the error messages and the
@@ -63,7 +110,10 @@ def walk_fields(fields) -> Iterator[Field]:
 
 
 class TrackerForm(FlaskForm):
-    """A form that knows every field name a POST may carry."""
+    """A form that knows every field name a POST may carry, and speaks the app's words."""
+
+    class Meta(AppWordsMeta):
+        pass
 
     def field_names(self) -> set[str]:
         return {field.name for field in walk_fields(self)} | {"csrf_token"}
