@@ -13,7 +13,7 @@ from tests.accounts.conftest import (
     make_user,
     post_with_csrf,
 )
-from tests.helpers import QueryCounter
+from tests.helpers import QueryCounter, field_errors
 from tracker.extensions import db
 from tracker.models import AuditEntry, Measure, User
 from tracker.services import audit
@@ -145,6 +145,18 @@ def test_a_monitor_without_an_organisation_is_told_so_beside_the_organisation(
     assert 'value="m@example.org"' in html
     role = html.split('<select id="role"')[1].split("</select>")[0]
     assert '<option selected value="monitor">' in role
+
+
+def test_the_invite_form_names_every_mistake_at_once(app, admin_client, admin):
+    """No role (the form's check) and an address that has an account (the service's):
+    both from one submission, each beside its field."""
+    data = {"email": "admin@example.org", "role": "", "organisation_id": "0", "locale": "az"}
+    response = post_with_csrf(admin_client, "/admin/users/invite", "/admin/users/invite", data)
+    assert response.status_code == 400
+    assert field_errors(response.get_data(as_text=True)) == {
+        "role": ["Choose a role."],
+        "email": ["An account with this email address already exists."],
+    }
 
 
 def test_a_duplicate_email_is_refused(app, admin_client, admin):

@@ -1,6 +1,7 @@
 """Admin pages in Chromium on the served app. The invite form: no role is chosen until the
-admin chooses one (least privilege), and a monitor without an organisation is told so
-beside the organisation field, not under the email. The audit log: translated action
+admin chooses one (least privilege), an address that has an account is said at once with
+the form's own mistakes, and a monitor without an organisation is told so beside the
+organisation field, not under the email. The audit log: translated action
 names and measure codes, and dates and emails that never break inside a word."""
 
 from __future__ import annotations
@@ -28,10 +29,19 @@ def test_the_invite_form_starts_without_a_role_and_places_the_organisation_error
     expect(role).to_have_value("")
     assert role.evaluate("select => select.selectedOptions[0].text") == "Choose a role"
 
+    # Sent without a role, to an address that has an account: both said at once.
+    page.get_by_label("Email").fill("admin@example.org")
+    page.get_by_role("button", name="Send the invitation").click()
+    expect(page.locator("#role-errors")).to_have_text("Choose a role.")
+    expect(page.locator("#email-errors")).to_have_text(
+        "An account with this email address already exists."
+    )
+
     # Sent without a role: refused, beside the role.
     page.get_by_label("Email").fill("new-monitor@example.org")
     page.get_by_role("button", name="Send the invitation").click()
     expect(page.locator("#role-errors")).to_contain_text("Choose a role.")
+    assert page.locator("#email-errors").count() == 0
 
     # A monitor without an organisation: the message stands under the organisation field.
     page.get_by_label("Role").select_option("monitor")

@@ -69,6 +69,33 @@ def _checked_role_and_organisation(
     return Role(role), organisation.id
 
 
+def _checked_new_email(session: Session, email: str) -> str:
+    email = _checked_email(email)
+    if find_user_by_email(session, email) is not None:
+        raise _refuse("email", _("An account with this email address already exists."))
+    return email
+
+
+def account_problems(
+    session: Session, *, email: str, role: str, organisation_id: int | None, locale: str = "az"
+) -> dict[str, list[str]]:
+    """Every problem of a new account's details, by input name: all of create_user's
+    checks, so that a form can show them at once."""
+    problems: dict[str, list[str]] = {}
+    checks = (
+        lambda: _checked_new_email(session, email),
+        lambda: _checked_role_and_organisation(session, role, organisation_id),
+        lambda: _checked_locale(locale),
+    )
+    for check in checks:
+        try:
+            check()
+        except InvalidInput as error:
+            for name, messages in error.problems.items():
+                problems.setdefault(name, []).extend(messages)
+    return problems
+
+
 def create_user(
     session: Session,
     *,
@@ -81,11 +108,12 @@ def create_user(
     actor: User | None = None,
 ) -> User:
     """Create an account. Without a password it can only be entered through an invitation."""
-    email = _checked_email(email)
+    account = {"email": email, "role": role, "organisation_id": organisation_id}
+    problems = account_problems(session, **account, locale=locale)
+    if problems:
+        raise InvalidInput(problems=problems)
+    email = normalise_email(email)
     role, organisation_id = _checked_role_and_organisation(session, role, organisation_id)
-    if find_user_by_email(session, email) is not None:
-        raise _refuse("email", _("An account with this email address already exists."))
-    _checked_locale(locale)
     password_hash = None
     if password is not None:
         check_password_policy(password, email=email)
