@@ -6,6 +6,7 @@ each must be a translation in our Azerbaijani catalog."""
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 import re
@@ -38,6 +39,7 @@ def _wtforms_messages() -> set[str]:
     return found
 
 
+@functools.cache
 def _azerbaijani_messages() -> list[re.Pattern]:
     """Each translation of the Azerbaijani catalog, its placeholders matching any value."""
     with open(PROJECT_ROOT / "tracker/translations/az/LC_MESSAGES/messages.po", "rb") as po:

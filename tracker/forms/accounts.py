@@ -25,7 +25,7 @@ from wtforms.validators import (
 from tracker.forms.filters import GetForm
 from tracker.services.accounts.passwords import MAX_LENGTH, policy_problem
 from tracker.vocabulary import ROLE_LABELS, Role
-from tracker.web.forms import IsoDateField, TrackerForm
+from tracker.web.forms import IsoDateField, TrackerForm, passed
 
 LANGUAGE_CHOICES = [SelectChoice("az", "Azərbaycanca"), SelectChoice("en", "English")]
 
@@ -170,6 +170,16 @@ class InviteUserForm(UserRoleForm):
     )
     display_name = StringField(_l("Name (optional)"), validators=[Optional(), Length(max=200)])
     locale = SelectField(_l("Language of the invitation"), choices=LANGUAGE_CHOICES)
+
+    def account_fields(self) -> dict:
+        """The account's details for the service's checks; after failed field checks, a
+        value that failed is left out."""
+        return {
+            "email": passed(self.email, ""),
+            "role": passed(self.role, ""),
+            "organisation_id": passed(self.organisation_id) or None,
+            "locale": passed(self.locale, "az"),
+        }
 
 
 class UserFilterForm(GetForm):

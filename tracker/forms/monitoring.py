@@ -55,6 +55,7 @@ from tracker.web.forms import (
     IsoDateField,
     TrackerForm,
     chosen_id,
+    passed,
 )
 
 #: evidence slots on the update form; more can be added to a draft afterwards
@@ -129,10 +130,9 @@ def _text(value) -> str:
 def _member(enum, field):
     """The field's choice as a member of `enum`, or None when it has none or a wrong one
     (its own check says so)."""
-    if field.errors or field.data in (None, ""):
-        return None
+    value = passed(field)
     try:
-        return enum(field.data)
+        return enum(value) if value else None
     except ValueError:
         return None
 
@@ -347,13 +347,13 @@ class UpdateForm(TrackerForm):
         """The form as service input; blank evidence slots are left out. After failed field
         checks, a value that failed is None (or left out), so the service can still name
         the other problems."""
-        reasons = () if self.delay_reasons.errors else self.delay_reasons.data or ()
+        reasons = passed(self.delay_reasons) or ()
         return UpdateInput(
             completion=_member(Completion, self.completion),
             as_of_date=self.as_of_date.data,
             narrative_az=_text(self.narrative_az.data),
             narrative_en=_text(self.narrative_en.data),
-            progress_percent=None if self.progress_percent.errors else self.progress_percent.data,
+            progress_percent=passed(self.progress_percent),
             delay_reasons=tuple(DelayReason(reason) for reason in reasons),
             evidence=tuple(entry.form.to_input() for entry in self._filled_slots()),
             keep_evidence_ids=tuple(self.keep_evidence.data or ()),

@@ -33,7 +33,7 @@ from tracker.services.registry.organisations import (
 )
 from tracker.services.registry.search import RegistryFilter, choices_by_field
 from tracker.vocabulary import OrganisationKind
-from tracker.web.forms import BoundedNumberField, IsoDateField, TrackerForm, chosen_id
+from tracker.web.forms import BoundedNumberField, IsoDateField, TrackerForm, chosen_id, passed
 from tracker.web.pagination import page_number
 
 #: donor answers that come with names, and the form field holding them
@@ -269,19 +269,15 @@ class OrganisationForm(TrackerForm):
         def text(name: str) -> str:
             return (getattr(self, name).data or "").strip()
 
-        def checked(name: str):
-            field = getattr(self, name)
-            return None if field.errors else field.data
-
         choices: dict[str, dict[str, str]] = {}
         for name in MULTI_FIELDS:
-            choices[name] = {key: "" for key in checked(name) or []}
+            choices[name] = {key: "" for key in passed(getattr(self, name)) or []}
         for (list_name, key), field_name in DETAIL_FIELDS.items():
             detail = text(field_name)
             if detail:
                 # Writing the "which" text is answering the question it belongs to.
                 choices[list_name][key] = detail
-        values = {name: checked(name) for name in SCALAR_FIELDS}
+        values = {name: passed(getattr(self, name)) for name in SCALAR_FIELDS}
         values.update({name: text(name) for name in TEXT_FIELDS})
         values.update(
             founded_month=chosen_id(self.founded_month),
@@ -295,7 +291,7 @@ class OrganisationForm(TrackerForm):
             aliases=tuple(clean_aliases((self.aliases.data or "").splitlines())),
             curator_aliases=tuple(clean_aliases((self.curator_aliases.data or "").splitlines())),
             choices=choices,
-            coalition_ids=tuple(checked("coalitions") or ()),
+            coalition_ids=tuple(passed(self.coalitions) or ()),
             **values,
         )
 

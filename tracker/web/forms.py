@@ -89,6 +89,12 @@ class IsoDateField(DateField):
         super().__init__(label, validators, render_kw=render_kw, **kwargs)
 
 
+def passed(field, missing=None):
+    """The field's value if it passed its own checks, else `missing`: after failed checks a
+    form hands the service only what it could read, so the service names the rest."""
+    return missing if field.errors or field.data is None else field.data
+
+
 def chosen_id(field) -> int | None:
     """A select's chosen id as a number, or None: none chosen, or a value that is not one
     (whitespace passes an Optional() select unchecked, and int(" ") raises)."""
