@@ -19,6 +19,8 @@ MAX_FUNCTION_LINES = 60
 LONG_FUNCTIONS_ALLOWED = {"tracker.views.api.openapi_schemas._schemas"}
 #: what services may not take from Flask: the request and its user belong to the web
 WEB_ONLY_NAMES = {"request", "g", "current_user", "abort", "redirect", "session"}
+#: what runs a query on the session; a view leaves these to services
+SESSION_READS = {"execute", "scalar", "scalars", "query"}
 
 
 def _module_name(path: Path) -> str:
@@ -139,6 +141,26 @@ def test_services_do_not_use_the_request():
                 module.startswith("tracker.web") and module != "tracker.web.links"
             ):
                 found.append(f"{name}:{line} imports {module}")
+    assert found == []
+
+
+def test_views_ask_services_and_build_no_queries():
+    """A view loads its object (web.permissions.get_or_404) and leaves every query to a
+    service: no statement is built, and no session is read, in tracker/views/."""
+    found = []
+    for name in _modules():
+        if not name.startswith("tracker.views"):
+            continue
+        for module, _imported, line in _imports(name):
+            if module.split(".")[0] == "sqlalchemy":
+                found.append(f"{name}:{line} imports {module}")
+        for node in ast.walk(_tree(name)):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in SESSION_READS
+                and ast.unparse(node.value) == "db.session"
+            ):
+                found.append(f"{name}:{node.lineno} calls db.session.{node.attr}")
     assert found == []
 
 

@@ -140,6 +140,7 @@ def _calls(world) -> dict[str, list[tuple[str, int]]]:
             ("/api/v1/updates?since=April", 400),
             ("/api/v1/updates?organisation=999999", 404),
             ("/api/v1/updates?plan=nope", 404),
+            (f"/api/v1/updates?plan={PLAN}&measure=99.9", 404),
         ],
         "/api/v1/scorecard/{plan_key}": [
             (f"/api/v1/scorecard/{PLAN}", 200),

@@ -85,3 +85,13 @@ def test_after_a_page_number_or_an_unpublished_update(client, seeded):
     for cursor in (draft.id, 999_999):  # a submitted update, no update: nothing after it
         answer = client.get(f"/api/v1/updates?after={cursor}").get_json()
         assert answer["updates"] == [] and answer["next"] is None
+
+
+def test_a_measure_the_plan_lacks_is_a_404_that_names_it(client, seeded):
+    """As an unknown plan or organisation is: a mistyped code is not an empty list."""
+    _updates(seeded)
+    answer = client.get(f"/api/v1/updates?plan={PLAN}&measure=99.9")
+    assert answer.status_code == 404
+    assert "99.9" in answer.get_json()["error"]["message"]
+    found = client.get(f"/api/v1/updates?plan={PLAN}&measure=1.2").get_json()
+    assert found["total"] == 4 and {u["measure"]["code"] for u in found["updates"]} == {"1.2"}

@@ -9,6 +9,7 @@ import errno
 import os
 import re
 from datetime import timedelta
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -237,6 +238,25 @@ def test_a_request_with_no_reply_is_saved_without_a_link_or_file(client, world):
     item = db.session.scalar(select(Evidence))
     assert item.url is None and item.file_id is None
     assert item.request_outcome == "no_reply" and item.request_agency_id == agency.id
+
+
+def test_the_agencies_a_request_goes_to_are_in_the_azerbaijani_alphabet(client, world):
+    """Ə after E, İ after I, and a name in quotation marks by its first letter (a
+    casefolded sort put “Azərenerji” and Ədliyyə Nazirliyi after every other name)."""
+    as_user(client, world.monitor_a)
+    html = client.get(new_url(world.measure("1.1")) + "?lang=az").get_data(as_text=True)
+    select_html = html.split('name="evidence-0-request_agency_id"', 1)[1].split("</select>")[0]
+    names = [unescape(name) for name in re.findall(r"<option[^>]*>([^<]+)</option>", select_html)]
+    assert len(names) > 40
+    for earlier, later in [
+        ("“Azərenerji” Açıq Səhmdar Cəmiyyəti", "Baş Prokurorluq"),
+        ("Dini Qurumlarla İş üzrə Dövlət Komitəsi", "Ədliyyə Nazirliyi"),
+        ("Ədliyyə Nazirliyi", "Hesablama Palatası"),
+        ("Hesablama Palatası", "İqtisadiyyat Nazirliyi"),
+        ("İqtisadiyyat Nazirliyi", "Korrupsiyaya qarşı mübarizə üzrə Komissiya"),
+        ("Vəkillər Kollegiyası", "yerli icra hakimiyyəti orqanları"),
+    ]:
+        assert names.index(earlier) < names.index(later), (earlier, later)
 
 
 def test_an_answered_request_still_needs_its_source(client, world):

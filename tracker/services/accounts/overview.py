@@ -1,6 +1,6 @@
 """What the admin pages read: the dashboard's counts, the users list's search, a user's
-history, and the audit log's search. Nothing here writes; the lists come back as
-queries, so that the page can count them and take one page."""
+history, and the audit log's search. Nothing here writes; the lists come back a page at
+a time."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from tracker import clock
+from tracker.data_version import count_rows
 from tracker.models import AuditEntry, User
+from tracker.pagination import Page
 from tracker.vocabulary import Role
 
 #: the audit actions that the dashboard counts as refusals
@@ -77,8 +79,24 @@ class UserFilter:
     status: str = ""
 
 
-def users_query(chosen: UserFilter) -> Select:
-    """The users that match, with their organisations; the caller orders and pages."""
+def _page_of(session: Session, query: Select, number: int, per_page: int, *order_by) -> Page:
+    """Page `number` of the query's rows in this order; a number past the end gives the
+    last page (an admin who narrowed a list from a later page still sees rows)."""
+    total = count_rows(session, query)
+    page = Page([], number, per_page, total)
+    page.number = min(number, page.pages)
+    page.items = list(
+        session.scalars(query.order_by(*order_by).limit(per_page).offset(page.offset))
+    )
+    return page
+
+
+def users_page(session: Session, chosen: UserFilter, number: int, per_page: int) -> Page:
+    """The users that match, by email, with their organisations."""
+    return _page_of(session, _users_query(chosen), number, per_page, User.email)
+
+
+def _users_query(chosen: UserFilter) -> Select:
     query = select(User).options(joinedload(User.organisation))
     if chosen.text:
         needle = chosen.text.strip().lower()
@@ -117,8 +135,12 @@ class AuditFilter:
     date_to: date | None = None
 
 
-def audit_query(chosen: AuditFilter) -> Select:
-    """The audit entries that match; the caller orders (AUDIT_ORDER) and pages."""
+def audit_page(session: Session, chosen: AuditFilter, number: int, per_page: int) -> Page:
+    """The audit entries that match, newest first."""
+    return _page_of(session, _audit_query(chosen), number, per_page, *AUDIT_ORDER)
+
+
+def _audit_query(chosen: AuditFilter) -> Select:
     query = select(AuditEntry)
     if chosen.action:
         query = query.where(AuditEntry.action == chosen.action)

@@ -3,7 +3,7 @@ its charts, and what changed (approved updates and claims between dates).
 
 Other features use only the names below; nothing else reaches inside."""
 
-from tracker.services.plans.changes import Change, ChangeQuery, approved_changes
+from tracker.services.plans.changes import Change, ChangeQuery, approved_changes, within_query
 from tracker.services.plans.listing import PLANS_PER_PAGE, plans_page
 from tracker.services.plans.milestones import (
     MilestoneInput,
@@ -21,6 +21,7 @@ from tracker.services.plans.scorecard import (
     get_measure,
     get_plan,
     has_several_plans,
+    list_agencies,
     list_plans,
     load_measures,
     load_sections,
@@ -64,6 +65,7 @@ __all__ = [
     "get_measure",
     "get_plan",
     "has_several_plans",
+    "list_agencies",
     "list_plans",
     "load_in_one_transaction",
     "load_measures",
@@ -78,4 +80,5 @@ __all__ = [
     "seed_plan_file",
     "seed_yaml_file",
     "summarize",
+    "within_query",
 ]

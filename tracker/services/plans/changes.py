@@ -91,7 +91,7 @@ def _updates(query: ChangeQuery):
     )
     if query.organisation_id is not None:
         statement = statement.where(StatusUpdate.organisation_id == query.organisation_id)
-    return _within(statement, query, StatusUpdate.as_of_date)
+    return within_query(statement, query, StatusUpdate.as_of_date)
 
 
 def _claims(query: ChangeQuery):
@@ -106,10 +106,13 @@ def _claims(query: ChangeQuery):
         GovernmentClaim.note.label("text_en"),
         GovernmentClaim.source_title.label("source_title"),
     ).where(GovernmentClaim.is_archived.is_(False))
-    return _within(statement, query, GovernmentClaim.claim_date)
+    return within_query(statement, query, GovernmentClaim.claim_date)
 
 
-def _within(statement, query: ChangeQuery, day_column):
+def within_query(statement, query: ChangeQuery, day_column):
+    """The statement narrowed to the query's plan, measure and days (`day_column` holds
+    the date a record describes); the statement joins its record's Measure. The
+    organisation is the caller's: claims have none."""
     if query.plan_id is not None:
         statement = statement.where(Measure.plan_id == query.plan_id)
     if query.measure_id is not None:

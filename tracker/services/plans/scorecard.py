@@ -23,7 +23,7 @@ from tracker.services.plans.status import (
     month_ends,
     summarize,
 )
-from tracker.vocabulary import AgencyRole, Completion, matches_all_words
+from tracker.vocabulary import AgencyRole, Completion, matches_all_words, sort_by_name
 
 #: the plans' order wherever they are listed: newest first
 _PLAN_ORDER = (ActionPlan.end_year.desc(), ActionPlan.key)
@@ -57,6 +57,11 @@ def has_several_plans(session: Session) -> bool:
     loading them."""
     second = select(ActionPlan.id).order_by(ActionPlan.id).offset(1).limit(1)
     return session.scalar(second) is not None
+
+
+def list_agencies(session: Session, locale: str) -> list[Agency]:
+    """Every agency of every plan, by its name in `locale`."""
+    return sort_by_name(session.scalars(select(Agency).order_by(Agency.id)), locale)
 
 
 def get_plan(session: Session, key: str) -> ActionPlan | None:

@@ -12,6 +12,7 @@ from tracker.services.registry.links import (
     monitors_of_measure,
 )
 from tracker.services.registry.search import (
+    active_organisations,
     coalitions_of,
     get_public_organisation,
     list_coalitions,
@@ -27,6 +28,7 @@ __all__ = [
     "STAFF_FIELDS",
     "Monitor",
     "active_link_condition",
+    "active_organisations",
     "coalitions_of",
     "get_public_organisation",
     "links_of_organisation",

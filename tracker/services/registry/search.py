@@ -22,7 +22,7 @@ from tracker.pagination import Page
 from tracker.services.filters import ListFilter
 from tracker.services.registry.labels import MULTI_FIELDS, STAFF_FIELDS, catalogue
 from tracker.services.registry.links import active_link_condition
-from tracker.vocabulary import OrganisationKind, fold
+from tracker.vocabulary import OrganisationKind, fold, sort_by_name
 
 PER_PAGE = 50
 #: donor answers whose names are people (Annex 1: "Fərdi donorlar ... ilk üç donoru
@@ -231,6 +231,15 @@ def list_coalitions(session: Session, include_archived: bool = False) -> list[Or
     if not include_archived:
         statement = statement.where(Organisation.is_archived.is_(False))
     return list(session.scalars(statement.order_by(Organisation.name_key)))
+
+
+def active_organisations(session: Session, locale: str) -> list[Organisation]:
+    """Every organisation that is not archived, by its name in `locale` (an account's
+    organisation is chosen from these)."""
+    statement = (
+        select(Organisation).where(Organisation.is_archived.is_(False)).order_by(Organisation.id)
+    )
+    return sort_by_name(session.scalars(statement), locale)
 
 
 def choices_by_field(organisation: Organisation) -> dict[str, dict[str, str]]:

@@ -18,12 +18,18 @@ from tracker.services.reports.queue import (
     scheduled_report_job,
 )
 from tracker.services.reports.selection import has_monitoring_record
+from tracker.services.reports.updates_feed import (
+    approved_update,
+    approved_updates_page,
+)
 
 __all__ = [
     "LANGUAGES",
     "ReportSpec",
     "ReportSubjectNotFound",
     "RequestedReport",
+    "approved_update",
+    "approved_updates_page",
     "approved_updates_statement",
     "as_of_range",
     "build_requested",

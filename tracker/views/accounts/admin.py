@@ -6,17 +6,17 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import Select, func, select
 from wtforms.fields.choices import SelectChoice
 
 from tracker.extensions import db
 from tracker.forms.accounts import AuditFilterForm, InviteUserForm, UserFilterForm, UserRoleForm
 from tracker.i18n import current_locale
-from tracker.models import Organisation, User
+from tracker.models import User
 from tracker.services.accounts import audit_display, emails, overview
 from tracker.services.accounts import users as accounts
 from tracker.services.errors import InvalidInput
-from tracker.vocabulary import Role, sort_by_name
+from tracker.services.registry import active_organisations
+from tracker.vocabulary import Role
 from tracker.web.errors_map import http_error
 from tracker.web.pagination import Page, page_number
 from tracker.web.permissions import get_or_404, require_roles
@@ -39,28 +39,10 @@ OTHER_ADMIN_PAGES = (
 
 def _organisation_choices() -> list[SelectChoice]:
     locale = current_locale()
-    organisations = sort_by_name(
-        db.session.scalars(
-            select(Organisation)
-            .where(Organisation.is_archived.is_(False))
-            .order_by(Organisation.id)
-        ),
-        locale,
-    )
     return [
         SelectChoice(0, _("No organisation")),
-        *(SelectChoice(o.id, o.name(locale)) for o in organisations),
+        *(SelectChoice(o.id, o.name(locale)) for o in active_organisations(db.session, locale)),
     ]
-
-
-def _one_page(query: Select, *order_by) -> Page:
-    """The asked-for page of the query's rows; a number past the end gives the last page."""
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    number = min(page_number(), Page([], 1, PAGE_SIZE, total).pages)
-    rows = db.session.scalars(
-        query.order_by(*order_by).limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)
-    ).all()
-    return Page(rows, number, PAGE_SIZE, total)
 
 
 def _filter_args() -> dict:
@@ -87,7 +69,7 @@ def users():
     chosen = overview.UserFilter(
         text=form.q.data or "", role=form.role.data or "", status=form.status.data or ""
     )
-    page = _one_page(overview.users_query(chosen), User.email)
+    page = overview.users_page(db.session, chosen, page_number(), PAGE_SIZE)
     return render_template(
         "accounts/admin/users.html", page=page, page_args=_filter_args(), form=form
     )
@@ -264,7 +246,7 @@ def audit():
         date_from=form.date_from.data,
         date_to=form.date_to.data,
     )
-    page = _one_page(overview.audit_query(chosen), *overview.AUDIT_ORDER)
+    page = overview.audit_page(db.session, chosen, page_number(), PAGE_SIZE)
     return render_template(
         "accounts/admin/audit.html",
         form=form,

@@ -4,7 +4,6 @@ Only approved, current material; organisations are named, people never."""
 from __future__ import annotations
 
 from flask import jsonify
-from sqlalchemy.orm import joinedload
 
 from tracker.extensions import db
 from tracker.models import Measure
@@ -12,14 +11,12 @@ from tracker.services.monitoring import public_history
 from tracker.views.api import bp
 from tracker.views.api import serializers as serialize
 from tracker.views.api.arguments import paging
-from tracker.web.errors_map import http_error
+from tracker.web.permissions import get_or_404
 
 
 @bp.get("/measures/<id:measure_id>/updates")
 def measure_updates(measure_id: int):
-    measure = db.session.get(Measure, measure_id, options=[joinedload(Measure.plan)])
-    if measure is None:
-        raise http_error(404)
+    measure = get_or_404(Measure, measure_id)
     page, per_page = paging()
     history = public_history(db.session, measure.id, limit=per_page, offset=(page - 1) * per_page)
     return jsonify(

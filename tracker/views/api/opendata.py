@@ -8,12 +8,9 @@ from datetime import date
 
 from flask import jsonify, request
 from flask_babel import gettext as _
-from sqlalchemy import func, select, tuple_
-from sqlalchemy.orm import Session, aliased
 
 import tracker.services.plans as sc
 import tracker.services.reports as exports
-from tracker import data_version
 from tracker.extensions import db
 from tracker.models import ActionPlan, Measure, Organisation, StatusUpdate
 from tracker.services.plans import measure_states, summarize
@@ -30,7 +27,7 @@ from tracker.views.api.arguments import (
     plan_or_404,
 )
 from tracker.views.api.openapi import openapi_document
-from tracker.vocabulary import Completion, ReviewState
+from tracker.vocabulary import Completion
 from tracker.web.errors_map import http_error
 from tracker.web.links import public_url
 
@@ -107,11 +104,7 @@ def measure(plan_key: str, code: str):
     state = measure_states(db.session, [found], as_of)[found.id]
     latest = None
     if state.latest_approved_update_id:
-        update = db.session.scalar(
-            exports.approved_updates_statement().where(
-                StatusUpdate.id == state.latest_approved_update_id
-            )
-        )
+        update = exports.approved_update(db.session, state.latest_approved_update_id)
         latest = serialize.update_json(update) if update else None
     return jsonify(
         {
@@ -123,48 +116,26 @@ def measure(plan_key: str, code: str):
     )
 
 
-def _updates_statement(session: Session):
-    statement = exports.approved_updates_statement()
+def _updates_query() -> sc.ChangeQuery:
+    """The list's filters from the query string; an unknown plan, measure or organisation
+    is a 404."""
     plan_key = request.args.get("plan")
     code = request.args.get("measure")
     if code and not plan_key:
         raise http_error(400, _("measure needs plan as well."))
-    if plan_key:
-        plan = plan_or_404(plan_key)
-        statement = statement.where(Measure.plan_id == plan.id)
-        if code:
-            statement = statement.where(Measure.code == code)
+    plan = plan_or_404(plan_key) if plan_key else None
+    measure = sc.get_measure(db.session, plan, code) if plan and code else None
+    if code and measure is None:
+        raise http_error(404, _("The plan has no measure %(code)s.", code=code))
     organisation_id = id_arg("organisation")
-    if organisation_id is not None:
-        if session.get(Organisation, organisation_id) is None:
-            raise http_error(404, _("There is no such organisation."))
-        statement = statement.where(StatusUpdate.organisation_id == organisation_id)
-    since = date_arg("since")
-    if since is not None:
-        statement = statement.where(StatusUpdate.as_of_date >= since)
-    return statement
-
-
-def _updates_total(session: Session, statement) -> int:
-    """How many updates the filters match, counted once per data version (a million rows
-    at OGP scale)."""
-    filters = tuple(request.args.get(name, "") for name in ("plan", "measure", "organisation"))
-    key = ("api.updates", filters, date_arg("since"))
-    return data_version.count_per_version(session, key, statement)
-
-
-def _after(statement, after: int):
-    """The updates that come after the approved update `after` in the list's order (newest
-    decision first): keyset paging, read in the order's index however deep the page. An
-    update that is not approved (or no update) has nothing after it."""
-    position = func.coalesce(StatusUpdate.decided_dt, StatusUpdate.created_dt)
-    cursor = aliased(StatusUpdate)
-    cursor_position = (
-        select(func.coalesce(cursor.decided_dt, cursor.created_dt))
-        .where(cursor.id == after, cursor.review_state == ReviewState.APPROVED)
-        .scalar_subquery()
+    if organisation_id is not None and db.session.get(Organisation, organisation_id) is None:
+        raise http_error(404, _("There is no such organisation."))
+    return sc.ChangeQuery(
+        plan_id=plan.id if plan else None,
+        measure_id=measure.id if measure else None,
+        organisation_id=organisation_id,
+        since=date_arg("since"),
     )
-    return statement.where(tuple_(position, StatusUpdate.id) < tuple_(cursor_position, after))
 
 
 def _next_url(per_page: int, last: StatusUpdate) -> str:
@@ -179,24 +150,17 @@ def _next_url(per_page: int, last: StatusUpdate) -> str:
 
 @bp.get("/updates")
 def updates():
-    statement = _updates_statement(db.session)
+    query = _updates_query()
     page, per_page = paging()
     after = id_arg("after")
     if after is not None and "page" in request.args:
         raise http_error(400, _("Use either page or after, not both."))
-    total = _updates_total(db.session, statement)
-    if after is not None:
-        statement = _after(statement, after)
-    else:
-        statement = statement.offset((page - 1) * per_page)
-    # one more than a page: whether there is a next page
-    rows = list(db.session.scalars(statement.limit(per_page + 1)).unique())
-    shown = rows[:per_page]
+    found = exports.approved_updates_page(db.session, query, per_page, page=page, after=after)
     return jsonify(
         {
-            **_page_json(None if after is not None else page, per_page, total),
-            "next": _next_url(per_page, shown[-1]) if len(rows) > per_page else None,
-            "updates": [serialize.update_json(u) for u in shown],
+            **_page_json(None if after is not None else page, per_page, found.total),
+            "next": _next_url(per_page, found.updates[-1]) if found.has_next else None,
+            "updates": [serialize.update_json(u) for u in found.updates],
         }
     )
 

@@ -9,13 +9,13 @@ from typing import NamedTuple
 from flask import Blueprint, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from tracker.extensions import db
 from tracker.forms.monitoring import ApproveForm, ReturnForm
-from tracker.models import ActionPlan, GovernmentClaim
+from tracker.models import GovernmentClaim
 from tracker.services.accounts import can_review
 from tracker.services.monitoring import claim_review
+from tracker.services.plans import list_plans
 from tracker.views.monitoring import decisions
 from tracker.vocabulary import ReviewState, Role
 from tracker.web.forms import TrackerForm
@@ -30,7 +30,7 @@ def queue():
     return render_template(
         "monitoring/claims/queue.html",
         proposals=claim_review.proposed_claims(db.session),
-        plans=db.session.scalars(select(ActionPlan).order_by(ActionPlan.start_year.desc())).all(),
+        plans=list_plans(db.session),
     )
 
 

@@ -8,18 +8,17 @@ from functools import partial
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from tracker import clock
 from tracker.extensions import db
 from tracker.forms.monitoring import UpdateForm
 from tracker.i18n import current_locale
-from tracker.models import Agency, Measure, StatusUpdate
+from tracker.models import Measure, StatusUpdate
 from tracker.services.accounts import UNLINKED_MONITOR, can_monitor_measure, is_monitor
 from tracker.services.errors import InvalidInput
 from tracker.services.monitoring import history, inputs, uploads
 from tracker.services.monitoring import updates as update_service
-from tracker.services.plans import measure_state
+from tracker.services.plans import list_agencies, measure_state
 from tracker.vocabulary import ReviewState, Role
 from tracker.web.errors_map import http_error
 from tracker.web.forms import ConfirmForm, reject_unexpected_fields
@@ -59,7 +58,7 @@ def _writable_update_or_404(update_id: int) -> StatusUpdate:
 def _update_form() -> UpdateForm:
     """The update form, with the agencies a request for information may go to."""
     locale = current_locale()
-    agencies = sorted(db.session.scalars(select(Agency)), key=lambda a: a.name(locale).casefold())
+    agencies = list_agencies(db.session, locale)
     form = UpdateForm()
     form.set_agencies(agencies, locale)
     return form

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template
 from flask_login import current_user
-from sqlalchemy import select
 
 from tracker.extensions import db
 from tracker.i18n import current_locale
-from tracker.models import ActionPlan, Organisation
+from tracker.models import Organisation
 from tracker.services import reminders
 from tracker.services.accounts import is_monitor
+from tracker.services.plans import get_plan, list_plans
 from tracker.web.errors_map import http_error
 from tracker.web.links import public_url
 from tracker.web.permissions import get_or_404
@@ -31,7 +31,7 @@ def _ics_response(body: bytes, filename: str) -> Response:
 def index():
     """The feeds' addresses, on PUBLIC_BASE_URL: a calendar app keeps them."""
     locale = current_locale()
-    plans = db.session.scalars(select(ActionPlan).order_by(ActionPlan.start_year.desc())).all()
+    plans = list_plans(db.session)
     feeds = [
         (plan, public_url("calendar.plan_feed", plan_key=plan.key, lang=locale)) for plan in plans
     ]
@@ -52,7 +52,7 @@ def index():
 
 @bp.get("/plan/<plan_key>.ics")
 def plan_feed(plan_key: str):
-    plan = db.session.scalar(select(ActionPlan).where(ActionPlan.key == plan_key))
+    plan = get_plan(db.session, plan_key)
     if plan is None:
         raise http_error(404)
     body = reminders.plan_calendar(db.session, plan, current_locale())
