@@ -13,6 +13,9 @@ from tracker.catalogs import compiled_translations
 from tracker.extensions import babel
 
 LANGUAGES = ("az", "en")
+#: each language's name in that language, as a language switch or chooser offers it; a
+#: page marks it with its lang (the name is read in its own language, WCAG 3.1.2)
+LANGUAGE_NAMES = {"az": "Azərbaycanca", "en": "English"}
 
 
 def select_locale() -> str:
@@ -70,7 +73,10 @@ def init_app(app: Flask) -> None:
     from tracker import vocabulary
 
     app.jinja_env.globals.update(
-        current_locale=current_locale, localized=localized, url_with_lang=url_with_lang
+        current_locale=current_locale,
+        localized=localized,
+        url_with_lang=url_with_lang,
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
     )
     # Dates and times as people read them (tracker.dates): {{ day|date }}, {{ moment|datetime }}
     # in Baku time, {{ moment|datetime_utc }} where the page says UTC.

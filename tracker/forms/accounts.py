@@ -25,9 +25,7 @@ from wtforms.validators import (
 from tracker.forms.filters import GetForm
 from tracker.services.accounts.passwords import MAX_LENGTH, policy_problem
 from tracker.vocabulary import ROLE_LABELS, Role
-from tracker.web.forms import IsoDateField, TrackerForm, passed
-
-LANGUAGE_CHOICES = [SelectChoice("az", "Azərbaycanca"), SelectChoice("en", "English")]
+from tracker.web.forms import IsoDateField, TrackerForm, language_choices, passed
 
 
 class PolicyPassword:
@@ -120,7 +118,7 @@ class ChangePasswordForm(_PasswordForm):
 
 
 class LanguageForm(TrackerForm):
-    locale = SelectField(_l("Language of the interface and of emails"), choices=LANGUAGE_CHOICES)
+    locale = SelectField(_l("Language of the interface and of emails"), choices=language_choices())
 
 
 class ForgotPasswordForm(TrackerForm):
@@ -169,7 +167,7 @@ class InviteUserForm(UserRoleForm):
         ],
     )
     display_name = StringField(_l("Name (optional)"), validators=[Optional(), Length(max=200)])
-    locale = SelectField(_l("Language of the invitation"), choices=LANGUAGE_CHOICES)
+    locale = SelectField(_l("Language of the invitation"), choices=language_choices())
 
     def account_fields(self) -> dict:
         """The account's details for the service's checks; after failed field checks, a

@@ -15,9 +15,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, Field, FieldList, FormField, IntegerField
+from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import TextInput
 
 from tracker.extensions import db
+from tracker.i18n import LANGUAGE_NAMES
 from tracker.services import audit
 from tracker.services.errors import ServiceError
 from tracker.web.errors_map import http_error
@@ -26,6 +28,12 @@ INVALID_DATE = _l("Enter the date as YYYY-MM-DD, for example 2021-06-30.")
 INVALID_CHOICE = _l("Choose one of the options in the list.")
 TOO_LONG = _l("This is too long. Keep it under %(max)d characters.")
 _AT_LEAST = _l("Use at least %(min)d characters.")
+
+
+def language_choices() -> list[SelectChoice]:
+    """The languages, each named in itself and marked with its lang."""
+    return [SelectChoice(code, name, {"lang": code}) for code, name in LANGUAGE_NAMES.items()]
+
 
 #: WTForms' own messages in the app's words and catalogs. WTForms has no Azerbaijani
 #: catalog: without these the Azerbaijani pages showed "Not a valid choice.".

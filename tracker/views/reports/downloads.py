@@ -32,6 +32,7 @@ from tracker.services.reports import LANGUAGES, ReportSpec, as_of_range, request
 from tracker.services.reports.archive import archive_folder, find_snapshot, list_snapshots
 from tracker.vocabulary import ReportKind, ReportRequestStatus
 from tracker.web.errors_map import http_error
+from tracker.web.forms import language_choices
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 #: how often the "being prepared" page reloads itself
@@ -45,7 +46,7 @@ class ReportOptionsForm(GetForm):
     as_of = DateField(_l("Situation as of"), validators=[Optional()], format="%Y-%m-%d")
     lang = SelectField(
         _l("Language of the report"),
-        choices=[SelectChoice("az", "Azərbaycanca"), SelectChoice("en", "English")],
+        choices=language_choices(),
         validators=[Optional()],
     )
 
