@@ -3,7 +3,8 @@
 the monitor's badges keep their height; at 390 px the signed-in navigation folds behind
 a "Menu" button (a <details>: with and without JavaScript) and wide tables scroll
 inside their box, with a shadow as the cue; every page has a favicon, and its content starts
-the same space under the header; a badge too long for a phone wraps as a pill a line."""
+the same space under the header; a badge too long for a phone wraps as a pill a line; the
+controls of a filter form's row line up."""
 
 from __future__ import annotations
 
@@ -178,4 +179,37 @@ def test_a_long_badge_wraps_as_one_pill_a_line_on_a_phone(served, browser):
     assert all(height < 2 * font for height in lines), (lines, font)
     assert len(lines) >= 2, "the badge fits one line: nothing to check"
     assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+    page.context.close()
+
+
+#: each one-line control of a page's filter form: its name, top and height
+_FILTER_CONTROLS = """() => [...document.querySelectorAll(
+    'form.filters input:not([type=hidden]):not([type=checkbox]), form.filters select')]
+  .map(e => { const r = e.getBoundingClientRect(); return [e.name, r.top, r.height]; })"""
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/reports/archive",  # a select, a date box and a select
+        "/registry/",  # a search box beside selects
+        "/plans/az-nap-2020-2022/changes",  # text boxes for dates
+        "/plans/az-nap-2020-2022/",  # the scorecard's search beside selects
+    ],
+)
+def test_the_controls_of_a_filter_row_line_up(served, browser, path):
+    # Chromium draws a select 39 px high, a text box 42 px and a date box 44 px: side by
+    # side in a row, their labels and boxes were out of line by up to 5 px
+    page = _page(browser, DESKTOP)
+    page.goto(f"{served.url}{path}?lang=en")
+    controls = page.evaluate(_FILTER_CONTROLS)
+    assert len(controls) >= 2, controls
+    heights = {round(height) for _name, _top, height in controls}
+    assert len(heights) == 1, controls
+    rows = {}
+    for name, top, height in controls:
+        row = next((start for start in rows if abs(start - top) < height / 2), top)
+        rows.setdefault(row, []).append((name, top))
+    assert all(abs(top - row) <= 1 for row, members in rows.items() for _n, top in members), rows
+    assert any(len(members) >= 2 for members in rows.values()), rows
     page.context.close()
