@@ -213,3 +213,37 @@ def test_the_controls_of_a_filter_row_line_up(served, browser, path):
     assert all(abs(top - row) <= 1 for row, members in rows.items() for _n, top in members), rows
     assert any(len(members) >= 2 for members in rows.values()), rows
     page.context.close()
+
+
+#: [name above, name below, space between] for each two visible fields of a form stacked one
+#: under the other in the same fieldset
+_FIELD_GAPS = """() => {
+  const fields = [...document.querySelectorAll('main form .field')]
+    .filter(f => f.getBoundingClientRect().height > 0);
+  const gaps = [];
+  for (let i = 1; i < fields.length; i++) {
+    const above = fields[i - 1].getBoundingClientRect(), below = fields[i].getBoundingClientRect();
+    const sameSet = fields[i - 1].closest('fieldset') === fields[i].closest('fieldset');
+    if (below.top >= above.bottom && sameSet)
+      gaps.push([fields[i - 1].querySelector('[name]').name, fields[i].querySelector('[name]').name,
+                 below.top - above.bottom]);
+  }
+  return gaps;
+}"""
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_update_forms_fields_are_one_space_apart(served, browser, viewport):
+    # Fields side by side in a grid stack on a phone; the grid's gap and each field's own
+    # margin then put 2rem between them where the rest of the form has 1rem
+    _monitor_with_measures(1)
+    measure_id = db.session.scalar(select(Measure.id).order_by(Measure.position).limit(1))
+    db.session.commit()  # ends the read, which would hold SQLite's lock against the server
+    page = _page(browser, viewport)
+    _log_in_az(page, served.url, "monitor@example.org")
+    page.goto(f"{served.url}/monitor/measures/{measure_id}/updates/new?lang=az")
+    gaps = page.evaluate(_FIELD_GAPS)
+    rem = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    assert len(gaps) >= 8, gaps
+    assert [gap for gap in gaps if abs(gap[2] - rem) > 1] == []
+    page.context.close()
