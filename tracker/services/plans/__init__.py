@@ -25,6 +25,7 @@ from tracker.services.plans.scorecard import (
     list_plans,
     load_measures,
     load_sections,
+    measure_id,
     plan_choices,
     plan_or_default,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "load_in_one_transaction",
     "load_measures",
     "load_sections",
+    "measure_id",
     "measure_state",
     "measure_states",
     "milestone_input",

@@ -113,6 +113,13 @@ def get_measure(session: Session, plan: ActionPlan, code: str) -> Measure | None
     )
 
 
+def measure_id(session: Session, plan: ActionPlan, code: str) -> int | None:
+    """The id of the plan's measure with this code (one query; nothing else is loaded)."""
+    return session.scalar(
+        select(Measure.id).where(Measure.plan_id == plan.id, Measure.code == code)
+    )
+
+
 def _matches_text(measure: Measure, query: str) -> bool:
     texts = [
         measure.code,

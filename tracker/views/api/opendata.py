@@ -124,15 +124,15 @@ def _updates_query() -> sc.ChangeQuery:
     if code and not plan_key:
         raise http_error(400, _("measure needs plan as well."))
     plan = plan_or_404(plan_key) if plan_key else None
-    measure = sc.get_measure(db.session, plan, code) if plan and code else None
-    if code and measure is None:
+    measure_id = sc.measure_id(db.session, plan, code) if plan and code else None
+    if code and measure_id is None:
         raise http_error(404, _("The plan has no measure %(code)s.", code=code))
     organisation_id = id_arg("organisation")
     if organisation_id is not None and db.session.get(Organisation, organisation_id) is None:
         raise http_error(404, _("There is no such organisation."))
     return sc.ChangeQuery(
         plan_id=plan.id if plan else None,
-        measure_id=measure.id if measure else None,
+        measure_id=measure_id,
         organisation_id=organisation_id,
         since=date_arg("since"),
     )
