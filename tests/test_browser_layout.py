@@ -4,7 +4,8 @@ the monitor's badges keep their height; at 390 px the signed-in navigation folds
 a "Menu" button (a <details>: with and without JavaScript) and wide tables scroll
 inside their box, with a shadow as the cue; every page has a favicon, and its content starts
 the same space under the header; a badge too long for a phone wraps as a pill a line; the
-controls of a filter form's row line up."""
+controls of a filter form's row line up; the account's links share the language switch's
+line of text."""
 
 from __future__ import annotations
 
@@ -70,6 +71,32 @@ def test_log_out_stays_on_the_line_of_the_other_links_at_1366(served, browser, e
     page.context.close()
 
 
+#: the top of the text (not of the box) of the header's account and language links
+_HEADER_TEXT_TOPS = """() => [...document.querySelectorAll(
+    '.account-nav a, .account-nav button, .lang-switch a')].map(e => {
+  const text = document.createRange();
+  text.selectNodeContents(e);
+  return [e.textContent.trim(), text.getBoundingClientRect().top];
+})"""
+
+
+@pytest.mark.parametrize("email", ["admin@example.org", "monitor@example.org"])
+def test_the_account_links_share_the_language_switchs_line_of_text(served, browser, email):
+    # The log-out form kept the margin under every inline form: it pushed the account's
+    # links 4 px above the language switch and made the header taller when signed in
+    _monitor_with_measures()
+    page = _page(browser, DESKTOP)
+    page.goto(f"{served.url}/?lang=az")
+    signed_out = page.locator("header.site-header").bounding_box()["height"]
+    _log_in_az(page, served.url, email)
+    tops = page.evaluate(_HEADER_TEXT_TOPS)
+    assert [name for name, _ in tops] == [email, "Çıxış", "Azərbaycanca", "English"]
+    assert max(top for _, top in tops) - min(top for _, top in tops) < 0.5, tops
+    signed_in = page.locator("header.site-header").bounding_box()["height"]
+    assert abs(signed_in - signed_out) < 0.5, (signed_in, signed_out)
+    page.context.close()
+
+
 def test_the_monitors_badges_keep_their_height_at_1366(served, browser):
     _monitor_with_measures()
     page = _page(browser, DESKTOP)
@@ -79,7 +106,9 @@ def test_the_monitors_badges_keep_their_height_at_1366(served, browser):
     expect(rows).to_have_count(3)
     for row in rows.all():
         button = row.locator(".meta .button").bounding_box()
-        for badge in row.locator(".meta > .badge").all():
+        badges = row.locator(".meta .badge").all()
+        assert len(badges) >= 2, "the completion and deadline badges are both measured"
+        for badge in badges:
             box = badge.bounding_box()
             font = float(badge.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
             assert box["height"] < 2 * font, box
@@ -167,11 +196,15 @@ def test_every_page_starts_the_same_space_under_the_header(served, browser, path
     page.context.close()
 
 
-def test_a_long_badge_wraps_as_one_pill_a_line_on_a_phone(served, browser):
+@pytest.mark.parametrize("path", ["/plans/az-nap-2020-2022/measures/2.3", "/monitor/"])
+def test_a_long_badge_wraps_as_one_pill_a_line_on_a_phone(served, browser, path):
     # "Not complete when the plan ended (date)" is wider than a phone's line: it wraps,
-    # and each line is a pill of its own instead of one tall, round-ended box
+    # and each line is a pill of its own instead of one tall, round-ended box. In the
+    # monitor's list the badge sits in a flex row, which made it one box
+    _monitor_with_measures(1)
     page = _page(browser, PHONE)
-    page.goto(f"{served.url}/plans/az-nap-2020-2022/measures/2.3?lang=az")
+    _log_in_az(page, served.url, "monitor@example.org")
+    page.goto(f"{served.url}{path}?lang=az")
     badge = page.locator("main .badge-overdue.badge-wrap").first
     expect(badge).to_be_visible()
     lines = badge.evaluate("e => [...e.getClientRects()].map(r => r.height)")
