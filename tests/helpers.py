@@ -24,6 +24,21 @@ def login(client, user) -> None:
         session["_login"] = session["_seen"] = session["_auth"] = now
 
 
+#: the served app's scheduler builds queued reports every second; a build takes seconds
+REPORT_BUILD_WAIT_SECONDS = 120
+
+
+def poll_report(client, url: str):
+    """Reload a report's address as its "being prepared" page's meta refresh would, until
+    the answer is no longer 202 (the served app builds reports in its scheduler)."""
+    deadline = time.monotonic() + REPORT_BUILD_WAIT_SECONDS
+    while True:
+        response = client.get(url)
+        if response.status_code != 202 or time.monotonic() > deadline:
+            return response
+        time.sleep(0.5)
+
+
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
 
-from tracker import dates
+from tracker import dates, numbers
 from tracker.catalogs import compiled_translations
 from tracker.extensions import babel
 
@@ -79,9 +79,12 @@ def init_app(app: Flask) -> None:
         LANGUAGE_NAMES=LANGUAGE_NAMES,
     )
     # Dates and times as people read them (tracker.dates): {{ day|date }}, {{ moment|datetime }}
-    # in Baku time, {{ moment|datetime_utc }} where the page says UTC.
+    # in Baku time, {{ moment|datetime_utc }} where the page says UTC; numbers with the
+    # language's signs (tracker.numbers): {{ share|percent }}, {{ mean|number }}.
     app.jinja_env.filters.update(
         date=dates.show_date,
+        percent=numbers.show_percent,
+        number=numbers.show_number,
         datetime=dates.show_datetime,
         datetime_utc=lambda value: dates.show_datetime(value, utc=True),
     )

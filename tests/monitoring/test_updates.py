@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -284,6 +285,17 @@ def test_oversized_upload_gets_413_and_nothing_is_written(client, world, app):
     assert "larger than" in response.get_data(as_text=True)
     assert count(StatusUpdate) == 0 and count(StoredFile) == 0 and count(Evidence) == 0
     assert uploaded_files(app) == []
+
+
+def test_the_upload_limit_takes_the_languages_decimal_sign(client, world, app):
+    # the form's script and the server say the limit in the page's language: 2,5 MB / 2.5 MB
+    app.config["MAX_UPLOAD_BYTES"] = 5 * 1024 * 1024 // 2
+    as_user(client, world.monitor_a)
+    url = f"/monitor/measures/{world.measure('1.1').id}/updates/new"
+    for lang, size, other in (("az", "2,5", "2.5"), ("en", "2.5", "2,5")):
+        html = client.get(f"{url}?lang={lang}").get_data(as_text=True)
+        limit = re.search(r'data-too-large="([^"]+)"', html).group(1)
+        assert f"{size} MB" in limit and other not in limit, limit
 
 
 def test_request_beyond_the_content_length_limit_gets_413(client, world, app):

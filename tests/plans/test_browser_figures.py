@@ -1,15 +1,19 @@
 """The public figures in Chromium on the served app (real clock: the 2020–2022 plan has
-ended): the headline score shows its basis, and a closed plan shows each measure's final
-state instead of counting days."""
+ended): the headline score shows its basis, shares take each language's decimal sign on
+the page and in the PDF alike, and a closed plan shows each measure's final state instead
+of counting days."""
 
 from __future__ import annotations
 
 from datetime import date
+from io import BytesIO
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from tests.factories import make_organisation, make_update
+from tests.helpers import poll_report
 from tracker.extensions import db
 from tracker.models import Measure, Organisation
 from tracker.vocabulary import Completion
@@ -34,6 +38,27 @@ def test_headline_score_shows_its_basis_on_the_page_and_in_the_api(served, page)
     data = served.client().get(f"/api/v1/scorecard/{PLAN}").json()
     assert data["summary"]["score"] == 33.3
     assert (data["summary"]["scored"], data["summary"]["total"]) == (1, 64)
+
+
+@pytest.mark.parametrize(
+    ("lang", "score", "evidence"), [("az", "33,3", "1,6"), ("en", "33.3", "1.6")]
+)
+def test_shares_take_the_languages_decimal_sign_on_the_page_and_in_the_pdf(
+    served, page, lang, score, evidence
+):
+    # 1 of 64 measures has evidence: 1.5625 %, shown to one decimal. Azerbaijani writes
+    # "33,3%" (the mapping report itself writes "56,3 %"); the page once wrote "33.3%"
+    # in both languages while the PDF wrote "33,3"
+    _one_limited_assessment()
+    page.goto(f"{served.url}/?lang={lang}")
+    figures = page.locator(".figures .value").all_inner_texts()
+    assert f"{score}%" in figures and f"{evidence}%" in figures, figures
+    response = poll_report(served.client(), f"/reports/plan/{PLAN}.pdf?lang={lang}")
+    assert response.status_code == 200
+    content = "\n".join(p.extract_text() for p in PdfReader(BytesIO(response.content)).pages)
+    assert score in content and f"{evidence}%" in content
+    other = "." if lang == "az" else ","
+    assert f"33{other}3" not in content and f"1{other}6%" not in content
 
 
 def test_a_closed_plan_shows_final_states_not_days_overdue(served, page):

@@ -33,8 +33,8 @@ def test_unknown_web_presence_is_apart_and_shares_are_of_those_who_answered(serv
     db.session.commit()
 
     page.goto(served.url + "/registry/stats?lang=en")
-    assert _web_row(page, "Neither (surveyed, gave neither)")[:2] == ["1", "50.0%"]
-    assert _web_row(page, "Website or social media")[:2] == ["1", "50.0%"]
+    assert _web_row(page, "Neither (surveyed, gave neither)")[:2] == ["1", "50%"]
+    assert _web_row(page, "Website or social media")[:2] == ["1", "50%"]
     assert _web_row(page, "Not known")[:2] == [str(seeded), "–"]
     assert _web_row(page, "Organisations that answered")[0] == "2"
     # every other table shows its unknown apart too

@@ -6,12 +6,12 @@ Dates outside the plan get a clear 400."""
 from __future__ import annotations
 
 import io
-import time
 
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from tests.helpers import poll_report
 from tests.reports.conftest import SECRET_MARKERS
 from tests.reports.served_world import PLAN, latest_report_date, seeded, today  # noqa: F401
 from tracker.extensions import db
@@ -19,18 +19,6 @@ from tracker.models import ReportRequest
 from tracker.vocabulary import ReportRequestStatus
 
 pytestmark = pytest.mark.served
-#: the scheduler builds queued reports every second; a build takes a few seconds
-BUILD_WAIT_SECONDS = 120
-
-
-def _poll(client, url: str):
-    """Reload the page as its meta refresh would, until the answer is not "preparing"."""
-    deadline = time.monotonic() + BUILD_WAIT_SECONDS
-    while True:
-        response = client.get(url)
-        if response.status_code != 202 or time.monotonic() > deadline:
-            return response
-        time.sleep(0.5)
 
 
 def test_the_scheduler_builds_the_report_and_the_page_then_serves_it(served, monitoring):
@@ -41,7 +29,7 @@ def test_the_scheduler_builds_the_report_and_the_page_then_serves_it(served, mon
     assert '<meta http-equiv="refresh"' in first.text
     # in the visitor's interface language (Azerbaijani), not the report's
     assert "Hesabatınız hazırlanır" in first.text
-    served_pdf = _poll(visitor, url)
+    served_pdf = poll_report(visitor, url)
     assert served_pdf.status_code == 200
     assert served_pdf.headers["Content-Type"] == "application/pdf"
     assert served_pdf.headers["Content-Disposition"] == (
@@ -62,7 +50,7 @@ def test_the_scheduler_builds_the_report_and_the_page_then_serves_it(served, mon
 
 def test_the_default_date_is_the_latest_the_plan_allows(served, monitoring):
     url = f"/reports/plan/{PLAN}/section/1.pdf?lang=en"
-    response = _poll(served.client(), url)
+    response = poll_report(served.client(), url)
     assert response.status_code == 200
     day = latest_report_date(served).isoformat()
     assert response.headers["Content-Disposition"].endswith(f'-section-1-{day}-en.pdf"')

@@ -44,6 +44,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker import clock
 from tracker.models import StoredFile
+from tracker.numbers import show_number
 from tracker.services.errors import InvalidInput, ServiceError
 from tracker.services.monitoring.events import record_event
 from tracker.services.monitoring.file_checks import (
@@ -180,8 +181,7 @@ def check_upload(upload: Upload) -> CheckedUpload:
 
 
 def _megabytes(size: int) -> str:
-    value = size / (1024 * 1024)
-    return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
+    return show_number(round(size / (1024 * 1024), 1))
 
 
 # --- writing -------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
+from tracker.numbers import show_percent
 from tracker.services.registry.stats import ComparisonRow
 
 LIVE_COLOUR = "#0b4f8a"
@@ -90,10 +91,6 @@ def _short(label: str, limit: int = 70) -> str:
     return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
 
 
-def _percent(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f}%"
-
-
 def _wrap(label: str, limit: int) -> list[str]:
     """At most two lines of at most `limit` characters, cut at spaces."""
     lines: list[str] = []
@@ -154,7 +151,11 @@ def comparison_chart(
             bars.append(_rect(left, bars_top + offset, length, 12, colour))
             bars.append(
                 _text(
-                    left + length + 4, bars_top + offset + 11, _percent(value), size=12, fill=MUTED
+                    left + length + 4,
+                    bars_top + offset + 11,
+                    show_percent(value),
+                    size=12,
+                    fill=MUTED,
                 )
             )
         pieces.append(_group(row.label, bars))

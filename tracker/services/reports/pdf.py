@@ -14,12 +14,13 @@ PDF bytes. The `pdf*` modules are the only ones that import ReportLab:
 
 from __future__ import annotations
 
-from flask_babel import force_locale, format_decimal, ngettext
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, NextPageTemplate, PageBreak, Spacer, Table
 from sqlalchemy.orm import Session
 
+from tracker.numbers import show_percent
 from tracker.services.reports.content import build_report
 from tracker.services.reports.model import Report, ReportSpec
 from tracker.services.reports.pdf_charts import completion_strip, overdue_chart, section_chart
@@ -112,9 +113,9 @@ def _figures(r: Report) -> list[tuple[str, str]]:
         (str(summary.total), ngettext("measure", "measures", summary.total)),
         late,
         (str(summary.disputed), _("disputed: the government's claim differs")),
-        (f"{format_decimal(r.coverage.share, '#,##0.#')}%", coverage),
+        (show_percent(r.coverage.share), coverage),
         (
-            f"{format_decimal(summary.evidence_share, '#,##0.#')}%",
+            show_percent(summary.evidence_share),
             _("of measures with an approved assessment"),
         ),
     ]
@@ -155,7 +156,7 @@ def _completion_table(story: Story) -> Table:
                 "",
                 story.para(text(level.label), "cell"),
                 story.para(str(count), "cell"),
-                story.para(f"{format_decimal(100 * count / total, '#,##0.#')}%", "cell"),
+                story.para(show_percent(100 * count / total), "cell"),
             ]
         )
     table = Table(rows, colWidths=[6 * mm, 60 * mm, 25 * mm, 25 * mm], hAlign="LEFT")

@@ -26,6 +26,7 @@ from reportlab.platypus import TableStyle
 
 from tracker.config import PACKAGE_ROOT
 from tracker.dates import show_date
+from tracker.numbers import PERCENT_PATTERN
 from tracker.vocabulary import Completion
 
 FONT_DIR = PACKAGE_ROOT / "fonts"
@@ -106,7 +107,8 @@ def date_text(value: date | None) -> str:
 
 
 def score_text(score: float | None) -> str:
-    return format_decimal(score, "#,##0.0") if score is not None else "—"
+    """A score out of 100 with the digits the pages give it (tracker.numbers)."""
+    return format_decimal(score, PERCENT_PATTERN) if score is not None else "—"
 
 
 def weight_text(weight: float) -> str:
