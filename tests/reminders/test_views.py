@@ -53,6 +53,24 @@ def test_the_in_app_list_shows_the_same_items_as_the_email(world, smtp, client):
     assert page.count("Deadline approaching") >= 2
 
 
+def test_the_count_agrees_with_the_total_and_is_left_out_with_none(world, client):
+    login(client, world.a_en)
+    empty = client.get("/notifications?lang=en").get_data(as_text=True)
+    assert "No notifications yet." in empty and "unread of" not in empty
+    run("2022-10-02T09:00")
+    items = db.session.scalars(
+        select(ReminderItem).where(ReminderItem.recipient_id == world.a_en.id)
+    ).all()
+    token = csrf_token_from(client, "/account")  # the list would mark every item seen
+    for item in items[1:]:
+        client.post(f"/notifications/{item.id}/read", data={"csrf_token": token})
+    page = client.get("/notifications?lang=en").get_data(as_text=True)
+    assert "1 unread of 4 reminders." in page
+    # seen is read: that visit marked the last one
+    page = client.get("/notifications?lang=az").get_data(as_text=True)
+    assert "4 xatırlatmadan 0 oxunmayıb." in page
+
+
 def test_anonymous_visitors_are_sent_to_log_in(client):
     response = client.get("/notifications")
     assert response.status_code == 302
