@@ -2,7 +2,8 @@
 elsewhere come back with the file still attached (issue 13, item 6); the details of a
 request for information open when that type is chosen, and a request with no reply needs
 no link or file (item 7); the update is then submitted. Without JavaScript every field
-shows. One submission names every mistake, the form's and the service's."""
+shows. One submission names every mistake, the form's and the service's. The file inputs'
+button and words are in the page's language."""
 
 from __future__ import annotations
 
@@ -148,6 +149,75 @@ def test_a_file_over_the_limit_is_refused_when_chosen_and_nothing_typed_is_lost(
     expect(alert).to_be_hidden()
     assert file_input.evaluate("input => input.files.length") == 1
     assert posts == []
+
+
+def test_the_file_button_and_its_words_are_in_the_pages_language(served, browser):
+    """Chromium draws a file input's "Choose File" and "No file chosen" in the browser's
+    language, English on an Azerbaijani page: the page's script puts a button label and
+    the file's name in the page's language in front of it. The input stays the control:
+    Tab reaches it, its focus shows on the button, and its own label names it."""
+    world = build_world(str(served.upload_folder))
+    measure_id = world.measure_a.id
+    monitor, admin = world.users["monitor_a"].email, world.users["admin"].email
+    db.session.commit()
+    page = browser.new_context().new_page()
+    page.set_default_timeout(15_000)
+    log_in(page, served.url, monitor)
+    page.goto(f"{served.url}/monitor/measures/{measure_id}/updates/new?lang=az")
+    file_input = page.locator("#evidence-0-file")
+    choose = page.locator("#evidence-0-file + .file-picker .file-choose")
+    name = page.locator("#evidence-0-file + .file-picker .file-name")
+    expect(choose).to_have_text("Fayl seçin")
+    expect(name).to_have_text("Fayl seçilməyib")
+    assert file_input.bounding_box()["width"] <= 1  # the browser's English button is hidden
+    expect(file_input).to_have_accessible_name(
+        "Və ya fayl yükləyin (PDF, PNG, JPG, DOCX, XLSX və ya ODT, 10 MB-dək)"
+    )
+    page.locator("#evidence-0-url").focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "evidence-0-file"
+    expect(choose).to_have_css("outline-style", "solid")
+
+    with page.expect_file_chooser() as chooser:
+        choose.click()
+    chooser.value.set_files(
+        {"name": "hesabat.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}
+    )
+    expect(name).to_have_text("hesabat.pdf")
+    # a file over the limit is emptied, and the name says so
+    limit = int(file_input.get_attribute("data-max-bytes"))
+    file_input.set_input_files(
+        {"name": "böyük.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES.ljust(limit + 1)}
+    )
+    expect(page.locator("#evidence-0-file-too-large")).to_be_visible()
+    expect(name).to_have_text("Fayl seçilməyib")
+
+    # in English, and on the admin's import page too
+    page.goto(f"{served.url}/monitor/measures/{measure_id}/updates/new?lang=en")
+    expect(choose).to_have_text("Choose a file")
+    expect(name).to_have_text("No file chosen")
+    page.context.close()
+    page = browser.new_context().new_page()
+    log_in(page, served.url, admin)
+    page.goto(f"{served.url}/admin/organisations/import?lang=az")
+    expect(page.locator("input[type=file] + .file-picker .file-choose")).to_have_text("Fayl seçin")
+    page.context.close()
+
+
+def test_without_javascript_the_browsers_own_file_input_stays(served, browser):
+    world = build_world(str(served.upload_folder))
+    measure_id = world.measure_a.id
+    email = world.users["monitor_a"].email
+    db.session.commit()
+    page = browser.new_context(java_script_enabled=False).new_page()
+    page.set_default_timeout(15_000)
+    log_in(page, served.url, email)
+    page.goto(f"{served.url}/monitor/measures/{measure_id}/updates/new?lang=az")
+    expect(page.locator(".file-picker")).to_have_count(0)
+    file_input = page.locator("#evidence-0-file")
+    expect(file_input).to_be_visible()
+    assert file_input.bounding_box()["width"] > 100
+    page.context.close()
 
 
 def test_one_submission_names_every_mistake(served, browser):

@@ -10,7 +10,6 @@ uploads.Upload), and map the input's field names back to their own.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     FieldList,
@@ -52,6 +51,7 @@ from tracker.web.forms import (
     TOO_LONG,
     AppWordsMeta,
     BoundedNumberField,
+    FileChoiceField,
     IsoDateField,
     TrackerForm,
     chosen_id,
@@ -101,7 +101,7 @@ def _completion_field(label, required_message) -> SelectField:
     )
 
 
-class UploadField(FileField):
+class UploadField(FileChoiceField):
     """A file input that names the upload limit and the server's message for a larger file:
     the page's script (static/js/uploads.js) refuses such a file when it is chosen. The
     server refuses a request over the limit whole (413), and everything typed with it."""

@@ -4,7 +4,7 @@ the monitoring links."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
+from flask_wtf.file import FileAllowed, FileRequired, FileSize
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -33,7 +33,14 @@ from tracker.services.registry.organisations import (
 )
 from tracker.services.registry.search import RegistryFilter, choices_by_field
 from tracker.vocabulary import OrganisationKind
-from tracker.web.forms import BoundedNumberField, IsoDateField, TrackerForm, chosen_id, passed
+from tracker.web.forms import (
+    BoundedNumberField,
+    FileChoiceField,
+    IsoDateField,
+    TrackerForm,
+    chosen_id,
+    passed,
+)
 from tracker.web.pagination import page_number
 
 #: donor answers that come with names, and the form field holding them
@@ -297,7 +304,7 @@ class OrganisationForm(TrackerForm):
 
 
 class ImportForm(TrackerForm):
-    file = FileField(
+    file = FileChoiceField(
         _l("Survey export (XLSX or CSV)"),
         validators=[
             FileRequired(_l("Choose a file to import.")),

@@ -1,7 +1,8 @@
 """The base forms: a POST-only button carries its CSRF token in a ConfirmForm, and every
 other form is a TrackerForm, which also refuses fields the page does not have and shows
 a service's problems beside the fields they name. Every number a form takes is a
-BoundedNumberField, checked as text before it is converted."""
+BoundedNumberField, checked as text before it is converted; every file input a
+FileChoiceField, whose button speaks the page's language."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import DateField, Field, FieldList, FormField, IntegerField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import TextInput
@@ -170,6 +172,17 @@ class TrackerForm(FlaskForm):
                 continue
             others[name] = messages
         self.show_problems(others, names=names)
+
+
+class FileChoiceField(FileField):
+    """A file input whose button and "no file" words the page's script (static/js/uploads.js)
+    writes in the page's language: the browser draws its own in the browser's language
+    ("Choose File" on an Azerbaijani page). Without the script the browser's own stay."""
+
+    def __call__(self, **kwargs):
+        kwargs.setdefault("data-choose", _("Choose a file"))
+        kwargs.setdefault("data-no-file", _("No file chosen"))
+        return super().__call__(**kwargs)
 
 
 class BoundedNumberField(IntegerField):
