@@ -167,6 +167,23 @@ def test_organisation_page_shows_public_fields_only(app, client, registry):
         assert value not in listing
 
 
+def test_staff_numbers_show_in_the_pages_language_or_say_there_are_none(app, client, registry):
+    # a table of seven dashes said nothing: with no staff numbers, the page says so
+    organisation = private_organisation()
+    html = client.get(f"/registry/{organisation.id}?lang=en").get_data(as_text=True)
+    staff = html.split(">Staff</h2>")[1].split("<h2")[0]
+    assert "No staff numbers are recorded for this organisation." in staff
+    assert "<table" not in staff
+    organisation.staff_total, organisation.staff_female = 1250, 700
+    db.session.commit()
+    for lang, total in (("az", "1.250"), ("en", "1,250")):
+        html = client.get(f"/registry/{organisation.id}?lang={lang}").get_data(as_text=True)
+        staff = html.split('<caption class="visually-hidden">')[1].split("</table>")[0]
+        assert f'<td class="num">{total}</td>' in staff
+        assert '<td class="num">700</td>' in staff
+        assert staff.count('<td class="num">–</td>') == 5
+
+
 def test_api_never_returns_personal_data(app, client, registry):
     organisation = private_organisation()
     detail = client.get(f"/api/v1/organisations/{organisation.id}")

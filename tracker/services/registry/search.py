@@ -256,6 +256,11 @@ def choices_by_field(organisation: Organisation) -> dict[str, dict[str, str]]:
     return found
 
 
+def staff_figures(organisation: Organisation) -> dict[str, int | None]:
+    """The staff counts the survey asks for, None where none was given."""
+    return {name: getattr(organisation, name) for name in STAFF_FIELDS}
+
+
 def public_choices(organisation: Organisation) -> dict[str, list[dict]]:
     """The answers as the public sees them: keys with their free text, except the names
     of individual donors."""
@@ -296,7 +301,7 @@ def public_record(organisation: Organisation, coalitions: list[Organisation] | N
         "social_media": o.social_media,
         "mission": o.mission,
         **public_choices(o),
-        "staff": {name: getattr(o, name) for name in STAFF_FIELDS},
+        "staff": staff_figures(o),
         "member_of_networks": o.member_of_networks,
         "network_names": o.network_names,
         "recommendations": o.recommendations,

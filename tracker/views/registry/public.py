@@ -26,6 +26,7 @@ from tracker.services.registry.search import (
     list_coalitions,
     members_of,
     search_organisations,
+    staff_figures,
 )
 from tracker.services.registry.stats import (
     baseline_about,
@@ -106,6 +107,7 @@ def organisation(organisation_id: int):
         organisation=found,
         source=source_citation(found.source or ""),
         answers=choices_by_field(found),
+        staff=staff_figures(found),
         private_details=PRIVATE_CHOICE_DETAILS,
         coalitions=coalitions,
         members=members,
