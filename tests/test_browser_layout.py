@@ -5,7 +5,7 @@ a "Menu" button (a <details>: with and without JavaScript) and wide tables scrol
 inside their box, with a shadow as the cue; every page has a favicon, and its content starts
 the same space under the header; a badge too long for a phone wraps as a pill a line; the
 controls of a filter form's row line up; the account's links share the language switch's
-line of text."""
+line of text; the open data downloads fit a phone."""
 
 from __future__ import annotations
 
@@ -212,6 +212,21 @@ def test_a_long_badge_wraps_as_one_pill_a_line_on_a_phone(served, browser, path)
     assert all(height < 2 * font for height in lines), (lines, font)
     assert len(lines) >= 2, "the badge fits one line: nothing to check"
     assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+    page.context.close()
+
+
+def test_the_open_data_downloads_fit_a_phone_and_name_their_data_set(served, browser):
+    # the files were a table whose download column fell off a phone's screen
+    page = _page(browser, PHONE)
+    page.goto(f"{served.url}/data/?lang=az")
+    links = page.locator(".datasets .downloads a")
+    expect(links).to_have_count(6)
+    for download in links.all():
+        box = download.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+    measures = page.get_by_role("link", name="CSV (Tədbirlər)", exact=True)
+    expect(measures).to_have_attribute("href", "/data/measures.csv")
     page.context.close()
 
 
