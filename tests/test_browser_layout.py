@@ -5,7 +5,7 @@ a "Menu" button (a <details>: with and without JavaScript) and wide tables scrol
 inside their box, with a shadow as the cue; every page has a favicon, and its content starts
 the same space under the header; a badge too long for a phone wraps as a pill a line; the
 controls of a filter form's row line up; the account's links share the language switch's
-line of text; the open data downloads fit a phone."""
+line of text; the open data downloads fit a phone; an update's card ends at its padding."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ import requests
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from tests.factories import make_update
 from tests.monitoring.conftest import make_organisation, make_user
 from tests.monitoring.test_browser_path import log_in
 from tests.reminders.conftest import link
 from tracker.extensions import db
-from tracker.models import Measure
+from tracker.models import Evidence, Measure
 
 pytestmark = [pytest.mark.browser, pytest.mark.served]
 
@@ -227,6 +228,36 @@ def test_the_open_data_downloads_fit_a_phone_and_name_their_data_set(served, bro
     assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
     measures = page.get_by_role("link", name="CSV (Tədbirlər)", exact=True)
     expect(measures).to_have_attribute("href", "/data/measures.csv")
+    page.context.close()
+
+
+#: the space between a card's last line of content and its border, and that card's padding
+_CARD_ENDS = """card => {
+  const last = [...card.querySelectorAll("*")].filter(e => e.checkVisibility())
+    .map(e => e.getBoundingClientRect()).filter(r => r.height > 0);
+  const style = getComputedStyle(card);
+  const inner = card.getBoundingClientRect().bottom - parseFloat(style.borderBottomWidth);
+  const lastItem = card.querySelector(".evidence-list > li:last-child");
+  return [inner - Math.max(...last.map(r => r.bottom)), parseFloat(style.paddingBottom),
+          getComputedStyle(lastItem).borderBottomStyle];
+}"""
+
+
+def test_an_update_card_ends_at_its_padding(served, browser):
+    # The evidence list drew a rule under its last item and kept its margin: a line and
+    # 1rem of space at the foot of every approved update
+    measure = db.session.scalar(select(Measure).where(Measure.code == "2.3"))
+    update = make_update(measure, make_organisation("Şəffaflıq Assosiasiyası", "Transparency"))
+    update.evidence.append(
+        Evidence(evidence_type="official_website", title="Sayt", url="https://example.gov.az/")
+    )
+    db.session.commit()
+    page = _page(browser, DESKTOP)
+    page.goto(f"{served.url}/plans/az-nap-2020-2022/measures/2.3?lang=az")
+    card = page.locator("section[aria-labelledby=updates-heading] .card").first
+    space, padding, rule = card.evaluate(_CARD_ENDS)
+    assert abs(space - padding) <= 1, (space, padding)
+    assert rule == "none"
     page.context.close()
 
 
