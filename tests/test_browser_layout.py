@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from playwright.sync_api import expect
+from playwright.sync_api import Locator, expect
 from sqlalchemy import select
 
 from tests.factories import make_update
@@ -228,6 +228,12 @@ def test_the_open_data_downloads_fit_a_phone_and_name_their_data_set(served, bro
     assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
     measures = page.get_by_role("link", name="CSV (Tədbirlər)", exact=True)
     expect(measures).to_have_attribute("href", "/data/measures.csv")
+    page.context.close()
+    # side by side on a wide screen, each card's downloads sit on one line at their foot
+    page = _page(browser, DESKTOP)
+    page.goto(f"{served.url}/data/?lang=az")
+    tops = {round(box["y"]) for box in map(Locator.bounding_box, page.locator(".downloads").all())}
+    assert len(tops) == 1, tops
     page.context.close()
 
 
