@@ -1,5 +1,7 @@
 """The agencies list is paged, on the page and in the API: a plan can name more bodies than
-one page should show. The order is the same as before paging (most measures first)."""
+one page should show. The order is the same as before paging (most measures first). Its
+late column counts overdue measures while the plan runs and, once it has ended, the
+measures not complete when it ended."""
 
 from __future__ import annotations
 
@@ -57,3 +59,34 @@ def test_the_api_lists_agencies_a_page_at_a_time(client, seeded):
     past = client.get(f"/api/v1/agencies?plan={plan}&page=99").get_json()
     assert past["agencies"] == [] and past["total"] == len(everyone)
     assert client.get(f"/api/v1/agencies?plan={plan}&per_page=501").status_code == 400
+
+
+def _late_column(html: str) -> tuple[str, dict[str, str]]:
+    header = re.findall(r'<th scope="col" class="num">([^<]+)</th>', html)[-1]
+    rows = re.findall(
+        r'<th scope="row"><a href="/agencies/([^?"]+)\?[^>]*>[^<]*</a></th>'
+        r'(?:<td class="num">\d+</td>\s*){2}<td class="num">(\d+)</td>',
+        re.sub(r">\s+<", "><", html),
+    )
+    return header, dict(rows)
+
+
+def test_the_late_column_counts_measures_not_complete_once_the_plan_has_ended(app, client, seeded):
+    # The plan ended on 31 December 2022: nothing is "overdue" any more, and the column
+    # once showed a zero for every agency
+    app.config["TRACKER_TODAY"] = "2026-12-01"
+    header, late = _late_column(client.get("/agencies/?lang=en").get_data(as_text=True))
+    assert header == "Not complete when the plan ended"
+    card = build_scorecard(db.session, default_plan(db.session))
+    figures = {f.agency.key: f for f in sc.agency_figures(card.measures, card.states)}
+    assert late == {key: str(len(f.measures)) for key, f in figures.items()}
+    assert late["ministry-of-justice"] == "19"
+    # while the plan ran: the overdue measures, as of that day
+    app.config["TRACKER_TODAY"] = "2021-06-30"
+    header, late = _late_column(client.get("/agencies/?lang=en").get_data(as_text=True))
+    assert header == "Overdue"
+    card = build_scorecard(db.session, default_plan(db.session))
+    overdue = {
+        f.agency.key: str(f.summary.overdue) for f in sc.agency_figures(card.measures, card.states)
+    }
+    assert late == overdue and set(overdue.values()) != {"0"}

@@ -32,6 +32,7 @@ from tracker.vocabulary import Completion, ReportKind
 
 PLAN = "az-nap-2020-2022"
 SECTION_1_AZ = "Korrupsiyanın qarşısının alınması"
+JUSTICE = {"az": "Ədliyyə Nazirliyi", "en": "Ministry of Justice"}
 
 
 def parse(data: bytes) -> tuple[PdfReader, str]:
@@ -169,6 +170,44 @@ def test_one_organisation_is_named_in_the_singular(seeded, today):
     assert "1 organisation monitors these measures on this date." in summary_page
     assert "over 1 of 64 measures assessed" in summary_page
     assert "organisations monitor" not in summary_page
+
+
+@pytest.mark.parametrize(
+    ("locale", "title", "column"),
+    [
+        (
+            "en",
+            "Agencies with the most measures not complete when the plan ended",
+            "Not complete when the plan ended",
+        ),
+        (
+            "az",
+            "Plan başa çatanda ən çox tədbiri tamamlanmamış qurumlar",
+            "Plan başa çatanda tamamlanmamışdı",
+        ),
+    ],
+)
+def test_after_the_plan_ended_agencies_rank_by_measures_not_complete(
+    app, seeded, locale, title, column
+):
+    # A monthly snapshot after the end (as of today): nothing is overdue any more, and the
+    # agencies chart once vanished from the report while the role table showed zeros
+    app.config["TRACKER_TODAY"] = "2026-12-01"
+    day = date(2026, 12, 1)
+    report = build_report(db.session, ReportSpec(PLAN, day, locale))
+    assert report.summary.is_closed and report.summary.overdue == 0
+    top = report.overdue_agencies[0]
+    assert (top.name, top.overdue) == (JUSTICE[locale], 19)
+    content = flat(parse(render_report(db.session, ReportSpec(PLAN, day, locale)))[1])
+    assert title in content and top.name in content
+    spec = ReportSpec(PLAN, day, locale, ReportKind.AGENCY, agency_key="ministry-of-justice")
+    agency = build_report(db.session, spec)
+    content = flat(parse(render_report(db.session, spec))[1])
+    executor = agency.role_summaries[0].summary
+    assert executor.late == executor.total == 19
+    # the column's heading whole: a narrow column once broke "tamamlanmamışdı" in two
+    assert f" {column} " in content
+    assert re.search(rf"\b{executor.total} {executor.late}\b", content)
 
 
 def test_evidence_links_can_be_clicked_and_only_http_links_are_links(monitoring, plan_reports):

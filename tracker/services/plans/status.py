@@ -131,6 +131,12 @@ class MeasureState:
         return self.is_closed and self.completion != Completion.COMPLETE
 
     @property
+    def is_late(self) -> bool:
+        """Past its deadline and not complete: overdue while the plan runs, not complete
+        when it ended once it has."""
+        return self.is_overdue or self.ended_incomplete
+
+    @property
     def last_updated(self) -> date | None:
         """The date of the newest approved assessment or government claim."""
         dates = [a.as_of_date for a in self.assessments]
@@ -186,6 +192,12 @@ class PlanSummary:
     def scored(self) -> int:
         """The measures the score is computed over: those with an assessment."""
         return self.total - self.counts.get(Completion.NO_EVIDENCE, 0)
+
+    @property
+    def late(self) -> int:
+        """The measures past their deadline and not complete (MeasureState.is_late): the
+        overdue ones while the plan runs, those not complete when it ended once it has."""
+        return self.overdue + self.ended_incomplete
 
 
 def _latest_per_group(statement: Select, partition_by: list, order_by: list) -> Select:

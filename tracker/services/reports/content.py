@@ -341,18 +341,23 @@ class OverdueCount:
 
 
 def overdue_agencies(
-    measures: Iterable[Measure], states: dict[int, MeasureState]
+    measures: Iterable[Measure], states: dict[int, MeasureState], *, with_ended: bool = False
 ) -> list[OverdueCount]:
     """Agencies with overdue measures, most first. Each measure that names the agency (as
-    executing or recommended agency) counts once, as on the agency pages. Works on loaded
-    measures: no queries."""
+    executing or recommended agency) counts once, as on the agency pages. With `with_ended`,
+    a measure not complete when its plan ended counts too (MeasureState.is_late): the
+    reports of a plan that has ended. Works on loaded measures: no queries."""
     by_agency: dict[int, tuple[Agency, set[int]]] = {}
     for measure in measures:
         for link in measure.agency_links:
             by_agency.setdefault(link.agency_id, (link.agency, set()))[1].add(measure.id)
     rows = []
     for agency, measure_ids in by_agency.values():
-        overdue = sum(1 for mid in measure_ids if states[mid].is_overdue)
+        overdue = sum(
+            1
+            for mid in measure_ids
+            if (states[mid].is_late if with_ended else states[mid].is_overdue)
+        )
         if overdue:
             rows.append(OverdueCount(agency, overdue, len(measure_ids)))
     rows.sort(key=lambda r: (-r.overdue, r.agency.name_az.casefold()))
@@ -362,7 +367,7 @@ def overdue_agencies(
 def _top_overdue(
     measures: list[Measure], states: dict[int, MeasureState], locale: str
 ) -> tuple[AgencyOverdue, ...]:
-    rows = overdue_agencies(measures, states)[:TOP_OVERDUE_AGENCIES]
+    rows = overdue_agencies(measures, states, with_ended=True)[:TOP_OVERDUE_AGENCIES]
     return tuple(AgencyOverdue(r.agency.name(locale), r.overdue, r.total) for r in rows)
 
 

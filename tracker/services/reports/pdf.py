@@ -168,13 +168,14 @@ def _completion_table(story: Story) -> Table:
 
 
 def _role_table(story: Story) -> Table:
-    head = (_("Role"), _("Measures"), _("Overdue"), _("Score"))
+    late = _("Not complete when the plan ended") if story.report.summary.is_closed else _("Overdue")
+    head = (_("Role"), _("Measures"), late, _("Score"))
     rows = [[story.para(text(h), "cell_head") for h in head]]
     for role in story.report.role_summaries:
         s = role.summary
-        values = (role.label, str(s.total), str(s.overdue), score_text(s.score))
+        values = (role.label, str(s.total), str(s.late), score_text(s.score))
         rows.append([story.para(text(value), "cell") for value in values])
-    table = Table(rows, colWidths=[60 * mm, 25 * mm, 25 * mm, 25 * mm], hAlign="LEFT")
+    table = Table(rows, colWidths=[60 * mm, 25 * mm, 40 * mm, 25 * mm], hAlign="LEFT")
     table.setStyle(
         table_style(
             [
@@ -222,11 +223,19 @@ def charts(story: Story) -> None:
         story.add(section_chart(r))
     if r.overdue_agencies:
         story.add(CondPageBreak(80 * mm))
-        story.add(story.para(text(_("Agencies with the most overdue measures")), "h2"))
-        explanation = _(
-            "Overdue measures that name the agency as executing agency or "
-            "as recommended agency; each measure counts once per agency."
-        )
+        if r.summary.is_closed:
+            title = _("Agencies with the most measures not complete when the plan ended")
+            explanation = _(
+                "Measures not complete when the plan ended that name the agency as executing "
+                "agency or as recommended agency; each measure counts once per agency."
+            )
+        else:
+            title = _("Agencies with the most overdue measures")
+            explanation = _(
+                "Overdue measures that name the agency as executing agency or "
+                "as recommended agency; each measure counts once per agency."
+            )
+        story.add(story.para(text(title), "h2"))
         story.add(story.para(text(explanation), "muted"))
         story.add(overdue_chart(r))
     story.add(PageBreak())

@@ -114,7 +114,8 @@ def section_chart(report: Report) -> Drawing:
 
 
 def overdue_chart(report: Report) -> Drawing:
-    """Bars: the agencies with the most overdue measures."""
+    """Bars: the agencies with the most overdue measures (not complete when the plan ended,
+    once it has)."""
     rows = list(reversed(report.overdue_agencies))
     label_width, chart_height = 220, 18 * len(rows)
     drawing = Drawing(FRAME_WIDTH, chart_height + 30, initialFontName=FONT)
@@ -129,5 +130,8 @@ def overdue_chart(report: Report) -> Drawing:
     chart.barLabels.boxAnchor = "w"
     chart.barLabels.dx = 3
     drawing.add(chart)
-    _caption(drawing, label_width, 2, _("Overdue measures"))
+    late = (
+        _("Not complete when the plan ended") if report.summary.is_closed else _("Overdue measures")
+    )
+    _caption(drawing, label_width, 2, late)
     return drawing
