@@ -16,6 +16,7 @@ MEASURE_CHOICES = {
     "agency": "ministry-of-justice",
     "completion": Completion.LIMITED,
     "overdue": True,
+    "late": True,
     "query": "portal",
     "disputed": True,
     "monitored": True,
@@ -54,7 +55,7 @@ def test_each_registry_choice_narrows_the_list(name, value):
     assert RegistryFilter(**{name: value}).is_active
 
 
-@pytest.mark.parametrize("name", ["overdue", "disputed", "monitored"])
+@pytest.mark.parametrize("name", ["overdue", "late", "disputed", "monitored"])
 def test_a_yes_no_filters_no_is_a_choice(name):
     assert MeasureFilter(**{name: False}).is_active
 

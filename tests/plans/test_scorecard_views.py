@@ -41,6 +41,12 @@ def test_a_closed_plan_shows_final_states_and_mid_2021_counts_overdue(app, clien
     measure_html = client.get(PLAN + "measures/1.1?lang=en").get_data(as_text=True)
     assert "Not complete when the plan ended (December 31, 2022)" in measure_html
     assert "Overdue by" not in measure_html
+    # the deadline filter finds the unfinished measures, not an empty "overdue" list
+    unfinished = client.get(PLAN + "?lang=en&overdue=yes").get_data(as_text=True)
+    assert len(_measure_links(unfinished)) == 64
+    assert '<option selected value="yes">Not complete when the plan ended</option>' in unfinished
+    assert '<option value="no">Complete when the plan ended</option>' in unfinished
+    assert _measure_links(client.get(PLAN + "?lang=en&overdue=no").get_data(as_text=True)) == set()
     app.config["TRACKER_TODAY"] = "2021-06-30"
     html = client.get(PLAN + "?lang=en").get_data(as_text=True)
     due_2020 = db.session.scalars(select(Measure.code).where(Measure.end_year == 2020)).all()

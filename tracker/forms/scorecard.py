@@ -28,9 +28,12 @@ class MeasureFilterForm(GetForm):
     monitored = filter_field(_l("Monitoring"))
     organisation = filter_field(_l("Monitoring organisation"))
 
-    def set_choices(self, sections, agencies, locale: str, organisations=()) -> None:
+    def set_choices(
+        self, sections, agencies, locale: str, organisations=(), *, plan_ended: bool = False
+    ) -> None:
         """The choices of the select fields; `organisations` are the registry's Monitor
-        records of the organisations monitoring the plan's measures."""
+        records of the organisations monitoring the plan's measures. Once the plan has
+        ended, the deadline's choices speak of the end: nothing is "overdue" any more."""
         everything = SelectChoice("", _l("All"))
         self.section.choices = [everything] + [
             SelectChoice(str(s.number), f"{s.number}. {s.title(locale)}") for s in sections
@@ -39,11 +42,12 @@ class MeasureFilterForm(GetForm):
         self.completion.choices = [everything] + [
             SelectChoice(str(key), label) for key, label in COMPLETION_LABELS.items()
         ]
-        self.overdue.choices = [
-            everything,
-            SelectChoice("yes", _l("Overdue")),
-            SelectChoice("no", _l("Not overdue")),
-        ]
+        late, on_time = (
+            (_l("Not complete when the plan ended"), _l("Complete when the plan ended"))
+            if plan_ended
+            else (_l("Overdue"), _l("Not overdue"))
+        )
+        self.overdue.choices = [everything, SelectChoice("yes", late), SelectChoice("no", on_time)]
         self.disputed.choices = [
             everything,
             SelectChoice("yes", _l("Disputed: the claim differs")),
@@ -64,7 +68,7 @@ class MeasureFilterForm(GetForm):
             section=int(self.section.data) if self.section.data else None,
             agency=self.agency.data or None,
             completion=Completion(self.completion.data) if self.completion.data else None,
-            overdue=OVERDUE_CHOICES.get(self.overdue.data or ""),
+            late=OVERDUE_CHOICES.get(self.overdue.data or ""),
             query=(self.q.data or "").strip(),
             disputed=YES_NO.get(self.disputed.data or ""),
             monitored=YES_NO.get(self.monitored.data or ""),

@@ -138,7 +138,11 @@ class MeasureFilter(ListFilter):
     section: int | None = None
     agency: str | None = None
     completion: Completion | None = None
+    #: overdue as the API's filter means it (False for every measure once the plan ended)
     overdue: bool | None = None
+    #: past its deadline and not complete (MeasureState.is_late): the page's "Deadline"
+    #: filter, which still finds the unfinished measures after the plan ended
+    late: bool | None = None
     query: str = ""
     #: the government's claim and the CSO assessments disagree, or not
     disputed: bool | None = None
@@ -157,6 +161,7 @@ class MeasureFilter(ListFilter):
             not self.agency or any(link.agency.key == self.agency for link in measure.agency_links),
             self.completion is None or state.completion == self.completion,
             self.overdue is None or state.is_overdue == self.overdue,
+            self.late is None or state.is_late == self.late,
             self.disputed is None or state.is_disputed == self.disputed,
             self.monitored is None or bool(monitors) == self.monitored,
             self.organisation is None or self.organisation in monitors,

@@ -71,7 +71,7 @@ def _render_scorecard(plan: ActionPlan):
         key=lambda a: a.name(locale).casefold(),
     )
     monitors, organisations = _monitoring(plan, locale)
-    form.set_choices(sections, agencies, locale, organisations)
+    form.set_choices(sections, agencies, locale, organisations, plan_ended=card.summary.is_closed)
     status = 200
     if request.args and not form.validate():
         status = 400
