@@ -154,8 +154,11 @@ def test_progress_chart_and_what_changed_between_two_dates(served, page):
     _one_limited_assessment()  # 1.1, limited, as of 2022-06-01
     page.goto(served.url + f"/plans/{PLAN}/?lang=en")
     progress = page.locator("section", has=page.locator("#progress-heading"))
-    chart = progress.locator("svg.chart")
+    chart = progress.locator("svg.bar-chart")
     assert chart.get_attribute("role") == "img"
+    # the plan has ended: the chart stops at its last month, and says so
+    assert "Each bar is a month of the plan" in progress.locator("figcaption").inner_text()
+    assert "the current month" not in progress.inner_text()
     assert chart.locator("text").count() == 36  # the plan's months, 2020-01 … 2022-12
     assert chart.locator("text").first.inner_html() == "2020-01"
     progress.get_by_text("The figures as a table").click()
@@ -193,3 +196,41 @@ def test_the_new_public_pages_fit_a_phone(served, browser):
             widths[f"{path} {lang}"] = page.evaluate("document.documentElement.scrollWidth")
     context.close()
     assert all(width <= 390 for width in widths.values()), widths
+
+
+_CHART_GEOMETRY = """svg => {
+    const texts = [...svg.querySelectorAll(':scope > text')];
+    const rects = [...svg.querySelectorAll('rect')];
+    const box = svg.getBoundingClientRect();
+    return {
+        svgLeft: box.left, svgRight: box.right,
+        fontPixels: Math.min(...texts.map(t => parseFloat(getComputedStyle(t).fontSize)
+            * t.getScreenCTM().a)),
+        labelRight: Math.max(...texts.filter(t => t.getAttribute('text-anchor') === 'end')
+            .map(t => t.getBoundingClientRect().right)),
+        labelLeft: Math.min(...texts.map(t => t.getBoundingClientRect().left)),
+        barLeft: Math.min(...rects.map(r => r.getBoundingClientRect().left)),
+        rightmost: Math.max(...texts.concat(rects).map(e => e.getBoundingClientRect().right)),
+    };
+}"""
+
+
+@pytest.mark.parametrize("width", [360, 1366])
+def test_the_charts_text_keeps_its_size_and_place_on_a_phone_and_a_wide_screen(
+    served, browser, width
+):
+    # The charts were 640-unit drawings scaled to their column: on a phone the section
+    # numbers and month labels came out 6 to 8 pixels high
+    _one_limited_assessment()
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(f"{served.url}/plans/{PLAN}/?lang=az")
+    for heading in ("#chart-heading", "#progress-heading"):
+        chart = page.locator("section", has=page.locator(heading)).locator("svg.bar-chart")
+        geometry = chart.evaluate(_CHART_GEOMETRY)
+        assert geometry["fontPixels"] >= 11, (heading, geometry)
+        assert geometry["labelLeft"] >= geometry["svgLeft"] - 0.5, (heading, geometry)
+        assert geometry["labelRight"] <= geometry["barLeft"], (heading, geometry)
+        assert geometry["rightmost"] <= geometry["svgRight"] + 0.5, (heading, geometry)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    context.close()

@@ -21,6 +21,7 @@ COMPLETION_COLOURS = {
 class BarSegment:
     level: Completion
     count: int
+    #: where the segment starts and how long it is, in percent of the chart's width
     x: float
     width: float
     colour: str
@@ -30,41 +31,54 @@ class BarSegment:
 class ChartRow:
     label: str
     total: int
+    #: the row's top, in pixels
     y: float
     segments: tuple[BarSegment, ...]
+
+    @property
+    def end(self) -> float:
+        """Where the bar ends, in percent of the chart's width (its total is written there)."""
+        return self.segments[-1].x + self.segments[-1].width if self.segments else 0.0
 
 
 @dataclass(frozen=True)
 class StackedBarChart:
+    """Bars placed in percent of the chart's width and rows in pixels: the SVG has no
+    viewBox, so it takes the width it is given while its text keeps its size (a scaled
+    640-unit drawing wrote 7-pixel labels on a phone)."""
+
     rows: tuple[ChartRow, ...]
-    width: int
+    #: the labels end here (right-aligned), in percent; the bars start just after
+    label_end: float
     height: int
-    label_width: int
     bar_height: int
     legend: tuple[tuple[Completion, str], ...]
 
 
-def section_completion_chart(rows, width: int = 640, bar_height: int = 22) -> StackedBarChart:
+def section_completion_chart(rows) -> StackedBarChart:
     """Horizontal stacked bars, one per section, each measure one unit of length."""
     labelled = [(str(section.number), counts) for section, counts in rows]
-    return stacked_bar_chart(labelled, width=width, bar_height=bar_height)
+    # room for a one-digit label on the left and the total on the right, on a phone too
+    return stacked_bar_chart(labelled, label_share=6, total_share=10, bar_height=22, gap=10)
 
 
 def monthly_completion_chart(months) -> StackedBarChart:
     """Horizontal stacked bars, one per month (MonthFigures), each measure one unit."""
     rows = [(f"{m.month_end:%Y-%m}", m.counts) for m in months]
-    return stacked_bar_chart(rows, label_width=70, bar_height=14, gap=4)
+    # "2022-12" needs about 50 px: 18 % of a phone's column; every bar is the same length
+    return stacked_bar_chart(rows, label_share=18, total_share=1, bar_height=14, gap=4)
 
 
 def stacked_bar_chart(
-    rows, width: int = 640, bar_height: int = 22, label_width: int = 40, gap: int = 10
+    rows, *, label_share: float, total_share: float, bar_height: int, gap: int
 ) -> StackedBarChart:
-    """Horizontal stacked bars, one per (label, counts by completion) row."""
+    """Horizontal stacked bars, one per (label, counts by completion) row. The labels take
+    `label_share` percent of the width on the left, the totals `total_share` on the right."""
     longest = max((sum(counts.values()) for _, counts in rows), default=1) or 1
-    scale = (width - label_width - 40) / longest
+    scale = (100 - label_share - total_share) / longest
     chart_rows = []
     for index, (label, counts) in enumerate(rows):
-        x = float(label_width)
+        x = float(label_share)
         segments = []
         for level in Completion:
             count = counts.get(level, 0)
@@ -84,9 +98,8 @@ def stacked_bar_chart(
     height = max(len(chart_rows) * (bar_height + gap), bar_height)
     return StackedBarChart(
         rows=tuple(chart_rows),
-        width=width,
+        label_end=label_share - 1,
         height=height,
-        label_width=label_width,
         bar_height=bar_height,
         legend=tuple(COMPLETION_COLOURS.items()),
     )
