@@ -5,7 +5,8 @@ a "Menu" button (a <details>: with and without JavaScript) and wide tables scrol
 inside their box, with a shadow as the cue; every page has a favicon, and its content starts
 the same space under the header; a badge too long for a phone wraps as a pill a line; the
 controls of a filter form's row line up; the account's links share the language switch's
-line of text; the open data downloads fit a phone; an update's card ends at its padding."""
+line of text; the open data downloads fit a phone; an update's card ends at its padding; a
+list's search and filters fold on a phone while none is chosen."""
 
 from __future__ import annotations
 
@@ -331,4 +332,53 @@ def test_the_update_forms_fields_are_one_space_apart(served, browser, viewport):
     rem = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
     assert len(gaps) >= 8, gaps
     assert [gap for gap in gaps if abs(gap[2] - rem) > 1] == []
+    page.context.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "first_item"),
+    [("/plans/az-nap-2020-2022/", "#section-1"), ("/registry/", ".org-list li")],
+)
+def test_search_and_filters_fold_on_a_phone_until_one_is_chosen(served, browser, path, first_item):
+    # The scorecard's eight filters took a screen and a half on a phone before the first
+    # measure; the registry's, a screen before the first organisation
+    make_organisation("Şəffaflıq və İnkişaf Assosiasiyası", "Transparency Union")
+    db.session.commit()
+    page = _page(browser, PHONE)
+    page.goto(f"{served.url}{path}?lang=az")
+    panel = page.locator("details.filter-panel")
+    expect(panel).not_to_have_attribute("open", "")
+    summary = panel.locator("summary")
+    expect(summary).to_have_text("Axtarış və filtrlər")
+    expect(summary).to_have_accessible_name("Axtarış və filtrlər")  # the arrow is not read
+    expect(page.locator("form.filters select").first).to_be_hidden()
+    # the list starts right under the folded panel
+    gap = page.evaluate(
+        """([panel, item]) => document.querySelector(item).getBoundingClientRect().top
+            - document.querySelector(panel).getBoundingClientRect().bottom""",
+        ["details.filter-panel", first_item],
+    )
+    assert 0 <= gap < 300, gap
+    summary.click()
+    expect(page.locator("form.filters select").first).to_be_visible()
+    page.locator("form.filters input[name=q]").fill("Şəffaflıq")
+    page.locator("form.filters").get_by_role("button").first.click()
+    page.wait_for_url("**q=*")
+    # a chosen filter keeps the panel open, and its summary counts it
+    expect(panel).to_have_attribute("open", "")
+    expect(summary).to_have_text("Axtarış və filtrlər (1 seçilib)")
+    page.context.close()
+
+    # Without JavaScript the panel stays open; on a wide screen there is no toggle at all
+    page = _page(browser, PHONE, javascript=False)
+    page.goto(f"{served.url}{path}?lang=az")
+    expect(page.locator("form.filters select").first).to_be_visible()
+    page.context.close()
+    page = _page(browser, DESKTOP)
+    page.goto(f"{served.url}{path}?lang=az")
+    expect(page.locator("details.filter-panel summary")).to_be_hidden()
+    expect(page.locator("form.filters select").first).to_be_visible()
+    page.set_viewport_size(PHONE)
+    page.set_viewport_size(DESKTOP)  # a narrow window widened again keeps them open
+    expect(page.locator("form.filters select").first).to_be_visible()
     page.context.close()
