@@ -34,11 +34,8 @@ class ChartRow:
     #: the row's top, in pixels
     y: float
     segments: tuple[BarSegment, ...]
-
-    @property
-    def end(self) -> float:
-        """Where the bar ends, in percent of the chart's width (its total is written there)."""
-        return self.segments[-1].x + self.segments[-1].width if self.segments else 0.0
+    #: where the bar ends (where it starts when empty), in percent; its total goes there
+    end: float
 
 
 @dataclass(frozen=True)
@@ -93,6 +90,7 @@ def stacked_bar_chart(
                 sum(counts.values()),
                 index * (bar_height + gap),
                 tuple(segments),
+                x,
             )
         )
     height = max(len(chart_rows) * (bar_height + gap), bar_height)
