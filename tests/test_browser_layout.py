@@ -6,7 +6,8 @@ inside their box, with a shadow as the cue; every page has a favicon, and its co
 the same space under the header; a badge too long for a phone wraps as a pill a line; the
 controls of a filter form's row line up; the account's links share the language switch's
 line of text; the open data downloads fit a phone; an update's card ends at its padding; a
-list's search and filters fold on a phone while none is chosen; one page of every public
+list's search and filters fold on a phone while none is chosen (and stay open on an error), on
+the public lists and the admin's; one page of every public
 kind fits a 360 px phone in both languages."""
 
 from __future__ import annotations
@@ -382,6 +383,31 @@ def test_search_and_filters_fold_on_a_phone_until_one_is_chosen(served, browser,
     page.set_viewport_size(PHONE)
     page.set_viewport_size(DESKTOP)  # a narrow window widened again keeps them open
     expect(page.locator("form.filters select").first).to_be_visible()
+    page.context.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "first_item"), [("/admin/audit", ".audit-table"), ("/admin/users", "main table")]
+)
+def test_the_admin_lists_filters_fold_on_a_phone_and_stay_open_on_an_error(
+    served, browser, path, first_item
+):
+    # The audit log's seven filters took a screen and a half on a phone before its first
+    # entry. A filter with an error keeps the panel open, where the message is
+    _monitor_with_measures(1)
+    page = _page(browser, PHONE)
+    _log_in_az(page, served.url, "admin@example.org")
+    page.goto(f"{served.url}{path}?lang=az")
+    panel = page.locator("details.filter-panel")
+    expect(panel).not_to_have_attribute("open", "")
+    expect(page.locator(first_item)).to_be_in_viewport()
+    panel.locator("summary").click()
+    expect(page.locator("form.filters select").first).to_be_visible()
+    if path == "/admin/audit":
+        response = page.goto(f"{served.url}{path}?date_from=2026-13-45&lang=az")
+        assert response.status == 400
+        expect(panel).to_have_attribute("open", "")
+        expect(panel.locator(".field-error")).to_be_visible()
     page.context.close()
 
 
