@@ -71,3 +71,48 @@ def test_search_and_filters_work_without_javascript(populated, served, browser):
 
     assert names == ["National NGO Forum of Azerbaijan"]
     assert heading and leads == 3
+
+
+def _tile_boxes(page) -> dict[str, dict]:
+    tiles = page.locator(".region-map .region-tile")
+    return {tile.get_attribute("data-region"): tile.bounding_box() for tile in tiles.all()}
+
+
+def test_the_region_map_keeps_its_geography_wide_and_its_text_size_on_a_phone(
+    populated, served, browser
+):
+    # The map was a 660-unit SVG scaled to the column: on a phone its region names came
+    # out 6 pixels high. Its tiles are now HTML: a grid on a wide screen, a list on a phone
+    from tests.test_browser_contrast import _LOW_CONTRAST
+
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{served.url}/registry/stats?lang=az")
+    boxes = _tile_boxes(page)
+    assert len(boxes) == 14
+    # Baku east of Absheron-Khizi, Nakhchivan under East Zangezur, Gazakh-Tovuz top left
+    assert boxes["baku"]["x"] > boxes["absheron_khizi"]["x"]
+    assert boxes["baku"]["y"] == boxes["absheron_khizi"]["y"]
+    assert boxes["nakhchivan"]["x"] == boxes["east_zangezur"]["x"]
+    assert boxes["nakhchivan"]["y"] > boxes["east_zangezur"]["y"]
+    assert min(box["x"] for box in boxes.values()) == boxes["gazakh_tovuz"]["x"]
+    assert min(box["y"] for box in boxes.values()) == boxes["gazakh_tovuz"]["y"]
+    # the busiest region is the darkest, and every tile's text can be read on its shade
+    counts = {
+        tile.get_attribute("data-region"): int(tile.locator(".region-count").inner_text())
+        for tile in page.locator(".region-map .region-tile").all()
+    }
+    assert max(counts.values()) > 0, "the imported survey names no region: nothing to shade"
+    busiest = max(counts, key=counts.get)
+    assert "region-shade-5" in page.locator(f"[data-region={busiest}]").get_attribute("class")
+    assert [line for line in page.evaluate(_LOW_CONTRAST) if "region" in line] == []
+
+    page.set_viewport_size({"width": 360, "height": 780})
+    sizes = page.locator(".region-map .region-name").evaluate_all(
+        "names => names.map(n => parseFloat(getComputedStyle(n).fontSize))"
+    )
+    assert min(sizes) >= 13, sizes
+    assert all(box["x"] + box["width"] <= 360 for box in _tile_boxes(page).values())
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
+    context.close()

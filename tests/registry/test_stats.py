@@ -192,7 +192,9 @@ def test_stats_page_shows_the_baseline_beside_live_tables_and_pictures(app, clie
     html_az = client.get("/registry/stats?lang=az").get_data(as_text=True)
     for figure in ("243", "88,9%", "56,3%", "3.805", "15,79"):
         assert f">{figure}<" in html_az, figure
-    assert html.count("<svg") >= 9
+    # eight paired-bar charts, and the map's 14 regions as HTML tiles
+    assert html.count("<svg") >= 8
+    assert html.count('class="region-tile ') == 14
     assert "Organisations working in each economic region" in html
     assert "Ganja-Dashkasan" in html
     # no inline style or script (the CSP forbids both); the pages' own files are loaded
@@ -293,3 +295,21 @@ def test_the_medians_agree_with_the_middle_values_on_either_database(app):
     assert found["staff_total"] == 4.0 and found["staff_male"] == 2.0
     assert found["staff_female"] == 1.5 and found["staff_support"] == 1.0
     assert found["staff_experts"] is None
+
+
+def test_the_region_map_shades_the_busiest_region_darkest_and_lists_tiles_row_by_row():
+    from tracker.services.registry.charts import region_map
+
+    tiles = region_map({"baku": 40, "absheron_khizi": 10, "karabakh": 0}, {"baku": "Bakı"})
+    by_key = {tile.key: tile for tile in tiles.tiles}
+    assert (by_key["baku"].shade, by_key["absheron_khizi"].shade, by_key["karabakh"].shade) == (
+        5,
+        1,
+        0,
+    )
+    assert (tiles.lowest, tiles.highest) == (10, 40)
+    assert by_key["baku"].label == "Bakı" and by_key["karabakh"].label == "karabakh"
+    places = [(tile.row, tile.column) for tile in tiles.tiles]
+    assert places == sorted(places) and places[0] == (0, 0) and len(places) == 14
+    # with no region named, every tile is the lightest
+    assert {tile.shade for tile in region_map({}, {}).tiles} == {0}

@@ -1,10 +1,13 @@
-"""Server-made SVG pictures of the registry statistics: paired bars (live beside the 2022
-baseline) and a tile map of the economic regions. Presentation attributes only (fill=,
-font-size=), no style attributes and no script, so they pass the CSP. Every piece is a
-Markup template filled with Markup.format, which escapes each value; the tables beside
-the pictures carry the same figures for screen readers."""
+"""The registry statistics' pictures: server-made SVG paired bars (live beside the 2022
+baseline) and the data of a tile map of the economic regions, which the template lays out
+in HTML. Presentation attributes only (fill=, font-size=), no style attributes and no
+script, so they pass the CSP. Every SVG piece is a Markup template filled with
+Markup.format, which escapes each value; the tables beside the pictures carry the same
+figures for screen readers."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from markupsafe import Markup
 
@@ -15,10 +18,9 @@ LIVE_COLOUR = "#0b4f8a"
 BASELINE_COLOUR = "#8a94a3"
 INK = "#1b1f24"
 MUTED = "#4a5360"
-OUTLINE = "#8a94a3"
 FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
-#: shades from "no organisation" to "the most"
-SHADES = ("#eef2f6", "#cfe0f1", "#9cc3e6", "#5b9bd3", "#1d6fb8", "#0b4f8a")
+#: the map's shades, from "no organisation" (0) to "the most": CSS classes region-shade-0…5
+SHADE_COUNT = 6
 
 #: the economic regions on a grid, roughly where they lie (column, row); Nakhchivan is
 #: the exclave to the south-west
@@ -48,20 +50,7 @@ def _svg_open(chart_id: str, title: str, width: int, height: int) -> Markup:
     ).format(w=width, h=height, id=chart_id, title=title)
 
 
-def _rect(
-    x: float,
-    y: float,
-    width: float,
-    height: float,
-    fill: str,
-    outline: bool = False,
-    rounded: int = 0,
-) -> Markup:
-    if outline:
-        return Markup(
-            '<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" rx="{}" fill="{}" '
-            'stroke="{}" stroke-width="1"/>'
-        ).format(x, y, width, height, rounded, fill, OUTLINE)
+def _rect(x: float, y: float, width: float, height: float, fill: str) -> Markup:
     return Markup('<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}"/>').format(
         x, y, width, height, fill
     )
@@ -173,59 +162,44 @@ def _shade_index(count: int, lowest: int, highest: int) -> int:
     return 1 + min(4, (count - lowest) * 5 // (highest - lowest + 1))
 
 
-def _split_label(label: str) -> list[str]:
-    """Two short lines for a tile: "Şəki-Zaqatala" → ["Şəki-", "Zaqatala"]."""
-    if len(label) <= 11:
-        return [label]
-    for separator in ("-", " "):
-        if separator in label:
-            head, _, tail = label.partition(separator)
-            return [head + (separator if separator == "-" else ""), tail]
-    return [label[:13], label[13:]]
+@dataclass(frozen=True)
+class RegionTile:
+    key: str
+    label: str
+    count: int
+    #: 0 (no organisation) to 5 (the most): the CSS class region-shade-N
+    shade: int
+    #: its place on the map's grid, from 0
+    column: int
+    row: int
 
 
-def region_tile_map(
-    chart_id: str,
-    title: str,
-    counts: dict[str, int],
-    labels: dict[str, str],
-    legend_label: str,
-) -> Markup:
-    """The economic regions as tiles, shaded by how many organisations work in each."""
-    tile_w, tile_h, gap = 104, 66, 6
-    columns = 1 + max(c for c, _ in REGION_TILES.values())
-    rows = 1 + max(r for _, r in REGION_TILES.values())
-    width = columns * (tile_w + gap)
-    legend_y = rows * (tile_h + gap) + 10
-    height = legend_y + 34
+@dataclass(frozen=True)
+class RegionMap:
+    """The economic regions as tiles on a grid, roughly where they lie, shaded by how many
+    organisations work in each. HTML, not a drawing: on a phone the tiles become a list
+    and their names keep their size (a scaled 660-unit SVG wrote 6-pixel names)."""
+
+    tiles: tuple[RegionTile, ...]
+    lowest: int
+    highest: int
+    shades: int = SHADE_COUNT
+
+
+def region_map(counts: dict[str, int], labels: dict[str, str]) -> RegionMap:
+    """The tiles in reading order (row by row), as a phone lists them."""
     present = [counts.get(key, 0) for key in REGION_TILES if counts.get(key, 0) > 0]
     lowest, highest = (min(present), max(present)) if present else (0, 0)
-    pieces = [_svg_open(chart_id, title, width, height)]
-    for key, (column, row) in REGION_TILES.items():
-        count = counts.get(key, 0)
-        shade = _shade_index(count, lowest, highest)
-        x, y = column * (tile_w + gap), row * (tile_h + gap)
-        ink = "#ffffff" if shade >= 4 else INK
-        label = labels.get(key, key)
-        tile = [_rect(x, y, tile_w, tile_h, SHADES[shade], outline=True, rounded=6)]
-        for line_index, line in enumerate(_split_label(label)):
-            tile.append(_text(x + 8, y + 18 + line_index * 15, line, size=12, fill=ink))
-        tile.append(
-            _text(
-                x + tile_w - 8,
-                y + tile_h - 9,
-                str(count),
-                size=18,
-                fill=ink,
-                anchor="end",
-                weight="bold",
-            )
+    tiles = [
+        RegionTile(
+            key=key,
+            label=labels.get(key, key),
+            count=counts.get(key, 0),
+            shade=_shade_index(counts.get(key, 0), lowest, highest),
+            column=column,
+            row=row,
         )
-        pieces.append(_group(f"{label}: {count}", tile))
-    pieces.append(_text(0, legend_y + 12, legend_label, size=12, fill=MUTED))
-    for index, colour in enumerate(SHADES):
-        pieces.append(_rect(index * 34, legend_y + 18, 30, 12, colour, outline=True))
-    scale = f"0, {lowest} – {highest}" if highest else "0"
-    pieces.append(_text(6 * 34 + 4, legend_y + 29, scale, size=12, fill=MUTED))
-    pieces.append(Markup("</svg>"))
-    return Markup("").join(pieces)
+        for key, (column, row) in REGION_TILES.items()
+    ]
+    tiles.sort(key=lambda tile: (tile.row, tile.column))
+    return RegionMap(tuple(tiles), lowest, highest)

@@ -12,7 +12,7 @@ from tracker.extensions import db
 from tracker.forms.registry import RegistryFilterForm
 from tracker.i18n import current_locale
 from tracker.services.plans import default_plan, get_plan, plan_choices
-from tracker.services.registry.charts import comparison_chart, region_tile_map
+from tracker.services.registry.charts import comparison_chart, region_map
 from tracker.services.registry.citations import source_citation
 from tracker.services.registry.coverage import plan_coverage
 from tracker.services.registry.display import template_helpers
@@ -166,13 +166,7 @@ def stats():
         for table, rows in tables.items()
     }
     labels = catalogue()
-    tile_map = region_tile_map(
-        "region-map",
-        _("Organisations working in each economic region"),
-        live.choices["regions"],
-        labels.labels("regions", locale),
-        _("Fewer organisations → more"),
-    )
+    tile_map = region_map(live.choices["regions"], labels.labels("regions", locale))
     return render_template(
         "registry/stats.html",
         stats=live,
