@@ -116,3 +116,31 @@ def test_the_region_map_keeps_its_geography_wide_and_its_text_size_on_a_phone(
     assert all(box["x"] + box["width"] <= 360 for box in _tile_boxes(page).values())
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
     context.close()
+
+
+@pytest.mark.parametrize("width", [360, 1366])
+def test_the_paired_bar_charts_text_keeps_its_size_inside_the_chart(
+    populated, served, browser, width
+):
+    # The charts were 440-unit drawings scaled to their column: 10-pixel labels on a phone
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{served.url}/registry/stats?lang=az")
+    charts = page.locator("svg.pair-chart")
+    assert charts.count() == 8
+    for chart in charts.all():
+        edges = chart.evaluate(
+            """svg => {
+              const box = svg.getBoundingClientRect();
+              const texts = [...svg.querySelectorAll("text")].map(t => t.getBoundingClientRect());
+              return {right: box.right, left: box.left, sizes: texts.map(t => t.height),
+                      furthest: Math.max(...texts.map(t => t.right)),
+                      nearest: Math.min(...texts.map(t => t.left))};
+            }"""
+        )
+        assert min(edges["sizes"]) >= 13, edges["sizes"]
+        assert edges["nearest"] >= edges["left"] - 1
+        assert edges["furthest"] <= edges["right"] + 1, edges
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= width
+    context.close()

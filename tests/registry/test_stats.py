@@ -226,14 +226,12 @@ def test_svg_labels_are_escaped(app, client):
     from tracker.services.registry.charts import comparison_chart
     from tracker.services.registry.stats import ComparisonRow
 
-    svg = str(
-        comparison_chart(
-            "x", "<t>", [ComparisonRow("k", "<script>", 1, 50.0, None, None)], "a&b", "c"
-        )
-    )
-    assert "<script>" not in svg and "&lt;script&gt;" in svg
-    # 50% of the 388-pixel bar area.
-    assert re.search(r"<rect x=\"4.0\" y=\"69.0\" width=\"194.0\"", svg)
+    svg = str(comparison_chart("x", "<t>", [ComparisonRow("k", "<script>", 1, 50.0, None, None)]))
+    assert "<script>" not in svg and "&lt;script&gt;" in svg and "&lt;t&gt;" in svg
+    # 50% of the bars' 85 % of the width, from 0.5 %; the rows in pixels, under the label
+    assert re.search(r'<rect x="0.50%" y="18.0" width="42.50%" height="12"', svg)
+    # no viewBox: the chart takes its column's width and its text keeps its size
+    assert "viewBox" not in svg and 'width="100%"' in svg
 
 
 KEY_IN_TEXT = re.compile(r"\b[a-z]+_[a-z0-9_]+\b|\{[^}]*\}")
@@ -313,3 +311,13 @@ def test_the_region_map_shades_the_busiest_region_darkest_and_lists_tiles_row_by
     assert places == sorted(places) and places[0] == (0, 0) and len(places) == 14
     # with no region named, every tile is the lightest
     assert {tile.shade for tile in region_map({}, {}).tiles} == {0}
+
+
+def test_a_long_chart_label_wraps_to_three_lines_and_ends_in_an_ellipsis():
+    from tracker.services.registry.charts import LABEL_LINE, _wrap
+
+    label = " ".join(["Vətəndaş cəmiyyəti təşkilatları"] * 6)
+    lines = _wrap(label, LABEL_LINE)
+    assert len(lines) == 3 and all(len(line) <= LABEL_LINE for line in lines)
+    assert lines[-1].endswith("…")
+    assert _wrap("İctimai birlik", LABEL_LINE) == ["İctimai birlik"]

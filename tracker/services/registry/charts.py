@@ -42,46 +42,37 @@ REGION_TILES = {
 }
 
 
-def _svg_open(chart_id: str, title: str, width: int, height: int) -> Markup:
-    return Markup(
-        '<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {w} {h}" '
-        'width="{w}" height="{h}" role="img" aria-labelledby="{id}-title">'
-        '<title id="{id}-title">{title}</title>'
-    ).format(w=width, h=height, id=chart_id, title=title)
+#: where the bars start, and the width of a 100 % bar, in percent of the chart's width; the
+#: rest holds the bar's value ("100%" needs about 40 px of a phone's 330)
+BAR_START, BAR_SPAN = 0.5, 85.0
+#: characters in a label's line: about 300 px at 13 px, the width of a 360-pixel phone's column
+LABEL_LINE = 40
 
 
-def _rect(x: float, y: float, width: float, height: float, fill: str) -> Markup:
-    return Markup('<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}"/>').format(
+def _rect(x: float, y: float, width: float, height: int, fill: str) -> Markup:
+    """A bar: x and width in percent of the chart's width, y and height in pixels."""
+    return Markup('<rect x="{:.2f}%" y="{:.1f}" width="{:.2f}%" height="{}" fill="{}"/>').format(
         x, y, width, height, fill
     )
 
 
-def _text(
-    x: float,
-    y: float,
-    content: str,
-    *,
-    size: int = 13,
-    fill: str = INK,
-    anchor: str = "start",
-    weight: str = "normal",
-) -> Markup:
+def _text(x: str, y: float, content: str, *, size: int, fill: str = INK) -> Markup:
     return Markup(
-        '<text x="{:.1f}" y="{:.1f}" font-size="{}" fill="{}" text-anchor="{}" '
-        'font-weight="{}" font-family="{}">{}</text>'
-    ).format(x, y, size, fill, anchor, weight, FONT, content)
+        '<text x="{}" y="{:.1f}" font-size="{}" fill="{}" font-family="{}">{}</text>'
+    ).format(x, y, size, fill, FONT, content)
 
 
 def _group(title: str, pieces: list[Markup]) -> Markup:
     return Markup("<g><title>{}</title>{}</g>").format(title, Markup("").join(pieces))
 
 
-def _short(label: str, limit: int = 70) -> str:
+def _short(label: str, limit: int) -> str:
     return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
 
 
-def _wrap(label: str, limit: int) -> list[str]:
-    """At most two lines of at most `limit` characters, cut at spaces."""
+def _wrap(label: str, limit: int, most: int = 3) -> list[str]:
+    """At most `most` lines of at most `limit` characters, cut at spaces; a label longer
+    than that ends in "…" (the table beside the chart has it whole)."""
     lines: list[str] = []
     current = ""
     for word in label.split():
@@ -91,65 +82,47 @@ def _wrap(label: str, limit: int) -> list[str]:
             continue
         lines.append(current)
         current = word
-        if len(lines) == 2:
+        if len(lines) == most:
             break
-    if len(lines) < 2 and current:
+    if len(lines) < most and current:
         lines.append(current)
-    if len(lines) == 2 and " ".join(lines) != " ".join(label.split()):
-        lines[1] = _short(lines[1] + " …", limit)
+    if " ".join(lines) != " ".join(label.split()):
+        lines[-1] = _short(lines[-1] + " …", limit)
     return [_short(line, limit) for line in lines]
 
 
-def comparison_chart(
-    chart_id: str,
-    title: str,
-    rows: list[ComparisonRow],
-    live_label: str,
-    baseline_label: str,
-    width: int = 440,
-) -> Markup:
-    """Horizontal paired bars of shares (0–100%): the registry now, the report in 2022.
-    Narrow, so that its text stays readable when a phone scales it down."""
-    left, right = 4, 48
-    bar_width = width - left - right
-    line_height, bars_height, gap = 15, 30, 10
-    top = 52
-    layout = []
-    y = top
+def comparison_chart(chart_id: str, title: str, rows: list[ComparisonRow]) -> Markup:
+    """Horizontal paired bars of shares (0–100%): the registry now, the report in 2022
+    (the page writes the legend). Bars are placed in percent of the chart's width and rows
+    in pixels, with no viewBox: the chart takes its column's width and its text keeps its
+    size (a 440-unit drawing scaled to a phone wrote 10-pixel labels)."""
+    line_height, bar_height, gap = 16, 12, 12
+    pieces = []
+    y = 0.0
     for row in rows:
-        lines = _wrap(row.label, 52)
-        layout.append((row, lines, y))
-        y += len(lines) * line_height + bars_height + gap
-    pieces = [
-        _svg_open(chart_id, title, width, y),
-        _rect(left, 6, 12, 12, LIVE_COLOUR),
-        _text(left + 18, 17, live_label, size=13),
-        _rect(left, 26, 12, 12, BASELINE_COLOUR),
-        _text(left + 18, 37, baseline_label, size=13),
-    ]
-    for row, lines, y in layout:
+        lines = _wrap(row.label, LABEL_LINE)
         bars = [
-            _text(left, y + 12 + i * line_height, line, size=13) for i, line in enumerate(lines)
+            _text("0", y + 13 + index * line_height, line, size=13)
+            for index, line in enumerate(lines)
         ]
-        bars_top = y + len(lines) * line_height
+        bars_top = y + len(lines) * line_height + 2
         for offset, value, colour in (
-            (2, row.share, LIVE_COLOUR),
-            (16, row.baseline_share, BASELINE_COLOUR),
+            (0, row.share, LIVE_COLOUR),
+            (bar_height + 3, row.baseline_share, BASELINE_COLOUR),
         ):
-            length = bar_width * min(max(value or 0, 0), 100) / 100
-            bars.append(_rect(left, bars_top + offset, length, 12, colour))
+            length = BAR_SPAN * min(max(value or 0, 0), 100) / 100
+            bars.append(_rect(BAR_START, bars_top + offset, length, bar_height, colour))
+            value_x = f"{BAR_START + length + 1:.2f}%"
             bars.append(
-                _text(
-                    left + length + 4,
-                    bars_top + offset + 11,
-                    show_percent(value),
-                    size=12,
-                    fill=MUTED,
-                )
+                _text(value_x, bars_top + offset + 10.5, show_percent(value), size=12, fill=MUTED)
             )
         pieces.append(_group(row.label, bars))
-    pieces.append(Markup("</svg>"))
-    return Markup("").join(pieces)
+        y = bars_top + 2 * bar_height + 3 + gap
+    return Markup(
+        '<svg xmlns="http://www.w3.org/2000/svg" class="chart pair-chart" width="100%" '
+        'height="{height}" role="img" aria-labelledby="{id}-title">'
+        '<title id="{id}-title">{title}</title>{pieces}</svg>'
+    ).format(height=round(y), id=chart_id, title=title, pieces=Markup("").join(pieces))
 
 
 def _shade_index(count: int, lowest: int, highest: int) -> int:

@@ -160,8 +160,6 @@ def stats():
                 table=headings[table],
             ),
             rows,
-            live_label,
-            baseline_label,
         )
         for table, rows in tables.items()
     }
