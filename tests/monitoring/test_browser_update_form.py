@@ -68,9 +68,10 @@ def test_a_file_stays_attached_after_a_mistake_and_the_request_fields_open(serve
     page.locator("#evidence-1-request_outcome").select_option("no_reply")
     page.get_by_role("button", name="Submit for review").click()
 
-    expect(
-        page.get_by_text("Write the narrative in Azerbaijani, in English or in both.")
-    ).to_be_visible()
+    # beside its field, and as a link in the summary above the form
+    narrative = "Write the narrative in Azerbaijani, in English or in both."
+    expect(page.locator("#narrative_az-errors")).to_have_text(narrative)
+    expect(page.locator(".error-summary").get_by_role("link", name=narrative)).to_be_visible()
     kept = page.locator(".kept-file")
     expect(kept).to_have_count(1)
     expect(kept).to_contain_text("Attached:")

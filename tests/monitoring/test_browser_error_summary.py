@@ -1,0 +1,52 @@
+"""A form that comes back with errors, in Chromium on the served app: the page opens on a
+summary of what to fix, each error a link that takes the keyboard to its field (the
+pattern of the GOV.UK Design System), in the reader's language."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from tests.monitoring.conftest import link, make_organisation, make_user
+from tests.monitoring.test_browser_path import log_in
+from tracker.extensions import db
+from tracker.models import Measure
+
+pytestmark = [pytest.mark.browser, pytest.mark.served]
+
+
+def test_the_update_form_opens_on_a_summary_whose_links_lead_to_the_fields(served, browser):
+    organisation = make_organisation("Şəffaflıq və İnkişaf Assosiasiyası", "Transparency Union")
+    make_user("monitor@example.org", "monitor", organisation, locale="az")
+    measure = db.session.scalar(select(Measure).where(Measure.code == "2.3"))
+    link(organisation, measure)
+    measure_id = measure.id
+    db.session.commit()  # and no more reads: an open read would hold SQLite's lock
+
+    page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    page.set_default_timeout(15_000)
+    log_in(page, served.url, "monitor@example.org")
+    page.goto(f"{served.url}/monitor/measures/{measure_id}/updates/new?lang=az")
+    # the server's checks, not the browser's: no level, a percentage out of range, no
+    # narrative, and evidence with a title but no type
+    page.evaluate("document.querySelector('form.update-form').noValidate = true")
+    page.locator("#progress_percent").fill("150")
+    page.locator("#evidence-0-title").fill("Nazirliyin cavabı")
+    page.locator("input[name=submit_for_review]").click()
+
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Bəzi sahələrə diqqət yetirmək lazımdır.")
+    links = summary.get_by_role("link")
+    targets = [target.get_attribute("href") for target in links.all()]
+    assert targets[:3] == ["#completion", "#progress_percent", "#narrative_az"], targets
+    assert any(target.startswith("#evidence-0-") for target in targets), targets
+    # each link says what its field says
+    for target in links.all():
+        field_id = target.get_attribute("href")[1:]
+        message = page.locator(f"#{field_id}-errors li").first
+        expect(message).to_have_text(target.inner_text())
+    links.first.click()
+    expect(page.locator("#completion")).to_be_focused()
+    page.context.close()
