@@ -161,14 +161,15 @@ class RegionMap:
 
 def region_map(counts: dict[str, int], labels: dict[str, str]) -> RegionMap:
     """The tiles in reading order (row by row), as a phone lists them."""
-    present = [counts.get(key, 0) for key in REGION_TILES if counts.get(key, 0) > 0]
+    count_of = {key: counts.get(key, 0) for key in REGION_TILES}
+    present = [count for count in count_of.values() if count > 0]
     lowest, highest = (min(present), max(present)) if present else (0, 0)
     tiles = [
         RegionTile(
             key=key,
             label=labels.get(key, key),
-            count=counts.get(key, 0),
-            shade=_shade_index(counts.get(key, 0), lowest, highest),
+            count=count_of[key],
+            shade=_shade_index(count_of[key], lowest, highest),
             column=column,
             row=row,
         )

@@ -1,7 +1,8 @@
 /* Filter panels (macro filter_panel): the <details> arrives open. On a phone it folds
-   while no filter is chosen and none has an error (data-foldable), so the list comes first; on a wide screen its summary is
-   hidden (CSS) and it opens again if a narrow window is widened. Loaded right after the
-   panel, without defer, so a phone never paints it open first. */
+   while no filter is chosen and none has an error (data-foldable), so the list comes
+   first; on a wide screen its summary is hidden (CSS) and it opens again if a narrow
+   window is widened. Loaded right after the panel, without defer, so a phone never paints
+   it open first. */
 (function () {
   "use strict";
   var narrow = window.matchMedia("(max-width: 47.99rem)");
