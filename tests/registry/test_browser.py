@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import pytest
 from flask_babel import force_locale
+from playwright.sync_api import expect
 
+from tests.monitoring.test_browser_path import log_in
 from tests.registry.conftest import csv_bytes
 from tests.registry.survey_export import generate
+from tests.served_pages import signed_in_pages
 from tracker.extensions import db
 from tracker.models import Measure, Organisation
 from tracker.services.registry.importing import import_organisations
@@ -144,3 +147,26 @@ def test_the_paired_bar_charts_text_keeps_its_size_inside_the_chart(
         assert edges["furthest"] <= edges["right"] + 1, edges
     assert page.evaluate("document.scrollingElement.scrollWidth") <= width
     context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1366])
+def test_an_admin_makes_a_lead_monitor_and_ends_a_link_by_clicking_its_buttons(
+    served, browser, width
+):
+    # the "Make lead monitor" form once lay over the "End link" button at 1366 px, so that
+    # a click on "End link" made the organisation lead instead
+    links_path = next(
+        path for path in signed_in_pages()["admin@example.org"] if path.endswith("/links")
+    )
+    page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
+    page.set_default_timeout(15_000)
+    log_in(page, served.url, "admin@example.org")
+    page.goto(f"{served.url}{links_path}?lang=en")
+    page.get_by_role("button", name="Make lead monitor").click()
+    expect(page.get_by_text("The lead monitor was changed.")).to_be_visible()
+    expect(page.locator("tbody .badge")).to_have_text("Lead monitor")
+    page.get_by_label("End on").fill("2026-01-31")
+    page.get_by_role("button", name="End link").click()
+    expect(page.get_by_text("The monitoring link was ended.")).to_be_visible()
+    expect(page.locator("tbody td").nth(1)).to_have_text("January 31, 2026")
+    page.context.close()
