@@ -1,8 +1,9 @@
 """axe-core, the accessibility engine that GOV.UK and others run in CI, over one page of
 every kind in Chromium on the served app: the public pages and each role's signed-in
-pages, in both languages. The rules are WCAG 2.2 A and AA and axe's best practices (a
-page has one main heading and landmarks, headings go in order, ids are unique, every
-control has a name). A page passes with no violation at all."""
+pages, in both languages, on a wide screen and a phone. The rules are WCAG 2.2 A and AA
+and axe's best practices (a page has one main heading and landmarks, headings go in
+order, ids are unique, every control has a name, a box that scrolls takes the focus). A
+page passes with no violation at all."""
 
 from __future__ import annotations
 
@@ -35,12 +36,13 @@ def _violations(axe: Axe, page) -> list[str]:
     return found
 
 
+@pytest.mark.parametrize("viewport", [(1366, 768), (390, 844)], ids=["wide", "phone"])
 @pytest.mark.parametrize("lang", ["az", "en"])
-def test_axe_finds_no_violation_on_any_page(served, browser, lang):
+def test_axe_finds_no_violation_on_any_page(served, browser, lang, viewport):
     axe = Axe()
     accounts = signed_in_pages()
     found = {}
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
     page = context.new_page()
     page.set_default_timeout(15_000)
     for path in public_paths(served.url):
@@ -48,7 +50,7 @@ def test_axe_finds_no_violation_on_any_page(served, browser, lang):
         found[path] = _violations(axe, page)
     context.close()
     for email, paths in accounts.items():
-        context = browser.new_context(viewport={"width": 1366, "height": 768})
+        context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
         page = context.new_page()
         page.set_default_timeout(15_000)
         log_in(page, served.url, email)

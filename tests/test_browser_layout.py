@@ -157,6 +157,38 @@ def test_wide_tables_scroll_inside_their_box_with_a_cue_on_a_phone(served, brows
     page.context.close()
 
 
+#: each table box: does it scroll, its tabindex, role and the text of what names it
+_TABLE_BOXES = """boxes => boxes.map(b => [
+  b.scrollWidth > b.clientWidth, b.getAttribute("tabindex"), b.getAttribute("role"),
+  (document.getElementById(b.getAttribute("aria-labelledby")) || {}).textContent])"""
+
+
+def test_a_table_that_scrolls_takes_the_keyboards_focus_and_one_that_fits_does_not(served, browser):
+    page = _page(browser, PHONE)
+    page.goto(f"{served.url}/agencies/?lang=en")
+    # outside a named section the box is a region named by the table's caption
+    assert page.locator(".table-wrap").evaluate_all(_TABLE_BOXES) == [
+        [True, "0", "region", "Agencies with their measures"]
+    ]
+    page.keyboard.press("Tab")
+    while not page.evaluate("document.activeElement.matches('.table-wrap')"):
+        page.keyboard.press("Tab")
+    page.keyboard.press("ArrowRight")
+    expect(page.locator(".table-wrap")).not_to_have_js_property("scrollLeft", 0)
+    # a wide window: the table fits, and the box is no tab stop
+    page.set_viewport_size(DESKTOP)
+    expect(page.locator(".table-wrap")).not_to_have_attribute("tabindex", "0")
+    assert page.locator(".table-wrap").evaluate_all(_TABLE_BOXES) == [[False, None, None, None]]
+    # in the statistics' named sections the section names it; the box only takes the focus
+    page.set_viewport_size(PHONE)
+    page.goto(f"{served.url}/registry/stats?lang=en")
+    boxes = page.locator(".table-wrap").evaluate_all(_TABLE_BOXES)
+    assert [box for box in boxes if box[0]] and all(
+        box[1:] == ["0", None, None] for box in boxes if box[0]
+    ), boxes
+    page.context.close()
+
+
 def test_every_page_links_a_favicon_that_is_served(served, browser):
     page = _page(browser, DESKTOP)
     missing = []
