@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from tests.monitoring.test_browser_path import log_in
 from tests.served_pages import public_paths, signed_in_pages
@@ -58,5 +59,42 @@ def test_axe_finds_no_violation_on_any_page(served, browser, lang, viewport):
             page.goto(f"{served.url}{path}?lang={lang}")
             found[path] = _violations(axe, page)
         context.close()
+    lines = [f"{path} {violation}" for path, listed in found.items() for violation in listed]
+    assert not lines, "\n".join(lines)
+
+
+@pytest.mark.parametrize("lang", ["az", "en"])
+def test_axe_finds_no_violation_on_error_pages_and_forms_that_come_back_with_errors(
+    served, browser, lang
+):
+    axe = Axe()
+    accounts = signed_in_pages()
+    measure_form = next(path for path in accounts["monitor@example.org"] if "/new" in path)
+    found = {}
+    page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    page.set_default_timeout(15_000)
+    for path, status in (
+        (f"/plans/az-nap-2020-2022/measures/99.9?lang={lang}", 404),
+        (f"/registry/?region=nowhere&lang={lang}", 400),
+    ):
+        response = page.goto(f"{served.url}{path}")
+        assert response.status == status, path
+        found[path] = _violations(axe, page)
+    page.goto(f"{served.url}/login?lang={lang}")
+    page.locator("#email").fill("nobody@example.org")
+    page.locator("#password").fill("not the password")
+    page.locator("form button[type=submit]").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    found["/login (wrong password)"] = _violations(axe, page)
+    log_in(page, served.url, "monitor@example.org")
+    assert page.goto(f"{served.url}/admin/?lang={lang}").status == 403
+    found["/admin/ (as a monitor)"] = _violations(axe, page)
+    page.goto(f"{served.url}{measure_form}?lang={lang}")
+    page.evaluate("document.querySelector('form.update-form').noValidate = true")
+    page.locator("input[name=submit_for_review]").click()
+    page.wait_for_load_state()
+    assert page.locator(".error-summary").count() == 1
+    found[f"{measure_form} (with errors)"] = _violations(axe, page)
+    page.context.close()
     lines = [f"{path} {violation}" for path, listed in found.items() for violation in listed]
     assert not lines, "\n".join(lines)
