@@ -215,6 +215,8 @@ EXPECTATIONS: dict[tuple[str, str], Route | tuple[Route, ...]] = {
     ("auth.login", "GET"): Route(200, 302, 302, 302, 302),  # signed in: sent home
     ("auth.login", "POST"): everyone(400),
     ("auth.logout", "POST"): everyone(302),
+    # "Stay logged in": JSON of the time left; no session, nothing to keep alive
+    ("auth.keep_session_alive", "POST"): signed_in(200, anonymous=401),
     ("auth.account", "GET"): signed_in(200),
     ("auth.change_password", "POST"): signed_in(400),
     ("auth.change_language", "POST"): signed_in(400),

@@ -280,21 +280,25 @@ def test_the_audit_log_escapes_everything(app, admin_client):
 
 
 def test_the_audit_log_filters(app, admin_client):
-    audit.record(db.session, "link.created", "monitoring_link", 3, actor=None, summary="first")
-    audit.record(db.session, "update.approved", "status_update", 9, actor=None, summary="second")
+    audit.record(
+        db.session, "link.created", "monitoring_link", 3, actor=None, summary="first entry"
+    )
+    audit.record(
+        db.session, "update.approved", "status_update", 9, actor=None, summary="second entry"
+    )
     db.session.commit()
     html = admin_client.get("/admin/audit?action=link.created").get_data(as_text=True)
-    assert "first" in html and "second" not in html
+    assert "first entry" in html and "second entry" not in html
     html = admin_client.get("/admin/audit?target_type=status_update&target_id=9").get_data(
         as_text=True
     )
-    assert "second" in html and "first" not in html
+    assert "second entry" in html and "first entry" not in html
     html = admin_client.get("/admin/audit?actor=ADMIN@").get_data(as_text=True)
     assert "login.success" in html
     html = admin_client.get("/admin/audit?date_from=2000-01-01&date_to=2000-01-02").get_data(
         as_text=True
     )
-    assert "first" not in html and "0 entries" in html
+    assert "first entry" not in html and "0 entries" in html
     for bad in (
         "action=made.up",
         "date_from=yesterday",

@@ -4,6 +4,7 @@ the __Host- prefix and HSTS under HTTPS; logout deletes the remember-me cookie."
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
@@ -340,3 +341,72 @@ def test_users_get_limits_of_their_own_role(app, wall):
     login_with_form(browser, reviewer.email)
     wall.advance(hours=2, minutes=1)
     assert not is_logged_in(browser)
+
+
+# -- the warning before a session ends (WCAG 2.2.1) -------------------------------------------
+
+
+def _time_left_on_page(client, url: str = "/account") -> dict[str, str]:
+    """The session's time left, as the page hands it to static/js/session_timeout.js."""
+    html = client.get(url).get_data(as_text=True)
+    dialog = html.split('<dialog id="session-timeout"')[1].split(">")[0]
+    return dict(re.findall(r'data-([\w-]+)="([^"]*)"', dialog))
+
+
+def _stay_logged_in(client, token: str):
+    return client.post(
+        "/session/keep-alive", headers={"X-CSRFToken": token, "Accept": "application/json"}
+    )
+
+
+def test_a_signed_in_page_says_how_long_its_session_has_left(app, monitor, wall):
+    browser = app.test_client()
+    login_with_form(browser, monitor.email)
+    wall.advance(hours=3)
+    left = _time_left_on_page(browser)
+    # this request was activity: 8 h idle from now; 24 h from the login, 3 h ago
+    assert left["idle-seconds"] == str(8 * 3600)
+    assert left["absolute-seconds"] == str(21 * 3600)
+    assert left["warning-seconds"] == "300"
+    assert left["keep-alive-url"] == "/session/keep-alive"
+    # in the reader's language
+    assert "Sistemdə qal" in browser.get("/account?lang=az").get_data(as_text=True)
+    assert "Stay logged in" in browser.get("/account?lang=en").get_data(as_text=True)
+    # no one signed in: no warning
+    assert '<dialog id="session-timeout"' not in app.test_client().get("/").get_data(as_text=True)
+
+
+def test_stay_logged_in_starts_the_idle_time_again_but_not_the_absolute_limit(app, admin, wall):
+    browser = app.test_client()
+    login_with_form(browser, admin.email)
+    token = _time_left_on_page(browser)["csrf-token"]
+    wall.advance(hours=1, minutes=56)  # the warning is open: 4 minutes left
+    answer = _stay_logged_in(browser, token)
+    assert answer.status_code == 200
+    assert answer.headers["Cache-Control"] == "no-store"
+    assert answer.get_json() == {
+        "idle_seconds": 2 * 3600,
+        "absolute_seconds": 12 * 3600 - (3600 + 56 * 60),
+    }
+    wall.advance(hours=1, minutes=59)
+    assert is_logged_in(browser)
+
+
+def test_stay_logged_in_needs_the_csrf_token_and_a_session_that_has_not_ended(app, admin, wall):
+    browser = app.test_client()
+    login_with_form(browser, admin.email)
+    token = _time_left_on_page(browser)["csrf-token"]
+    refused = browser.post("/session/keep-alive", headers={"Accept": "application/json"})
+    assert refused.status_code == 400
+    assert "Traceback" not in refused.get_data(as_text=True)
+    wall.advance(hours=2, minutes=1)
+    ended = _stay_logged_in(browser, token)
+    assert ended.status_code in (400, 401)
+    assert set(ended.get_json()["error"]) == {"status", "message"}
+    assert not is_logged_in(browser)
+    # someone who is not logged in, with a token of their own
+    anonymous = app.test_client()
+    anonymous_token = csrf_token_from(anonymous, "/login")
+    answer = _stay_logged_in(anonymous, anonymous_token)
+    assert answer.status_code == 401
+    assert answer.get_json()["error"]["message"] == "You are logged out. Log in again."

@@ -15,11 +15,16 @@ the password again before a sensitive action.
 - **The device cookie** of login throttling (tracker.services.accounts.throttle) is set
   on every login and never removed by logout: it is what lets its browser in while
   others' guesses slow the account down for unknown clients.
+- **A warning before the end** (WCAG 2.2.1): a signed-in page knows how long its session
+  has left (`time_left`) and warns WARNING_SECONDS before it ends; "Stay logged in" starts
+  the idle time again (`keep_alive`). The absolute limit cannot be stretched: the page
+  only says when it comes.
 - With TRACKER_HTTPS on, every cookie has the `__Host-` prefix (Secure, Path=/, no Domain).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlsplit
@@ -40,6 +45,8 @@ SEEN_RESOLUTION = 60
 #: idle and absolute limits when a role has no setting of its own
 DEFAULT_IDLE_MINUTES = 120
 DEFAULT_MAX_HOURS = 12
+#: how long before a session ends its page warns (at most half the idle time)
+WARNING_SECONDS = 300
 #: the session keys this module owns; logging out or in clears them with the rest
 SESSION_KEYS = ("_login", "_seen", "_auth", "_remember_me")
 
@@ -167,6 +174,40 @@ def _enforce_limits() -> None:
             g.tracker_remember = "set"
 
 
+@dataclass(frozen=True)
+class TimeLeft:
+    """Seconds before the session ends for want of activity, and at its absolute limit,
+    and how long before the nearer of the two its page warns."""
+
+    idle_seconds: int
+    absolute_seconds: int
+    warning_seconds: int
+
+
+def time_left() -> TimeLeft | None:
+    """The signed-in session's time left, or None when no one is signed in."""
+    if not current_user.is_authenticated or "_login" not in session or "_seen" not in session:
+        return None
+    idle, absolute = limits_for(current_user.role)
+    now = _now()
+    return TimeLeft(
+        idle_seconds=max(0, int(session["_seen"]) + int(idle.total_seconds()) - now),
+        absolute_seconds=max(0, int(session["_login"]) + int(absolute.total_seconds()) - now),
+        warning_seconds=min(WARNING_SECONDS, int(idle.total_seconds()) // 2),
+    )
+
+
+def keep_alive() -> TimeLeft | None:
+    """The person chose to stay logged in: the idle time starts again now (the absolute
+    limit stays where it is)."""
+    if time_left() is None:
+        return None
+    session["_seen"] = _now()
+    if session.get("_remember_me"):
+        g.tracker_remember = "set"
+    return time_left()
+
+
 def _write_cookies(response):
     """After each request: the remember-me cookie (set, refreshed or deleted) and a new
     device cookie after a login."""
@@ -246,3 +287,4 @@ def init_app(app: Flask) -> None:
         )
     app.before_request(_enforce_limits)
     app.after_request(_write_cookies)
+    app.jinja_env.globals["session_time_left"] = time_left

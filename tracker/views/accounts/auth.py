@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -36,10 +37,12 @@ from tracker.services.accounts.throttle import make_device_token
 from tracker.services.accounts.tokens import TokenError
 from tracker.services.errors import InvalidInput
 from tracker.vocabulary import LoginOutcome, Purpose, Role
+from tracker.web.errors_map import error_response
 from tracker.web.request_origin import client_address
 from tracker.web.sessions import (
     device_cookie,
     end_session,
+    keep_alive,
     limits_for,
     mark_password_confirmed,
     start_session,
@@ -138,6 +141,18 @@ def logout():
     flash(_("You are logged out."), "success")
     response = redirect(url_for("public.index"))
     # The answer still belongs to the signed-in session: no cache may keep it.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/session/keep-alive")
+def keep_session_alive():
+    """The "Stay logged in" button of the warning before a session ends
+    (static/js/session_timeout.js): the time the session has left, as JSON."""
+    left = keep_alive()
+    if left is None:
+        return error_response(401, _("You are logged out. Log in again."))
+    response = jsonify(idle_seconds=left.idle_seconds, absolute_seconds=left.absolute_seconds)
     response.headers["Cache-Control"] = "no-store"
     return response
 
