@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
+from tests.browser_colours import page_function
 from tests.factories import make_claim, make_update
 from tests.monitoring.conftest import link, make_organisation, make_user
 from tests.monitoring.test_browser_path import log_in
@@ -23,19 +24,7 @@ from tracker.vocabulary import Completion, DeliveryStatus, MilestoneState, Remin
 pytestmark = [pytest.mark.browser, pytest.mark.served]
 
 #: the text elements whose contrast falls short, as "ratio tag.class colour on colour: text"
-_LOW_CONTRAST = """() => {
-  const rgb = colour => colour.match(/[\\d.]+/g).map(Number);
-  const luminance = ([r, g, b]) => {
-    const linear = v => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
-    return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
-  };
-  const behind = element => {
-    for (let e = element; e; e = e.parentElement) {
-      const colour = rgb(getComputedStyle(e).backgroundColor);
-      if (colour.length < 4 || colour[3] > 0.5) return colour;
-    }
-    return [255, 255, 255];
-  };
+_LOW_CONTRAST = page_function("""
   const short = [];
   const checked = new Set();
   const texts = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -44,8 +33,7 @@ _LOW_CONTRAST = """() => {
     if (!node.textContent.trim() || checked.has(element) || !element.checkVisibility()) continue;
     checked.add(element);
     const style = getComputedStyle(element);
-    const [fore, back] = [luminance(rgb(style.color)), luminance(behind(element))];
-    const ratio = (Math.max(fore, back) + 0.05) / (Math.min(fore, back) + 0.05);
+    const ratio = contrast(rgb(style.color), behind(element));
     const size = parseFloat(style.fontSize);
     const large = size >= 24 || (parseInt(style.fontWeight) >= 700 && size >= 18.66);
     if (ratio < (large ? 3 : 4.5)) {
@@ -54,7 +42,7 @@ _LOW_CONTRAST = """() => {
     }
   }
   return short;
-}"""
+""")
 
 PUBLIC_PATHS = (
     "/plans/az-nap-2020-2022/",

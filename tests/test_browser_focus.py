@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from tests.browser_colours import page_function
 from tests.factories import make_claim, make_update
 from tests.monitoring.conftest import link, make_organisation, make_user
 from tests.monitoring.test_browser_path import log_in
@@ -22,26 +23,13 @@ from tracker.vocabulary import Completion
 pytestmark = [pytest.mark.browser, pytest.mark.served]
 
 #: the element that has the focus, and what is wrong with its focus ring ("" when nothing)
-_FOCUS_PROBLEM = """() => {
+_FOCUS_PROBLEM = page_function("""
   const focused = document.activeElement;
   if (!focused || focused === document.body) return null;
   // a file input hides behind its button in the page's language, which shows its focus
   const element = focused.matches(".file-enhanced")
     ? focused.nextElementSibling.querySelector(".file-choose") : focused;
-  const rgb = colour => colour.match(/[\\d.]+/g).map(Number);
-  const luminance = ([r, g, b]) => {
-    const linear = v => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
-    return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
-  };
-  const contrast = (one, other) => {
-    const [a, b] = [luminance(one), luminance(other)];
-    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-  };
-  let behind = [255, 255, 255];
-  for (let e = element.parentElement; e; e = e.parentElement) {
-    const colour = rgb(getComputedStyle(e).backgroundColor);
-    if (colour.length < 4 || colour[3] > 0.5) { behind = colour; break; }
-  }
+  const background = behind(element.parentElement);
   const style = getComputedStyle(element);
   const rings = [];
   if (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2) {
@@ -59,10 +47,10 @@ _FOCUS_PROBLEM = """() => {
       || rect.bottom < 0 || rect.top > innerHeight || rect.right < 0 || rect.left > innerWidth) {
     problems.push("not on screen");
   }
-  const best = Math.max(0, ...rings.map(ring => contrast(ring, behind)));
-  if (best < 3) problems.push(`ring contrast ${best.toFixed(2)} on rgb(${behind})`);
+  const best = Math.max(0, ...rings.map(ring => contrast(ring, background)));
+  if (best < 3) problems.push(`ring contrast ${best.toFixed(2)} on rgb(${background})`);
   return {name, problem: problems.join("; ")};
-}"""
+""")
 
 #: a page's controls are fewer than this; the walk stops early when the focus comes round
 MAX_TABS = 150

@@ -8,25 +8,17 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser_colours import page_function
 from tests.served_pages import signed_in_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.served]
 
 #: what a reader of the page in a forced-colours theme could not make out
-_LOST_IN_FORCED_COLOURS = """() => {
-  const rgb = colour => colour.match(/[\\d.]+/g).map(Number);
-  const luminance = ([r, g, b]) => {
-    const linear = v => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
-    return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
-  };
-  const contrast = (one, other) => {
-    const [a, b] = [luminance(rgb(one)), luminance(rgb(other))];
-    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-  };
-  const page = getComputedStyle(document.body).backgroundColor;
+_LOST_IN_FORCED_COLOURS = page_function("""
+  const page = rgb(getComputedStyle(document.body).backgroundColor);
   const lost = [];
   for (const text of document.querySelectorAll("svg text")) {
-    const ratio = contrast(getComputedStyle(text).fill, page);
+    const ratio = contrast(rgb(getComputedStyle(text).fill), page);
     if (ratio < 4.5) lost.push(`chart text "${text.textContent}" at ${ratio.toFixed(2)}:1`);
   }
   for (const legend of document.querySelectorAll(".legend")) {
@@ -48,12 +40,12 @@ _LOST_IN_FORCED_COLOURS = """() => {
   }
   for (const badge of document.querySelectorAll(".badge")) {
     const style = getComputedStyle(badge);
-    if (parseFloat(style.borderTopWidth) < 1 || contrast(style.borderTopColor, page) < 3) {
+    if (parseFloat(style.borderTopWidth) < 1 || contrast(rgb(style.borderTopColor), page) < 3) {
       lost.push(`badge "${badge.textContent.trim()}" without an outline`);
     }
   }
   return lost;
-}"""
+""")
 
 
 @pytest.mark.parametrize("scheme", ["dark", "light"])
