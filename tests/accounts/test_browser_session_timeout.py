@@ -1,8 +1,9 @@
 """The warning before a signed-in session ends (WCAG 2.2.1), in Chromium on the served app,
 with the page's clock moved forward by Playwright: the warning opens five minutes before
 the idle limit, "Stay logged in" (or Escape) asks the server to start the idle time again,
-the absolute limit is announced and cannot be stretched, and a session that has ended
-leaves the page, and what was typed in it, where it was."""
+the absolute limit is announced and cannot be stretched, a session that has ended
+leaves the page, and what was typed in it, where it was, and activity in another tab of
+the session moves the warning of a tab left open."""
 
 from __future__ import annotations
 
@@ -90,3 +91,27 @@ def test_the_absolute_limit_is_announced_and_an_ended_session_leaves_the_text(se
     dialog.get_by_role("button", name="Close").click()
     expect(page.locator("#narrative_en")).to_have_value(NARRATIVE)
     page.context.close()
+
+
+def test_activity_in_another_tab_moves_the_warning_of_a_tab_left_open(served, browser):
+    form_path = next(path for path in signed_in_pages()["monitor@example.org"] if "/new" in path)
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    context.clock.install()
+    form = context.new_page()
+    form.set_default_timeout(15_000)
+    log_in(form, served.url, "monitor@example.org")
+    form.goto(f"{served.url}{form_path}?lang=en")
+    form.locator("#narrative_en").fill(NARRATIVE)
+    dialog = form.locator("#session-timeout")
+    context.clock.run_for("04:00:00")
+    other = context.new_page()
+    other.goto(f"{served.url}/monitor/?lang=en")  # activity: the idle time starts again
+    context.clock.run_for("03:56:00")  # the form's own warning would have opened at 7 h 55 min
+    expect(dialog).to_be_hidden()
+    context.clock.run_for("04:00:00")  # 7 h 56 min after the other tab's page
+    expect(dialog).to_have_accessible_name("You will be logged out soon")
+    # the other tab stays in use: the form's open warning closes by itself
+    other.reload()
+    expect(dialog).to_be_hidden()
+    expect(form.locator("#narrative_en")).to_have_value(NARRATIVE)
+    context.close()

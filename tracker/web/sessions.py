@@ -182,6 +182,8 @@ class TimeLeft:
     idle_seconds: int
     absolute_seconds: int
     warning_seconds: int
+    #: when the session began (seconds since the epoch): the tabs of one session share it
+    started: int
 
 
 def time_left() -> TimeLeft | None:
@@ -194,6 +196,7 @@ def time_left() -> TimeLeft | None:
         idle_seconds=max(0, int(session["_seen"]) + int(idle.total_seconds()) - now),
         absolute_seconds=max(0, int(session["_login"]) + int(absolute.total_seconds()) - now),
         warning_seconds=min(WARNING_SECONDS, int(idle.total_seconds()) // 2),
+        started=int(session["_login"]),
     )
 
 

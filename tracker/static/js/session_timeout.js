@@ -2,7 +2,10 @@
    2.2.1). The server says how long the session has left when the page is drawn; the
    warning opens warning-seconds before the nearer end. "Stay logged in" (or Escape) asks
    the server to start the idle time again; the absolute limit is only announced. Once the
-   session has ended the page stays as it is, so that what was typed can be copied. */
+   session has ended the page stays as it is, so that what was typed can be copied. The
+   tabs of one session share their deadlines (BroadcastChannel): activity in one tab
+   moves the idle end of the others, so a tab left open does not warn while another is in
+   use. */
 (function () {
   "use strict";
   var dialog = document.getElementById("session-timeout");
@@ -10,6 +13,7 @@
   var settings = dialog.dataset;
   var warning = Number(settings.warningSeconds) * 1000;
   var idleEnd = 0, absoluteEnd = 0, absoluteWarned = false, timer = null;
+  var tabs = "BroadcastChannel" in window ? new BroadcastChannel("tracker-session") : null;
 
   function show(state, endsAt) {
     dialog.querySelectorAll("[data-state]").forEach(function (block) {
@@ -47,7 +51,22 @@
     var now = Date.now();
     idleEnd = now + idleSeconds * 1000;
     absoluteEnd = now + absoluteSeconds * 1000;
+    if (tabs) { tabs.postMessage({ started: settings.sessionStarted, idleEnd: idleEnd }); }
     plan();
+  }
+
+  // Another tab of the same session (the same login time) had activity later than this
+  // one knows of. A tab of an earlier session stays as it is.
+  if (tabs) {
+    tabs.onmessage = function (event) {
+      var other = event.data || {};
+      if (other.started !== settings.sessionStarted || !(Number(other.idleEnd) > idleEnd)) {
+        return;
+      }
+      idleEnd = Number(other.idleEnd);
+      if (dialog.open && dialog.dataset.state === "idle") { dialog.close(); }
+      plan();
+    };
   }
 
   function stayLoggedIn() {
