@@ -8,7 +8,8 @@ controls of a filter form's row line up; the account's links share the language 
 line of text; the open data downloads fit a phone; an update's card ends at its padding; a
 list's search and filters fold on a phone while none is chosen (and stay open on an error), on
 the public lists and the admin's; one page of every public
-kind fits a 320 px phone (WCAG reflow) in both languages."""
+kind fits a 320 px phone (WCAG reflow) in both languages; on a page shorter than the window
+the footer ends at the window's bottom edge."""
 
 from __future__ import annotations
 
@@ -230,6 +231,19 @@ def test_every_page_starts_the_same_space_under_the_header(served, browser, path
     under_header, above_footer = page.evaluate(_FIRST_AND_LAST_GAPS)
     assert abs(under_header - 24) <= 1, (path, under_header)
     assert above_footer >= 48 - 1, (path, above_footer)
+    page.context.close()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+@pytest.mark.parametrize("path", ["/login", "/password/forgot"])
+def test_on_a_short_page_the_footer_ends_at_the_bottom_of_the_window(served, browser, path, width):
+    # A page shorter than the window once ended with its footer halfway up and white below
+    # it; now the main part grows and the footer takes the window's bottom edge
+    page = _page(browser, {"width": width, "height": 2400})
+    page.goto(f"{served.url}{path}?lang=az")
+    footer = page.locator("footer.site-footer").evaluate("e => e.getBoundingClientRect()")
+    assert footer["bottom"] == 2400, (path, width, footer)
+    assert page.evaluate("document.documentElement.scrollHeight") == 2400
     page.context.close()
 
 
