@@ -34,7 +34,7 @@ def test_headline_score_shows_its_basis_on_the_page_and_in_the_api(served, page)
     _one_limited_assessment()
     page.goto(served.url + "/?lang=en")
     score = page.locator(".figure-score")
-    assert score.inner_text().split() == ["33.3%", "(1", "of", "64", "assessed)", "Score"]
+    assert score.inner_text().split() == ["33.3%", "Score", "(1", "of", "64", "assessed)"]
     data = served.client().get(f"/api/v1/scorecard/{PLAN}").json()
     assert data["summary"]["score"] == 33.3
     assert (data["summary"]["scored"], data["summary"]["total"]) == (1, 64)
