@@ -47,7 +47,8 @@ def public_paths(base: str) -> list[str]:
 
 def signed_in_pages() -> dict[str, list[str]]:
     """Each role's pages by its user's email (the users are made here), with a draft, a
-    submitted and an approved update, a proposed claim and a milestone on measure 2.3."""
+    submitted and an approved update, a proposed claim and a milestone on measure 2.3, and
+    the monitor's two-step verification being set up."""
     organisation = make_organisation("Şəffaflıq və İnkişaf Assosiasiyası", "Transparency Union")
     monitor = make_user("monitor@example.org", "monitor", organisation, locale="az")
     make_user("reviewer@example.org", "reviewer", locale="az")
@@ -67,6 +68,8 @@ def signed_in_pages() -> dict[str, list[str]]:
         measure_id=measure.id, title_az="Hesabat dərc edilir", due_date=date(2021, 6, 30)
     )
     db.session.add(milestone)
+    # a two-step setup under way: its page shows the QR code and the key
+    monitor.two_step_secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
     db.session.flush()
     # the ids before the commit: reading the ORM after it would hold SQLite's lock
     measure_id, draft_id, submitted_id = measure.id, draft.id, submitted.id
@@ -83,6 +86,7 @@ def signed_in_pages() -> dict[str, list[str]]:
             f"/claims/measures/{measure_id}/new",
             "/notifications",
             "/account",
+            "/account/two-step",
         ],
         "reviewer@example.org": [
             "/review/",

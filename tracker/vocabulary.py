@@ -241,6 +241,8 @@ class LoginOutcome(StrEnum):
     SUCCESS = "success"
     INVALID = "invalid"
     THROTTLED = "throttled"
+    #: the password is right and the account has two-step verification: a code comes next
+    SECOND_STEP = "second_step"
 
 
 class ReportKind(StrEnum):

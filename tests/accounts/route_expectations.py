@@ -247,7 +247,18 @@ EXPECTATIONS: dict[tuple[str, str], Route | tuple[Route, ...]] = {
     ("admin.resend_invitation", "POST"): admin_only(200, user_values),
     # the invited account has no password yet: a new invitation is the way, not this link
     ("admin.password_link", "POST"): admin_only(400, user_values),
+    # the account has no two-step verification: nothing to turn off
+    ("admin.reset_two_step", "POST"): admin_only(409, user_values),
     ("admin.audit", "GET"): admin_only(),
+    # no login waits for its code in these sessions: to the login page, or home
+    ("two_step.verify", "GET"): Route(LOGIN, 302, 302, 302, 302),
+    ("two_step.verify", "POST"): Route(LOGIN, 302, 302, 302, 302),
+    ("two_step.settings", "GET"): signed_in(200),
+    ("two_step.start_setup", "POST"): signed_in(302),
+    ("two_step.cancel_setup", "POST"): signed_in(302),
+    ("two_step.turn_on", "POST"): signed_in(400),
+    ("two_step.new_recovery_codes", "POST"): signed_in(400),
+    ("two_step.turn_off", "POST"): signed_in(400),
     # the public scorecard and its API
     ("public.index", "GET"): everyone(),
     ("public.plans", "GET"): everyone(),

@@ -1,4 +1,5 @@
-"""`tracker create-user`, and the first-run hook that makes the first administrator."""
+"""`tracker create-user`, `tracker reset-two-step`, and the first-run hook that makes the first
+administrator."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from sqlalchemy import or_, select
 from tracker.extensions import db
 from tracker.models import Organisation
 from tracker.services import reminders
-from tracker.services.accounts import emails
+from tracker.services.accounts import emails, two_step
 from tracker.services.accounts import users as accounts
+from tracker.services.accounts.users import find_user_by_email
 from tracker.services.errors import ServiceError
 from tracker.vocabulary import MailStatus, Role
 
@@ -140,6 +142,26 @@ def send_mail_command() -> None:
     click.echo(f"Notices: {notices.summary()}")
 
 
+@click.command("reset-two-step")
+@click.argument("email")
+@with_appcontext
+def reset_two_step_command(email: str) -> None:
+    """Turn two-step verification off for EMAIL, whose owner lost both the app and the
+    recovery codes (the last administrator, say): the password alone logs in until it is
+    set up again. Audited as done by the system."""
+    user = find_user_by_email(db.session, email)
+    if user is None:
+        raise click.ClickException(f"No account has the email {email}.")
+    try:
+        with force_locale("en"):
+            two_step.reset_by_admin(db.session, user, actor=None)
+    except ServiceError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"Two-step verification is off for {user.email}; the password alone logs in.")
+
+
 def create_first_admin() -> None:
     """First-run hook of `tracker serve`: an admin with a generated password, shown once."""
     email = (
@@ -167,3 +189,4 @@ def create_first_admin() -> None:
 def register(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(send_mail_command)
+    app.cli.add_command(reset_two_step_command)

@@ -117,6 +117,45 @@ class ChangePasswordForm(_PasswordForm):
     confirm = _confirm_field(_l("New password again"), "new_password")
 
 
+def _code_field(label, *, autofocus: bool = False) -> StringField:
+    """A code from the authenticator app, or a recovery code (letters, so no numeric
+    keyboard; autocomplete lets a phone offer a code it received)."""
+    render_kw = {"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}
+    if autofocus:
+        render_kw["autofocus"] = True
+    return StringField(
+        label,
+        validators=[DataRequired(message=_l("Enter the code.")), Length(max=64)],
+        render_kw=render_kw,
+    )
+
+
+def _own_password_field() -> PasswordField:
+    return PasswordField(
+        _l("Your password"),
+        validators=[DataRequired(message=_l("Enter your password.")), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class SecondStepForm(TrackerForm):
+    """The login's second step."""
+
+    code = _code_field(_l("Code from your authenticator app, or a recovery code"), autofocus=True)
+
+
+class TurnOnTwoStepForm(TrackerForm):
+    code = _code_field(_l("The six-digit code the app shows now"))
+    password = _own_password_field()
+
+
+class TwoStepPasswordForm(TrackerForm):
+    """Turning two-step verification off, or new recovery codes: the password again (the
+    page has two of these, told apart by their prefixes)."""
+
+    password = _own_password_field()
+
+
 class LanguageForm(TrackerForm):
     locale = SelectField(_l("Language of the interface and of emails"), choices=language_choices())
 

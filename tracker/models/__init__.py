@@ -4,6 +4,7 @@ from tracker.models.accounts import (
     AuditEntry,
     LoginAttempt,
     OrganisationMembership,
+    RecoveryCode,
     UsedToken,
     User,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "Organisation",
     "OrganisationChoice",
     "OrganisationMembership",
+    "RecoveryCode",
     "ReminderClaim",
     "ReminderDigest",
     "ReminderItem",

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
@@ -43,6 +43,13 @@ class User(UserMixin, db.Model):
     last_login_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: when the latest invitation was sent; None for accounts made with a password
     invited_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the authenticator app's shared key (base32): set while two-step verification is
+    #: being set up, and while it is on
+    two_step_secret: Mapped[str | None] = mapped_column(String(64))
+    #: when two-step verification was turned on; None while it is off
+    two_step_enabled_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the 30-second time step of the last code accepted: a code is good once only
+    two_step_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     organisation: Mapped[Organisation | None] = relationship()  # noqa: F821
 
@@ -53,6 +60,12 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.is_enabled
+
+    @property
+    def has_two_step(self) -> bool:
+        """A code from the authenticator app (or a recovery code) is asked after the
+        password."""
+        return self.two_step_enabled_dt is not None and bool(self.two_step_secret)
 
 
 class OrganisationMembership(db.Model):
@@ -87,6 +100,19 @@ class LoginAttempt(db.Model):
     #: refused by the throttle without checking the password; not counted as a failure
     is_throttled: Mapped[bool] = mapped_column(default=False)
     attempted_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, index=True)
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the authenticator app (a lost phone): only its
+    SHA-256 is kept, and it is spent once."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    code_digest: Mapped[str] = mapped_column(String(64))
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    used_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class UsedToken(db.Model):

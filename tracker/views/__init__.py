@@ -13,7 +13,7 @@ def register_blueprints(app: Flask) -> None:
     import tracker.views.api.plans
     import tracker.views.api.registry  # noqa: F401
     from tracker.views import api
-    from tracker.views.accounts import admin, auth
+    from tracker.views.accounts import admin, auth, two_step
     from tracker.views.monitoring import claim_review, claims, files, monitor, review
     from tracker.views.plans import admin as plans_admin
     from tracker.views.plans import public
@@ -29,6 +29,7 @@ def register_blueprints(app: Flask) -> None:
         plans_admin.bp,
         api.bp,
         auth.bp,
+        two_step.bp,
         admin.bp,
         monitor.bp,
         review.bp,

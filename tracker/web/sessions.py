@@ -47,8 +47,10 @@ DEFAULT_IDLE_MINUTES = 120
 DEFAULT_MAX_HOURS = 12
 #: how long before a session ends its page warns (at most half the idle time)
 WARNING_SECONDS = 300
+#: how long a login may wait for its two-step code after the password (seconds)
+SECOND_STEP_SECONDS = 300
 #: the session keys this module owns; logging out or in clears them with the rest
-SESSION_KEYS = ("_login", "_seen", "_auth", "_remember_me")
+SESSION_KEYS = ("_login", "_seen", "_auth", "_remember_me", "_second_step")
 
 
 def _now() -> int:
@@ -101,6 +103,29 @@ def start_session(user, *, remember: bool, device_token: str = "") -> None:
     g.tracker_remember = "set" if remember else "delete"
     if device_token:
         g.tracker_device = device_token
+
+
+def await_second_step(user, *, remember: bool, next_path: str = "", message: str = "") -> None:
+    """The password (or an emailed link) was right and the account has two-step
+    verification: nobody is logged in yet, and this session remembers for
+    SECOND_STEP_SECONDS whose code it waits for, and what to do once it comes."""
+    clear_session()
+    session["_second_step"] = {
+        "uid": user.id,
+        "version": user.session_version,
+        "at": _now(),
+        "remember": remember,
+        "next": next_path,
+        "message": message,
+    }
+
+
+def awaited_second_step() -> dict | None:
+    """The login waiting for its code in this session, unless its time ran out."""
+    pending = session.get("_second_step")
+    if not isinstance(pending, dict) or _now() - int(pending.get("at", 0)) > SECOND_STEP_SECONDS:
+        return None
+    return pending
 
 
 def end_session() -> None:

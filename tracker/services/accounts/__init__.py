@@ -1,7 +1,8 @@
 """The accounts feature: users and roles, passwords, tokens, login, and the permission rules.
 
 The modules: `users` (accounts, roles, enabling, language, passwords), `login` (logging in
-with throttling, logging out, changing one's password), `tokens` (the signed single-use
+with throttling, logging out, changing one's password), `two_step` (the authenticator
+app's codes and the recovery codes after the password), `tokens` (the signed single-use
 links), `emails` (invitation and reset emails, planned in the mail outbox and sent by
 the scheduler's `scheduled_mail_job`), `throttle` (login throttling with device cookies),
 `passwords` (hashing and the policy) and `policy` (who may do what).

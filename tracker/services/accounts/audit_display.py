@@ -25,6 +25,7 @@ ACTION_LABELS = {
     "link.lead_removed": _l("Lead organisation removed"),
     "link.lead_set": _l("Lead organisation set"),
     "login.failure": _l("Login failed"),
+    "login.password_accepted": _l("Password accepted; waiting for the two-step code"),
     "login.success": _l("Logged in"),
     "login.throttled": _l("Login slowed down (too many attempts)"),
     "organisation.archived": _l("Organisation archived"),
@@ -55,6 +56,10 @@ ACTION_LABELS = {
     "update.returned": _l("Update returned for revision"),
     "update.submitted": _l("Update submitted for review"),
     "update.superseded": _l("Update replaced by a newer one"),
+    "two_step.disabled": _l("Two-step verification turned off"),
+    "two_step.enabled": _l("Two-step verification turned on"),
+    "two_step.recovery_codes": _l("New recovery codes made"),
+    "two_step.reset": _l("Two-step verification turned off by an administrator"),
     "user.created": _l("Account created"),
     "user.disabled": _l("Account disabled"),
     "user.enabled": _l("Account enabled"),
@@ -81,6 +86,7 @@ DETAIL_LABELS = {
     "replaces_id": _l("Replaces"),
     "retry_after": _l("Seconds to wait"),
     "role": _l("Role"),
+    "second_step": _l("Second step"),
     "start_date": _l("Start date"),
 }
 

@@ -1,5 +1,6 @@
 """Logging in and out: checking a login against the throttle (tracker.services.accounts.
-throttle: device cookies, then per account and per address), logging out everywhere, and
+throttle: device cookies, then per account and per address; an account with two-step
+verification goes on to tracker.services.accounts.two_step), logging out everywhere, and
 the signed-in user's password checks (changing it, confirming it before a sensitive
 action), whose wrong passwords count as failed logins.
 
@@ -76,40 +77,51 @@ def _record_failure(session: Session, email: str, user: User | None, matches: bo
     )
 
 
-def authenticate(
-    session: Session, email: str, password: str, ip: str, device_token: str = ""
-) -> LoginResult:
-    """Check a login; `device_token` is the browser's device cookie, if any. On success,
-    the caller logs the user in, sets the new device cookie and commits.
-
-    The attempt is committed as a failure before the counters are read: every worker then
-    sees it, and of any number of parallel attempts at most the allowed number get past
-    the throttle. A known and an unknown account run the same queries and the same
-    password check (a dummy hash for an unknown one)."""
-    email = normalise_email(email)[:320]
+def begin_attempt(
+    session: Session, email: str, ip: str, device_token: str, target: tuple[str, object]
+) -> tuple[LoginAttempt, LoginResult | None]:
+    """Commit an attempt as a failure, then read the counters: every worker then sees it,
+    and of any number of parallel attempts at most the allowed number get past the
+    throttle. Returns the attempt, and a THROTTLED result when it must wait (audited
+    against `target`, a (type, id) pair)."""
     ip = (ip or "")[:64]
     now = clock.now_utc()
     device = throttle.device_nonce(device_token, email)
     attempt = LoginAttempt(email=email, ip=ip, device=device, attempted_dt=now)
     session.add(attempt)
     session.commit()
-
     wait = throttle.seconds_to_wait(
         session, email=email, ip=ip, device=device, now=now, exclude_id=attempt.id
     )
-    if wait:
-        attempt.is_throttled = True
-        audit.record(
-            session,
-            "login.throttled",
-            "login",
-            email[:64],
-            summary=email,
-            details={"email": email, "retry_after": wait, "known_device": bool(device)},
-            actor=None,
-        )
-        session.commit()
-        return LoginResult(LoginOutcome.THROTTLED, retry_after=wait)
+    if not wait:
+        return attempt, None
+    attempt.is_throttled = True
+    audit.record(
+        session,
+        "login.throttled",
+        *target,
+        summary=email,
+        details={"email": email, "retry_after": wait, "known_device": bool(device)},
+        actor=None,
+    )
+    session.commit()
+    return attempt, LoginResult(LoginOutcome.THROTTLED, retry_after=wait)
+
+
+def authenticate(
+    session: Session, email: str, password: str, ip: str, device_token: str = ""
+) -> LoginResult:
+    """Check a login; `device_token` is the browser's device cookie, if any. On success,
+    the caller logs the user in, sets the new device cookie and commits; on SECOND_STEP
+    it asks for a code next (tracker.services.accounts.two_step).
+
+    The attempt is committed as a failure before the counters are read (`begin_attempt`).
+    A known and an unknown account run the same queries and the same password check (a
+    dummy hash for an unknown one)."""
+    email = normalise_email(email)[:320]
+    attempt, throttled = begin_attempt(session, email, ip, device_token, ("login", email[:64]))
+    if throttled:
+        return throttled
 
     user = find_user_by_email(session, email)
     # An unknown account is checked against a dummy hash: the answer takes as long.
@@ -119,8 +131,14 @@ def authenticate(
         session.commit()
         return LoginResult(LoginOutcome.INVALID)
 
+    if user.has_two_step:
+        # Not a success yet, and not a failure: the code decides (services.accounts.
+        # two_step). A success here would forget the account's failed codes.
+        session.delete(attempt)
+        audit.record(session, "login.password_accepted", "user", user.id, actor=None, summary=email)
+        return LoginResult(LoginOutcome.SECOND_STEP, user)
     attempt.is_success = True
-    user.last_login_dt = now
+    user.last_login_dt = attempt.attempted_dt
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     audit.record(session, "login.success", "user", user.id, actor=user, summary=email)

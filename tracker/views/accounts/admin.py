@@ -12,9 +12,9 @@ from tracker.extensions import db
 from tracker.forms.accounts import AuditFilterForm, InviteUserForm, UserFilterForm, UserRoleForm
 from tracker.i18n import current_locale
 from tracker.models import User
-from tracker.services.accounts import audit_display, emails, overview
+from tracker.services.accounts import audit_display, emails, overview, two_step
 from tracker.services.accounts import users as accounts
-from tracker.services.errors import InvalidInput
+from tracker.services.errors import InvalidInput, StateConflict
 from tracker.services.registry import active_organisations
 from tracker.vocabulary import Role
 from tracker.web.errors_map import http_error
@@ -176,10 +176,10 @@ def _account_action(user_id: int, action, done_message: str):
     user = get_or_404(User, user_id)
     try:
         result = action(db.session, user, actor=current_user._get_current_object())
-    except InvalidInput as error:
+    except (InvalidInput, StateConflict) as error:
         db.session.rollback()
         flash(str(error), "error")
-        return _render_user(user, status=400)
+        return _render_user(user, status=error.status)
     db.session.commit()
     if isinstance(result, emails.Invitation):
         return _invitation_answer(user, result, done_message)
@@ -206,6 +206,16 @@ def resend_invitation(user_id: int):
         return emails.send_invitation(session, user, actor=actor, client_ip=client_address())
 
     return _account_action(user_id, invite_again, message)
+
+
+@bp.post("/users/<id:user_id>/two-step/reset")
+@recent_password_required
+def reset_two_step(user_id: int):
+    message = _(
+        "Two-step verification is off for %(email)s: their password alone logs them in "
+        "until they set it up again."
+    )
+    return _account_action(user_id, two_step.reset_by_admin, message)
 
 
 @bp.post("/users/<id:user_id>/password-link")

@@ -40,6 +40,7 @@ from tracker.vocabulary import LoginOutcome, Purpose, Role
 from tracker.web.errors_map import error_response
 from tracker.web.request_origin import client_address
 from tracker.web.sessions import (
+    await_second_step,
     device_cookie,
     end_session,
     keep_alive,
@@ -88,6 +89,14 @@ def login():
             result = logins.authenticate(
                 db.session, form.email.data, form.password.data, client_address(), device_cookie()
             )
+            if result.outcome == LoginOutcome.SECOND_STEP:
+                await_second_step(
+                    result.user,
+                    remember=form.remember.data,
+                    next_path=safe_next_path(form.next.data) or "",
+                )
+                db.session.commit()
+                return redirect(url_for("two_step.verify"))
             if result.outcome == LoginOutcome.SUCCESS:
                 start_session(
                     result.user, remember=form.remember.data, device_token=result.device_token
@@ -205,6 +214,10 @@ def _password_link_page(token: str, purpose: Purpose):
                 form.show_problems(error, names={"new_password": "password"})
             else:
                 db.session.commit()
+                if user.has_two_step:
+                    # The link proves the mailbox, not the phone: the code still comes next.
+                    await_second_step(user, remember=False, message=str(done_message))
+                    return redirect(url_for("two_step.verify"))
                 # Proven by the emailed link: this browser is the account's from now on.
                 start_session(user, remember=False, device_token=make_device_token(user.email))
                 flash(str(done_message), "success")

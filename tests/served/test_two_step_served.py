@@ -1,0 +1,171 @@
+"""Two-step verification on the served app (`tracker serve`: two gunicorn workers and the
+scheduler), over real HTTP with a cookie jar per visitor, on the suite's database: a
+monitor turns it on from the account page; a login then needs a code; a code wins once
+even when two browsers send it at the same moment to different workers; a recovery code
+works once; wrong codes slow down like wrong passwords; the administrator's reset lets the
+password alone in. In Chromium, at a phone's width: the setup page and the code page, with
+no axe-core violation."""
+
+from __future__ import annotations
+
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pyotp
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from tests.accounts.conftest import PASSWORD, make_organisation, make_user
+from tests.monitoring.test_browser_path import log_in
+from tracker.extensions import db
+
+pytestmark = pytest.mark.served
+
+KEY = re.compile(r'<code class="setup-key" translate="no">([A-Z2-7 ]+)</code>')
+RECOVERY = re.compile(r"<li><code>([a-z2-9]{5}-[a-z2-9]{5})</code></li>")
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+MONITOR = "monitor.twostep@example.org"
+
+
+def _monitor() -> int:
+    """The monitor's id, read before the commit: on SQLite, reading the row again after
+    it would open a transaction that holds the write lock while the server works."""
+    organisation = make_organisation("Şəffaflıq Assosiasiyası")
+    user_id = make_user(MONITOR, role="monitor", organisation=organisation).id
+    db.session.commit()
+    return user_id
+
+
+def _turn_on(client) -> tuple[str, list[str]]:
+    assert (
+        client.post_form("/account/two-step", {}, action="/account/two-step/setup").status_code
+        == 302
+    )
+    secret = KEY.search(client.get("/account/two-step").text).group(1).replace(" ", "")
+    response = client.post_form(
+        "/account/two-step",
+        {"code": pyotp.TOTP(secret).now(), "password": PASSWORD},
+        action="/account/two-step/on",
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["Cache-Control"] == "no-store"
+    return secret, RECOVERY.findall(response.text)
+
+
+def _password_step(served, email: str):
+    client = served.client()
+    response = client.post_form("/login", {"email": email, "password": PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login/code")
+    return client
+
+
+def _code_step(client, code: str):
+    return client.post_form("/login/code?lang=en", {"code": code})
+
+
+def _signed_in(client) -> bool:
+    return client.get("/account").status_code == 200
+
+
+def test_a_login_needs_the_code_and_a_code_wins_once(served):
+    _monitor()
+    owner = served.client()
+    owner.login(MONITOR, PASSWORD)
+    secret, codes = _turn_on(owner)
+    assert len(codes) == 10
+    # this browser stays in; a new login stops at the code
+    assert _signed_in(owner)
+    visitor = _password_step(served, MONITOR)
+    assert not _signed_in(visitor)
+    wrong = _code_step(visitor, "000000")
+    assert wrong.status_code == 401
+    assert "This code is not right, or it was already used." in wrong.text
+    in_azerbaijani = visitor.post_form("/login/code?lang=az", {"code": "000000"})
+    assert in_azerbaijani.status_code == 401
+    assert "Bu kod düzgün deyil və ya artıq istifadə olunub." in in_azerbaijani.text
+    # two browsers send the same fresh code at once, to the two workers: one wins. The
+    # code of the next time step: the server takes it (clocks drift), and no earlier
+    # login has used that step
+    first, second = visitor, _password_step(served, MONITOR)
+    tokens = [CSRF.search(client.get("/login/code").text).group(1) for client in (first, second)]
+    code = pyotp.TOTP(secret).at(time.time() + 30)
+
+    def send(client_and_token):
+        client, token = client_and_token
+        return client.post("/login/code", data={"csrf_token": token, "code": code}).status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        statuses = sorted(pool.map(send, zip((first, second), tokens, strict=True)))
+    assert statuses == [302, 401], statuses
+    assert sorted([_signed_in(first), _signed_in(second)]) == [False, True]
+
+
+def test_recovery_codes_wrong_codes_and_the_administrators_reset(served):
+    user_id = _monitor()
+    make_user("admin.twostep@example.org", role="admin")
+    db.session.commit()
+    owner = served.client()
+    owner.login(MONITOR, PASSWORD)
+    _secret, codes = _turn_on(owner)
+    # a recovery code, typed as it is printed: once
+    visitor = _password_step(served, MONITOR)
+    assert _code_step(visitor, codes[0]).status_code == 302 and _signed_in(visitor)
+    again = _password_step(served, MONITOR)
+    assert _code_step(again, codes[0]).status_code == 401
+    # wrong codes from an unknown browser: slowed down like wrong passwords
+    statuses = [_code_step(again, "111111").status_code for _ in range(5)]
+    assert statuses[-1] == 429 and set(statuses[:-1]) <= {401}
+    refused = _code_step(again, codes[1])
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    # the administrator turns it off: the password alone logs in again
+    staff = served.client()
+    staff.login("admin.twostep@example.org", PASSWORD)
+    page = f"/admin/users/{user_id}"
+    assert "Turn two-step verification off" in staff.get(f"{page}?lang=en").text
+    assert staff.post_form(page, {}, action=f"{page}/two-step/reset").status_code == 302
+    assert (
+        "Two-step verification turned off by an administrator"
+        in staff.get(f"/admin/audit?lang=en&target_type=user&target_id={user_id}").text
+    )
+    owner.post_form("/account", {}, action="/logout")
+    assert owner.login(MONITOR, PASSWORD)
+
+
+@pytest.mark.browser
+def test_setting_it_up_and_logging_in_with_a_code_in_chromium(served, browser):
+    _monitor()
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    log_in(page, served.url, MONITOR, PASSWORD)
+    page.goto(f"{served.url}/account?lang=en")
+    page.get_by_role("link", name="Set up two-step verification").click()
+    page.get_by_role("button", name="Set up two-step verification").click()
+    qr = page.get_by_role("img", name="QR code of the key for your authenticator app")
+    assert qr.is_visible()
+    box = qr.bounding_box()
+    assert box["width"] >= 150 and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    assert Axe().run(page).violations_count == 0, Axe().run(page).generate_report()
+    secret = page.locator(".setup-key").inner_text().replace(" ", "")
+    page.get_by_label("The six-digit code the app shows now").fill(pyotp.TOTP(secret).now())
+    page.get_by_label("Your password").fill(PASSWORD)
+    page.get_by_role("button", name="Turn two-step verification on").click()
+    assert page.locator(".recovery-codes li").count() == 10
+    assert Axe().run(page).violations_count == 0
+    context.clear_cookies()  # another day, the browser closed
+    page.goto(f"{served.url}/login?lang=en")
+    page.get_by_label("Email").fill(MONITOR)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/login/code")
+    code_field = page.get_by_label("Code from your authenticator app, or a recovery code")
+    assert code_field.get_attribute("autocomplete") == "one-time-code"
+    assert page.evaluate("document.activeElement.name") == "code"
+    assert Axe().run(page).violations_count == 0
+    # the next time step's code: the setup spent this step's
+    code_field.fill(pyotp.TOTP(secret).at(time.time() + 30))
+    page.get_by_role("button", name="Log in").last.click()
+    page.wait_for_url("**/monitor/")
+    context.close()
