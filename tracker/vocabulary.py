@@ -222,6 +222,11 @@ class MailKind(StrEnum):
     PASSWORD_RESET = "password_reset"  # noqa: S105 (a kind of email, not a password)
     #: an instant notice (submitted, returned, approved update): services.reminders.notices
     NOTICE = "notice"
+    #: the account's security changed: its owner is told, whoever made the change
+    TWO_STEP_ON = "two_step_on"
+    TWO_STEP_OFF = "two_step_off"
+    RECOVERY_CODES = "recovery_codes"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 (a kind of email, not a password)
 
 
 class MailStatus(StrEnum):

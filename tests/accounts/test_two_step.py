@@ -20,12 +20,13 @@ from tests.accounts.conftest import (
     login_with_form,
     make_user,
     post_with_csrf,
+    text_of,
 )
 from tests.helpers import csrf_token_from
 from tracker import clock
 from tracker.extensions import db
 from tracker.models import AuditEntry, RecoveryCode, User
-from tracker.services.accounts import tokens, two_step
+from tracker.services.accounts import emails, tokens, two_step
 from tracker.vocabulary import Purpose
 
 SETTINGS = "/account/two-step"
@@ -306,3 +307,47 @@ def test_the_command_line_turns_it_off_for_a_locked_out_administrator(
         refused = runner.invoke(args=args)
         assert refused.exit_code == 1
         assert "Error:" in refused.output
+
+
+def test_the_owner_gets_an_email_of_every_change_to_the_accounts_security(
+    app, client, reviewer, wall, mail_on
+):
+    # in the owner's language, with the time and the address it came from; through the
+    # mail outbox (the scheduler's job, run here once) to a real SMTP server
+    client.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    login_with_form(client, reviewer.email)
+    turn_on(client, wall)
+    post_with_csrf(client, SETTINGS, f"{SETTINGS}/recovery-codes", {"codes-password": PASSWORD})
+    post_with_csrf(client, SETTINGS, f"{SETTINGS}/off", {"off-password": PASSWORD})
+    new_password = "another long passphrase"
+    data = {"current_password": PASSWORD, "new_password": new_password, "confirm": new_password}
+    post_with_csrf(client, "/account", "/account/password", data)
+    fresh()
+    db.session.get(User, reviewer.id).locale = "az"
+    db.session.commit()
+    emails.deliver_account_mail(db.session)
+    subjects = [message["Subject"] for message in mail_on.messages]
+    assert subjects == [
+        "Hesabınız üçün iki addımlı təsdiq aktivdir",
+        "Hesabınız üçün yeni bərpa kodları",
+        "Hesabınız üçün iki addımlı təsdiq sönülüdür",
+        "Hesabınızın şifrəsi dəyişdirildi",
+    ]
+    text = text_of(mail_on.messages[0])
+    assert "reviewer@example.org hesabınız üçün iki addımlı təsdiq aktivləşdirildi" in text
+    assert "Ünvan: 198.51.100.7" in text and "/password/forgot" in text
+    assert all(message["To"] == reviewer.email for message in mail_on.messages)
+
+
+def test_the_administrators_reset_is_emailed_to_the_owner(
+    app, client, reviewer, with_two_step, mail_on
+):
+    admin = make_user("admin@example.org", role="admin")
+    db.session.commit()
+    login_with_form(client, admin.email)
+    page = f"/admin/users/{reviewer.id}"
+    post_with_csrf(client, page, f"{page}/two-step/reset")
+    emails.deliver_account_mail(db.session)
+    [message] = [m for m in mail_on.messages if "turned off" in text_of(m)]
+    assert message["To"] == reviewer.email
+    assert "From the address" not in text_of(message)

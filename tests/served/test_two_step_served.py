@@ -1,10 +1,10 @@
 """Two-step verification on the served app (`tracker serve`: two gunicorn workers and the
 scheduler), over real HTTP with a cookie jar per visitor, on the suite's database: a
-monitor turns it on from the account page; a login then needs a code; a code wins once
-even when two browsers send it at the same moment to different workers; a recovery code
-works once; wrong codes slow down like wrong passwords; the administrator's reset lets the
-password alone in. In Chromium, at a phone's width: the setup page and the code page, with
-no axe-core violation."""
+monitor turns it on from the account page and is told by email; a login then needs a
+code; a code wins once even when two browsers send it at the same moment to different
+workers; a recovery code works once; wrong codes slow down like wrong passwords; the
+administrator's reset lets the password alone in. In Chromium, at a phone's width: the
+setup page and the code page, with no axe-core violation."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from tests.accounts.conftest import PASSWORD, make_organisation, make_user
 from tests.monitoring.test_browser_path import log_in
+from tests.served.server import email_text
 from tracker.extensions import db
 
 pytestmark = pytest.mark.served
@@ -76,6 +77,9 @@ def test_a_login_needs_the_code_and_a_code_wins_once(served):
     owner.login(MONITOR, PASSWORD)
     secret, codes = _turn_on(owner)
     assert len(codes) == 10
+    # the owner is told by email, through the scheduler's mail outbox
+    notice = served.email_to(MONITOR, "/password/forgot")
+    assert "127.0.0.1" in email_text(notice)
     # this browser stays in; a new login stops at the code
     assert _signed_in(owner)
     visitor = _password_step(served, MONITOR)

@@ -24,7 +24,7 @@ class MailRequest(db.Model):
     __table_args__ = (Index("ix_mail_request_due", "status", "next_attempt_dt"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: MailKind: "invitation", "password_reset" or "notice"
+    #: MailKind: "invitation", "password_reset", "notice" or a security notice ("two_step_on"…)
     kind: Mapped[MailKind] = mapped_column(EnumText(MailKind, 30))
     #: the address asked for, normalised (lower case, trimmed)
     email: Mapped[str] = mapped_column(String(320), index=True)

@@ -160,19 +160,20 @@ def latest_invitation(session: Session, user: User) -> MailRequest | None:
 # --- what the scheduler's job does ------------------------------------------------------
 
 
-def _render(user: User, template: str, subject, link: str, valid_for: timedelta) -> ComposedMail:
-    """templates/email/<template>.txt and .html in the user's language."""
-    with force_locale(user.locale or "az"):
-        translated_subject = str(subject)
-        context = {
-            "user": user,
-            "link": link,
-            "subject": translated_subject,
-            "valid_for": format_timedelta(valid_for, threshold=1.0),
-        }
-        text_body = render_template(f"email/{template}.txt", **context)
-        html_body = render_template(f"email/{template}.html", **context)
+def _compose(user: User, template: str, subject, context: dict) -> ComposedMail:
+    """templates/email/<template>.txt and .html; the caller has set the user's language."""
+    translated_subject = str(subject)
+    context = {"user": user, "subject": translated_subject, **context}
+    text_body = render_template(f"email/{template}.txt", **context)
+    html_body = render_template(f"email/{template}.html", **context)
     return ComposedMail(user.email, translated_subject, text_body, html_body, user_id=user.id)
+
+
+def _render(user: User, template: str, subject, link: str, valid_for: timedelta) -> ComposedMail:
+    """An email with a one-time link, in the user's language."""
+    with force_locale(user.locale or "az"):
+        duration = format_timedelta(valid_for, threshold=1.0)
+        return _compose(user, template, subject, {"link": link, "valid_for": duration})
 
 
 def _resets_sent_since(session: Session, user: User, since: datetime) -> int:
@@ -214,9 +215,67 @@ def compose_invitation(session: Session, row: MailRequest, now: datetime) -> Com
     return _render(user, "invitation", subject, link, token_max_age(Purpose.INVITATION))
 
 
+#: each security notice's subject, and what it says happened
+SECURITY_NOTICES = {
+    MailKind.TWO_STEP_ON: (
+        _l("Two-step verification is on for your account"),
+        _l(
+            "Two-step verification was turned on for your Open Government Tracker account "
+            "%(email)s."
+        ),
+    ),
+    MailKind.TWO_STEP_OFF: (
+        _l("Two-step verification is off for your account"),
+        _l(
+            "Two-step verification was turned off for your Open Government Tracker account "
+            "%(email)s: the password alone now logs in."
+        ),
+    ),
+    MailKind.RECOVERY_CODES: (
+        _l("New recovery codes for your account"),
+        _l(
+            "New recovery codes were made for your Open Government Tracker account %(email)s; "
+            "the earlier ones no longer work."
+        ),
+    ),
+    MailKind.PASSWORD_CHANGED: (
+        _l("The password of your account was changed"),
+        _l("The password of your Open Government Tracker account %(email)s was changed."),
+    ),
+}
+
+
+def plan_security_notice(
+    session: Session, user: User, kind: MailKind, *, client_ip: str = ""
+) -> None:
+    """Tell the account's owner by email that its security changed (the scheduler sends
+    it): someone who took over the account cannot keep it quiet."""
+    mail_outbox.plan(session, kind, user.email, user_id=user.id, client_ip=client_ip)
+
+
+def compose_security_notice(
+    session: Session, row: MailRequest, now: datetime
+) -> ComposedMail | Skip:
+    user = session.get(User, row.user_id) if row.user_id is not None else None
+    if user is None:
+        return Skip("no_account")
+    if not user.is_enabled:
+        return Skip("disabled", user.id)
+    subject, event = SECURITY_NOTICES[row.kind]
+    with force_locale(user.locale or "az"):
+        context = {
+            "event": str(event) % {"email": user.email},
+            "when": row.requested_dt,
+            "client_ip": row.client_ip,
+            "reset_link": public_url("auth.forgot_password"),
+        }
+        return _compose(user, "security_notice", subject, context)
+
+
 COMPOSERS = {
     MailKind.INVITATION: compose_invitation,
     MailKind.PASSWORD_RESET: compose_password_reset,
+    **dict.fromkeys(SECURITY_NOTICES, compose_security_notice),
 }
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from tracker import clock
 from tracker.models import LoginAttempt, User
 from tracker.services import audit
-from tracker.services.accounts import throttle
+from tracker.services.accounts import emails, throttle
 from tracker.services.accounts.passwords import hash_password, needs_rehash, verify_password
 from tracker.services.accounts.users import (
     bump_session_version,
@@ -29,7 +29,7 @@ from tracker.services.accounts.users import (
     set_password,
 )
 from tracker.services.errors import InvalidInput
-from tracker.vocabulary import LoginOutcome
+from tracker.vocabulary import LoginOutcome, MailKind
 
 
 @dataclass(frozen=True)
@@ -197,6 +197,7 @@ def change_password(
         failure_action="password.change_failed",
     )
     set_password(session, user, new_password, action="password.changed")
+    emails.plan_security_notice(session, user, MailKind.PASSWORD_CHANGED, client_ip=ip)
 
 
 def confirm_password(

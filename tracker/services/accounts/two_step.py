@@ -12,6 +12,8 @@
   account (tracker.services.accounts.throttle), committed before the code is checked.
 - **Turning it off** takes the password; an administrator can turn it off for a person
   who lost both their phone and their recovery codes (`reset_by_admin`).
+- **The owner hears of every change** by email (services.accounts.emails' security
+  notices): turned on, off, new recovery codes.
 
 Time is the real time (tracker.clock.real_now_utc): a demo's "today" must not change which
 codes are valid.
@@ -33,11 +35,11 @@ from sqlalchemy.orm import Session
 from tracker import clock
 from tracker.models import RecoveryCode, User
 from tracker.services import audit
-from tracker.services.accounts import throttle
+from tracker.services.accounts import emails, throttle
 from tracker.services.accounts.login import LoginResult, begin_attempt, check_own_password
 from tracker.services.accounts.users import bump_session_version
 from tracker.services.errors import InvalidInput, StateConflict
-from tracker.vocabulary import LoginOutcome
+from tracker.vocabulary import LoginOutcome, MailKind
 
 #: codes one step (30 seconds) either side of now are accepted: clocks drift, people type
 VALID_WINDOW = 1
@@ -200,6 +202,7 @@ def turn_on(
     bump_session_version(user)
     codes = _new_recovery_codes(session, user)
     audit.record(session, "two_step.enabled", "user", user.id, actor=user, summary=user.email)
+    emails.plan_security_notice(session, user, MailKind.TWO_STEP_ON, client_ip=ip)
     return codes
 
 
@@ -214,6 +217,7 @@ def new_recovery_codes(
     audit.record(
         session, "two_step.recovery_codes", "user", user.id, actor=user, summary=user.email
     )
+    emails.plan_security_notice(session, user, MailKind.RECOVERY_CODES, client_ip=ip)
     return codes
 
 
@@ -235,6 +239,7 @@ def turn_off(
     _clear(session, user)
     if was_on:
         audit.record(session, "two_step.disabled", "user", user.id, actor=user, summary=user.email)
+        emails.plan_security_notice(session, user, MailKind.TWO_STEP_OFF, client_ip=ip)
 
 
 def reset_by_admin(session: Session, user: User, *, actor: User | None) -> None:
@@ -245,6 +250,7 @@ def reset_by_admin(session: Session, user: User, *, actor: User | None) -> None:
         raise StateConflict(_("Two-step verification is off for this account."))
     _clear(session, user)
     audit.record(session, "two_step.reset", "user", user.id, actor=actor, summary=user.email)
+    emails.plan_security_notice(session, user, MailKind.TWO_STEP_OFF)
 
 
 def verify_second_step(
