@@ -53,6 +53,22 @@ def _session_limits() -> tuple[dict[str, int], dict[str, int]]:
     return idle, most
 
 
+def _two_step_roles() -> tuple[str, ...]:
+    """TWO_STEP_REQUIRED_ROLES, e.g. "admin,reviewer": the roles that must use two-step
+    verification. A role the app does not have stops the start, not the policy."""
+    roles = tuple(
+        role.strip().lower()
+        for role in os.environ.get("TWO_STEP_REQUIRED_ROLES", "").split(",")
+        if role.strip()
+    )
+    unknown = [role for role in roles if role not in SESSION_LIMITS]
+    if unknown:
+        raise ValueError(
+            f"TWO_STEP_REQUIRED_ROLES: unknown role {unknown[0]!r} (admin, reviewer, monitor)"
+        )
+    return roles
+
+
 def _cache_config() -> dict:
     """The cache of rendered public pages (tracker.web.public_cache): Redis when REDIS_URL
     is set, shared by every worker; else one cache per process. PUBLIC_CACHE_TYPE=NullCache
@@ -119,6 +135,8 @@ def build_config(instance_path: Path) -> dict:
         "SESSION_MAX_HOURS": max_hours,
         # a signed session cookie older than the longest session is refused outright
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=max(max_hours.values())),
+        # roles that must use two-step verification (tracker.services.accounts.two_step)
+        "TWO_STEP_REQUIRED_ROLES": _two_step_roles(),
         # the password is asked again before sensitive actions after this many minutes
         "REAUTHENTICATION_MINUTES": _int_env("REAUTHENTICATION_MINUTES", 10),
         # login throttling (tracker.services.accounts.throttle)

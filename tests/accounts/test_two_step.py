@@ -18,12 +18,14 @@ from tests.accounts.conftest import (
     StoppedClock,
     fresh,
     login_with_form,
+    make_organisation,
     make_user,
     post_with_csrf,
     text_of,
 )
 from tests.helpers import csrf_token_from
 from tracker import clock
+from tracker.config import build_config
 from tracker.extensions import db
 from tracker.models import AuditEntry, RecoveryCode, User
 from tracker.services.accounts import emails, tokens, two_step
@@ -351,3 +353,47 @@ def test_the_administrators_reset_is_emailed_to_the_owner(
     [message] = [m for m in mail_on.messages if "turned off" in text_of(m)]
     assert message["To"] == reviewer.email
     assert "From the address" not in text_of(message)
+
+
+@pytest.fixture
+def required_for_staff(app):
+    app.config["TWO_STEP_REQUIRED_ROLES"] = ("reviewer", "admin")
+
+
+def test_a_role_that_must_use_it_goes_to_the_setup_until_it_is_on(
+    app, client, reviewer, wall, required_for_staff
+):
+    login_with_form(client, reviewer.email)
+    response = client.get("/review/")
+    assert response.status_code == 302 and response.headers["Location"].endswith(SETTINGS)
+    as_json = client.get("/review/", headers={"Accept": "application/json"})
+    assert as_json.status_code == 403
+    assert as_json.get_json()["error"]["message"].startswith("Your role needs two-step")
+    page = client.get(SETTINGS).get_data(as_text=True)
+    assert "Your role needs two-step verification. Set it up to go on" in page
+    assert "Your role (Reviewer (Open Government Platform)) needs two-step verification." in page
+    turn_on(client, wall)
+    assert client.get("/review/").status_code == 200
+    # and it stays on: no form to turn it off, and the action refuses
+    assert "Turn two-step verification off" not in client.get(SETTINGS).get_data(as_text=True)
+    refused = post_with_csrf(client, SETTINGS, f"{SETTINGS}/off", {"off-password": PASSWORD})
+    assert refused.status_code == 302
+    assert "it stays on" in client.get(SETTINGS).get_data(as_text=True)
+    fresh()
+    assert db.session.get(User, reviewer.id).has_two_step
+
+
+def test_other_roles_are_not_sent_to_the_setup(app, client, required_for_staff):
+    organisation = make_organisation("Monitor Birliyi")
+    monitor = make_user("monitor@example.org", role="monitor", organisation=organisation)
+    db.session.commit()
+    login_with_form(client, monitor.email)
+    assert client.get("/monitor/").status_code == 200
+
+
+def test_an_unknown_role_in_the_setting_stops_the_start(monkeypatch, tmp_path):
+    monkeypatch.setenv("TWO_STEP_REQUIRED_ROLES", "admin, auditor")
+    with pytest.raises(ValueError, match="unknown role 'auditor'"):
+        build_config(tmp_path)
+    monkeypatch.setenv("TWO_STEP_REQUIRED_ROLES", " Admin ,reviewer")
+    assert build_config(tmp_path)["TWO_STEP_REQUIRED_ROLES"] == ("admin", "reviewer")

@@ -98,6 +98,8 @@ class ServedApp:
     smtp_port: int
     port: int
     env: dict[str, str] = field(default_factory=dict)
+    #: settings of this served app's own, on top of the tests' usual ones
+    extra_env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = None
     first_admin_password: str = ""
     application_name: str = ""
@@ -179,6 +181,7 @@ class ServedApp:
             # the two workers share their cache of public pages, as in production
             "REDIS_URL": REDIS_URL,
             "PUBLIC_CACHE_PREFIX": self.cache_prefix,
+            **self.extra_env,
         }
         for name in ("TRACKER_TODAY", "TRACKER_HTTPS", "TRACKER_PROXY_HOPS", "PUBLIC_CACHE_TYPE"):
             self.env.pop(name, None)

@@ -4,7 +4,8 @@ monitor turns it on from the account page and is told by email; a login then nee
 code; a code wins once even when two browsers send it at the same moment to different
 workers; a recovery code works once; wrong codes slow down like wrong passwords; the
 administrator's reset lets the password alone in. In Chromium, at a phone's width: the
-setup page and the code page, with no axe-core violation."""
+setup page and the code page, with no axe-core violation. A served app of its own with
+TWO_STEP_REQUIRED_ROLES sends a reviewer to the setup until it is on."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from tests.accounts.conftest import PASSWORD, make_organisation, make_user
+from tests.conftest import POSTGRES_URL
+from tests.helpers import free_port
 from tests.monitoring.test_browser_path import log_in
-from tests.served.server import email_text
+from tests.served.server import ServedApp, email_text, served_database
 from tracker.extensions import db
 
 pytestmark = pytest.mark.served
@@ -173,3 +176,44 @@ def test_setting_it_up_and_logging_in_with_a_code_in_chromium(served, browser):
     page.get_by_role("button", name="Log in").last.click()
     page.wait_for_url("**/monitor/")
     context.close()
+
+
+@pytest.fixture(scope="module")
+def served_requiring_two_step(tmp_path_factory, served_smtp):
+    """`tracker serve` with TWO_STEP_REQUIRED_ROLES=reviewer,admin, on a database of its own."""
+    workdir = tmp_path_factory.mktemp("served-two-step")
+    database = served_database(POSTGRES_URL, workdir)
+    served = ServedApp(
+        workdir=workdir,
+        database_url=database.url,
+        smtp_port=served_smtp.port,
+        port=free_port(),
+        smtp=served_smtp,
+        extra_env={"TWO_STEP_REQUIRED_ROLES": "reviewer,admin"},
+    )
+    try:
+        served.start()
+        with served.app_context():
+            yield served
+            db.session.remove()
+    finally:
+        served.stop()
+        if database.drop:
+            database.drop()
+
+
+def test_a_role_that_must_use_it_is_sent_to_the_setup_until_it_is_on(served_requiring_two_step):
+    served = served_requiring_two_step
+    make_user("reviewer.required@example.org", role="reviewer")
+    db.session.commit()
+    reviewer = served.client()
+    reviewer.login("reviewer.required@example.org", PASSWORD)
+    sent = reviewer.get("/review/?lang=en")
+    assert sent.status_code == 302 and sent.headers["Location"].endswith("/account/two-step")
+    as_json = reviewer.get("/review/", headers={"Accept": "application/json"})
+    assert as_json.status_code == 403
+    assert "needs two-step verification" in as_json.json()["error"]["message"]
+    _turn_on(reviewer)
+    assert reviewer.get("/review/").status_code == 200
+    # the public pages answer a visitor as ever
+    assert served.client().get("/").status_code == 200

@@ -19,6 +19,8 @@ the password again before a sensitive action.
   has left (`time_left`) and warns WARNING_SECONDS before it ends; "Stay logged in" starts
   the idle time again (`keep_alive`). The absolute limit cannot be stretched: the page
   only says when it comes.
+- **Two-step verification required by role** (TWO_STEP_REQUIRED_ROLES): until its person
+  sets it up, a signed-in page sends them to the setup (`_require_two_step`).
 - With TRACKER_HTTPS on, every cookie has the `__Host-` prefix (Secure, Path=/, no Domain).
 """
 
@@ -36,6 +38,7 @@ from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from tracker import clock
+from tracker.services.accounts import two_step
 from tracker.vocabulary import Role
 from tracker.web.errors_map import error_response, wants_json
 
@@ -199,6 +202,35 @@ def _enforce_limits() -> None:
             g.tracker_remember = "set"
 
 
+#: what a person whose role needs two-step verification may open before setting it up
+TWO_STEP_SETUP_ENDPOINTS = frozenset(
+    {
+        "static",
+        "two_step.settings",
+        "two_step.start_setup",
+        "two_step.turn_on",
+        "two_step.cancel_setup",
+        "auth.logout",
+        "auth.keep_session_alive",
+    }
+)
+
+
+def _require_two_step():
+    """Before each request: a signed-in person whose role must use two-step verification
+    (TWO_STEP_REQUIRED_ROLES) and has not set it up goes to its setup first."""
+    if request.endpoint in TWO_STEP_SETUP_ENDPOINTS or not current_user.is_authenticated:
+        return None
+    user = current_user._get_current_object()
+    if user.has_two_step or not two_step.is_required(user):
+        return None
+    message = _("Your role needs two-step verification. Set it up to go on; it takes a minute.")
+    if wants_json():
+        return error_response(403, message)
+    flash(message, "info")
+    return redirect(url_for("two_step.settings"))
+
+
 @dataclass(frozen=True)
 class TimeLeft:
     """Seconds before the session ends for want of activity, and at its absolute limit,
@@ -314,5 +346,6 @@ def init_app(app: Flask) -> None:
             SESSION_COOKIE_DOMAIN=None,
         )
     app.before_request(_enforce_limits)
+    app.before_request(_require_two_step)
     app.after_request(_write_cookies)
     app.jinja_env.globals["session_time_left"] = time_left

@@ -12,6 +12,9 @@
   account (tracker.services.accounts.throttle), committed before the code is checked.
 - **Turning it off** takes the password; an administrator can turn it off for a person
   who lost both their phone and their recovery codes (`reset_by_admin`).
+- **A role can be made to use it** (TWO_STEP_REQUIRED_ROLES): its people cannot turn it
+  off, and until they set it up every signed-in page sends them to the setup
+  (tracker.web.sessions).
 - **The owner hears of every change** by email (services.accounts.emails' security
   notices): turned on, off, new recovery codes.
 
@@ -28,6 +31,7 @@ from dataclasses import dataclass
 
 import pyotp
 import segno
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -67,6 +71,11 @@ class SetupKey:
 
 def _now_timestamp() -> float:
     return clock.real_now_utc().timestamp()
+
+
+def is_required(user: User) -> bool:
+    """The user's role must use two-step verification (TWO_STEP_REQUIRED_ROLES)."""
+    return str(user.role) in current_app.config.get("TWO_STEP_REQUIRED_ROLES", ())
 
 
 def setup_key(user: User) -> SetupKey | None:
@@ -234,6 +243,8 @@ def turn_off(
     """The person turns it off (or stops a setup), after typing the password."""
     if not user.two_step_secret:
         raise StateConflict(_("Two-step verification is off."))
+    if user.has_two_step and is_required(user):
+        raise StateConflict(_("Your role needs two-step verification: it stays on."))
     check_own_password(session, user, password, ip=ip, device_token=device_token, field="password")
     was_on = user.has_two_step
     _clear(session, user)

@@ -72,6 +72,7 @@ def _render_settings(turn_on_form=None, codes_form=None, off_form=None, status: 
         render_template(
             "accounts/auth/two_step.html",
             setup=two_step.setup_key(user),
+            required=two_step.is_required(user),
             codes_left=two_step.recovery_codes_left(db.session, user) if user.has_two_step else 0,
             turn_on_form=turn_on_form or TurnOnTwoStepForm(),
             codes_form=codes_form or TwoStepPasswordForm(prefix="codes"),
