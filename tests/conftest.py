@@ -173,25 +173,10 @@ def served_smtp():
 def served_app(tmp_path_factory, served_smtp):
     """`tracker serve` with two gunicorn workers and the scheduler, on this run's database
     (a SQLite file, or a PostgreSQL schema of its own)."""
-    from tests.served.server import ServedApp, served_database
+    from tests.served.server import served_app_running
 
-    workdir = tmp_path_factory.mktemp("served")
-    database = served_database(POSTGRES_URL, workdir)
-    served = ServedApp(
-        workdir=workdir,
-        database_url=database.url,
-        smtp_port=served_smtp.port,
-        port=free_port(),
-        smtp=served_smtp,
-    )
-    served.application_name = database.application_name
-    try:
-        served.start()
+    with served_app_running(tmp_path_factory.mktemp("served"), served_smtp, POSTGRES_URL) as served:
         yield served
-    finally:
-        served.stop()
-        if database.drop:
-            database.drop()
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
@@ -29,7 +30,7 @@ import requests
 from flask import has_app_context
 from sqlalchemy import create_engine, insert, select, text
 
-from tests.helpers import SMTPServer
+from tests.helpers import SMTPServer, free_port
 from tracker import create_app
 from tracker.extensions import db
 
@@ -342,3 +343,31 @@ def served_database(postgres_url: str | None, workdir: Path) -> ServedDatabase:
         f"&application_name={schema}"
     )
     return ServedDatabase(url, application_name=schema, drop=drop)
+
+
+@contextmanager
+def served_app_running(
+    workdir: Path,
+    smtp: SMTPServer,
+    postgres_url: str | None,
+    extra_env: dict[str, str] | None = None,
+):
+    """`tracker serve` on a database of its own (a SQLite file, or a PostgreSQL schema),
+    stopped, and its schema dropped, when the block ends."""
+    database = served_database(postgres_url, workdir)
+    served = ServedApp(
+        workdir=workdir,
+        database_url=database.url,
+        smtp_port=smtp.port,
+        port=free_port(),
+        smtp=smtp,
+        extra_env=extra_env or {},
+    )
+    served.application_name = database.application_name
+    try:
+        served.start()
+        yield served
+    finally:
+        served.stop()
+        if database.drop:
+            database.drop()

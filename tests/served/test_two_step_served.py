@@ -19,9 +19,8 @@ from axe_playwright_python.sync_playwright import Axe
 
 from tests.accounts.conftest import PASSWORD, make_organisation, make_user
 from tests.conftest import POSTGRES_URL
-from tests.helpers import free_port
 from tests.monitoring.test_browser_path import log_in
-from tests.served.server import ServedApp, email_text, served_database
+from tests.served.server import email_text, served_app_running
 from tracker.extensions import db
 
 pytestmark = pytest.mark.served
@@ -182,24 +181,11 @@ def test_setting_it_up_and_logging_in_with_a_code_in_chromium(served, browser):
 def served_requiring_two_step(tmp_path_factory, served_smtp):
     """`tracker serve` with TWO_STEP_REQUIRED_ROLES=reviewer,admin, on a database of its own."""
     workdir = tmp_path_factory.mktemp("served-two-step")
-    database = served_database(POSTGRES_URL, workdir)
-    served = ServedApp(
-        workdir=workdir,
-        database_url=database.url,
-        smtp_port=served_smtp.port,
-        port=free_port(),
-        smtp=served_smtp,
-        extra_env={"TWO_STEP_REQUIRED_ROLES": "reviewer,admin"},
-    )
-    try:
-        served.start()
-        with served.app_context():
-            yield served
-            db.session.remove()
-    finally:
-        served.stop()
-        if database.drop:
-            database.drop()
+    required = {"TWO_STEP_REQUIRED_ROLES": "reviewer,admin"}
+    running = served_app_running(workdir, served_smtp, POSTGRES_URL, required)
+    with running as served, served.app_context():
+        yield served
+        db.session.remove()
 
 
 def test_a_role_that_must_use_it_is_sent_to_the_setup_until_it_is_on(served_requiring_two_step):
