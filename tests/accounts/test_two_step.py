@@ -157,6 +157,16 @@ def test_a_login_asks_for_the_code_after_the_password(app, client, reviewer, wit
     assert entry.details == {"second_step": "app"}
 
 
+def test_a_code_in_other_digits_or_letters_is_a_wrong_code_not_an_error(
+    app, client, reviewer, with_two_step
+):
+    login_with_form(client, reviewer.email)
+    for typed in ("١٢٣٤٥٦", "１２３４５６", "ǅǅǅǅǅǅǅǅǅǅ", "x" * 64):
+        response = second_step(client, typed)
+        assert response.status_code == 401, typed
+        assert "This code is not right" in response.get_data(as_text=True)
+
+
 def test_the_code_page_speaks_azerbaijani_by_default(app, client, reviewer, with_two_step):
     login_with_form(client, reviewer.email)
     page = client.get(f"{CODE_PAGE}?lang=az").get_data(as_text=True)

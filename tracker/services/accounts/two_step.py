@@ -69,10 +69,6 @@ class SetupKey:
         return " ".join(self.secret[i : i + 4] for i in range(0, len(self.secret), 4))
 
 
-def _now_timestamp() -> float:
-    return clock.real_now_utc().timestamp()
-
-
 def is_required(user: User) -> bool:
     """The user's role must use two-step verification (TWO_STEP_REQUIRED_ROLES)."""
     return str(user.role) in current_app.config.get("TWO_STEP_REQUIRED_ROLES", ())
@@ -109,7 +105,8 @@ def normalise_code(code: str) -> str:
 
 def _matching_step(secret: str, code: str) -> int | None:
     """The time step whose code is `code`, within the window around now."""
-    if len(code) != 6 or not code.isdigit():
+    # ASCII digits only: str.isdigit() takes "١٢٣٤٥٦" too, which compare_digest refuses
+    if len(code) != 6 or not code.isascii() or not code.isdigit():
         return None
     totp = pyotp.TOTP(secret)
     now_step = totp.timecode(clock.real_now_utc())
