@@ -146,6 +146,7 @@ def test_a_login_asks_for_the_code_after_the_password(app, client, reviewer, wit
     wrong = second_step(client, "123456")
     assert wrong.status_code == 401
     assert "This code is not right, or it was already used." in wrong.get_data(as_text=True)
+    assert "123456" not in wrong.get_data(as_text=True)  # the box is empty for the next try
     assert not is_logged_in(client)
     right = second_step(client, code_at(secret, wall))
     assert right.status_code == 302 and right.headers["Location"].endswith("/review/")
@@ -191,6 +192,7 @@ def test_a_recovery_code_logs_in_once(app, client, reviewer, with_two_step):
     _secret, codes = with_two_step
     login_with_form(client, reviewer.email)
     assert second_step(client, codes[0].upper().replace("-", " ")).status_code == 302
+    assert "You used a recovery code; 9 are left." in client.get("/review/").get_data(as_text=True)
     fresh()
     assert two_step.recovery_codes_left(db.session, db.session.get(User, reviewer.id)) == 9
     again = app.test_client()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pyotp
 import pytest
@@ -159,6 +160,11 @@ def test_setting_it_up_and_logging_in_with_a_code_in_chromium(served, browser):
     page.get_by_label("Your password").fill(PASSWORD)
     page.get_by_role("button", name="Turn two-step verification on").click()
     assert page.locator(".recovery-codes li").count() == 10
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download them as a text file").click()
+    assert download.value.suggested_filename == "recovery-codes.txt"
+    saved = Path(download.value.path()).read_text(encoding="utf-8").split()
+    assert page.locator(".recovery-codes code").all_inner_texts() == saved[-10:]
     assert Axe().run(page).violations_count == 0
     context.clear_cookies()  # another day, the browser closed
     page.goto(f"{served.url}/login?lang=en")

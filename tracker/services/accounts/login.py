@@ -40,6 +40,8 @@ class LoginResult:
     retry_after: int = 0
     #: SUCCESS: the value of the new device cookie for this browser
     device_token: str = ""
+    #: SUCCESS of a second step: "app" or "recovery_code"
+    second_step: str = ""
 
 
 def throttled_message(seconds: int) -> str:

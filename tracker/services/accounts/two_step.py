@@ -301,9 +301,8 @@ def verify_second_step(
         summary=user.email,
         details={"second_step": kind},
     )
-    return LoginResult(
-        LoginOutcome.SUCCESS, user, device_token=throttle.make_device_token(user.email)
-    )
+    device_token = throttle.make_device_token(user.email)
+    return LoginResult(LoginOutcome.SUCCESS, user, device_token=device_token, second_step=kind)
 
 
 def wrong_code_message() -> str:

@@ -4,7 +4,7 @@ get new recovery codes or turn it off (tracker.services.accounts.two_step)."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, session, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -56,14 +56,32 @@ def verify():
                 db.session.commit()
                 with force_locale(interface_locale()):
                     flash(pending["message"] or _("You are logged in."), "success")
+                    if result.second_step == "recovery_code":
+                        _say_codes_left(user)
                 return redirect(safe_next_path(pending["next"]) or home_url(user))
             if result.outcome == LoginOutcome.THROTTLED:
                 status, error = 429, throttled_message(result.retry_after)
                 headers = {"Retry-After": str(max(result.retry_after, 1))}
             else:
                 status, error = 401, two_step.wrong_code_message()
+            form.code.data = ""  # a code is typed anew, never corrected
     page = render_template("accounts/auth/second_step.html", form=form, error=error)
     return page, status, {**headers, **NO_STORE}
+
+
+def _say_codes_left(user: User) -> None:
+    """After a recovery code: how many are left, and where to make new ones."""
+    left = two_step.recovery_codes_left(db.session, user)
+    flash(
+        ngettext(
+            "You used a recovery code; %(num)d is left. If you lost your phone, set up two-step "
+            "verification again on your account page, or make new codes there.",
+            "You used a recovery code; %(num)d are left. If you lost your phone, set up two-step "
+            "verification again on your account page, or make new codes there.",
+            left,
+        ),
+        "info",
+    )
 
 
 def _render_settings(turn_on_form=None, codes_form=None, off_form=None, status: int = 200):
