@@ -270,6 +270,20 @@ def test_new_recovery_codes_replace_the_old_ones(app, client, reviewer, with_two
     assert second_step(client, new_codes[0]).status_code == 302
 
 
+def test_the_users_list_shows_who_uses_it(app, client, reviewer, with_two_step):
+    admin = make_user("admin@example.org", role="admin")
+    db.session.commit()
+    login_with_form(client, admin.email)
+    page = client.get("/admin/users?lang=en").get_data(as_text=True)
+    rows = {
+        email: cells
+        for email, cells in re.findall(
+            r'<tr>\s*<td><a href="/admin/users/\d+">([^<]+)</a>(.*?)</tr>', page, re.S
+        )
+    }
+    assert "<td>On</td>" in rows[reviewer.email] and "<td>Off</td>" in rows[admin.email]
+
+
 def test_an_administrator_turns_it_off_for_a_locked_out_person(
     app, client, reviewer, with_two_step
 ):
