@@ -89,14 +89,22 @@ class LoginForm(TrackerForm):
     next = HiddenField()
 
 
+def _own_password_field(*, autofocus: bool = False) -> PasswordField:
+    """The signed-in person's own password, typed again."""
+    render_kw = {"autocomplete": "current-password"}
+    if autofocus:
+        render_kw["autofocus"] = True
+    return PasswordField(
+        _l("Your password"),
+        validators=[DataRequired(message=_l("Enter your password.")), Length(max=1024)],
+        render_kw=render_kw,
+    )
+
+
 class ConfirmPasswordForm(TrackerForm):
     """Type one's password again before a sensitive action."""
 
-    password = PasswordField(
-        _l("Your password"),
-        validators=[DataRequired(message=_l("Enter your password.")), Length(max=1024)],
-        render_kw={"autocomplete": "current-password", "autofocus": True},
-    )
+    password = _own_password_field(autofocus=True)
     next = HiddenField()
 
 
@@ -127,14 +135,6 @@ def _code_field(label, *, autofocus: bool = False) -> StringField:
         label,
         validators=[DataRequired(message=_l("Enter the code.")), Length(max=64)],
         render_kw=render_kw,
-    )
-
-
-def _own_password_field() -> PasswordField:
-    return PasswordField(
-        _l("Your password"),
-        validators=[DataRequired(message=_l("Enter your password.")), Length(max=1024)],
-        render_kw={"autocomplete": "current-password"},
     )
 
 

@@ -219,7 +219,10 @@ TWO_STEP_SETUP_ENDPOINTS = frozenset(
 def _require_two_step():
     """Before each request: a signed-in person whose role must use two-step verification
     (TWO_STEP_REQUIRED_ROLES) and has not set it up goes to its setup first."""
-    if request.endpoint in TWO_STEP_SETUP_ENDPOINTS or not current_user.is_authenticated:
+    # an anonymous request stops at the session, as in _enforce_limits: no user is loaded
+    if request.endpoint in TWO_STEP_SETUP_ENDPOINTS or "_user_id" not in session:
+        return None
+    if not current_user.is_authenticated:
         return None
     user = current_user._get_current_object()
     if user.has_two_step or not two_step.is_required(user):

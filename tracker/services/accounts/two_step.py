@@ -138,20 +138,16 @@ def _digest(code: str) -> str:
 
 
 def _spend_recovery_code(session: Session, user: User, code: str) -> bool:
+    """Mark the unused recovery code `code` used: one conditional UPDATE, one winner."""
     if len(code) != RECOVERY_CODE_LENGTH:
         return False
-    row_id = session.scalar(
-        select(RecoveryCode.id).where(
+    result = session.execute(
+        update(RecoveryCode)
+        .where(
             RecoveryCode.user_id == user.id,
             RecoveryCode.code_digest == _digest(code),
             RecoveryCode.used_dt.is_(None),
         )
-    )
-    if row_id is None:
-        return False
-    result = session.execute(
-        update(RecoveryCode)
-        .where(RecoveryCode.id == row_id, RecoveryCode.used_dt.is_(None))
         .values(used_dt=clock.real_now_utc())
         .execution_options(synchronize_session=False)
     )
