@@ -272,6 +272,32 @@ def test_a_password_reset_goes_by_email_and_ends_old_sessions(app, admin, mail_o
     assert {"password.reset_requested", "password.reset"} <= actions
 
 
+def test_a_password_set_by_a_reset_link_is_told_to_the_owner(app, admin, mail_on):
+    # as a change from the account page is: whoever reads the mailbox can take the account
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+    post_with_csrf(client, "/password/forgot", "/password/forgot", {"email": admin.email})
+    deliver()
+    path = link_in(mail_on.messages[0], "/password/reset/")
+    assert _set_password(client, path).status_code == 302
+    deliver()
+    assert len(mail_on.messages) == 2
+    notice = mail_on.messages[1]
+    assert notice["To"] == admin.email
+    assert notice["Subject"] == "The password of your account was changed"
+    text = text_of(notice)
+    assert f"The password of your Open Government Tracker account {admin.email} was changed" in text
+    assert "From the address: 203.0.113.9" in text and "/password/forgot" in text
+    # a weak password changes nothing and tells nobody
+    other = app.test_client()
+    post_with_csrf(other, "/password/forgot", "/password/forgot", {"email": admin.email})
+    deliver()
+    again = link_in(mail_on.messages[2], "/password/reset/")
+    assert _set_password(other, again, "short").status_code == 400
+    deliver()
+    assert len(mail_on.messages) == 3
+
+
 def fresh_user(user: User) -> User:
     fresh()
     return db.session.get(User, user.id)

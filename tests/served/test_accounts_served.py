@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.accounts.conftest import PASSWORD, make_organisation, make_user
-from tests.served.server import email_link
+from tests.served.server import email_link, email_text
 from tracker.extensions import db
 from tracker.models import MailRequest
 
@@ -39,11 +39,16 @@ def test_a_reset_email_arrives_through_the_scheduler_for_real_accounts_only(serv
     assert link.startswith(f"{served.url}/password/reset/")
     assert _set_password(visitor, link, "a brand new served passphrase").status_code == 302
     assert served.client().login(user.email, "a brand new served passphrase")
+    # and the owner is told that the password changed, with the address it came from
+    notice = served.email_to(user.email, "was changed")
+    assert notice["Subject"] == "The password of your account was changed"
+    assert "From the address: 127.0.0.1" in email_text(notice)
     outcomes = _outcomes_when_done()
     assert served.emails_to("nobody.here@example.org") == []
     assert outcomes == [
         (user.email, "sent", ""),
         ("nobody.here@example.org", "skipped", "no_account"),
+        (user.email, "sent", ""),
     ]
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from tracker import clock
 from tracker.models import LoginAttempt, User
 from tracker.services import audit
-from tracker.services.accounts import emails, throttle
+from tracker.services.accounts import emails, throttle, tokens
 from tracker.services.accounts.passwords import hash_password, needs_rehash, verify_password
 from tracker.services.accounts.users import (
     bump_session_version,
@@ -200,6 +200,15 @@ def change_password(
     )
     set_password(session, user, new_password, action="password.changed")
     emails.plan_security_notice(session, user, MailKind.PASSWORD_CHANGED, client_ip=ip)
+
+
+def reset_password_by_link(session: Session, token: str, new_password: str) -> User:
+    """Spend a reset link on a new password, and tell the owner by email as a change from
+    the account page does: whoever reads the mailbox can take the account this way."""
+    user = tokens.reset_password(session, token, new_password)
+    client_ip = session.info.get(audit.CLIENT_ADDRESS) or ""
+    emails.plan_security_notice(session, user, MailKind.PASSWORD_CHANGED, client_ip=client_ip)
+    return user
 
 
 def confirm_password(

@@ -188,7 +188,7 @@ PASSWORD_LINKS = {
         _l("Welcome. Your password is set and you are logged in."),
     ),
     Purpose.PASSWORD_RESET: (
-        tokens.reset_password,
+        logins.reset_password_by_link,
         _l("Your password is changed. Every other session of yours was logged out."),
     ),
 }
