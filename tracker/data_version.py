@@ -32,6 +32,8 @@ PRIVATE_TABLES = frozenset(
     {
         "data_version",
         "user_account",
+        # two-step verification: a public validator must not tell when someone used it
+        "recovery_code",
         "login_attempt",
         "used_token",
         "audit_entry",
