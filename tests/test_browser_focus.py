@@ -59,6 +59,9 @@ MAX_TABS = 150
 def _tab_through(page) -> list[str]:
     """Press Tab until the focus leaves the page or comes back round; each focused control
     with a problem, as "name: problem"."""
+    # Chromium moves the focus to an autofocus field at a rendering step after "load", and
+    # on a busy machine that can come after the walk has begun: two frames let it happen
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     # the walk starts at the top of the page, even where a field has autofocus
     page.evaluate(
         """() => { document.body.tabIndex = -1; document.body.focus();
