@@ -43,6 +43,7 @@ def make_test_config(database_url, tmp_path: Path, **overrides) -> dict:
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-not-for-production",
+        "TWO_STEP_KEYS": ("aW4tcHJvY2Vzcy10ZXN0LXR3by1zdGVwLWtleS0zMmI=",),
         "SQLALCHEMY_DATABASE_URI": url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, **engine_options},
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),

@@ -13,6 +13,7 @@ from tests.factories import make_claim, make_update
 from tests.monitoring.conftest import link, make_organisation, make_user
 from tracker.extensions import db
 from tracker.models import Measure, Milestone
+from tracker.services.accounts import secret_box
 from tracker.vocabulary import Completion, ReviewState
 
 
@@ -69,7 +70,7 @@ def signed_in_pages() -> dict[str, list[str]]:
     )
     db.session.add(milestone)
     # a two-step setup under way: its page shows the QR code and the key
-    monitor.two_step_secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    monitor.two_step_secret = secret_box.seal("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
     db.session.flush()
     # the ids before the commit: reading the ORM after it would hold SQLite's lock
     measure_id, draft_id, submitted_id = measure.id, draft.id, submitted.id

@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from cryptography.fernet import Fernet, MultiFernet
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 
@@ -257,5 +258,45 @@ def test_the_awaiting_review_migration_indexes_the_submitted_updates_only(empty_
         downgrade(revision="0900_reminder_planning")
         with db.engine.connect() as connection:
             assert _index_definition(connection, name) is None
+        upgrade()
+        db.engine.dispose()
+
+
+def test_the_sealed_keys_migration_seals_the_keys_already_there(empty_database, tmp_path):
+    """1400 widens the column and seals the plain authenticator keys 1300 stored; its
+    downgrade opens them again."""
+    app = create_app(make_test_config(empty_database, tmp_path))
+    plain = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    with app.app_context():
+        upgrade(revision="1300_two_step")
+        with db.engine.begin() as connection:
+            for user_id, secret in ((1, plain), (2, None)):
+                connection.execute(
+                    text(
+                        "INSERT INTO user_account (id, email, display_name, role, locale,"
+                        " is_enabled, session_version, created_dt, two_step_secret)"
+                        " VALUES (:id, :email, '', 'reviewer', 'az', :yes, 1, :at, :secret)"
+                    ),
+                    {
+                        "id": user_id,
+                        "email": f"user{user_id}@example.org",
+                        "yes": True,
+                        "at": datetime(2022, 1, 1),
+                        "secret": secret,
+                    },
+                )
+        upgrade()
+        box = MultiFernet([Fernet(key) for key in app.config["TWO_STEP_KEYS"]])
+        with db.engine.connect() as connection:
+            sealed, empty = connection.scalars(
+                text("SELECT two_step_secret FROM user_account ORDER BY id")
+            ).all()
+        assert plain not in sealed and empty is None
+        assert box.decrypt(sealed.encode()).decode() == plain
+        downgrade(revision="1300_two_step")
+        with db.engine.connect() as connection:
+            assert connection.scalars(
+                text("SELECT two_step_secret FROM user_account ORDER BY id")
+            ).all() == [plain, None]
         upgrade()
         db.engine.dispose()

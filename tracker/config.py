@@ -7,24 +7,57 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 #: the installed package: fonts, data and translations live here
 PACKAGE_ROOT = Path(__file__).resolve().parent
 #: the checkout: seed files, templates and migrations
 PROJECT_ROOT = PACKAGE_ROOT.parent
 
 
+def _instance_secret(path: Path, make) -> str:
+    """A secret made once and kept in instance/, readable by its owner only. Workers that
+    start together keep the same one: the file appears whole (a hard link to a finished
+    file) or not at all, and whoever comes second reads the first one's."""
+    if not path.exists():
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(make())
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
 def _secret_key(instance_path: Path) -> str:
     """SECRET_KEY from the environment, else one generated once and kept in instance/."""
-    from_env = os.environ.get("SECRET_KEY")
-    if from_env:
-        return from_env
-    key_file = instance_path / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    key = secrets.token_hex(32)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
-    return key
+    return os.environ.get("SECRET_KEY") or _instance_secret(
+        instance_path / "secret_key", lambda: secrets.token_hex(32)
+    )
+
+
+def _two_step_keys(instance_path: Path) -> tuple[str, ...]:
+    """TWO_STEP_KEYS, newest first and comma-separated (tracker.services.accounts.
+    secret_box), else one generated once into instance/two_step_key. Kept apart from the
+    database and its backups, which hold only the sealed authenticator keys. A key that is
+    not a Fernet key stops the start."""
+    from_env = [key.strip() for key in os.environ.get("TWO_STEP_KEYS", "").split(",")]
+    keys = tuple(key for key in from_env if key) or (
+        _instance_secret(instance_path / "two_step_key", lambda: Fernet.generate_key().decode()),
+    )
+    for number, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ValueError(
+                f"TWO_STEP_KEYS: key {number} is not a Fernet key (32 url-safe base64 bytes;"
+                " `tracker new-two-step-key` makes one)"
+            ) from None
+    return keys
 
 
 def _int_env(name: str, default: int) -> int:
@@ -67,6 +100,26 @@ def _two_step_roles() -> tuple[str, ...]:
             f"TWO_STEP_REQUIRED_ROLES: unknown role {unknown[0]!r} (admin, reviewer, monitor)"
         )
     return roles
+
+
+def _login_config(instance_path: Path) -> dict:
+    """Logging in: two-step verification, asking the password again, and throttling."""
+    return {
+        # roles that must use two-step verification (tracker.services.accounts.two_step)
+        "TWO_STEP_REQUIRED_ROLES": _two_step_roles(),
+        # what seals the authenticator keys in the database (services.accounts.secret_box)
+        "TWO_STEP_KEYS": _two_step_keys(instance_path),
+        # the password is asked again before sensitive actions after this many minutes
+        "REAUTHENTICATION_MINUTES": _int_env("REAUTHENTICATION_MINUTES", 10),
+        # login throttling (tracker.services.accounts.throttle)
+        "LOGIN_FAILURES_PER_ACCOUNT": _int_env("LOGIN_FAILURES_PER_ACCOUNT", 5),
+        "LOGIN_FAILURES_PER_ADDRESS": _int_env("LOGIN_FAILURES_PER_ADDRESS", 20),
+        "LOGIN_FAILURES_PER_DEVICE": _int_env("LOGIN_FAILURES_PER_DEVICE", 5),
+        "LOGIN_THROTTLE_BASE_SECONDS": _int_env("LOGIN_THROTTLE_BASE_SECONDS", 60),
+        "LOGIN_THROTTLE_MAX_SECONDS": _int_env("LOGIN_THROTTLE_MAX_SECONDS", 3600),
+        "LOGIN_THROTTLE_WINDOW_SECONDS": _int_env("LOGIN_THROTTLE_WINDOW_SECONDS", 86400),
+        "LOGIN_DEVICE_COOKIE_DAYS": _int_env("LOGIN_DEVICE_COOKIE_DAYS", 180),
+    }
 
 
 def _cache_config() -> dict:
@@ -135,18 +188,7 @@ def build_config(instance_path: Path) -> dict:
         "SESSION_MAX_HOURS": max_hours,
         # a signed session cookie older than the longest session is refused outright
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=max(max_hours.values())),
-        # roles that must use two-step verification (tracker.services.accounts.two_step)
-        "TWO_STEP_REQUIRED_ROLES": _two_step_roles(),
-        # the password is asked again before sensitive actions after this many minutes
-        "REAUTHENTICATION_MINUTES": _int_env("REAUTHENTICATION_MINUTES", 10),
-        # login throttling (tracker.services.accounts.throttle)
-        "LOGIN_FAILURES_PER_ACCOUNT": _int_env("LOGIN_FAILURES_PER_ACCOUNT", 5),
-        "LOGIN_FAILURES_PER_ADDRESS": _int_env("LOGIN_FAILURES_PER_ADDRESS", 20),
-        "LOGIN_FAILURES_PER_DEVICE": _int_env("LOGIN_FAILURES_PER_DEVICE", 5),
-        "LOGIN_THROTTLE_BASE_SECONDS": _int_env("LOGIN_THROTTLE_BASE_SECONDS", 60),
-        "LOGIN_THROTTLE_MAX_SECONDS": _int_env("LOGIN_THROTTLE_MAX_SECONDS", 3600),
-        "LOGIN_THROTTLE_WINDOW_SECONDS": _int_env("LOGIN_THROTTLE_WINDOW_SECONDS", 86400),
-        "LOGIN_DEVICE_COOKIE_DAYS": _int_env("LOGIN_DEVICE_COOKIE_DAYS", 180),
+        **_login_config(instance_path),
         # how often the scheduler sends the account emails waiting in the mail outbox
         "MAIL_OUTBOX_INTERVAL_SECONDS": _int_env("MAIL_OUTBOX_INTERVAL_SECONDS", 30),
         # finished rows of the mail outbox (addresses, client addresses) are kept this long

@@ -7,11 +7,14 @@ the administrator's reset. The served app's own test is tests/served/test_two_st
 from __future__ import annotations
 
 import re
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pyotp
 import pytest
-from sqlalchemy import select
+from cryptography.fernet import Fernet
+from sqlalchemy import func, select
 
 from tests.accounts.conftest import (
     PASSWORD,
@@ -25,9 +28,9 @@ from tests.accounts.conftest import (
 )
 from tests.helpers import csrf_token_from
 from tracker import clock
-from tracker.config import build_config
+from tracker.config import _instance_secret, build_config
 from tracker.extensions import db
-from tracker.models import AuditEntry, RecoveryCode, User
+from tracker.models import AuditEntry, LoginAttempt, RecoveryCode, User
 from tracker.services.accounts import emails, tokens, two_step
 from tracker.vocabulary import Purpose
 
@@ -423,3 +426,123 @@ def test_an_unknown_role_in_the_setting_stops_the_start(monkeypatch, tmp_path):
         build_config(tmp_path)
     monkeypatch.setenv("TWO_STEP_REQUIRED_ROLES", " Admin ,reviewer")
     assert build_config(tmp_path)["TWO_STEP_REQUIRED_ROLES"] == ("admin", "reviewer")
+
+
+# -- the authenticator keys are kept sealed --------------------------------------------
+
+OTHER_KEY = Fernet.generate_key().decode()
+
+
+def _stored_secret(user: User) -> str:
+    fresh()
+    return db.session.scalar(select(User.two_step_secret).where(User.id == user.id))
+
+
+def _login_with_code(app, user: User, code: str):
+    client = app.test_client()
+    login_with_form(client, user.email)
+    return second_step(client, code)
+
+
+def test_the_key_is_kept_sealed_with_a_key_outside_the_database(app, reviewer, with_two_step):
+    secret, _codes = with_two_step
+    stored = _stored_secret(reviewer)
+    assert secret not in stored and len(stored) > 100
+    [seal_key] = app.config["TWO_STEP_KEYS"]
+    assert Fernet(seal_key).decrypt(stored.encode()).decode() == secret
+
+
+def test_a_new_key_in_front_keeps_the_codes_and_reseal_moves_every_key_to_it(
+    app, runner, reviewer, with_two_step, wall
+):
+    secret, _codes = with_two_step
+    [old_key] = app.config["TWO_STEP_KEYS"]
+    app.config["TWO_STEP_KEYS"] = (OTHER_KEY, old_key)
+    assert _login_with_code(app, reviewer, code_at(secret, wall)).status_code == 302
+    result = runner.invoke(args=["reseal-two-step-keys"])
+    assert result.exit_code == 0, result.output
+    assert "1 two-step keys sealed with the first key of TWO_STEP_KEYS." in result.output
+    assert Fernet(OTHER_KEY).decrypt(_stored_secret(reviewer).encode()).decode() == secret
+    app.config["TWO_STEP_KEYS"] = (OTHER_KEY,)  # the old key can go now
+    wall.advance(30)
+    assert _login_with_code(app, reviewer, code_at(secret, wall)).status_code == 302
+
+
+def test_a_key_the_server_cannot_open_is_said_and_not_counted_against_the_person(
+    app, runner, reviewer, with_two_step, wall
+):
+    secret, _codes = with_two_step
+    app.config["TWO_STEP_KEYS"] = (OTHER_KEY,)
+    fresh()
+    attempts_before = db.session.scalar(select(func.count(LoginAttempt.id)))
+    client = app.test_client()
+    login_with_form(client, reviewer.email)
+    for _try in range(6):  # more than the throttle allows: none of them counts
+        refused = second_step(client, code_at(secret, wall))
+        assert refused.status_code == 503
+        assert "cannot be checked: the server cannot read your account" in refused.get_data(
+            as_text=True
+        )
+    fresh()
+    assert db.session.scalar(select(func.count(LoginAttempt.id))) == attempts_before
+    assert not is_logged_in(client)
+    # the command names the account it cannot open, and changes nothing
+    stored = _stored_secret(reviewer)
+    result = runner.invoke(args=["reseal-two-step-keys"])
+    assert result.exit_code == 1
+    assert "1 could not be opened with any key of TWO_STEP_KEYS: reviewer@example.org" in (
+        result.output
+    )
+    assert _stored_secret(reviewer) == stored
+    # the way out: the administrator's reset, then the password alone and a new setup
+    assert runner.invoke(args=["reset-two-step", reviewer.email]).exit_code == 0
+    again = app.test_client()
+    assert login_with_form(again, reviewer.email).headers["Location"].endswith("/review/")
+    turn_on(again, wall)
+
+
+def test_a_setup_sealed_with_a_key_that_is_gone_starts_again(app, client, reviewer, wall):
+    login_with_form(client, reviewer.email)
+    post_with_csrf(client, SETTINGS, f"{SETTINGS}/setup")
+    app.config["TWO_STEP_KEYS"] = (OTHER_KEY,)
+    page = client.get(SETTINGS)
+    assert page.status_code == 200
+    assert KEY.search(page.get_data(as_text=True)) is None
+    turn_on(client, wall)  # a new key, sealed with the key the server has now
+
+
+def test_the_sealing_key_comes_from_the_environment_or_once_from_the_instance(
+    monkeypatch, tmp_path
+):
+    monkeypatch.delenv("TWO_STEP_KEYS", raising=False)
+    first = build_config(tmp_path)["TWO_STEP_KEYS"]
+    assert build_config(tmp_path)["TWO_STEP_KEYS"] == first
+    key_file = tmp_path / "two_step_key"
+    assert (key_file.stat().st_mode & 0o777) == 0o600
+    assert first == (key_file.read_text().strip(),)
+    monkeypatch.setenv("TWO_STEP_KEYS", f" {OTHER_KEY} , {first[0]}")
+    assert build_config(tmp_path)["TWO_STEP_KEYS"] == (OTHER_KEY, first[0])
+    monkeypatch.setenv("TWO_STEP_KEYS", f"{OTHER_KEY},not-a-key")
+    with pytest.raises(ValueError, match="key 2 is not a Fernet key"):
+        build_config(tmp_path)
+
+
+def test_workers_starting_together_keep_one_instance_key(tmp_path):
+    # each worker makes its own key slowly; the one written first is everyone's
+    def slow_key() -> str:
+        time.sleep(0.05)
+        return Fernet.generate_key().decode()
+
+    path = tmp_path / "two_step_key"
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        keys = set(pool.map(lambda _n: _instance_secret(path, slow_key), range(8)))
+    assert keys == {path.read_text().strip()}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["two_step_key"]
+
+
+def test_new_two_step_key_prints_a_key_the_setting_takes(runner, monkeypatch, tmp_path):
+    result = runner.invoke(args=["new-two-step-key"])
+    assert result.exit_code == 0
+    key = result.output.strip()
+    monkeypatch.setenv("TWO_STEP_KEYS", key)
+    assert build_config(tmp_path)["TWO_STEP_KEYS"] == (key,)

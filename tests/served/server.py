@@ -164,6 +164,8 @@ class ServedApp:
             **os.environ,
             "DATABASE_URL": self.database_url,
             "SECRET_KEY": "served-test-secret-key",
+            # seals the two-step keys; the test process seals and opens with it too
+            "TWO_STEP_KEYS": "c2VydmVkLXRlc3QtdHdvLXN0ZXAta2V5LTMyYnl0ZXM=",
             "UPLOAD_FOLDER": str(self.upload_folder),
             "REPORT_ARCHIVE_FOLDER": str(self.workdir / "reports"),
             "REPORT_CACHE_FOLDER": str(self.workdir / "report-cache"),
@@ -303,6 +305,7 @@ def setup_app_config(served: ServedApp) -> dict:
     return {
         "TESTING": True,
         "SECRET_KEY": served.env["SECRET_KEY"],
+        "TWO_STEP_KEYS": tuple(served.env["TWO_STEP_KEYS"].split(",")),
         "SQLALCHEMY_DATABASE_URI": served.database_url,
         "UPLOAD_FOLDER": str(served.upload_folder),
         "REPORT_ARCHIVE_FOLDER": str(served.workdir / "reports"),

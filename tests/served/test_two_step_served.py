@@ -10,19 +10,25 @@ TWO_STEP_REQUIRED_ROLES sends a reviewer to the setup until it is on."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyotp
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from cryptography.fernet import Fernet
+from sqlalchemy import select
 
 from tests.accounts.conftest import PASSWORD, make_organisation, make_user
 from tests.conftest import POSTGRES_URL
 from tests.monitoring.test_browser_path import log_in
 from tests.served.server import email_text, served_app_running
 from tracker.extensions import db
+from tracker.models import User
 
 pytestmark = pytest.mark.served
 
@@ -80,6 +86,11 @@ def test_a_login_needs_the_code_and_a_code_wins_once(served):
     owner.login(MONITOR, PASSWORD)
     secret, codes = _turn_on(owner)
     assert len(codes) == 10
+    # the database holds the key sealed with the served app's TWO_STEP_KEYS
+    stored = db.session.scalar(select(User.two_step_secret).where(User.email == MONITOR))
+    db.session.rollback()  # on SQLite, the read must not hold the lock while the app works
+    assert secret not in stored
+    assert Fernet(served.env["TWO_STEP_KEYS"]).decrypt(stored.encode()).decode() == secret
     # the owner is told by email, through the scheduler's mail outbox
     notice = served.email_to(MONITOR, "/password/forgot")
     assert "127.0.0.1" in email_text(notice)
@@ -209,3 +220,59 @@ def test_a_role_that_must_use_it_is_sent_to_the_setup_until_it_is_on(served_requ
     assert reviewer.get("/review/").status_code == 200
     # the public pages answer a visitor as ever
     assert served.client().get("/").status_code == 200
+
+
+NEW_KEY, OLD_KEY, LOST_KEY = (Fernet.generate_key().decode() for _ in range(3))
+
+
+@pytest.fixture(scope="module")
+def served_with_a_new_key(tmp_path_factory, served_smtp):
+    """`tracker serve` whose TWO_STEP_KEYS put a new key before the old one."""
+    workdir = tmp_path_factory.mktemp("served-new-key")
+    keys = {"TWO_STEP_KEYS": f"{NEW_KEY},{OLD_KEY}"}
+    running = served_app_running(workdir, served_smtp, POSTGRES_URL, keys)
+    with running as served, served.app_context():
+        yield served
+        db.session.remove()
+
+
+def _with_two_step_sealed_by(email: str, key: str) -> str:
+    secret = pyotp.random_base32()
+    user = make_user(email, role="reviewer")
+    user.two_step_secret = Fernet(key).encrypt(secret.encode()).decode()
+    user.two_step_enabled_dt = datetime.now(UTC)
+    return secret
+
+
+def test_a_new_key_in_front_keeps_codes_and_the_command_reseals(served_with_a_new_key):
+    served = served_with_a_new_key
+    kept = _with_two_step_sealed_by("kept.key@example.org", OLD_KEY)
+    _with_two_step_sealed_by("lost.key@example.org", LOST_KEY)
+    db.session.commit()
+    # sealed with the old key: the served app still opens it
+    kept_client = _password_step(served, "kept.key@example.org")
+    assert _code_step(kept_client, pyotp.TOTP(kept).now()).status_code == 302
+    assert _signed_in(kept_client)
+    # sealed with a key the server no longer has: said in the person's language, 503
+    lost_client = _password_step(served, "lost.key@example.org")
+    lost = lost_client.post_form("/login/code?lang=az", {"code": "123456"})
+    assert lost.status_code == 503
+    assert "İki addımlı təsdiq yoxlana bilmir" in lost.text
+    assert not _signed_in(lost_client)
+    # the operator's command on the server: the kept key moves to the new one, the lost
+    # one is named
+    resealed = subprocess.run(
+        [sys.executable, "-m", "tracker", "reseal-two-step-keys"],
+        env=served.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert resealed.returncode == 1, resealed.stdout + resealed.stderr
+    assert "1 two-step keys sealed with the first key of TWO_STEP_KEYS." in resealed.stdout
+    assert "lost.key@example.org" in resealed.stderr
+    stored = db.session.scalar(
+        select(User.two_step_secret).where(User.email == "kept.key@example.org")
+    )
+    db.session.rollback()
+    assert Fernet(NEW_KEY).decrypt(stored.encode()).decode() == kept

@@ -1,5 +1,5 @@
-"""`tracker create-user`, `tracker reset-two-step`, and the first-run hook that makes the first
-administrator."""
+"""`tracker create-user`, `tracker reset-two-step`, the commands of the two-step keys' seal,
+and the first-run hook that makes the first administrator."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 from tracker.extensions import db
 from tracker.models import Organisation
 from tracker.services import reminders
-from tracker.services.accounts import emails, two_step
+from tracker.services.accounts import emails, secret_box, two_step
 from tracker.services.accounts import users as accounts
 from tracker.services.accounts.users import find_user_by_email
 from tracker.services.errors import ServiceError
@@ -162,6 +162,29 @@ def reset_two_step_command(email: str) -> None:
     click.echo(f"Two-step verification is off for {user.email}; the password alone logs in.")
 
 
+@click.command("new-two-step-key")
+def new_two_step_key_command() -> None:
+    """Print a new key for TWO_STEP_KEYS, which seals the two-step keys in the database."""
+    click.echo(secret_box.new_key())
+
+
+@click.command("reseal-two-step-keys")
+@with_appcontext
+def reseal_two_step_keys_command() -> None:
+    """Seal every account's two-step key again with the first key of TWO_STEP_KEYS (put a
+    new key first, keep the old ones after it, run this, then drop the old ones)."""
+    result = two_step.reseal_all(db.session)
+    db.session.commit()
+    click.echo(f"{result.resealed} two-step keys sealed with the first key of TWO_STEP_KEYS.")
+    if result.unreadable:
+        raise click.ClickException(
+            f"{len(result.unreadable)} could not be opened with any key of TWO_STEP_KEYS: "
+            + ", ".join(result.unreadable)
+            + ". Add the key they were sealed with, or turn two-step verification off for"
+            " them (tracker reset-two-step EMAIL)."
+        )
+
+
 def create_first_admin() -> None:
     """First-run hook of `tracker serve`: an admin with a generated password, shown once."""
     email = (
@@ -190,3 +213,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(send_mail_command)
     app.cli.add_command(reset_two_step_command)
+    app.cli.add_command(new_two_step_key_command)
+    app.cli.add_command(reseal_two_step_keys_command)

@@ -43,9 +43,9 @@ class User(UserMixin, db.Model):
     last_login_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: when the latest invitation was sent; None for accounts made with a password
     invited_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: the authenticator app's shared key (base32): set while two-step verification is
-    #: being set up, and while it is on
-    two_step_secret: Mapped[str | None] = mapped_column(String(64))
+    #: the authenticator app's shared key, sealed (services.accounts.secret_box): set
+    #: while two-step verification is being set up, and while it is on
+    two_step_secret: Mapped[str | None] = mapped_column(String(255))
     #: when two-step verification was turned on; None while it is off
     two_step_enabled_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: the 30-second time step of the last code accepted: a code is good once only

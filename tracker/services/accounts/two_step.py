@@ -5,6 +5,8 @@
   code from the app proves the app holds the key and the password is typed again
   (`turn_on`). Turning it on logs every other session out and gives ten recovery codes,
   shown once; only their SHA-256 is kept.
+- **The key is kept sealed** with a key outside the database (secret_box): a copy of
+  the database does not give the codes.
 - **A code is good once**: the time step of the last accepted code is kept, and a
   conditional UPDATE accepts a step only when it is later, so two requests racing with one
   code cannot both win. A recovery code is spent by a conditional UPDATE too.
@@ -39,7 +41,7 @@ from sqlalchemy.orm import Session
 from tracker import clock
 from tracker.models import RecoveryCode, User
 from tracker.services import audit
-from tracker.services.accounts import emails, throttle
+from tracker.services.accounts import emails, secret_box, throttle
 from tracker.services.accounts.login import LoginResult, begin_attempt, check_own_password
 from tracker.services.accounts.users import bump_session_version
 from tracker.services.errors import InvalidInput, StateConflict
@@ -78,17 +80,21 @@ def setup_key(user: User) -> SetupKey | None:
     """The key of a setup in progress (None when there is none, or it is already on)."""
     if user.has_two_step or not user.two_step_secret:
         return None
-    uri = pyotp.TOTP(user.two_step_secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+    try:
+        secret = _secret(user)
+    except secret_box.UnreadableKey:
+        return None  # a setup sealed with a key that is gone: the page offers a new one
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
     title = _("QR code of the key for your authenticator app")
     svg = segno.make(uri, error="m").svg_inline(scale=5, title=title, svgclass="qr-code")
-    return SetupKey(secret=user.two_step_secret, uri=uri, qr_svg=svg)
+    return SetupKey(secret=secret, uri=uri, qr_svg=svg)
 
 
 def start_setup(session: Session, user: User) -> None:
     """A new key for the account; two-step verification stays off until `turn_on`."""
     if user.has_two_step:
         raise StateConflict(_("Two-step verification is already on."))
-    user.two_step_secret = pyotp.random_base32()
+    user.two_step_secret = secret_box.seal(pyotp.random_base32())
     user.two_step_last_step = None
 
 
@@ -96,6 +102,11 @@ def cancel_setup(session: Session, user: User) -> None:
     """Stop a setup that was not finished (nothing to do when it is on or never began)."""
     if not user.has_two_step:
         user.two_step_secret = None
+
+
+def _secret(user: User) -> str:
+    """The account's authenticator key, opened (it is kept sealed: secret_box)."""
+    return secret_box.unseal(user.two_step_secret, user_id=user.id)
 
 
 def normalise_code(code: str) -> str:
@@ -187,7 +198,7 @@ def turn_on(
     if not user.two_step_secret:
         raise StateConflict(_("Start the setup again: there is no key to confirm."))
     check_own_password(session, user, password, ip=ip, device_token=device_token, field="password")
-    step = _matching_step(user.two_step_secret, normalise_code(code))
+    step = _matching_step(_secret(user), normalise_code(code))
     if step is None:
         raise InvalidInput(
             problems={
@@ -257,19 +268,45 @@ def reset_by_admin(session: Session, user: User, *, actor: User | None) -> None:
     emails.plan_security_notice(session, user, MailKind.TWO_STEP_OFF)
 
 
+@dataclass(frozen=True)
+class ResealResult:
+    resealed: int
+    #: the accounts whose key none of TWO_STEP_KEYS opens (left as they are)
+    unreadable: list[str]
+
+
+def reseal_all(session: Session) -> ResealResult:
+    """Seal every account's key again with the first of TWO_STEP_KEYS, so that the older
+    keys can be taken out of the setting. The caller commits."""
+    users = session.scalars(
+        select(User).where(User.two_step_secret.is_not(None)).order_by(User.id)
+    ).all()
+    resealed, unreadable = 0, []
+    for user in users:
+        try:
+            user.two_step_secret = secret_box.reseal(user.two_step_secret)
+        except secret_box.UnreadableKey:
+            unreadable.append(user.email)
+        else:
+            resealed += 1
+    return ResealResult(resealed, unreadable)
+
+
 def verify_second_step(
     session: Session, user: User, code: str, ip: str, device_token: str = ""
 ) -> LoginResult:
     """The second step of a login whose password was right (the caller keeps who that was,
     for a few minutes). Like a password, a wrong code is a failed attempt, committed
     before the code is checked so that parallel guesses stay within the throttle."""
+    # A key the server cannot open is its own fault: say so before counting an attempt.
+    secret = _secret(user) if user.has_two_step else None
     attempt, throttled = begin_attempt(session, user.email, ip, device_token, ("user", user.id))
     if throttled:
         return throttled
     typed = normalise_code(code)
     kind = None
-    if user.is_enabled and user.has_two_step:
-        step = _matching_step(user.two_step_secret, typed)
+    if user.is_enabled and secret is not None:
+        step = _matching_step(secret, typed)
         if step is not None and _spend_step(session, user, step):
             kind = "app"
         elif step is None and _spend_recovery_code(session, user, typed):

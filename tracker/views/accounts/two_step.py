@@ -14,6 +14,7 @@ from tracker.i18n import interface_locale
 from tracker.models import User
 from tracker.services.accounts import two_step
 from tracker.services.accounts.login import throttled_message
+from tracker.services.accounts.secret_box import UnreadableKey
 from tracker.services.errors import InvalidInput, StateConflict
 from tracker.views.accounts.auth import home_url, safe_next_path
 from tracker.vocabulary import LoginOutcome
@@ -35,6 +36,24 @@ def _waiting_user() -> tuple[User, dict] | tuple[None, None]:
     return user, pending
 
 
+def _logged_in(user: User, pending: dict, result):
+    start_session(user, remember=pending["remember"], device_token=result.device_token)
+    db.session.commit()
+    with force_locale(interface_locale()):
+        flash(pending["message"] or _("You are logged in."), "success")
+        if result.second_step == "recovery_code":
+            _say_codes_left(user)
+    return redirect(safe_next_path(pending["next"]) or home_url(user))
+
+
+def _refusal(result) -> tuple[int, str, dict]:
+    """The status, message and headers for a code that did not log in."""
+    if result.outcome == LoginOutcome.THROTTLED:
+        headers = {"Retry-After": str(max(result.retry_after, 1))}
+        return 429, throttled_message(result.retry_after), headers
+    return 401, two_step.wrong_code_message(), {}
+
+
 @bp.route("/login/code", methods=["GET", "POST"])
 def verify():
     user, pending = _waiting_user()
@@ -48,22 +67,16 @@ def verify():
     if form.is_submitted():
         status = 400
         if form.validate():
-            result = two_step.verify_second_step(
-                db.session, user, form.code.data, client_address(), device_cookie()
-            )
-            if result.outcome == LoginOutcome.SUCCESS:
-                start_session(user, remember=pending["remember"], device_token=result.device_token)
-                db.session.commit()
-                with force_locale(interface_locale()):
-                    flash(pending["message"] or _("You are logged in."), "success")
-                    if result.second_step == "recovery_code":
-                        _say_codes_left(user)
-                return redirect(safe_next_path(pending["next"]) or home_url(user))
-            if result.outcome == LoginOutcome.THROTTLED:
-                status, error = 429, throttled_message(result.retry_after)
-                headers = {"Retry-After": str(max(result.retry_after, 1))}
+            try:
+                result = two_step.verify_second_step(
+                    db.session, user, form.code.data, client_address(), device_cookie()
+                )
+            except UnreadableKey as unreadable:
+                status, error = unreadable.status, unreadable.message
             else:
-                status, error = 401, two_step.wrong_code_message()
+                if result.outcome == LoginOutcome.SUCCESS:
+                    return _logged_in(user, pending, result)
+                status, error, headers = _refusal(result)
             form.code.data = ""  # a code is typed anew, never corrected
     page = render_template("accounts/auth/second_step.html", form=form, error=error)
     return page, status, {**headers, **NO_STORE}
