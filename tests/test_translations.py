@@ -3,6 +3,7 @@ and serves what they say. Nothing here compares bytes that a Babel release write
 
 from __future__ import annotations
 
+import ast
 import gettext
 import re
 import shutil
@@ -225,3 +226,34 @@ def test_azerbaijani_is_the_default_and_translated(app, client):
     html = client.get("/").get_data(as_text=True)
     assert '<html lang="az">' in html
     assert "Skip to content" not in html
+
+
+GETTEXT_NAMES = {"_", "_l", "gettext", "lazy_gettext", "ngettext"}
+
+
+def _gettext_calls_in_f_strings(source: str) -> list[tuple[int, str]]:
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.JoinedStr):
+            continue
+        for inner in ast.walk(node):
+            if (
+                isinstance(inner, ast.Call)
+                and isinstance(inner.func, ast.Name)
+                and inner.func.id in GETTEXT_NAMES
+                and inner.args
+                and isinstance(inner.args[0], ast.Constant)
+            ):
+                found.append((inner.lineno, inner.args[0].value))
+    return found
+
+
+def test_no_message_hides_inside_an_f_string():
+    # On Python 3.11 an f-string is one token, and Babel's extractor does not look inside:
+    # a message there never reaches the catalogs and is shown in English to everyone.
+    hidden = [
+        f"{path.relative_to(PROJECT_ROOT)}:{line}: {message!r}"
+        for path in sorted((PROJECT_ROOT / "tracker").rglob("*.py"))
+        for line, message in _gettext_calls_in_f_strings(path.read_text())
+    ]
+    assert hidden == []

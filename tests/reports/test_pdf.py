@@ -96,6 +96,15 @@ def test_plan_report_parses_back_with_every_code_and_intact_azerbaijani(
     assert len([t for t in outline_titles(reader.outline) if t not in top]) == 64
 
 
+def test_the_azerbaijani_report_labels_its_facts_in_azerbaijani(monitoring, plan_reports):
+    # labels once written inside f-strings never reached the catalogs, and printed in English
+    _reader, content = parse(plan_reports["az"])
+    content = flat(content)
+    for label in ("disputed", "Other organisations", "Recommended to", "Evidence"):
+        assert tr("az", label) != label and tr("az", label) in content, label
+        assert label not in content, label
+
+
 @pytest.mark.parametrize("locale", ["az", "en"])
 def test_hostile_narrative_prints_as_plain_text(monitoring, plan_reports, locale):
     reader, content = parse(plan_reports[locale])

@@ -112,20 +112,23 @@ def _measure_row(story: Story, m: MeasureEntry, is_agency: bool) -> list:
             lines.append("; ".join(text(a) for a in m.executors))
         if m.recommended:
             recommended = "; ".join(text(a) for a in m.recommended)
-            lines.append(f"<i>{text(_('Recommended to'))}: {recommended}</i>")
+            label = _("Recommended to")
+            lines.append(f"<i>{text(label)}: {recommended}</i>")
         who = "<br/>".join(lines)
     due = text(date_text(m.due_date))
     if m.ended_incomplete:
         ended = _("not complete at the end")
         due += f'<br/><font color="#b42318"><b>{text(ended)}</b></font>'
     elif m.is_overdue:
-        due += f'<br/><font color="#b42318"><b>{text(_("overdue"))}</b></font>'
+        overdue = _("overdue")
+        due += f'<br/><font color="#b42318"><b>{text(overdue)}</b></font>'
     government = story.para(text(m.claim.completion_label), "cell_badge") if m.claim else "—"
     cso = text(m.completion_label)
     if m.progress_percent is not None:
         cso += f" ({m.progress_percent}%)"
     if m.is_disputed:
-        cso += f"<br/>{text(_('disputed'))}"
+        disputed = _("disputed")
+        cso += f"<br/>{text(disputed)}"
     return [
         story.para(f"<b>{text(m.code)}</b>", "cell"),
         story.para(text(m.short_title), "cell"),
@@ -187,7 +190,8 @@ def _measure_head(story: Story, m: MeasureEntry, section: int) -> None:
     head.append(story.facts(_measure_facts(m), markup=True))
     story.add(CondPageBreak(45 * mm), KeepTogether(head))
     if m.claim and m.claim.note.strip():
-        note = f"<b>{text(_('The government says'))}:</b> {multiline(m.claim.note.strip())}"
+        label = _("The government says")
+        note = f"<b>{text(label)}:</b> {multiline(m.claim.note.strip())}"
         story.add(story.para(note, "a_small"))
 
 
@@ -247,7 +251,8 @@ def _cso_markup(m: MeasureEntry) -> str:
             )
         )
     if m.is_disputed:
-        cso += f' <font color="#6941c6"><b>{text(_("disputed"))}</b></font>'
+        disputed = _("disputed")
+        cso += f' <font color="#6941c6"><b>{text(disputed)}</b></font>'
     return cso
 
 
@@ -257,7 +262,8 @@ def _claim_markup(m: MeasureEntry) -> str:
     c = m.claim
     markup = f"<b>{text(c.completion_label)}</b> · {text(date_text(c.claim_date))}"
     if c.is_plan_wide:
-        markup += f" ({text(_('for the whole plan'))})"
+        plan_wide = _("for the whole plan")
+        markup += f" ({text(plan_wide)})"
     # a table row cannot break across pages: long titles are cut here, and the
     # claim's note is printed below the table (see _measure_head)
     title = short_title(c.source_title, 160)
@@ -266,7 +272,7 @@ def _claim_markup(m: MeasureEntry) -> str:
     elif title:
         markup += f" · {text(title)}"
     if c.file_url:
-        markup += f" · {link(c.file_url, _('source document'))}"
+        markup += " · " + link(c.file_url, _("source document"))
     return markup
 
 
@@ -296,7 +302,8 @@ def _measure_assessments(story: Story, m: MeasureEntry, is_organisation: bool) -
             )
             for a in m.other_assessments
         )
-        story.add(story.para(f"<b>{text(_('Other organisations'))}</b><br/>{lines}", "small"))
+        label = _("Other organisations")
+        story.add(story.para(f"<b>{text(label)}</b><br/>{lines}", "small"))
 
 
 def _assessment(story: Story, a: Assessment, show_organisation: bool) -> None:
@@ -318,9 +325,11 @@ def _assessment(story: Story, a: Assessment, show_organisation: bool) -> None:
             story.add(story.para(multiline(paragraph.strip()), "a_body"))
     if a.delay_reasons:
         reasons = "; ".join(text(reason) for reason in a.delay_reasons)
-        story.add(story.para(f"<b>{text(_('Reasons for delay'))}:</b> {reasons}", "a_small"))
+        label = _("Reasons for delay")
+        story.add(story.para(f"<b>{text(label)}:</b> {reasons}", "a_small"))
     if a.evidence or a.private_evidence_count:
-        story.add(story.para(f"<b>{text(_('Evidence'))}</b>", "a_small"))
+        label = _("Evidence")
+        story.add(story.para(f"<b>{text(label)}</b>", "a_small"))
         item_style = story.styles["a_item"]
         for item in a.evidence:
             story.add(Paragraph(_evidence_markup(item), item_style, bulletText="•"))
@@ -348,5 +357,5 @@ def _evidence_markup(item: EvidenceItem) -> str:
         )
         markup += f" — {text(details)}"
     if item.file_url:
-        markup += f" — {link(item.file_url, _('download the attached file'))}"
+        markup += " — " + link(item.file_url, _("download the attached file"))
     return markup
