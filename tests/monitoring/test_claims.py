@@ -141,7 +141,11 @@ def test_a_returned_proposal_stays_private_with_the_reason_for_its_monitor(clien
     post_claim(client, m)
     claim = db.session.scalar(select(GovernmentClaim))
     as_user(client, world.reviewer)
-    assert review_claim(client, claim.id, "return", reason="").status_code == 400
+    refused = review_claim(client, claim.id, "return", reason="")
+    assert refused.status_code == 400
+    assert "Say why you return the proposal, so the monitor can fix it." in refused.get_data(
+        as_text=True
+    )
     response = review_claim(client, claim.id, "return", reason="The link is not official.")
     assert response.status_code == 302
     assert review_claim(client, claim.id, "approve", comment="").status_code == 409

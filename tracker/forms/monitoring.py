@@ -406,6 +406,15 @@ class ReturnForm(_ReturnButton, TrackerForm):
     )
 
 
+class ReturnProposalForm(ReturnForm):
+    """Returning a government-claim proposal: the same form, saying what is returned."""
+
+    reason = _text_area(
+        _l("Reason for returning it (the monitor sees this)"),
+        _l("Say why you return the proposal, so the monitor can fix it."),
+    )
+
+
 class CommentForm(_CommentButton, TrackerForm):
     comment = _text_area(_l("Comment"), _l("Write a comment before sending it."))
 

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from tracker.extensions import db
-from tracker.forms.monitoring import ApproveForm, ReturnForm
+from tracker.forms.monitoring import ApproveForm, ReturnProposalForm
 from tracker.models import GovernmentClaim
 from tracker.services.accounts import can_review
 from tracker.services.monitoring import claim_review
@@ -43,7 +43,7 @@ def _render(claim: GovernmentClaim, *, approve_form=None, return_form=None, stat
             refusal=refusal if can_review(current_user) else None,
             may_decide=refusal is None and claim.review_state == ReviewState.SUBMITTED,
             approve_form=approve_form or ApproveForm(formdata=None),
-            return_form=return_form or ReturnForm(formdata=None),
+            return_form=return_form or ReturnProposalForm(formdata=None),
         ),
         status,
     )
@@ -75,7 +75,7 @@ _DECISIONS = {
         _l("The claim was approved and is now public."),
     ),
     "return": _Decision(
-        ReturnForm,
+        ReturnProposalForm,
         "return_form",
         claim_review.return_claim,
         "reason",
