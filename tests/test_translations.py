@@ -257,3 +257,17 @@ def test_no_message_hides_inside_an_f_string():
         for line, message in _gettext_calls_in_f_strings(path.read_text())
     ]
     assert hidden == []
+
+
+#: attributes a person reads (or hears, from a screen reader): their text is translated
+READ_ATTRIBUTES = re.compile(r'\b(placeholder|title|alt|aria-label)="([^"]*)"')
+
+
+def test_no_template_writes_a_read_attribute_in_one_language():
+    fixed = [
+        f"{path.relative_to(PROJECT_ROOT)}: {name}={value!r}"
+        for path in sorted((PROJECT_ROOT / "templates").rglob("*.html"))
+        for name, value in READ_ATTRIBUTES.findall(path.read_text())
+        if re.search(r"[A-Za-z]", re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "", value))
+    ]
+    assert fixed == []
