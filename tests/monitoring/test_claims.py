@@ -395,7 +395,22 @@ def test_claim_problems_name_the_input_fields(world):
         raise AssertionError("bad input was accepted")
     # a level or a date left out is a problem, not a crash
     data = claim_service.ClaimInput(None, None, "Report", source_url="https://example.org/r")
-    assert sorted(claim_service.claim_problems(data)) == ["claim_date", "claimed_completion"]
+    measure = world.measure("1.1")
+    assert sorted(claim_service.claim_problems(data, measure)) == [
+        "claim_date",
+        "claimed_completion",
+    ]
+    # a date before the plan began (1 January 2020), on a measure or on the whole plan
+    early = claim_service.ClaimInput(
+        Completion.COMPLETE, date(1900, 12, 1), "Report", source_url="https://example.org/r"
+    )
+    for target in (measure, measure.plan):
+        [message] = claim_service.claim_problems(early, target)["claim_date"]
+        assert str(message) == "The claim's date cannot be before the plan began (January 1, 2020)."
+    on_the_first_day = claim_service.ClaimInput(
+        Completion.COMPLETE, measure.plan.starts_on, "Report", source_url="https://example.org/r"
+    )
+    assert not claim_service.claim_problems(on_the_first_day, measure)
     empty = Upload(filename="empty.pdf", stream=io.BytesIO(b""))
     data = claim_service.ClaimInput(Completion.COMPLETE, date(2021, 1, 1), "Report", upload=empty)
     try:

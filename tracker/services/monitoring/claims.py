@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
 from tracker import clock
+from tracker.dates import show_date
 from tracker.models import ActionPlan, GovernmentClaim, Measure, StoredFile
 from tracker.services.accounts import can_propose_claim, can_record_claim, why_not_monitor
 from tracker.services.errors import InvalidInput, NotAllowed, StateConflict
@@ -42,8 +43,9 @@ class ClaimInput:
     note: str = ""
 
 
-def claim_problems(data: ClaimInput) -> Problems:
-    """Each problem of the claim, named after ClaimInput's fields."""
+def claim_problems(data: ClaimInput, target: Measure | ActionPlan) -> Problems:
+    """Each problem of the claim on `target`, named after ClaimInput's fields."""
+    plan = target if isinstance(target, ActionPlan) else target.plan
     problems = Problems()
     if data.claimed_completion is None:
         problems.add(
@@ -53,6 +55,14 @@ def claim_problems(data: ClaimInput) -> Problems:
         problems.add("claim_date", _l("Enter the date of the government's report or statement."))
     elif data.claim_date > clock.today():
         problems.add("claim_date", _l("The claim's date cannot be in the future."))
+    elif data.claim_date < plan.starts_on:
+        problems.add(
+            "claim_date",
+            _l(
+                "The claim's date cannot be before the plan began (%(date)s).",
+                date=show_date(plan.starts_on),
+            ),
+        )
     if not data.source_title.strip():
         problems.add("source_title", _l("Name the source: the report, statement or page."))
     elif len(data.source_title) > MAX_TITLE_LENGTH:
@@ -134,7 +144,7 @@ def record_claim(
     if reason is not None:
         raise NotAllowed(reason)
     _check_replaces(target, replaces)
-    claim_problems(data).raise_any()
+    claim_problems(data, target).raise_any()
     stored = _store_source(session, data, recorder)
     direct = can_record_claim(recorder)
     if direct and replaces is not None:

@@ -85,7 +85,7 @@ def _handle(form: ClaimForm, target: Measure | ActionPlan, replaces: GovernmentC
         return _render(form, target, replaces, 200)
     reject_unexpected_fields(form)
     if not form.validate():
-        problems = claim_service.claim_problems(form.to_input())
+        problems = claim_service.claim_problems(form.to_input(), target)
         form.show_other_problems(problems, names={"upload": "file"})
         return _render(form, target, replaces, 400)
     try:
