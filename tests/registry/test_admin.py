@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.helpers import csrf_token_from, field_errors, login
 from tests.registry.conftest import csv_bytes, make_user
@@ -281,6 +281,15 @@ def test_admin_manages_monitoring_links(app, client, admin, seeded, registry):
         url, data={"csrf_token": token, "plan": seeded.key, "codes": "1.1, 77.7"}
     )
     assert response.status_code == 400 and "77.7" in response.get_data(as_text=True)
+    # a start before the plan began, or more than a year ahead (9999: a typo), is refused
+    for start, message in (
+        ("1900-01-01", "A link cannot start before its plan began (January 1, 2020)."),
+        ("9999-12-31", "A link can start a year from today at the latest."),
+    ):
+        data = {"csrf_token": token, "plan": seeded.key, "codes": "4.1", "start_date": start}
+        refused = client.post(url, data=data)
+        assert refused.status_code == 400 and message in refused.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(MonitoringLink.id))) == 3
 
     # Another organisation takes the lead on 1.1; the forum's link stays, no longer lead.
     other_url = f"/admin/organisations/{platform.id}/links"

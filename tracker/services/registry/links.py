@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from tracker import clock
+from tracker.dates import show_date
 from tracker.models import ActionPlan, Measure, MonitoringLink, Organisation
 from tracker.models.types import in_language
 from tracker.services.audit import record
@@ -132,6 +133,26 @@ def _take_lead(session: Session, link: MonitoringLink, actor) -> None:
     _record(session, "link.lead_set", link, actor)
 
 
+#: a link may be planned ahead, but not further than this
+MAX_START_AHEAD = timedelta(days=366)
+
+
+def _check_start(start: date, measures: list[Measure]) -> None:
+    """A start date within reach: not before the measures' plan began (nobody monitored a
+    measure before it existed), and at most a year ahead (a typo, like 9999, would make
+    a link that cannot be ended before it starts)."""
+    plan_start = max((measure.plan.starts_on for measure in measures), default=None)
+    if plan_start is not None and start < plan_start:
+        message = _(
+            "A link cannot start before its plan began (%(date)s).", date=show_date(plan_start)
+        )
+    elif start > clock.today() + MAX_START_AHEAD:
+        message = _("A link can start a year from today at the latest.")
+    else:
+        return
+    raise InvalidInput(problems={"start_date": [message]})
+
+
 def link_measures(
     session: Session,
     organisation: Organisation,
@@ -146,6 +167,7 @@ def link_measures(
     if organisation.is_archived:
         raise StateConflict(_("An archived organisation cannot monitor measures."))
     start = start_date or clock.today()
+    _check_start(start, measures)
     result = LinkResult()
     for measure in measures:
         existing = _active_link(session, organisation.id, measure.id, start)
