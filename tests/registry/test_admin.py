@@ -147,6 +147,28 @@ def test_bad_input_is_shown_on_the_form_and_nothing_is_written(app, client, admi
         response = client.post(NEW, data=form_data(token, **overrides))
         assert response.status_code == 400, overrides
         assert 'class="field-error"' in response.get_data(as_text=True)
+    # values that cannot be true: a survey answered in the future, more men and women
+    # than staff, a founding month without its year (kept, but never shown)
+    for overrides, field, message in (
+        (
+            {"completed_on": "9999-01-01"},
+            "completed_on",
+            "The survey date cannot be in the future.",
+        ),
+        (
+            {"staff_total": "5", "staff_male": "10", "staff_female": "10"},
+            "staff_total",
+            "The total staff (5) is fewer than the men and women counted (20).",
+        ),
+        (
+            {"founded_year": "", "founded_month": "5"},
+            "founded_month",
+            "Enter the founding year first.",
+        ),
+    ):
+        response = client.post(NEW, data=form_data(token, **overrides))
+        assert response.status_code == 400, overrides
+        assert field_errors(response.get_data(as_text=True)) == {field: [message]}, overrides
     assert db.session.scalar(select(Organisation.id).order_by(Organisation.id.desc())) == before
     # The service's problem is shown beside the field it names.
     response = client.post(NEW, data=form_data(token, name_az="milli qht forumu"))

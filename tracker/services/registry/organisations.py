@@ -178,7 +178,23 @@ def validate_data(
     labels = catalogue()
     if data.legal_status and data.legal_status not in labels.options["legal_status"]:
         problems["legal_status"].append(_("Choose a legal status from the list."))
-    this_year = clock.today().year
+    _check_dates(problems, data)
+    _check_counts(problems, data)
+    for list_name, answers in (data.choices or {}).items():
+        if list_name not in MULTI_FIELDS:
+            problems[""].append(_("Unknown question %(name)s.", name=list_name))
+            continue
+        unknown = set(answers) - set(labels.options[list_name])
+        if unknown:
+            problems[list_name].append(_("Choose answers from the list."))
+    return dict(problems)
+
+
+def _check_dates(problems: dict[str, list[str]], data: OrganisationData) -> None:
+    today = clock.today()
+    if data.completed_on is not None and data.completed_on > today:
+        problems["completed_on"].append(_("The survey date cannot be in the future."))
+    this_year = today.year
     if data.founded_year is not None and not 1800 <= data.founded_year <= this_year:
         problems["founded_year"].append(
             _("The founding year must be between 1800 and %(year)s.", year=this_year)
@@ -192,18 +208,26 @@ def validate_data(
         problems["founded_year_alternative"].append(_("Enter the founding year first."))
     if data.founded_month is not None and not 1 <= data.founded_month <= 12:
         problems["founded_month"].append(_("The month must be between 1 and 12."))
-    for name_ in (*STAFF_FIELDS, "declared_member_count"):
-        value = getattr(data, name_)
+    elif data.founded_month is not None and data.founded_year is None:
+        # a month alone is kept but never shown: the page shows the year, or nothing
+        problems["founded_month"].append(_("Enter the founding year first."))
+
+
+def _check_counts(problems: dict[str, list[str]], data: OrganisationData) -> None:
+    for name in (*STAFF_FIELDS, "declared_member_count"):
+        value = getattr(data, name)
         if value is not None and value < 0:
-            problems[name_].append(_("Enter a number of 0 or more."))
-    for list_name, answers in (data.choices or {}).items():
-        if list_name not in MULTI_FIELDS:
-            problems[""].append(_("Unknown question %(name)s.", name=list_name))
-            continue
-        unknown = set(answers) - set(labels.options[list_name])
-        if unknown:
-            problems[list_name].append(_("Choose answers from the list."))
-    return dict(problems)
+            problems[name].append(_("Enter a number of 0 or more."))
+    counted = (data.staff_male or 0) + (data.staff_female or 0)
+    if data.staff_total is not None and data.staff_total >= 0 and counted > data.staff_total:
+        problems["staff_total"].append(
+            _(
+                "The total staff (%(total)s) is fewer than the men and women counted "
+                "(%(counted)s).",
+                total=data.staff_total,
+                counted=counted,
+            )
+        )
 
 
 def _apply_scalars(organisation: Organisation, values: dict) -> list[str]:
