@@ -112,6 +112,11 @@ def test_a_bad_page_number_is_a_400(world, client):
     login(client, world.a_az)
     assert client.get("/notifications?page=abc").status_code == 400
     assert client.get("/notifications?page=0").status_code == 400
+    # past the end: a 404 that says how many pages there are, as on every other list
+    assert client.get("/notifications?page=1").status_code == 200
+    past = client.get("/notifications?page=99&lang=en")
+    assert past.status_code == 404
+    assert "This list has 1 page; there is no page 99." in past.get_data(as_text=True)
 
 
 def test_the_list_takes_the_same_number_of_queries_however_many_items(world, client):

@@ -17,7 +17,7 @@ from tracker.vocabulary import REMINDER_KIND_LABELS, DeliveryStatus, ReminderKin
 from tracker.web.confirmation import require_confirmation
 from tracker.web.errors_map import http_error
 from tracker.web.forms import ConfirmForm, TrackerForm
-from tracker.web.pagination import Page, page_number
+from tracker.web.pagination import Page, existing_page, page_number
 from tracker.web.permissions import get_or_404, roles_required
 
 bp = Blueprint("notifications", __name__)
@@ -60,8 +60,8 @@ def in_app_link(item: ReminderItem) -> str:
 def index():
     number = page_number()
     total, unread = reminders.notification_counts(db.session, current_user.id)
-    offset = (number - 1) * PAGE_SIZE
-    items = reminders.notifications(db.session, current_user.id, offset, PAGE_SIZE)
+    page = existing_page(Page([], number, PAGE_SIZE, total))
+    items = reminders.notifications(db.session, current_user.id, page.offset, PAGE_SIZE)
     opted_out = reminders.opted_out_kinds(db.session, current_user.id)
     preferences = PreferencesForm(data={str(kind): kind not in opted_out for kind in ReminderKind})
     locale = current_locale()
