@@ -65,14 +65,14 @@ def index():
     opted_out = reminders.opted_out_kinds(db.session, current_user.id)
     preferences = PreferencesForm(data={str(kind): kind not in opted_out for kind in ReminderKind})
     locale = current_locale()
-    entries = [(item, reminders.item_detail(item, locale), in_app_link(item)) for item in items]
+    page.items = [(item, reminders.item_detail(item, locale), in_app_link(item)) for item in items]
     # Seen is read: the page still marks what was new, the navigation's count drops now.
     reminders.mark_shown_read(db.session, current_user.id, [item.id for item in items])
     html = render_template(
         "reminders/notifications/index.html",
         total=total,
         unread=unread,
-        page=Page(entries, number, PAGE_SIZE, total),
+        page=page,
         preferences=preferences,
         kinds=reminders.relevant_kinds(current_user, opted_out),
         kind_labels=REMINDER_KIND_LABELS,
