@@ -146,6 +146,18 @@ def _headings(rng: random.Random) -> list[str]:
     return ["Timestamp", *(question(name) for name in names)]
 
 
+def _count_everyone(staff: dict[str, int | None], cells: list, total_cell: int) -> None:
+    """A total of at least the men and women counted, as a real answer has (the import
+    refuses fewer), written in the cell's own style."""
+    total = staff["staff_total"]
+    counted = (staff["staff_male"] or 0) + (staff["staff_female"] or 0)
+    if total is None or counted <= total:
+        return
+    staff["staff_total"] = counted
+    cell = cells[total_cell]
+    cells[total_cell] = f"{counted} nəfər" if "nəfər" in str(cell) else type(cell)(counted)
+
+
 def generate(count: int, seed: int = 2022, as_xlsx: bool = False) -> SurveyExport:
     rng = random.Random(seed)
     labels = catalogue()
@@ -245,17 +257,20 @@ def generate(count: int, seed: int = 2022, as_xlsx: bool = False) -> SurveyExpor
         cells.append(f"Missiya {index}: vətəndaş cəmiyyətinin inkişafı")
         cells.append(per_field["beneficiaries"])
         cells.append(per_field["regions"])
+        staff_cells = {}
         for name_ in STAFF_FIELDS:
             value = (
                 None if rng.random() < 0.08 else int(rng.paretovariate(1.6)) - 1 + rng.randint(0, 5)
             )
             row_truth.staff[name_] = value
+            staff_cells[name_] = len(cells)
             if value is None:
                 cells.append(rng.choice(["", "-"]))
             elif rng.random() < 0.1:
                 cells.append(f"{value} nəfər")
             else:
                 cells.append(value if as_xlsx else str(value))
+        _count_everyone(row_truth.staff, cells, staff_cells["staff_total"])
         cells.append(per_field["donors"])
         cells.append(per_field["training_needs"])
 

@@ -258,3 +258,43 @@ def test_templates_have_a_column_for_every_question_and_import_back(app, english
     answers = list(workbook.worksheets[1].iter_rows(values_only=True))
     assert ("services" not in answers[0]) and any(r[1] == "education" for r in answers)
     workbook.close()
+
+
+def test_values_that_cannot_be_true_are_refused_as_the_admin_form_refuses_them(app, english):
+    """A survey answered in the future, more men and women than staff, a founding month
+    without its year: each row is named, and nothing of the file is written."""
+    headings = ["name", "completed_on", "founded_year", "founded_month"]
+    headings += ["staff_total", "staff_male", "staff_female"]
+    before = counts()
+    report = run(
+        csv_bytes(
+            [
+                headings,
+                ["Good", "2022-03-14", "2005", "3", "20", "10", "10"],
+                ["Future survey", "9999-01-01", "", "", "", "", ""],
+                ["Month alone", "", "", "5", "", "", ""],
+                ["Too many", "", "", "", "5", "10", "10"],
+            ]
+        )
+    )
+    assert not report.applied
+    assert [str(problem) for problem in report.problems] == [
+        "row 3, completed_on: The survey date cannot be in the future.",
+        "row 4, founded_month: Enter the founding year first.",
+        "row 5, staff_total: The total staff (5) is fewer than the men and women counted (20).",
+    ]
+    assert counts() == before
+
+
+def test_a_row_is_checked_with_the_fields_it_leaves_out_as_stored(app, english):
+    """A file may update only some columns: its values are checked over the record's."""
+    assert run(csv_bytes([["name", "staff_total", "founded_year"], ["Kept", "5", "2001"]])).ok
+    refused = run(csv_bytes([["name", "staff_male", "staff_female"], ["Kept", "4", "4"]]))
+    assert [str(problem) for problem in refused.problems] == [
+        "row 2, staff_male: The total staff (5) is fewer than the men and women counted (8).",
+    ]
+    accepted = run(csv_bytes([["name", "founded_month", "staff_male"], ["kept", "7", "3"]]))
+    assert accepted.ok and accepted.updated == 1
+    organisation = db.session.scalar(select(Organisation).where(Organisation.name_az == "Kept"))
+    assert (organisation.founded_year, organisation.founded_month) == (2001, 7)
+    assert (organisation.staff_total, organisation.staff_male) == (5, 3)

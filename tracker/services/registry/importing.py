@@ -22,8 +22,10 @@ from collections.abc import Callable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker.models import Organisation
 from tracker.services.errors import InvalidInput
 from tracker.services.registry.import_cells import cell_text
 from tracker.services.registry.import_files import read_rows
@@ -34,8 +36,9 @@ from tracker.services.registry.import_mapping import (
     RowReader,
     map_headings,
 )
-from tracker.services.registry.import_writing import ImportReport, apply_rows
+from tracker.services.registry.import_writing import CHUNK, ImportReport, apply_rows
 from tracker.services.registry.labels import OTHER
+from tracker.services.registry.organisations import implausible_values
 from tracker.vocabulary import label_key
 
 
@@ -70,7 +73,9 @@ def import_organisations(
         return report
 
     names = RegistryNames(session)
-    parsed_rows = _check_rows(rows, RowReader(columns, headings), names, report, tick)
+    reader = RowReader(columns, headings)
+    parsed_rows = _check_rows(rows, reader, names, report, tick)
+    _check_merged(session, parsed_rows, reader, report)
     if report.rows == 0:
         report.file_problems.append(_l("The file has no organisations under its headings."))
     if not report.ok:
@@ -108,6 +113,44 @@ def _check_rows(
                 report.free_text[list_name] += 1
         parsed_rows.append(parsed)
     return parsed_rows
+
+
+#: the file's columns a merged problem is told under, by the field the problem names
+PROBLEM_COLUMNS = {
+    "completed_on": ("completed_on",),
+    "founded_month": ("founded", "founded_month"),
+    "staff_total": ("staff_total", "staff_male", "staff_female"),
+}
+#: the stored fields a row's own values are merged over before implausible_values
+MERGED_FIELDS = ("founded_year", "founded_month", "staff_total", "staff_male", "staff_female")
+
+
+def _check_merged(
+    session: Session, parsed_rows: list[ParsedRow], reader: RowReader, report: ImportReport
+) -> None:
+    """The row's values over the record it updates (a file may leave columns out), checked
+    as the admin form checks them: more men and women than staff, a month without its
+    year, a survey answered in the future."""
+    stored = _stored_values(session, [p.organisation_id for p in parsed_rows if p.organisation_id])
+    for parsed in parsed_rows:
+        merged = {**stored.get(parsed.organisation_id, {}), **parsed.values}
+        for field, messages in implausible_values(merged).items():
+            column = next((c for c in PROBLEM_COLUMNS[field] if c in reader.columns), None)
+            heading = reader.heading(column) if column else ""
+            report.problems.extend(RowProblem(parsed.row, heading, m) for m in messages)
+    report.problems.sort(key=lambda problem: problem.row)
+
+
+def _stored_values(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
+    columns = [getattr(Organisation, name) for name in MERGED_FIELDS]
+    stored: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        for row in session.execute(
+            select(Organisation.id, *columns).where(Organisation.id.in_(chunk))
+        ):
+            stored[row.id] = dict(zip(MERGED_FIELDS, row[1:], strict=True))
+    return stored
 
 
 def _identify(

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -180,6 +182,8 @@ def validate_data(
         problems["legal_status"].append(_("Choose a legal status from the list."))
     _check_dates(problems, data)
     _check_counts(problems, data)
+    for name, messages in implausible_values(vars(data)).items():
+        problems[name].extend(messages)
     for list_name, answers in (data.choices or {}).items():
         if list_name not in MULTI_FIELDS:
             problems[""].append(_("Unknown question %(name)s.", name=list_name))
@@ -190,11 +194,34 @@ def validate_data(
     return dict(problems)
 
 
-def _check_dates(problems: dict[str, list[str]], data: OrganisationData) -> None:
-    today = clock.today()
-    if data.completed_on is not None and data.completed_on > today:
+def implausible_values(values: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Values that each fit their field but cannot be true of one organisation: a survey
+    answered in the future, more men and women than staff in all, a founding month without
+    its year (kept, but never shown). The admin form and the spreadsheet import both refuse
+    them; the import passes a file's row merged over the record it updates."""
+    problems: dict[str, list[str]] = defaultdict(list)
+    completed_on = values.get("completed_on")
+    if completed_on is not None and completed_on > clock.today():
         problems["completed_on"].append(_("The survey date cannot be in the future."))
-    this_year = today.year
+    month = values.get("founded_month")
+    if month is not None and 1 <= month <= 12 and values.get("founded_year") is None:
+        problems["founded_month"].append(_("Enter the founding year first."))
+    total = values.get("staff_total")
+    counted = (values.get("staff_male") or 0) + (values.get("staff_female") or 0)
+    if total is not None and total >= 0 and counted > total:
+        problems["staff_total"].append(
+            _(
+                "The total staff (%(total)s) is fewer than the men and women counted "
+                "(%(counted)s).",
+                total=total,
+                counted=counted,
+            )
+        )
+    return dict(problems)
+
+
+def _check_dates(problems: dict[str, list[str]], data: OrganisationData) -> None:
+    this_year = clock.today().year
     if data.founded_year is not None and not 1800 <= data.founded_year <= this_year:
         problems["founded_year"].append(
             _("The founding year must be between 1800 and %(year)s.", year=this_year)
@@ -208,9 +235,6 @@ def _check_dates(problems: dict[str, list[str]], data: OrganisationData) -> None
         problems["founded_year_alternative"].append(_("Enter the founding year first."))
     if data.founded_month is not None and not 1 <= data.founded_month <= 12:
         problems["founded_month"].append(_("The month must be between 1 and 12."))
-    elif data.founded_month is not None and data.founded_year is None:
-        # a month alone is kept but never shown: the page shows the year, or nothing
-        problems["founded_month"].append(_("Enter the founding year first."))
 
 
 def _check_counts(problems: dict[str, list[str]], data: OrganisationData) -> None:
@@ -218,16 +242,6 @@ def _check_counts(problems: dict[str, list[str]], data: OrganisationData) -> Non
         value = getattr(data, name)
         if value is not None and value < 0:
             problems[name].append(_("Enter a number of 0 or more."))
-    counted = (data.staff_male or 0) + (data.staff_female or 0)
-    if data.staff_total is not None and data.staff_total >= 0 and counted > data.staff_total:
-        problems["staff_total"].append(
-            _(
-                "The total staff (%(total)s) is fewer than the men and women counted "
-                "(%(counted)s).",
-                total=data.staff_total,
-                counted=counted,
-            )
-        )
 
 
 def _apply_scalars(organisation: Organisation, values: dict) -> list[str]:
