@@ -5,9 +5,17 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from tests.monitoring.conftest import as_user, make_update, make_user, store_file
+from tests.monitoring.conftest import (
+    as_user,
+    csrf,
+    make_update,
+    make_user,
+    store_file,
+    update_form,
+)
 from tracker.extensions import db
-from tracker.models import AuditEntry, Evidence
+from tracker.models import AuditEntry, Evidence, StatusUpdate
+from tracker.services.registry.organisations import archive_organisation
 
 NOT_LINKED = "Your organisation does not monitor measure 1.1. Ask an administrator to link it."
 
@@ -132,3 +140,41 @@ def test_a_get_logs_its_refusal_even_when_another_process_writes_meanwhile(
     # the other process had to wait for the refusal's write (it gave up: timeout 0)
     assert other_process_wrote == [False]
     assert refusals_logged() == before + 1
+
+
+ARCHIVED = (
+    "Your organisation is archived in the registry, so its monitors no longer write about "
+    "measures. Its updates stay in the public record. Ask an administrator if this is a "
+    "mistake."
+)
+
+
+def test_an_archived_organisations_monitors_write_no_more_that_same_day(client, world):
+    """Archiving ends the links today, and an ended link still covers its last day: the
+    archive itself must stop the writing, not tomorrow's date."""
+    returned = make_update(world.measure("1.1"), world.monitor_a, "returned")
+    returned.return_reason = "Add a source"
+    db.session.commit()
+    as_user(client, world.monitor_a)
+    token = csrf(client)
+    archive_organisation(db.session, world.org_a, actor=world.admin)
+    db.session.commit()
+    before = db.session.scalar(select(func.count()).select_from(StatusUpdate))
+    measure = world.measure("1.2")
+    for url in (
+        f"/monitor/measures/{measure.id}/updates/new",
+        f"/claims/measures/{measure.id}/new",
+        f"/monitor/updates/{returned.id}/revise",
+    ):
+        page, message = refused(client, url)
+        assert ARCHIVED in page and message == ARCHIVED, url
+    response = client.post(
+        f"/monitor/measures/{measure.id}/updates/new",
+        data={"csrf_token": token, **update_form(), "action": "submit"},
+    )
+    assert response.status_code == 403
+    assert db.session.scalar(select(func.count()).select_from(StatusUpdate)) == before
+    home = client.get("/monitor/").get_data(as_text=True)
+    assert ARCHIVED in home and "/updates/new" not in home
+    # its own history stays readable to its monitors
+    assert client.get(f"/monitor/updates/{returned.id}").status_code == 200

@@ -12,6 +12,7 @@ Other features use only the names below; nothing else reaches inside."""
 from tracker.services.accounts.emails import scheduled_mail_job
 from tracker.services.accounts.passwords import hash_password
 from tracker.services.accounts.policy import (
+    ARCHIVED_ORGANISATION,
     UNLINKED_MONITOR,
     can_edit_update,
     can_monitor_measure,
@@ -29,6 +30,7 @@ from tracker.services.accounts.policy import (
 from tracker.services.accounts.users import organisation_history
 
 __all__ = [
+    "ARCHIVED_ORGANISATION",
     "UNLINKED_MONITOR",
     "can_edit_update",
     "can_monitor_measure",

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tracker import clock
 from tracker.extensions import db
-from tracker.models import Measure, MonitoringLink, StatusUpdate
+from tracker.models import Measure, MonitoringLink, Organisation, StatusUpdate
 from tracker.vocabulary import ReviewState, Role
 
 
@@ -31,10 +31,14 @@ def is_monitor(user) -> bool:
 
 
 def monitored_measure_ids(organisation_id: int, on: date | None = None) -> set[int]:
-    """Measures the organisation monitors on a day (today by default)."""
+    """Measures the organisation monitors on a day (today by default); none once it is
+    archived, although its links, ended on the day of archiving, still cover that day."""
     on = on or clock.today()
     rows = db.session.scalars(
-        select(MonitoringLink.measure_id).where(
+        select(MonitoringLink.measure_id)
+        .join(Organisation, Organisation.id == MonitoringLink.organisation_id)
+        .where(
+            Organisation.is_archived.is_(False),
             MonitoringLink.organisation_id == organisation_id,
             MonitoringLink.start_date <= on,
             (MonitoringLink.end_date.is_(None)) | (MonitoringLink.end_date >= on),
@@ -55,6 +59,12 @@ def can_monitor_measure(user, measure: Measure | int) -> bool:
 UNLINKED_MONITOR = _l(
     "Your account is not linked to an organisation. Ask an administrator to link it."
 )
+#: the 403 message for a monitor whose organisation left the registry
+ARCHIVED_ORGANISATION = _l(
+    "Your organisation is archived in the registry, so its monitors no longer write "
+    "about measures. Its updates stay in the public record. Ask an administrator if this "
+    "is a mistake."
+)
 
 
 def why_not_monitor(user, measure: Measure | int):
@@ -66,6 +76,8 @@ def why_not_monitor(user, measure: Measure | int):
         if getattr(user, "role", None) == Role.MONITOR:
             return UNLINKED_MONITOR
         return _l("Only monitors of the measure's organisations write about it.")
+    if user.organisation.is_archived:
+        return ARCHIVED_ORGANISATION
     if isinstance(measure, int):
         measure = db.session.get(Measure, measure)
     return _l(

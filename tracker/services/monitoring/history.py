@@ -206,7 +206,7 @@ def monitor_home(session: Session, organisation: Organisation) -> MonitorHome:
     """The monitor's dashboard in a fixed number of queries: the measures the organisation
     monitors today (overdue first, then by due date), their state, and its open work."""
     today = clock.today()
-    links = _current_links(session, organisation.id, today)
+    links = [] if organisation.is_archived else _current_links(session, organisation.id, today)
     measures = {link.measure_id: link.measure for link in links}
     is_lead = {link.measure_id: link.is_lead for link in links if link.is_lead}
     states = measure_states(session, measures.values(), today)

@@ -14,7 +14,12 @@ from tracker.extensions import db
 from tracker.forms.monitoring import UpdateForm
 from tracker.i18n import current_locale
 from tracker.models import Measure, StatusUpdate
-from tracker.services.accounts import UNLINKED_MONITOR, can_monitor_measure, is_monitor
+from tracker.services.accounts import (
+    ARCHIVED_ORGANISATION,
+    UNLINKED_MONITOR,
+    can_monitor_measure,
+    is_monitor,
+)
 from tracker.services.errors import InvalidInput
 from tracker.services.monitoring import history, inputs, uploads
 from tracker.services.monitoring import updates as update_service
@@ -139,7 +144,12 @@ def _confirmed() -> None:
 def home():
     _monitor_required()
     home = history.monitor_home(db.session, current_user.organisation)
-    return render_template("monitoring/monitor/home.html", home=home, today=clock.today())
+    return render_template(
+        "monitoring/monitor/home.html",
+        home=home,
+        today=clock.today(),
+        archived_notice=ARCHIVED_ORGANISATION if home.organisation.is_archived else None,
+    )
 
 
 @bp.get("/updates")
