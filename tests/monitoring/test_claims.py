@@ -329,6 +329,36 @@ def test_a_plan_wide_claim_stands_for_each_measure_without_its_own(client, world
     assert all(state is not None for state in states.values())
 
 
+def test_a_plan_wide_claim_is_among_the_changes_and_in_each_measures_feed(client, world):
+    """The "what changed" page promised every approved claim but joined each record to its
+    measure, so a claim about the whole plan (no measure) never showed."""
+    plan_id = world.measure("1.1").plan_id
+    as_user(client, world.reviewer)
+    response = client.post(
+        f"/claims/plans/{plan_id}/new",
+        data={
+            "csrf_token": csrf(client, "/"),
+            **claim_form(source_title="Final report on the plan", claim_date="2021-06-01"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    assert post_claim(client, world.measure("1.2"), claim_date="2021-05-01").status_code == 302
+    anonymous(client)
+    changes = client.get(f"/plans/{PLAN}/changes?since=2021-06-01&lang=en").get_data(as_text=True)
+    assert "1 change." in changes
+    assert f'<a href="/plans/{PLAN}/">The whole plan</a>' in changes
+    everything = client.get(f"/plans/{PLAN}/changes?lang=en").get_data(as_text=True)
+    assert "2 changes." in everything
+    feed = client.get(f"/plans/{PLAN}/measures/1.1/feed.atom?lang=en").get_data(as_text=True)
+    assert "The whole plan · Government claim: Complete" in feed
+    assert "Final report on the plan" in feed
+    own = client.get(f"/plans/{PLAN}/measures/1.2/feed.atom?lang=en").get_data(as_text=True)
+    assert "1.2 · Government claim: Complete" in own
+    organisation = client.get(f"/registry/{world.org_a.id}/feed.atom?lang=en")
+    assert "Government claim" not in organisation.get_data(as_text=True)
+
+
 def test_a_correction_that_loses_the_race_leaves_no_file_behind(client, world, app):
     """The file is written before the replaced claim is archived; when another correction
     archived it first, the 409 rolls back and takes the file with it."""

@@ -7,11 +7,11 @@ Two queries (the page and the total) whatever the number of records."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import String, func, literal, null, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from tracker.models import ActionPlan, GovernmentClaim, Measure, Organisation, StatusUpdate
 from tracker.models.types import in_language
@@ -26,6 +26,7 @@ class Change:
     kind: str  # UPDATE or CLAIM
     record_id: int
     plan_key: str
+    #: "" for a claim about the whole plan
     measure_code: str
     measure_title_az: str
     measure_title_en: str
@@ -48,6 +49,11 @@ class Change:
     def is_claim(self) -> bool:
         return self.kind == CLAIM
 
+    @property
+    def is_plan_wide(self) -> bool:
+        """A claim about the whole plan (it has no measure)."""
+        return not self.measure_code
+
     organisation_name = in_language("organisation_name")
     measure_title = in_language("measure_title")
     text = in_language("text")
@@ -62,22 +68,24 @@ class ChangeQuery:
     until: date | None = None
 
 
-def _half(kind: str, record, *columns):
+def _half(kind: str, record, plan_id, *columns):
     """One half of the union: the record's kind, id, measure and plan, then `columns`
-    (labelled as the other half labels them), joined to the record's measure."""
+    (labelled as the other half labels them), joined to the record's measure if it has
+    one (a claim about the whole plan has none)."""
     return select(
         literal(kind, String).label("kind"),
         record.id.label("record_id"),
         Measure.id.label("measure_id"),
-        Measure.plan_id.label("plan_id"),
+        plan_id.label("plan_id"),
         *columns,
-    ).join(Measure, Measure.id == record.measure_id)
+    ).outerjoin(Measure, Measure.id == record.measure_id)
 
 
 def _updates(query: ChangeQuery):
     statement = _half(
         UPDATE,
         StatusUpdate,
+        Measure.plan_id,
         StatusUpdate.organisation_id.label("organisation_id"),
         StatusUpdate.completion.label("completion"),
         StatusUpdate.as_of_date.label("day"),
@@ -95,9 +103,11 @@ def _updates(query: ChangeQuery):
 
 
 def _claims(query: ChangeQuery):
+    plan_id = func.coalesce(Measure.plan_id, GovernmentClaim.plan_id)
     statement = _half(
         CLAIM,
         GovernmentClaim,
+        plan_id,
         null().label("organisation_id"),
         GovernmentClaim.claimed_completion.label("completion"),
         GovernmentClaim.claim_date.label("day"),
@@ -106,15 +116,31 @@ def _claims(query: ChangeQuery):
         GovernmentClaim.note.label("text_en"),
         GovernmentClaim.source_title.label("source_title"),
     ).where(GovernmentClaim.is_archived.is_(False))
-    return within_query(statement, query, GovernmentClaim.claim_date)
+    if query.measure_id is not None:
+        # a claim about the whole plan is a claim about each of its measures
+        measure = aliased(Measure)
+        measures_plan = select(measure.plan_id).where(measure.id == query.measure_id)
+        statement = statement.where(
+            (GovernmentClaim.measure_id == query.measure_id)
+            | (
+                GovernmentClaim.measure_id.is_(None)
+                & (GovernmentClaim.plan_id == measures_plan.scalar_subquery())
+            )
+        )
+    return within_query(
+        statement,
+        replace(query, measure_id=None),
+        GovernmentClaim.claim_date,
+        plan_id=plan_id,
+    )
 
 
-def within_query(statement, query: ChangeQuery, day_column):
+def within_query(statement, query: ChangeQuery, day_column, *, plan_id=Measure.plan_id):
     """The statement narrowed to the query's plan, measure and days (`day_column` holds
-    the date a record describes); the statement joins its record's Measure. The
-    organisation is the caller's: claims have none."""
+    the date a record describes, `plan_id` its plan); the statement joins its record's
+    Measure. The organisation is the caller's: claims have none."""
     if query.plan_id is not None:
-        statement = statement.where(Measure.plan_id == query.plan_id)
+        statement = statement.where(plan_id == query.plan_id)
     if query.measure_id is not None:
         statement = statement.where(Measure.id == query.measure_id)
     if query.since is not None:
@@ -136,7 +162,7 @@ def approved_changes(
     total = session.scalar(select(func.count()).select_from(changes)) or 0
     statement = (
         select(*_change_columns(changes))
-        .join(Measure, Measure.id == changes.c.measure_id)
+        .outerjoin(Measure, Measure.id == changes.c.measure_id)
         .join(ActionPlan, ActionPlan.id == changes.c.plan_id)
         .outerjoin(Organisation, Organisation.id == changes.c.organisation_id)
         .order_by(
@@ -160,9 +186,9 @@ def _change_columns(changes):
         changes.c.kind,
         changes.c.record_id,
         ActionPlan.key.label("plan_key"),
-        Measure.code.label("measure_code"),
-        Measure.title_az.label("measure_title_az"),
-        Measure.title_en.label("measure_title_en"),
+        func.coalesce(Measure.code, blank).label("measure_code"),
+        func.coalesce(Measure.title_az, blank).label("measure_title_az"),
+        func.coalesce(Measure.title_en, blank).label("measure_title_en"),
         changes.c.organisation_id,
         func.coalesce(Organisation.name_az, blank).label("organisation_name_az"),
         func.coalesce(Organisation.name_en, blank).label("organisation_name_en"),

@@ -131,20 +131,29 @@ def _change_entries(session: Session, query: ChangeQuery, locale: str) -> list[E
         completion = _label(c.completion)
         if c.is_claim:
             author = _("The government")
-            title = _(
-                "%(code)s · Government claim: %(completion)s",
-                code=c.measure_code,
-                completion=completion,
-            )
             text = "\n".join(filter(None, (c.text(locale), c.source_title)))
+            title = (
+                _("The whole plan · Government claim: %(completion)s", completion=completion)
+                if c.is_plan_wide
+                else _(
+                    "%(code)s · Government claim: %(completion)s",
+                    code=c.measure_code,
+                    completion=completion,
+                )
+            )
         else:
             author = c.organisation_name(locale)
             title = f"{c.measure_code} · {author}: {completion}"
             text = c.text(locale)
+        url = (
+            public_url("public.plan", key=c.plan_key)
+            if c.is_plan_wide
+            else public_url("public.measure", key=c.plan_key, code=c.measure_code)
+        )
         day = _("As of %(date)s.", date=c.day.isoformat())
         entries.append(
             Entry(
-                url=public_url("public.measure", key=c.plan_key, code=c.measure_code),
+                url=url,
                 fragment=f"{c.kind}-{c.record_id}",
                 title=title,
                 author=author,
