@@ -298,3 +298,19 @@ def test_a_row_is_checked_with_the_fields_it_leaves_out_as_stored(app, english):
     organisation = db.session.scalar(select(Organisation).where(Organisation.name_az == "Kept"))
     assert (organisation.founded_year, organisation.founded_month) == (2001, 7)
     assert (organisation.staff_total, organisation.staff_male) == (5, 3)
+
+
+def test_free_text_on_a_list_without_other_is_refused_not_hidden(app, english):
+    """The regions have no "Other" answer: "Bakı" (the list says "Bakı şəhəri") was kept
+    under a key the list lacks, shown as a raw "other" pill and hidden on its own page."""
+    before = counts()
+    report = run(csv_bytes([["name", "regions"], ["Regional", "Bakı şəhəri, Bakı"]]))
+    assert [str(problem) for problem in report.problems] == [
+        'row 2, regions: "Bakı" is not one of this question\'s answers, and the question has '
+        'no "Other" answer to keep it under.'
+    ]
+    assert counts() == before
+    accepted = run(csv_bytes([["name", "regions"], ["Regional", "Bakı şəhəri"]]))
+    assert accepted.ok and accepted.created == 1
+    organisation = db.session.scalar(select(Organisation).where(Organisation.name_az == "Regional"))
+    assert {(c.field, c.key) for c in organisation.choices} == {("regions", "baku")}

@@ -257,6 +257,7 @@ class RowReader:
         self._membership(cell, fail, values)
         for list_name in MULTI_FIELDS:
             self._choices(list_name, cell, parsed)
+            self._check_free_text(list_name, fail, parsed)
         return (None if problems else parsed), problems
 
     def _founded(self, cell, fail, values: dict) -> None:
@@ -380,6 +381,22 @@ class RowReader:
                 text if not known or label_key(known) == label_key(text) else f"{known}; {text}"
             )
         parsed.choices[list_name] = answers
+
+    def _check_free_text(self, list_name: str, fail, parsed: ParsedRow) -> None:
+        """Free text kept under an answer the question does not have (a list without
+        "Other", such as the regions) would be stored but never shown: the row is refused,
+        quoting the text."""
+        answers = parsed.choices.get(list_name, {})
+        for key in answers.keys() - self.labels.options[list_name].keys():
+            column = list_name if list_name in self.columns else f"{list_name}_other"
+            fail(
+                column,
+                _l(
+                    '"%(value)s" is not one of this question\'s answers, and the question has '
+                    'no "Other" answer to keep it under.',
+                    value=answers[key],
+                ),
+            )
 
 
 # --- the registry's organisations ---------------------------------------------------------
