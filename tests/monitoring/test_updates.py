@@ -104,6 +104,37 @@ def test_submit_for_review_in_one_step(client, world):
     assert audit_actions()[-2:] == ["update.created", "update.submitted"]
 
 
+FORM_KEY = re.compile(r'name="form_key"[^>]*value="([^"]+)"')
+
+
+def test_the_same_form_sent_twice_saves_one_update(client, world):
+    """A double click, a retry or a resubmit sends the same form again: the second answer
+    leads to the update the first saved, and reviewers get one update to review."""
+    as_user(client, world.monitor_a)
+    measure = world.measure("1.2")
+    page = client.get(new_url(measure)).get_data(as_text=True)
+    [form_key] = FORM_KEY.findall(page)
+    data = update_form(csrf_token=csrf(client), form_key=form_key, submit_for_review="Submit")
+    first = client.post(new_url(measure), data=data)
+    again = client.post(new_url(measure), data=data, follow_redirects=True)
+    assert first.status_code == 302
+    saved = only_update()
+    assert again.request.path == f"/monitor/updates/{saved.id}"
+    assert "This form was sent already: here is the update it saved." in again.get_data(
+        as_text=True
+    )
+    assert count(StatusUpdate) == 1 and saved.form_key == form_key
+    assert audit_actions().count("update.submitted") == 1
+    # a new form is a new key; another monitor's key is theirs alone (it leads nowhere)
+    assert FORM_KEY.findall(client.get(new_url(measure)).get_data(as_text=True)) != [form_key]
+    as_user(client, world.monitor_b)
+    other = world.measure("2.1")
+    data = update_form(csrf_token=csrf(client), form_key=form_key)
+    response = client.post(new_url(other), data=data)
+    assert response.status_code == 302 and response.location != f"/monitor/updates/{saved.id}"
+    assert count(StatusUpdate) == 2
+
+
 def test_draft_is_edited_then_submitted_and_then_final(client, world):
     as_user(client, world.monitor_a)
     post_update(client, world.measure("1.1"))

@@ -9,6 +9,8 @@ uploads.Upload), and map the input's field names back to their own.
 
 from __future__ import annotations
 
+import secrets
+
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -260,6 +262,9 @@ class UpdateForm(TrackerForm):
         FormField(EvidenceForm), min_entries=EVIDENCE_SLOTS, max_entries=EVIDENCE_SLOTS
     )
     keep_evidence = MultiCheckboxField(_l("Evidence to keep"), coerce=int, choices=[])
+    #: a random key of this form, given when it is shown: the same form sent twice saves
+    #: one update (services.monitoring.updates.AlreadySaved)
+    form_key = HiddenField()
     save_draft = SubmitField(_l("Save as draft"))
     submit_for_review = SubmitField(_l("Submit for review"))
 
@@ -357,7 +362,15 @@ class UpdateForm(TrackerForm):
             delay_reasons=tuple(DelayReason(reason) for reason in reasons),
             evidence=tuple(entry.form.to_input() for entry in self._filled_slots()),
             keep_evidence_ids=tuple(self.keep_evidence.data or ()),
+            form_key=self._form_key(),
         )
+
+    def give_form_key(self) -> None:
+        self.form_key.data = secrets.token_urlsafe(32)
+
+    def _form_key(self) -> str:
+        key = (self.form_key.data or "").strip()
+        return key if len(key) <= 64 else ""
 
     def show_other_problems(self, problems) -> None:
         """The service's problems with what the fields' own checks let through. A slot's

@@ -86,6 +86,9 @@ class StatusUpdate(db.Model):
     submitted_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: the random key of the form it was sent from: the same form sent twice by its author
+    #: saves once (unique with the author: ix_status_update_form_key)
+    form_key: Mapped[str | None] = mapped_column(String(64))
 
     measure: Mapped[Measure] = relationship()  # noqa: F821
     organisation: Mapped[Organisation] = relationship()  # noqa: F821
@@ -101,6 +104,8 @@ class StatusUpdate(db.Model):
             return self.narrative_en
         return self.narrative_az or self.narrative_en
 
+
+Index("ix_status_update_form_key", StatusUpdate.author_id, StatusUpdate.form_key, unique=True)
 
 #: the public feeds' and the updates API's order, newest decision first
 #: (services.reports.exports.approved_updates_statement): the approved ones are read in

@@ -55,6 +55,8 @@ class UpdateInput:
     evidence: tuple[EvidenceInput, ...] = ()
     #: ids of the replaced update's evidence items to carry over (revisions, corrections)
     keep_evidence_ids: tuple[int, ...] = ()
+    #: the random key of the form it comes from ("" when unknown): see AlreadySaved
+    form_key: str = ""
 
 
 def evidence_name(index: int, field: str) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tracker import clock
@@ -161,6 +162,26 @@ def _carry_over(target: StatusUpdate, replaces: StatusUpdate, keep_ids: tuple[in
             )
 
 
+class AlreadySaved(StateConflict):
+    """The form was sent before, and saved `update`: sending it again saves nothing."""
+
+    def __init__(self, update: StatusUpdate):
+        super().__init__(_l("This form was sent already: here is the update it saved."))
+        self.update = update
+
+
+def _check_form_not_sent(session: Session, author, form_key: str) -> None:
+    if not form_key:
+        return
+    saved = session.scalar(
+        select(StatusUpdate).where(
+            StatusUpdate.form_key == form_key, StatusUpdate.author_id == author.id
+        )
+    )
+    if saved is not None:
+        raise AlreadySaved(saved)
+
+
 def create_update(
     session: Session,
     author,
@@ -169,9 +190,13 @@ def create_update(
     *,
     replaces: StatusUpdate | None = None,
 ) -> StatusUpdate:
-    """A new draft for the author's organisation (a revision/correction when `replaces`)."""
+    """A new draft for the author's organisation (a revision/correction when `replaces`).
+
+    AlreadySaved when the author sent the same form before (its `form_key`): a double
+    click, a retry or a resubmit saves one update; the unique key settles a race."""
     if author.organisation_id is None:
         raise StateConflict(_l("Only a monitor of an organisation can post updates."))
+    _check_form_not_sent(session, author, data.form_key)
     if replaces is not None:
         _check_replaceable(session, author, measure, replaces)
         _check_kept(replaces, data.keep_evidence_ids)
@@ -182,13 +207,20 @@ def create_update(
         author_id=author.id,
         replaces_id=replaces.id if replaces else None,
         review_state=ReviewState.DRAFT,
+        form_key=data.form_key or None,
     )
     _set_content(new, data)
-    session.add(new)
-    if replaces is not None:
-        _carry_over(new, replaces, data.keep_evidence_ids)
-    _add_evidence(session, new, data, files, author)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(new)
+            if replaces is not None:
+                _carry_over(new, replaces, data.keep_evidence_ids)
+            _add_evidence(session, new, data, files, author)
+            session.flush()
+    except IntegrityError:
+        # another request with the same form committed first
+        _check_form_not_sent(session, author, data.form_key)
+        raise
     record_event(
         session,
         "update.created",

@@ -66,6 +66,8 @@ def _update_form() -> UpdateForm:
     agencies = list_agencies(db.session, locale)
     form = UpdateForm()
     form.set_agencies(agencies, locale)
+    if request.method == "GET":
+        form.give_form_key()
     return form
 
 
@@ -124,6 +126,10 @@ def _save(form: UpdateForm, measure: Measure, write, *, mode: str, original=None
         db.session.commit()
         form.show_problems(error, names=form.problem_names())
         return render(status=error.status)
+    except update_service.AlreadySaved as sent:
+        db.session.commit()
+        flash(sent.message)
+        return redirect(url_for("monitor.update", update_id=sent.update.id))
     db.session.commit()
     if saved.review_state == ReviewState.SUBMITTED:
         flash(_("Your update was submitted for review."), "success")
