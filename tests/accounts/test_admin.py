@@ -372,6 +372,31 @@ def test_the_audit_log_names_actions_measures_and_organisations(app, admin_clien
         assert f'<option selected value="link.lead_set">{action}</option>' in html
 
 
+def test_the_audit_log_names_the_kind_of_each_record_in_the_pages_language(app, admin_client):
+    """The target column showed the stored key ("user 7", "stored_file 3") on both pages."""
+    audit.record(db.session, "user.updated", "user", 7, actor=None)
+    audit.record(db.session, "file.uploaded", "stored_file", 3, actor=None)
+    audit.record(db.session, "odd.thing", "kind_we_never_wrote", 1, actor=None)
+    db.session.commit()
+    names = (("az", "İstifadəçi 7", "Fayl 3", "sistem"), ("en", "User 7", "File 3", "the system"))
+    for lang, user, stored_file, system in names:
+        page = admin_client.get(f"/admin/audit?lang={lang}").get_data(as_text=True)
+        body = " ".join(page.split("<tbody>")[1].split())
+        assert f">{user}</a>" in body and f"> {stored_file} <" in body, lang
+        assert f'<td class="audit-actor">{system}</td>' in body, lang
+        assert "user 7" not in body and "stored_file 3" not in body
+        assert ">system<" not in body
+        assert "> kind_we_never_wrote 1 <" in body
+
+
+def test_a_users_page_names_their_language(app, admin_client, monitor):
+    """It showed the stored code ("Dil en")."""
+    monitor.locale = "en"
+    db.session.commit()
+    page = admin_client.get(f"/admin/users/{monitor.id}?lang=az").get_data(as_text=True)
+    assert '<dd lang="en">English</dd>' in page
+
+
 def test_the_audit_log_names_records_at_constant_queries(app, admin_client, seeded):
     _lead_set_entries(2, "Birinci")
     with QueryCounter() as counted:

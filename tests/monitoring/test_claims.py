@@ -359,6 +359,18 @@ def test_a_plan_wide_claim_is_among_the_changes_and_in_each_measures_feed(client
     assert "Government claim" not in organisation.get_data(as_text=True)
 
 
+def test_the_claim_forms_azerbaijani_headings_begin_as_sentences(client, world):
+    """The plan's target was put first: "bütün 2020–2022 planı barədə…" began in lower case."""
+    plan_id = world.measure("1.1").plan_id
+    as_user(client, world.reviewer)
+    plan_form = client.get(f"/claims/plans/{plan_id}/new?lang=az").get_data(as_text=True)
+    assert "<h1>Hökumətin bütün 2020–2022 planı barədə iddiasını qeydə alın</h1>" in plan_form
+    as_user(client, world.monitor_a)
+    measure_id = world.measure("1.1").id
+    proposal = client.get(f"/claims/measures/{measure_id}/new?lang=az").get_data(as_text=True)
+    assert "<h1>Hökumətin 1.1 tədbiri barədə iddiasını təklif edin</h1>" in proposal
+
+
 def test_a_correction_that_loses_the_race_leaves_no_file_behind(client, world, app):
     """The file is written before the replaced claim is archived; when another correction
     archived it first, the 409 rolls back and takes the file with it."""

@@ -67,6 +67,27 @@ ACTION_LABELS = {
     "user.role_changed": _l("Role changed"),
 }
 
+#: the actors audit.record stores without an account (their email is shown as it is)
+ACTOR_LABELS = {"system": _l("the system"), "anonymous": _l("an anonymous visitor")}
+#: the names of the kinds of record an entry is about (its target_type); a kind not here
+#: is shown as it is stored
+TARGET_LABELS = {
+    "government_claim": _l("Government claim"),
+    "login": _l("Login"),
+    "measure": _l("Measure"),
+    "milestone": _l("Milestone"),
+    "monitoring_link": _l("Monitoring link"),
+    "organisation": _l("Organisation"),
+    "reminder_digest": _l("Reminder digest"),
+    "reminder_setting": _l("Reminder setting"),
+    "report_snapshot": _l("Report"),
+    "route": _l("Page"),
+    "status_update": _l("Update"),
+    "stored_file": _l("File"),
+    "upload_folder": _l("Upload folder"),
+    "user": _l("User"),
+}
+
 #: the names of the details' keys
 DETAIL_LABELS = {
     "by_update_id": _l("Replaced by update"),
@@ -118,6 +139,8 @@ class Detail:
 class AuditRow:
     entry: AuditEntry
     action: str
+    #: who acted: an email, or "system" / "anonymous" in the page's language
+    actor: str
     target: str
     details: tuple[Detail, ...]
 
@@ -185,7 +208,8 @@ def _target(entry: AuditEntry, measures, organisations) -> str:
             return str(_l("Measure %(code)s", code=measures[number].code))
         if entry.target_type == "organisation" and number in organisations:
             return organisations[number]
-    return f"{entry.target_type} {entry.target_id}".strip()
+    kind = TARGET_LABELS.get(entry.target_type, entry.target_type)
+    return f"{kind} {entry.target_id}".strip()
 
 
 def audit_rows(session: Session, entries: Sequence[AuditEntry], locale: str) -> list[AuditRow]:
@@ -201,6 +225,7 @@ def audit_rows(session: Session, entries: Sequence[AuditEntry], locale: str) -> 
             AuditRow(
                 entry=entry,
                 action=action_label(entry.action),
+                actor=str(ACTOR_LABELS.get(entry.actor_label, entry.actor_label)),
                 target=_target(entry, measures, organisations),
                 details=details,
             )
