@@ -90,6 +90,19 @@ def test_a_submission_tells_the_reviewers_at_once_and_mails_them(client, world, 
     assert len(smtp.messages) == 2
 
 
+def test_with_mail_off_a_waiting_notice_says_it_stays_in_the_app(client, world, smtp, app):
+    """It said "Email on its way" until the outbox job found mail off and changed it."""
+    submitted_update(client, world, "1.1")
+    [item] = notices(world.reviewer)
+    assert item.status == DeliveryStatus.QUEUED
+    as_user(client, world.reviewer)
+    page = client.get("/notifications?lang=en").get_data(as_text=True)
+    assert "Email on its way" in page and "In the app only" not in page
+    app.config["SMTP_HOST"] = None
+    page = client.get("/notifications?lang=en").get_data(as_text=True)
+    assert "In the app only" in page and "Email on its way" not in page
+
+
 def test_a_return_tells_the_monitors_of_that_organisation_only(client, world, smtp):
     colleague = make_user("colleague@example.org", "monitor", world.org_a)
     db.session.commit()

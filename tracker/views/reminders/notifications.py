@@ -13,6 +13,7 @@ from tracker.extensions import csrf, db
 from tracker.i18n import current_locale
 from tracker.models import ReminderItem
 from tracker.services import reminders
+from tracker.services.mail import mail_enabled
 from tracker.vocabulary import REMINDER_KIND_LABELS, DeliveryStatus, ReminderKind, Role
 from tracker.web.confirmation import require_confirmation
 from tracker.web.errors_map import http_error
@@ -36,6 +37,14 @@ DELIVERY_LABELS = {
     DeliveryStatus.IN_APP_ONLY: _l("In the app only"),
     DeliveryStatus.CANCELLED: _l("Email cancelled (unsubscribed)"),
     DeliveryStatus.QUEUED: _l("Email on its way"),
+}
+#: the same with mail off (no SMTP_HOST): what waits for the outbox will stay in the app
+MAIL_OFF_LABELS = {
+    **DELIVERY_LABELS,
+    **dict.fromkeys(
+        (DeliveryStatus.PENDING, DeliveryStatus.RETRY, DeliveryStatus.QUEUED),
+        DELIVERY_LABELS[DeliveryStatus.IN_APP_ONLY],
+    ),
 }
 
 
@@ -76,7 +85,7 @@ def index():
         preferences=preferences,
         kinds=reminders.relevant_kinds(current_user, opted_out),
         kind_labels=REMINDER_KIND_LABELS,
-        delivery_labels=DELIVERY_LABELS,
+        delivery_labels=DELIVERY_LABELS if mail_enabled() else MAIL_OFF_LABELS,
         organisation_id=current_user.organisation_id if current_user.role == Role.MONITOR else None,
     )
     db.session.commit()
