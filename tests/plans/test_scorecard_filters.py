@@ -115,3 +115,32 @@ def test_filtering_takes_the_same_queries_with_more_links(client, disputes, seed
         link_measures(db.session, organisation, list(db.session.scalars(select(Measure))))
     db.session.commit()
     assert queries() == few
+
+
+def test_the_organisation_choices_are_in_the_pages_alphabet(client, seeded):
+    """A name in quotes sorted after every letter ("“Clean World”" after "Women…"), and
+    the English page took the code points' order, not the alphabet's."""
+    names = (
+        ("Qadınlar və İnnovasiyalar İctimai Birliyi", "Women and Innovations Public Union"),
+        ("“Təmiz Dünya” Qadınlara Yardım İctimai Birliyi", "“Clean World” Aid to Women"),
+        ("Çevik Gənclər", "Agile Youth"),
+    )
+    for name_az, name_en in names:
+        link_measures(db.session, make_organisation(name_az, name_en=name_en), [_measure("1.1")])
+    db.session.commit()
+
+    def choices(lang: str) -> list[str]:
+        html = client.get(PLAN + f"?lang={lang}").get_data(as_text=True)
+        select_html = html.split('name="organisation"')[1].split("</select>")[0]
+        return re.findall(r'<option value="\d+">([^<]+)</option>', select_html)
+
+    assert choices("en") == [
+        "Agile Youth",
+        "“Clean World” Aid to Women",
+        "Women and Innovations Public Union",
+    ]
+    assert choices("az") == [
+        "Çevik Gənclər",
+        "Qadınlar və İnnovasiyalar İctimai Birliyi",
+        "“Təmiz Dünya” Qadınlara Yardım İctimai Birliyi",
+    ]

@@ -22,7 +22,7 @@ from tracker.services.plans.charts import monthly_completion_chart, section_comp
 from tracker.services.plans.status import measure_state
 from tracker.services.registry import monitors_by_measure, monitors_of_measure
 from tracker.services.reports import measure_atom
-from tracker.vocabulary import AgencyRole
+from tracker.vocabulary import AgencyRole, sort_by_name
 from tracker.web.errors_map import http_error
 from tracker.web.links import atom_response, language_arg, public_url
 from tracker.web.pagination import Page, existing_page, page_number
@@ -56,7 +56,7 @@ def _monitoring(plan: ActionPlan, locale: str):
     (each once, by name), for the scorecard's monitoring filters: one query."""
     by_measure = monitors_by_measure(db.session, plan.id)
     organisations = {m.organisation_id: m for found in by_measure.values() for m in found}
-    ordered = sorted(organisations.values(), key=lambda m: m.name(locale).casefold())
+    ordered = sort_by_name(organisations.values(), locale)
     ids = {mid: frozenset(m.organisation_id for m in found) for mid, found in by_measure.items()}
     return ids, ordered
 
@@ -66,9 +66,8 @@ def _render_scorecard(plan: ActionPlan):
     form = MeasureFilterForm(formdata=MultiDict(request.args) if request.args else None)
     card = sc.build_scorecard(db.session, plan)
     sections = [group.section for group in card.sections]
-    agencies = sorted(
-        (f.agency for f in sc.agency_figures(card.measures, card.states)),
-        key=lambda a: a.name(locale).casefold(),
+    agencies = sort_by_name(
+        (f.agency for f in sc.agency_figures(card.measures, card.states)), locale
     )
     monitors, organisations = _monitoring(plan, locale)
     form.set_choices(sections, agencies, locale, organisations, plan_ended=card.summary.is_closed)
