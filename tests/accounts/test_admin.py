@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
@@ -443,3 +445,18 @@ def test_refusals_are_audited(app, monitor):
     assert entry.actor_id == monitor.id
     assert entry.details["path"] == "/admin/users"
     assert entry.ip == "127.0.0.1"
+
+
+def test_pages_with_several_forms_repeat_no_id(app, admin_client, organisation, seeded):
+    """Each form's CSRF input was id="csrf_token", so a page with several forms repeated
+    that id (seen on the account page and the organisation's edit and links pages)."""
+    db.session.commit()
+    for url in (
+        "/account",
+        f"/admin/organisations/{organisation.id}/edit",
+        f"/admin/organisations/{organisation.id}/links",
+    ):
+        html = admin_client.get(url).get_data(as_text=True)
+        assert html.count('name="csrf_token"') >= 2, url
+        ids = re.findall(r'\sid="([^"]+)"', html)
+        assert [i for i in set(ids) if ids.count(i) > 1] == [], url

@@ -17,6 +17,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DateField, Field, FieldList, FormField, IntegerField
+from wtforms.csrf.core import CSRFTokenField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import TextInput
 
@@ -129,7 +130,11 @@ class TrackerForm(FlaskForm):
     """A form that knows every field name a POST may carry, and speaks the app's words."""
 
     class Meta(AppWordsMeta):
-        pass
+        def render_field(self, field, render_kw):
+            # a page may hold several forms, and every CSRF input would be id="csrf_token"
+            if isinstance(field, CSRFTokenField):
+                render_kw = {"id": False, **render_kw}
+            return super().render_field(field, render_kw)
 
     def field_names(self) -> set[str]:
         return {field.name for field in walk_fields(self)} | {"csrf_token"}
