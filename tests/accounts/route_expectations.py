@@ -311,6 +311,9 @@ EXPECTATIONS: dict[tuple[str, str], Route | tuple[Route, ...]] = {
     ),
     ("review.comment", "POST"): only("reviewer", 400, lambda w: {"update_id": w.submitted_a.id}),
     ("review.decide", "POST"): only("reviewer", 400, lambda w: {"update_id": w.submitted_a.id}),
+    ("review.decide_page", "GET"): only(
+        "reviewer admin", 302, lambda w: {"update_id": w.submitted_a.id}
+    ),
     # Government claims (issue 10, finding 4): reviewers and admins record them, for a
     # measure or a whole plan; a measure's monitors propose them; reviewers decide.
     ("claims.new_claim", "GET"): only("monitor_a reviewer admin", 200, measure_values),

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.monitoring.conftest import link, make_organisation, make_user
+from tests.monitoring.conftest import link, make_organisation, make_update, make_user
 from tests.monitoring.test_browser_path import log_in
 from tracker.extensions import db
 from tracker.models import Measure
@@ -49,4 +49,34 @@ def test_the_update_form_opens_on_a_summary_whose_links_lead_to_the_fields(serve
         expect(message).to_have_text(target.inner_text())
     links.first.click()
     expect(page.locator("#completion")).to_be_focused()
+    # sent again from there, the page opens on the new summary, not on the field the
+    # address's #completion names: the form posts to its address without the fragment
+    page.evaluate("document.querySelector('form.update-form').noValidate = true")
+    page.locator("input[name=submit_for_review]").click()
+    expect(page.locator(".error-summary")).to_be_focused()
+    assert "#" not in page.url, page.url
+    page.context.close()
+
+
+def test_the_review_form_opens_on_a_summary_when_a_return_has_no_reason(served, browser):
+    organisation = make_organisation("Şəffaflıq və İnkişaf Assosiasiyası", "Transparency Union")
+    monitor = make_user("monitor@example.org", "monitor", organisation, locale="az")
+    make_user("reviewer@example.org", "reviewer", locale="az")
+    measure = db.session.scalar(select(Measure).where(Measure.code == "2.3"))
+    update_id = make_update(measure, monitor, "submitted").id
+    db.session.commit()  # and no more reads: an open read would hold SQLite's lock
+
+    page = browser.new_context().new_page()
+    page.set_default_timeout(15_000)
+    log_in(page, served.url, "reviewer@example.org")
+    page.goto(f"{served.url}/review/updates/{update_id}?lang=az")
+    page.locator("button[name=return_update], input[name=return_update]").focus()
+    page.keyboard.press("Enter")
+
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("link")).to_have_attribute("href", "#comment")
+    # the address the form posted to, opened again, leads back to the update
+    page.goto(page.url)
+    assert page.url.endswith(f"/review/updates/{update_id}"), page.url
     page.context.close()

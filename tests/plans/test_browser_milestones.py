@@ -37,10 +37,14 @@ def test_admin_edits_milestones_and_the_public_sees_them(served, browser):
     admin.get_by_role("link", name="Edit milestones").click()
     expect(admin.get_by_role("heading", name="Milestones of measure 1.2")).to_be_visible()
 
-    # A milestone without a title is refused beside its field, and nothing is saved.
+    # A milestone without a title is refused beside its field, the page opens on the
+    # summary that links to it, and nothing is saved.
     admin.get_by_label("Due date", exact=True).fill("2021-03-31")
     admin.get_by_role("button", name="Add the milestone").click()
-    expect(admin.get_by_text("Give the milestone a title in Azerbaijani.")).to_be_visible()
+    message = "Give the milestone a title in Azerbaijani."
+    expect(admin.locator("#title_az-errors")).to_have_text(message)
+    expect(admin.locator(".error-summary")).to_be_focused()
+    expect(admin.locator(".error-summary").get_by_role("link", name=message)).to_be_visible()
     expect(admin.get_by_text("No milestones recorded.")).to_be_visible()
 
     add(admin, "Metodika hazırlanıb", "Methodology drafted", "2021-03-31")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Blueprint, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -131,6 +131,14 @@ def _act(update_id: int, form, form_key: str, action: str, text_field: str):
         done=str(chosen.done),
         next_url=next_url,
     )
+
+
+@bp.get("/updates/<id:update_id>/review")
+@roles_required(Role.REVIEWER, Role.ADMIN)
+def decide_page(update_id: int):
+    """The address the form posts to, opened again (a reload, a copied address): the
+    update's page."""
+    return redirect(url_for("review.item", update_id=update_id))
 
 
 @bp.post("/updates/<id:update_id>/review")
