@@ -34,6 +34,20 @@ def select_locale() -> str:
 def interface_locale() -> str:
     """The visitor's language without ?lang=, for a page whose ?lang= means something else
     (a report's language): the session's, the account's, the header's (API), the default."""
+    chosen = chosen_locale()
+    if chosen is not None:
+        return chosen
+    # Pages speak Azerbaijani unless asked; API clients say what they read in the header.
+    if request.path.startswith("/api/"):
+        accepted = request.accept_languages.best_match(LANGUAGES)
+        if accepted:
+            return accepted
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def chosen_locale() -> str | None:
+    """The language this visitor chose: remembered in the session, or their account's;
+    None for a visitor who never chose one."""
     remembered = session.get("lang")
     if remembered in LANGUAGES:
         return remembered
@@ -41,12 +55,7 @@ def interface_locale() -> str:
 
     if getattr(current_user, "is_authenticated", False) and current_user.locale in LANGUAGES:
         return current_user.locale
-    # Pages speak Azerbaijani unless asked; API clients say what they read in the header.
-    if request.path.startswith("/api/"):
-        accepted = request.accept_languages.best_match(LANGUAGES)
-        if accepted:
-            return accepted
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return None
 
 
 def current_locale() -> str:

@@ -27,8 +27,12 @@ def test_the_scheduler_builds_the_report_and_the_page_then_serves_it(served, mon
     first = visitor.get(url)
     assert first.status_code == 202
     assert '<meta http-equiv="refresh"' in first.text
-    # in the visitor's interface language (Azerbaijani), not the report's
-    assert "Hesabatınız hazırlanır" in first.text
+    # a visitor who never chose a language (a shared link) reads it in the report's
+    assert "Your report is being prepared" in first.text
+    # one who chose Azerbaijani keeps it: ?lang= here is the report's language
+    chose_az = served.client()
+    chose_az.get("/?lang=az")
+    assert "Hesabatınız hazırlanır" in chose_az.get(url).text
     served_pdf = poll_report(visitor, url)
     assert served_pdf.status_code == 200
     assert served_pdf.headers["Content-Type"] == "application/pdf"

@@ -25,7 +25,7 @@ from wtforms.validators import Optional
 from tracker import clock
 from tracker.extensions import db
 from tracker.forms.filters import GetForm
-from tracker.i18n import current_locale, interface_locale
+from tracker.i18n import chosen_locale, current_locale
 from tracker.models import ActionPlan, ReportSnapshot
 from tracker.services.plans import default_plan, get_plan, list_plans
 from tracker.services.reports import LANGUAGES, ReportSpec, as_of_range, request_report
@@ -109,8 +109,9 @@ def _report(plan_key: str | None, kind: ReportKind = ReportKind.PLAN, **scope) -
         response = send_file(state.path, mimetype="application/pdf")
         response.headers["Content-Disposition"] = f'attachment; filename="{spec.file_name()}"'
         return response
-    # ?lang= is the report's language here: the page keeps the visitor's own
-    with force_locale(interface_locale()):
+    # ?lang= is the report's language here: the page keeps the visitor's own, and speaks
+    # the report's to a visitor who never chose one (a shared link to the English report)
+    with force_locale(chosen_locale() or spec.locale):
         page = render_template(
             "reports/preparing.html",
             spec=spec,
