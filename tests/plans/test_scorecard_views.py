@@ -236,3 +236,19 @@ def test_the_scorecard_links_to_the_other_plans_only_when_there_are_others(
     assert all_plans not in client.get("/?lang=en").get_data(as_text=True)
     seed_plan_copy(tmp_path, "az-nap-copy")
     assert all_plans in client.get("/?lang=en").get_data(as_text=True)
+
+
+def test_the_report_links_of_an_ended_plan_say_which_day_the_reports_describe(app, client, seeded):
+    """The scorecard shows today's final state; its reports describe the plan's last day
+    (an "as of" date runs up to the plan's end), so the figures may differ: the links say
+    so, in the page's language."""
+    url = "/plans/az-nap-2020-2022/"
+    app.config["TRACKER_TODAY"] = "2026-12-06"
+    english = client.get(url + "?lang=en").get_data(as_text=True)
+    assert "The reports describe December 31, 2022, the plan's last day" in english
+    azerbaijani = client.get(url + "?lang=az").get_data(as_text=True)
+    assert "Hesabatlar planın son günü olan 31 dekabr 2022 tarixini" in azerbaijani
+    section = client.get(url + "sections/1?lang=en").get_data(as_text=True)
+    assert "The reports describe December 31, 2022" in section
+    app.config["TRACKER_TODAY"] = "2021-06-30"
+    assert "The reports describe" not in client.get(url + "?lang=en").get_data(as_text=True)

@@ -35,6 +35,20 @@ from tracker.web.errors_map import http_error
 from tracker.web.forms import language_choices
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+@bp.app_context_processor
+def report_helpers() -> dict:
+    """For the pages' report links: the day a plan's reports describe unless asked, when
+    that is not today (the plan has ended), so that the links can say so."""
+
+    def ended_plan_report_date(plan: ActionPlan) -> date | None:
+        last = as_of_range(plan.start_year, plan.end_year)[1]
+        return last if last < clock.today() else None
+
+    return {"ended_plan_report_date": ended_plan_report_date}
+
+
 #: how often the "being prepared" page reloads itself
 PREPARING_REFRESH_SECONDS = 2
 
