@@ -33,6 +33,14 @@ def post_claim(client, measure, **overrides):
     )
 
 
+def post_plan_claim(client, plan_id: int, **overrides):
+    return client.post(
+        f"/claims/plans/{plan_id}/new",
+        data={"csrf_token": csrf(client, "/"), **claim_form(**overrides)},
+        content_type="multipart/form-data",
+    )
+
+
 def claims_count() -> int:
     return db.session.scalar(select(func.count()).select_from(GovernmentClaim))
 
@@ -300,14 +308,7 @@ def test_a_plan_wide_claim_stands_for_each_measure_without_its_own(client, world
     plan_id = world.measure("1.1").plan_id
     as_user(client, world.reviewer)
     assert client.get(f"/claims/plans/{plan_id}/new").status_code == 200
-    response = client.post(
-        f"/claims/plans/{plan_id}/new",
-        data={
-            "csrf_token": csrf(client, "/"),
-            **claim_form(source_title="Final report on the plan", claimed_completion="complete"),
-        },
-        content_type="multipart/form-data",
-    )
+    response = post_plan_claim(client, plan_id, source_title="Final report on the plan")
     assert response.status_code == 302
     assert post_claim(client, world.measure("1.2"), claimed_completion="limited").status_code == 302
     plan_claim = db.session.scalar(
@@ -334,13 +335,8 @@ def test_a_plan_wide_claim_is_among_the_changes_and_in_each_measures_feed(client
     measure, so a claim about the whole plan (no measure) never showed."""
     plan_id = world.measure("1.1").plan_id
     as_user(client, world.reviewer)
-    response = client.post(
-        f"/claims/plans/{plan_id}/new",
-        data={
-            "csrf_token": csrf(client, "/"),
-            **claim_form(source_title="Final report on the plan", claim_date="2021-06-01"),
-        },
-        content_type="multipart/form-data",
+    response = post_plan_claim(
+        client, plan_id, source_title="Final report on the plan", claim_date="2021-06-01"
     )
     assert response.status_code == 302
     assert post_claim(client, world.measure("1.2"), claim_date="2021-05-01").status_code == 302
