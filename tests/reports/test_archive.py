@@ -92,6 +92,7 @@ def test_the_month_is_the_month_in_baku():
 
 
 def test_cli_archives_once(monitoring, runner, app):
+    app.config["TRACKER_TODAY"] = "2021-07-04"
     first = runner.invoke(args=["archive-report", "--now", "2021-07-01T06:00+04:00"])
     assert first.exit_code == 0, first.output
     assert "az-nap-2020-2022-2021-07-az.pdf" in first.output
@@ -122,3 +123,23 @@ def test_archive_page_lists_each_file_with_date_and_sha256(monitoring, client, a
     assert "2021-07" in page and "situation as of July 1, 2021" in page
     assert client.get("/reports/archive/no-such-file.pdf").status_code == 404
     assert client.get("/reports/archive/..%2F..%2Fetc%2Fpasswd").status_code == 404
+
+
+def test_an_ended_plans_snapshot_describes_its_last_day_and_no_month_to_come(
+    monitoring, runner, app
+):
+    """The archive dated an ended plan's snapshots on the day they were made (a report
+    "as of 2027-01-01", which the web refuses), and `--now` took months that had not come."""
+    app.config["TRACKER_TODAY"] = "2027-01-05"
+    archive_monthly_snapshot(db.session, datetime(2027, 1, 1, 2, 0, tzinfo=UTC))
+    db.session.commit()
+    made = _snapshots()
+    assert [(s.period, s.as_of_date.isoformat()) for s in made] == [
+        ("2027-01", "2022-12-31"),
+        ("2027-01", "2022-12-31"),
+    ]
+    text = PdfReader(snapshot_path(app, made[1])).pages[0].extract_text()
+    assert "December 31, 2022" in text
+    future = runner.invoke(args=["archive-report", "--now", "2027-02-01T06:00"])
+    assert future.exit_code == 2 and "a month that has come" in future.output
+    assert len(_snapshots()) == 2

@@ -142,6 +142,19 @@ def test_cli_refuses_bad_arguments(monitoring, runner, tmp_path):
         args=["report", "--plan", PLAN, "--as-of", "2021-13-01", "--out", str(out)]
     )
     assert bad_date.exit_code == 2 and "YYYY-MM-DD" in bad_date.output
+    # the web's dates: from the plan's start to the earlier of today and its end
+    for as_of, message in (
+        ("2019-12-31", "The plan starts on"),
+        ("2021-07-01", "A report cannot describe a date in the future."),
+    ):
+        refused = runner.invoke(
+            args=["report", "--plan", PLAN, "--as-of", as_of, "--lang", "en", "--out", str(out)]
+        )
+        assert refused.exit_code == 2 and message in refused.output, refused.output
+    nowhere = tmp_path / "missing" / "x.pdf"
+    lost = runner.invoke(args=["report", "--plan", PLAN, "--out", str(nowhere)])
+    assert lost.exit_code == 2 and "does not exist" in lost.output
+    assert "Traceback" not in lost.output
     assert not out.exists()
 
 

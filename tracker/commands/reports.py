@@ -13,7 +13,14 @@ from flask_babel import force_locale
 
 from tracker import clock
 from tracker.extensions import db
-from tracker.services.reports import ReportSpec, ReportSubjectNotFound, render_report
+from tracker.services.errors import InvalidInput
+from tracker.services.plans import get_plan
+from tracker.services.reports import (
+    ReportSpec,
+    ReportSubjectNotFound,
+    checked_as_of,
+    render_report,
+)
 from tracker.services.reports.archive import archive_monthly_snapshot
 from tracker.vocabulary import ReportKind
 
@@ -45,7 +52,11 @@ def _parse_now(_ctx, _param, value: str | None) -> datetime | None:
     "--organisation", "organisation_id", type=int, help="An organisation's report: its id."
 )
 @click.option(
-    "--as-of", "as_of", callback=_parse_date, help="The date (YYYY-MM-DD); default today."
+    "--as-of",
+    "as_of",
+    callback=_parse_date,
+    help="The date (YYYY-MM-DD), from the plan's start to the earlier of today and its end; "
+    "default the latest of those.",
 )
 @click.option("--lang", type=click.Choice(["az", "en"]), default="az", show_default=True)
 @click.option(
@@ -76,6 +87,15 @@ def report_command(
         kind = ReportKind.AGENCY
     elif organisation_id is not None:
         kind = ReportKind.ORGANISATION
+    if not out.parent.is_dir():
+        raise click.BadParameter(f"the folder {out.parent} does not exist", param_hint="--out")
+    plan = get_plan(db.session, plan_key)
+    if plan is not None:
+        with force_locale(lang):
+            try:
+                as_of = checked_as_of(as_of, plan.start_year, plan.end_year)
+            except InvalidInput as error:
+                raise click.BadParameter(error.message, param_hint="--as-of") from None
     spec = ReportSpec(
         plan_key=plan_key,
         as_of=as_of or clock.today(),
@@ -93,7 +113,10 @@ def report_command(
         raise click.ClickException(error.message) from error
     finally:
         db.session.rollback()
-    out.write_bytes(data)
+    try:
+        out.write_bytes(data)
+    except OSError as error:
+        raise click.ClickException(f"Cannot write {out}: {error.strerror}") from None
     elapsed = time.perf_counter() - started
     click.echo(f"Wrote {out} ({len(data) // 1024} KB, {elapsed:.1f} s).")
 
@@ -108,6 +131,8 @@ def report_command(
 def archive_report_command(now: datetime | None) -> None:
     """Save this month's plan report snapshot (az and en) to the public archive, unless
     this month's is saved already."""
+    if now is not None and now > clock.now_utc():
+        raise click.BadParameter("a snapshot records a month that has come", param_hint="--now")
     made = archive_monthly_snapshot(db.session, now or clock.now_utc())
     db.session.commit()
     if not made:

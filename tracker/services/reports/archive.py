@@ -91,12 +91,17 @@ def _archive_one(
 
 
 def archive_monthly_snapshot(session: Session, now: datetime) -> list[ReportSnapshot]:
-    """Save this month's plan report for every plan, in each language, unless it is saved
-    already. Returns the snapshots it made (none on a second run); the caller commits."""
-    as_of = clock.baku_date(now)
-    period = f"{as_of.year:04d}-{as_of.month:02d}"
+    """Save this month's plan report for every plan that has begun, in each language,
+    unless it is saved already. Returns the snapshots it made (none on a second run); the
+    caller commits. An ended plan's report describes its last day, as on the web: the
+    month's snapshot keeps the record as it then stands."""
+    today = clock.baku_date(now)
+    period = f"{today.year:04d}-{today.month:02d}"
     made = []
     for plan in session.scalars(select(ActionPlan).order_by(ActionPlan.key)):
+        if today < date(plan.start_year, 1, 1):
+            continue
+        as_of = min(today, date(plan.end_year, 12, 31))
         for locale in LANGUAGES:
             snapshot = _archive_one(session, plan, period, as_of, locale)
             if snapshot is not None:

@@ -23,6 +23,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import format_date
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -33,6 +35,7 @@ from tracker.data_version import current as current_version
 from tracker.models import (
     ReportRequest,
 )
+from tracker.services.errors import InvalidInput
 from tracker.services.reports.archive import write_atomically
 from tracker.services.reports.model import ReportSpec, ReportSubjectNotFound
 from tracker.services.reports.pdf import render_report
@@ -248,3 +251,22 @@ def as_of_range(start_year: int, end_year: int) -> tuple[date, date]:
     """The dates a plan report may describe: from the plan's start to the earlier of
     today and the plan's end."""
     return date(start_year, 1, 1), min(clock.today(), date(end_year, 12, 31))
+
+
+def checked_as_of(as_of: date | None, start_year: int, end_year: int) -> date:
+    """The date a plan report describes: `as_of`, or the latest the plan allows when it is
+    None. InvalidInput for a date in the future, after the plan's end or before its start
+    (the web answers 400, the command line exits with the message)."""
+    start, end = as_of_range(start_year, end_year)
+    as_of = as_of or end
+    if as_of > clock.today():
+        raise InvalidInput(_("A report cannot describe a date in the future."))
+    if as_of > end:
+        raise InvalidInput(
+            _("The plan ended on %(date)s: choose a date up to then.", date=format_date(end))
+        )
+    if as_of < start:
+        raise InvalidInput(
+            _("The plan starts on %(date)s: choose a date from then.", date=format_date(start))
+        )
+    return as_of

@@ -27,8 +27,15 @@ from tracker.extensions import db
 from tracker.forms.filters import GetForm
 from tracker.i18n import chosen_locale, current_locale
 from tracker.models import ActionPlan, ReportSnapshot
+from tracker.services.errors import InvalidInput
 from tracker.services.plans import default_plan, get_plan, list_plans
-from tracker.services.reports import LANGUAGES, ReportSpec, as_of_range, request_report
+from tracker.services.reports import (
+    LANGUAGES,
+    ReportSpec,
+    as_of_range,
+    checked_as_of,
+    request_report,
+)
 from tracker.services.reports.archive import archive_folder, find_snapshot, list_snapshots
 from tracker.vocabulary import ReportKind, ReportRequestStatus
 from tracker.web.errors_map import http_error
@@ -92,21 +99,10 @@ def _options() -> tuple[date | None, str, str | None]:
 
 def _checked_as_of(as_of: date | None, plan: ActionPlan) -> date:
     """The date within the plan's start and the earlier of today and its end, or 400."""
-    start, end = as_of_range(plan.start_year, plan.end_year)
-    as_of = as_of or end
-    if as_of > clock.today():
-        raise http_error(400, _("A report cannot describe a date in the future."))
-    if as_of > end:
-        raise http_error(
-            400,
-            _("The plan ended on %(date)s: choose a date up to then.", date=format_date(end)),
-        )
-    if as_of < start:
-        raise http_error(
-            400,
-            _("The plan starts on %(date)s: choose a date from then.", date=format_date(start)),
-        )
-    return as_of
+    try:
+        return checked_as_of(as_of, plan.start_year, plan.end_year)
+    except InvalidInput as error:
+        raise http_error(400, error.message) from error
 
 
 def _report(plan_key: str | None, kind: ReportKind = ReportKind.PLAN, **scope) -> Response:
