@@ -269,3 +269,22 @@ def test_vocabulary_columns_store_members_and_refuse_unknown_values(app, seeded)
     with pytest.raises(ValueError, match="'abc' is not a valid Completion"):
         db.session.scalar(select(StatusUpdate.completion).where(StatusUpdate.id == update.id))
     db.session.rollback()
+
+
+@pytest.mark.parametrize(
+    "args", [["--port", "99999"], ["--port", "0"], ["--workers", "0"], ["--workers", "-1"]]
+)
+def test_serve_refuses_a_port_or_worker_count_that_cannot_serve(runner, args):
+    """--port 99999 ended in gunicorn's traceback, and --workers 0 started a server that
+    listened and never answered; both are refused before anything starts."""
+    result = runner.invoke(args=["serve", *args])
+    assert result.exit_code == 2 and "Invalid value" in result.output, result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_backup_into_a_folder_that_cannot_be_made_says_so(runner, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = runner.invoke(args=["backup", "--out", str(blocker / "backup")])
+    assert result.exit_code == 1 and "Cannot make" in result.output, result.output
+    assert "Traceback" not in result.output

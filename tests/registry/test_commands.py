@@ -146,6 +146,9 @@ def test_template_command(app, runner, tmp_path):
         assert (tmp_path / name).stat().st_size > 100
     result = runner.invoke(args=["organisations-template", str(tmp_path / "t.txt")])
     assert result.exit_code != 0
+    lost = runner.invoke(args=["organisations-template", str(tmp_path / "missing" / "t.csv")])
+    assert lost.exit_code == 1 and "Cannot write" in lost.output
+    assert "Traceback" not in lost.output and not (tmp_path / "missing").exists()
 
 
 def test_link_measures_command(app, runner, seeded, registry):

@@ -90,13 +90,14 @@ def import_organisations_command(file: Path, dry_run: bool) -> None:
 @with_appcontext
 def organisations_template_command(file: Path, lang: str) -> None:
     """Write a clean import template to FILE (.xlsx or .csv)."""
-    suffix = file.suffix.lower()
-    if suffix == ".xlsx":
-        file.write_bytes(template_xlsx(lang))
-    elif suffix == ".csv":
-        file.write_bytes(template_csv(lang))
-    else:
+    makers = {".xlsx": template_xlsx, ".csv": template_csv}
+    maker = makers.get(file.suffix.lower())
+    if maker is None:
         raise click.BadParameter("the file name must end in .xlsx or .csv", param_hint="FILE")
+    try:
+        file.write_bytes(maker(lang))
+    except OSError as error:
+        raise click.ClickException(f"Cannot write {file}: {error.strerror}") from None
     click.echo(f"Wrote {file}.")
 
 

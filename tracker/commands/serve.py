@@ -189,8 +189,8 @@ def supervise(web: ChildProcess, scheduler: ChildProcess) -> int:
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 def serve_command(host: str, port: int, workers: int) -> None:
     """Prepare the database, then serve the app with gunicorn and run the scheduler."""
     ensure_database()

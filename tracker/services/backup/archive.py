@@ -95,7 +95,10 @@ def create_backup(
     """Write a backup into `out` (absent or empty). `folders` is the app's config."""
     if out.exists() and any(out.iterdir()):
         raise BackupError(f"{out} is not empty: back up into a new folder.")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BackupError(f"Cannot make {out}: {error.strerror}.") from error
     schema = database.app_schema(engine)
     dump_path = out / database.dump_name(engine)
     try:
