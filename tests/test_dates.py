@@ -10,7 +10,7 @@ import pytest
 from flask_babel import force_locale
 
 from tests.accounts.conftest import login_with_form, make_user
-from tracker.dates import show_date, show_datetime
+from tracker.dates import parse_iso_day, show_date, show_datetime
 from tracker.extensions import db
 
 MOMENT = datetime(2026, 12, 1, 12, 5, tzinfo=UTC)
@@ -59,3 +59,15 @@ def test_date_inputs_take_and_show_the_iso_format_they_hint(app, lang):
     # the times of the log are in the language's format
     entries = html.split("<tbody>")[1]
     assert not re.search(r">\d{4}-\d{2}-\d{2} \d{2}:\d{2}", entries)
+
+
+@pytest.mark.parametrize(
+    "text", ["20220101", "2022-W01-1", "2022-1-1", "2022-01-01T00:00", "２０２２-01-01"]
+)
+def test_only_a_yyyy_mm_dd_day_is_read_as_one(text):
+    with pytest.raises(ValueError):
+        parse_iso_day(text)
+
+
+def test_a_yyyy_mm_dd_day_is_read():
+    assert parse_iso_day("2022-12-31") == date(2022, 12, 31)

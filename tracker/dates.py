@@ -4,6 +4,7 @@ and form inputs keep ISO 8601 (2026-12-01), which is what the forms' hints ask f
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 from babel.dates import format_datetime as babel_format_datetime
@@ -40,3 +41,14 @@ def show_datetime(value: datetime | None, *, utc: bool = False) -> str:
     return babel_format_datetime(
         value, DATETIME_FORMATS[_language()], tzinfo=zone, locale=get_locale() or "az"
     )
+
+
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_iso_day(text: str) -> date:
+    """A day written YYYY-MM-DD, the one form the API and the hints document; ValueError
+    for anything else (Python 3.11's fromisoformat also reads 20220101 and 2022-W01-1)."""
+    if not _ISO_DAY.fullmatch(text):
+        raise ValueError(f"not a YYYY-MM-DD date: {text!r}")
+    return date.fromisoformat(text)

@@ -117,6 +117,9 @@ def _calls(world) -> dict[str, list[tuple[str, int]]]:
             ("/api/v1/measures?per_page=501", 400),
             ("/api/v1/measures?section=one", 400),
             ("/api/v1/measures?as_of=2031-01-01", 400),
+            # the documented YYYY-MM-DD only, not the other forms fromisoformat reads
+            ("/api/v1/measures?as_of=2022-W01-1", 400),
+            ("/api/v1/measures?as_of=20220101", 400),
             ("/api/v1/measures?plan=nope", 404),
         ],
         "/api/v1/measures/{plan_key}/{code}": [
@@ -138,6 +141,7 @@ def _calls(world) -> dict[str, list[tuple[str, int]]]:
             ("/api/v1/updates?since=2021-04-15&page=1&per_page=1", 200),
             ("/api/v1/updates?measure=1.1", 400),
             ("/api/v1/updates?since=April", 400),
+            ("/api/v1/updates?since=20210415", 400),
             ("/api/v1/updates?organisation=999999", 404),
             ("/api/v1/updates?plan=nope", 404),
             (f"/api/v1/updates?plan={PLAN}&measure=99.9", 404),
@@ -146,6 +150,7 @@ def _calls(world) -> dict[str, list[tuple[str, int]]]:
             (f"/api/v1/scorecard/{PLAN}", 200),
             (f"/api/v1/scorecard/{PLAN}?as_of=2021-01-01", 200),
             (f"/api/v1/scorecard/{PLAN}?as_of=2021-13-01", 400),
+            (f"/api/v1/scorecard/{PLAN}?as_of=2021-W01-1", 400),
             ("/api/v1/scorecard/nope", 404),
         ],
         "/api/v1/organisations": [

@@ -62,6 +62,8 @@ def test_measures_export_as_of_an_earlier_date(monitoring, client):
     rows = _csv_rows(client.get("/data/measures.csv?as_of=2021-01-01"))
     assert {r["completion"] for r in rows} == {"no_evidence"}
     assert client.get("/data/measures.csv?as_of=yesterday").status_code == 400
+    assert client.get("/data/measures.csv?as_of=20210101").status_code == 400
+    assert client.get("/data/measures.xlsx?as_of=2021-W01-1").status_code == 400
     assert client.get("/data/measures.csv?plan=nope").status_code == 404
 
 

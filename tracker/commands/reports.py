@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from flask_babel import force_locale
 
 from tracker import clock
+from tracker.dates import parse_iso_day
 from tracker.extensions import db
 from tracker.services.errors import InvalidInput
 from tracker.services.plans import get_plan
@@ -29,7 +30,7 @@ def _parse_date(_ctx, _param, value: str | None) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        return parse_iso_day(value)
     except ValueError:
         raise click.BadParameter("expected a date as YYYY-MM-DD") from None
 

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 import tracker.services.plans as sc
 from tracker import clock
+from tracker.dates import parse_iso_day
 from tracker.extensions import db
 from tracker.models import ActionPlan
 from tracker.web.converters import MAX_ID
@@ -31,7 +32,7 @@ def date_arg(name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        return parse_iso_day(value)
     except ValueError:
         raise http_error(400, _("%(name)s must be a date as YYYY-MM-DD.", name=name)) from None
 

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 
 from tracker import clock
+from tracker.dates import parse_iso_day
 from tracker.extensions import db
 from tracker.i18n import current_locale
 from tracker.models import ActionPlan
@@ -40,7 +41,7 @@ def _as_of_from_query() -> date:
     if not value:
         return clock.today()
     try:
-        as_of = date.fromisoformat(value)
+        as_of = parse_iso_day(value)
     except ValueError:
         raise http_error(400, _("Give the date as YYYY-MM-DD, for example 2021-06-30.")) from None
     if as_of > clock.today():
