@@ -177,6 +177,22 @@ def test_public_answers_carry_validators_and_answer_304_until_the_data_changes(c
     assert client.get("/?lang=az").headers["ETag"] != client.get("/?lang=en").headers["ETag"]
 
 
+def test_the_feeds_and_what_changed_revalidate_like_the_pages(client, seeded):
+    """A feed reader polls: the measure and organisation feeds and the changes page sent no
+    validator, so every poll downloaded the whole feed again."""
+    organisation = make_organisation("Yeni Təşkilat")
+    db.session.commit()
+    for url in (
+        f"/plans/{PLAN}/measures/1.1/feed.atom",
+        f"/registry/{organisation.id}/feed.atom",
+        f"/plans/{PLAN}/changes?since=2021-01-01",
+    ):
+        first = client.get(url)
+        assert first.status_code == 200 and "ETag" in first.headers, url
+        again = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 304, url
+
+
 def test_on_a_day_without_writes_last_modified_is_the_start_of_the_day_in_baku(app, client, seeded):
     """Pages count overdue days, so a page changes at midnight in Baku even when the data
     does not: the first visit of a quiet day used to fail (a Baku time in a GMT header)."""
