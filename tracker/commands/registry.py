@@ -12,6 +12,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 
+from tracker.commands.files import write_output
 from tracker.extensions import db
 from tracker.services.errors import InvalidInput, ServiceError
 from tracker.services.plans import default_plan, get_plan
@@ -94,10 +95,7 @@ def organisations_template_command(file: Path, lang: str) -> None:
     maker = makers.get(file.suffix.lower())
     if maker is None:
         raise click.BadParameter("the file name must end in .xlsx or .csv", param_hint="FILE")
-    try:
-        file.write_bytes(maker(lang))
-    except OSError as error:
-        raise click.ClickException(f"Cannot write {file}: {error.strerror}") from None
+    write_output(file, maker(lang))
     click.echo(f"Wrote {file}.")
 
 

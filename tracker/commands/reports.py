@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from flask_babel import force_locale
 
 from tracker import clock
+from tracker.commands.files import write_output
 from tracker.dates import parse_iso_day
 from tracker.extensions import db
 from tracker.services.errors import InvalidInput
@@ -114,10 +115,7 @@ def report_command(
         raise click.ClickException(error.message) from error
     finally:
         db.session.rollback()
-    try:
-        out.write_bytes(data)
-    except OSError as error:
-        raise click.ClickException(f"Cannot write {out}: {error.strerror}") from None
+    write_output(out, data)
     elapsed = time.perf_counter() - started
     click.echo(f"Wrote {out} ({len(data) // 1024} KB, {elapsed:.1f} s).")
 

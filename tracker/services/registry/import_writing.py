@@ -70,7 +70,7 @@ class ImportReport(WriteCounts):
         return sorted({p.row for p in self.problems})
 
 
-def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
+def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -149,7 +149,7 @@ class _Writer:
     def update_existing(self, rows: list[ParsedRow], memberships: set) -> None:
         """Existing organisations: compare, and change only what differs."""
         changes = _Changes()
-        for chunk in _chunks(rows):
+        for chunk in chunks(rows):
             current = _current_records(self.session, [p.organisation_id for p in chunk])
             for parsed in chunk:
                 organisation_id = parsed.organisation_id
@@ -171,7 +171,7 @@ class _Writer:
     def insert_new(self, rows: list[ParsedRow]) -> None:
         """New organisations: bulk inserts."""
         self.report.created = len(rows)
-        for chunk in _chunks(rows):
+        for chunk in chunks(rows):
             if not self.report.dry_run:
                 self._insert(chunk)
             else:
@@ -352,7 +352,7 @@ class _Changes:
                 update(ORGANISATION_TABLE).where(ORGANISATION_TABLE.c.id == bindparam("target_id")),
                 rows,
             )
-        for chunk in _chunks(self.deleted_choices):
+        for chunk in chunks(self.deleted_choices):
             session.execute(delete(CHOICE_TABLE).where(CHOICE_TABLE.c.id.in_(chunk)))
         if self.changed_details:
             session.execute(

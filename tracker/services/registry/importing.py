@@ -36,7 +36,7 @@ from tracker.services.registry.import_mapping import (
     RowReader,
     map_headings,
 )
-from tracker.services.registry.import_writing import CHUNK, ImportReport, apply_rows
+from tracker.services.registry.import_writing import ImportReport, apply_rows, chunks
 from tracker.services.registry.labels import OTHER
 from tracker.services.registry.organisations import implausible_values
 from tracker.vocabulary import label_key
@@ -144,8 +144,7 @@ def _check_merged(
 def _stored_values(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
     columns = [getattr(Organisation, name) for name in MERGED_FIELDS]
     stored: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
+    for chunk in chunks(ids):
         for row in session.execute(
             select(Organisation.id, *columns).where(Organisation.id.in_(chunk))
         ):

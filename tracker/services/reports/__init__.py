@@ -7,11 +7,15 @@ Other features use only the names below; nothing else reaches inside."""
 from tracker.services.reports.content import monitoring_coverage, overdue_agencies
 from tracker.services.reports.exports import approved_updates_statement, public_evidence
 from tracker.services.reports.feeds import measure_atom, organisation_atom, updates_atom
-from tracker.services.reports.model import LANGUAGES, ReportSpec, ReportSubjectNotFound
+from tracker.services.reports.model import (
+    LANGUAGES,
+    ReportSpec,
+    ReportSubjectNotFound,
+    as_of_range,
+)
 from tracker.services.reports.pdf import render_report
 from tracker.services.reports.queue import (
     RequestedReport,
-    as_of_range,
     build_requested,
     checked_as_of,
     data_version,

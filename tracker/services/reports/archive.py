@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, contains_eager
 from tracker import clock
 from tracker.models import ActionPlan, ReportSnapshot
 from tracker.services import audit
-from tracker.services.reports.model import LANGUAGES, ReportSpec
+from tracker.services.reports.model import LANGUAGES, ReportSpec, as_of_range
 from tracker.services.reports.pdf import render_report
 
 
@@ -99,9 +99,9 @@ def archive_monthly_snapshot(session: Session, now: datetime) -> list[ReportSnap
     period = f"{today.year:04d}-{today.month:02d}"
     made = []
     for plan in session.scalars(select(ActionPlan).order_by(ActionPlan.key)):
-        if today < date(plan.start_year, 1, 1):
+        start, as_of = as_of_range(plan.start_year, plan.end_year, today)
+        if today < start:
             continue
-        as_of = min(today, date(plan.end_year, 12, 31))
         for locale in LANGUAGES:
             snapshot = _archive_one(session, plan, period, as_of, locale)
             if snapshot is not None:

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from tracker import clock
 from tracker.services.errors import NotFound
 from tracker.services.plans import PlanSummary
 from tracker.vocabulary import AgencyRole, Completion, ReportKind
@@ -32,6 +33,12 @@ def short_title(text: str, limit: int = SHORT_TITLE_LENGTH) -> str:
         return text
     cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:.–- ")
     return f"{cut}…"
+
+
+def as_of_range(start_year: int, end_year: int, today: date | None = None) -> tuple[date, date]:
+    """The dates a plan report may describe: from the plan's start to the earlier of
+    today (the clock's unless given) and the plan's end."""
+    return date(start_year, 1, 1), min(today or clock.today(), date(end_year, 12, 31))
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from tracker.models import (
 )
 from tracker.services.errors import InvalidInput
 from tracker.services.reports.archive import write_atomically
-from tracker.services.reports.model import ReportSpec, ReportSubjectNotFound
+from tracker.services.reports.model import ReportSpec, ReportSubjectNotFound, as_of_range
 from tracker.services.reports.pdf import render_report
 from tracker.services.reports.selection import select_measures
 from tracker.vocabulary import ReportKind, ReportRequestStatus
@@ -245,12 +245,6 @@ def build_requested(session: Session, limit: int = BUILDS_PER_RUN) -> int:
 def scheduled_report_job(session: Session, now: datetime) -> None:
     """The scheduler's frequent job (tracker.scheduler, REPORT_QUEUE_INTERVAL_SECONDS)."""
     build_requested(session)
-
-
-def as_of_range(start_year: int, end_year: int) -> tuple[date, date]:
-    """The dates a plan report may describe: from the plan's start to the earlier of
-    today and the plan's end."""
-    return date(start_year, 1, 1), min(clock.today(), date(end_year, 12, 31))
 
 
 def checked_as_of(as_of: date | None, start_year: int, end_year: int) -> date:
