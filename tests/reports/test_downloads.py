@@ -136,8 +136,12 @@ def test_cli_refuses_bad_arguments(monitoring, runner, tmp_path):
         args=["report", "--plan", PLAN, "--section", "1", "--agency", "x", "--out", str(out)]
     )
     assert both.exit_code == 2 and "at most one" in both.output
-    unknown = runner.invoke(args=["report", "--plan", "nope", "--out", str(out), "--lang", "en"])
-    assert unknown.exit_code == 1 and "There is no plan nope." in unknown.output
+    # the messages are in the command line's language (English), whatever the report's
+    for lang in ("az", "en"):
+        unknown = runner.invoke(
+            args=["report", "--plan", "nope", "--out", str(out), "--lang", lang]
+        )
+        assert unknown.exit_code == 1 and "There is no plan nope." in unknown.output
     bad_date = runner.invoke(
         args=["report", "--plan", PLAN, "--as-of", "2021-13-01", "--out", str(out)]
     )
@@ -148,7 +152,7 @@ def test_cli_refuses_bad_arguments(monitoring, runner, tmp_path):
         ("2021-07-01", "A report cannot describe a date in the future."),
     ):
         refused = runner.invoke(
-            args=["report", "--plan", PLAN, "--as-of", as_of, "--lang", "en", "--out", str(out)]
+            args=["report", "--plan", PLAN, "--as-of", as_of, "--lang", "az", "--out", str(out)]
         )
         assert refused.exit_code == 2 and message in refused.output, refused.output
     nowhere = tmp_path / "missing" / "x.pdf"

@@ -9,7 +9,6 @@ import sys
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from flask_babel import force_locale
 from sqlalchemy import or_, select
 
 from tracker.extensions import db
@@ -113,15 +112,14 @@ def create_user_command(
         raise click.BadParameter("a monitor needs --organisation.", param_hint="--organisation")
     password = _password_from_stdin() if password_stdin else None
     try:
-        # Messages of the command line are in English; the email is in the user's language.
-        with force_locale("en"):
-            account = {"email": email, "role": role, "organisation_id": organisation_id}
-            user = accounts.create_user(
-                db.session, **account, display_name=display_name, locale=locale, password=password
-            )
-            invitation = (
-                None if password_stdin else emails.send_invitation(db.session, user, actor=None)
-            )
+        # the invitation is written in the user's language (send_invitation chooses it)
+        account = {"email": email, "role": role, "organisation_id": organisation_id}
+        user = accounts.create_user(
+            db.session, **account, display_name=display_name, locale=locale, password=password
+        )
+        invitation = (
+            None if password_stdin else emails.send_invitation(db.session, user, actor=None)
+        )
     except ServiceError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
@@ -153,8 +151,7 @@ def reset_two_step_command(email: str) -> None:
     if user is None:
         raise click.ClickException(f"No account has the email {email}.")
     try:
-        with force_locale("en"):
-            two_step.reset_by_admin(db.session, user, actor=None)
+        two_step.reset_by_admin(db.session, user, actor=None)
     except ServiceError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
@@ -193,8 +190,7 @@ def create_first_admin() -> None:
         or DEFAULT_FIRST_ADMIN_EMAIL
     )
     try:
-        with force_locale("en"):
-            created = accounts.ensure_first_admin(db.session, email)
+        created = accounts.ensure_first_admin(db.session, email)
     except ServiceError as error:
         db.session.rollback()
         raise click.ClickException(f"Could not create the first administrator: {error}") from error

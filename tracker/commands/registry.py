@@ -8,9 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
-from flask_babel import force_locale
 
 from tracker.commands.files import write_output
 from tracker.extensions import db
@@ -25,10 +23,6 @@ from tracker.services.registry.links import (
 )
 
 
-def _locale():
-    return force_locale(current_app.config["BABEL_DEFAULT_LOCALE"])
-
-
 @click.command("import-organisations")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check the file and show what would change.")
@@ -36,47 +30,47 @@ def _locale():
 def import_organisations_command(file: Path, dry_run: bool) -> None:
     """Import the CSO mapping survey's export (XLSX or CSV). All rows or none."""
     started = time.perf_counter()
-    with _locale():
-        data = file.read_bytes()
-        try:
-            rows = read_rows(data, file.name)
-        except InvalidInput as error:
-            for problems in error.problems.values():
-                for problem in problems:
-                    click.echo(f"{file.name}: {problem}", err=True)
-            raise SystemExit(1) from error
-        data_rows = max(len(rows) - 1, 0)
-        with click.progressbar(length=2 * data_rows, label="Importing", file=sys.stderr) as bar:
-            report = import_organisations(
-                db.session, data, file.name, dry_run=dry_run, progress=bar.update, rows=rows
-            )
-        for problem in report.file_problems:
-            click.echo(f"{file.name}: {problem}", err=True)
-        for problem in report.problems:
-            click.echo(f"{file.name}: {problem}", err=True)
-        if not report.ok:
-            db.session.rollback()
-            click.echo(
-                f"Nothing was imported: {len(report.bad_rows)} of {report.rows} rows cannot be "
-                "read.",
-                err=True,
-            )
-            raise SystemExit(1)
-        if report.applied:
-            db.session.commit()
-        else:
-            db.session.rollback()
-        elapsed = time.perf_counter() - started
-        verb = "Would import" if dry_run else "Imported"
-        click.echo(
-            f"{verb} {report.rows} rows from {file.name}: {report.created} created, "
-            f"{report.updated} updated, {report.unchanged} unchanged, "
-            f"{report.memberships_added} coalition memberships added ({elapsed:.2f} s)."
+    data = file.read_bytes()
+    try:
+        rows = read_rows(data, file.name)
+    except InvalidInput as error:
+        for problems in error.problems.values():
+            for problem in problems:
+                click.echo(f"{file.name}: {problem}", err=True)
+        raise SystemExit(1) from error
+    data_rows = max(len(rows) - 1, 0)
+    with click.progressbar(length=2 * data_rows, label="Importing", file=sys.stderr) as bar:
+        report = import_organisations(
+            db.session, data, file.name, dry_run=dry_run, progress=bar.update, rows=rows
         )
-        if report.ignored_columns:
-            click.echo("Ignored columns: " + "; ".join(report.ignored_columns))
-        for list_name, count in sorted(report.free_text.items()):
-            click.echo(f'Rows with free "Digər" text in {list_name}: {count}')
+    for problem in report.file_problems:
+        click.echo(f"{file.name}: {problem}", err=True)
+    for problem in report.problems:
+        click.echo(f"{file.name}: {problem}", err=True)
+    if not report.ok:
+        db.session.rollback()
+        reason = (
+            f"{len(report.bad_rows)} of {report.rows} rows cannot be read"
+            if report.bad_rows
+            else "the file cannot be read as the survey's export"
+        )
+        click.echo(f"Nothing was imported: {reason}.", err=True)
+        raise SystemExit(1)
+    if report.applied:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    elapsed = time.perf_counter() - started
+    verb = "Would import" if dry_run else "Imported"
+    click.echo(
+        f"{verb} {report.rows} rows from {file.name}: {report.created} created, "
+        f"{report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.memberships_added} coalition memberships added ({elapsed:.2f} s)."
+    )
+    if report.ignored_columns:
+        click.echo("Ignored columns: " + "; ".join(report.ignored_columns))
+    for list_name, count in sorted(report.free_text.items()):
+        click.echo(f'Rows with free "Digər" text in {list_name}: {count}')
 
 
 @click.command("organisations-template")
@@ -112,24 +106,23 @@ def link_measures_command(
     organisation: str, codes: tuple[str, ...], lead: bool, plan_key: str | None, since
 ) -> None:
     """Link ORGANISATION (id or exact name) to the measures with these CODEs."""
-    with _locale():
-        found = resolve_organisation(db.session, organisation)
-        if found is None:
-            raise click.ClickException(f"No organisation with the id or name {organisation!r}.")
-        plan = get_plan(db.session, plan_key) if plan_key else default_plan(db.session)
-        if plan is None:
-            raise click.ClickException(f"No plan {plan_key!r}." if plan_key else "No plan loaded.")
-        start: date | None = since.date() if since else None
-        try:
-            measures = resolve_measures(db.session, plan, list(dict.fromkeys(codes)))
-            result = link_measures(db.session, found, measures, start_date=start, is_lead=lead)
-        except ServiceError as error:
-            db.session.rollback()
-            raise click.ClickException(error.message) from error
-        db.session.commit()
-        created = ", ".join(link.measure.code for link in result.created) or "none"
-        click.echo(f"{found.name_az}: linked {created}.")
-        if result.unchanged:
-            click.echo(f"Already linked: {', '.join(result.unchanged)}.")
-        if result.made_lead:
-            click.echo(f"Lead monitor of: {', '.join(result.made_lead)}.")
+    found = resolve_organisation(db.session, organisation)
+    if found is None:
+        raise click.ClickException(f"No organisation with the id or name {organisation!r}.")
+    plan = get_plan(db.session, plan_key) if plan_key else default_plan(db.session)
+    if plan is None:
+        raise click.ClickException(f"No plan {plan_key!r}." if plan_key else "No plan loaded.")
+    start: date | None = since.date() if since else None
+    try:
+        measures = resolve_measures(db.session, plan, list(dict.fromkeys(codes)))
+        result = link_measures(db.session, found, measures, start_date=start, is_lead=lead)
+    except ServiceError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    created = ", ".join(link.measure.code for link in result.created) or "none"
+    click.echo(f"{found.name_az}: linked {created}.")
+    if result.unchanged:
+        click.echo(f"Already linked: {', '.join(result.unchanged)}.")
+    if result.made_lead:
+        click.echo(f"Lead monitor of: {', '.join(result.made_lead)}.")

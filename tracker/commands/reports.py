@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
-from flask_babel import force_locale
 
 from tracker import clock
 from tracker.commands.files import write_output
@@ -93,11 +92,10 @@ def report_command(
         raise click.BadParameter(f"the folder {out.parent} does not exist", param_hint="--out")
     plan = get_plan(db.session, plan_key)
     if plan is not None:
-        with force_locale(lang):
-            try:
-                as_of = checked_as_of(as_of, plan.start_year, plan.end_year)
-            except InvalidInput as error:
-                raise click.BadParameter(error.message, param_hint="--as-of") from None
+        try:
+            as_of = checked_as_of(as_of, plan.start_year, plan.end_year)
+        except InvalidInput as error:
+            raise click.BadParameter(error.message, param_hint="--as-of") from None
     spec = ReportSpec(
         plan_key=plan_key,
         as_of=as_of or clock.today(),
@@ -109,8 +107,7 @@ def report_command(
     )
     started = time.perf_counter()
     try:
-        with force_locale(lang):  # there is no request: messages are in the report's language
-            data = render_report(db.session, spec)
+        data = render_report(db.session, spec)
     except ReportSubjectNotFound as error:
         raise click.ClickException(error.message) from error
     finally:
