@@ -8,7 +8,7 @@ from tests.helpers import QueryCounter
 from tests.registry.conftest import csv_bytes
 from tests.registry.survey_export import generate
 from tracker.extensions import db
-from tracker.models import PERSONAL_FIELDS, Measure, Organisation
+from tracker.models import PERSONAL_FIELDS, Measure, Organisation, OrganisationChoice
 from tracker.services.registry.importing import import_organisations
 from tracker.services.registry.links import link_measures, monitors_of_measure
 from tracker.services.registry.organisations import (
@@ -62,6 +62,22 @@ def test_search_is_azerbaijani_aware(app, client, registry):
     assert "No organisation matches" in client.get("/registry/?q=zzzz&lang=en").get_data(
         as_text=True
     )
+
+
+def test_an_other_answer_stored_on_a_list_without_one_reads_as_other(app, client):
+    # older imports stored free text on the regions list, which has no "Other" answer
+    organisation = create_organisation(db.session, OrganisationData(name_az="Köhnə İdxal"))
+    db.session.add(
+        OrganisationChoice(organisation=organisation, field="regions", key="other", detail="Bakı")
+    )
+    db.session.commit()
+    for lang, other in (("az", "Digər"), ("en", "Other")):
+        listed = client.get(f"/registry/?q=Köhnə&lang={lang}").get_data(as_text=True)
+        assert f"<span>{other}</span>" in listed and ">other<" not in listed
+        page = client.get(f"/registry/{organisation.id}?lang={lang}").get_data(as_text=True)
+        assert f'<li>{other}: <span class="muted">Bakı</span>' in page
+    regions = client.get(f"/api/v1/organisations/{organisation.id}").get_json()["regions"]
+    assert regions == [{"key": "other", "detail": "Bakı"}]
 
 
 def test_filters(app, client):

@@ -266,8 +266,15 @@ class SurveyCatalogue:
         return list(self.options[list_name])
 
     def label(self, list_name: str, key: str, locale: str) -> str:
-        option = self.options.get(list_name, {}).get(key)
+        option = self.options.get(list_name, {}).get(key) or self._other_answer(key)
         return option.label(locale) if option else key
+
+    def _other_answer(self, key: str) -> Option | None:
+        """The survey's "Other" answer, for an "other" stored on a list without one (older
+        imports made such answers from free text): shown as "Digər", not as its key."""
+        if key != OTHER:
+            return None
+        return next((options[OTHER] for options in self.options.values() if OTHER in options), None)
 
     def labels(self, list_name: str, locale: str) -> dict[str, str]:
         return {key: option.label(locale) for key, option in self.options[list_name].items()}

@@ -20,7 +20,7 @@ from tracker import clock, data_version
 from tracker.models import CoalitionMembership, MonitoringLink, Organisation, OrganisationChoice
 from tracker.pagination import Page
 from tracker.services.filters import ListFilter
-from tracker.services.registry.labels import MULTI_FIELDS, STAFF_FIELDS, catalogue
+from tracker.services.registry.labels import MULTI_FIELDS, OTHER, STAFF_FIELDS, catalogue
 from tracker.services.registry.links import active_link_condition
 from tracker.vocabulary import OrganisationKind, fold, sort_by_name
 
@@ -253,6 +253,9 @@ def choices_by_field(organisation: Organisation) -> dict[str, dict[str, str]]:
         for key in labels.options[name]:
             if key in by_field[name]:
                 found[name][key] = by_field[name][key]
+        # an "other" that older imports stored on a list without one: its text is an answer
+        if OTHER in by_field[name] and OTHER not in found[name]:
+            found[name][OTHER] = by_field[name][OTHER]
     return found
 
 
