@@ -4,7 +4,7 @@ its own, with the app's defaults (Azerbaijani interface) and no test configurati
 - Every message is English, the language of the commands' own words and help, also where
   a service writes it and whatever language the report is in.
 - A database without tables, or one the command cannot open, gives a one-line reason
-  and the way out, not a traceback."""
+  and the way out, not a traceback; so does an environment variable it cannot use."""
 
 from __future__ import annotations
 
@@ -41,7 +41,9 @@ def empty_database(tmp_path: Path):
         admin.dispose()
 
 
-def run_tracker(database_url: str, workdir: Path, *args: str) -> subprocess.CompletedProcess:
+def run_tracker(
+    database_url: str, workdir: Path, *args: str, **settings: str
+) -> subprocess.CompletedProcess:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "BABEL_"))},
         "DATABASE_URL": database_url,
@@ -50,6 +52,7 @@ def run_tracker(database_url: str, workdir: Path, *args: str) -> subprocess.Comp
         "UPLOAD_FOLDER": str(workdir / "uploads"),
         "REPORT_ARCHIVE_FOLDER": str(workdir / "reports"),
         "REPORT_CACHE_FOLDER": str(workdir / "report-cache"),
+        **settings,
     }
     return subprocess.run(
         [TRACKER, *args], env=env, cwd=workdir, capture_output=True, text=True, timeout=300
@@ -128,3 +131,21 @@ def test_every_message_is_english_whatever_the_report_language(fresh_database):
     assert "Bölmə hesabatı" in first_page
     for result in (unknown_measure, no_section, future, refused, written):
         assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "reason"),
+    [
+        ("TWO_STEP_KEYS", "not-a-key", "TWO_STEP_KEYS: key 1 is not a Fernet key"),
+        ("SMTP_PORT", "x25", "SMTP_PORT: 'x25' is not a whole number."),
+        ("TWO_STEP_REQUIRED_ROLES", "auditor", "TWO_STEP_REQUIRED_ROLES: unknown role 'auditor'"),
+    ],
+)
+def test_a_setting_that_cannot_be_used_is_named(tmp_path, setting, value, reason):
+    database = f"sqlite:///{tmp_path / 'unused.db'}"
+    for command in (["serve", "--port", "1"], ["seed"]):
+        result = run_tracker(database, tmp_path, *command, **{setting: value})
+        assert result.returncode == 1
+        assert f"Error: Cannot start: {reason}" in result.stderr
+        assert "Traceback" not in result.stderr + result.stdout
+    assert not (tmp_path / "unused.db").exists()

@@ -7,6 +7,7 @@ from flask.cli import FlaskGroup
 from sqlalchemy.exc import DBAPIError
 
 from tracker import create_app
+from tracker.config import ConfigError
 
 #: what the database drivers say when the schema lacks a table or a column
 #: (SQLite's words; psycopg's SQLSTATE classes undefined_table and undefined_column)
@@ -34,7 +35,14 @@ def database_problem(error: DBAPIError) -> str | None:
 
 class TrackerCommandLine(FlaskGroup):
     """Commands end with a message, not a traceback, when the database is missing its
-    tables or cannot be opened: a fresh machine meets both before its first `tracker serve`."""
+    tables or cannot be opened (a fresh machine meets both before its first `tracker
+    serve`), or when an environment variable cannot be used."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        try:
+            return super().get_command(ctx, cmd_name)  # loads the app, so reads the config
+        except ConfigError as error:
+            raise click.ClickException(f"Cannot start: {error}.") from error
 
     def invoke(self, ctx: click.Context):
         try:

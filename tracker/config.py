@@ -40,6 +40,10 @@ def _secret_key(instance_path: Path) -> str:
     )
 
 
+class ConfigError(ValueError):
+    """An environment variable the app cannot start with; the message names it."""
+
+
 def _two_step_keys(instance_path: Path) -> tuple[str, ...]:
     """TWO_STEP_KEYS, newest first and comma-separated (tracker.services.accounts.
     secret_box), else one generated once into instance/two_step_key. Kept apart from the
@@ -53,7 +57,7 @@ def _two_step_keys(instance_path: Path) -> tuple[str, ...]:
         try:
             Fernet(key)
         except ValueError:
-            raise ValueError(
+            raise ConfigError(
                 f"TWO_STEP_KEYS: key {number} is not a Fernet key (32 url-safe base64 bytes;"
                 " `tracker new-two-step-key` makes one)"
             ) from None
@@ -61,8 +65,13 @@ def _two_step_keys(instance_path: Path) -> tuple[str, ...]:
 
 
 def _int_env(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value else default
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{name}: {value!r} is not a whole number") from None
 
 
 #: sessions per role: (minutes idle, hours at most). Reviewers and administrators decide
@@ -96,7 +105,7 @@ def _two_step_roles() -> tuple[str, ...]:
     )
     unknown = [role for role in roles if role not in SESSION_LIMITS]
     if unknown:
-        raise ValueError(
+        raise ConfigError(
             f"TWO_STEP_REQUIRED_ROLES: unknown role {unknown[0]!r} (admin, reviewer, monitor)"
         )
     return roles
