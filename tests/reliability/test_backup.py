@@ -9,15 +9,15 @@ import json
 import os
 import subprocess
 import time
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy import create_engine, select
 
 from tests.accounts.route_world import build_world
 from tests.conftest import POSTGRES_URL
+from tests.helpers import new_postgres_database
 from tests.reliability.writers import writers_running
 from tests.served.server import KEPT_TABLES, TRACKER
 from tracker.extensions import db
@@ -32,16 +32,8 @@ def fresh_database(served, tmp_path: Path):
     if not POSTGRES_URL:
         yield f"sqlite:///{tmp_path / 'restored.db'}"
         return
-    name = f"restore_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(served.database_url).set(database=name).render_as_string(False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with new_postgres_database(served.database_url, "restore") as url:
+        yield url
 
 
 def restore_into(served, target_url: str, folders: Path, out: Path):
