@@ -314,3 +314,28 @@ def test_free_text_on_a_list_without_other_is_refused_not_hidden(app, english):
     assert accepted.ok and accepted.created == 1
     organisation = db.session.scalar(select(Organisation).where(Organisation.name_az == "Regional"))
     assert {(c.field, c.key) for c in organisation.choices} == {("regions", "baku")}
+
+
+def test_blank_cells_keep_what_the_registry_knows_of_an_organisation(app, english):
+    """A template row filled only in part updates what it fills: its blank cells neither
+    wipe an English name, a founding date or answers, nor count as a change."""
+    run(csv_bytes([HEADINGS, row("Bütöv Birlik", name_en="Whole Union")]))
+    before = db.session.scalar(select(Organisation).where(Organisation.name_az == "Bütöv Birlik"))
+    kept = (before.name_en, before.founded_year, before.founded_month, before.legal_status)
+    kept_answers = {(c.field, c.key) for c in before.choices}
+    partly_filled = ["bütöv birlik", "", "", "", "", "9", "", "", ""]
+    report = run(csv_bytes([HEADINGS, partly_filled]))
+    assert (report.created, report.updated, report.unchanged) == (0, 1, 0)
+    db.session.expire_all()
+    after = db.session.get(Organisation, before.id)
+    assert after.staff_total == 9
+    assert (after.name_en, after.founded_year, after.founded_month, after.legal_status) == kept
+    assert kept == ("Whole Union", 2005, 3, "public_union")
+    assert {(c.field, c.key) for c in after.choices} == kept_answers == {("services", "legal")}
+    assert (after.phone_fax, after.member_of_networks) == ("+994 50 000 00 00", False)
+    # the same blank row again changes nothing; a new organisation's blanks stay blank
+    assert run(csv_bytes([HEADINGS, partly_filled])).unchanged == 1
+    new = run(csv_bytes([HEADINGS, ["Yeni Birlik", "", "", "", "", "2", "", "", ""]]))
+    assert new.created == 1
+    created = db.session.scalar(select(Organisation).where(Organisation.name_az == "Yeni Birlik"))
+    assert (created.name_en, created.founded_year, created.choices) == ("", None, [])

@@ -8,6 +8,7 @@ its name, Azerbaijani-aware, ignoring case, spacing and punctuation).
 
 from __future__ import annotations
 
+import copy
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -202,6 +203,19 @@ class RowReader:
 
     def heading(self, target: str) -> str:
         return str(self.headings[self.columns[target]])
+
+    def without_blank_cells(self, cells: list[Any]) -> RowReader:
+        """This file's reader without the columns that this row leaves blank, for a row
+        that updates an organisation: a blank cell then keeps the stored answer, as a
+        column the file leaves out does, instead of wiping what the registry knows (an
+        English name, a founding date) because a template row was only partly filled."""
+        reader = copy.copy(self)
+        reader.columns = {
+            target: index
+            for target, index in self.columns.items()
+            if target == "name" or (index < len(cells) and cell_text(cells[index]) != "")
+        }
+        return reader
 
     def parse(self, row_number: int, cells: list[Any]) -> tuple[ParsedRow | None, list[RowProblem]]:
         problems: list[RowProblem] = []

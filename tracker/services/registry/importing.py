@@ -108,6 +108,11 @@ def _check_rows(
         if problem is not None:
             report.problems.append(problem)
             continue
+        if parsed.organisation_id is not None:
+            # an existing organisation keeps what the row's blank cells do not answer
+            kept, _problems = reader.without_blank_cells(cells).parse(row_number, cells)
+            if kept is not None:  # fewer columns of a row that reads: it reads too
+                kept.organisation_id, parsed = parsed.organisation_id, kept
         for list_name, answers in parsed.choices.items():
             if answers.get(OTHER):
                 report.free_text[list_name] += 1
