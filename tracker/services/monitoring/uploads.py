@@ -59,6 +59,7 @@ from tracker.services.monitoring.file_checks import (
     detect_kind,
     inspect,
 )
+from tracker.services.monitoring.file_metadata import without_personal_metadata
 
 __all__ = [
     "ALLOWED_KINDS",
@@ -173,7 +174,7 @@ def check_upload(upload: Upload) -> CheckedUpload:
     visible_name = unicodedata.normalize("NFC", upload.filename or "").replace("\\", "/")
     inspection = inspect(content, visible_name.rsplit("/", 1)[-1])
     return CheckedUpload(
-        content=content,
+        content=without_personal_metadata(content, inspection.kind),
         kind=inspection.kind,
         filename=safe_filename(upload.filename, inspection.kind),
         active_content=inspection.active_content,
