@@ -108,6 +108,13 @@ def test_outgoing_messages_reuse_repeated_headers_and_write_what_the_standard_po
         )
 
     first, second = build(1), build(2)
+    # a long unsubscribe link stays one line, as RFC 2369 mail clients read it, never
+    # RFC 2047 encoded-words; with either line end
+    long_link = f"<https://tracker.example.org/unsubscribe-all/{'t' * 120}>"
+    long = mail.build_message("m@example.org", "S", "body", headers={"List-Unsubscribe": long_link})
+    for line_end in ("\n", "\r\n"):
+        written = long.as_bytes(policy=mail.OUTGOING.clone(linesep=line_end))
+        assert f"\nList-Unsubscribe: {long_link}{line_end}".encode() in written
     # a repeated value is parsed once and shared; the varying ones are each their own
     assert first.get("From") is second.get("From")
     assert first.get("Auto-Submitted") is second.get("Auto-Submitted")

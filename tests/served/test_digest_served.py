@@ -56,6 +56,7 @@ def test_the_digest_has_both_parts_each_measure_once_and_one_click_unsubscribe(s
 
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     header = message["List-Unsubscribe"]
+    assert dict(message.raw_items())["List-Unsubscribe"] == header  # as sent: no encoded-words
     one_click = re.fullmatch(r"<(http[^>]+/unsubscribe-all/[^>]+)>", header).group(1)
     assert one_click.startswith(served.url)  # on PUBLIC_BASE_URL
 

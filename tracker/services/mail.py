@@ -95,6 +95,8 @@ class _OutgoingPolicy(policy.EmailPolicy):
     object never shares them with another that merely reads the same."""
 
     def fold_binary(self, name, value):
+        if name.lower() in UNFOLDED_HEADERS and self.max_line_length != MAX_LINE_LENGTH:
+            return self.clone(max_line_length=MAX_LINE_LENGTH).fold_binary(name, value)
         folds = getattr(value, "__dict__", None)  # a header object; a plain str has none
         if folds is None:
             return super().fold_binary(name, value)
@@ -107,6 +109,11 @@ class _OutgoingPolicy(policy.EmailPolicy):
 
 #: the standard policy (RFC 5322 headers, \n line ends that smtplib turns into CRLF)
 OUTGOING = _OutgoingPolicy(header_factory=_ReusedHeaders())
+#: RFC 5322's limit on a line: a header that must not be folded is written up to it
+MAX_LINE_LENGTH = 998
+#: headers whose value is a URL in angle brackets (RFC 2369, RFC 8058): mail clients read
+#: them as they are, so a long one must stay on its line, not become RFC 2047 encoded-words
+UNFOLDED_HEADERS = {"list-unsubscribe"}
 
 
 #: The multipart boundary of this process's messages. "_" is not in the base64 alphabet
