@@ -171,7 +171,8 @@ class OrganisationKind(StrEnum):
 
 class ReminderKind(LabelledEnum):
     DEADLINE_APPROACHING = "deadline_approaching", _l("Deadline approaching")
-    OVERDUE = "overdue", _l("Overdue")
+    #: from its due date on (the day itself is not yet overdue on the scorecard)
+    OVERDUE = "overdue", _l("Due or overdue")
     UPDATE_STALE = "update_stale", _l("No recent approved update")
     UPDATE_RETURNED = "update_returned", _l("Update returned by a reviewer")
     REVIEW_WAITING = "review_waiting", _l("Waiting for review")

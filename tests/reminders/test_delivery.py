@@ -127,7 +127,7 @@ def test_on_the_plans_last_day_overdue_reminders_go_out_for_every_measure_not_co
 
     assert len(smtp.messages) == 1
     body = text_of(smtp.messages[0])
-    assert "\nOverdue: 63\n" in body
+    assert "\nDue or overdue: 63\n" in body
     assert f"* {measures[3].code} " not in body
     # 25 of the 63 measures, each once, the longest overdue first (then in the plan's
     # order), and a count of the others with the page that lists them all
