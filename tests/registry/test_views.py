@@ -3,10 +3,13 @@ only, who monitors what, and queries that do not grow with the registry."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from tests.factories import seed_plan_copy
 from tests.helpers import QueryCounter
 from tests.registry.conftest import csv_bytes
 from tests.registry.survey_export import generate
+from tracker import clock
 from tracker.extensions import db
 from tracker.models import PERSONAL_FIELDS, Measure, Organisation, OrganisationChoice
 from tracker.services.registry.importing import import_organisations
@@ -287,6 +290,27 @@ def test_monitoring_shows_on_measure_and_organisation_pages_and_api(app, client,
     record = client.get(f"/api/v1/organisations/{organisation.id}").get_json()
     assert sorted(record["measure_codes"]) == ["1.1", "2.3"]
     assert all(m["is_lead"] for m in record["monitored_measures"])
+
+
+def test_an_organisation_page_offers_its_report_only_when_the_report_has_a_subject(
+    app, client, seeded, registry
+):
+    """An ended plan's reports describe its last day: an organisation linked since then
+    has no report on it, and its page offers none (the link answered 404)."""
+    assert clock.today() > date(2022, 12, 31)
+    late, early = by_name("Milli QHT Forumu"), by_name("Qadın Böhran Qrupu")
+    measure = db.session.scalar(db.select(Measure).where(Measure.code == "2.3"))
+    link_measures(db.session, late, [measure])
+    link_measures(db.session, early, [measure], start_date=date(2021, 3, 1))
+    db.session.commit()
+    report = f"/reports/organisation/{late.id}.pdf?lang=en&plan=az-nap-2020-2022"
+    assert client.get(report).status_code == 404
+    page = client.get(f"/registry/{late.id}?lang=en").get_data(as_text=True)
+    assert "/plans/az-nap-2020-2022/measures/2.3" in page and "/reports/organisation/" not in page
+    page = client.get(f"/registry/{early.id}?lang=en").get_data(as_text=True)
+    offered = f"/reports/organisation/{early.id}.pdf?lang=en&amp;plan=az-nap-2020-2022"
+    assert offered in page
+    assert client.get(offered.replace("&amp;", "&")).status_code in (200, 202)
 
 
 def test_coverage_lists_unmonitored_measures_and_least_covered_sections(

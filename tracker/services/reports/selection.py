@@ -26,7 +26,7 @@ from tracker.models import (
     StatusUpdate,
 )
 from tracker.services.plans import get_plan, load_measures
-from tracker.services.reports.model import ReportSpec, ReportSubjectNotFound
+from tracker.services.reports.model import ReportSpec, ReportSubjectNotFound, as_of_range
 from tracker.vocabulary import AgencyRole, ReportKind, ReviewState
 
 
@@ -149,12 +149,20 @@ def select_measures(session: Session, spec: ReportSpec) -> Selection:
     return _SELECTORS[spec.kind](session, spec)
 
 
-def has_monitoring_record(session: Session, organisation_id: int, plan_id: int) -> bool:
-    """Whether an organisation's report on the plan would have something in it."""
+def has_monitoring_record(session: Session, organisation_id: int, plan: ActionPlan) -> bool:
+    """Whether the organisation's report on the plan, on the date its reports describe by
+    default, has something in it: the same rule as _organisation_selection (a link begun
+    by that date, or an approved update dated by then), so that no page offers a report
+    that answers 404."""
+    as_of = as_of_range(plan.start_year, plan.end_year)[1]
     linked = session.scalar(
         select(MonitoringLink.id)
         .join(Measure, Measure.id == MonitoringLink.measure_id)
-        .where(MonitoringLink.organisation_id == organisation_id, Measure.plan_id == plan_id)
+        .where(
+            MonitoringLink.organisation_id == organisation_id,
+            Measure.plan_id == plan.id,
+            MonitoringLink.start_date <= as_of,
+        )
         .limit(1)
     )
     if linked is not None:
@@ -164,9 +172,10 @@ def has_monitoring_record(session: Session, organisation_id: int, plan_id: int) 
         .join(Measure, Measure.id == StatusUpdate.measure_id)
         .where(
             StatusUpdate.organisation_id == organisation_id,
-            Measure.plan_id == plan_id,
+            Measure.plan_id == plan.id,
             StatusUpdate.review_state == ReviewState.APPROVED,
             StatusUpdate.is_archived.is_(False),
+            StatusUpdate.as_of_date <= as_of,
         )
         .limit(1)
     )

@@ -117,7 +117,7 @@ def organisation(organisation_id: int):
         today=today,
         # the organisation's monitoring report on the latest plan, when it has a record
         organisation_report_plan=plan.key
-        if plan and has_monitoring_record(db.session, found.id, plan.id)
+        if plan and has_monitoring_record(db.session, found.id, plan)
         else None,
     )
 
