@@ -272,6 +272,29 @@ def test_an_answered_request_still_needs_its_source(client, world):
     assert count(StatusUpdate) == 0
 
 
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"evidence-0-evidence_date": "2030-01-01"}, "The evidence date cannot be in the future."),
+        ({"evidence-0-url": "http://"}, None),
+    ],
+)
+def test_an_evidence_problem_the_service_finds_opens_the_error_summary(
+    client, world, fields, message
+):
+    """The service checks an evidence item after the fields' own checks passed: its
+    problem still heads the page, linked to its field, as the fields' own do."""
+    as_user(client, world.monitor_a)
+    response = post(client, world.measure("1.1"), **fields)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    summary = html.split('class="errors error-summary"')[1].split("</div>")[0]
+    assert f'href="#{next(iter(fields))}"' in summary  # the field's id is its name
+    if message:
+        assert message in summary
+    assert count(StatusUpdate) == 0
+
+
 def test_the_request_fields_show_without_javascript_and_the_script_is_served(client, world):
     as_user(client, world.monitor_a)
     html = client.get(new_url(world.measure("1.1"))).get_data(as_text=True)

@@ -126,6 +126,19 @@ def walk_fields(fields) -> Iterator[Field]:
             yield field
 
 
+def _gather_list_errors(fields) -> None:
+    """A FieldList gathers its entries' errors only while it validates, so a problem put
+    beside an entry's field afterwards was missing from form.errors, and the error
+    summary (which reads form.errors) was not shown: gather them again."""
+    for field in fields:
+        if isinstance(field, FormField):
+            _gather_list_errors(field.form)
+        elif isinstance(field, FieldList):
+            _gather_list_errors(field.entries)
+            gathered = [entry.errors for entry in field.entries]
+            field.errors = gathered if any(gathered) else []
+
+
 class TrackerForm(FlaskForm):
     """A form that knows every field name a POST may carry, and speaks the app's words."""
 
@@ -157,6 +170,7 @@ class TrackerForm(FlaskForm):
                 self.form_errors.extend(str(message) for message in messages)
             else:
                 field.errors = [*field.errors, *(str(message) for message in messages)]
+        _gather_list_errors(self)
 
     def show_other_problems(
         self,
