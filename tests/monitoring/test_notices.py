@@ -120,6 +120,9 @@ def test_a_return_tells_the_monitors_of_that_organisation_only(client, world, sm
     reminders.deliver_notice_mail(db.session, clock.now_utc())
     [message] = smtp.to("aysel@example.org")
     assert f"/monitor/updates/{update.id}/revise" in text_of(message)
+    # what to fix, without signing in first; escaped in the HTML part
+    assert "The reviewer's reason:\nCite the ministry's reply." in text_of(message)
+    assert "s reply.</blockquote>" in html_of(message)
 
     # The daily planning finds the same notice there and adds no second one.
     reminders.run_reminders(db.session, clock.now_utc())

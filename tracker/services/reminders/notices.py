@@ -25,7 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tracker import clock
-from tracker.models import MailRequest, ReminderItem, StatusUpdate, User
+from tracker.models import MailRequest, ReminderItem, ReviewDecision, StatusUpdate, User
 from tracker.services import mail_outbox
 from tracker.services.mail_outbox import ComposedMail, OutboxRun, Skip
 from tracker.services.reminders.digests import item_detail, item_url
@@ -38,6 +38,7 @@ from tracker.vocabulary import (
     MailKind,
     MailStatus,
     ReminderKind,
+    ReviewAction,
     ReviewState,
     Role,
 )
@@ -157,6 +158,7 @@ def compose_notice(session: Session, row: MailRequest, now: datetime) -> Compose
             "item": item,
             "title": item.measure.title(locale),
             "detail": item_detail(item, locale),
+            "reason": _return_reason(session, item),
             "link": item_url(item),
             "settings_link": public_url("notifications.index"),
             "unsubscribe_link": public_url(
@@ -166,6 +168,23 @@ def compose_notice(session: Session, row: MailRequest, now: datetime) -> Compose
         text_body = render_template("email/notice.txt", **context)
         html_body = render_template("email/notice.html", **context)
     return ComposedMail(user.email, subject, text_body, html_body, user_id=user.id)
+
+
+def _return_reason(session: Session, item: ReminderItem) -> str:
+    """What the reviewer asked for when returning the update (its latest return): the
+    monitor can act on the email without first signing in to read it."""
+    if item.kind != ReminderKind.UPDATE_RETURNED or item.update_id is None:
+        return ""
+    reason = session.scalar(
+        select(ReviewDecision.comment)
+        .where(
+            ReviewDecision.update_id == item.update_id,
+            ReviewDecision.decision == ReviewAction.RETURNED,
+        )
+        .order_by(ReviewDecision.decided_dt.desc(), ReviewDecision.id.desc())
+        .limit(1)
+    )
+    return reason or ""
 
 
 NOTICE_COMPOSERS = {MailKind.NOTICE: compose_notice}
