@@ -58,6 +58,18 @@ def chosen_locale() -> str | None:
     return None
 
 
+def locale_of_link_for(person_locale: str | None) -> str:
+    """The language of a page reached by a link made for one person (an email's): ?lang=
+    or the visitor's own choice, else that person's language, not the default."""
+    requested = request.args.get("lang")
+    if requested in LANGUAGES:
+        return requested
+    chosen = chosen_locale()
+    if chosen is not None:
+        return chosen
+    return person_locale if person_locale in LANGUAGES else current_locale()
+
+
 def current_locale() -> str:
     return str(get_locale() or "az")
 

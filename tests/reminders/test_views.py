@@ -190,6 +190,35 @@ def test_the_unsubscribe_link_stops_that_kind_for_that_person(world, smtp, clien
     assert world.a_en.id in thirty_day and world.a_az.id not in thirty_day
 
 
+def test_an_unsubscribe_link_speaks_its_readers_language_unless_the_visitor_chose(
+    world, app, client
+):
+    """Someone who follows the link from an email has often never chosen a language on
+    the site: the page speaks the email's (the account's), not the site's default."""
+    links = {
+        "az": [
+            f"/unsubscribe/{reminders.make_unsubscribe_token(world.a_az.id, ReminderKind.OVERDUE)}",
+            f"/unsubscribe-all/{reminders.make_list_unsubscribe_token(world.a_az.id)}",
+        ],
+        "en": [
+            f"/unsubscribe/{reminders.make_unsubscribe_token(world.a_en.id, ReminderKind.OVERDUE)}",
+            f"/unsubscribe-all/{reminders.make_list_unsubscribe_token(world.a_en.id)}",
+        ],
+    }
+    for default in ("az", "en"):
+        app.config["BABEL_DEFAULT_LOCALE"] = default
+        for locale, paths in links.items():
+            for path in paths:
+                page = app.test_client().get(path).get_data(as_text=True)
+                assert f'<html lang="{locale}"' in page, (default, path)
+    # a visitor's own choice, or ?lang=, still wins
+    chooser = app.test_client()
+    chooser.get("/?lang=en")
+    assert '<html lang="en"' in chooser.get(links["az"][0]).get_data(as_text=True)
+    asked = app.test_client().get(links["en"][1] + "?lang=az").get_data(as_text=True)
+    assert '<html lang="az"' in asked
+
+
 def test_a_tampered_unsubscribe_link_gets_400(world, smtp, client):
     run("2022-10-02T09:00")
     path = _unsubscribe_path(smtp, "aysel@example.org", ReminderKind.DEADLINE_APPROACHING, "az")

@@ -4,13 +4,14 @@ unsubscribe links those emails carry."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import BooleanField
 
 from tracker.extensions import csrf, db
-from tracker.i18n import current_locale
+from tracker.i18n import current_locale, locale_of_link_for
 from tracker.models import ReminderItem
 from tracker.services import reminders
 from tracker.services.mail import mail_enabled
@@ -164,14 +165,16 @@ def unsubscribe(token: str):
         db.session.commit()
         done = True
     already = kind in reminders.opted_out_kinds(db.session, user.id) and not done
-    return render_template(
-        "reminders/notifications/unsubscribe.html",
-        form=form,
-        kind_label=REMINDER_KIND_LABELS[kind],
-        email=masked_email(user.email),
-        done=done,
-        already=already,
-    )
+    # the email's reader, who may never have chosen a language here
+    with force_locale(locale_of_link_for(user.locale)):
+        return render_template(
+            "reminders/notifications/unsubscribe.html",
+            form=form,
+            kind_label=REMINDER_KIND_LABELS[kind],
+            email=masked_email(user.email),
+            done=done,
+            already=already,
+        )
 
 
 @bp.route("/unsubscribe-all/<token>", methods=["GET", "POST"])
@@ -187,9 +190,11 @@ def unsubscribe_all(token: str):
         reminders.unsubscribe_all(db.session, user)
         db.session.commit()
         done = True
-    return render_template(
-        "reminders/notifications/unsubscribe_all.html",
-        email=masked_email(user.email),
-        done=done,
-        already=not done and set(ReminderKind) <= reminders.opted_out_kinds(db.session, user.id),
-    )
+    stopped = set(ReminderKind) <= reminders.opted_out_kinds(db.session, user.id)
+    with force_locale(locale_of_link_for(user.locale)):
+        return render_template(
+            "reminders/notifications/unsubscribe_all.html",
+            email=masked_email(user.email),
+            done=done,
+            already=not done and stopped,
+        )
