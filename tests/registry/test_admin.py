@@ -275,6 +275,7 @@ def test_templates_download(app, client, admin):
     assert "attachment" in response.headers["Content-Disposition"]
     response = client.get("/admin/organisations/template.csv?lang=az")
     assert "Təşkilatın adı" in response.data.decode("utf-8-sig")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset
     assert client.get("/admin/organisations/template.pdf").status_code == 404
     assert client.get("/admin/organisations/template.csv?lang=fr").status_code == 400
 

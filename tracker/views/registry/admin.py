@@ -241,15 +241,15 @@ def template(fmt: str):
     if lang not in ("az", "en"):
         raise http_error(400)
     if fmt == "csv":
-        body, mimetype = template_csv(lang), "text/csv; charset=utf-8"
+        body, content_type = template_csv(lang), "text/csv; charset=utf-8"
     elif fmt == "xlsx":
         body = template_xlsx(lang)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
         raise http_error(404)
     return Response(
         body,
-        mimetype=mimetype,
+        content_type=content_type,  # as written: mimetype= would add a second charset
         headers={"Content-Disposition": f'attachment; filename="cso-survey-template-{lang}.{fmt}"'},
     )
 
