@@ -27,3 +27,9 @@ def show_number(value: float | None) -> str:
     if value is None:
         return NO_VALUE
     return format_decimal(value, NUMBER_PATTERN)
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """A count with its English noun, for the command line and the logs (which speak
+    English; pages and emails use ngettext): "1 row", "2 rows", "1 process"."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"

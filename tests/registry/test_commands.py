@@ -109,6 +109,11 @@ def test_import_command_imports_and_reports_every_bad_row(app, runner, tmp_path)
     assert "40 created" in result.output and organisation_count() == 40
     result = runner.invoke(args=["import-organisations", str(good)])
     assert "0 created, 0 updated, 40 unchanged" in result.output
+    one = tmp_path / "one.csv"
+    one.write_bytes(csv_bytes([["name"], ["Tək Sətir Birliyi"]]))
+    result = runner.invoke(args=["import-organisations", str(one), "--dry-run"])
+    assert f"Would import 1 row from {one.name}:" in result.output  # not "1 rows"
+    assert "0 coalition memberships added" in result.output
 
     questions = catalogue().questions
     bad = tmp_path / "bad.csv"

@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 
 from tracker.commands.files import write_output
 from tracker.extensions import db
+from tracker.numbers import counted
 from tracker.services.errors import InvalidInput, ServiceError
 from tracker.services.plans import default_plan, get_plan
 from tracker.services.registry.import_files import read_rows, template_csv, template_xlsx
@@ -50,7 +51,7 @@ def import_organisations_command(file: Path, dry_run: bool) -> None:
     if not report.ok:
         db.session.rollback()
         reason = (
-            f"{len(report.bad_rows)} of {report.rows} rows cannot be read"
+            f"{len(report.bad_rows)} of {counted(report.rows, 'row')} cannot be read"
             if report.bad_rows
             else "the file cannot be read as the survey's export"
         )
@@ -63,9 +64,9 @@ def import_organisations_command(file: Path, dry_run: bool) -> None:
     elapsed = time.perf_counter() - started
     verb = "Would import" if dry_run else "Imported"
     click.echo(
-        f"{verb} {report.rows} rows from {file.name}: {report.created} created, "
+        f"{verb} {counted(report.rows, 'row')} from {file.name}: {report.created} created, "
         f"{report.updated} updated, {report.unchanged} unchanged, "
-        f"{report.memberships_added} coalition memberships added ({elapsed:.2f} s)."
+        f"{counted(report.memberships_added, 'coalition membership')} added ({elapsed:.2f} s)."
     )
     if report.ignored_columns:
         click.echo("Ignored columns: " + "; ".join(report.ignored_columns))

@@ -32,6 +32,7 @@ from flask import current_app
 from sqlalchemy import update
 
 from tracker import clock
+from tracker.numbers import counted
 from tracker.vocabulary import MailOutcome
 
 logger = logging.getLogger(__name__)
@@ -234,7 +235,7 @@ def run_summary_parts(retry: int, failed: int, recovered: int, stopped_early: bo
     if failed:
         parts.append(f"{failed} failed")
     if recovered:
-        parts.append(f"{recovered} interrupted sends recovered")
+        parts.append(f"{counted(recovered, 'interrupted send')} recovered")
     if stopped_early:
         parts.append("stopped early: the mail server could not be reached")
     return parts

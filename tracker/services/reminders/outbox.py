@@ -50,6 +50,7 @@ from tracker.models import (
     User,
 )
 from tracker.models.types import EnumText
+from tracker.numbers import counted
 from tracker.services import audit, mail
 from tracker.vocabulary import DeliveryStatus, DigestStatus, ReminderKind
 
@@ -424,22 +425,26 @@ class RunReport:
         parts = []
         if self.planning:
             parts += [
-                f"{self.planned} reminders due on {self.today.isoformat()}",
+                f"{counted(self.planned, 'reminder')} due on {self.today.isoformat()}",
                 f"{self.new_items} new in the outbox",
             ]
         if self.dry_run:
-            parts.append(f"{len(self.previews)} digests would go out (dry run, nothing written)")
+            digests = counted(len(self.previews), "digest")
+            parts.append(f"{digests} would go out (dry run, nothing written)")
         else:
             parts += self._delivery_parts()
         return "; ".join(parts) + "."
 
     def _delivery_parts(self) -> list[str]:
-        sent = f"{self.digests_sent} digests sent ({self.items_sent} reminders)"
+        sent = (
+            f"{counted(self.digests_sent, 'digest')} sent ({counted(self.items_sent, 'reminder')})"
+        )
         if self.delivery_processes > 1:
-            sent += f" by {self.delivery_processes} processes"
+            sent += f" by {counted(self.delivery_processes, 'process', 'processes')}"
         parts = [sent]
         if self.items_in_app_only:
-            parts.append(f"{self.items_in_app_only} kept in the app only (mail is off)")
+            kept = counted(self.items_in_app_only, "reminder")
+            parts.append(f"{kept} kept in the app only (mail is off)")
         return parts + mail.run_summary_parts(
             self.digests_retry, self.digests_failed, self.recovered_claims, self.stopped_early
         )
