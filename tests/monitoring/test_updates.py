@@ -575,8 +575,10 @@ def test_returned_update_is_revised_by_a_new_update(client, world):
     assert "Add the ministry&#39;s letter." in html and "Annual report" in html
 
     _first, second = original.evidence
+    [form_key] = FORM_KEY.findall(html)
     data = update_form(
         csrf_token=csrf(client),
+        form_key=form_key,
         narrative_en="Now with the letter.",
         keep_evidence=[str(second.id)],
         submit_for_review="Submit for review",
@@ -595,6 +597,15 @@ def test_returned_update_is_revised_by_a_new_update(client, world):
     old = db.session.get(StatusUpdate, original.id)
     assert old.review_state == ReviewState.RETURNED and old.is_archived
     assert old.narrative_en == "Partly implemented." and len(old.evidence) == 2
+
+    # the same form sent again (a double click, the back button) leads to the revision
+    resent = client.post(
+        f"/monitor/updates/{original.id}/revise?lang=en",
+        data={**data, "csrf_token": csrf(client)},
+        content_type="multipart/form-data",
+    )
+    assert resent.status_code == 302 and resent.location == f"/monitor/updates/{revision.id}"
+    assert db.session.scalar(select(func.count()).select_from(StatusUpdate)) == 2
 
     # a second revision of the same returned update is refused, and leads to the revision
     again = client.get(f"/monitor/updates/{original.id}/revise?lang=en")
@@ -635,8 +646,10 @@ def test_approved_update_is_corrected_and_replaced_on_approval(client, world):
     as_user(client, world.monitor_a)
     page = client.get(f"/monitor/updates/{original.id}/revise")
     assert page.status_code == 200 and "Correct the approved update" in page.get_data(as_text=True)
+    [form_key] = FORM_KEY.findall(page.get_data(as_text=True))
     data = update_form(
         csrf_token=csrf(client),
+        form_key=form_key,
         completion="substantial",
         submit_for_review="Submit for review",
         keep_evidence=[str(e.id) for e in original.evidence],
@@ -656,6 +669,13 @@ def test_approved_update_is_corrected_and_replaced_on_approval(client, world):
     db.session.expire_all()
     # until the correction is approved, the approved original stays public
     assert not db.session.get(StatusUpdate, original.id).is_archived
+    # the same form sent again leads to the correction it saved; a new form is refused
+    resent = client.post(
+        f"/monitor/updates/{original.id}/revise",
+        data={**data, "csrf_token": csrf(client)},
+        content_type="multipart/form-data",
+    )
+    assert resent.status_code == 302 and resent.location == f"/monitor/updates/{correction.id}"
     # a second correction is refused while this one waits, and leads to it
     again = client.get(f"/monitor/updates/{original.id}/revise?lang=en")
     assert again.status_code == 409
