@@ -21,14 +21,15 @@ def int_arg(name: str, default: int, *, low: int = 1, high: int = MAX_PAGE) -> i
     text = request.args.get(name)
     if text is None or text == "":
         return default
-    if not text.isascii() or not text.isdigit() or len(text) > len(str(high)):
+    digits = text.removeprefix("-")
+    if not digits.isascii() or not digits.isdigit():
         raise http_error(400, _("%(name)s must be a whole number.", name=name))
-    value = int(text)
-    if not low <= value <= high:
+    # a whole number out of range (a long one is, without being converted) says the range
+    if len(digits) > len(str(high)) or not low <= int(text) <= high:
         raise http_error(
             400, _("%(name)s must be between %(low)s and %(high)s.", name=name, low=low, high=high)
         )
-    return value
+    return int(text)
 
 
 def page_number() -> int:
