@@ -339,3 +339,16 @@ def test_blank_cells_keep_what_the_registry_knows_of_an_organisation(app, englis
     assert new.created == 1
     created = db.session.scalar(select(Organisation).where(Organisation.name_az == "Yeni Birlik"))
     assert (created.name_en, created.founded_year, created.choices) == ("", None, [])
+
+
+def test_an_english_name_in_the_name_column_is_refused_not_added_again(app, english, registry):
+    """The name column takes the Azerbaijani name; an organisation's English name there
+    would have added it a second time (English names do not match: two organisations may
+    translate their names alike)."""
+    before = counts()
+    report = run(csv_bytes([["name", "staff_total"], ["WOMEN'S crisis group", "3"]]))
+    assert not report.applied and counts() == before
+    assert [str(problem) for problem in report.problems] == [
+        'row 2, name: "WOMEN\'S crisis group" is the English name of “Qadın Böhran Qrupu” in '
+        "the registry; the name column takes the Azerbaijani name."
+    ]

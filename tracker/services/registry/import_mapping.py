@@ -422,6 +422,8 @@ class RegistryNames:
     def __init__(self, session: Session):
         self.by_key: dict[str, int] = {}
         self.by_other: dict[str, set[int]] = defaultdict(set)
+        #: English name → the Azerbaijani names of the organisations that have it
+        self.by_english: dict[str, list[str]] = defaultdict(list)
         self.archived: set[int] = set()
         self.coalitions: list[tuple[int, list[str]]] = []
         rows = session.execute(
@@ -442,6 +444,8 @@ class RegistryNames:
             for spelling in row.aliases or []:
                 if label_key(spelling):
                     self.by_other[label_key(spelling)].add(row.id)
+            if row.name_en and label_key(row.name_en):
+                self.by_english[label_key(row.name_en)].append(row.name_az)
             if row.is_archived:
                 self.archived.add(row.id)
             elif row.kind == OrganisationKind.COALITION:
@@ -459,6 +463,11 @@ class RegistryNames:
         if len(candidates) > 1:
             return None, True
         return (next(iter(candidates)) if candidates else None), False
+
+    def english_name_of(self, parsed: ParsedRow) -> list[str]:
+        """The Azerbaijani names of the organisations whose English name the row gives
+        as its name: it is not matched by it, and not to be added again either."""
+        return self.by_english.get(label_key(parsed.name_az), [])
 
     def coalitions_named(self, text: str) -> set[int]:
         if not text:

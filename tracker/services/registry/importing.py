@@ -173,6 +173,17 @@ def _identify(
                 name=parsed.name_az,
             ),
         )
+    if organisation_id is None and (named := names.english_name_of(parsed)):
+        return RowProblem(
+            parsed.row,
+            reader.heading("name"),
+            _l(
+                '"%(name)s" is the English name of %(organisations)s in the registry; the '
+                "name column takes the Azerbaijani name.",
+                name=parsed.name_az,
+                organisations="; ".join(f"“{az}”" for az in named),
+            ),
+        )
     identity: int | str = organisation_id or label_key(parsed.name_az)
     if identity in seen:
         return RowProblem(
