@@ -4,6 +4,7 @@ PDFs, a request with no reply, a huge percentage, and `tracker check-storage`.""
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -104,6 +105,38 @@ def test_a_flagged_pdf_warns_the_reviewer(served, world):
     download = reviewer.get(f"/files/{stored.public_id}")
     assert download.headers["Content-Disposition"].startswith("attachment;")
     assert download.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+
+
+def test_a_public_evidence_file_does_not_name_the_monitor(served, world):
+    """The file a monitor uploads goes public once the update is approved: what it said of
+    its author (a PDF's Author and XMP) is gone from the copy anyone downloads."""
+    from pypdf import PdfReader
+
+    from tests.monitoring.test_file_metadata import NAME, authored_pdf, named_nowhere
+
+    monitor = signed_in(served, world, "monitor_a")
+    data = with_file(submit_for_review="Submit for review")
+    data.pop("save_draft")
+    response = post_update(monitor, world, data, ("notes.pdf", authored_pdf()))
+    assert response.status_code == 302
+    update_id = int(re.search(r"/monitor/updates/(\d+)", response.headers["Location"]).group(1))
+    reviewer = signed_in(served, world, "reviewer")
+    approved = reviewer.post_form(
+        f"/review/updates/{update_id}",
+        {"comment": ""},
+        action=f"/review/updates/{update_id}/approve",
+    )
+    assert approved.status_code == 302
+    db.session.rollback()
+    stored = db.session.scalar(
+        select(StoredFile)
+        .join(Evidence, Evidence.file_id == StoredFile.id)
+        .where(Evidence.update_id == update_id)
+    )
+    download = served.client().get(f"/files/{stored.public_id}")
+    assert download.status_code == 200 and named_nowhere(download.content)
+    assert NAME not in str(PdfReader(io.BytesIO(download.content)).metadata or {})
+    assert stored.size_bytes == len(download.content)
 
 
 def test_a_request_with_no_reply_and_a_huge_percentage(served, world):
