@@ -318,7 +318,8 @@ def _entry(
         other_assessments=_other_assessments(state, latest_id, locale),
         roles=roles,
         organisation_updates=organisation_updates,
-        url=public_url("public.measure", key=records.plan_key, code=measure.code),
+        # in the report's language: a reader of the English report lands on English pages
+        url=public_url("public.measure", key=records.plan_key, code=measure.code, lang=locale),
         milestones=tuple(
             MilestoneLine(
                 title=m.title(locale),
@@ -441,13 +442,14 @@ def _subject(selection: Selection, spec: ReportSpec) -> tuple[str, str]:
 
 
 def _report_page_url(spec: ReportSpec) -> str:
+    lang = spec.locale
     if spec.kind == ReportKind.PLAN:
-        return public_url("public.plan", key=spec.plan_key)
+        return public_url("public.plan", key=spec.plan_key, lang=lang)
     if spec.kind == ReportKind.SECTION:
-        return public_url("public.section", key=spec.plan_key, number=spec.section)
+        return public_url("public.section", key=spec.plan_key, number=spec.section, lang=lang)
     if spec.kind == ReportKind.AGENCY:
-        return public_url("public.agency", key=spec.agency_key, plan=spec.plan_key)
-    return public_url("registry.organisation", organisation_id=spec.organisation_id)
+        return public_url("public.agency", key=spec.agency_key, plan=spec.plan_key, lang=lang)
+    return public_url("registry.organisation", organisation_id=spec.organisation_id, lang=lang)
 
 
 def _build(session: Session, selection: Selection, spec: ReportSpec) -> Report:
