@@ -13,6 +13,7 @@ from tests.monitoring.conftest import as_user, csrf, make_user
 from tests.monitoring.test_review import decide, submitted_update
 from tests.reminders.conftest import MailServer, html_of, text_of
 from tracker import clock
+from tracker.dates import show_date
 from tracker.extensions import db
 from tracker.models import MailRequest, ReminderItem, ReminderOptOut, ReminderSetting
 from tracker.services import reminders
@@ -190,6 +191,10 @@ def test_the_notices_page_marks_what_it_shows_as_read(client, world):
     assert "is-unread" in page
     assert f"/review/updates/{update.id}" in page
     assert "submitted an update on" in page
+    # its day in the format of every other page (not Babel's "medium", "Jun 15, 2021")
+    [planned] = notices(world.reviewer)
+    with client.application.test_request_context("/?lang=en"):
+        assert f">{show_date(planned.planned_dt)}</time>" in page
     assert nav_count(client, "/review/") == 0
     assert all(item.read_dt is not None for item in notices(world.reviewer))
     assert "is-unread" not in client.get("/notifications").get_data(as_text=True)
