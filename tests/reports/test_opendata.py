@@ -56,6 +56,11 @@ def test_measures_export_has_every_measure_with_the_scorecards_state(monitoring,
     xlsx = _xlsx_rows(client.get(f"/data/measures.xlsx?plan={PLAN}"))
     assert [r["code"] for r in xlsx] == [r["code"] for r in rows]
     assert xlsx[0]["progress_percent"] == 30
+    # days are date cells (a spreadsheet sorts and filters them), shown as in the CSV
+    assert [r["due_date"].date().isoformat() for r in xlsx] == [r["due_date"] for r in rows]
+    sheet = load_workbook(io.BytesIO(client.get("/data/measures.xlsx").data)).active
+    column = next(c.column for c in sheet[1] if c.value == "due_date")
+    assert sheet.cell(row=2, column=column).number_format == "yyyy-mm-dd"
 
 
 def test_measures_export_as_of_an_earlier_date(monitoring, client):

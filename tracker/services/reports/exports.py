@@ -82,6 +82,9 @@ CSV_BOM = "\ufeff"
 #: a column's width in the XLSX: between these, from its longest value (in characters)
 XLSX_MIN_WIDTH = 8
 XLSX_MAX_WIDTH = 60
+#: how a day shows in the XLSX: as in the CSV and the API (a moment stays ISO text, with
+#: its UTC offset, which a spreadsheet's date cell cannot hold)
+XLSX_DATE_FORMAT = "yyyy-mm-dd"
 
 
 def to_csv(table: Table) -> str:
@@ -136,6 +139,12 @@ def to_xlsx(table: Table) -> bytes:
     for row in table.rows:
         cells = []
         for value in row:
+            if isinstance(value, date) and not isinstance(value, datetime):
+                # a day is a date cell, so that a spreadsheet sorts and filters it as one
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = XLSX_DATE_FORMAT
+                cells.append(cell)
+                continue
             plain = _plain(value)
             if isinstance(plain, str):
                 plain = xml_safe(plain)
