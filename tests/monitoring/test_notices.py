@@ -124,6 +124,9 @@ def test_a_return_tells_the_monitors_of_that_organisation_only(client, world, sm
     # what to fix, without signing in first; escaped in the HTML part
     assert "The reviewer's reason:\nCite the ministry's reply." in text_of(message)
     assert "s reply.</blockquote>" in html_of(message)
+    # mail clients offer one-click unsubscribe, as for the digests (RFC 2369, RFC 8058)
+    assert re.fullmatch(r"<http[^>]+/unsubscribe-all/[^>]+>", message["List-Unsubscribe"])
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
     # The daily planning finds the same notice there and adds no second one.
     reminders.run_reminders(db.session, clock.now_utc())

@@ -65,6 +65,8 @@ class ComposedMail:
     html_body: str | None = None
     #: the account the email is for (recorded on the row)
     user_id: int | None = None
+    #: more headers, as (name, value) pairs (List-Unsubscribe for a notice)
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -251,7 +253,9 @@ def _result_values(attempts: int, result: SendResult, now: datetime) -> tuple[di
 
 def _message(row: MailRequest, composed: ComposedMail, token: str):
     texts = (composed.subject, composed.text_body, composed.html_body)
-    return mail.build_automatic_message(composed.to, *texts, message_key=f"{row.kind}.{token}")
+    return mail.build_automatic_message(
+        composed.to, *texts, message_key=f"{row.kind}.{token}", headers=dict(composed.headers)
+    )
 
 
 def _send_one(

@@ -82,6 +82,7 @@ from tracker.services.reminders.outbox import (
     release_claims,
     sendable,
 )
+from tracker.services.reminders.subscriptions import list_unsubscribe_headers
 from tracker.vocabulary import DeliveryStatus, DigestStatus, MailOutcome
 
 logger = logging.getLogger(__name__)
@@ -110,12 +111,7 @@ def build_message(digest: ComposedDigest, token: str) -> EmailMessage:
         digest.text_body,
         digest.html_body,
         message_key=f"reminders.{token}",
-        # RFC 2369 and RFC 8058: mail clients offer "unsubscribe", and a POST to this link
-        # (authorised by its signed token, no cookie) stops the reminders
-        headers={
-            "List-Unsubscribe": f"<{digest.list_unsubscribe_url}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
+        headers=list_unsubscribe_headers(digest.list_unsubscribe_url),
     )
 
 

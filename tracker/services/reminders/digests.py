@@ -24,10 +24,7 @@ from sqlalchemy.orm import Session
 from tracker.dates import show_date
 from tracker.models import ActionPlan, Measure, Milestone, Organisation, ReminderItem, User
 from tracker.models.types import in_language
-from tracker.services.reminders.subscriptions import (
-    make_list_unsubscribe_token,
-    make_unsubscribe_token,
-)
+from tracker.services.reminders.subscriptions import list_unsubscribe_url, make_unsubscribe_token
 from tracker.vocabulary import REMINDER_KIND_LABELS, ReminderKind
 from tracker.web.links import public_url
 
@@ -511,9 +508,7 @@ def compose_digest(
         more_measures=more_measures,
         item_count=len(items),
         kinds=kinds,
-        list_unsubscribe_url=public_url(
-            "notifications.unsubscribe_all", token=make_list_unsubscribe_token(recipient.id)
-        ),
+        list_unsubscribe_url=list_unsubscribe_url(recipient.id),
         text_body=text_body,
         html_body=html_body,
     )

@@ -31,7 +31,12 @@ from tracker.services.mail_outbox import ComposedMail, OutboxRun, Skip
 from tracker.services.reminders.digests import item_detail, item_url
 from tracker.services.reminders.outbox import PlannedReminder, in_states, record_new
 from tracker.services.reminders.settings import load_settings
-from tracker.services.reminders.subscriptions import make_unsubscribe_token, opted_out_kinds
+from tracker.services.reminders.subscriptions import (
+    list_unsubscribe_headers,
+    list_unsubscribe_url,
+    make_unsubscribe_token,
+    opted_out_kinds,
+)
 from tracker.vocabulary import (
     REMINDER_KIND_LABELS,
     DeliveryStatus,
@@ -167,7 +172,14 @@ def compose_notice(session: Session, row: MailRequest, now: datetime) -> Compose
         }
         text_body = render_template("email/notice.txt", **context)
         html_body = render_template("email/notice.html", **context)
-    return ComposedMail(user.email, subject, text_body, html_body, user_id=user.id)
+    return ComposedMail(
+        user.email,
+        subject,
+        text_body,
+        html_body,
+        user_id=user.id,
+        headers=tuple(list_unsubscribe_headers(list_unsubscribe_url(user.id)).items()),
+    )
 
 
 def _return_reason(session: Session, item: ReminderItem) -> str:

@@ -13,6 +13,7 @@ from tracker.services import audit
 from tracker.services.errors import InvalidInput
 from tracker.services.reminders.outbox import SENDABLE
 from tracker.vocabulary import DeliveryStatus, ReminderKind, Role
+from tracker.web.links import public_url
 
 UNSUBSCRIBE_SALT = "unsubscribe"
 
@@ -147,6 +148,17 @@ def make_list_unsubscribe_token(user_id: int) -> str:
     """A signed token naming one person, for the link that stops every reminder email.
     A salt of its own: a one-kind token is not accepted in its place, nor the reverse."""
     return _list_serializer().dumps({"u": user_id})
+
+
+def list_unsubscribe_url(user_id: int) -> str:
+    """The one-click link that stops every reminder email of this person."""
+    return public_url("notifications.unsubscribe_all", token=make_list_unsubscribe_token(user_id))
+
+
+def list_unsubscribe_headers(url: str) -> dict[str, str]:
+    """RFC 2369 and RFC 8058: mail clients offer "unsubscribe", and a POST to the link
+    (authorised by its signed token, no cookie) stops the reminders."""
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
 def list_unsubscribe_target(session: Session, token: str) -> User:
