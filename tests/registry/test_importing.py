@@ -274,6 +274,7 @@ def test_values_that_cannot_be_true_are_refused_as_the_admin_form_refuses_them(a
                 ["Future survey", "9999-01-01", "", "", "", "", ""],
                 ["Month alone", "", "", "5", "", "", ""],
                 ["Too many", "", "", "", "5", "10", "10"],
+                ["Before founding", "2004-12-31", "2005", "", "", "", ""],
             ]
         )
     )
@@ -282,6 +283,7 @@ def test_values_that_cannot_be_true_are_refused_as_the_admin_form_refuses_them(a
         "row 3, completed_on: The survey date cannot be in the future.",
         "row 4, founded_month: Enter the founding year first.",
         "row 5, staff_total: The total staff (5) is fewer than the men and women counted (20).",
+        "row 6, completed_on: The survey date is before the organisation was founded (2005).",
     ]
     assert counts() == before
 

@@ -122,12 +122,19 @@ def _check_rows(
 
 #: the file's columns a merged problem is told under, by the field the problem names
 PROBLEM_COLUMNS = {
-    "completed_on": ("completed_on",),
+    "completed_on": ("completed_on", "founded", "founded_year"),
     "founded_month": ("founded", "founded_month"),
     "staff_total": ("staff_total", "staff_male", "staff_female"),
 }
 #: the stored fields a row's own values are merged over before implausible_values
-MERGED_FIELDS = ("founded_year", "founded_month", "staff_total", "staff_male", "staff_female")
+MERGED_FIELDS = (
+    "completed_on",
+    "founded_year",
+    "founded_month",
+    "staff_total",
+    "staff_male",
+    "staff_female",
+)
 
 
 def _check_merged(

@@ -196,13 +196,19 @@ def validate_data(
 
 def implausible_values(values: Mapping[str, Any]) -> dict[str, list[str]]:
     """Values that each fit their field but cannot be true of one organisation: a survey
-    answered in the future, more men and women than staff in all, a founding month without
-    its year (kept, but never shown). The admin form and the spreadsheet import both refuse
-    them; the import passes a file's row merged over the record it updates."""
+    answered in the future or before the founding year, more men and women than staff in
+    all, a founding month without its year (kept, but never shown). The admin form and the
+    spreadsheet import both refuse them; the import passes a file's row merged over the
+    record it updates."""
     problems: dict[str, list[str]] = defaultdict(list)
     completed_on = values.get("completed_on")
     if completed_on is not None and completed_on > clock.today():
         problems["completed_on"].append(_("The survey date cannot be in the future."))
+    founded = values.get("founded_year")
+    if completed_on is not None and founded is not None and completed_on.year < founded:
+        problems["completed_on"].append(
+            _("The survey date is before the organisation was founded (%(year)s).", year=founded)
+        )
     month = values.get("founded_month")
     if month is not None and 1 <= month <= 12 and values.get("founded_year") is None:
         problems["founded_month"].append(_("Enter the founding year first."))
