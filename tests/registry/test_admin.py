@@ -339,3 +339,38 @@ def test_admin_manages_monitoring_links(app, client, admin, seeded, registry):
     db.session.expire_all()
     assert db.session.get(MonitoringLink, link.id).end_date is not None
     assert {"link.created", "link.lead_set", "link.lead_removed", "link.ended"} <= set(actions())
+
+
+def test_linking_again_after_a_restore_continues_the_ended_links(app, seeded, registry):
+    """Archiving ends an organisation's links today; restored the same day, linking it again
+    used to answer "already linked" and leave it monitoring nothing from tomorrow."""
+    from datetime import timedelta
+
+    from tracker import clock
+    from tracker.services.registry.links import link_measures, monitors_of_measure
+    from tracker.services.registry.organisations import (
+        archive_organisation,
+        restore_organisation,
+    )
+
+    forum = db.session.scalar(
+        select(Organisation).where(Organisation.name_az == "Milli QHT Forumu")
+    )
+    measure = db.session.scalar(select(Measure).where(Measure.code == "2.3"))
+    today = clock.today()
+    link_measures(db.session, forum, [measure], start_date=today - timedelta(days=30))
+    assert archive_organisation(db.session, forum) == 1
+    restore_organisation(db.session, forum)
+    again = link_measures(db.session, forum, [measure], is_lead=True)
+    assert (len(again.created), again.unchanged, again.made_lead) == (1, [], ["2.3"])
+    links = db.session.scalars(select(MonitoringLink).order_by(MonitoringLink.start_date)).all()
+    tomorrow = today + timedelta(days=1)
+    assert [(link.start_date, link.end_date) for link in links] == [
+        (today - timedelta(days=30), today),  # the ended link stays as it was
+        (tomorrow, None),
+    ]
+    # linking once more changes nothing; tomorrow the organisation still monitors 2.3
+    assert link_measures(db.session, forum, [measure]).unchanged == ["2.3"]
+    db.session.commit()
+    app.config["TRACKER_TODAY"] = tomorrow.isoformat()
+    assert [m.organisation_id for m in monitors_of_measure(db.session, measure.id)] == [forum.id]

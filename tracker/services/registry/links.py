@@ -163,17 +163,25 @@ def link_measures(
     actor=None,
 ) -> LinkResult:
     """Link the organisation to each measure from start_date (today by default). A measure
-    it already monitors gets no second link; with is_lead it becomes the lead."""
+    it already monitors gets no second link; with is_lead it becomes the lead. A link that
+    ends (an archived and restored organisation's, say) is continued after its end."""
     if organisation.is_archived:
         raise StateConflict(_("An archived organisation cannot monitor measures."))
     start = start_date or clock.today()
     _check_start(start, measures)
     result = LinkResult()
     for measure in measures:
-        existing = _active_link(session, organisation.id, measure.id, start)
+        begins = start
+        existing = _active_link(session, organisation.id, measure.id, begins)
+        while existing is not None and existing.end_date is not None:
+            # a link that is ending (archiving ends them today) is continued from the day
+            # after its end: linking again means monitoring goes on, and the ended link
+            # stays in the history as it is
+            begins = existing.end_date + timedelta(days=1)
+            existing = _active_link(session, organisation.id, measure.id, begins)
         if existing is None:
             link = MonitoringLink(
-                organisation_id=organisation.id, measure_id=measure.id, start_date=start
+                organisation_id=organisation.id, measure_id=measure.id, start_date=begins
             )
             session.add(link)
             session.flush()
@@ -187,7 +195,7 @@ def link_measures(
                 details={
                     "organisation_id": organisation.id,
                     "measure_id": measure.id,
-                    "start_date": start.isoformat(),
+                    "start_date": begins.isoformat(),
                 },
             )
             result.created.append(link)
