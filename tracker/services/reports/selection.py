@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from tracker.models import (
@@ -149,34 +149,27 @@ def select_measures(session: Session, spec: ReportSpec) -> Selection:
     return _SELECTORS[spec.kind](session, spec)
 
 
+def _rows_in_plan(model, organisation_id: int, plan: ActionPlan):
+    """The ids of the organisation's rows of `model` (links, updates) on the plan's measures."""
+    return (
+        select(model.id)
+        .join(Measure, Measure.id == model.measure_id)
+        .where(model.organisation_id == organisation_id, Measure.plan_id == plan.id)
+    )
+
+
 def has_monitoring_record(session: Session, organisation_id: int, plan: ActionPlan) -> bool:
     """Whether the organisation's report on the plan, on the date its reports describe by
     default, has something in it: the same rule as _organisation_selection (a link begun
     by that date, or an approved update dated by then), so that no page offers a report
-    that answers 404."""
+    that answers 404. One query."""
     as_of = as_of_range(plan.start_year, plan.end_year)[1]
-    linked = session.scalar(
-        select(MonitoringLink.id)
-        .join(Measure, Measure.id == MonitoringLink.measure_id)
-        .where(
-            MonitoringLink.organisation_id == organisation_id,
-            Measure.plan_id == plan.id,
-            MonitoringLink.start_date <= as_of,
-        )
-        .limit(1)
+    linked = _rows_in_plan(MonitoringLink, organisation_id, plan).where(
+        MonitoringLink.start_date <= as_of
     )
-    if linked is not None:
-        return True
-    updated = session.scalar(
-        select(StatusUpdate.id)
-        .join(Measure, Measure.id == StatusUpdate.measure_id)
-        .where(
-            StatusUpdate.organisation_id == organisation_id,
-            Measure.plan_id == plan.id,
-            StatusUpdate.review_state == ReviewState.APPROVED,
-            StatusUpdate.is_archived.is_(False),
-            StatusUpdate.as_of_date <= as_of,
-        )
-        .limit(1)
+    updated = _rows_in_plan(StatusUpdate, organisation_id, plan).where(
+        StatusUpdate.review_state == ReviewState.APPROVED,
+        StatusUpdate.is_archived.is_(False),
+        StatusUpdate.as_of_date <= as_of,
     )
-    return updated is not None
+    return bool(session.scalar(select(or_(exists(linked), exists(updated)))))
