@@ -371,6 +371,11 @@ def test_linking_again_after_a_restore_continues_the_ended_links(app, seeded, re
     ]
     # linking once more changes nothing; tomorrow the organisation still monitors 2.3
     assert link_measures(db.session, forum, [measure]).unchanged == ["2.3"]
+    # a link the admin set to end later is left to end then
+    other = db.session.scalar(select(Measure).where(Measure.code == "3.1"))
+    [planned_end] = link_measures(db.session, forum, [other]).created
+    planned_end.end_date = today + timedelta(days=60)
+    assert link_measures(db.session, forum, [other]).unchanged == ["3.1"]
     db.session.commit()
     app.config["TRACKER_TODAY"] = tomorrow.isoformat()
     assert [m.organisation_id for m in monitors_of_measure(db.session, measure.id)] == [forum.id]

@@ -164,7 +164,7 @@ def link_measures(
 ) -> LinkResult:
     """Link the organisation to each measure from start_date (today by default). A measure
     it already monitors gets no second link; with is_lead it becomes the lead. A link that
-    ends (an archived and restored organisation's, say) is continued after its end."""
+    ends on the start day (an archived and restored organisation's, say) is continued."""
     if organisation.is_archived:
         raise StateConflict(_("An archived organisation cannot monitor measures."))
     start = start_date or clock.today()
@@ -173,10 +173,11 @@ def link_measures(
     for measure in measures:
         begins = start
         existing = _active_link(session, organisation.id, measure.id, begins)
-        while existing is not None and existing.end_date is not None:
-            # a link that is ending (archiving ends them today) is continued from the day
-            # after its end: linking again means monitoring goes on, and the ended link
-            # stays in the history as it is
+        while existing is not None and existing.end_date == begins:
+            # a link that ends on the day the new one would begin (archiving ends them
+            # today) is continued from the next day: linking again means monitoring goes
+            # on, and the ended link stays in the history as it is. A link set to end
+            # later is left to end then.
             begins = existing.end_date + timedelta(days=1)
             existing = _active_link(session, organisation.id, measure.id, begins)
         if existing is None:
