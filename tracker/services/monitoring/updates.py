@@ -170,14 +170,19 @@ class AlreadySaved(StateConflict):
         self.update = update
 
 
-def _check_form_not_sent(session: Session, author, form_key: str) -> None:
+def saved_by_form(session: Session, author, form_key: str | None) -> StatusUpdate | None:
+    """The update that this author's form with `form_key` saved, if it was sent before."""
     if not form_key:
-        return
-    saved = session.scalar(
+        return None
+    return session.scalar(
         select(StatusUpdate).where(
             StatusUpdate.form_key == form_key, StatusUpdate.author_id == author.id
         )
     )
+
+
+def _check_form_not_sent(session: Session, author, form_key: str) -> None:
+    saved = saved_by_form(session, author, form_key)
     if saved is not None:
         raise AlreadySaved(saved)
 

@@ -204,6 +204,12 @@ class RowReader:
     def heading(self, target: str) -> str:
         return str(self.headings[self.columns[target]])
 
+    def name_in(self, cells: list[Any]) -> str:
+        """The row's organisation name, its spacing tidied."""
+        index = self.columns.get("name")
+        text = cell_text(cells[index]) if index is not None and index < len(cells) else ""
+        return " ".join(text.split())
+
     def without_blank_cells(self, cells: list[Any]) -> RowReader:
         """This file's reader without the columns that this row leaves blank, for a row
         that updates an organisation: a blank cell then keeps the stored answer, as a
@@ -227,7 +233,7 @@ class RowReader:
         def fail(target: str, message) -> None:
             problems.append(RowProblem(row_number, self.heading(target) if target else "", message))
 
-        name = " ".join(cell_text(cell("name")).split())
+        name = self.name_in(cells)
         if not label_key(name):
             fail("name", _l("The organisation's name is missing."))
         elif len(name) > 500:
@@ -454,9 +460,9 @@ class RegistryNames:
                     (row.id, [f" {label_key(s)} " for s in spellings if s and label_key(s)])
                 )
 
-    def match(self, parsed: ParsedRow) -> tuple[int | None, bool]:
-        """(organisation id or None, whether the match is ambiguous)."""
-        key = label_key(parsed.name_az)
+    def match(self, name: str) -> tuple[int | None, bool]:
+        """(organisation id or None, whether the match is ambiguous) for a row's name."""
+        key = label_key(name)
         if key in self.by_key:
             return self.by_key[key], False
         candidates = self.by_other.get(key, set())

@@ -100,7 +100,11 @@ def _check_rows(
         if all(cell_text(c) == "" for c in cells):
             continue
         report.rows += 1
-        parsed, problems = reader.parse(row_number, cells)
+        # a row about an organisation in the registry keeps what its blank cells leave
+        # unanswered, as for a column the file leaves out; a new one's blanks are blank
+        updates_one = names.match(reader.name_in(cells))[0] is not None
+        row_reader = reader.without_blank_cells(cells) if updates_one else reader
+        parsed, problems = row_reader.parse(row_number, cells)
         report.problems.extend(problems)
         if parsed is None:
             continue
@@ -108,11 +112,6 @@ def _check_rows(
         if problem is not None:
             report.problems.append(problem)
             continue
-        if parsed.organisation_id is not None:
-            # an existing organisation keeps what the row's blank cells do not answer
-            kept, _problems = reader.without_blank_cells(cells).parse(row_number, cells)
-            if kept is not None:  # fewer columns of a row that reads: it reads too
-                kept.organisation_id, parsed = parsed.organisation_id, kept
         for list_name, answers in parsed.choices.items():
             if answers.get(OTHER):
                 report.free_text[list_name] += 1
@@ -169,7 +168,7 @@ def _identify(
 ) -> RowProblem | None:
     """Set the organisation the row updates (None: a new one), or say why it cannot be
     told: the name fits several organisations, or an earlier row is the same one."""
-    organisation_id, ambiguous = names.match(parsed)
+    organisation_id, ambiguous = names.match(parsed.name_az)
     if ambiguous:
         return RowProblem(
             parsed.row,

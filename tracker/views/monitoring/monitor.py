@@ -60,18 +60,6 @@ def _writable_update_or_404(update_id: int) -> StatusUpdate:
     return update
 
 
-def _sent_before(saved: StatusUpdate) -> bool:
-    """Whether this POST is the form that saved `saved`, sent again (a double click, the
-    back button, a retry): it then leads to what it saved, as a new update's form does."""
-    form_key = request.form.get("form_key", "") if request.method == "POST" else ""
-    return bool(form_key) and form_key == saved.form_key and saved.author_id == current_user.id
-
-
-def _lead_to_saved(saved: StatusUpdate):
-    flash(update_service.AlreadySaved(saved).message)
-    return redirect(url_for("monitor.update", update_id=saved.id))
-
-
 def _update_form() -> UpdateForm:
     """The update form, with the agencies a request for information may go to."""
     locale = current_locale()
@@ -247,13 +235,19 @@ def edit_update(update_id: int):
 def revise_update(update_id: int):
     """Revise a returned update, or correct an approved one: a new update replaces it."""
     original = _writable_update_or_404(update_id)
+    if request.method == "POST":
+        # this form sent again (a double click, the back button, a retry) leads to the
+        # revision it saved, as a new update's form does, before the checks that the
+        # revision it saved would fail
+        saved = update_service.saved_by_form(db.session, current_user, request.form.get("form_key"))
+        if saved is not None:
+            flash(update_service.AlreadySaved(saved).message)
+            return redirect(url_for("monitor.update", update_id=saved.id))
     if original.is_archived or original.review_state not in (
         ReviewState.RETURNED,
         ReviewState.APPROVED,
     ):
         newer = history.newest_version(db.session, original.id)
-        if newer is not None and _sent_before(newer):
-            return _lead_to_saved(newer)
         if newer is not None:
             raise http_error(
                 409,
@@ -262,8 +256,6 @@ def revise_update(update_id: int):
             )
         raise http_error(409, _("Only a returned or an approved update can be revised."))
     successor = history.live_successor(db.session, original.id)
-    if successor is not None and _sent_before(successor):
-        return _lead_to_saved(successor)
     if successor is not None:
         if successor.review_state == ReviewState.DRAFT:
             flash(_("A revision of this update is already in your drafts; continue it here."))

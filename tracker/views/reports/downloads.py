@@ -27,7 +27,6 @@ from tracker.extensions import db
 from tracker.forms.filters import GetForm
 from tracker.i18n import chosen_locale, current_locale
 from tracker.models import ActionPlan, ReportSnapshot
-from tracker.services.errors import InvalidInput
 from tracker.services.plans import default_plan, get_plan, list_plans
 from tracker.services.reports import (
     LANGUAGES,
@@ -97,14 +96,6 @@ def _options() -> tuple[date | None, str, str | None]:
     return form.as_of.data, lang, form.plan.data or None
 
 
-def _checked_as_of(as_of: date | None, plan: ActionPlan) -> date:
-    """The date within the plan's start and the earlier of today and its end, or 400."""
-    try:
-        return checked_as_of(as_of, plan.start_year, plan.end_year)
-    except InvalidInput as error:
-        raise http_error(400, error.message) from error
-
-
 def _report(plan_key: str | None, kind: ReportKind = ReportKind.PLAN, **scope) -> Response:
     """The report's file when the scheduler has built it, else a page saying it is being
     prepared, which reloads itself (no JavaScript needed). Nothing is built here."""
@@ -113,7 +104,9 @@ def _report(plan_key: str | None, kind: ReportKind = ReportKind.PLAN, **scope) -
     plan = get_plan(db.session, plan_key)
     if plan is None:
         raise http_error(404, _("There is no plan %(key)s.", key=plan_key))
-    spec = ReportSpec(plan_key, _checked_as_of(as_of, plan), lang, kind, **scope)
+    # a date outside the plan's range is InvalidInput: the 400 page says why (errors_map)
+    as_of = checked_as_of(as_of, plan.start_year, plan.end_year)
+    spec = ReportSpec(plan_key, as_of, lang, kind, **scope)
     state = request_report(db.session, spec)  # ReportSubjectNotFound: a 404 with its message
     if state.path is not None:
         response = send_file(state.path, mimetype="application/pdf")
