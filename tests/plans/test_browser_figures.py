@@ -5,6 +5,9 @@ of counting days."""
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from datetime import date
 from io import BytesIO
 
@@ -80,6 +83,16 @@ def test_a_closed_plan_shows_final_states_not_days_overdue(served, page):
     assert data["summary"]["is_closed"] is True
     assert data["summary"]["overdue"] == 0
     assert data["summary"]["ended_incomplete"] == 64
+
+    # the PDF (of the plan's last day) and the measures file give the same final figure
+    client = served.client()
+    response = poll_report(client, f"/reports/plan/{PLAN}.pdf?lang=en")
+    assert response.status_code == 200
+    summary = PdfReader(BytesIO(response.content)).pages[1].extract_text()
+    assert re.search(r"\b64\s+not\s+complete\s+when\s+the\s+plan\s+ended", summary)
+    assert not re.search(r"\d+\s+overdue", summary)
+    rows = list(csv.DictReader(io.StringIO(client.get("/data/measures.csv").text)))
+    assert sum(row["ended_incomplete"] == "true" for row in rows) == 64
 
 
 def test_scorecard_filters_dispute_monitoring_and_organisation(served, page):

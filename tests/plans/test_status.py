@@ -36,15 +36,37 @@ def test_after_the_plan_every_state_is_final_and_no_day_counts(seeded):
     assert summary.evidence_share == 0.0
 
 
-def test_the_plans_last_day_still_counts_and_the_next_day_is_final(seeded):
+def test_the_plans_last_day_still_counts_and_the_next_day_is_final(app, seeded):
+    app.config["TRACKER_TODAY"] = "2022-12-31"
     m1_1 = _measure("1.1")  # due 2020-12-31
     last_day = measure_state(db.session, m1_1, date(2022, 12, 31))
     assert not last_day.is_closed
     assert last_day.is_overdue
     assert last_day.days_overdue == (date(2022, 12, 31) - date(2020, 12, 31)).days
+    app.config["TRACKER_TODAY"] = "2023-01-01"
     after = measure_state(db.session, m1_1, date(2023, 1, 1))
     assert after.is_closed and after.ended_incomplete
     assert not after.is_overdue and after.days_overdue == 0
+
+
+def test_the_last_day_seen_once_it_is_over_is_the_final_state(app, seeded):
+    """A report of an ended plan describes its last day: every measure not complete then
+    counts as not complete when the plan ended, as on today's scorecard, including those
+    due that very day (which on the day itself were merely due)."""
+    app.config["TRACKER_TODAY"] = "2026-12-01"
+    org = make_organisation("A")
+    make_update(_measure("1.2"), org, Completion.COMPLETE, date(2022, 6, 1))
+    measures = _all_measures()
+    last_day = measure_states(db.session, measures, date(2022, 12, 31))
+    today = measure_states(db.session, measures)
+    assert all(s.is_closed and not s.is_overdue for s in last_day.values())
+    due_last_day = [m for m in measures if m.due_date == date(2022, 12, 31) and m.code != "1.2"]
+    assert due_last_day and all(last_day[m.id].ended_incomplete for m in due_last_day)
+    assert not last_day[_measure("1.2").id].ended_incomplete
+    assert summarize(last_day.values()).ended_incomplete == 63
+    assert summarize(last_day.values()) == summarize(today.values())
+    day_before = measure_states(db.session, measures, date(2022, 12, 30))
+    assert not any(s.is_closed for s in day_before.values())
 
 
 def test_a_measure_complete_at_the_end_is_not_ended_incomplete(seeded):

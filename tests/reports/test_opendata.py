@@ -45,7 +45,11 @@ def test_measures_export_has_every_measure_with_the_scorecards_state(monitoring,
         state = by_code[row["code"]]
         assert row["completion"] == state.completion
         assert row["is_overdue"] == ("true" if state.is_overdue else "false")
+        assert row["ended_incomplete"] == ("true" if state.ended_incomplete else "false")
         assert row["due_date"] == state.due_date.isoformat()
+    # the scorecard's "not complete when the plan ended" figure can be counted from the file
+    late = sum(row["ended_incomplete"] == "true" for row in rows)
+    assert late == card.summary.ended_incomplete
     first = rows[0]
     assert first["code"] == "1.1" and first["plan"] == PLAN
     assert first["title_az"].startswith("Qabaqcıl beynəlxalq təcrübə")
@@ -61,6 +65,19 @@ def test_measures_export_has_every_measure_with_the_scorecards_state(monitoring,
     sheet = load_workbook(io.BytesIO(client.get("/data/measures.xlsx").data)).active
     column = next(c.column for c in sheet[1] if c.value == "due_date")
     assert sheet.cell(row=2, column=column).number_format == "yyyy-mm-dd"
+
+
+def test_measures_export_of_an_ended_plan_counts_those_not_complete(app, monitoring, client):
+    app.config["TRACKER_TODAY"] = "2023-02-01"
+    rows = _csv_rows(client.get("/data/measures.csv"))
+    card = scorecard.build_scorecard(db.session, monitoring.plan)
+    assert card.summary.is_closed
+    assert {r["is_overdue"] for r in rows} == {"false"}
+    late = sum(row["ended_incomplete"] == "true" for row in rows)
+    assert late == card.summary.ended_incomplete > 0
+    # the plan's last day, now that it is over, is the same final state
+    last_day = _csv_rows(client.get("/data/measures.csv?as_of=2022-12-31"))
+    assert sum(row["ended_incomplete"] == "true" for row in last_day) == late
 
 
 def test_measures_export_as_of_an_earlier_date(monitoring, client):

@@ -119,11 +119,9 @@ class MeasureState:
     assessments: tuple[OrganisationAssessment, ...] = field(default_factory=tuple)
     #: the last day the measure runs: the plan's end, or a later due date of its own
     closes_on: date | None = None
-
-    @property
-    def is_closed(self) -> bool:
-        """The plan (and the measure) has ended: its state is final, days no longer count."""
-        return self.closes_on is not None and self.as_of > self.closes_on
+    #: the plan (and the measure) has ended: its state is final, days no longer count
+    #: (see `_has_ended`)
+    is_closed: bool = False
 
     @property
     def ended_incomplete(self) -> bool:
@@ -364,13 +362,25 @@ def _plan_end_dates(session: Session, measures: list[Measure]) -> dict[int, date
     return {plan_id: default_due_date(end_year) for plan_id, end_year in rows}
 
 
+def _has_ended(closes_on: date | None, as_of: date, today: date) -> bool:
+    """Whether a measure that runs until `closes_on` has ended, in its state on `as_of`
+    looked at on `today`: from the next day on, and on that last day itself once the day is
+    over. A report of an ended plan describes its last day, and then a measure due that day
+    and not complete was not complete when the plan ended, as today's scorecard says; on
+    the day itself it is still running."""
+    if closes_on is None:
+        return False
+    return as_of > closes_on or (as_of == closes_on < today)
+
+
 def _state(
     measure: Measure,
     as_of: date,
     assessments: list[OrganisationAssessment],
     claim: ClaimSummary | None,
     milestones: list,
-    plan_end: date | None = None,
+    plan_end: date | None,
+    today: date,
 ) -> MeasureState:
     latest = _latest(assessments)
     if latest:
@@ -382,7 +392,7 @@ def _state(
     complete = completion == Completion.COMPLETE
     # A measure runs until its plan ends, or until its own due date when that is later.
     closes_on = max(plan_end, due) if plan_end else None
-    is_closed = closes_on is not None and as_of > closes_on
+    is_closed = _has_ended(closes_on, as_of, today)
     is_overdue = not is_closed and as_of > due and not complete
     return MeasureState(
         measure_id=measure.id,
@@ -397,21 +407,29 @@ def _state(
         government_claim=claim,
         assessments=tuple(assessments),
         closes_on=closes_on,
+        is_closed=is_closed,
         # once closed, nothing is overdue any more: milestones neither
         milestones=tuple(_milestone_status(m, as_of, complete, is_closed) for m in milestones),
     )
 
 
 def measure_states(
-    session: Session, measures: Iterable[Measure], as_of: date | None = None
+    session: Session,
+    measures: Iterable[Measure],
+    as_of: date | None = None,
+    *,
+    today: date | None = None,
 ) -> dict[int, MeasureState]:
-    """Each measure's state on `as_of` (today by default), keyed by measure id.
+    """Each measure's state on `as_of` (today by default), keyed by measure id. `today` is
+    the day it is looked at (the clock's by default; the reminder jobs pass the day they
+    plan for).
 
     A measure's days count only while its plan runs: once the plan has ended, its state
     is final (`is_closed`, `ended_incomplete`) and it is no longer overdue.
     Uses five queries however many measures and updates there are.
     """
-    as_of = as_of or clock.today()
+    today = today or clock.today()
+    as_of = as_of or today
     measures = list(measures)
     if not measures:
         return {}
@@ -428,6 +446,7 @@ def measure_states(
             claims.get(m.id),
             milestones.get(m.id, []),
             plan_ends.get(m.plan_id),
+            today,
         )
         for m in measures
     }
@@ -525,6 +544,7 @@ def measure_states_by_month(
     updates, claims = _history(session, measures, ends)
     milestones = _milestones(session, ids)
     plan_ends = _plan_end_dates(session, measures)
+    today = clock.today()
     # each measure's latest assessment per organisation and latest claim, so far
     latest: dict[int, dict[int, OrganisationAssessment]] = defaultdict(dict)
     latest_claim: dict[int, ClaimSummary] = {}
@@ -554,6 +574,7 @@ def measure_states_by_month(
                 latest_claim.get(m.id) or latest_claim.get(-m.plan_id),
                 milestones.get(m.id, []),
                 plan_ends.get(m.plan_id),
+                today,
             )
         by_day[day] = states
     return by_day

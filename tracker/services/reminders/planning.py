@@ -233,7 +233,7 @@ def _fill_link_tables(sessions: list[Session], today: date, settings, measure_id
     batch). Returns the "no recent update" interval, or None when that kind is off."""
     session = sessions[0]
     measures = session.scalars(select(Measure).where(Measure.id.in_(sorted(measure_ids)))).all()
-    states = measure_states(session, measures, today)
+    states = measure_states(session, measures, today, today=today)
     occurrences = [
         {"measure_id": measure_id, "milestone_id": None, **values}
         for measure_id, state in states.items()

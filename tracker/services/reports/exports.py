@@ -183,6 +183,8 @@ MEASURE_COLUMNS = (
     "progress_percent",
     "is_overdue",
     "days_overdue",
+    # the plan has ended and the measure was not complete (is_overdue is false then)
+    "ended_incomplete",
     "is_disputed",
     "government_claim",
     "government_claim_date",
@@ -233,6 +235,7 @@ def measures_table(
                 state.progress_percent,
                 state.is_overdue,
                 state.days_overdue,
+                state.ended_incomplete,
                 state.is_disputed,
                 str(claim.completion) if claim else None,
                 claim.claim_date if claim else None,
