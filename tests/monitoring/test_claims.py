@@ -3,6 +3,8 @@ side-by-side view with the disputed flag."""
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from tests.helpers import field_errors
@@ -302,6 +304,74 @@ def test_a_monitors_correction_replaces_the_claim_only_once_approved(client, wor
     assert db.session.get(GovernmentClaim, first.id).is_archived
     api = client.get(f"/api/v1/measures/{PLAN}/1.1").get_json()
     assert api["state"]["government_claim"]["completion"] == "limited"
+
+
+FORM_KEY = re.compile(r'name="form_key"[^>]*value="([^"]+)"')
+
+
+def _form_key(client, url: str) -> str:
+    [form_key] = FORM_KEY.findall(client.get(url).get_data(as_text=True))
+    return form_key
+
+
+def test_the_same_claim_form_sent_twice_records_one_claim(client, world):
+    """A double click, a retry or a resubmit sends the claim form again: the second answer
+    leads to the measure's page, saying the claim was recorded, and nothing is recorded
+    twice (a reviewer's claim, a monitor's proposal, and a correction alike)."""
+    m = world.measure("1.1")
+    as_user(client, world.reviewer)
+    url = f"/claims/measures/{m.id}/new"
+    form_key = _form_key(client, url)
+    first = post_claim(client, m, form_key=form_key)
+    again = client.post(
+        url,
+        data={"csrf_token": csrf(client, "/"), **claim_form(form_key=form_key)},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert first.status_code == 302
+    assert again.request.path == f"/plans/{PLAN}/measures/1.1"
+    assert "This form was sent already: the claim it recorded is shown here." in again.get_data(
+        as_text=True
+    )
+    [claim] = db.session.scalars(select(GovernmentClaim)).all()
+    assert claim.form_key == form_key and audit_count("claim.recorded") == 1
+    # a new form is a new key
+    assert _form_key(client, url) != form_key
+
+    # a correction sent twice: the second leads to the page, not to "already corrected"
+    correct_key = _form_key(client, f"/claims/{claim.id}/correct")
+    assert (
+        correct(client, claim.id, form_key=correct_key, claimed_completion="limited").status_code
+        == 302
+    )
+    again = correct(client, claim.id, form_key=correct_key, claimed_completion="limited")
+    assert again.status_code == 302 and again.location.endswith(f"/plans/{PLAN}/measures/1.1")
+    assert claims_count() == 2 and audit_count("claim.recorded") == 2
+
+    # a monitor's proposal sent twice is one proposal; the reviewer's key is theirs alone
+    as_user(client, world.monitor_a)
+    proposal_key = _form_key(client, url)
+    assert post_claim(client, m, form_key=proposal_key).status_code == 302
+    assert post_claim(client, m, form_key=proposal_key).status_code == 302
+    assert claims_count() == 3 and audit_count("claim.proposed") == 1
+    assert post_claim(client, m, form_key=form_key).status_code == 302
+    assert claims_count() == 4 and audit_count("claim.proposed") == 2
+
+
+def test_a_claim_form_sent_again_after_a_refused_attempt_records_once(client, world):
+    """The key stays with the form across a refused attempt, so the corrected form, sent
+    twice, still records one claim."""
+    m = world.measure("1.1")
+    as_user(client, world.reviewer)
+    form_key = _form_key(client, f"/claims/measures/{m.id}/new")
+    refused = post_claim(client, m, form_key=form_key, source_title="")
+    assert refused.status_code == 400
+    assert f'value="{form_key}"' in refused.get_data(as_text=True)
+    assert claims_count() == 0
+    assert post_claim(client, m, form_key=form_key).status_code == 302
+    assert post_claim(client, m, form_key=form_key).status_code == 302
+    assert claims_count() == 1
 
 
 def test_a_plan_wide_claim_stands_for_each_measure_without_its_own(client, world):

@@ -1,5 +1,5 @@
-"""The same update form sent several times at once, on the served app (gunicorn workers,
-real HTTP): one update is saved, and every answer leads to it."""
+"""The same update or claim form sent several times at once, on the served app (gunicorn
+workers, real HTTP): one record is saved, and every answer leads to it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import select
 from tests.monitoring.conftest import served_signed_in as signed_in
 from tests.monitoring.conftest import update_form
 from tracker.extensions import db
-from tracker.models import StatusUpdate
+from tracker.models import GovernmentClaim, StatusUpdate
 
 pytestmark = pytest.mark.served
 
@@ -41,3 +41,33 @@ def test_a_form_sent_four_times_at_once_saves_one_update(served, served_world):
     again = monitor.post(f"{url}?lang=en", data=data)
     assert again.headers["Location"] == f"/monitor/updates/{saved[0].id}"
     assert "This form was sent already" in monitor.get(again.headers["Location"]).text
+
+
+def test_a_claim_form_sent_four_times_at_once_records_one_claim(served, served_world):
+    world = served_world
+    url = f"/claims/measures/{world.measure_a.id}/new"
+    reviewer = signed_in(served, world, "reviewer")
+    page = reviewer.get(url).text
+    [form_key], [token] = FORM_KEY.findall(page), CSRF.findall(page)[:1]
+    data = {
+        "csrf_token": token,
+        "form_key": form_key,
+        "claimed_completion": "complete",
+        "claim_date": "2021-05-20",
+        "source_title": "Report of the Ministry of Justice",
+        "source_url": "https://justice.gov.az/report-2021",
+    }
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _n: reviewer.post(url, data=data), range(4)))
+
+    db.session.expire_all()
+    saved = db.session.scalars(
+        select(GovernmentClaim).where(GovernmentClaim.form_key == form_key)
+    ).all()
+    assert len(saved) == 1 and saved[0].is_public
+    assert [answer.status_code for answer in answers] == [302] * 4
+    measure_page = {answer.headers["Location"] for answer in answers}
+    assert len(measure_page) == 1 and measure_page.pop().endswith("/measures/1.1")
+    again = reviewer.post(f"{url}?lang=en", data=data)
+    assert "This form was sent already" in reviewer.get(again.headers["Location"]).text

@@ -234,7 +234,22 @@ class EvidenceForm(Form):
         return any(field.errors for field in (self.file, self.evidence_type, self.request_outcome))
 
 
-class UpdateForm(TrackerForm):
+class _SentOnce:
+    """A random key given to the form when it is shown: the same form sent twice (a
+    double click, a retry, a resubmit) saves once (the services' saved_by_form)."""
+
+    form_key = HiddenField()
+
+    def give_form_key(self) -> None:
+        self.form_key.data = secrets.token_urlsafe(32)
+
+    def sent_form_key(self) -> str:
+        """The key sent with the form; "" when missing or not one this app could give."""
+        key = (self.form_key.data or "").strip()
+        return key if len(key) <= 64 else ""
+
+
+class UpdateForm(_SentOnce, TrackerForm):
     completion = _completion_field(_l("Completion"), _l("Choose the level of completion."))
     progress_percent = BoundedNumberField(
         _l("Progress in percent (optional)"),
@@ -262,9 +277,6 @@ class UpdateForm(TrackerForm):
         FormField(EvidenceForm), min_entries=EVIDENCE_SLOTS, max_entries=EVIDENCE_SLOTS
     )
     keep_evidence = MultiCheckboxField(_l("Evidence to keep"), coerce=int, choices=[])
-    #: a random key of this form, given when it is shown: the same form sent twice saves
-    #: one update (services.monitoring.updates.AlreadySaved)
-    form_key = HiddenField()
     save_draft = SubmitField(_l("Save as draft"))
     submit_for_review = SubmitField(_l("Submit for review"))
 
@@ -362,15 +374,8 @@ class UpdateForm(TrackerForm):
             delay_reasons=tuple(DelayReason(reason) for reason in reasons),
             evidence=tuple(entry.form.to_input() for entry in self._filled_slots()),
             keep_evidence_ids=tuple(self.keep_evidence.data or ()),
-            form_key=self._form_key(),
+            form_key=self.sent_form_key(),
         )
-
-    def give_form_key(self) -> None:
-        self.form_key.data = secrets.token_urlsafe(32)
-
-    def _form_key(self) -> str:
-        key = (self.form_key.data or "").strip()
-        return key if len(key) <= 64 else ""
 
     def show_other_problems(self, problems) -> None:
         """The service's problems with what the fields' own checks let through. A slot's
@@ -440,7 +445,7 @@ class ReviewForm(_ApproveButton, _ReturnButton, _CommentButton, TrackerForm):
     )
 
 
-class ClaimForm(TrackerForm):
+class ClaimForm(_SentOnce, TrackerForm):
     claimed_completion = _completion_field(
         _l("Completion the government claims"),
         _l("Choose the level of completion the government claims."),
@@ -477,4 +482,5 @@ class ClaimForm(TrackerForm):
             source_url=_text(self.source_url.data) or None,
             upload=_upload(self.file.data),
             note=_text(self.note.data),
+            form_key=self.sent_form_key(),
         )

@@ -234,6 +234,9 @@ class GovernmentClaim(db.Model):
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("government_claim.id"))
     is_archived: Mapped[bool] = mapped_column(default=False)
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    #: the random key of the form it was sent from, so that the same form sent twice
+    #: records once (unique with the recorder: ix_government_claim_form_key)
+    form_key: Mapped[str | None] = mapped_column(String(64))
 
     measure: Mapped[Measure | None] = relationship()  # noqa: F821
     plan: Mapped[ActionPlan | None] = relationship()  # noqa: F821
@@ -249,3 +252,11 @@ class GovernmentClaim(db.Model):
     @property
     def is_public(self) -> bool:
         return self.review_state == ReviewState.APPROVED and not self.is_archived
+
+
+Index(
+    "ix_government_claim_form_key",
+    GovernmentClaim.recorded_by_id,
+    GovernmentClaim.form_key,
+    unique=True,
+)

@@ -17,6 +17,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from tracker import clock
@@ -41,6 +42,8 @@ class ClaimInput:
     source_url: str | None = None
     upload: uploads.Upload | None = None
     note: str = ""
+    #: the random key of the form it comes from ("" when unknown): see ClaimAlreadySaved
+    form_key: str = ""
 
 
 def claim_problems(data: ClaimInput, target: Measure | ActionPlan) -> Problems:
@@ -128,6 +131,52 @@ def _check_replaces(target: Measure | ActionPlan, replaces: GovernmentClaim | No
         raise StateConflict(_l("Only the current claims of this measure can be corrected."))
 
 
+class ClaimAlreadySaved(StateConflict):
+    """The claim form was sent before, and recorded `claim`: sending it again records
+    nothing."""
+
+    def __init__(self, claim: GovernmentClaim):
+        super().__init__(_l("This form was sent already: the claim it recorded is shown here."))
+        self.claim = claim
+
+
+def saved_by_form(session: Session, recorder, form_key: str | None) -> GovernmentClaim | None:
+    """The claim that this recorder's form with `form_key` recorded, if it was sent before."""
+    if not form_key:
+        return None
+    return session.scalar(
+        select(GovernmentClaim).where(
+            GovernmentClaim.form_key == form_key, GovernmentClaim.recorded_by_id == recorder.id
+        )
+    )
+
+
+def _check_form_not_sent(session: Session, recorder, form_key: str) -> None:
+    saved = saved_by_form(session, recorder, form_key)
+    if saved is not None:
+        raise ClaimAlreadySaved(saved)
+
+
+def _archive_corrected(session: Session, recorder, replaces: GovernmentClaim, form_key: str):
+    try:
+        archive_replaced(session, replaces)
+    except StateConflict:
+        # the same form, sent at the same time, may have corrected it
+        _check_form_not_sent(session, recorder, form_key)
+        raise
+
+
+def _insert_once(session: Session, recorder, claim: GovernmentClaim) -> None:
+    try:
+        with session.begin_nested():
+            session.add(claim)
+            session.flush()
+    except IntegrityError:
+        # another request with the same form committed first
+        _check_form_not_sent(session, recorder, claim.form_key)
+        raise
+
+
 def record_claim(
     session: Session,
     recorder,
@@ -139,7 +188,9 @@ def record_claim(
     """Record a claim on a measure or a whole plan (a correction when `replaces` is given).
 
     A reviewer's or admin's claim is approved at once, and the claim it corrects archived;
-    a monitor's is a proposal, submitted for review."""
+    a monitor's is a proposal, submitted for review. ClaimAlreadySaved when the recorder
+    sent the same form before (its `form_key`); the unique key settles a race."""
+    _check_form_not_sent(session, recorder, data.form_key)
     reason = refusal(recorder, target)
     if reason is not None:
         raise NotAllowed(reason)
@@ -148,7 +199,7 @@ def record_claim(
     stored = _store_source(session, data, recorder)
     direct = can_record_claim(recorder)
     if direct and replaces is not None:
-        archive_replaced(session, replaces)
+        _archive_corrected(session, recorder, replaces, data.form_key)
     plan_wide = isinstance(target, ActionPlan)
     claim = GovernmentClaim(
         measure_id=None if plan_wide else target.id,
@@ -165,9 +216,9 @@ def record_claim(
         decided_by_id=recorder.id if direct else None,
         decided_dt=clock.now_utc() if direct else None,
         replaces_id=replaces.id if replaces else None,
+        form_key=data.form_key or None,
     )
-    session.add(claim)
-    session.flush()
+    _insert_once(session, recorder, claim)
     record_event(
         session,
         "claim.recorded" if direct else "claim.proposed",

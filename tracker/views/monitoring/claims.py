@@ -68,9 +68,21 @@ def _render(form: ClaimForm, target, replaces, status: int):
     )
 
 
+def _show_saved(sent: claim_service.ClaimAlreadySaved):
+    """The page of the claim a form sent before recorded, saying so."""
+    flash(sent.message)
+    return redirect(_target_page(sent.claim.measure or sent.claim.plan))
+
+
 def _handle(form: ClaimForm, target: Measure | ActionPlan, replaces: GovernmentClaim | None):
     refusal = claim_service.refusal(current_user, target)
     require(refusal is None, refusal)
+    if request.method == "POST":
+        # this form sent again (a double click, the back button, a retry) leads to the
+        # claim it recorded, before the checks that the recorded correction would fail
+        saved = claim_service.saved_by_form(db.session, current_user, request.form.get("form_key"))
+        if saved is not None:
+            return _show_saved(claim_service.ClaimAlreadySaved(saved))
     if replaces is not None and replaces.is_archived:
         raise http_error(
             409, _("This claim was already corrected. Correct the current one instead.")
@@ -78,6 +90,7 @@ def _handle(form: ClaimForm, target: Measure | ActionPlan, replaces: GovernmentC
     if replaces is not None and not replaces.is_public:
         raise http_error(409, _("Only approved claims can be corrected; this is a proposal."))
     if request.method == "GET":
+        form.give_form_key()
         if replaces is not None:
             form.fill_from(replaces)
         else:
@@ -92,6 +105,9 @@ def _handle(form: ClaimForm, target: Measure | ActionPlan, replaces: GovernmentC
         claim = claim_service.record_claim(
             db.session, current_user, target, form.to_input(), replaces=replaces
         )
+    except claim_service.ClaimAlreadySaved as sent:
+        db.session.rollback()  # and the file written, if any, with it
+        return _show_saved(sent)
     except InvalidInput as error:
         db.session.rollback()  # and the file written, if any, with it
         form.show_problems(error, names={"upload": "file"})
