@@ -155,6 +155,27 @@ def test_a_request_with_no_reply_and_a_huge_percentage(served, world):
     assert post_update(monitor, world, request).status_code == 302
 
 
+def test_a_percentage_that_contradicts_the_level_is_refused_in_both_languages(served, world):
+    monitor = signed_in(served, world, "monitor_a")
+    done = update_form(completion="complete", progress_percent="40")
+    done.pop("delay_reasons", None)
+    english = post_update(monitor, world, done)
+    assert english.status_code == 400
+    assert "The progress of a complete measure is 100." in english.text
+    page = f"/monitor/measures/{world.measure_a.id}/updates/new?lang=az"
+    azerbaijani = monitor.post_form(
+        page, update_form(completion="not_started", progress_percent="100")
+    )
+    assert azerbaijani.status_code == 400
+    assert "Başlanmamış tədbirin irəliləyişi 0-dır." in azerbaijani.text
+    db.session.expire_all()
+    assert not db.session.scalars(
+        select(StatusUpdate)
+        .where(StatusUpdate.measure_id == world.measure_a.id)
+        .where(StatusUpdate.progress_percent.in_((40, 100)))
+    ).all()
+
+
 def test_check_storage_runs_beside_the_server(served, world):
     orphan = served.upload_folder / ("e" * 40)
     orphan.write_bytes(b"left behind")

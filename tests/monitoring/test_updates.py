@@ -411,6 +411,37 @@ def test_business_rules_give_clear_400s(client, world):
     assert count(StatusUpdate) == 0
 
 
+def test_the_progress_must_not_contradict_the_level_of_completion(client, world):
+    """Readers see the level and the percentage side by side: "Complete, 40%" or
+    "Not started, 100%" would say two things at once."""
+    as_user(client, world.monitor_a)
+    measure = world.measure("1.1")
+    done = {"completion": "complete", "delay_reasons": []}
+    refused = [
+        ({**done, "progress_percent": "40"}, "The progress of a complete measure is 100."),
+        ({"completion": "not_started", "progress_percent": "100"}, "not started is 0."),
+        ({"completion": "limited", "progress_percent": "100"}, "under way is from 1 to 99."),
+        ({"completion": "substantial", "progress_percent": "0"}, "under way is from 1 to 99."),
+    ]
+    for fields, message in refused:
+        response = post_update(client, measure, **fields)
+        assert response.status_code == 400, fields
+        [error] = field_errors(response.get_data(as_text=True))["progress_percent"]
+        assert message in error, fields
+    assert count(StatusUpdate) == 0
+    accepted = [
+        {**done, "progress_percent": "100"},
+        {**done, "progress_percent": ""},
+        {"completion": "not_started", "progress_percent": "0"},
+        {"completion": "limited", "progress_percent": "1"},
+        {"completion": "substantial", "progress_percent": "99"},
+        {"completion": "no_evidence", "progress_percent": "0"},
+    ]
+    for fields in accepted:
+        assert post_update(client, measure, **fields).status_code == 302, fields
+    assert count(StatusUpdate) == len(accepted)
+
+
 def test_an_assessment_from_before_the_plan_is_refused(client, world):
     """An "as of" date before the plan began would put the assessment in the plan's figures
     from its first day (the scorecard's monthly chart counted it complete from 2020-01)."""

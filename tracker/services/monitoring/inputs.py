@@ -187,6 +187,28 @@ def _check_evidence(problems: Problems, index: int, item: EvidenceInput, today: 
         )
 
 
+def _check_progress_fits(problems: Problems, completion: Completion | None, percent: int):
+    """The percentage must not contradict the level: readers see both side by side."""
+    if completion == Completion.COMPLETE and percent != 100:
+        problems.add(
+            "progress_percent",
+            _l("The progress of a complete measure is 100. Enter 100, or leave it empty."),
+        )
+    elif completion == Completion.NOT_STARTED and percent != 0:
+        problems.add(
+            "progress_percent",
+            _l("The progress of a measure not started is 0. Enter 0, or leave it empty."),
+        )
+    elif completion in (Completion.LIMITED, Completion.SUBSTANTIAL) and percent in (0, 100):
+        problems.add(
+            "progress_percent",
+            _l(
+                "The progress of a measure under way is from 1 to 99. Correct it, or choose "
+                "another level of completion."
+            ),
+        )
+
+
 def _check_assessment(session: Session, problems: Problems, measure: Measure, data, today):
     if data.completion is None:
         problems.add("completion", _l("Choose the level of completion."))
@@ -209,6 +231,8 @@ def _check_assessment(session: Session, problems: Problems, measure: Measure, da
         )
     if data.progress_percent is not None and not 0 <= data.progress_percent <= 100:
         problems.add("progress_percent", _l("Enter a percentage from 0 to 100."))
+    elif data.progress_percent is not None:
+        _check_progress_fits(problems, data.completion, data.progress_percent)
     if data.completion == Completion.COMPLETE and data.delay_reasons:
         problems.add(
             "delay_reasons", _l("A complete measure has no reasons for delay. Clear them.")
