@@ -199,7 +199,10 @@ def test_who_may_record_propose_or_review_claims(client, world):
     assert response.status_code == 403
     assert "You wrote this" in response.get_data(as_text=True)
     as_user(client, world.admin)
-    assert client.get(f"/review/claims/{proposal.id}").status_code == 200
+    admin_page = client.get(f"/review/claims/{proposal.id}").get_data(as_text=True)
+    assert 'action="/review/claims/' not in admin_page
+    # the page says why there are no buttons
+    assert "Only reviewers of the Open Government Platform can review." in admin_page
     assert review_claim(client, proposal.id, "approve", comment="").status_code == 403
     db.session.expire_all()
     assert db.session.get(GovernmentClaim, proposal.id).review_state == "submitted"

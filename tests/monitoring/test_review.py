@@ -177,6 +177,8 @@ def test_monitors_and_admins_never_decide(client, world):
     assert client.get("/review/").status_code == 200
     admin_page = client.get(f"/review/updates/{update.id}").get_data(as_text=True)
     assert 'action="/review/updates/' not in admin_page
+    # and the page says why there are no buttons
+    assert "Only reviewers of the Open Government Platform can review." in admin_page
 
 
 def test_reviewer_of_the_same_organisation_cannot_decide(client, world):

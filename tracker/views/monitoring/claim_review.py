@@ -13,7 +13,6 @@ from flask_login import current_user
 from tracker.extensions import db
 from tracker.forms.monitoring import ApproveForm, ReturnProposalForm
 from tracker.models import GovernmentClaim
-from tracker.services.accounts import can_review
 from tracker.services.monitoring import claim_review
 from tracker.services.plans import list_plans
 from tracker.views.monitoring import decisions
@@ -40,7 +39,8 @@ def _render(claim: GovernmentClaim, *, approve_form=None, return_form=None, stat
         render_template(
             "monitoring/claims/proposal.html",
             claim=claim,
-            refusal=refusal if can_review(current_user) else None,
+            # an admin sees why there are no buttons, as a reviewer with a conflict does
+            refusal=refusal,
             may_decide=refusal is None and claim.review_state == ReviewState.SUBMITTED,
             approve_form=approve_form or ApproveForm(formdata=None),
             return_form=return_form or ReturnProposalForm(formdata=None),

@@ -43,9 +43,10 @@ def _render_item(item, *, review_form=None, status=200, **_other_forms):
     the page's one form (the same field, `comment`)."""
     versions = history.version_history(db.session, item)
     replaced = history.load_update(db.session, item.replaces_id) if item.replaces_id else None
-    refusal = (
-        review_service.refusal(db.session, current_user, item) if can_review(current_user) else None
-    )
+    refusal = review_service.refusal(db.session, current_user, item)
+    if not can_review(current_user) and item.review_state != ReviewState.SUBMITTED:
+        # an admin reading a decided update: no decision waits, so no reason is needed
+        refusal = None
     if review_form is None:
         review_form = ReviewForm(formdata=None)
         for form in _other_forms.values():
