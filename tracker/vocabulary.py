@@ -284,6 +284,9 @@ _AZ_UPPER_TO_LOWER = str.maketrans({"I": "ı", "İ": "i"})
 _AZ_FOLD = str.maketrans({"ə": "e", "ı": "i", "ö": "o", "ü": "u", "ş": "s", "ç": "c", "ğ": "g"})
 _SPACES = re.compile(r"\s+")
 _NON_WORD = re.compile(r"[^\w]+")
+#: what separates a query's words: spaces and punctuation, except the dots and slashes of
+#: codes, dates and numbers ("1.2", "01/2021")
+_QUERY_SEPARATORS = re.compile(r"[^\w./]+")
 
 
 def az_lower(text: str) -> str:
@@ -356,7 +359,15 @@ def label_key(text: str) -> str:
     return _SPACES.sub(" ", _NON_WORD.sub(" ", fold(text))).strip()
 
 
+def search_words(query: str) -> list[str]:
+    """The folded words of a search query, without its punctuation: quotes, apostrophes
+    (straight or curly) and dashes of any kind separate words, so `"açıq hökumət"`,
+    `ministry’s` and `e–hökumət` find the texts that write them otherwise."""
+    words = (word.strip("./") for word in _QUERY_SEPARATORS.split(fold(query)))
+    return [word for word in words if word]
+
+
 def matches_all_words(query: str, *texts: str) -> bool:
     """True when every word of the query occurs in the folded texts."""
     haystack = " ".join(fold(t) for t in texts if t)
-    return all(word in haystack for word in fold(query).split())
+    return all(word in haystack for word in search_words(query))

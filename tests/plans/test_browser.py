@@ -37,4 +37,12 @@ def test_filters_work_without_javascript(served, browser):
     page.get_by_label("Section", exact=True).select_option("8")
     page.get_by_role("button", name="Apply").click()
     assert page.locator(".measure-list li").count() == 3
+    # a search pasted with typographic quotes and an en dash finds what plain words find
+    page.goto(served.url + "/?lang=en")
+    page.get_by_label("Search", exact=True).fill("“E–Government Information System”")
+    page.get_by_role("button", name="Apply").click()
+    pasted = page.locator(".measure-list li").all_inner_texts()
+    page.get_by_label("Search", exact=True).fill("e-government information system")
+    page.get_by_role("button", name="Apply").click()
+    assert pasted and pasted == page.locator(".measure-list li").all_inner_texts()
     context.close()

@@ -95,6 +95,25 @@ def test_search_treats_azerbaijani_letters_correctly(client, seeded, query, expe
         assert "3.1" in found
 
 
+def test_search_ignores_quotes_curly_apostrophes_and_dashes(client, seeded):
+    """A query pasted from a document carries its punctuation: typographic quotes, a curly
+    apostrophe, an en dash. They separate words, as spaces do, and find the same measures."""
+
+    def found(query: str) -> set[str]:
+        html = client.get(PLAN, query_string={"q": query, "lang": "en"}).get_data(as_text=True)
+        return _measure_links(html)
+
+    plain = found("e-government information system")
+    assert plain and plain == found("“E–Government Information System”")
+    assert plain == found('"e government" (information system).')
+    chamber = found("chamber's official")
+    assert chamber and chamber == found("Chamber’s official")
+    assert found("awareness-raising") == found("awareness‑raising") == found("«awareness raising»")
+    # the dots of a code stay: "1.7" is a code, not the words "1" and "7"
+    assert found("1.7") == found("«1.7»") == {"1.7"}
+    assert found('"') == found("")
+
+
 def test_search_with_no_match_says_so(client, seeded):
     html = client.get(PLAN + "?q=zzzqqq&lang=en").get_data(as_text=True)
     assert "No measure matches these filters." in html

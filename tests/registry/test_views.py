@@ -65,6 +65,12 @@ def test_search_is_azerbaijani_aware(app, client, registry):
     assert "No organisation matches" in client.get("/registry/?q=zzzz&lang=en").get_data(
         as_text=True
     )
+    # punctuation pasted with a name separates words: quotes, a curly apostrophe, a dash
+    create_organisation(db.session, OrganisationData(name_az="Vətəndaşların Hüquq-Maarif Mərkəzi"))
+    db.session.commit()
+    for query in ("“Hüquq–Maarif”", '"huquq maarif"', "Vətəndaşların’ hüquq‑maarif"):
+        html = client.get("/registry/", query_string={"q": query}).get_data(as_text=True)
+        assert "Vətəndaşların Hüquq-Maarif Mərkəzi" in html, query
 
 
 def test_an_other_answer_stored_on_a_list_without_one_reads_as_other(app, client):

@@ -22,7 +22,7 @@ from tracker.pagination import Page
 from tracker.services.filters import ListFilter
 from tracker.services.registry.labels import MULTI_FIELDS, OTHER, STAFF_FIELDS, catalogue
 from tracker.services.registry.links import active_link_condition
-from tracker.vocabulary import OrganisationKind, fold, sort_by_name
+from tracker.vocabulary import OrganisationKind, search_words, sort_by_name
 
 PER_PAGE = 50
 #: donor answers whose names are people (Annex 1: "Fərdi donorlar ... ilk üç donoru
@@ -67,7 +67,7 @@ def filter_statement(registry_filter: RegistryFilter, locale: str = "az") -> Sel
     f = registry_filter
     if f.archived is not None:
         statement = statement.where(Organisation.is_archived.is_(f.archived))
-    for word in fold(f.query).split():
+    for word in search_words(f.query):
         # Every word must occur in the folded names, aliases or address.
         statement = statement.where(
             Organisation.search_text.like(f"%{_escape_like(word)}%", escape="\\")
