@@ -5,6 +5,8 @@ numbers."""
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from flask_babel import format_decimal
 
 #: a share out of 100: one decimal where it has one
@@ -13,6 +15,19 @@ PERCENT_PATTERN = "#,##0.#"
 NUMBER_PATTERN = "#,##0.##"
 #: what a figure with no basis shows (no measure assessed, no organisation surveyed)
 NO_VALUE = "–"
+
+
+def round_half_up(value: float, places: int = 1) -> float:
+    """Rounded as people round, halves up: 6.25 → 6.3 (Python's round() and Babel give
+    6.2, the nearest even). Read from the shortest decimal that is the float, so 6.25 is
+    6.25 and not the binary 6.24999…"""
+    step = Decimal(1).scaleb(-places)
+    return float(Decimal(repr(float(value))).quantize(step, rounding=ROUND_HALF_UP))
+
+
+def percent(part: float, whole: float) -> float:
+    """100 × part / whole to one decimal, halves up; 0.0 when whole is 0."""
+    return round_half_up(100 * part / whole) if whole else 0.0
 
 
 def show_percent(value: float | None) -> str:

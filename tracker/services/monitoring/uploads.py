@@ -44,7 +44,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker import clock
 from tracker.models import StoredFile
-from tracker.numbers import show_number
+from tracker.numbers import round_half_up, show_number
 from tracker.services.errors import InvalidInput, ServiceError
 from tracker.services.monitoring.events import record_event
 from tracker.services.monitoring.file_checks import (
@@ -182,7 +182,7 @@ def check_upload(upload: Upload) -> CheckedUpload:
 
 
 def _megabytes(size: int) -> str:
-    return show_number(round(size / (1024 * 1024), 1))
+    return show_number(round_half_up(size / (1024 * 1024)))
 
 
 # --- writing -------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from tracker.models import (
     StoredFile,
 )
 from tracker.models.types import in_language
+from tracker.numbers import percent, round_half_up
 from tracker.vocabulary import COMPLETION_WEIGHTS, Completion, MilestoneState, ReviewState
 
 
@@ -472,8 +473,8 @@ def summarize(states: Iterable[MeasureState]) -> PlanSummary:
         at_risk=sum(1 for s in states if s.is_at_risk),
         disputed=sum(1 for s in states if s.is_disputed),
         with_evidence=with_evidence,
-        score=round(100 * sum(scored) / len(scored), 1) if scored else None,
-        evidence_share=round(100 * with_evidence / total, 1) if total else 0.0,
+        score=round_half_up(100 * sum(scored) / len(scored)) if scored else None,
+        evidence_share=percent(with_evidence, total),
         ended_incomplete=sum(1 for s in states if s.ended_incomplete),
         is_closed=bool(states) and all(s.is_closed for s in states),
     )

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 from tracker import clock
 from tracker.models import ActionPlan, Agency, Measure, MeasureAgency, MonitoringLink, Organisation
 from tracker.models.types import in_language
+from tracker.numbers import percent
 from tracker.services.plans import MeasureState, measure_states
 from tracker.services.registry.links import active_link_condition
 
@@ -32,7 +33,7 @@ class GroupCoverage:
 
     @property
     def share(self) -> float:
-        return round(100 * self.monitored / self.measures, 1) if self.measures else 0.0
+        return percent(self.monitored, self.measures)
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class Coverage:
 
     @property
     def share(self) -> float:
-        return round(100 * self.monitored_count / len(self.measures), 1) if self.measures else 0.0
+        return percent(self.monitored_count, len(self.measures))
 
 
 def plan_coverage(session: Session, plan: ActionPlan, as_of: date | None = None) -> Coverage:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from tracker.config import PROJECT_ROOT
 from tracker.models import Organisation, OrganisationChoice
+from tracker.numbers import percent, round_half_up
 from tracker.services.registry.labels import MULTI_FIELDS, STAFF_FIELDS, catalogue
 
 BASELINE_FILE = PROJECT_ROOT / "seed" / "registry_baseline_2022.yaml"
@@ -81,7 +82,7 @@ class RegistryStats:
         base = self.answered.get(table) or 0
         if not base or key == UNKNOWN:
             return None
-        return round(100 * self.counts(table).get(key, 0) / base, 1)
+        return percent(self.counts(table).get(key, 0), base)
 
     def shares(self, table: str) -> dict[str, float | None]:
         return {key: self.share(table, key) for key in self.counts(table)}
@@ -173,7 +174,7 @@ def _medians(session: Session) -> dict:
 
 
 def _number(value) -> float | None:
-    return None if value is None else round(float(value), 2)
+    return None if value is None else round_half_up(float(value), 2)
 
 
 def registry_stats(session: Session) -> RegistryStats:

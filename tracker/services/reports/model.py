@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from tracker import clock
+from tracker.numbers import percent
 from tracker.services.errors import NotFound
 from tracker.services.plans import PlanSummary
 from tracker.vocabulary import AgencyRole, Completion, ReportKind
@@ -61,7 +62,7 @@ class Coverage:
 
     @property
     def share(self) -> float:
-        return round(100 * self.monitored / self.total, 1) if self.total else 0.0
+        return percent(self.monitored, self.total)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, NextPageTemplate, PageBreak, Spacer, Table
 from sqlalchemy.orm import Session
 
-from tracker.numbers import show_percent
+from tracker.numbers import percent, show_percent
 from tracker.services.reports.content import build_report
 from tracker.services.reports.model import Report, ReportSpec
 from tracker.services.reports.pdf_charts import completion_strip, overdue_chart, section_chart
@@ -146,7 +146,6 @@ def _figures_table(story: Story) -> Table:
 
 def _completion_table(story: Story) -> Table:
     summary = story.report.summary
-    total = summary.total or 1
     head = [_("Completion"), _("Measures"), _("Share")]
     rows = [["", *(story.para(text(h), "cell_head") for h in head)]]
     for level in story.report.scale:
@@ -156,7 +155,7 @@ def _completion_table(story: Story) -> Table:
                 "",
                 story.para(text(level.label), "cell"),
                 story.para(str(count), "cell"),
-                story.para(show_percent(100 * count / total), "cell"),
+                story.para(show_percent(percent(count, summary.total)), "cell"),
             ]
         )
     table = Table(rows, colWidths=[6 * mm, 60 * mm, 25 * mm, 25 * mm], hAlign="LEFT")
