@@ -274,6 +274,11 @@ def test_section_agency_and_organisation_reports(monitoring):
             assert bad not in content
     organisation = parse(render_report(db.session, list(cases)[2]))[1]
     assert "Update as of" in organisation and flat(HOSTILE_NARRATIVE) in flat(organisation)
+    # its own assessments are counted beside the Platform's position
+    own = "Measures by completion (this organisation's own latest assessments)"
+    assert flat(own) in flat(organisation)
+    plan = parse(render_report(db.session, ReportSpec(PLAN, AS_OF, "en")))[1]
+    assert flat(own) not in flat(plan)
 
 
 def test_every_character_of_the_azerbaijani_alphabet_prints(monitoring):

@@ -141,6 +141,29 @@ def test_organisation_report_covers_its_measures_and_its_updates(monitoring):
     )
 
 
+def test_organisation_report_counts_its_own_assessments_beside_the_platforms(monitoring):
+    """The Platform's position on a measure is any organisation's latest approved
+    assessment; the organisation's report also counts the organisation's own."""
+    make_update(monitoring.measures["2.1"], monitoring.second, Completion.LIMITED, date(2021, 6, 1))
+    db.session.commit()
+    report = build_report(
+        db.session, _spec(kind=ReportKind.ORGANISATION, organisation_id=monitoring.watchdog.id)
+    )
+    # 1.1 limited (its own, also the latest), 2.1 complete by its own word, limited by the
+    # second organisation's later one; 1.2 and 4.3 have no approved assessment of its own
+    assert report.own_counts == {
+        Completion.NO_EVIDENCE: 2,
+        Completion.NOT_STARTED: 0,
+        Completion.LIMITED: 1,
+        Completion.SUBSTANTIAL: 0,
+        Completion.COMPLETE: 1,
+    }
+    assert report.summary.counts[Completion.LIMITED] == 2
+    assert report.summary.counts[Completion.COMPLETE] == 0
+    plan = build_report(db.session, _spec())
+    assert plan.own_counts is None
+
+
 def test_unknown_subjects_are_reported_as_not_found(monitoring):
     for spec in (
         ReportSpec("no-such-plan", AS_OF),

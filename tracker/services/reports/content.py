@@ -12,7 +12,7 @@ same date. Queries stay constant in number whatever the number of measures or up
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -452,6 +452,17 @@ def _report_page_url(spec: ReportSpec) -> str:
     return public_url("registry.organisation", organisation_id=spec.organisation_id, lang=lang)
 
 
+def _own_counts(selection: Selection) -> dict[Completion, int]:
+    """The measures by the organisation's own latest approved assessment of each (its
+    updates are newest first); a measure it has not assessed has no evidence from it."""
+    counts = Counter(
+        updates[0].completion if (updates := selection.own_updates.get(m.id)) else None
+        for m in selection.measures
+    )
+    counts[Completion.NO_EVIDENCE] += counts.pop(None, 0)
+    return {level: counts.get(level, 0) for level in Completion}
+
+
 def _build(session: Session, selection: Selection, spec: ReportSpec) -> Report:
     records = _records(session, selection, spec)
     plan, measures, locale = selection.plan, selection.measures, spec.locale
@@ -475,6 +486,7 @@ def _build(session: Session, selection: Selection, spec: ReportSpec) -> Report:
         scale=_scale(),
         role_summaries=_role_summaries(selection, records),
         url=_report_page_url(spec),
+        own_counts=_own_counts(selection) if spec.kind == ReportKind.ORGANISATION else None,
     )
 
 

@@ -217,6 +217,10 @@ class Report:
     #: agency report: figures for the measures it executes and those recommended to it
     role_summaries: tuple[RoleSummary, ...] = ()
     url: str | None = None
+    #: organisation report: the measures by the level of the organisation's own latest
+    #: approved assessment (one it has not assessed counts as "no evidence"), beside the
+    #: Platform's position that `summary` counts
+    own_counts: dict[Completion, int] | None = None
 
     @property
     def measures(self) -> tuple[MeasureEntry, ...]:

@@ -144,18 +144,18 @@ def _figures_table(story: Story) -> Table:
     return table
 
 
-def _completion_table(story: Story) -> Table:
-    summary = story.report.summary
+def _completion_table(story: Story, counts: dict) -> Table:
+    total = sum(counts.values())
     head = [_("Completion"), _("Measures"), _("Share")]
     rows = [["", *(story.para(text(h), "cell_head") for h in head)]]
     for level in story.report.scale:
-        count = summary.counts.get(level.level, 0)
+        count = counts.get(level.level, 0)
         rows.append(
             [
                 "",
                 story.para(text(level.label), "cell"),
                 story.para(str(count), "cell"),
-                story.para(show_percent(percent(count, summary.total)), "cell"),
+                story.para(show_percent(percent(count, total)), "cell"),
             ]
         )
     table = Table(rows, colWidths=[6 * mm, 60 * mm, 25 * mm, 25 * mm], hAlign="LEFT")
@@ -191,8 +191,14 @@ def summary(story: Story) -> None:
     story.add(story.heading(_("Summary"), "summary"))
     story.add(_figures_table(story), Spacer(1, 5 * mm))
     story.add(story.para(text(_("Measures by completion (CSO assessment)")), "h2"))
-    story.add(_completion_table(story), Spacer(1, 3 * mm))
+    story.add(_completion_table(story, r.summary.counts), Spacer(1, 3 * mm))
     story.add(completion_strip(r))
+    if r.own_counts is not None:
+        # the figures above are the Platform's position, which any organisation's latest
+        # approved assessment sets; a reader of this report also wants this one's own
+        own = _("Measures by completion (this organisation's own latest assessments)")
+        story.add(story.para(text(own), "h2"))
+        story.add(_completion_table(story, r.own_counts), Spacer(1, 3 * mm))
     if r.role_summaries:
         story.add(story.para(text(_("By the agency's role")), "h2"))
         story.add(_role_table(story))
