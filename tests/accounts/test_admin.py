@@ -17,7 +17,7 @@ from tests.accounts.conftest import (
 )
 from tests.helpers import QueryCounter, field_errors
 from tracker.extensions import db
-from tracker.models import AuditEntry, Measure, User
+from tracker.models import AuditEntry, Measure, Organisation, User
 from tracker.services import audit
 
 XSS = "<svg onload=alert(1)>"
@@ -190,6 +190,50 @@ def test_changing_a_role_is_audited_with_before_and_after(app, admin_client, mon
     assert entry.details["before"]["role"] == "monitor"
     assert entry.details["after"] == {"role": "reviewer", "organisation_id": None}
     assert entry.ip == "127.0.0.1" and entry.target_id == str(monitor.id)
+    # the log reads as sentences: the before and after name the role and the organisation
+    page = admin_client.get("/admin/audit?action=user.role_changed&lang=en")
+    html = page.get_data(as_text=True)
+    organisation = db.session.get(Organisation, entry.details["before"]["organisation_id"])
+    assert f"Organisation: {organisation.name('en')}; Role: Monitor" in html
+    assert "Organisation: —; Role: Reviewer" in html
+    assert "{&#39;role&#39;" not in html and "organisation_id" not in html
+
+
+def test_every_action_the_code_audits_has_a_name_in_the_log():
+    """The log names each action in the reader's language; an action without a label
+    would show its key (claim.proposed, milestone.added once did)."""
+    import ast
+    from pathlib import Path
+
+    import tracker
+    from tracker.services.accounts.audit_display import ACTION_LABELS
+
+    written = set()
+    for path in Path(tracker.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+            if name not in ("record", "record_event", "_audit"):
+                continue
+            written |= {
+                argument.value
+                for top in node.args[:3]
+                for argument in ast.walk(top)  # "claim.recorded" if direct else "claim.proposed"
+                if isinstance(argument, ast.Constant)
+                and isinstance(argument.value, str)
+                and "." in argument.value
+                and " " not in argument.value
+                and not argument.value.endswith(".")  # an f-string's start
+            }
+    assert {"claim.proposed", "milestone.added", "update.created"} <= written
+    # the decisions are written as f"update.{decision}" and f"claim.{decision}"
+    written |= {
+        f"{kind}.{decision}"
+        for kind in ("update", "claim")
+        for decision in ("approved", "returned")
+    }
+    assert sorted(written - set(ACTION_LABELS)) == []
 
 
 def test_the_last_admin_cannot_be_demoted_or_disabled(app, admin_client, admin):

@@ -16,7 +16,12 @@ from tracker.vocabulary import REMINDER_KIND_LABELS, ROLE_LABELS, ReminderKind, 
 
 #: every action the code writes, as a person reads it
 ACTION_LABELS = {
+    "claim.approved": _l("Proposed government claim approved"),
+    "claim.proposed": _l("Government claim proposed by a monitor"),
     "claim.recorded": _l("Government claim recorded"),
+    "claim.returned": _l("Proposed government claim returned"),
+    "coalition.member_added": _l("Member added to a coalition"),
+    "coalition.member_removed": _l("Member removed from a coalition"),
     "file.uploaded": _l("File uploaded"),
     "form.rejected": _l("Form refused (unexpected fields)"),
     "invitation.accepted": _l("Invitation accepted"),
@@ -28,6 +33,9 @@ ACTION_LABELS = {
     "login.password_accepted": _l("Password accepted; waiting for the two-step code"),
     "login.success": _l("Logged in"),
     "login.throttled": _l("Login slowed down (too many attempts)"),
+    "milestone.added": _l("Milestone added"),
+    "milestone.archived": _l("Milestone archived"),
+    "milestone.changed": _l("Milestone changed"),
     "organisation.archived": _l("Organisation archived"),
     "organisation.created": _l("Organisation created"),
     "organisation.imported": _l("Organisation imported"),
@@ -90,25 +98,48 @@ TARGET_LABELS = {
 
 #: the names of the details' keys
 DETAIL_LABELS = {
+    "after": _l("After"),
+    "before": _l("Before"),
     "by_update_id": _l("Replaced by update"),
+    "comment": _l("Comment"),
+    "created": _l("Created"),
     "decision_id": _l("Decision"),
+    "due_date": _l("Due date"),
     "email": _l("Email"),
     "end_date": _l("End date"),
     "evidence_items": _l("Evidence items"),
+    "file": _l("File"),
+    "is_archived": _l("Archived"),
+    "interval_days": _l("Days between reminders"),
+    "is_enabled": _l("On"),
+    "is_final": _l("Final milestone"),
     "items": _l("Reminders"),
     "kind": _l("Kind"),
+    "known_device": _l("Known device"),
     "locale": _l("Language"),
+    "mail": _l("Email"),
+    "offsets_days": _l("Days before the deadline"),
     "measure_id": _l("Measure"),
     "member_id": _l("Member organisation"),
+    "method": _l("Method"),
     "organisation_id": _l("Organisation"),
+    "path": _l("Address"),
+    "pending": _l("Waiting"),
     "period": _l("Period"),
     "plan": _l("Plan"),
+    "plan_id": _l("Plan"),
     "reason": _l("Reason"),
     "replaces_id": _l("Replaces"),
     "retry_after": _l("Seconds to wait"),
     "role": _l("Role"),
+    "rows": _l("Rows"),
     "second_step": _l("Second step"),
     "start_date": _l("Start date"),
+    "state": _l("State"),
+    "status": _l("Status"),
+    "title_az": _l("Title in Azerbaijani"),
+    "title_en": _l("Title in English"),
+    "unexpected_fields": _l("Unexpected fields"),
 }
 
 #: the details' keys that name a record, and the kind of record they name
@@ -154,10 +185,14 @@ class _MeasureName:
 def _ids(entries: Sequence[AuditEntry], keys: tuple[str, ...], target_type: str) -> set[int]:
     found = set()
     for entry in entries:
-        for key in keys:
-            value = (entry.details or {}).get(key)
-            if isinstance(value, int) and not isinstance(value, bool):
-                found.add(value)
+        details = entry.details or {}
+        # a change's before and after name records too
+        nested = [inner for inner in details.values() if isinstance(inner, dict)]
+        for values in (details, *nested):
+            for key in keys:
+                value = values.get(key)
+                if isinstance(value, int) and not isinstance(value, bool):
+                    found.add(value)
         if entry.target_type == target_type and entry.target_id.isdigit():
             found.add(int(entry.target_id))
     return found
@@ -196,9 +231,22 @@ def _value(key: str, value, measures, organisations) -> tuple[str, tuple[str, di
         return str(ROLE_LABELS[Role(value)]), None
     if key == "kind" and value in ReminderKind.__members__.values():
         return str(REMINDER_KIND_LABELS[ReminderKind(value)]), None
+    if isinstance(value, bool):
+        return str(_l("Yes") if value else _l("No")), None
     if isinstance(value, list):
         return ", ".join(str(v) for v in value), None
+    if isinstance(value, dict):
+        # a change's before and after: each field named as a detail is
+        parts = (
+            f"{_detail_label(name)}: {_value(name, inner, measures, organisations)[0]}"
+            for name, inner in sorted(value.items())
+        )
+        return "; ".join(parts), None
     return ("—" if value is None else str(value)), None
+
+
+def _detail_label(key: str) -> str:
+    return str(DETAIL_LABELS.get(key, key))
 
 
 def _target(entry: AuditEntry, measures, organisations) -> str:
@@ -218,7 +266,7 @@ def audit_rows(session: Session, entries: Sequence[AuditEntry], locale: str) -> 
     rows = []
     for entry in entries:
         details = tuple(
-            Detail(str(DETAIL_LABELS.get(key, key)), *_value(key, value, measures, organisations))
+            Detail(_detail_label(key), *_value(key, value, measures, organisations))
             for key, value in sorted((entry.details or {}).items())
         )
         rows.append(
