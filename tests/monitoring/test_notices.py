@@ -203,6 +203,25 @@ def test_the_notices_page_marks_what_it_shows_as_read(client, world):
     assert "is-unread" not in client.get("/notifications").get_data(as_text=True)
 
 
+def test_a_decision_settles_every_reviewers_notice_of_the_update(client, world):
+    """Once one reviewer decides, the others' "submitted for review" notices are no longer
+    new: nothing waits for them. The monitors' notice of the decision is new."""
+    other_reviewer = make_user("second@example.org", "reviewer", locale="en")
+    db.session.commit()
+    update = submitted_update(client, world, "1.1")
+    waiting = submitted_update(client, world, "1.2")
+    as_user(client, other_reviewer)
+    assert nav_count(client, "/review/") == 2
+    as_user(client, world.reviewer)
+    assert decide(client, update.id, "approve").status_code == 302
+    as_user(client, other_reviewer)
+    assert nav_count(client, "/review/") == 1
+    settled = {item.update_id: item.read_dt for item in notices(other_reviewer)}
+    assert settled[update.id] is not None and settled[waiting.id] is None
+    [told] = notices(world.monitor_a, ReminderKind.UPDATE_APPROVED)
+    assert told.update_id == update.id and told.read_dt is None
+
+
 def test_people_choose_the_notice_emails_on_their_notifications_page(client, world):
     as_user(client, world.reviewer)
     page = client.get("/notifications").get_data(as_text=True)

@@ -84,10 +84,26 @@ def notify_submitted(session: Session, submitted: StatusUpdate) -> int:
     return _notify(session, ReminderKind.UPDATE_SUBMITTED, submitted, reviewers, occurrence, when)
 
 
+def _settle_review_notices(session: Session, decided: StatusUpdate, when: datetime) -> None:
+    """Once an update is decided, every reviewer's "waiting for review" notice of it is
+    read: nothing waits any more, and a notice left "new" would send them to act on it."""
+    session.execute(
+        update(ReminderItem)
+        .where(
+            ReminderItem.update_id == decided.id,
+            ReminderItem.kind.in_((ReminderKind.UPDATE_SUBMITTED, ReminderKind.REVIEW_WAITING)),
+            ReminderItem.read_dt.is_(None),
+        )
+        .values(read_dt=when)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def notify_decided(session: Session, decided: StatusUpdate) -> int:
-    """Tell the monitors of the update's organisation that it was returned or approved.
-    Returns how many."""
+    """Tell the monitors of the update's organisation that it was returned or approved,
+    and settle the reviewers' notices of it. Returns how many were told."""
     when = decided.decided_dt or clock.now_utc()
+    _settle_review_notices(session, decided, when)
     if decided.review_state == ReviewState.RETURNED:
         kind, occurrence = ReminderKind.UPDATE_RETURNED, returned_occurrence(decided.id, when)
     elif decided.review_state == ReviewState.APPROVED:
