@@ -15,7 +15,6 @@ MEASURE_CHOICES = {
     "section": 3,
     "agency": "ministry-of-justice",
     "completion": Completion.LIMITED,
-    "overdue": True,
     "late": True,
     "query": "portal",
     "disputed": True,
@@ -55,7 +54,7 @@ def test_each_registry_choice_narrows_the_list(name, value):
     assert RegistryFilter(**{name: value}).is_active
 
 
-@pytest.mark.parametrize("name", ["overdue", "late", "disputed", "monitored"])
+@pytest.mark.parametrize("name", ["late", "disputed", "monitored"])
 def test_a_yes_no_filters_no_is_a_choice(name):
     assert MeasureFilter(**{name: False}).is_active
 

@@ -116,6 +116,8 @@ def _calls(world) -> dict[str, list[tuple[str, int]]]:
             ("/api/v1/measures?page=0", 400),
             ("/api/v1/measures?per_page=501", 400),
             ("/api/v1/measures?section=one", 400),
+            ("/api/v1/measures?section=99", 400),
+            ("/api/v1/measures?as_of=2019-12-31", 400),
             ("/api/v1/measures?as_of=2031-01-01", 400),
             # the documented YYYY-MM-DD only, not the other forms fromisoformat reads
             ("/api/v1/measures?as_of=2022-W01-1", 400),
@@ -127,6 +129,7 @@ def _calls(world) -> dict[str, list[tuple[str, int]]]:
             (f"/api/v1/measures/{PLAN}/9.4", 200),
             (f"/api/v1/measures/{PLAN}/1.1?as_of=2021-01-01", 200),
             (f"/api/v1/measures/{PLAN}/1.1?as_of=soon", 400),
+            (f"/api/v1/measures/{PLAN}/1.1?as_of=2019-12-31", 400),
             (f"/api/v1/measures/{PLAN}/99.9", 404),
             ("/api/v1/measures/nope/1.1", 404),
         ],
@@ -151,6 +154,7 @@ def _calls(world) -> dict[str, list[tuple[str, int]]]:
             (f"/api/v1/scorecard/{PLAN}?as_of=2021-01-01", 200),
             (f"/api/v1/scorecard/{PLAN}?as_of=2021-13-01", 400),
             (f"/api/v1/scorecard/{PLAN}?as_of=2021-W01-1", 400),
+            (f"/api/v1/scorecard/{PLAN}?as_of=2019-12-31", 400),
             ("/api/v1/scorecard/nope", 404),
         ],
         "/api/v1/organisations": [

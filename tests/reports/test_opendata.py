@@ -5,8 +5,10 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+from datetime import date
 from xml.etree import ElementTree as ET
 
+from flask_babel import force_locale, format_date
 from openpyxl import load_workbook
 
 from tests.reports.conftest import HOSTILE_NARRATIVE, SECRET_MARKERS
@@ -87,6 +89,20 @@ def test_measures_export_as_of_an_earlier_date(monitoring, client):
     assert client.get("/data/measures.csv?as_of=20210101").status_code == 400
     assert client.get("/data/measures.xlsx?as_of=2021-W01-1").status_code == 400
     assert client.get("/data/measures.csv?plan=nope").status_code == 404
+
+
+def test_measures_export_refuses_a_date_before_the_plan_started_as_the_pdf_does(monitoring, client):
+    with force_locale("en"):
+        start = format_date(date(2020, 1, 1))
+    message = f"The plan starts on {start}: choose a date from then."
+    pdf = client.get(f"/reports/plan/{PLAN}.pdf?as_of=2019-12-31&lang=en")
+    assert pdf.status_code == 400 and message in pdf.get_data(as_text=True)
+    for url in ("/data/measures.csv?", f"/data/measures.xlsx?plan={PLAN}&"):
+        response = client.get(f"{url}as_of=2019-12-31&lang=en")
+        assert response.status_code == 400
+        assert message in response.get_data(as_text=True)
+    assert len(_csv_rows(client.get("/data/measures.csv?as_of=2020-01-01"))) == 64
+    assert len(_xlsx_rows(client.get(f"/data/measures.xlsx?plan={PLAN}&as_of=2020-01-01"))) == 64
 
 
 def test_updates_export_has_approved_public_material_only(monitoring, client):

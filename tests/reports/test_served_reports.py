@@ -6,6 +6,7 @@ Dates outside the plan get a clear 400."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from pypdf import PdfReader
@@ -66,9 +67,32 @@ def test_dates_outside_the_plan_are_a_clear_400(served, monitoring):
     visitor = served.client()
     before = visitor.get(f"/reports/plan/{PLAN}.pdf?as_of=2019-06-30&lang=en")
     assert before.status_code == 400 and "The plan starts on" in before.text
+    message = re.search(r"The plan starts on [^<]*\.", before.text).group()
+    # the API and the files refuse it the same way
+    api = visitor.get(f"/api/v1/measures?plan={PLAN}&as_of=2019-06-30&lang=en")
+    assert api.status_code == 400 and api.json()["error"]["message"] == message
+    csv = visitor.get(f"/data/measures.csv?plan={PLAN}&as_of=2019-06-30&lang=en")
+    assert csv.status_code == 400 and message in csv.text
     after = visitor.get(f"/reports/plan/{PLAN}.pdf?as_of=2023-01-02&lang=en")
     assert after.status_code == 400
     assert "The plan ended on" in after.text or "in the future" in after.text
     rows = db.session.execute(select(ReportRequest.id)).all()
     db.session.commit()
     assert rows == []
+
+
+def test_the_apis_overdue_filter_is_the_scorecards_deadline_filter(served, monitoring):
+    # the served app runs on the real clock: the plan has ended
+    visitor = served.client()
+
+    def page(deadline: str) -> set[str]:
+        html = visitor.get(f"/plans/{PLAN}/?overdue={deadline}").text
+        return set(re.findall(rf'/plans/{PLAN}/measures/(\d+\.\d+)"', html))
+
+    def api(overdue: str) -> set[str]:
+        found = visitor.get(f"/api/v1/measures?plan={PLAN}&per_page=500&overdue={overdue}")
+        return {m["code"] for m in found.json()["measures"]}
+
+    late = page("yes")
+    assert len(late) == 62 and api("true") == late
+    assert page("no") == api("false") == {"2.1", "4.3"}

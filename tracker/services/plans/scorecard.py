@@ -4,15 +4,18 @@ filters and groups."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from tracker import clock
 from tracker.models import ActionPlan, Agency, Measure, MeasureAgency, Section
 from tracker.models.types import in_language
+from tracker.services.errors import InvalidInput
 from tracker.services.filters import ListFilter
 from tracker.services.plans.status import (
     MeasureState,
@@ -138,10 +141,9 @@ class MeasureFilter(ListFilter):
     section: int | None = None
     agency: str | None = None
     completion: Completion | None = None
-    #: overdue as the API's filter means it (False for every measure once the plan ended)
-    overdue: bool | None = None
     #: past its deadline and not complete (MeasureState.is_late): the page's "Deadline"
-    #: filter, which still finds the unfinished measures after the plan ended
+    #: filter and the API's overdue=, which still find the unfinished measures after the
+    #: plan ended
     late: bool | None = None
     query: str = ""
     #: the government's claim and the CSO assessments disagree, or not
@@ -160,13 +162,19 @@ class MeasureFilter(ListFilter):
             self.section is None or measure.section.number == self.section,
             not self.agency or any(link.agency.key == self.agency for link in measure.agency_links),
             self.completion is None or state.completion == self.completion,
-            self.overdue is None or state.is_overdue == self.overdue,
             self.late is None or state.is_late == self.late,
             self.disputed is None or state.is_disputed == self.disputed,
             self.monitored is None or bool(monitors) == self.monitored,
             self.organisation is None or self.organisation in monitors,
         )
         return all(checks) and (not self.query or _matches_text(measure, self.query))
+
+
+def check_section(measures: Iterable[Measure], number: int | None) -> None:
+    """InvalidInput unless `number` is None or the section of one of the plan's `measures`:
+    the page's form offers only those, and an API client must not read a typo as "none"."""
+    if number is not None and all(m.section.number != number for m in measures):
+        raise InvalidInput(_("The plan has no section %(number)s.", number=number))
 
 
 @dataclass

@@ -19,6 +19,7 @@ from tracker.services.reports.queue import (
     build_requested,
     checked_as_of,
     data_version,
+    refuse_before_start,
     request_report,
     scheduled_report_job,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "organisation_atom",
     "overdue_agencies",
     "public_evidence",
+    "refuse_before_start",
     "render_report",
     "request_report",
     "scheduled_report_job",

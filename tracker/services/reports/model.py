@@ -36,10 +36,15 @@ def short_title(text: str, limit: int = SHORT_TITLE_LENGTH) -> str:
     return f"{cut}…"
 
 
+def plan_start(start_year: int) -> date:
+    """A plan's first day: 1 January of its first year."""
+    return date(start_year, 1, 1)
+
+
 def as_of_range(start_year: int, end_year: int, today: date | None = None) -> tuple[date, date]:
     """The dates a plan report may describe: from the plan's start to the earlier of
     today (the clock's unless given) and the plan's end."""
-    return date(start_year, 1, 1), min(today or clock.today(), date(end_year, 12, 31))
+    return plan_start(start_year), min(today or clock.today(), date(end_year, 12, 31))
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,12 @@ from tracker.models import (
 )
 from tracker.services.errors import InvalidInput
 from tracker.services.reports.archive import write_atomically
-from tracker.services.reports.model import ReportSpec, ReportSubjectNotFound, as_of_range
+from tracker.services.reports.model import (
+    ReportSpec,
+    ReportSubjectNotFound,
+    as_of_range,
+    plan_start,
+)
 from tracker.services.reports.pdf import render_report
 from tracker.services.reports.selection import select_measures
 from tracker.vocabulary import ReportKind, ReportRequestStatus
@@ -251,7 +256,7 @@ def checked_as_of(as_of: date | None, start_year: int, end_year: int) -> date:
     """The date a plan report describes: `as_of`, or the latest the plan allows when it is
     None. InvalidInput for a date in the future, after the plan's end or before its start
     (the web answers 400, the command line exits with the message)."""
-    start, end = as_of_range(start_year, end_year)
+    end = as_of_range(start_year, end_year)[1]
     as_of = as_of or end
     if as_of > clock.today():
         raise InvalidInput(_("A report cannot describe a date in the future."))
@@ -259,8 +264,15 @@ def checked_as_of(as_of: date | None, start_year: int, end_year: int) -> date:
         raise InvalidInput(
             _("The plan ended on %(date)s: choose a date up to then.", date=format_date(end))
         )
+    refuse_before_start(as_of, start_year)
+    return as_of
+
+
+def refuse_before_start(as_of: date, start_year: int) -> None:
+    """InvalidInput for a date before the plan's start, which no state describes: the PDF,
+    the API and the CSV/XLSX files refuse it with the same message."""
+    start = plan_start(start_year)
     if as_of < start:
         raise InvalidInput(
             _("The plan starts on %(date)s: choose a date from then.", date=format_date(start))
         )
-    return as_of

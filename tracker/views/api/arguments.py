@@ -1,6 +1,7 @@
 """Query-string arguments of the JSON API, checked before use: dates, `as_of`, the plan,
 ids and paging. A bad value stops the request with a 400 (an unknown plan with a 404) and
-a message; the app's error handler answers it as JSON."""
+a message, raised here or by the service that checks it (InvalidInput); the app's error
+handler answers it as JSON."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tracker import clock
 from tracker.dates import parse_iso_day
 from tracker.extensions import db
 from tracker.models import ActionPlan
+from tracker.services.reports import refuse_before_start
 from tracker.web.converters import MAX_ID
 from tracker.web.errors_map import http_error
 from tracker.web.pagination import int_arg, page_number
@@ -45,11 +47,13 @@ def bool_arg(name: str) -> bool | None:
     return None if value is None else value == "true"
 
 
-def as_of_arg() -> date:
-    """The date a state describes: `as_of`, today when left out, never in the future."""
+def as_of_arg(plan: ActionPlan) -> date:
+    """The date a plan's state describes: `as_of`, today when left out, never in the
+    future nor before the plan's start (the PDF's check and message)."""
     as_of = date_arg("as_of") or clock.today()
     if as_of > clock.today():
         raise http_error(400, _("as_of cannot be in the future."))
+    refuse_before_start(as_of, plan.start_year)
     return as_of
 
 

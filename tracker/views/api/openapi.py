@@ -92,6 +92,47 @@ def _plan_paths() -> dict[str, Schema]:
     }
 
 
+def _measure_filters() -> list[Schema]:
+    """The plan and the filters of /api/v1/measures (the scorecard page's, in its words)."""
+    return [
+        _param("PlanQuery"),
+        parameter(
+            "section",
+            "query",
+            {"type": "integer", "minimum": 1},
+            "Section number (a section the plan does not have is a 400)",
+        ),
+        parameter("agency", "query", STRING, "An agency's key (either role)"),
+        parameter("completion", "query", ref("Completion"), "CSO-assessed completion"),
+        parameter(
+            "overdue",
+            "query",
+            enum_of(["true", "false"]),
+            "Past its deadline and not complete, or not, as the scorecard's Deadline "
+            "filter: while the plan runs, is_overdue; once it has ended, "
+            "ended_incomplete",
+        ),
+        parameter(
+            "disputed",
+            "query",
+            enum_of(["true", "false"]),
+            "The government's claim differs from a CSO assessment, or not",
+        ),
+        parameter(
+            "monitored",
+            "query",
+            enum_of(["true", "false"]),
+            "Some organisation monitors the measure on as_of, or none does",
+        ),
+        parameter(
+            "organisation",
+            "query",
+            {"type": "integer", "minimum": 1},
+            "Only measures this organisation (id) monitors on as_of",
+        ),
+    ]
+
+
 def _measure_paths() -> dict[str, Schema]:
     """Measures with their state, one measure and a plan's scorecard (views/api/opendata.py)."""
     return {
@@ -101,29 +142,7 @@ def _measure_paths() -> dict[str, Schema]:
             ref("MeasureList"),
             "measures",
             [
-                _param("PlanQuery"),
-                parameter("section", "query", {"type": "integer", "minimum": 1}, "Section number"),
-                parameter("agency", "query", STRING, "An agency's key (either role)"),
-                parameter("completion", "query", ref("Completion"), "CSO-assessed completion"),
-                parameter("overdue", "query", enum_of(["true", "false"]), "Overdue or not"),
-                parameter(
-                    "disputed",
-                    "query",
-                    enum_of(["true", "false"]),
-                    "The government's claim differs from a CSO assessment, or not",
-                ),
-                parameter(
-                    "monitored",
-                    "query",
-                    enum_of(["true", "false"]),
-                    "Some organisation monitors the measure on as_of, or none does",
-                ),
-                parameter(
-                    "organisation",
-                    "query",
-                    {"type": "integer", "minimum": 1},
-                    "Only measures this organisation (id) monitors on as_of",
-                ),
+                *_measure_filters(),
                 _param("AsOf"),
                 _param("Page"),
                 _param("PerPage"),

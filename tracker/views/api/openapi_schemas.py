@@ -525,7 +525,10 @@ def _parameters() -> dict[str, Schema]:
             "plan", "query", STRING, "A plan's key; the most recent plan when left out"
         ),
         "AsOf": parameter(
-            "as_of", "query", DATE, "The date the state describes (not in the future); today"
+            "as_of",
+            "query",
+            DATE,
+            "The date the state describes (from the plan's start, not in the future); today",
         ),
         "Page": parameter("page", "query", {"type": "integer", "minimum": 1}, "Page number"),
         "PerPage": parameter(

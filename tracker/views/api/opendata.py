@@ -57,21 +57,20 @@ def measures():
             400,
             _("completion must be one of: %(keys)s.", keys=", ".join(c.value for c in Completion)),
         )
-    overdue_arg = request.args.get("overdue") or None
-    if overdue_arg not in (None, "true", "false"):
-        raise http_error(400, _("overdue must be true or false."))
     measure_filter = sc.MeasureFilter(
         section=id_arg("section"),
         agency=request.args.get("agency") or None,
         completion=Completion(completion) if completion else None,
-        overdue=None if overdue_arg is None else overdue_arg == "true",
+        # the scorecard's "Deadline" filter: after the plan ended, not complete when it did
+        late=bool_arg("overdue"),
         disputed=bool_arg("disputed"),
         monitored=bool_arg("monitored"),
         organisation=id_arg("organisation"),
     )
     page, per_page = paging()
-    as_of = as_of_arg()
+    as_of = as_of_arg(plan)
     all_measures = sc.load_measures(db.session, plan)
+    sc.check_section(all_measures, measure_filter.section)
     states = measure_states(db.session, all_measures, as_of)
     monitors = {
         measure_id: frozenset(m.organisation_id for m in found)
@@ -100,7 +99,7 @@ def measure(plan_key: str, code: str):
     found = sc.get_measure(db.session, plan, code)
     if found is None:
         raise http_error(404, _("The plan has no measure %(code)s.", code=code))
-    as_of = as_of_arg()
+    as_of = as_of_arg(plan)
     state = measure_states(db.session, [found], as_of)[found.id]
     latest = None
     if state.latest_approved_update_id:
@@ -168,7 +167,7 @@ def updates():
 @bp.get("/scorecard/<plan_key>")
 def scorecard(plan_key: str):
     plan = plan_or_404(plan_key)
-    as_of = as_of_arg()
+    as_of = as_of_arg(plan)
     all_measures = sc.load_measures(db.session, plan)
     states = measure_states(db.session, all_measures, as_of)
     coverage = monitoring_coverage(db.session, [m.id for m in all_measures], as_of)
@@ -209,9 +208,9 @@ def scorecard(plan_key: str):
 
 
 def _report_url(plan: ActionPlan, as_of: date) -> str:
-    """The plan report for the same date, or for the nearest date a report may describe."""
-    start, end = as_of_range(plan.start_year, plan.end_year)
-    day = min(max(as_of, start), end)
+    """The plan report for the same date, or for the nearest date a report may describe
+    (as_of_arg has refused dates before the plan's start)."""
+    day = min(as_of, as_of_range(plan.start_year, plan.end_year)[1])
     return public_url("reports.plan_pdf", key=plan.key, as_of=day.isoformat())
 
 

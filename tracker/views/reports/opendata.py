@@ -14,7 +14,7 @@ from tracker.extensions import db
 from tracker.i18n import current_locale
 from tracker.models import ActionPlan
 from tracker.services.plans import get_plan, list_plans
-from tracker.services.reports import exports, updates_atom
+from tracker.services.reports import exports, refuse_before_start, updates_atom
 from tracker.web.errors_map import http_error
 from tracker.web.links import atom_response, public_url
 
@@ -75,6 +75,9 @@ def measures(fmt: str):
     plan = _plan_from_query()
     as_of = _as_of_from_query()
     plans = [plan] if plan else list_plans(db.session)
+    if plans:
+        # every plan's file: a date before the first plan began describes none of them
+        refuse_before_start(as_of, min(p.start_year for p in plans))
     return _file_response(exports.measures_table(db.session, plans, as_of), fmt)
 
 
