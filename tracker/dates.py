@@ -5,6 +5,7 @@ and form inputs keep ISO 8601 (2026-12-01), which is what the forms' hints ask f
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
 from babel.dates import format_datetime as babel_format_datetime
@@ -44,6 +45,16 @@ def show_datetime(value: datetime | None, *, utc: bool = False) -> str:
 
 
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_given_day(values: Iterable[str]) -> date:
+    """The day a form field or a query string gives: one YYYY-MM-DD, spaces around it no
+    part of it, the same day given twice (a link built by hand) taken once; ValueError for
+    anything else, two different days included."""
+    given = {value.strip() for value in values}
+    if len(given) != 1:
+        raise ValueError(f"not one day: {sorted(given)!r}")
+    return parse_iso_day(given.pop())
 
 
 def parse_iso_day(text: str) -> date:

@@ -442,6 +442,19 @@ def test_the_progress_must_not_contradict_the_level_of_completion(client, world)
     assert count(StatusUpdate) == len(accepted)
 
 
+def test_the_update_forms_dates_are_yyyy_mm_dd(client, world):
+    """strptime read 2021-6-15 as a date; the hints, the messages and the API name one
+    form, YYYY-MM-DD. Spaces around the date are no part of it."""
+    as_user(client, world.monitor_a)
+    measure = world.measure("1.1")
+    refused = post_update(client, measure, as_of_date="2021-6-15")
+    assert refused.status_code == 400
+    assert "Enter the date as YYYY-MM-DD" in refused.get_data(as_text=True)
+    assert count(StatusUpdate) == 0
+    assert post_update(client, measure, as_of_date=" 2021-06-15 ").status_code == 302
+    assert only_update().as_of_date == date(2021, 6, 15)
+
+
 def test_an_assessment_from_before_the_plan_is_refused(client, world):
     """An "as of" date before the plan began would put the assessment in the plan's figures
     from its first day (the scorecard's monthly chart counted it complete from 2020-01)."""

@@ -21,6 +21,7 @@ from wtforms.csrf.core import CSRFTokenField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import TextInput
 
+from tracker.dates import parse_given_day
 from tracker.extensions import db
 from tracker.i18n import LANGUAGE_NAMES
 from tracker.services import audit
@@ -98,6 +99,18 @@ class IsoDateField(DateField):
         }
         kwargs.setdefault("format", "%Y-%m-%d")
         super().__init__(label, validators, render_kw=render_kw, **kwargs)
+
+    def process_formdata(self, valuelist):
+        """YYYY-MM-DD exactly, as the API reads it (strptime also took 2022-1-1). Spaces
+        around it are no part of it, and the same date given twice (a link built by
+        hand) is that date; two different dates are refused."""
+        if not valuelist:
+            return
+        try:
+            self.data = parse_given_day(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(self.invalid_value_message or INVALID_DATE) from None
 
 
 def passed(field, missing=None):

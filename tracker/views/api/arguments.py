@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 import tracker.services.plans as sc
 from tracker import clock
-from tracker.dates import parse_iso_day
+from tracker.dates import parse_given_day
 from tracker.extensions import db
 from tracker.models import ActionPlan
 from tracker.services.reports import refuse_before_start
@@ -30,11 +30,11 @@ def id_arg(name: str) -> int | None:
 
 
 def date_arg(name: str) -> date | None:
-    value = request.args.get(name)
-    if not value:
+    values = request.args.getlist(name)
+    if not any(value.strip() for value in values):
         return None
     try:
-        return parse_iso_day(value)
+        return parse_given_day(values)
     except ValueError:
         raise http_error(400, _("%(name)s must be a date as YYYY-MM-DD.", name=name)) from None
 

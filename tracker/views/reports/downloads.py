@@ -18,7 +18,7 @@ from flask import (
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, SelectField
+from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
@@ -38,7 +38,7 @@ from tracker.services.reports import (
 from tracker.services.reports.archive import archive_folder, find_snapshot, list_snapshots
 from tracker.vocabulary import ReportKind, ReportRequestStatus
 from tracker.web.errors_map import http_error
-from tracker.web.forms import language_choices
+from tracker.web.forms import IsoDateField, language_choices
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -63,7 +63,7 @@ class ReportOptionsForm(GetForm):
     """The query string of a report download: a GET form, so no CSRF token."""
 
     plan = SelectField(_l("Plan"), validators=[Optional()], validate_choice=False)
-    as_of = DateField(_l("Situation as of"), validators=[Optional()], format="%Y-%m-%d")
+    as_of = IsoDateField(_l("Situation as of"), validators=[Optional()])
     lang = SelectField(
         _l("Language of the report"),
         choices=language_choices(),

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 
 from tracker import clock
-from tracker.dates import parse_iso_day
+from tracker.dates import parse_given_day
 from tracker.extensions import db
 from tracker.i18n import current_locale
 from tracker.models import ActionPlan
@@ -37,11 +37,11 @@ def _plan_from_query() -> ActionPlan | None:
 
 
 def _as_of_from_query() -> date:
-    value = request.args.get("as_of")
-    if not value:
+    values = request.args.getlist("as_of")
+    if not any(value.strip() for value in values):
         return clock.today()
     try:
-        as_of = parse_iso_day(value)
+        as_of = parse_given_day(values)
     except ValueError:
         raise http_error(400, _("Give the date as YYYY-MM-DD, for example 2021-06-30.")) from None
     if as_of > clock.today():
