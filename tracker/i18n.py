@@ -11,6 +11,7 @@ from flask_babel import get_locale
 from tracker import dates, numbers
 from tracker.catalogs import compiled_translations
 from tracker.extensions import babel
+from tracker.web.links import language_arg
 
 LANGUAGES = ("az", "en")
 #: each language's name in that language, as a language switch or chooser offers it; a
@@ -74,6 +75,12 @@ def current_locale() -> str:
     return str(get_locale() or "az")
 
 
+def page_language_arg() -> dict[str, str]:
+    """The ?lang= that keeps this page's language in a link opened without the visitor's
+    session, such as a feed's address given to a feed reader; none for the default."""
+    return language_arg(current_locale())
+
+
 def localized(obj, attr: str) -> str:
     """obj.<attr>_en in English when it is filled, else obj.<attr>_az."""
     if current_locale() == "en":
@@ -97,6 +104,7 @@ def init_app(app: Flask) -> None:
         current_locale=current_locale,
         localized=localized,
         url_with_lang=url_with_lang,
+        page_language_arg=page_language_arg,
         LANGUAGE_NAMES=LANGUAGE_NAMES,
     )
     # Dates and times as people read them (tracker.dates): {{ day|date }}, {{ moment|datetime }}

@@ -142,16 +142,19 @@ def test_follow_a_measure_and_an_organisation_by_their_feeds(served, page):
     assert link.is_visible()
     alternate = page.locator('head link[rel="alternate"][type="application/atom+xml"]')
     assert alternate.get_attribute("href") == link.get_attribute("href")
-    response = page.request.get(served.url + link.get_attribute("href"))
+    # a feed reader has a cookie jar of its own: the address gives it the page's language
+    response = served.client().get(link.get_attribute("href"))
     assert response.ok
     assert response.headers["content-type"].startswith("application/atom+xml")
-    feed = SafeET.fromstring(response.body())
+    feed = SafeET.fromstring(response.content)
     titles = [e.findtext(f"{atom}title") for e in feed.findall(f"{atom}entry")]
-    # the language chosen on the page is remembered for the feed
     assert titles == ["1.1 · Transparency Association: Limited"]
     author = feed.find(f"{atom}entry/{atom}author/{atom}name").text
     assert author == "Transparency Association"
     assert feed.find(f"{atom}link[@rel='self']").get("href").startswith(served.url)
+    # and its entries open the English page
+    entry_link = feed.find(f"{atom}entry/{atom}link").get("href")
+    assert entry_link == f"{served.url}/plans/{PLAN}/measures/1.1?lang=en"
 
     organisation = db.session.scalar(
         select(Organisation).where(Organisation.name_az == "Şəffaflıq Assosiasiyası")
@@ -161,6 +164,16 @@ def test_follow_a_measure_and_an_organisation_by_their_feeds(served, page):
     assert follow.is_visible()
     body = page.request.get(served.url + follow.get_attribute("href")).body()
     assert len(SafeET.fromstring(body).findall(f"{atom}entry")) == 1
+    # the Azerbaijani page (the default) gives the default feed, whose links need no ?lang=
+    page.goto(served.url + f"/registry/{organisation.id}?lang=az")
+    href = page.locator('head link[rel="alternate"][type="application/atom+xml"]').get_attribute(
+        "href"
+    )
+    assert href == f"/registry/{organisation.id}/feed.atom"
+    feed = SafeET.fromstring(served.client().get(href).content)
+    assert feed.get("{http://www.w3.org/XML/1998/namespace}lang") == "az"
+    links = [link.get("href") for link in feed.iter(f"{atom}link")]
+    assert len(links) == 3 and all("?" not in link for link in links), links
 
 
 def test_progress_chart_and_what_changed_between_two_dates(served, page):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Response, current_app, request
+from flask import Response, current_app
 
 ATOM_CONTENT_TYPE = "application/atom+xml; charset=utf-8"
 
@@ -26,10 +26,12 @@ def public_host() -> str:
     return (urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname or "localhost").lower()
 
 
-def language_arg() -> dict[str, str]:
-    """The ?lang= the request asked for, to keep in a feed's own address."""
-    lang = request.args.get("lang")
-    return {"lang": lang} if lang else {}
+def language_arg(locale: str) -> dict[str, str]:
+    """The ?lang= of a link to a page or feed in `locale`. A feed reader keeps no session,
+    so only ?lang= gives it a language; the default language needs none."""
+    if locale == current_app.config["BABEL_DEFAULT_LOCALE"]:
+        return {}
+    return {"lang": locale}
 
 
 def atom_response(body: bytes) -> Response:

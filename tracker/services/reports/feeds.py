@@ -1,7 +1,8 @@
 """Atom 1.0 feeds: the latest approved updates (of every plan or one), and the feeds that
 follow one measure (its approved updates and the government's claims) or one organisation
 (its approved updates). Authors are organisations, never persons; every link is on the
-public site (PUBLIC_BASE_URL, web.links.public_url), whatever Host the request named."""
+public site (PUBLIC_BASE_URL, web.links.public_url), whatever Host the request named, and
+opens its page in the feed's language (web.links.language_arg)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from tracker.services.reports.exports import (
     xml_safe,
 )
 from tracker.vocabulary import COMPLETION_LABELS, Completion
-from tracker.web.links import public_url
+from tracker.web.links import language_arg, public_url
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -32,8 +33,10 @@ FEED_SIZE = 50
 
 @dataclass(frozen=True)
 class Entry:
-    #: the page the entry is about, and a fragment naming the record there
-    url: str
+    #: the page the entry is about (its endpoint and arguments), and a fragment naming the
+    #: record there
+    endpoint: str
+    values: dict[str, str]
     fragment: str
     title: str
     author: str
@@ -76,13 +79,15 @@ def atom_document(
     element(feed, "generator", "Open Government Tracker")
     for e in entries:
         entry = element(feed, "entry")
-        element(entry, "id", _urn(f"{e.url}#{e.fragment}"))
+        # the id names the record whatever the feed's language, so it never changes
+        element(entry, "id", _urn(f"{public_url(e.endpoint, **e.values)}#{e.fragment}"))
         element(entry, "title", e.title)
         element(entry, "updated", _atom_time(e.updated))
         if e.published:
             element(entry, "published", _atom_time(e.published))
         element(element(entry, "author"), "name", e.author)
-        element(entry, "link", rel="alternate", href=e.url, type="text/html")
+        page_in_locale = public_url(e.endpoint, **e.values, **language_arg(locale))
+        element(entry, "link", rel="alternate", href=page_in_locale, type="text/html")
         element(entry, "category", term=e.completion, label=_label(e.completion))
         element(entry, "content", e.content or _label(e.completion), type="text")
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
@@ -100,7 +105,7 @@ def updates_atom(
     return atom_document(
         title=_("Open Government Tracker: approved monitoring updates"),
         self_url=self_url,
-        page_url=public_url("public.index"),
+        page_url=public_url("public.index", **language_arg(locale)),
         locale=locale,
         entries=[_update_entry(u, locale) for u in updates],
     )
@@ -113,7 +118,8 @@ def _update_entry(u: StatusUpdate, locale: str) -> Entry:
     for e in public_evidence(u):
         lines.append(f"• {e.title}" + (f" <{e.url}>" if e.url else ""))
     return Entry(
-        url=public_url("public.measure", key=u.measure.plan.key, code=u.measure.code),
+        endpoint="public.measure",
+        values={"key": u.measure.plan.key, "code": u.measure.code},
         fragment=f"update-{u.id}",
         title=f"{u.measure.code} · {organisation}: {_label(u.completion)}",
         author=organisation,
@@ -145,15 +151,16 @@ def _change_entries(session: Session, query: ChangeQuery, locale: str) -> list[E
             author = c.organisation_name(locale)
             title = f"{c.measure_code} · {author}: {completion}"
             text = c.text(locale)
-        url = (
-            public_url("public.plan", key=c.plan_key)
+        endpoint, values = (
+            ("public.plan", {"key": c.plan_key})
             if c.is_plan_wide
-            else public_url("public.measure", key=c.plan_key, code=c.measure_code)
+            else ("public.measure", {"key": c.plan_key, "code": c.measure_code})
         )
         day = _("As of %(date)s.", date=c.day.isoformat())
         entries.append(
             Entry(
-                url=url,
+                endpoint=endpoint,
+                values=values,
                 fragment=f"{c.kind}-{c.record_id}",
                 title=title,
                 author=author,
@@ -168,7 +175,9 @@ def _change_entries(session: Session, query: ChangeQuery, locale: str) -> list[E
 
 def measure_atom(session: Session, measure: Measure, self_url: str, *, locale: str) -> bytes:
     """A measure's approved updates and the government's claims on it."""
-    page_url = public_url("public.measure", key=measure.plan.key, code=measure.code)
+    page_url = public_url(
+        "public.measure", key=measure.plan.key, code=measure.code, **language_arg(locale)
+    )
     return atom_document(
         title=_("Measure %(code)s: updates and claims", code=measure.code),
         self_url=self_url,
@@ -185,7 +194,9 @@ def organisation_atom(
     return atom_document(
         title=_("%(name)s: approved updates", name=organisation.name(locale)),
         self_url=self_url,
-        page_url=public_url("registry.organisation", organisation_id=organisation.id),
+        page_url=public_url(
+            "registry.organisation", organisation_id=organisation.id, **language_arg(locale)
+        ),
         locale=locale,
         entries=_change_entries(session, ChangeQuery(organisation_id=organisation.id), locale),
     )

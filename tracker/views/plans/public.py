@@ -168,7 +168,9 @@ def changes(key: str):
 def measure_feed(key: str, code: str):
     plan = _or_404(sc.get_plan(db.session, key))
     measure = _or_404(sc.get_measure(db.session, plan, code))
-    self_url = public_url("public.measure_feed", key=key, code=code, **language_arg())
+    self_url = public_url(
+        "public.measure_feed", key=key, code=code, **language_arg(current_locale())
+    )
     return atom_response(measure_atom(db.session, measure, self_url, locale=current_locale()))
 
 

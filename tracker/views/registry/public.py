@@ -128,7 +128,9 @@ def organisation_feed(organisation_id: int):
     if found is None:
         raise http_error(404)
     self_url = public_url(
-        "registry.organisation_feed", organisation_id=organisation_id, **language_arg()
+        "registry.organisation_feed",
+        organisation_id=organisation_id,
+        **language_arg(current_locale()),
     )
     body = organisation_atom(db.session, found, self_url, locale=current_locale())
     return atom_response(body)

@@ -16,7 +16,7 @@ from tracker.models import ActionPlan
 from tracker.services.plans import get_plan, list_plans
 from tracker.services.reports import exports, refuse_before_start, updates_atom
 from tracker.web.errors_map import http_error
-from tracker.web.links import atom_response, public_url
+from tracker.web.links import atom_response, language_arg, public_url
 
 bp = Blueprint("opendata", __name__)
 
@@ -95,7 +95,7 @@ def organisations(fmt: str):
 def updates_feed():
     plan = _plan_from_query()
     # the feed's own address, on the public site like every link in it
-    asked = {name: request.args[name] for name in ("plan", "lang") if request.args.get(name)}
-    self_url = public_url("opendata.updates_feed", **asked)
+    asked = {"plan": request.args["plan"]} if request.args.get("plan") else {}
+    self_url = public_url("opendata.updates_feed", **asked, **language_arg(current_locale()))
     body = updates_atom(db.session, self_url, locale=current_locale(), plan=plan)
     return atom_response(body)
