@@ -23,7 +23,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -32,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from tracker import clock
 from tracker.data_version import current as current_version
+from tracker.dates import show_date
 from tracker.models import (
     ReportRequest,
 )
@@ -262,7 +262,7 @@ def checked_as_of(as_of: date | None, start_year: int, end_year: int) -> date:
         raise InvalidInput(_("A report cannot describe a date in the future."))
     if as_of > end:
         raise InvalidInput(
-            _("The plan ended on %(date)s: choose a date up to then.", date=format_date(end))
+            _("The plan ended on %(date)s: choose a date up to then.", date=show_date(end))
         )
     refuse_before_start(as_of, start_year)
     return as_of
@@ -274,5 +274,5 @@ def refuse_before_start(as_of: date, start_year: int) -> None:
     start = plan_start(start_year)
     if as_of < start:
         raise InvalidInput(
-            _("The plan starts on %(date)s: choose a date from then.", date=format_date(start))
+            _("The plan starts on %(date)s: choose a date from then.", date=show_date(start))
         )
