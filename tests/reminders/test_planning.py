@@ -13,6 +13,8 @@ from tests.reminders.conftest import baku, link, make_organisation, make_user
 from tracker.extensions import db
 from tracker.models import Measure, Milestone, ReminderItem
 from tracker.services import reminders
+from tracker.services.accounts import users
+from tracker.services.monitoring import review
 from tracker.services.plans.status import measure_states
 from tracker.services.reminders import KindSettings, plan_reminders, record_planned
 from tracker.vocabulary import Completion, ReminderKind, ReviewState
@@ -241,6 +243,70 @@ def test_review_waiting_more_than_7_days_goes_to_reviewers(world):
     assert waiting[0].day_count == 8
 
 
+def _submitted(measure, organisation, author, day_time: str):
+    return make_update(
+        measure,
+        organisation,
+        state=ReviewState.SUBMITTED,
+        author_id=author.id,
+        created_dt=baku(f"{day_time[:10]}T07:00"),
+        submitted_dt=baku(day_time),
+    )
+
+
+def _make_reviewer(world, monitor) -> None:
+    """Through the accounts write path, which keeps their organisations' history."""
+    users.change_role(db.session, monitor, role="reviewer", organisation_id=None, actor=world.admin)
+
+
+def test_review_waiting_goes_only_to_reviewers_the_review_rule_lets_review_it(world):
+    m1, m2 = world.m_2022  # A monitors both, B monitors m1 (and m_2021)
+    by_b = _submitted(m1, world.org_b, world.b_az, "2022-09-24T08:00")
+    by_a = _submitted(m2, world.org_a, world.a_az, "2022-09-20T08:00")
+    by_b_2021 = _submitted(world.m_2021, world.org_b, world.b_az, "2022-09-20T08:00")
+    both = users.create_user(
+        db.session, email="both@example.org", role="monitor", organisation_id=world.org_a.id
+    )
+    users.change_role(
+        db.session, both, role="monitor", organisation_id=world.org_b.id, actor=world.admin
+    )
+    for monitor in (world.b_az, world.a_en, both):
+        _make_reviewer(world, monitor)
+    db.session.commit()
+    waiting = of_kind(plan("2022-10-02"), WAITING)
+    reminded: dict[int, set[int]] = {}
+    for r in waiting:
+        reminded.setdefault(r.recipient_id, set()).add(r.update_id)
+    assert reminded == {
+        world.reviewer.id: {by_b.id, by_a.id, by_b_2021.id},
+        # B's own updates are refused to B's former monitor
+        world.b_az.id: {by_a.id},
+        # A's, and B's on a measure A monitored while it was written
+        world.a_en.id: {by_b_2021.id},
+        # `both` may review none: no reminder at all
+    }
+    # the very rule the review pages and decisions apply
+    for reviewer in (world.reviewer, world.b_az, world.a_en, both):
+        for update in (by_b, by_a, by_b_2021):
+            allowed = review.refusal(db.session, reviewer, update) is None
+            assert allowed == (update.id in reminded.get(reviewer.id, set()))
+
+
+def test_review_waiting_counts_calendar_days_in_baku(world):
+    reminders.save_settings(
+        db.session, KindSettings(WAITING, is_enabled=True, interval_days=1), world.admin
+    )
+    late = _submitted(world.m_2022[0], world.org_b, world.b_az, "2022-10-01T23:30")
+    _submitted(world.m_2022[1], world.org_a, world.a_az, "2022-10-02T00:30")  # today
+    db.session.commit()
+    # 9 hours and a half, but yesterday in Baku: one day, as the other kinds count
+    waiting = of_kind(plan("2022-10-02", "09:00"), WAITING)
+    assert [(r.update_id, r.day_count, r.occurrence) for r in waiting] == [
+        (late.id, 1, f"update-{late.id}/1")
+    ]
+    assert waiting[0].reference_date == date(2022, 10, 1)
+
+
 def test_an_unsubscribed_kind_is_not_planned_for_that_person(world):
     reminders.set_subscription(db.session, world.a_az, DEADLINE, subscribed=False)
     db.session.commit()
@@ -313,3 +379,37 @@ def test_planning_takes_the_same_number_of_queries_at_any_size(world):
             make_update(measure, organisation, as_of=date(2022, 1, 1) + timedelta(days=n))
     db.session.commit()
     assert count_queries() == small
+
+
+def test_the_review_queue_takes_the_same_number_of_queries_at_any_size(world):
+    """Reviewers with past organisations and waiting revisions of revisions: the rule is
+    applied to all of them at once."""
+
+    def count_queries():
+        db.session.expire_all()
+        with QueryCounter() as counter:
+            waiting = of_kind(plan("2022-10-02"), WAITING)
+        return counter.count, len(waiting)
+
+    _submitted(world.m_2022[0], world.org_b, world.b_az, "2022-09-20T08:00")
+    _make_reviewer(world, world.a_en)
+    db.session.commit()
+    small, reminded = count_queries()
+    assert reminded == 1  # world.reviewer; A monitored the measure meanwhile
+    for n in range(8):
+        organisation = make_organisation(f"Birlik {n}")
+        monitor = make_user(f"m{n}@example.org", organisation=organisation)
+        link(organisation, world.m_2022[1])
+        version = None
+        for depth in range(n % 3 + 1):  # returned and revised, up to twice
+            version = make_update(
+                world.m_2022[1],
+                organisation,
+                state=ReviewState.SUBMITTED if depth == n % 3 else ReviewState.RETURNED,
+                author_id=monitor.id,
+                submitted_dt=baku(f"2022-09-1{depth}T08:00"),
+                replaces_id=version.id if version else None,
+            )
+        _make_reviewer(world, make_user(f"r{n}@example.org", organisation=organisation))
+    db.session.commit()
+    assert count_queries()[0] == small

@@ -1,26 +1,60 @@
 """The reminder digest as the served app sends it: one message per person to the real SMTP
 server (aiosmtpd), read back with the email package: a text part and an HTML part
 (multipart/alternative), each measure once with all its reasons, and the RFC 8058
-List-Unsubscribe headers whose one-click POST works without cookie or CSRF token."""
+List-Unsubscribe headers whose one-click POST works without cookie or CSRF token; the
+review queue's reminder reaches only the reviewers who may review the update."""
 
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 import requests
 from sqlalchemy import select
 
 from tests.monitoring.conftest import make_organisation, make_user
-from tests.reminders.conftest import link
-from tests.served.server import end_test_transaction
+from tests.reminders.conftest import baku, link
+from tests.served.server import email_text, end_test_transaction
 from tracker.extensions import db
-from tracker.models import Measure, ReminderOptOut, User
-from tracker.vocabulary import ReminderKind
+from tracker.models import Measure, OrganisationMembership, ReminderOptOut, StatusUpdate, User
+from tracker.vocabulary import ReminderKind, ReviewState
 
 pytestmark = pytest.mark.served
 
 ADDRESS = "digest-reader@example.org"
+REVIEWER = "fair-reviewer@example.org"
+FORMER_MONITOR = "former-monitor@example.org"
+
+
+def _waiting_update() -> None:
+    """An update waiting for review since 23:30 Baku time on 19 September, written by an
+    organisation that a reviewer belonged to; another reviewer never did."""
+    writer = make_organisation("Keçmiş Üzvlər Birliyi", "Former Members Union")
+    measure = db.session.scalar(
+        select(Measure).where(Measure.end_year == 2021).order_by(Measure.position).limit(1)
+    )
+    link(writer, measure)
+    make_user(REVIEWER, "reviewer", locale="en")
+    former = make_user(FORMER_MONITOR, "reviewer", locale="en")
+    db.session.add(
+        OrganisationMembership(
+            user_id=former.id,
+            organisation_id=writer.id,
+            from_dt=baku("2021-01-01T09:00"),
+            to_dt=baku("2022-06-01T09:00"),
+        )
+    )
+    db.session.add(
+        StatusUpdate(
+            measure_id=measure.id,
+            organisation_id=writer.id,
+            completion="limited",
+            as_of_date=date(2022, 9, 1),
+            review_state=ReviewState.SUBMITTED,
+            submitted_dt=baku("2022-09-19T23:30"),
+        )
+    )
 
 
 def _digest(served):
@@ -33,6 +67,7 @@ def _digest(served):
     )
     for measure in due_2022:
         link(organisation, measure)
+    _waiting_update()
     db.session.commit()
     codes = [measure.code for measure in due_2022]
     result = served.run_cli("send-reminders", "--now", "2022-10-02T09:00")
@@ -42,6 +77,12 @@ def _digest(served):
 
 def test_the_digest_has_both_parts_each_measure_once_and_one_click_unsubscribe(served):
     message, codes = _digest(served)
+    # the review queue: nothing to the reviewer whose former organisation wrote the
+    # update; 13 calendar days in Baku (12 days and 9 hours and a half) to the other
+    assert served.emails_to(FORMER_MONITOR) == []
+    waiting = email_text(served.email_to(REVIEWER))
+    assert "Former Members Union has waited for review since" in waiting
+    assert "(13 days)" in waiting
     assert message.get_content_type() == "multipart/alternative"
     text = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()

@@ -27,7 +27,7 @@ from tracker.services.accounts.policy import (
     monitored_measure_ids,
     why_not_monitor,
 )
-from tracker.services.accounts.users import organisation_history
+from tracker.services.accounts.users import organisation_histories, organisation_history
 
 __all__ = [
     "ARCHIVED_ORGANISATION",
@@ -44,6 +44,7 @@ __all__ = [
     "is_monitor",
     "is_reviewer",
     "monitored_measure_ids",
+    "organisation_histories",
     "organisation_history",
     "scheduled_mail_job",
     "why_not_monitor",

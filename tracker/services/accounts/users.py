@@ -172,16 +172,24 @@ def _record_membership(session: Session, user: User, organisation_id: int | None
 
 def organisation_history(session: Session, user) -> set[int]:
     """Every organisation the user belongs or ever belonged to."""
-    ids = set(
-        session.scalars(
-            select(OrganisationMembership.organisation_id).where(
-                OrganisationMembership.user_id == user.id
+    return organisation_histories(session, [user])[user.id]
+
+
+def organisation_histories(session: Session, users) -> dict[int, set[int]]:
+    """Every organisation each user belongs or ever belonged to, by user id (one query)."""
+    found = {user.id: set() for user in users}
+    if found:
+        memberships = session.execute(
+            select(OrganisationMembership.user_id, OrganisationMembership.organisation_id).where(
+                OrganisationMembership.user_id.in_(sorted(found))
             )
         )
-    )
-    if getattr(user, "organisation_id", None) is not None:
-        ids.add(user.organisation_id)
-    return ids
+        for user_id, organisation_id in memberships:
+            found[user_id].add(organisation_id)
+    for user in users:
+        if getattr(user, "organisation_id", None) is not None:
+            found[user.id].add(user.organisation_id)
+    return found
 
 
 def _is_last_enabled_admin(session: Session, user: User) -> bool:

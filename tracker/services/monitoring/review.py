@@ -19,38 +19,16 @@ from tracker import clock
 from tracker.models import Measure, ReviewDecision, StatusUpdate
 from tracker.services import reminders
 from tracker.services.errors import InvalidInput, NotAllowed, StateConflict
-from tracker.services.monitoring.conflicts import Written, review_refusal
+from tracker.services.monitoring.conflicts import review_refusal, written_updates
 from tracker.services.monitoring.events import record_event
 from tracker.vocabulary import ReviewAction, ReviewState
 
 MAX_COMMENT_LENGTH = 5000
 
 
-def _written(session: Session, target: StatusUpdate) -> Written:
-    """The update as the conflict rule sees it: its authors are those of every version it
-    revises too, and it was written from its first version's start to its submission."""
-    authors, started = {target.author_id}, target.created_dt
-    seen, replaced_id = {target.id}, target.replaces_id
-    while replaced_id is not None and replaced_id not in seen:
-        seen.add(replaced_id)
-        replaced = session.get(StatusUpdate, replaced_id)
-        if replaced is None:
-            break
-        authors.add(replaced.author_id)
-        started = min(started, replaced.created_dt) if started else replaced.created_dt
-        replaced_id = replaced.replaces_id
-    return Written(
-        author_ids=frozenset(a for a in authors if a is not None),
-        organisation_id=target.organisation_id,
-        measure_id=target.measure_id,
-        started=started,
-        finished=target.submitted_dt,
-    )
-
-
 def refusal(session: Session, reviewer, target: StatusUpdate):
     """Why this reviewer may not review this update (a message), or None."""
-    return review_refusal(session, reviewer, _written(session, target))
+    return review_refusal(session, reviewer, written_updates(session, [target.id])[target.id])
 
 
 def _check_reviewer(session: Session, reviewer, target: StatusUpdate) -> None:

@@ -19,13 +19,14 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, exists, select, text
 from sqlalchemy.orm import Session, aliased
 
 from tracker import clock, data_version
 from tracker.models import Measure, ReminderOptOut, StatusUpdate, User
+from tracker.services import monitoring
 from tracker.services.plans import MeasureState, MilestoneStatus, measure_states
 from tracker.services.reminders import linked
 from tracker.services.reminders.notices import returned_occurrence
@@ -76,7 +77,7 @@ def plan_reminders(
         for row in session.execute(linked.due_reminders())
     ]
     found += _plan_returned_reminders(session, today, settings, opted_out)
-    found += _plan_review_reminders(session, now, settings, opted_out)
+    found += _plan_review_reminders(session, today, settings, opted_out)
     linked.drop_tables(session)
     return sorted(found, key=lambda r: r.key)
 
@@ -90,7 +91,8 @@ def plan_outbox(
     All but the review queue's reminders depend on the day and on the inputs that
     `day_inputs_key` digests, not on the time of day: a run that finds today planned from
     the same inputs (a second run, another scheduler) knows they are all in the outbox and
-    skips them. The review queue's few are planned every time (its wait grows by the hour).
+    skips them. The review queue's few are planned every time: who may review an item
+    also depends on the reviewers' past organisations, which the digest leaves out.
 
     `connections` > 1 (PostgreSQL): the link reminders are written by that many
     connections at once, each for a share of the organisations, and the others commit
@@ -108,7 +110,7 @@ def plan_outbox(
     else:
         due, new = _plan_day_reminders(session, today, now, settings, opted_out, connections)
         record_day_planned(session, today, inputs_key, due, now)
-    waiting = _plan_review_reminders(session, now, settings, opted_out)
+    waiting = _plan_review_reminders(session, today, settings, opted_out)
     new += record_planned(session, waiting, now)
     if new >= ANALYZE_AFTER:
         analyze_outbox(session)
@@ -218,12 +220,12 @@ def _plan_returned_reminders(session, today, settings, opted_out) -> list[Planne
     return add.in_key_order()
 
 
-def _plan_review_reminders(session, now, settings, opted_out) -> list[PlannedReminder]:
-    """Updates that have waited too long in the review queue, as of `now`."""
+def _plan_review_reminders(session, today, settings, opted_out) -> list[PlannedReminder]:
+    """Updates that have waited too long in the review queue, as of `today`."""
     add = _Collector(opted_out)
     waiting = settings[ReminderKind.REVIEW_WAITING]
     if waiting.is_enabled and waiting.interval_days:
-        _plan_review_waiting(session, now, waiting.interval_days, add)
+        _plan_review_waiting(session, today, waiting.interval_days, add)
     return add.in_key_order()
 
 
@@ -404,15 +406,17 @@ def _plan_returned(session, today, add) -> None:
         )
 
 
-def _plan_review_waiting(session, now, wait_days, add) -> None:
-    """Items that have waited in the review queue for more than `wait_days`: to every
-    reviewer, once per `wait_days` of waiting."""
+def _plan_review_waiting(session, today, wait_days, add) -> None:
+    """Items that have waited in the review queue for `wait_days` days or more (Baku
+    calendar days, as the other kinds count): once per `wait_days` of waiting, to each
+    reviewer whom the review rule lets review the item (services.monitoring)."""
     reviewers = session.scalars(
-        select(User.id).where(User.role == Role.REVIEWER, User.is_enabled.is_(True))
+        select(User).where(User.role == Role.REVIEWER, User.is_enabled.is_(True))
     ).all()
     if not reviewers:
         return
-    limit = now - timedelta(days=wait_days)
+    # submitted before this Baku midnight: waited `wait_days` calendar days or more
+    limit = datetime.combine(today - timedelta(days=wait_days - 1), time(), tzinfo=clock.BAKU)
     rows = session.execute(
         select(*_UPDATE_KEY, StatusUpdate.submitted_dt).where(
             StatusUpdate.review_state == ReviewState.SUBMITTED,
@@ -421,12 +425,16 @@ def _plan_review_waiting(session, now, wait_days, add) -> None:
             StatusUpdate.submitted_dt < limit,
         )
     ).all()
+    if not rows:
+        return
+    written = monitoring.written_updates(session, [row.id for row in rows])
+    allowed = monitoring.reviewers_allowed(session, reviewers, written)
     for update_id, measure_id, organisation_id, submitted_dt in rows:
-        waited = (now - submitted_dt).days
-        occurrence = f"update-{update_id}/{waited // wait_days}"
         submitted_on = clock.baku_date(submitted_dt)
+        waited = (today - submitted_on).days
+        occurrence = f"update-{update_id}/{waited // wait_days}"
         add(
-            reviewers,
+            allowed[update_id],
             measure_id=measure_id,
             organisation_id=organisation_id,
             update_id=update_id,
