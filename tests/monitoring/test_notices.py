@@ -17,6 +17,7 @@ from tracker.dates import show_date
 from tracker.extensions import db
 from tracker.models import MailRequest, ReminderItem, ReminderOptOut, ReminderSetting
 from tracker.services import reminders
+from tracker.services.accounts import users
 from tracker.vocabulary import DeliveryStatus, MailKind, MailStatus, ReminderKind
 
 BASE_URL = "https://tracker.example.org"
@@ -201,6 +202,19 @@ def test_the_notices_page_marks_what_it_shows_as_read(client, world):
     assert nav_count(client, "/review/") == 0
     assert all(item.read_dt is not None for item in notices(world.reviewer))
     assert "is-unread" not in client.get("/notifications").get_data(as_text=True)
+
+
+def test_a_reviewer_who_may_not_review_the_update_is_not_told_of_it(client, world):
+    """The notice follows the review pages' rule: a reviewer who once was a monitor of the
+    organisation that wrote the update may not review it, so is not sent to."""
+    former = make_user("former@example.org", "monitor", world.org_a)
+    db.session.commit()
+    users.change_role(db.session, former, role="reviewer", organisation_id=None, actor=world.admin)
+    db.session.commit()
+    update = submitted_update(client, world, "1.1")
+    assert notices(former) == []
+    [told] = notices(world.reviewer)
+    assert (told.kind, told.update_id) == (ReminderKind.UPDATE_SUBMITTED, update.id)
 
 
 def test_a_decision_settles_every_reviewers_notice_of_the_update(client, world):

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from tracker import clock
 from tracker.models import MailRequest, ReminderItem, ReviewDecision, StatusUpdate, User
-from tracker.services import mail_outbox
+from tracker.services import mail_outbox, monitoring
 from tracker.services.mail_outbox import ComposedMail, OutboxRun, Skip
 from tracker.services.reminders.digests import item_detail, item_url
 from tracker.services.reminders.outbox import PlannedReminder, in_states, record_new
@@ -73,12 +73,13 @@ def _enabled_users(session: Session, *conditions) -> list[User]:
 
 
 def notify_submitted(session: Session, submitted: StatusUpdate) -> int:
-    """Tell every reviewer who may review it that an update waits. Returns how many."""
-    reviewers = _enabled_users(
-        session,
-        User.role == Role.REVIEWER,
-        (User.organisation_id.is_(None)) | (User.organisation_id != submitted.organisation_id),
-    )
+    """Tell every reviewer who may review it that an update waits (the review pages' rule:
+    not its authors, nor anyone whose organisation, now or before, wrote it or monitored
+    its measure meanwhile). Returns how many."""
+    candidates = _enabled_users(session, User.role == Role.REVIEWER)
+    written = monitoring.written_updates(session, [submitted.id])
+    allowed = set(monitoring.reviewers_allowed(session, candidates, written)[submitted.id])
+    reviewers = [reviewer for reviewer in candidates if reviewer.id in allowed]
     when = submitted.submitted_dt or clock.now_utc()
     occurrence = f"update-{submitted.id}/submitted"
     return _notify(session, ReminderKind.UPDATE_SUBMITTED, submitted, reviewers, occurrence, when)
