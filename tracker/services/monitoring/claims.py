@@ -25,7 +25,7 @@ from tracker.dates import show_date
 from tracker.models import ActionPlan, GovernmentClaim, Measure, StoredFile
 from tracker.services.accounts import can_propose_claim, can_record_claim, why_not_monitor
 from tracker.services.errors import InvalidInput, NotAllowed, StateConflict
-from tracker.services.monitoring import uploads
+from tracker.services.monitoring import sent_once, uploads
 from tracker.services.monitoring.events import record_event
 from tracker.services.monitoring.inputs import Problems, check_source
 from tracker.vocabulary import Completion, ReviewState, Role
@@ -142,19 +142,13 @@ class ClaimAlreadySaved(StateConflict):
 
 def saved_by_form(session: Session, recorder, form_key: str | None) -> GovernmentClaim | None:
     """The claim that this recorder's form with `form_key` recorded, if it was sent before."""
-    if not form_key:
-        return None
-    return session.scalar(
-        select(GovernmentClaim).where(
-            GovernmentClaim.form_key == form_key, GovernmentClaim.recorded_by_id == recorder.id
-        )
+    return sent_once.saved_record(session, GovernmentClaim.recorded_by_id, recorder, form_key)
+
+
+def _check_form_not_sent(session: Session, recorder, form_key: str | None) -> None:
+    sent_once.refuse_resent(
+        session, GovernmentClaim.recorded_by_id, recorder, form_key, ClaimAlreadySaved
     )
-
-
-def _check_form_not_sent(session: Session, recorder, form_key: str) -> None:
-    saved = saved_by_form(session, recorder, form_key)
-    if saved is not None:
-        raise ClaimAlreadySaved(saved)
 
 
 def _archive_corrected(session: Session, recorder, replaces: GovernmentClaim, form_key: str):

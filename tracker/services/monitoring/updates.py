@@ -21,7 +21,7 @@ from tracker import clock
 from tracker.models import Evidence, Measure, StatusUpdate, StoredFile
 from tracker.services import reminders
 from tracker.services.errors import InvalidInput, StateConflict
-from tracker.services.monitoring import uploads
+from tracker.services.monitoring import sent_once, uploads
 from tracker.services.monitoring.events import record_event
 from tracker.services.monitoring.history import live_successor
 from tracker.services.monitoring.inputs import (
@@ -172,19 +172,11 @@ class AlreadySaved(StateConflict):
 
 def saved_by_form(session: Session, author, form_key: str | None) -> StatusUpdate | None:
     """The update that this author's form with `form_key` saved, if it was sent before."""
-    if not form_key:
-        return None
-    return session.scalar(
-        select(StatusUpdate).where(
-            StatusUpdate.form_key == form_key, StatusUpdate.author_id == author.id
-        )
-    )
+    return sent_once.saved_record(session, StatusUpdate.author_id, author, form_key)
 
 
-def _check_form_not_sent(session: Session, author, form_key: str) -> None:
-    saved = saved_by_form(session, author, form_key)
-    if saved is not None:
-        raise AlreadySaved(saved)
+def _check_form_not_sent(session: Session, author, form_key: str | None) -> None:
+    sent_once.refuse_resent(session, StatusUpdate.author_id, author, form_key, AlreadySaved)
 
 
 def create_update(
