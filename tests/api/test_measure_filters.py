@@ -101,6 +101,27 @@ def test_a_section_the_plan_does_not_have_is_a_400_as_on_the_page(client, deadli
     assert _api_codes(client, "section=9") == {"9.1", "9.2", "9.3", "9.4"}
 
 
+def test_an_unknown_agency_or_organisation_is_refused_as_on_the_page(client, deadlines):
+    """A typo in agency= or organisation= read as "no measure" before; the page refuses it."""
+    assert client.get(f"{PAGE}?agency=no-such-agency").status_code == 400
+    response = client.get("/api/v1/measures?agency=no-such-agency&lang=en")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["message"] == "There is no agency no-such-agency."
+    assert _api_codes(client, "agency=prosecutor-generals-office") == {
+        "1.1",
+        "1.10",
+        "1.7",
+        "3.3",
+        "3.5",
+        "8.1",
+    }
+    response = client.get("/api/v1/measures?organisation=999999&lang=en")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["message"] == "There is no such organisation."
+    watchdog = deadlines.watchdog.id
+    assert _api_codes(client, f"organisation={watchdog}") == {"1.1", "1.2", "2.1", "4.3"}
+
+
 @pytest.mark.parametrize(
     "url",
     [

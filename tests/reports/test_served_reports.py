@@ -96,3 +96,8 @@ def test_the_apis_overdue_filter_is_the_scorecards_deadline_filter(served, monit
     late = page("yes")
     assert len(late) == 62 and api("true") == late
     assert page("no") == api("false") == {"2.1", "4.3"}
+    # a filter naming nothing the plan has is refused, as the page refuses it
+    for query, status in (("section=99", 400), ("agency=no-such-agency", 400)):
+        assert visitor.get(f"/plans/{PLAN}/?{query}").status_code == 400
+        assert visitor.get(f"/api/v1/measures?plan={PLAN}&{query}").status_code == status
+    assert visitor.get(f"/api/v1/measures?plan={PLAN}&organisation=999999").status_code == 404

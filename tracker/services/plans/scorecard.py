@@ -177,6 +177,15 @@ def check_section(measures: Iterable[Measure], number: int | None) -> None:
         raise InvalidInput(_("The plan has no section %(number)s.", number=number))
 
 
+def check_agency(measures: Iterable[Measure], key: str | None) -> None:
+    """InvalidInput unless `key` is None or names an agency of one of the plan's
+    `measures` (their links are loaded): a typo must not read as "no measure"."""
+    if key is not None and all(
+        link.agency.key != key for measure in measures for link in measure.agency_links
+    ):
+        raise InvalidInput(_("There is no agency %(key)s.", key=key))
+
+
 @dataclass
 class SectionGroup:
     section: Section

@@ -102,7 +102,12 @@ def _measure_filters() -> list[Schema]:
             {"type": "integer", "minimum": 1},
             "Section number (a section the plan does not have is a 400)",
         ),
-        parameter("agency", "query", STRING, "An agency's key (either role)"),
+        parameter(
+            "agency",
+            "query",
+            STRING,
+            "An agency's key (either role; an agency of no measure of the plan is a 400)",
+        ),
         parameter("completion", "query", ref("Completion"), "CSO-assessed completion"),
         parameter(
             "overdue",
@@ -128,7 +133,7 @@ def _measure_filters() -> list[Schema]:
             "organisation",
             "query",
             {"type": "integer", "minimum": 1},
-            "Only measures this organisation (id) monitors on as_of",
+            "Only measures this organisation (id) monitors on as_of (an unknown id is a 404)",
         ),
     ]
 

@@ -48,6 +48,12 @@ def _measure_json(plan: ActionPlan, measure: Measure, state) -> dict:
 # --- endpoints --------------------------------------------------------------------------------
 
 
+def _check_organisation(organisation_id: int | None) -> None:
+    """404 for an organisation that does not exist, as the updates list answers."""
+    if organisation_id is not None and db.session.get(Organisation, organisation_id) is None:
+        raise http_error(404, _("There is no such organisation."))
+
+
 @bp.get("/measures")
 def measures():
     plan = plan_or_404(request.args.get("plan"))
@@ -71,6 +77,8 @@ def measures():
     as_of = as_of_arg(plan)
     all_measures = sc.load_measures(db.session, plan)
     sc.check_section(all_measures, measure_filter.section)
+    sc.check_agency(all_measures, measure_filter.agency)
+    _check_organisation(measure_filter.organisation)
     states = measure_states(db.session, all_measures, as_of)
     monitors = {
         measure_id: frozenset(m.organisation_id for m in found)
@@ -127,8 +135,7 @@ def _updates_query() -> sc.ChangeQuery:
     if code and measure_id is None:
         raise http_error(404, _("The plan has no measure %(code)s.", code=code))
     organisation_id = id_arg("organisation")
-    if organisation_id is not None and db.session.get(Organisation, organisation_id) is None:
-        raise http_error(404, _("There is no such organisation."))
+    _check_organisation(organisation_id)
     return sc.ChangeQuery(
         plan_id=plan.id if plan else None,
         measure_id=measure_id,
