@@ -394,6 +394,27 @@ def test_the_organisation_feed_has_only_its_monitored_measures(world, client):
     }
 
 
+def test_a_feeds_links_and_dates_are_in_its_language(world, app, client):
+    app.config["BABEL_DEFAULT_LOCALE"] = "az"  # the product's default (tests run in English)
+    app.config["TRACKER_TODAY"] = "2021-06-30"
+    site = "https://tracker.example.org"
+    page = f"{site}/plans/{world.plan.key}/measures/{world.m_2021.code}"
+    due = f"measure-{world.m_2021.id}-due@tracker.example.org"
+    for lang, url, status in (
+        ("en", f"{page}?lang=en", "Status on June 30, 2021: "),
+        ("az", page, "30 iyun 2021 tarixinə status: "),
+    ):
+        _raw, calendar = _feed(client, f"/calendar/organisation/{world.org_b.id}.ics?lang={lang}")
+        event = next(e for e in calendar.walk("VEVENT") if str(e["UID"]) == due)
+        assert str(event["URL"]) == url
+        assert str(event["DESCRIPTION"]).splitlines()[-2].startswith(status)
+    # the feeds' own addresses: the default language needs no ?lang=, as the Atom feeds'
+    az_page = client.get("/calendar/?lang=az").get_data(as_text=True)
+    assert f"{site}/calendar/plan/{world.plan.key}.ics<" in az_page.replace('"', "<")
+    en_page = client.get("/calendar/?lang=en").get_data(as_text=True)
+    assert f"{site}/calendar/plan/{world.plan.key}.ics?lang=en" in en_page
+
+
 def test_unknown_and_archived_feeds_are_404(world, client):
     archived = make_organisation("Arxiv Birliyi")
     archived.is_archived = True

@@ -191,3 +191,20 @@ def test_an_english_feed_links_to_english_pages_and_an_azerbaijani_one_to_the_de
     one_plan = _feed(client, f"/feeds/updates.atom?plan={PLAN}&lang=en")
     self_link = one_plan.find(f"{ATOM}link[@rel='self']").get("href")
     assert parse_qs(urlsplit(self_link).query) == {"plan": [PLAN], "lang": ["en"]}
+
+
+def test_an_entrys_date_is_written_as_the_pages_write_it_in_the_feeds_language(
+    app, monitoring, client
+):
+    app.config["BABEL_DEFAULT_LOCALE"] = "az"
+    firsts = {}
+    for lang in ("en", "az"):
+        feed = _feed(client, f"{MEASURE_FEED}?lang={lang}")
+        contents = [e.findtext(f"{ATOM}content") for e in feed.findall(f"{ATOM}entry")]
+        firsts[lang] = [text.splitlines()[0] for text in contents]
+    assert firsts["en"] == ["As of May 1, 2021.", "As of April 1, 2021.", "As of February 1, 2021."]
+    assert firsts["az"] == [
+        "1 may 2021 tarixinə.",
+        "1 aprel 2021 tarixinə.",
+        "1 fevral 2021 tarixinə.",
+    ]

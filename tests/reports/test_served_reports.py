@@ -9,6 +9,8 @@ import io
 import re
 
 import pytest
+from defusedxml import ElementTree as SafeET
+from icalendar import Calendar
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -101,3 +103,29 @@ def test_the_apis_overdue_filter_is_the_scorecards_deadline_filter(served, monit
         assert visitor.get(f"/plans/{PLAN}/?{query}").status_code == 400
         assert visitor.get(f"/api/v1/measures?plan={PLAN}&{query}").status_code == status
     assert visitor.get(f"/api/v1/measures?plan={PLAN}&organisation=999999").status_code == 404
+
+
+def test_the_feeds_write_dates_and_links_in_their_language_over_http(served, monitoring):
+    site = served.url
+    atom = "{http://www.w3.org/2005/Atom}"
+    feed_url = f"/plans/{PLAN}/measures/1.1/feed.atom"
+    firsts = {}
+    for lang, query in (("en", "?lang=en"), ("az", "")):
+        response = served.client().get(feed_url + query)
+        assert response.status_code == 200
+        feed = SafeET.fromstring(response.content)
+        entry = feed.find(f"{atom}entry")
+        firsts[lang] = entry.findtext(f"{atom}content").splitlines()[0]
+        assert entry.find(f"{atom}link").get("href") == f"{site}/plans/{PLAN}/measures/1.1{query}"
+    assert firsts == {"en": "As of May 1, 2021.", "az": "1 may 2021 tarixinə."}
+    for query in ("?lang=en", ""):
+        response = served.client().get(f"/calendar/plan/{PLAN}.ics{query}")
+        assert response.status_code == 200
+        events = Calendar.from_ical(response.content).walk("VEVENT")
+        urls = [str(e["URL"]) for e in events]
+        assert f"{site}/plans/{PLAN}/measures/1.1{query}" in urls
+        assert all(("lang=" in url) == bool(query) for url in urls)
+    en_page = served.client().get("/calendar/?lang=en").text
+    assert f"{site}/calendar/plan/{PLAN}.ics?lang=en" in en_page
+    az_page = served.client().get("/calendar/").text
+    assert f'"{site}/calendar/plan/{PLAN}.ics"' in az_page

@@ -18,10 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from tracker import clock
+from tracker.dates import show_date
 from tracker.models import ActionPlan, Measure, Milestone, MonitoringLink, Organisation
 from tracker.services.plans import measure_states
 from tracker.vocabulary import COMPLETION_LABELS
-from tracker.web.links import public_host, public_url
+from tracker.web.links import language_arg, public_host, public_url
 
 
 @dataclass(frozen=True)
@@ -91,10 +92,12 @@ def feed_events(session: Session, measures: list[Measure], locale: str) -> list[
     for measure in measures:
         state = states[measure.id]
         title = measure.title(locale)
-        url = public_url("public.measure", key=measure.plan.key, code=measure.code)
+        url = public_url(
+            "public.measure", key=measure.plan.key, code=measure.code, **language_arg(locale)
+        )
         status_line = _(
             "Status on %(date)s: %(completion)s.",
-            date=state.as_of.isoformat(),
+            date=show_date(state.as_of),
             completion=COMPLETION_LABELS[state.completion],
         )
         description = "\n".join(

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from tracker import clock
+from tracker.dates import show_date
 from tracker.models import ActionPlan, Measure, Organisation, StatusUpdate
 from tracker.services.plans import ChangeQuery, approved_changes
 from tracker.services.reports.exports import (
@@ -156,7 +157,7 @@ def _change_entries(session: Session, query: ChangeQuery, locale: str) -> list[E
             if c.is_plan_wide
             else ("public.measure", {"key": c.plan_key, "code": c.measure_code})
         )
-        day = _("As of %(date)s.", date=c.day.isoformat())
+        day = _("As of %(date)s.", date=show_date(c.day))
         entries.append(
             Entry(
                 endpoint=endpoint,

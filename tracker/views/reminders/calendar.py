@@ -13,7 +13,7 @@ from tracker.services import reminders
 from tracker.services.accounts import is_monitor
 from tracker.services.plans import get_plan, list_plans
 from tracker.web.errors_map import http_error
-from tracker.web.links import public_url
+from tracker.web.links import language_arg, public_url
 from tracker.web.permissions import get_or_404
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
@@ -33,14 +33,15 @@ def index():
     locale = current_locale()
     plans = list_plans(db.session)
     feeds = [
-        (plan, public_url("calendar.plan_feed", plan_key=plan.key, lang=locale)) for plan in plans
+        (plan, public_url("calendar.plan_feed", plan_key=plan.key, **language_arg(locale)))
+        for plan in plans
     ]
     organisation = organisation_feed_url = None
     if is_monitor(current_user):
         organisation = db.session.get(Organisation, current_user.organisation_id)
     if organisation is not None:
         organisation_feed_url = public_url(
-            "calendar.organisation_feed", organisation_id=organisation.id, lang=locale
+            "calendar.organisation_feed", organisation_id=organisation.id, **language_arg(locale)
         )
     return render_template(
         "reminders/calendar/index.html",
