@@ -5,8 +5,9 @@ of an organisation they belonged to, nor one written while an organisation of th
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from tests.monitoring.conftest import as_user, make_user
@@ -14,6 +15,7 @@ from tests.monitoring.test_review import decide, submitted_update
 from tracker.extensions import db
 from tracker.models import MonitoringLink, OrganisationMembership, StatusUpdate
 from tracker.services.accounts import users
+from tracker.services.monitoring.conflicts import Written, review_refusal
 from tracker.vocabulary import ReviewState
 
 
@@ -138,3 +140,28 @@ def test_an_unrelated_reviewer_still_decides(client, world):
     as_user(client, world.reviewer)
     assert decide(client, update.id, "approve").status_code == 302
     assert state_of(update.id) == ReviewState.APPROVED
+
+
+def test_the_days_it_was_written_on_are_baku_days(world):
+    """Written at 21:30 UTC on June 30 is July 1 in Baku (UTC+4), the day a link's dates
+    name: a link that starts on July 1 monitored it, one that ended on June 30 did not."""
+    measure = world.measure("1.1")
+    moment = datetime(2021, 6, 30, 21, 30, tzinfo=UTC)
+    written = Written(
+        author_ids=frozenset({world.monitor_a.id}),
+        organisation_id=world.org_a.id,
+        measure_id=measure.id,
+        started=moment,
+        finished=moment,
+    )
+    link = MonitoringLink(
+        organisation_id=world.org_b.id, measure_id=measure.id, start_date=date(2021, 7, 1)
+    )
+    db.session.add(link)
+    db.session.commit()
+    move_to_reviewer(world, world.monitor_b)
+    with force_locale("en"):
+        assert "monitored measure 1.1" in str(review_refusal(db.session, world.monitor_b, written))
+        link.start_date, link.end_date = date(2021, 1, 1), date(2021, 6, 30)
+        db.session.commit()
+        assert review_refusal(db.session, world.monitor_b, written) is None

@@ -97,9 +97,10 @@ def _links(session: Session, organisation_ids: Iterable[int], measure_ids: Itera
 
 
 def _written_days(written: Written) -> tuple[date, date]:
+    """The Baku days it was written on: a link's dates are Baku days, as the admin gave them."""
     today = clock.today()
-    start = written.started.date() if written.started else today
-    end = written.finished.date() if written.finished else today
+    start = clock.baku_date(written.started) if written.started else today
+    end = clock.baku_date(written.finished) if written.finished else today
     return start, end
 
 
