@@ -196,7 +196,8 @@ def test_the_claims_migration_moves_claims_from_the_items_to_the_recipients(
                     ),
                     {"id": n, "status": status, "at": claimed, "next": datetime(2022, 10, 3)},
                 )
-        upgrade()
+        # up to 1100 itself: later revisions add indexes of their own
+        upgrade(revision="1100_reminder_claims")
         with db.engine.connect() as connection:
             columns = {c["name"] for c in inspect(connection).get_columns("reminder_item")}
             rows = connection.execute(
@@ -258,6 +259,40 @@ def test_the_awaiting_review_migration_indexes_the_submitted_updates_only(empty_
         downgrade(revision="0900_reminder_planning")
         with db.engine.connect() as connection:
             assert _index_definition(connection, name) is None
+        upgrade()
+        db.engine.dispose()
+
+
+def test_the_claim_notices_migration_adds_the_claim_and_its_partial_index(empty_database, tmp_path):
+    """1700 gives the outbox a claim_id (empty on the rows already there) and an index of
+    the rows that name a claim only; its downgrade drops both and keeps the rows."""
+    app = create_app(make_test_config(empty_database, tmp_path))
+    name = "ix_reminder_item_claim"
+    with app.app_context():
+        upgrade(revision="1600_claim_form_key")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO reminder_item (id, recipient_id, measure_id, kind, occurrence,"
+                    " reference_date, day_count, status, planned_dt, next_attempt_dt,"
+                    " attempts, last_error)"
+                    " VALUES (1, 1, 1, 'overdue', 'o', '2022-01-01', 0, 'sent', :at, :at, 0, '')"
+                ),
+                {"at": datetime(2022, 10, 2, 5, 0)},
+            )
+        upgrade()
+        with db.engine.connect() as connection:
+            definition = _index_definition(connection, name)
+            kept = connection.execute(text("SELECT id, claim_id FROM reminder_item")).all()
+        assert [tuple(row) for row in kept] == [(1, None)]
+        columns, _, where = definition.partition(" WHERE ")
+        assert "claim_id" in columns and "claim_id IS NOT NULL" in where
+        downgrade(revision="1600_claim_form_key")
+        with db.engine.connect() as connection:
+            assert _index_definition(connection, name) is None
+            columns = {c["name"] for c in inspect(connection).get_columns("reminder_item")}
+            count = connection.execute(text("SELECT count(*) FROM reminder_item")).scalar()
+        assert "claim_id" not in columns and count == 1
         upgrade()
         db.engine.dispose()
 

@@ -179,6 +179,8 @@ class ReminderKind(LabelledEnum):
     #: instant notices (services.reminders.notices), recorded when the event happens
     UPDATE_SUBMITTED = "update_submitted", _l("Update submitted for review")
     UPDATE_APPROVED = "update_approved", _l("Update approved by a reviewer")
+    #: a monitor proposed a government claim (services.monitoring.claims): to its reviewers
+    CLAIM_PROPOSED = "claim_proposed", _l("Government claim proposed for review")
 
 
 REMINDER_KIND_LABELS = labels_of(ReminderKind)

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.helpers import login
+from tests.reminders.conftest import MailServer
 from tracker.extensions import db
 from tracker.models import Measure, MonitoringLink, Organisation, User
 from tracker.services.accounts.passwords import hash_password
@@ -167,6 +168,27 @@ def world(app, seeded) -> World:
     link(org_b, measures["2.1"])
     db.session.commit()
     return world
+
+
+#: the PUBLIC_BASE_URL of the notice emails' links (the `smtp` fixture)
+NOTICE_BASE_URL = "https://tracker.example.org"
+
+
+@pytest.fixture
+def smtp(app):
+    """A running SMTP server the app sends the notices' emails to."""
+    server = MailServer()
+    server.start()
+    app.config.update(
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=server.port,
+        SMTP_TLS="none",
+        SMTP_TIMEOUT=5,
+        PUBLIC_BASE_URL=NOTICE_BASE_URL,
+        MAIL_FROM="tracker@example.org",
+    )
+    yield server
+    server.stop()
 
 
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import func, select
 
+from tests.monitoring.conftest import NOTICE_BASE_URL as BASE_URL
 from tests.monitoring.conftest import as_user, csrf, make_user
 from tests.monitoring.test_review import decide, submitted_update
-from tests.reminders.conftest import MailServer, html_of, text_of
+from tests.reminders.conftest import html_of, text_of
 from tracker import clock
 from tracker.dates import show_date
 from tracker.extensions import db
@@ -20,24 +20,7 @@ from tracker.services import reminders
 from tracker.services.accounts import users
 from tracker.vocabulary import DeliveryStatus, MailKind, MailStatus, ReminderKind
 
-BASE_URL = "https://tracker.example.org"
 UNREAD = re.compile(r'class="unread-count"[^>]*><span aria-hidden="true">(\d+)</span>')
-
-
-@pytest.fixture
-def smtp(app):
-    server = MailServer()
-    server.start()
-    app.config.update(
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=server.port,
-        SMTP_TLS="none",
-        SMTP_TIMEOUT=5,
-        PUBLIC_BASE_URL=BASE_URL,
-        MAIL_FROM="tracker@example.org",
-    )
-    yield server
-    server.stop()
 
 
 def notices(user, kind: ReminderKind | None = None) -> list[ReminderItem]:
@@ -240,10 +223,15 @@ def test_people_choose_the_notice_emails_on_their_notifications_page(client, wor
     as_user(client, world.reviewer)
     page = client.get("/notifications").get_data(as_text=True)
     assert 'id="pref-update_submitted"' in page and 'id="pref-review_waiting"' in page
+    assert 'id="pref-claim_proposed"' in page
     assert 'id="pref-update_approved"' not in page
     response = client.post(
         "/notifications/preferences",
-        data={"csrf_token": csrf(client, "/notifications"), "review_waiting": "y"},
+        data={
+            "csrf_token": csrf(client, "/notifications"),
+            "review_waiting": "y",
+            "claim_proposed": "y",
+        },
     )
     assert response.status_code == 302
     assert reminders.opted_out_kinds(db.session, world.reviewer.id) == {

@@ -4,7 +4,7 @@ holds names an existing row of its table."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import exists, func, inspect, select
@@ -13,6 +13,7 @@ from tests.factories import make_update
 from tests.reminders.conftest import baku
 from tracker.extensions import db
 from tracker.models import (
+    GovernmentClaim,
     Measure,
     Milestone,
     Organisation,
@@ -21,7 +22,7 @@ from tracker.models import (
     StatusUpdate,
     User,
 )
-from tracker.services.reminders import notify_submitted, run_reminders
+from tracker.services.reminders import notify_proposed, notify_submitted, run_reminders
 from tracker.vocabulary import DeliveryStatus, ReminderKind, ReviewState
 
 #: each id column of the outbox and the table it names
@@ -31,6 +32,7 @@ REFERENCES = (
     (ReminderItem.organisation_id, Organisation),
     (ReminderItem.update_id, StatusUpdate),
     (ReminderItem.milestone_id, Milestone),
+    (ReminderItem.claim_id, GovernmentClaim),
     (ReminderItem.digest_id, ReminderDigest),
 )
 
@@ -83,7 +85,27 @@ def busy_world(world):
     return world
 
 
+def _proposal(world) -> GovernmentClaim:
+    """A government claim a monitor of A proposed, and its reviewers' notices."""
+    claim = GovernmentClaim(
+        measure_id=world.m_2022[0].id,
+        claimed_completion="complete",
+        claim_date=date(2022, 9, 1),
+        source_title="Ministry report",
+        source_url="https://example.gov.az/report",
+        recorded_by_id=world.a_az.id,
+        organisation_id=world.org_a.id,
+        review_state=ReviewState.SUBMITTED,
+        created_dt=datetime.fromisoformat("2022-10-01T08:00:00+00:00"),
+    )
+    db.session.add(claim)
+    db.session.flush()
+    assert notify_proposed(db.session, claim) == 1
+    return claim
+
+
 def test_every_id_in_the_outbox_names_a_row_after_planning_and_sending(busy_world, smtp):
+    _proposal(busy_world)
     report = run_reminders(db.session, baku("2022-10-02T09:00"))
     assert report.digests_sent >= 4
     kinds = set(db.session.scalars(select(ReminderItem.kind).distinct()))
@@ -120,7 +142,13 @@ def test_an_instant_notice_names_existing_rows(busy_world):
     assert notice.update_id == submitted.id
     assert notice.recipient.email == "rena@example.org"
     assert notice.measure.code == busy_world.m_2022[1].code
-    assert dangling()["update_id"] == 0
+    proposed = _proposal(busy_world)
+    db.session.commit()
+    [notice] = db.session.scalars(
+        select(ReminderItem).where(ReminderItem.kind == ReminderKind.CLAIM_PROPOSED)
+    )
+    assert (notice.claim_id, notice.recipient.email) == (proposed.id, "rena@example.org")
+    assert dangling()["update_id"] == 0 and dangling()["claim_id"] == 0
 
 
 def test_the_outbox_has_no_foreign_key_constraints_but_its_relationships_load(busy_world, smtp):

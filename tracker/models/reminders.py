@@ -42,6 +42,9 @@ def status_in(*states: DeliveryStatus):
 SENDABLE_WHERE = status_in(DeliveryStatus.PENDING, DeliveryStatus.RETRY)
 QUEUED_WHERE = status_in(DeliveryStatus.QUEUED)
 FAILED_WHERE = status_in(DeliveryStatus.FAILED)
+#: only a proposed claim's notices name a claim: the index of the rows that settle when it
+#: is decided holds those few rows, and no write of a planned reminder touches it
+CLAIM_WHERE = text("claim_id IS NOT NULL")
 
 
 def _partial(name: str, columns: list[str], where) -> Index:
@@ -67,7 +70,8 @@ class ReminderItem(db.Model):
     person's notifications, by recipient) and partial indexes of the live states: sendable
     items by recipient and due time (the run's recipients, in order, and a claim's read),
     queued notices, and failed items by digest (the admin page). Sent rows are in none of
-    the partial ones.
+    the partial ones. One more holds only the notices of proposed government claims, by
+    claim (settled when the proposal is decided).
 
     No foreign-key constraints. A run plans about a million rows and writes each again
     when it claims and when it records the answer, and the database checks a foreign key
@@ -85,6 +89,7 @@ class ReminderItem(db.Model):
         _partial("ix_reminder_item_sendable", ["recipient_id", "next_attempt_dt"], SENDABLE_WHERE),
         _partial("ix_reminder_item_queued", ["id"], QUEUED_WHERE),
         _partial("ix_reminder_item_failed_digest", ["digest_id"], FAILED_WHERE),
+        _partial("ix_reminder_item_claim", ["claim_id"], CLAIM_WHERE),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -100,6 +105,8 @@ class ReminderItem(db.Model):
     organisation_id: Mapped[int | None] = mapped_column(Integer)
     #: the status update the reminder is about (returned, waiting for review), if any
     update_id: Mapped[int | None] = mapped_column(Integer)
+    #: the proposed government claim the notice is about (government_claim.id), if any
+    claim_id: Mapped[int | None] = mapped_column(Integer)
     #: the milestone whose date the reminder is about, if any
     milestone_id: Mapped[int | None] = mapped_column(Integer)
     #: the date the reminder counts towards or from (due date, last update, submission)

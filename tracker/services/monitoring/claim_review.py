@@ -1,7 +1,8 @@
 """Review of the claims monitors propose: a reviewer approves a proposal (it becomes
 public, and the claim it corrects is archived) or returns it with a reason. The same
 rules as for updates: one conditional UPDATE decides, and nobody reviews what they or an
-organisation of theirs (current or past) proposed or monitored (`conflicts`)."""
+organisation of theirs (current or past) proposed or monitored (`conflicts`). Deciding
+settles the reviewers' notices of the proposal (services.reminders)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from sqlalchemy.orm import Session, joinedload
 
 from tracker import clock
 from tracker.models import GovernmentClaim, Measure
+from tracker.services import reminders
 from tracker.services.errors import NotAllowed
 from tracker.services.monitoring.claims import archive_replaced
-from tracker.services.monitoring.conflicts import Written, review_refusal
+from tracker.services.monitoring.conflicts import review_refusal, written_claim
 from tracker.services.monitoring.events import record_event
 from tracker.services.monitoring.review import clean_text, mark_decided
 from tracker.vocabulary import ReviewState
@@ -21,14 +23,7 @@ from tracker.vocabulary import ReviewState
 
 def refusal(session: Session, reviewer, claim: GovernmentClaim):
     """Why this reviewer may not decide on this proposal (a message), or None."""
-    written = Written(
-        author_ids=frozenset({claim.recorded_by_id} - {None}),
-        organisation_id=claim.organisation_id,
-        measure_id=claim.measure_id,
-        started=claim.created_dt,
-        finished=claim.created_dt,
-    )
-    return review_refusal(session, reviewer, written)
+    return review_refusal(session, reviewer, written_claim(claim))
 
 
 def _decide(
@@ -51,6 +46,7 @@ def _decide(
     if decision == ReviewState.APPROVED and claim.replaces is not None:
         archive_replaced(session, claim.replaces)
     record_event(session, f"claim.{decision}", claim, reviewer, "measure_id", comment=comment)
+    reminders.settle_proposal_notices(session, claim)
 
 
 def approve_claim(session: Session, reviewer, claim: GovernmentClaim, comment: str = "") -> None:

@@ -18,11 +18,12 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from tracker import clock
 from tracker.dates import show_date
 from tracker.models import ActionPlan, GovernmentClaim, Measure, StoredFile
+from tracker.services import reminders
 from tracker.services.accounts import can_propose_claim, can_record_claim, why_not_monitor
 from tracker.services.errors import InvalidInput, NotAllowed, StateConflict
 from tracker.services.monitoring import sent_once, uploads
@@ -182,8 +183,9 @@ def record_claim(
     """Record a claim on a measure or a whole plan (a correction when `replaces` is given).
 
     A reviewer's or admin's claim is approved at once, and the claim it corrects archived;
-    a monitor's is a proposal, submitted for review. ClaimAlreadySaved when the recorder
-    sent the same form before (its `form_key`); the unique key settles a race."""
+    a monitor's is a proposal, submitted for review, and the reviewers who may decide on
+    it are told in the same transaction. ClaimAlreadySaved when the recorder sent the same
+    form before (its `form_key`); the unique key settles a race."""
     _check_form_not_sent(session, recorder, data.form_key)
     reason = refusal(recorder, target)
     if reason is not None:
@@ -223,48 +225,9 @@ def record_claim(
         "replaces_id",
         summary=f"{target.code if not plan_wide else target.key} {claim.claimed_completion}",
     )
+    if not direct:
+        reminders.notify_proposed(session, claim)
     return claim
-
-
-def _public():
-    return (
-        GovernmentClaim.review_state == ReviewState.APPROVED,
-        GovernmentClaim.is_archived.is_(False),
-    )
-
-
-def current_claims(session: Session, measure: Measure) -> list[GovernmentClaim]:
-    """The public claims that speak for the measure: its own and its plan's plan-wide ones
-    (current and approved), newest first, with their files."""
-    return list(
-        session.scalars(
-            select(GovernmentClaim)
-            .where(
-                (GovernmentClaim.measure_id == measure.id)
-                | (
-                    (GovernmentClaim.plan_id == measure.plan_id)
-                    & GovernmentClaim.measure_id.is_(None)
-                ),
-                *_public(),
-            )
-            .options(joinedload(GovernmentClaim.file))
-            .order_by(GovernmentClaim.claim_date.desc(), GovernmentClaim.id.desc())
-        )
-    )
-
-
-def plan_wide_claims(session: Session) -> list[GovernmentClaim]:
-    """The latest public plan-wide claim of each plan that has one (for the footer)."""
-    claims = session.scalars(
-        select(GovernmentClaim)
-        .where(GovernmentClaim.measure_id.is_(None), *_public())
-        .options(joinedload(GovernmentClaim.file), joinedload(GovernmentClaim.plan))
-        .order_by(GovernmentClaim.claim_date.desc(), GovernmentClaim.id.desc())
-    )
-    latest: dict[int, GovernmentClaim] = {}
-    for claim in claims:
-        latest.setdefault(claim.plan_id, claim)
-    return list(latest.values())
 
 
 def proposals_of(session: Session, organisation_id: int, measure_id: int) -> list[GovernmentClaim]:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from tracker import clock
-from tracker.models import Measure, MonitoringLink, Organisation, StatusUpdate
+from tracker.models import GovernmentClaim, Measure, MonitoringLink, Organisation, StatusUpdate
 from tracker.services.accounts import can_review, organisation_histories, organisation_history
 
 Key = TypeVar("Key")
@@ -75,6 +75,18 @@ def written_updates(session: Session, update_ids: Iterable[int]) -> dict[int, Wr
             finished=submitted_dt,
         )
     return found
+
+
+def written_claim(claim: GovernmentClaim) -> Written:
+    """A proposed claim as the rule sees it: written by its recorder, for its organisation,
+    at the moment it was recorded."""
+    return Written(
+        author_ids=frozenset({claim.recorded_by_id} - {None}),
+        organisation_id=claim.organisation_id,
+        measure_id=claim.measure_id,
+        started=claim.created_dt,
+        finished=claim.created_dt,
+    )
 
 
 def _links(session: Session, organisation_ids: Iterable[int], measure_ids: Iterable[int | None]):

@@ -6,8 +6,8 @@ notifications and the calendar feeds.
 - planning: which reminders are due today; digests: what an email says; delivery: sending;
 - jobs: a run (plan, then deliver) and the scheduler's jobs;
 - inbox: the notification list; calendar: the iCalendar feeds;
-- notices: instant notices of submitted, returned and approved updates, emailed through
-  the mail outbox.
+- notices: instant notices of submitted, returned and approved updates and of proposed
+  government claims, emailed through the mail outbox.
 
 Other features, the commands and the scheduler use only the names below; nothing else
 reaches inside."""
@@ -36,8 +36,10 @@ from tracker.services.reminders.jobs import (
 from tracker.services.reminders.notices import (
     deliver_notice_mail,
     notify_decided,
+    notify_proposed,
     notify_submitted,
     scheduled_notice_mail_job,
+    settle_proposal_notices,
 )
 from tracker.services.reminders.outbox import (
     CLAIM_TIMEOUT,
@@ -87,6 +89,7 @@ __all__ = [
     "notification_counts",
     "notifications",
     "notify_decided",
+    "notify_proposed",
     "notify_submitted",
     "opted_out_kinds",
     "organisation_calendar",
@@ -105,6 +108,7 @@ __all__ = [
     "scheduled_reminders_job",
     "scheduled_retry_job",
     "set_subscription",
+    "settle_proposal_notices",
     "unread_count",
     "unsubscribe_all",
     "unsubscribe_target",

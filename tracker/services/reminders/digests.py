@@ -33,6 +33,7 @@ KIND_ORDER = (
     ReminderKind.OVERDUE,
     ReminderKind.UPDATE_RETURNED,
     ReminderKind.UPDATE_SUBMITTED,
+    ReminderKind.CLAIM_PROPOSED,
     ReminderKind.REVIEW_WAITING,
     ReminderKind.UPDATE_APPROVED,
     ReminderKind.DEADLINE_APPROACHING,
@@ -55,6 +56,8 @@ def link_target(item: ReminderItem | DigestItem) -> tuple[str, dict]:
         return "review.item", {"update_id": item.update_id}
     if item.kind == ReminderKind.UPDATE_APPROVED and item.update_id:
         return "monitor.update", {"update_id": item.update_id}
+    if item.kind == ReminderKind.CLAIM_PROPOSED and item.claim_id:
+        return "claim_review.proposal", {"claim_id": item.claim_id}
     if item.kind in (ReminderKind.UPDATE_STALE, ReminderKind.OVERDUE):
         return "monitor.new_update", {"measure_id": item.measure_id}
     measure = item.measure
@@ -93,6 +96,12 @@ def item_detail(item: ReminderItem | DigestItem, locale: str) -> str:
             "Due on %(date)s: %(num)d day overdue and not complete.",
             "Due on %(date)s: %(num)d days overdue and not complete.",
             days,
+            date=day,
+        )
+    if kind == ReminderKind.CLAIM_PROPOSED:
+        return _(
+            "%(organisation)s proposed a government claim on %(date)s. It waits for your review.",
+            organisation=organisation,
             date=day,
         )
     if kind == ReminderKind.UPDATE_STALE:
@@ -207,6 +216,9 @@ class DigestItem(NamedTuple):
     measure: MeasureInfo
     organisation: OrganisationInfo | None
     milestone: MilestoneInfo | None
+    #: a digest never carries a claim's notice (notices are emailed alone, services.
+    #: reminders.notices), so a run reads no claim ids
+    claim_id: int | None = None
 
 
 #: the columns of an outbox row that a digest reads (InfoCache reads them by position)

@@ -1,6 +1,6 @@
-"""Instant notices: the moment an update is submitted its reviewers are told, and the moment
-it is returned or approved the monitors of its organisation are told, instead of at the
-next daily run.
+"""Instant notices: the moment an update is submitted, or a government claim proposed, its
+reviewers are told, and the moment an update is returned or approved the monitors of its
+organisation are told, instead of at the next daily run.
 
 A notice is a `ReminderItem` like any reminder, so it is in the person's notification list
 (and the unread count in the navigation) as soon as the submitting or deciding request
@@ -17,6 +17,7 @@ would record, so the planning later finds it there and adds nothing.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from flask import current_app, render_template
@@ -25,7 +26,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tracker import clock
-from tracker.models import MailRequest, ReminderItem, ReviewDecision, StatusUpdate, User
+from tracker.models import (
+    GovernmentClaim,
+    MailRequest,
+    ReminderItem,
+    ReviewDecision,
+    StatusUpdate,
+    User,
+)
 from tracker.services import mail_outbox, monitoring
 from tracker.services.mail_outbox import ComposedMail, OutboxRun, Skip
 from tracker.services.reminders.digests import item_detail, item_url
@@ -72,39 +80,68 @@ def _enabled_users(session: Session, *conditions) -> list[User]:
     )
 
 
-def notify_submitted(session: Session, submitted: StatusUpdate) -> int:
-    """Tell every reviewer who may review it that an update waits (the review pages' rule:
-    not its authors, nor anyone whose organisation, now or before, wrote it or monitored
-    its measure meanwhile). Returns how many."""
+def _reviewers_allowed(session: Session, written: monitoring.Written) -> list[User]:
+    """The enabled reviewers whom the review pages' rule lets review the record: not its
+    authors, nor anyone whose organisation, now or before, wrote it or monitored its
+    measure meanwhile (services.monitoring.conflicts)."""
     candidates = _enabled_users(session, User.role == Role.REVIEWER)
-    written = monitoring.written_updates(session, [submitted.id])
-    allowed = set(monitoring.reviewers_allowed(session, candidates, written)[submitted.id])
-    reviewers = [reviewer for reviewer in candidates if reviewer.id in allowed]
+    allowed = set(monitoring.reviewers_allowed(session, candidates, {"it": written})["it"])
+    return [reviewer for reviewer in candidates if reviewer.id in allowed]
+
+
+def notify_submitted(session: Session, submitted: StatusUpdate) -> int:
+    """Tell every reviewer who may review it that an update waits. Returns how many."""
+    written = monitoring.written_updates(session, [submitted.id])[submitted.id]
     when = submitted.submitted_dt or clock.now_utc()
-    occurrence = f"update-{submitted.id}/submitted"
-    return _notify(session, ReminderKind.UPDATE_SUBMITTED, submitted, reviewers, occurrence, when)
+    notice = _update_notice(
+        ReminderKind.UPDATE_SUBMITTED, submitted, f"update-{submitted.id}/submitted", when
+    )
+    return _notify(session, notice, _reviewers_allowed(session, written))
 
 
-def _settle_review_notices(session: Session, decided: StatusUpdate, when: datetime) -> None:
-    """Once an update is decided, every reviewer's "waiting for review" notice of it is
-    read: nothing waits any more, and a notice left "new" would send them to act on it."""
+def notify_proposed(session: Session, proposed: GovernmentClaim) -> int:
+    """Tell every reviewer who may decide on it that a monitor's claim waits (the rule of
+    services.monitoring.claim_review). Returns how many. The occurrence names the claim,
+    so two proposals on one measure are two notices."""
+    when = proposed.created_dt or clock.now_utc()
+    notice = PlannedReminder(
+        recipient_id=0,
+        measure_id=proposed.measure_id,
+        kind=ReminderKind.CLAIM_PROPOSED,
+        occurrence=f"claim-{proposed.id}/proposed",
+        reference_date=clock.baku_date(when),
+        day_count=0,
+        organisation_id=proposed.organisation_id,
+        claim_id=proposed.id,
+    )
+    reviewers = _reviewers_allowed(session, monitoring.written_claim(proposed))
+    return _notify(session, notice, reviewers)
+
+
+def _settle(session: Session, about, kinds: tuple[ReminderKind, ...], when: datetime) -> None:
+    """Once a record is decided, every reviewer's notice that it waits (`about`: the
+    condition naming it) is read: nothing waits any more, and a notice left "new" would
+    send them to act on it."""
     session.execute(
         update(ReminderItem)
-        .where(
-            ReminderItem.update_id == decided.id,
-            ReminderItem.kind.in_((ReminderKind.UPDATE_SUBMITTED, ReminderKind.REVIEW_WAITING)),
-            ReminderItem.read_dt.is_(None),
-        )
+        .where(about, ReminderItem.kind.in_(kinds), ReminderItem.read_dt.is_(None))
         .values(read_dt=when)
         .execution_options(synchronize_session=False)
     )
+
+
+def settle_proposal_notices(session: Session, decided: GovernmentClaim) -> None:
+    """The reviewers' notices of a proposal are read once it is approved or returned."""
+    when = decided.decided_dt or clock.now_utc()
+    _settle(session, ReminderItem.claim_id == decided.id, (ReminderKind.CLAIM_PROPOSED,), when)
 
 
 def notify_decided(session: Session, decided: StatusUpdate) -> int:
     """Tell the monitors of the update's organisation that it was returned or approved,
     and settle the reviewers' notices of it. Returns how many were told."""
     when = decided.decided_dt or clock.now_utc()
-    _settle_review_notices(session, decided, when)
+    waiting = (ReminderKind.UPDATE_SUBMITTED, ReminderKind.REVIEW_WAITING)
+    _settle(session, ReminderItem.update_id == decided.id, waiting, when)
     if decided.review_state == ReviewState.RETURNED:
         kind, occurrence = ReminderKind.UPDATE_RETURNED, returned_occurrence(decided.id, when)
     elif decided.review_state == ReviewState.APPROVED:
@@ -114,35 +151,36 @@ def notify_decided(session: Session, decided: StatusUpdate) -> int:
     monitors = _enabled_users(
         session, User.role == Role.MONITOR, User.organisation_id == decided.organisation_id
     )
-    return _notify(session, kind, decided, monitors, occurrence, when)
+    return _notify(session, _update_notice(kind, decided, occurrence, when), monitors)
 
 
-def _notify(
-    session: Session,
-    kind: ReminderKind,
-    target: StatusUpdate,
-    recipients: list[User],
-    occurrence: str,
-    when: datetime,
-) -> int:
+def _update_notice(
+    kind: ReminderKind, target: StatusUpdate, occurrence: str, when: datetime
+) -> PlannedReminder:
+    """A notice about an update, before it has a recipient."""
+    return PlannedReminder(
+        recipient_id=0,
+        measure_id=target.measure_id,
+        kind=kind,
+        occurrence=occurrence,
+        reference_date=clock.baku_date(when),
+        day_count=0,
+        organisation_id=target.organisation_id,
+        update_id=target.id,
+    )
+
+
+def _notify(session: Session, notice: PlannedReminder, recipients: list[User]) -> int:
+    """Record `notice` for each recipient, in the app at once, and plan its email unless
+    the person stopped the kind's emails; nothing when the admin switched the kind off."""
+    kind = notice.kind
     if not recipients or not load_settings(session)[kind].is_enabled:
         return 0
     now = clock.now_utc()
     by_email = {}
     for recipient in recipients:
         stopped = kind in opted_out_kinds(session, recipient.id)
-        by_email.setdefault(stopped, []).append(
-            PlannedReminder(
-                recipient_id=recipient.id,
-                measure_id=target.measure_id,
-                kind=kind,
-                occurrence=occurrence,
-                reference_date=clock.baku_date(when),
-                day_count=0,
-                organisation_id=target.organisation_id,
-                update_id=target.id,
-            )
-        )
+        by_email.setdefault(stopped, []).append(replace(notice, recipient_id=recipient.id))
     emails = {recipient.id: recipient.email for recipient in recipients}
     recorded = record_new(session, by_email.get(True, []), now, DeliveryStatus.CANCELLED)
     queued = record_new(session, by_email.get(False, []), now, DeliveryStatus.QUEUED)

@@ -95,6 +95,7 @@ class PlannedReminder:
     organisation_id: int | None = None
     update_id: int | None = None
     milestone_id: int | None = None
+    claim_id: int | None = None
 
     @property
     def key(self) -> tuple[int, int, str, str]:
@@ -110,6 +111,7 @@ class PlannedReminder:
             "organisation_id": self.organisation_id,
             "update_id": self.update_id,
             "milestone_id": self.milestone_id,
+            "claim_id": self.claim_id,
             "reference_date": self.reference_date,
             "day_count": self.day_count,
             "status": str(DeliveryStatus.PENDING),

@@ -36,6 +36,7 @@ def default_settings() -> dict[ReminderKind, KindSettings]:
         ReminderKind.REVIEW_WAITING: KindSettings(ReminderKind.REVIEW_WAITING, interval_days=7),
         ReminderKind.UPDATE_SUBMITTED: KindSettings(ReminderKind.UPDATE_SUBMITTED),
         ReminderKind.UPDATE_APPROVED: KindSettings(ReminderKind.UPDATE_APPROVED),
+        ReminderKind.CLAIM_PROPOSED: KindSettings(ReminderKind.CLAIM_PROPOSED),
     }
 
 

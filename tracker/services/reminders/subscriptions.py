@@ -25,7 +25,11 @@ MONITOR_KINDS = (
     ReminderKind.UPDATE_RETURNED,
     ReminderKind.UPDATE_APPROVED,
 )
-REVIEWER_KINDS = (ReminderKind.UPDATE_SUBMITTED, ReminderKind.REVIEW_WAITING)
+REVIEWER_KINDS = (
+    ReminderKind.UPDATE_SUBMITTED,
+    ReminderKind.REVIEW_WAITING,
+    ReminderKind.CLAIM_PROPOSED,
+)
 
 
 def relevant_kinds(user: User, opted_out: set[ReminderKind]) -> list[ReminderKind]:

@@ -15,6 +15,7 @@ from tracker.models import ActionPlan, GovernmentClaim, Measure
 from tracker.services.accounts import can_record_claim, is_monitor
 from tracker.services.errors import InvalidInput
 from tracker.services.monitoring import claims as claim_service
+from tracker.services.monitoring import public_claims
 from tracker.services.plans import measure_state
 from tracker.vocabulary import Role
 from tracker.web.errors_map import http_error
@@ -39,7 +40,7 @@ def claim_helpers() -> dict:
     measure; each read only when a page asks for it."""
     return {
         "plan_wide_claims": lambda: (
-            [] if g.get("database_unavailable") else claim_service.plan_wide_claims(db.session)
+            [] if g.get("database_unavailable") else public_claims.plan_wide_claims(db.session)
         ),
         "own_claim_proposals": _own_proposals,
     }

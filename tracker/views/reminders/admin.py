@@ -77,6 +77,7 @@ class SettingsForm(TrackerForm):
     review_waiting_interval = _days_field(_l("Remind when an item has waited more than (days)"))
     update_submitted_enabled = BooleanField(_l("Send these reminders"))
     update_approved_enabled = BooleanField(_l("Send these reminders"))
+    claim_proposed_enabled = BooleanField(_l("Send these reminders"))
 
     @classmethod
     def from_settings(cls, settings: dict[ReminderKind, KindSettings]) -> SettingsForm:

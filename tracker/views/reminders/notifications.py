@@ -57,6 +57,7 @@ class PreferencesForm(TrackerForm):
     review_waiting = BooleanField(REMINDER_KIND_LABELS[ReminderKind.REVIEW_WAITING])
     update_submitted = BooleanField(REMINDER_KIND_LABELS[ReminderKind.UPDATE_SUBMITTED])
     update_approved = BooleanField(REMINDER_KIND_LABELS[ReminderKind.UPDATE_APPROVED])
+    claim_proposed = BooleanField(REMINDER_KIND_LABELS[ReminderKind.CLAIM_PROPOSED])
 
 
 def in_app_link(item: ReminderItem) -> str:

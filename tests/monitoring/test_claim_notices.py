@@ -1,0 +1,153 @@
+"""The instant notice of a proposed government claim (services.reminders.notices): when a
+monitor proposes a claim, the reviewers who may decide on it are told in the app at once
+and by email through the mail outbox, under the same settings as a submitted update's
+notice; deciding the proposal settles their notices."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from tests.monitoring.conftest import NOTICE_BASE_URL as BASE_URL
+from tests.monitoring.conftest import as_user, make_user
+from tests.monitoring.test_claims import _form_key, post_claim, review_claim
+from tests.monitoring.test_notices import nav_count, notice_mail, notices
+from tests.reminders.conftest import html_of, text_of
+from tracker import clock
+from tracker.extensions import db
+from tracker.models import GovernmentClaim, MailRequest, ReminderOptOut, ReminderSetting
+from tracker.services import reminders
+from tracker.services.accounts import users
+from tracker.vocabulary import DeliveryStatus, MailKind, MailStatus, ReminderKind
+
+
+def propose(client, world, code: str = "1.1", **overrides) -> GovernmentClaim:
+    """Monitor A proposes a claim on the measure through the form, as a browser does."""
+    as_user(client, world.monitor_a)
+    assert post_claim(client, world.measure(code), **overrides).status_code == 302
+    return db.session.scalars(select(GovernmentClaim).order_by(GovernmentClaim.id.desc())).first()
+
+
+def test_a_proposal_tells_the_reviewers_who_may_decide_it_and_mails_them(client, world, smtp):
+    """One notice per reviewer the review rule allows: none to the proposer, to another
+    monitor, to an admin, or to a reviewer who was once a member of the proposing
+    organisation (claim_review.refusal would refuse them)."""
+    world.reviewer.locale = "az"
+    english = make_user("second@example.org", "reviewer", locale="en")
+    former = make_user("former@example.org", "monitor", world.org_a)
+    db.session.commit()
+    users.change_role(db.session, former, role="reviewer", organisation_id=None, actor=world.admin)
+    db.session.commit()
+    claim = propose(client, world)
+    assert claim.review_state == "submitted"
+
+    for reviewer in (world.reviewer, english):
+        [item] = notices(reviewer)
+        assert (item.kind, item.claim_id, item.update_id, item.status) == (
+            ReminderKind.CLAIM_PROPOSED,
+            claim.id,
+            None,
+            DeliveryStatus.QUEUED,
+        )
+        assert item.organisation_id == world.org_a.id and item.measure.code == "1.1"
+        assert item.read_dt is None and notice_mail(item).kind == MailKind.NOTICE
+        assert reminders.link_target(item) == ("claim_review.proposal", {"claim_id": claim.id})
+    for nobody in (world.monitor_a, world.monitor_b, world.admin, former):
+        assert notices(nobody) == []
+
+    run = reminders.deliver_notice_mail(db.session, clock.now_utc())
+    assert run.sent == 2
+    [message] = smtp.to("second@example.org")
+    assert message["Subject"] == "1.1: Government claim proposed for review"
+    assert "Transparency Association proposed a government claim on" in text_of(message)
+    assert "It waits for your review." in text_of(message)
+    assert f"{BASE_URL}/review/claims/{claim.id}\n" in text_of(message)
+    assert f'href="{BASE_URL}/review/claims/{claim.id}"' in html_of(message)
+    assert f"{BASE_URL}/unsubscribe/" in text_of(message)
+    # each in their own language
+    [message] = smtp.to("reviewer@example.org")
+    assert message["Subject"] == "1.1: Hökumətin iddiası rəyə təklif edildi"
+    text = text_of(message)
+    assert "Şəffaflıq Assosiasiyası" in text and "hökumətin iddiasını təklif etdi" in text
+    assert "İddia sizin rəyinizi gözləyir." in text
+    assert f"{BASE_URL}/review/claims/{claim.id}\n" in text
+    assert all(item.status == DeliveryStatus.SENT for item in notices(english))
+
+
+def test_the_notice_is_in_the_app_at_once_and_leads_to_the_proposal(client, world):
+    claim = propose(client, world)
+    as_user(client, world.reviewer)
+    assert nav_count(client, "/review/claims/") == 1
+    page = client.get("/notifications").get_data(as_text=True)
+    assert f'href="/review/claims/{claim.id}"' in page
+    assert "Transparency Association proposed a government claim on" in page
+    assert 'id="pref-claim_proposed"' in page
+    assert client.get(f"/review/claims/{claim.id}").status_code == 200
+
+
+def test_deciding_a_proposal_settles_every_reviewers_notice_of_it(client, world):
+    """Approved or returned, nothing waits any more: the other reviewers' notices of it
+    are read; a notice of another proposal stays new."""
+    other_reviewer = make_user("second@example.org", "reviewer", locale="en")
+    db.session.commit()
+    approved = propose(client, world, "1.1")
+    returned = propose(client, world, "1.2", source_title="Statement of the ministry")
+    waiting = propose(client, world, "1.3")
+    as_user(client, other_reviewer)
+    assert nav_count(client, "/review/claims/") == 3
+    as_user(client, world.reviewer)
+    assert review_claim(client, approved.id, "approve", comment="").status_code == 302
+    assert review_claim(client, returned.id, "return", reason="Not official.").status_code == 302
+    as_user(client, other_reviewer)
+    assert nav_count(client, "/review/claims/") == 1
+    for reviewer in (world.reviewer, other_reviewer):
+        read = {item.claim_id: item.read_dt is not None for item in notices(reviewer)}
+        assert read == {approved.id: True, returned.id: True, waiting.id: False}
+
+
+def test_the_same_proposal_sent_twice_is_one_notice_and_two_proposals_are_two(client, world):
+    m = world.measure("1.1")
+    as_user(client, world.monitor_a)
+    form_key = _form_key(client, f"/claims/measures/{m.id}/new")
+    assert post_claim(client, m, form_key=form_key).status_code == 302
+    assert post_claim(client, m, form_key=form_key).status_code == 302
+    [first] = notices(world.reviewer)
+    # another proposal on the same measure is another notice: its occurrence names it
+    second = propose(client, world, "1.1", source_title="Another report")
+    assert [item.claim_id for item in notices(world.reviewer)] == [first.claim_id, second.id]
+    assert db.session.scalar(select(func.count()).select_from(MailRequest)) == 2
+
+
+def test_a_claim_a_reviewer_records_is_public_at_once_and_tells_nobody(client, world):
+    as_user(client, world.reviewer)
+    assert post_claim(client, world.measure("1.1")).status_code == 302
+    as_user(client, world.admin)
+    assert post_claim(client, world.measure("1.2")).status_code == 302
+    for user in (world.reviewer, world.admin, world.monitor_a):
+        assert notices(user) == []
+
+
+def test_the_admins_and_the_reviewers_settings_apply_as_to_a_submitted_update(client, world, smtp):
+    """Switched off by the admin: nothing is recorded. Emails stopped by the reviewer:
+    in the app, cancelled, no email; stopped after it was queued: skipped."""
+    db.session.add(ReminderSetting(kind="claim_proposed", is_enabled=False, offsets_days=[]))
+    db.session.commit()
+    propose(client, world, "1.1")
+    assert notices(world.reviewer) == []
+
+    db.session.delete(db.session.scalar(select(ReminderSetting)))
+    other_reviewer = make_user("second@example.org", "reviewer", locale="en")
+    db.session.add(ReminderOptOut(user_id=world.reviewer.id, kind="claim_proposed"))
+    db.session.commit()
+    propose(client, world, "1.2")
+    [stopped] = notices(world.reviewer)
+    assert stopped.status == DeliveryStatus.CANCELLED and notice_mail(stopped) is None
+    db.session.add(ReminderOptOut(user_id=other_reviewer.id, kind="claim_proposed"))
+    db.session.commit()
+    reminders.deliver_notice_mail(db.session, clock.now_utc())
+    [queued] = notices(other_reviewer)
+    assert (notice_mail(queued).status, notice_mail(queued).reason) == (
+        MailStatus.SKIPPED,
+        "opted_out",
+    )
+    assert queued.status == DeliveryStatus.CANCELLED
+    assert smtp.messages == []
