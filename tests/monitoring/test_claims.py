@@ -3,12 +3,21 @@ side-by-side view with the disputed flag."""
 
 from __future__ import annotations
 
+import io
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.helpers import field_errors
-from tests.monitoring.conftest import PDF_BYTES, as_user, csrf, file_field, make_update
+from tests.monitoring.conftest import (
+    PDF_BYTES,
+    PNG_BYTES,
+    as_user,
+    csrf,
+    file_field,
+    make_update,
+)
 from tracker.extensions import db
 from tracker.models import AuditEntry, GovernmentClaim
 
@@ -530,3 +539,159 @@ def test_claim_problems_name_the_input_fields(world):
         assert list(error.problems) == ["upload"] and error.status == 400
     else:
         raise AssertionError("an empty file was accepted")
+
+
+# --- a chosen source file survives a mistake elsewhere (the update form's pending files) ---
+
+KEPT_FILE = re.compile(r'name="pending_file" type="hidden" value="([^"]+)"')
+
+
+def send_claim(client, url: str, **overrides):
+    data = {"csrf_token": csrf(client, "/"), **claim_form(source_url="", **overrides)}
+    return client.post(url, data=data, content_type="multipart/form-data")
+
+
+def stored_files() -> list:
+    from tracker.models import StoredFile
+
+    return db.session.scalars(select(StoredFile)).all()
+
+
+def files_on_disk(app) -> list[str]:
+    from pathlib import Path
+
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+@pytest.mark.parametrize(
+    ("role", "mistake", "message"),
+    [
+        ("reviewer", {"claim_date": "20.05.2021"}, "Enter the date as YYYY-MM-DD"),
+        ("monitor_a", {"source_title": ""}, "Name the source: the report, statement or page."),
+    ],
+)
+def test_a_claims_file_survives_a_mistake_elsewhere_and_is_attached_next_time(
+    client, world, app, role, mistake, message
+):
+    """Defect 7: a claim form sent with a file and a mistake came back without the file.
+    The file is now kept as its sender's pending file and attached when the form, put
+    right, is sent again; sent once more, it still records one claim."""
+    user = getattr(world, role)
+    as_user(client, user)
+    url = f"/claims/measures/{world.measure('1.1').id}/new"
+    form_key = _form_key(client, url)
+    pdf = file_field(PDF_BYTES, "statement.pdf")
+    refused = send_claim(client, url, form_key=form_key, file=pdf, **mistake)
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    assert message in html
+    assert "Attached:" in html and "statement.pdf" in html and "Remove this file" in html
+    assert "Give a link to the source or upload it as a file." not in html
+    [kept_id] = KEPT_FILE.findall(html)
+    [stored] = stored_files()
+    assert stored.public_id == kept_id and stored.pending_until is not None
+    assert stored.uploaded_by_id == user.id and claims_count() == 0
+    assert files_on_disk(app) == [stored.stored_name]
+
+    fixed = send_claim(client, url, form_key=form_key, pending_file=kept_id)
+    assert fixed.status_code == 302
+    claim = db.session.scalar(select(GovernmentClaim))
+    assert claim.file_id == stored.id and claim.source_url is None
+    assert claim.is_public == (role == "reviewer")
+    db.session.refresh(stored)
+    assert stored.pending_until is None  # attached: no longer pending
+    again = send_claim(client, url, form_key=form_key, pending_file=kept_id)
+    assert again.status_code == 302 and claims_count() == 1
+    assert len(stored_files()) == 1 and files_on_disk(app) == [stored.stored_name]
+
+
+def test_a_kept_claim_file_shows_in_azerbaijani_too(client, world):
+    as_user(client, world.reviewer)
+    url = f"/claims/measures/{world.measure('1.1').id}/new?lang=az"
+    pdf = file_field(PDF_BYTES, "hesabat.pdf")
+    html = send_claim(client, url, claim_date="2021/05/20", file=pdf).get_data(as_text=True)
+    assert "Tarixi İİİİ-AA-GG formatında daxil edin" in html
+    assert "Əlavə edilib:" in html and "hesabat.pdf" in html and "Bu faylı çıxarın" in html
+    assert len(KEPT_FILE.findall(html)) == 1
+
+
+def test_someone_elses_pending_file_is_not_a_claims_source(client, world):
+    from tracker.services.monitoring import uploads
+
+    theirs = uploads.keep_pending(
+        db.session, world.monitor_a, {0: uploads.Upload("theirs.pdf", io.BytesIO(PDF_BYTES))}
+    )[0][0]
+    db.session.commit()
+    as_user(client, world.reviewer)
+    url = f"/claims/measures/{world.measure('1.1').id}/new"
+    for lang, message in [
+        ("en", "The file you chose earlier is no longer kept (a file is kept for 24 hours "),
+        ("az", "Əvvəl seçdiyiniz fayl artıq saxlanılmır (fayl forma saxlanılana qədər 24 "),
+    ]:
+        response = send_claim(client, f"{url}?lang={lang}", pending_file=theirs.public_id)
+        assert response.status_code == 400
+        html = response.get_data(as_text=True)
+        assert message in html and "theirs.pdf" not in html
+        assert KEPT_FILE.findall(html) == []
+    assert claims_count() == 0
+    db.session.refresh(theirs)
+    assert theirs.pending_until is not None  # still the monitor's, still pending
+    # nor with a mistake elsewhere: the form does not show it, and says it is gone
+    response = send_claim(client, f"{url}?lang=en", source_title="", pending_file=theirs.public_id)
+    html = response.get_data(as_text=True)
+    assert "no longer kept" in html and "theirs.pdf" not in html
+
+
+def test_an_expired_kept_claim_file_is_not_attached(client, world):
+    from datetime import timedelta
+
+    from tracker import clock
+
+    as_user(client, world.reviewer)
+    url = f"/claims/measures/{world.measure('1.1').id}/new"
+    first = send_claim(client, url, source_title="", file=file_field(PDF_BYTES, "old.pdf"))
+    [kept_id] = KEPT_FILE.findall(first.get_data(as_text=True))
+    [stored] = stored_files()
+    stored.pending_until = clock.now_utc() - timedelta(minutes=1)
+    db.session.commit()
+    response = send_claim(client, url, pending_file=kept_id)
+    assert response.status_code == 400
+    assert "no longer kept" in response.get_data(as_text=True)
+    assert claims_count() == 0
+
+
+def test_a_kept_claim_file_can_be_removed_or_replaced(client, world, app):
+    as_user(client, world.reviewer)
+    url = f"/claims/measures/{world.measure('1.1').id}/new"
+    first = send_claim(client, url, source_title="", file=file_field(PDF_BYTES, "first.pdf"))
+    [first_id] = KEPT_FILE.findall(first.get_data(as_text=True))
+    replaced = send_claim(
+        client,
+        url,
+        source_title="",
+        pending_file=first_id,
+        file=file_field(PDF_BYTES, "second.pdf"),
+    )
+    html = replaced.get_data(as_text=True)
+    [second_id] = KEPT_FILE.findall(html)
+    assert second_id != first_id and "second.pdf" in html and "first.pdf" not in html
+    assert [f.public_id for f in stored_files()] == [second_id]
+    removed = send_claim(client, url, source_title="", pending_file=second_id, remove_file="y")
+    html = removed.get_data(as_text=True)
+    assert KEPT_FILE.findall(html) == [] and "Attached:" not in html
+    assert "Give a link to the source or upload it as a file." in html
+    assert stored_files() == [] and files_on_disk(app) == []
+
+
+def test_a_refused_claim_file_says_why_and_nothing_is_kept(client, world, app):
+    as_user(client, world.reviewer)
+    url = f"/claims/measures/{world.measure('1.1').id}/new"
+    response = send_claim(client, url, source_title="", file=file_field(PNG_BYTES, "chart.pdf"))
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "“chart.pdf” is named as a PDF file but holds a PNG file." in html
+    assert "Name the source: the report, statement or page." in html
+    # the missing source follows from the refused file: it is not named too
+    assert "Give a link to the source or upload it as a file." not in html
+    assert KEPT_FILE.findall(html) == [] and stored_files() == [] and files_on_disk(app) == []

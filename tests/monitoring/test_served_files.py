@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from tests.monitoring import files
 from tests.monitoring.conftest import PNG_BYTES, update_form
 from tests.monitoring.conftest import served_signed_in as signed_in
 from tracker.extensions import db
-from tracker.models import Evidence, StatusUpdate, StoredFile
+from tracker.models import Evidence, GovernmentClaim, StatusUpdate, StoredFile
 
 pytestmark = pytest.mark.served
 
@@ -174,6 +175,65 @@ def test_a_percentage_that_contradicts_the_level_is_refused_in_both_languages(se
         .where(StatusUpdate.measure_id == world.measure_a.id)
         .where(StatusUpdate.progress_percent.in_((40, 100)))
     ).all()
+
+
+FORM_KEY = re.compile(r'name="form_key"[^>]*value="([^"]+)"')
+KEPT_FILE = re.compile(r'name="pending_file" type="hidden" value="([^"]+)"')
+
+
+def test_a_claims_file_survives_a_mistake_and_is_attached_when_sent_again(served, world):
+    """Defect 7 over HTTP: the claim form sent with a file and a bad date comes back with
+    the file kept; sent again put right, with the kept file's hidden field, it records the
+    claim with that file, once however often it is sent. Another user's session cannot
+    attach it."""
+    reviewer = signed_in(served, world, "reviewer")
+    page = f"/claims/measures/{world.measure_a.id}/new?lang=en"
+    [form_key] = FORM_KEY.findall(reviewer.get(page).text)
+    data = {
+        "form_key": form_key,
+        "claimed_completion": "complete",
+        "claim_date": "20.05.2021",
+        "source_title": "Served statement",
+        "source_url": "",
+        "note": "",
+    }
+    upload = {"file": ("statement.pdf", files.simple_pdf(), "application/pdf")}
+    refused = reviewer.post_form(page, data, files=upload)
+    assert refused.status_code == 400
+    assert "Enter the date as YYYY-MM-DD" in refused.text
+    assert "Attached:" in refused.text and "statement.pdf" in refused.text
+    [kept_id] = KEPT_FILE.findall(refused.text)
+
+    admin = signed_in(served, world, "admin")
+    admin_key = FORM_KEY.findall(admin.get(page).text)[0]
+    stolen = admin.post_form(
+        page, {**data, "form_key": admin_key, "claim_date": "2021-05-20", "pending_file": kept_id}
+    )
+    assert stolen.status_code == 400 and "no longer kept" in stolen.text
+    assert "statement.pdf" not in stolen.text
+
+    # the form put right, sent four times at once (a double click): one claim, and every
+    # answer leads to it, though only one of them could attach the kept file
+    fixed = {
+        **data,
+        "csrf_token": reviewer.csrf_token(page),
+        "claim_date": "2021-05-20",
+        "pending_file": kept_id,
+    }
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _n: reviewer.post(page, data=fixed), range(4)))
+    assert [answer.status_code for answer in answers] == [302] * 4
+    assert all(answer.headers["Location"].endswith("/measures/1.1") for answer in answers)
+    db.session.rollback()
+    [claim] = db.session.scalars(
+        select(GovernmentClaim).where(GovernmentClaim.source_title == "Served statement")
+    ).all()
+    assert claim.form_key == form_key and claim.recorded_by_id == world.users["reviewer"].id
+    assert claim.file.public_id == kept_id and claim.file.pending_until is None
+    assert claim.file.original_filename == "statement.pdf" and claim.source_url is None
+    # the recorded claim's source is public
+    assert served.client().get(f"/files/{kept_id}").status_code == 200
+    assert "Traceback" not in served.log_text()
 
 
 def test_check_storage_runs_beside_the_server(served, world):

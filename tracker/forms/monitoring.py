@@ -157,7 +157,74 @@ def _text_area(label, required_message=None) -> TextAreaField:
     return TextAreaField(label, validators=validators)
 
 
-class EvidenceForm(Form):
+class _KeptFile:
+    """The companions of a `file` input: the file kept from an earlier attempt of the form
+    (see uploads' pending files), and a box that removes it."""
+
+    #: the public id of the file kept from an earlier attempt
+    pending_file = HiddenField(validators=[Optional(), Length(max=64)])
+    remove_file = BooleanField(_l("Remove this file"))
+
+    def kept_file(self) -> str | None:
+        """The public id of the pending file this slot keeps (not ticked for removal)."""
+        if self.remove_file.data:
+            return None
+        return _text(self.pending_file.data) or None
+
+
+class _KeepsFiles:
+    """A form whose chosen files survive a mistake elsewhere: each is kept as the user's
+    pending file, shown on the form again and attached when the form is saved (the views'
+    kept_files). Its file_slots() are _KeptFile forms (or itself), keyed by position."""
+
+    def file_slots(self) -> list[_KeptFile]:
+        raise NotImplementedError
+
+    def new_uploads(self) -> dict[int, Upload]:
+        """The files chosen in this attempt, by slot."""
+        return {
+            index: _upload(slot.file.data)
+            for index, slot in enumerate(self.file_slots())
+            if slot.file.data
+        }
+
+    def kept_files(self) -> list[str]:
+        """The public ids of the files the slots keep from earlier attempts."""
+        return [slot.kept_file() for slot in self.file_slots() if slot.kept_file()]
+
+    def dropped_files(self, replaced: set[int]) -> list[str]:
+        """The public ids of kept files that were ticked for removal, or whose slot got a
+        new file (`replaced`: the slots whose new file was stored)."""
+        return [
+            _text(slot.pending_file.data)
+            for index, slot in enumerate(self.file_slots())
+            if _text(slot.pending_file.data) and (slot.remove_file.data or index in replaced)
+        ]
+
+    def keep_files(self, stored: dict, refused: dict, dropped: list[str]) -> None:
+        """Show what happened to this attempt's files: a stored file is kept in its slot
+        for the next attempt, a refused one gets its reason, a dropped one goes."""
+        for index, slot in enumerate(self.file_slots()):
+            if _text(slot.pending_file.data) in dropped:
+                slot.pending_file.data = ""
+                slot.remove_file.data = False
+            if index in stored:
+                slot.pending_file.data = stored[index].public_id
+            if index in refused:
+                slot.file.errors = [*slot.file.errors, refused[index].message]
+
+    def forget_missing_files(self, found: dict, message) -> None:
+        """Slots whose kept file is no longer kept (expired, or not this user's) drop it and
+        say so, unless the slot already says why."""
+        for slot in self.file_slots():
+            public_id = _text(slot.pending_file.data)
+            if public_id and public_id not in found:
+                slot.pending_file.data = ""
+                if not slot.file.errors:
+                    slot.file.errors = [*slot.file.errors, message]
+
+
+class EvidenceForm(_KeptFile, Form):
     """One evidence item. A slot left entirely blank is ignored."""
 
     class Meta(AppWordsMeta):
@@ -179,9 +246,6 @@ class EvidenceForm(Form):
         validators=[Optional(), Length(max=MAX_URL_LENGTH, message=TOO_LONG)],
     )
     file = UploadField(_l("Or upload a file (PDF, PNG, JPG, DOCX, XLSX or ODT, up to 10 MB)"))
-    #: the public id of the file kept from an earlier attempt (see uploads' pending files)
-    pending_file = HiddenField(validators=[Optional(), Length(max=64)])
-    remove_file = BooleanField(_l("Remove this file"))
     is_private = BooleanField(_l("Private: show it to reviewers only"))
     request_sent_on = _date_field(_l("Request sent on"))
     request_agency_id = _select(_l("Agency the request went to"), [_blank(_l("Choose an agency…"))])
@@ -190,12 +254,6 @@ class EvidenceForm(Form):
         _l("Outcome of the request"),
         [_blank(_l("Choose an outcome…")), *_labelled(REQUEST_OUTCOME_LABELS)],
     )
-
-    def kept_file(self) -> str | None:
-        """The public id of the pending file this item keeps (not ticked for removal)."""
-        if self.remove_file.data:
-            return None
-        return _text(self.pending_file.data) or None
 
     def is_blank(self) -> bool:
         return not any(
@@ -249,7 +307,7 @@ class _SentOnce:
         return key if len(key) <= 64 else ""
 
 
-class UpdateForm(_SentOnce, TrackerForm):
+class UpdateForm(_SentOnce, _KeepsFiles, TrackerForm):
     completion = _completion_field(_l("Completion"), _l("Choose the level of completion."))
     progress_percent = BoundedNumberField(
         _l("Progress in percent (optional)"),
@@ -299,53 +357,8 @@ class UpdateForm(_SentOnce, TrackerForm):
         self.narrative_en.data = update.narrative_en
         self.delay_reasons.data = list(update.delay_reasons or [])
 
-    # --- files kept across attempts (uploads' pending files) ---
-
-    def new_uploads(self) -> dict[int, Upload]:
-        """The files chosen in this attempt, by slot."""
-        return {
-            index: _upload(entry.form.file.data)
-            for index, entry in enumerate(self.evidence)
-            if entry.form.file.data
-        }
-
-    def kept_files(self) -> list[str]:
-        """The public ids of the files the slots keep from earlier attempts."""
-        return [entry.form.kept_file() for entry in self.evidence if entry.form.kept_file()]
-
-    def dropped_files(self, replaced: set[int]) -> list[str]:
-        """The public ids of kept files that were ticked for removal, or whose slot got a
-        new file (`replaced`: the slots whose new file was stored)."""
-        return [
-            _text(entry.form.pending_file.data)
-            for index, entry in enumerate(self.evidence)
-            if _text(entry.form.pending_file.data)
-            and (entry.form.remove_file.data or index in replaced)
-        ]
-
-    def keep_files(self, stored: dict, refused: dict, dropped: list[str]) -> None:
-        """Show what happened to this attempt's files: a stored file is kept in its slot
-        for the next attempt, a refused one gets its reason, a dropped one goes."""
-        for index, entry in enumerate(self.evidence):
-            slot = entry.form
-            if _text(slot.pending_file.data) in dropped:
-                slot.pending_file.data = ""
-                slot.remove_file.data = False
-            if index in stored:
-                slot.pending_file.data = stored[index].public_id
-            if index in refused:
-                slot.file.errors = [*slot.file.errors, refused[index].message]
-
-    def forget_missing_files(self, found: dict, message) -> None:
-        """Slots whose kept file is no longer kept (expired, or not this user's) drop it and
-        say so, unless the slot already says why."""
-        for entry in self.evidence:
-            slot = entry.form
-            public_id = _text(slot.pending_file.data)
-            if public_id and public_id not in found:
-                slot.pending_file.data = ""
-                if not slot.file.errors:
-                    slot.file.errors = [*slot.file.errors, message]
+    def file_slots(self) -> list[EvidenceForm]:
+        return [entry.form for entry in self.evidence]
 
     def _filled_slots(self) -> list:
         return [entry for entry in self.evidence if not entry.form.is_blank()]
@@ -445,7 +458,7 @@ class ReviewForm(_ApproveButton, _ReturnButton, _CommentButton, TrackerForm):
     )
 
 
-class ClaimForm(_SentOnce, TrackerForm):
+class ClaimForm(_SentOnce, _KeptFile, _KeepsFiles, TrackerForm):
     claimed_completion = _completion_field(
         _l("Completion the government claims"),
         _l("Choose the level of completion the government claims."),
@@ -466,6 +479,9 @@ class ClaimForm(_SentOnce, TrackerForm):
     note = _text_area(_l("Note (optional)"))
     record = SubmitField(_l("Record the claim"))
 
+    def file_slots(self) -> list[ClaimForm]:
+        return [self]
+
     def fill_from(self, claim) -> None:
         self.claimed_completion.data = claim.claimed_completion
         self.claim_date.data = claim.claim_date
@@ -474,13 +490,23 @@ class ClaimForm(_SentOnce, TrackerForm):
         self.note.data = claim.note
 
     def to_input(self) -> ClaimInput:
-        """The form as service input; a level or date that failed its check is None."""
+        """The form as service input; a level or date that failed its check is None. The
+        chosen file is the kept one: the view keeps every chosen file first."""
         return ClaimInput(
             claimed_completion=_member(Completion, self.claimed_completion),
             claim_date=self.claim_date.data,
             source_title=_text(self.source_title.data),
             source_url=_text(self.source_url.data) or None,
-            upload=_upload(self.file.data),
+            pending_file=self.kept_file(),
             note=_text(self.note.data),
             form_key=self.sent_form_key(),
         )
+
+    def problem_names(self) -> dict[str, str]:
+        return {"upload": self.file.name}
+
+    def show_other_problems(self, problems) -> None:
+        """The service's problems with what the fields' own checks let through. The "link
+        or file" problem waits while the file says what is wrong with it (it was refused)."""
+        waiting = {self.source_url.name} if self.file.errors else set()
+        super().show_other_problems(problems, self.problem_names(), waiting)

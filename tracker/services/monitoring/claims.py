@@ -42,6 +42,8 @@ class ClaimInput:
     source_title: str
     source_url: str | None = None
     upload: uploads.Upload | None = None
+    #: the public id of a file the recorder chose on an earlier attempt, kept pending
+    pending_file: str | None = None
     note: str = ""
     #: the random key of the form it comes from ("" when unknown): see ClaimAlreadySaved
     form_key: str = ""
@@ -77,14 +79,22 @@ def claim_problems(data: ClaimInput, target: Measure | ActionPlan) -> Problems:
         problems,
         "source_url",
         data.source_url,
-        data.upload,
+        data.upload is not None or bool(data.pending_file),
         _l("Give a link to the source or upload it as a file."),
     )
     return problems
 
 
 def _store_source(session: Session, data: ClaimInput, recorder) -> StoredFile | None:
-    """The uploaded source, checked and written (kept only if the transaction commits)."""
+    """The source file: an upload, checked and written now (kept only if the transaction
+    commits), or the recorder's pending file, attached now (never another user's)."""
+    if data.upload is None and data.pending_file:
+        stored = uploads.take_pending(session, recorder, data.pending_file)
+        if stored is None:
+            # the same form, sent at the same time, may have attached it to its claim
+            _check_form_not_sent(session, recorder, data.form_key)
+            raise InvalidInput(problems={"upload": [uploads.expired_pending_message()]})
+        return stored
     if data.upload is None:
         return None
     try:

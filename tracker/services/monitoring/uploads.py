@@ -303,7 +303,7 @@ def pending_files(session: Session, owner, public_ids: Iterable[str]) -> dict[st
 def expired_pending_message():
     return _l(
         "The file you chose earlier is no longer kept (a file is kept for %(hours)s hours "
-        "until its update is saved). Choose the file again.",
+        "until its form is saved). Choose the file again.",
         hours=PENDING_HOURS,
     )
 
@@ -322,6 +322,15 @@ def attach_pending(session: Session, owner, stored: StoredFile) -> bool:
         return False
     set_committed_value(stored, "pending_until", None)  # as the row now is; nothing to flush
     return True
+
+
+def take_pending(session: Session, owner, public_id: str) -> StoredFile | None:
+    """The owner's pending file with this public id, attached now (see attach_pending), or
+    None when it is no longer kept (expired, removed) or is not the owner's."""
+    stored = pending_files(session, owner, [public_id]).get(public_id)
+    if stored is None or not attach_pending(session, owner, stored):
+        return None
+    return stored
 
 
 def discard_pending(session: Session, owner, public_ids: Iterable[str]) -> int:

@@ -4,6 +4,8 @@ rules are in services.monitoring.claims; this module only shows the form."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -17,6 +19,7 @@ from tracker.services.errors import InvalidInput
 from tracker.services.monitoring import claims as claim_service
 from tracker.services.monitoring import public_claims
 from tracker.services.plans import measure_state
+from tracker.views.monitoring import kept_files
 from tracker.vocabulary import Role
 from tracker.web.errors_map import http_error
 from tracker.web.forms import reject_unexpected_fields
@@ -54,10 +57,12 @@ def _target_page(target: Measure | ActionPlan) -> str:
 
 def _render(form: ClaimForm, target, replaces, status: int):
     is_measure = isinstance(target, Measure)
+    kept = kept_files.shown_files(form)
     return (
         render_template(
             "monitoring/claims/form.html",
             form=form,
+            kept=kept.get(form.pending_file.data),
             measure=target if is_measure else None,
             plan=target.plan if is_measure else target,
             state=measure_state(db.session, target) if is_measure else None,
@@ -97,22 +102,32 @@ def _handle(form: ClaimForm, target: Measure | ActionPlan, replaces: GovernmentC
         else:
             form.claim_date.data = clock.today()
         return _render(form, target, replaces, 200)
+    return _save(form, target, replaces)
+
+
+def _save(form: ClaimForm, target: Measure | ActionPlan, replaces: GovernmentClaim | None):
+    """The POST half, as the update form's: the chosen file is kept first as the user's
+    pending file, so that a mistake elsewhere does not lose it; the claim is written in a
+    savepoint, so that a refused one still commits the kept file for the next attempt."""
     reject_unexpected_fields(form)
-    if not form.validate():
-        problems = claim_service.claim_problems(form.to_input(), target)
-        form.show_other_problems(problems, names={"upload": "file"})
-        return _render(form, target, replaces, 400)
+    render = partial(_render, form, target, replaces)
+    refused = kept_files.refused_attempt(
+        form, render, lambda: claim_service.claim_problems(form.to_input(), target)
+    )
+    if refused is not None:
+        return refused
     try:
-        claim = claim_service.record_claim(
-            db.session, current_user, target, form.to_input(), replaces=replaces
-        )
+        with db.session.begin_nested():
+            claim = claim_service.record_claim(
+                db.session, current_user, target, form.to_input(), replaces=replaces
+            )
     except claim_service.ClaimAlreadySaved as sent:
-        db.session.rollback()  # and the file written, if any, with it
+        db.session.rollback()  # and the file kept in this attempt: the claim has its own
         return _show_saved(sent)
     except InvalidInput as error:
-        db.session.rollback()  # and the file written, if any, with it
-        form.show_problems(error, names={"upload": "file"})
-        return _render(form, target, replaces, error.status)
+        db.session.commit()  # the kept file only, for the next attempt
+        form.show_problems(error, names=form.problem_names())
+        return render(status=error.status)
     db.session.commit()
     if claim.is_public:
         flash(_("The government's claim was recorded."), "success")

@@ -21,9 +21,10 @@ from tracker.services.accounts import (
     is_monitor,
 )
 from tracker.services.errors import InvalidInput
-from tracker.services.monitoring import history, inputs, uploads
+from tracker.services.monitoring import history, inputs
 from tracker.services.monitoring import updates as update_service
 from tracker.services.plans import list_agencies, measure_state
+from tracker.views.monitoring import kept_files
 from tracker.vocabulary import ReviewState, Role
 from tracker.web.errors_map import http_error
 from tracker.web.forms import ConfirmForm, reject_unexpected_fields
@@ -72,8 +73,7 @@ def _update_form() -> UpdateForm:
 
 
 def _render_form(form: UpdateForm, measure: Measure, *, mode: str, original=None, status=200):
-    kept = uploads.pending_files(db.session, current_user, form.kept_files())
-    form.forget_missing_files(kept, uploads.expired_pending_message())
+    kept = kept_files.shown_files(form)
     return (
         render_template(
             "monitoring/monitor/update_form.html",
@@ -88,14 +88,6 @@ def _render_form(form: UpdateForm, measure: Measure, *, mode: str, original=None
     )
 
 
-def _show_files(form: UpdateForm, stored: dict, refused: dict) -> None:
-    """Put this attempt's stored files in their slots for the next attempt, say why the
-    refused ones were refused, and drop the kept files the monitor removed or replaced."""
-    dropped = form.dropped_files(set(stored))
-    uploads.discard_pending(db.session, current_user, dropped)
-    form.keep_files(stored, refused, dropped)
-
-
 def _save(form: UpdateForm, measure: Measure, write, *, mode: str, original=None):
     """The POST half of every update form. The files come first: each is checked and
     kept as the monitor's pending file, so that a mistake elsewhere loses none of them.
@@ -105,18 +97,11 @@ def _save(form: UpdateForm, measure: Measure, write, *, mode: str, original=None
     names every problem at once."""
     reject_unexpected_fields(form)
     render = partial(_render_form, form, measure, mode=mode, original=original)
-    try:
-        stored, refused = uploads.keep_pending(db.session, current_user, form.new_uploads())
-    except uploads.StorageFull as error:
-        db.session.rollback()
-        form.form_errors.append(error.message)
-        return render(status=error.status)
-    valid = form.validate()
-    _show_files(form, stored, refused)
-    if not valid or refused:
-        form.show_other_problems(inputs.update_problems(db.session, measure, form.to_input()))
-        db.session.commit()
-        return render(status=max([400, *(error.status for error in refused.values())]))
+    refused = kept_files.refused_attempt(
+        form, render, lambda: inputs.update_problems(db.session, measure, form.to_input())
+    )
+    if refused is not None:
+        return refused
     try:
         with db.session.begin_nested():
             saved = write(form.to_input())
