@@ -236,6 +236,40 @@ def test_a_claims_file_survives_a_mistake_and_is_attached_when_sent_again(served
     assert "Traceback" not in served.log_text()
 
 
+def test_an_updates_kept_file_sent_four_times_at_once_saves_one_update(served, world):
+    """The update form's kept file, as the claim form's above: the corrected form sent four
+    times at once saves one update with the file, and every answer leads to it, though
+    only one of them could attach the kept file."""
+    monitor = signed_in(served, world, "monitor_a")
+    page = f"/monitor/measures/{world.measure_a.id}/updates/new?lang=en"
+    [form_key] = FORM_KEY.findall(monitor.get(page).text)
+    data = with_file(as_of_date="30.06.2021", form_key=form_key)
+    data["evidence-0-title"] = "Kept report"
+    upload = {"evidence-0-file": ("report.pdf", files.simple_pdf(), "application/pdf")}
+    refused = monitor.post_form(page, data, files=upload)
+    assert refused.status_code == 400 and "Enter the date as YYYY-MM-DD" in refused.text
+    [kept_id] = re.findall(
+        r'name="evidence-0-pending_file" type="hidden" value="([^"]+)"', refused.text
+    )
+    fixed = {
+        **data,
+        "csrf_token": monitor.csrf_token(page),
+        "as_of_date": "2021-06-30",
+        "evidence-0-pending_file": kept_id,
+    }
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _n: monitor.post(page, data=fixed), range(4)))
+    assert [answer.status_code for answer in answers] == [302] * 4
+    assert len({answer.headers["Location"] for answer in answers}) == 1
+    db.session.rollback()
+    [update] = db.session.scalars(
+        select(StatusUpdate).where(StatusUpdate.form_key == form_key)
+    ).all()
+    [evidence] = update.evidence
+    assert evidence.file.public_id == kept_id and evidence.file.pending_until is None
+    assert "Traceback" not in served.log_text()
+
+
 def test_check_storage_runs_beside_the_server(served, world):
     orphan = served.upload_folder / ("e" * 40)
     orphan.write_bytes(b"left behind")
