@@ -181,6 +181,10 @@ class ReminderKind(LabelledEnum):
     UPDATE_APPROVED = "update_approved", _l("Update approved by a reviewer")
     #: a monitor proposed a government claim (services.monitoring.claims): to its reviewers
     CLAIM_PROPOSED = "claim_proposed", _l("Government claim proposed for review")
+    #: a reviewer decided a proposed claim (services.monitoring.claim_review): to the monitors
+    #: of the proposing organisation, as for a returned or approved update
+    CLAIM_RETURNED = "claim_returned", _l("Proposed government claim returned by a reviewer")
+    CLAIM_APPROVED = "claim_approved", _l("Proposed government claim approved by a reviewer")
 
 
 REMINDER_KIND_LABELS = labels_of(ReminderKind)

@@ -1,20 +1,23 @@
-"""The instant notice of a proposed government claim (services.reminders.notices): when a
+"""The instant notices of a proposed government claim (services.reminders.notices): when a
 monitor proposes a claim, the reviewers who may decide on it are told in the app at once
 and by email through the mail outbox, under the same settings as a submitted update's
-notice; deciding the proposal settles their notices."""
+notice; deciding the proposal settles their notices and tells the monitors of the
+proposing organisation, as a returned or approved update does."""
 
 from __future__ import annotations
+
+import re
 
 from sqlalchemy import func, select
 
 from tests.monitoring.conftest import NOTICE_BASE_URL as BASE_URL
-from tests.monitoring.conftest import as_user, make_user
-from tests.monitoring.test_claims import _form_key, post_claim, review_claim
+from tests.monitoring.conftest import as_user, csrf, make_user
+from tests.monitoring.test_claims import PLAN, _form_key, post_claim, review_claim
 from tests.monitoring.test_notices import nav_count, notice_mail, notices
 from tests.reminders.conftest import html_of, text_of
 from tracker import clock
 from tracker.extensions import db
-from tracker.models import GovernmentClaim, MailRequest, ReminderOptOut, ReminderSetting
+from tracker.models import GovernmentClaim, MailRequest, ReminderOptOut, ReminderSetting, User
 from tracker.services import reminders
 from tracker.services.accounts import users
 from tracker.vocabulary import DeliveryStatus, MailKind, MailStatus, ReminderKind
@@ -151,3 +154,165 @@ def test_the_admins_and_the_reviewers_settings_apply_as_to_a_submitted_update(cl
     )
     assert queued.status == DeliveryStatus.CANCELLED
     assert smtp.messages == []
+
+
+# --- the decision, told to the proposing organisation ---------------------------------------
+
+
+def decided(client, world, claim: GovernmentClaim, action: str, **data) -> None:
+    """The reviewer approves or returns the proposal through the review page."""
+    as_user(client, world.reviewer)
+    assert review_claim(client, claim.id, action, **data).status_code == 302
+
+
+def test_a_returned_proposal_tells_its_organisations_monitors_with_the_reason(client, world, smtp):
+    """Every enabled monitor of the proposing organisation, in their language, with what
+    the reviewer asked for; not another organisation's monitor, a disabled colleague, a
+    reviewer or an admin. The link leads to the proposal on the measure's page, where the
+    reason is shown under the button that proposes another claim."""
+    world.monitor_a.locale = "az"
+    colleague = make_user("colleague@example.org", "monitor", world.org_a, locale="en")
+    make_user("gone@example.org", "monitor", world.org_a, is_enabled=False)
+    db.session.commit()
+    claim = propose(client, world, "1.2")
+    decided(client, world, claim, "return", reason="Cite the ministry's report.")
+
+    for monitor in (world.monitor_a, colleague):
+        [item] = notices(monitor)
+        assert (item.kind, item.claim_id, item.update_id, item.status) == (
+            ReminderKind.CLAIM_RETURNED,
+            claim.id,
+            None,
+            DeliveryStatus.QUEUED,
+        )
+        assert item.organisation_id == world.org_a.id and item.read_dt is None
+        assert reminders.link_target(item) == (
+            "public.measure",
+            {"key": PLAN, "code": "1.2", "_anchor": f"claim-{claim.id}"},
+        )
+    assert notices(world.monitor_b) == [] and notices(world.admin) == []
+    assert [item.kind for item in notices(world.reviewer)] == [ReminderKind.CLAIM_PROPOSED]
+    gone = db.session.scalar(select(User).where(User.email == "gone@example.org"))
+    assert notices(gone) == []
+
+    assert reminders.deliver_notice_mail(db.session, clock.now_utc()).sent == 3
+    link = f"{BASE_URL}/plans/{PLAN}/measures/1.2#claim-{claim.id}"
+    [message] = smtp.to("colleague@example.org")
+    assert message["Subject"] == "1.2: Proposed government claim returned by a reviewer"
+    text = text_of(message)
+    assert "a reviewer returned the government claim that Transparency Association" in text
+    assert "Correct it and propose it again." in text
+    assert "The reviewer's reason:\nCite the ministry's report." in text
+    assert f"{link}\n" in text and f"{BASE_URL}/unsubscribe/" in text
+    assert "s report.</blockquote>" in html_of(message)
+    assert f'href="{link}"' in html_of(message)
+    [message] = smtp.to("aysel@example.org")
+    assert (
+        message["Subject"] == "1.2: Təklif olunmuş hökumət iddiası rəyçi tərəfindən geri qaytarıldı"
+    )
+    text = text_of(message)
+    assert "Şəffaflıq Assosiasiyası təşkilatının təklif etdiyi hökumət iddiasını geri" in text
+    assert "Rəyçinin səbəbi:\nCite the ministry's report." in text
+    assert f"{link}\n" in text
+    # the reviewer's one email is the proposal's
+    [message] = smtp.to("reviewer@example.org")
+    assert message["Subject"] == "1.2: Government claim proposed for review"
+
+    # in the app at once, leading to the returned proposal and its reason
+    as_user(client, colleague)
+    page = client.get("/notifications").get_data(as_text=True)
+    assert f'href="/plans/{PLAN}/measures/1.2#claim-{claim.id}"' in page
+    assert "a reviewer returned the government claim that Transparency Association" in page
+    measure_page = client.get(f"/plans/{PLAN}/measures/1.2").get_data(as_text=True)
+    assert f'id="claim-{claim.id}"' in measure_page
+    assert "Cite the ministry&#39;s report." in measure_page
+    assert "Propose a government claim" in measure_page
+
+
+def test_an_approved_proposal_tells_them_and_leads_to_the_claim_on_record(client, world, smtp):
+    world.monitor_a.locale = "az"
+    db.session.commit()
+    claim = propose(client, world, "1.1")
+    decided(client, world, claim, "approve", comment="")
+    [item] = notices(world.monitor_a)
+    assert (item.kind, item.claim_id) == (ReminderKind.CLAIM_APPROVED, claim.id)
+    assert notices(world.monitor_b) == [] and notices(world.admin) == []
+    # the reviewers' notice of the proposal is settled in the same transaction
+    [waiting] = notices(world.reviewer)
+    assert waiting.kind == ReminderKind.CLAIM_PROPOSED and waiting.read_dt is not None
+
+    reminders.deliver_notice_mail(db.session, clock.now_utc())
+    [message] = smtp.to("aysel@example.org")
+    assert message["Subject"] == "1.1: Təklif olunmuş hökumət iddiası rəyçi tərəfindən təsdiqləndi"
+    assert "hökumət iddiasını təsdiqlədi. İddia artıq hamıya açıqdır." in text_of(message)
+    assert "Rəyçinin səbəbi" not in text_of(message)
+    assert f"{BASE_URL}/plans/{PLAN}/measures/1.1#claim-{claim.id}\n" in text_of(message)
+    as_user(client, world.monitor_a)
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "a reviewer approved the government claim that Transparency Association" in page
+    measure_page = client.get(f"/plans/{PLAN}/measures/1.1").get_data(as_text=True)
+    claims_on_record = measure_page.split('id="claims-history-heading"')[1]
+    assert f'<li id="claim-{claim.id}">' in claims_on_record
+
+
+def test_a_claim_recorded_by_a_reviewer_is_no_proposal_and_its_recording_tells_nobody(
+    client, world
+):
+    as_user(client, world.reviewer)
+    assert post_claim(client, world.measure("1.1")).status_code == 302
+    claim = db.session.scalars(select(GovernmentClaim).order_by(GovernmentClaim.id.desc())).first()
+    assert claim.review_state == "approved" and claim.organisation_id is None
+    # approved at once, by no one's decision: no organisation to tell
+    assert reminders.notify_claim_decided(db.session, claim) == 0
+    for user in (world.reviewer, world.admin, world.monitor_a, world.monitor_b):
+        assert notices(user) == []
+
+
+def test_the_decision_notices_follow_the_admins_and_the_monitors_settings(client, world, smtp):
+    """Switched off by the admin: nothing recorded. Stopped on the notifications page: in
+    the app, cancelled, no email. Stopped by the email's own unsubscribe link: the next
+    one is cancelled too."""
+    colleague = make_user("colleague@example.org", "monitor", world.org_a, locale="en")
+    db.session.add(ReminderSetting(kind="claim_returned", is_enabled=False, offsets_days=[]))
+    db.session.commit()
+    decided(client, world, propose(client, world, "1.1"), "return", reason="Not official.")
+    assert notices(world.monitor_a) == [] and notices(colleague) == []
+
+    as_user(client, world.monitor_a)
+    page = client.get("/notifications").get_data(as_text=True)
+    assert 'id="pref-claim_returned"' in page and 'id="pref-claim_approved"' in page
+    keep = ("update_returned", "update_approved", "claim_returned")
+    data = {"csrf_token": csrf(client, "/notifications"), **dict.fromkeys(keep, "y")}
+    assert client.post("/notifications/preferences", data=data).status_code == 302
+    assert ReminderKind.CLAIM_APPROVED in reminders.opted_out_kinds(db.session, world.monitor_a.id)
+    decided(client, world, propose(client, world, "1.2"), "approve")
+    [stopped] = notices(world.monitor_a)
+    assert stopped.status == DeliveryStatus.CANCELLED and notice_mail(stopped) is None
+    reminders.deliver_notice_mail(db.session, clock.now_utc())
+    assert smtp.to("aysel@example.org") == []
+
+    [message] = smtp.to("colleague@example.org")
+    stop = text_of(message).split("Stop these emails: Proposed government claim approved")[1]
+    path = stop.split("\n")[1].removeprefix(BASE_URL)
+    assert client.post(path, data={"csrf_token": csrf(client, path)}).status_code == 200
+    assert reminders.opted_out_kinds(db.session, colleague.id) == {ReminderKind.CLAIM_APPROVED}
+    decided(client, world, propose(client, world, "1.3"), "approve")
+    assert [item.status for item in notices(colleague)] == [
+        DeliveryStatus.SENT,
+        DeliveryStatus.CANCELLED,
+    ]
+
+
+def test_the_decision_kinds_are_the_monitors_and_on_by_default(client, world):
+    as_user(client, world.reviewer)
+    page = client.get("/notifications").get_data(as_text=True)
+    assert 'id="pref-claim_returned"' not in page and 'id="pref-claim_approved"' not in page
+    as_user(client, world.admin)
+    page = client.get("/admin/reminders/").get_data(as_text=True)
+    for kind in ("claim_returned", "claim_approved"):
+        assert re.search(
+            rf'<input[^>]*checked[^>]*name="{kind}_enabled"|'
+            rf'<input[^>]*name="{kind}_enabled"[^>]*checked',
+            page,
+        )
+        assert reminders.load_settings(db.session)[ReminderKind(kind)].is_enabled

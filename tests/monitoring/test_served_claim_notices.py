@@ -1,8 +1,9 @@
-"""The notice of a proposed government claim on the served app (gunicorn workers and the
+"""The notices of a proposed government claim on the served app (gunicorn workers and the
 scheduler): a monitor proposes a claim over HTTP, and a reviewer gets the notice in the
 app and its email from the scheduler's mail-outbox job through the real SMTP server
 (aiosmtpd), in their language, with a link that opens the proposal; deciding it settles
-the notice."""
+the notice and tells the proposing organisation's monitor, in the app and by email, with
+the reviewer's reason when it is returned."""
 
 from __future__ import annotations
 
@@ -19,17 +20,24 @@ from tracker.vocabulary import ReminderKind
 pytestmark = pytest.mark.served
 
 
+def propose(served, world, title: str):
+    """Monitor A proposes a claim on measure A over HTTP: their client, and the proposal."""
+    monitor = signed_in(served, world, "monitor_a")
+    form = f"/claims/measures/{world.measure_a.id}/new"
+    assert monitor.post_form(form, claim_data(title)).status_code == 302
+    proposal = db.session.scalar(
+        select(GovernmentClaim).where(GovernmentClaim.source_title == title)
+    )
+    return monitor, proposal
+
+
 def test_a_reviewer_is_told_and_mailed_when_a_monitor_proposes_a_claim(served, served_world):
     world = served_world
     reviewer = world.users["reviewer"]
     reviewer.locale = "az"
+    world.users["monitor_a"].locale = "en"
     db.session.commit()
-    monitor = signed_in(served, world, "monitor_a")
-    form = f"/claims/measures/{world.measure_a.id}/new"
-    assert monitor.post_form(form, claim_data("Proposed by a monitor")).status_code == 302
-    proposal = db.session.scalar(
-        select(GovernmentClaim).where(GovernmentClaim.source_title == "Proposed by a monitor")
-    )
+    monitor, proposal = propose(served, world, "Proposed by a monitor")
     assert proposal.review_state == "submitted"
 
     # recorded by the proposing request itself, for reviewers only
@@ -64,3 +72,54 @@ def test_a_reviewer_is_told_and_mailed_when_a_monitor_proposes_a_claim(served, s
     )
     assert notice.kind == ReminderKind.CLAIM_PROPOSED and notice.read_dt is not None
     assert f'href="/review/claims/{proposal.id}"' in reviewing.get("/notifications").text
+
+    # the proposing organisation's monitor is told of the approval
+    proposer = world.users["monitor_a"]
+    message = served.email_to(proposer.email, "approved the government claim that")
+    assert message["Subject"] == (
+        f"{world.measure_a.code}: Proposed government claim approved by a reviewer"
+    )
+    link = email_link(message, "/measures/")
+    measure_page = f"/plans/{world.plan.key}/measures/{world.measure_a.code}"
+    assert link == f"{served.url}{measure_page}#claim-{proposal.id}"
+    assert f'<li id="claim-{proposal.id}">' in monitor.get(link).text
+    assert f'href="{measure_page}#claim-{proposal.id}"' in monitor.get("/notifications").text
+    assert served.emails_to(world.users["monitor_b"].email) == []
+
+
+def test_the_proposing_monitor_is_told_and_mailed_why_a_reviewer_returned_it(served, served_world):
+    world = served_world
+    proposer = world.users["monitor_a"]
+    proposer.locale = "az"
+    db.session.commit()
+    monitor, proposal = propose(served, world, "Returned proposal")
+    reviewing = signed_in(served, world, "reviewer")
+    response = reviewing.post_form(
+        f"/review/claims/{proposal.id}",
+        {"reason": "Give the decree's number."},
+        action=f"/review/claims/{proposal.id}/return",
+    )
+    assert response.status_code == 302
+
+    message = served.email_to(proposer.email, "Rəyçinin səbəbi:")
+    assert message["Subject"] == (
+        f"{world.measure_a.code}: Təklif olunmuş hökumət iddiası rəyçi tərəfindən geri qaytarıldı"
+    )
+    text = email_text(message)
+    assert "Təşkilat A təşkilatının təklif etdiyi hökumət iddiasını geri qaytardı" in text
+    assert "Rəyçinin səbəbi:\nGive the decree's number." in text
+    link = email_link(message, "/measures/")
+    assert link.endswith(f"/measures/{world.measure_a.code}#claim-{proposal.id}")
+    page = monitor.get(link)
+    assert f'id="claim-{proposal.id}"' in page.text
+    assert "Give the decree&#39;s number." in page.text
+    notifications = monitor.get("/notifications?lang=en").text
+    assert "a reviewer returned the government claim that Organisation A proposed" in notifications
+    assert served.emails_to(world.users["monitor_b"].email) == []
+    db.session.expire_all()
+    [notice] = db.session.scalars(
+        select(ReminderItem).where(
+            ReminderItem.claim_id == proposal.id, ReminderItem.recipient_id == proposer.id
+        )
+    )
+    assert notice.kind == ReminderKind.CLAIM_RETURNED

@@ -144,6 +144,8 @@ def test_the_preferences_form_stops_and_restarts_a_kind(world, client):
         "deadline_approaching": "y",
         "update_stale": "y",
         "update_approved": "y",
+        "claim_returned": "y",
+        "claim_approved": "y",
     }
     client.post("/notifications/preferences", data=data)
     assert reminders.opted_out_kinds(db.session, world.a_az.id) == {

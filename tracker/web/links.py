@@ -3,22 +3,27 @@ PUBLIC_BASE_URL, never on the request's Host header, and works outside a request
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import Response, current_app
 
 ATOM_CONTENT_TYPE = "application/atom+xml; charset=utf-8"
+#: what an anchor keeps unquoted, as url_for does
+ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 
 
 def public_url(endpoint: str, **values) -> str:
-    """The absolute address of a page of this site, e.g. for an email or a feed."""
+    """The absolute address of a page of this site, e.g. for an email or a feed. Takes
+    url_for's `_anchor`, so that one (endpoint, values) serves a page and an email."""
     base = urlsplit(current_app.config["PUBLIC_BASE_URL"])
     adapter = current_app.url_map.bind(
         base.netloc,
         script_name=base.path.rstrip("/") or "/",
         url_scheme=base.scheme or "https",
     )
-    return adapter.build(endpoint, values, force_external=True)
+    anchor = values.pop("_anchor", None)
+    url = adapter.build(endpoint, values, force_external=True)
+    return f"{url}#{quote(anchor, safe=ANCHOR_SAFE)}" if anchor else url
 
 
 def public_host() -> str:

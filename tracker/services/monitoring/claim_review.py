@@ -2,7 +2,8 @@
 public, and the claim it corrects is archived) or returns it with a reason. The same
 rules as for updates: one conditional UPDATE decides, and nobody reviews what they or an
 organisation of theirs (current or past) proposed or monitored (`conflicts`). Deciding
-settles the reviewers' notices of the proposal (services.reminders)."""
+settles the reviewers' notices of the proposal and tells the proposing organisation's
+monitors, in the decision's transaction (services.reminders)."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def _decide(
     if decision == ReviewState.APPROVED and claim.replaces is not None:
         archive_replaced(session, claim.replaces)
     record_event(session, f"claim.{decision}", claim, reviewer, "measure_id", comment=comment)
-    reminders.settle_proposal_notices(session, claim)
+    reminders.notify_claim_decided(session, claim)
 
 
 def approve_claim(session: Session, reviewer, claim: GovernmentClaim, comment: str = "") -> None:

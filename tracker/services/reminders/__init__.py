@@ -6,8 +6,8 @@ notifications and the calendar feeds.
 - planning: which reminders are due today; digests: what an email says; delivery: sending;
 - jobs: a run (plan, then deliver) and the scheduler's jobs;
 - inbox: the notification list; calendar: the iCalendar feeds;
-- notices: instant notices of submitted, returned and approved updates and of proposed
-  government claims, emailed through the mail outbox.
+- notices: instant notices of submitted, returned and approved updates and of proposed,
+  returned and approved government claims, emailed through the mail outbox.
 
 Other features, the commands and the scheduler use only the names below; nothing else
 reaches inside."""
@@ -35,11 +35,11 @@ from tracker.services.reminders.jobs import (
 )
 from tracker.services.reminders.notices import (
     deliver_notice_mail,
+    notify_claim_decided,
     notify_decided,
     notify_proposed,
     notify_submitted,
     scheduled_notice_mail_job,
-    settle_proposal_notices,
 )
 from tracker.services.reminders.outbox import (
     CLAIM_TIMEOUT,
@@ -88,6 +88,7 @@ __all__ = [
     "mark_shown_read",
     "notification_counts",
     "notifications",
+    "notify_claim_decided",
     "notify_decided",
     "notify_proposed",
     "notify_submitted",
@@ -108,7 +109,6 @@ __all__ = [
     "scheduled_reminders_job",
     "scheduled_retry_job",
     "set_subscription",
-    "settle_proposal_notices",
     "unread_count",
     "unsubscribe_all",
     "unsubscribe_target",

@@ -32,13 +32,17 @@ from tracker.web.links import public_url
 KIND_ORDER = (
     ReminderKind.OVERDUE,
     ReminderKind.UPDATE_RETURNED,
+    ReminderKind.CLAIM_RETURNED,
     ReminderKind.UPDATE_SUBMITTED,
     ReminderKind.CLAIM_PROPOSED,
     ReminderKind.REVIEW_WAITING,
     ReminderKind.UPDATE_APPROVED,
+    ReminderKind.CLAIM_APPROVED,
     ReminderKind.DEADLINE_APPROACHING,
     ReminderKind.UPDATE_STALE,
 )
+#: the notices of a decided claim proposal, to the proposing organisation's monitors
+CLAIM_DECIDED = (ReminderKind.CLAIM_RETURNED, ReminderKind.CLAIM_APPROVED)
 #: ids per IN (...) when loading what the items name
 ID_CHUNK = 1000
 #: measures a digest lists at most, the most pressing first; it counts the others and links
@@ -61,7 +65,13 @@ def link_target(item: ReminderItem | DigestItem) -> tuple[str, dict]:
     if item.kind in (ReminderKind.UPDATE_STALE, ReminderKind.OVERDUE):
         return "monitor.new_update", {"measure_id": item.measure_id}
     measure = item.measure
-    return "public.measure", {"key": measure.plan.key, "code": measure.code}
+    values = {"key": measure.plan.key, "code": measure.code}
+    if item.kind in CLAIM_DECIDED and item.claim_id:
+        # the measure's page shows its monitors their organisation's proposals, a returned
+        # one with the reviewer's reason under the button that proposes another, and an
+        # approved one among the claims on record
+        values["_anchor"] = f"claim-{item.claim_id}"
+    return "public.measure", values
 
 
 def item_url(item: ReminderItem | DigestItem) -> str:
@@ -98,12 +108,8 @@ def item_detail(item: ReminderItem | DigestItem, locale: str) -> str:
             days,
             date=day,
         )
-    if kind == ReminderKind.CLAIM_PROPOSED:
-        return _(
-            "%(organisation)s proposed a government claim on %(date)s. It waits for your review.",
-            organisation=organisation,
-            date=day,
-        )
+    if kind in (ReminderKind.CLAIM_PROPOSED, *CLAIM_DECIDED):
+        return _claim_detail(kind, organisation, day)
     if kind == ReminderKind.UPDATE_STALE:
         return ngettext(
             "%(organisation)s has no approved update since %(date)s (%(num)d day).",
@@ -131,6 +137,29 @@ def _milestone_detail(item, locale: str, day: str, days: int) -> str:
         "Milestone “%(milestone)s” is due on %(date)s: %(num)d days left.",
         days,
         milestone=title,
+        date=day,
+    )
+
+
+def _claim_detail(kind: ReminderKind, organisation: str, day: str) -> str:
+    """The sentence of a notice about one organisation's proposed government claim."""
+    if kind == ReminderKind.CLAIM_RETURNED:
+        return _(
+            "On %(date)s a reviewer returned the government claim that %(organisation)s "
+            "proposed. Correct it and propose it again.",
+            organisation=organisation,
+            date=day,
+        )
+    if kind == ReminderKind.CLAIM_APPROVED:
+        return _(
+            "On %(date)s a reviewer approved the government claim that %(organisation)s "
+            "proposed. It is public now.",
+            organisation=organisation,
+            date=day,
+        )
+    return _(
+        "%(organisation)s proposed a government claim on %(date)s. It waits for your review.",
+        organisation=organisation,
         date=day,
     )
 

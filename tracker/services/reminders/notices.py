@@ -1,5 +1,5 @@
 """Instant notices: the moment an update is submitted, or a government claim proposed, its
-reviewers are told, and the moment an update is returned or approved the monitors of its
+reviewers are told, and the moment either is returned or approved the monitors of its
 organisation are told, instead of at the next daily run.
 
 A notice is a `ReminderItem` like any reminder, so it is in the person's notification list
@@ -93,9 +93,8 @@ def notify_submitted(session: Session, submitted: StatusUpdate) -> int:
     """Tell every reviewer who may review it that an update waits. Returns how many."""
     written = monitoring.written_updates(session, [submitted.id])[submitted.id]
     when = submitted.submitted_dt or clock.now_utc()
-    notice = _update_notice(
-        ReminderKind.UPDATE_SUBMITTED, submitted, f"update-{submitted.id}/submitted", when
-    )
+    occurrence = f"update-{submitted.id}/submitted"
+    notice = _notice(ReminderKind.UPDATE_SUBMITTED, submitted, occurrence, when)
     return _notify(session, notice, _reviewers_allowed(session, written))
 
 
@@ -104,16 +103,8 @@ def notify_proposed(session: Session, proposed: GovernmentClaim) -> int:
     services.monitoring.claim_review). Returns how many. The occurrence names the claim,
     so two proposals on one measure are two notices."""
     when = proposed.created_dt or clock.now_utc()
-    notice = PlannedReminder(
-        recipient_id=0,
-        measure_id=proposed.measure_id,
-        kind=ReminderKind.CLAIM_PROPOSED,
-        occurrence=f"claim-{proposed.id}/proposed",
-        reference_date=clock.baku_date(when),
-        day_count=0,
-        organisation_id=proposed.organisation_id,
-        claim_id=proposed.id,
-    )
+    occurrence = f"claim-{proposed.id}/proposed"
+    notice = _notice(ReminderKind.CLAIM_PROPOSED, proposed, occurrence, when)
     reviewers = _reviewers_allowed(session, monitoring.written_claim(proposed))
     return _notify(session, notice, reviewers)
 
@@ -130,10 +121,11 @@ def _settle(session: Session, about, kinds: tuple[ReminderKind, ...], when: date
     )
 
 
-def settle_proposal_notices(session: Session, decided: GovernmentClaim) -> None:
-    """The reviewers' notices of a proposal are read once it is approved or returned."""
-    when = decided.decided_dt or clock.now_utc()
-    _settle(session, ReminderItem.claim_id == decided.id, (ReminderKind.CLAIM_PROPOSED,), when)
+def _organisation_monitors(session: Session, organisation_id: int) -> list[User]:
+    """Who is told of a decision on what an organisation wrote: its enabled monitors."""
+    return _enabled_users(
+        session, User.role == Role.MONITOR, User.organisation_id == organisation_id
+    )
 
 
 def notify_decided(session: Session, decided: StatusUpdate) -> int:
@@ -148,16 +140,36 @@ def notify_decided(session: Session, decided: StatusUpdate) -> int:
         kind, occurrence = ReminderKind.UPDATE_APPROVED, f"update-{decided.id}/approved"
     else:
         return 0
-    monitors = _enabled_users(
-        session, User.role == Role.MONITOR, User.organisation_id == decided.organisation_id
-    )
-    return _notify(session, _update_notice(kind, decided, occurrence, when), monitors)
+    notice = _notice(kind, decided, occurrence, when)
+    return _notify(session, notice, _organisation_monitors(session, decided.organisation_id))
 
 
-def _update_notice(
-    kind: ReminderKind, target: StatusUpdate, occurrence: str, when: datetime
+#: the notice of a decided claim proposal, by the proposal's new state
+CLAIM_DECISION_KINDS = {
+    ReviewState.RETURNED: ReminderKind.CLAIM_RETURNED,
+    ReviewState.APPROVED: ReminderKind.CLAIM_APPROVED,
+}
+
+
+def notify_claim_decided(session: Session, decided: GovernmentClaim) -> int:
+    """Tell the monitors of the proposing organisation that its proposal was returned or
+    approved, and settle the reviewers' notices of it, as for an update. Returns how many
+    were told. A proposal is decided once, so its state names the occurrence."""
+    when = decided.decided_dt or clock.now_utc()
+    _settle(session, ReminderItem.claim_id == decided.id, (ReminderKind.CLAIM_PROPOSED,), when)
+    kind = CLAIM_DECISION_KINDS.get(decided.review_state)
+    if kind is None or decided.organisation_id is None:
+        return 0
+    notice = _notice(kind, decided, f"claim-{decided.id}/{decided.review_state}", when)
+    return _notify(session, notice, _organisation_monitors(session, decided.organisation_id))
+
+
+def _notice(
+    kind: ReminderKind, target: StatusUpdate | GovernmentClaim, occurrence: str, when: datetime
 ) -> PlannedReminder:
-    """A notice about an update, before it has a recipient."""
+    """A notice about an update or a proposed claim (which names it), before it has a
+    recipient."""
+    is_claim = isinstance(target, GovernmentClaim)
     return PlannedReminder(
         recipient_id=0,
         measure_id=target.measure_id,
@@ -166,7 +178,8 @@ def _update_notice(
         reference_date=clock.baku_date(when),
         day_count=0,
         organisation_id=target.organisation_id,
-        update_id=target.id,
+        update_id=None if is_claim else target.id,
+        claim_id=target.id if is_claim else None,
     )
 
 
@@ -238,8 +251,13 @@ def compose_notice(session: Session, row: MailRequest, now: datetime) -> Compose
 
 
 def _return_reason(session: Session, item: ReminderItem) -> str:
-    """What the reviewer asked for when returning the update (its latest return): the
-    monitor can act on the email without first signing in to read it."""
+    """What the reviewer asked for when returning the update (its latest return) or the
+    proposed claim: the monitor can act on the email without first signing in to read it."""
+    if item.kind == ReminderKind.CLAIM_RETURNED and item.claim_id is not None:
+        reason = session.scalar(
+            select(GovernmentClaim.return_reason).where(GovernmentClaim.id == item.claim_id)
+        )
+        return reason or ""
     if item.kind != ReminderKind.UPDATE_RETURNED or item.update_id is None:
         return ""
     reason = session.scalar(

@@ -37,6 +37,8 @@ def default_settings() -> dict[ReminderKind, KindSettings]:
         ReminderKind.UPDATE_SUBMITTED: KindSettings(ReminderKind.UPDATE_SUBMITTED),
         ReminderKind.UPDATE_APPROVED: KindSettings(ReminderKind.UPDATE_APPROVED),
         ReminderKind.CLAIM_PROPOSED: KindSettings(ReminderKind.CLAIM_PROPOSED),
+        ReminderKind.CLAIM_RETURNED: KindSettings(ReminderKind.CLAIM_RETURNED),
+        ReminderKind.CLAIM_APPROVED: KindSettings(ReminderKind.CLAIM_APPROVED),
     }
 
 

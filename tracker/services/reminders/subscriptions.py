@@ -24,6 +24,8 @@ MONITOR_KINDS = (
     ReminderKind.UPDATE_STALE,
     ReminderKind.UPDATE_RETURNED,
     ReminderKind.UPDATE_APPROVED,
+    ReminderKind.CLAIM_RETURNED,
+    ReminderKind.CLAIM_APPROVED,
 )
 REVIEWER_KINDS = (
     ReminderKind.UPDATE_SUBMITTED,

@@ -78,6 +78,8 @@ class SettingsForm(TrackerForm):
     update_submitted_enabled = BooleanField(_l("Send these reminders"))
     update_approved_enabled = BooleanField(_l("Send these reminders"))
     claim_proposed_enabled = BooleanField(_l("Send these reminders"))
+    claim_returned_enabled = BooleanField(_l("Send these reminders"))
+    claim_approved_enabled = BooleanField(_l("Send these reminders"))
 
     @classmethod
     def from_settings(cls, settings: dict[ReminderKind, KindSettings]) -> SettingsForm:

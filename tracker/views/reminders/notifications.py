@@ -58,6 +58,8 @@ class PreferencesForm(TrackerForm):
     update_submitted = BooleanField(REMINDER_KIND_LABELS[ReminderKind.UPDATE_SUBMITTED])
     update_approved = BooleanField(REMINDER_KIND_LABELS[ReminderKind.UPDATE_APPROVED])
     claim_proposed = BooleanField(REMINDER_KIND_LABELS[ReminderKind.CLAIM_PROPOSED])
+    claim_returned = BooleanField(REMINDER_KIND_LABELS[ReminderKind.CLAIM_RETURNED])
+    claim_approved = BooleanField(REMINDER_KIND_LABELS[ReminderKind.CLAIM_APPROVED])
 
 
 def in_app_link(item: ReminderItem) -> str:
