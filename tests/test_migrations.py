@@ -297,6 +297,44 @@ def test_the_claim_notices_migration_adds_the_claim_and_its_partial_index(empty_
         db.engine.dispose()
 
 
+def test_the_update_index_migration_indexes_the_rows_that_name_an_update(empty_database, tmp_path):
+    """1800 adds an index of the outbox rows that name a status update only, over the rows
+    already there; its downgrade drops it and keeps the rows."""
+    app = create_app(make_test_config(empty_database, tmp_path))
+    name = "ix_reminder_item_update"
+    previous = "1700_reminder_claim_notices"
+    with app.app_context():
+        upgrade(revision=previous)
+        with db.engine.begin() as connection:
+            for n, update_id in ((1, None), (2, 7)):
+                connection.execute(
+                    text(
+                        "INSERT INTO reminder_item (id, recipient_id, measure_id, kind,"
+                        " occurrence, reference_date, day_count, status, planned_dt,"
+                        " next_attempt_dt, attempts, last_error, update_id) VALUES (:id, 1,"
+                        " 1, 'review_waiting', :id, '2022-01-01', 0, 'sent', :at, :at, 0, '',"
+                        " :update_id)"
+                    ),
+                    {"id": n, "update_id": update_id, "at": datetime(2022, 10, 2, 5, 0)},
+                )
+        upgrade(revision="1800_reminder_update_index")
+        with db.engine.connect() as connection:
+            definition = _index_definition(connection, name)
+            kept = connection.execute(text("SELECT id, update_id FROM reminder_item ORDER BY id"))
+            kept = [tuple(row) for row in kept]
+        assert kept == [(1, None), (2, 7)]
+        columns, _, where = definition.partition(" WHERE ")
+        assert "update_id" in columns and "update_id IS NOT NULL" in where
+        downgrade(revision=previous)
+        with db.engine.connect() as connection:
+            assert _index_definition(connection, name) is None
+            assert _index_definition(connection, "ix_reminder_item_claim") is not None
+            count = connection.execute(text("SELECT count(*) FROM reminder_item")).scalar()
+        assert count == 2
+        upgrade()
+        db.engine.dispose()
+
+
 def test_the_sealed_keys_migration_seals_the_keys_already_there(empty_database, tmp_path):
     """1400 widens the column and seals the plain authenticator keys 1300 stored; its
     downgrade opens them again."""

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from tests.monitoring.conftest import NOTICE_BASE_URL as BASE_URL
 from tests.monitoring.conftest import as_user, csrf, make_user
 from tests.monitoring.test_claims import PLAN, _form_key, post_claim, review_claim
-from tests.monitoring.test_notices import nav_count, notice_mail, notices
+from tests.monitoring.test_notices import nav_count, notice_mail, notices, settle_reads
 from tests.reminders.conftest import html_of, text_of
 from tracker import clock
 from tracker.extensions import db
@@ -105,6 +105,14 @@ def test_deciding_a_proposal_settles_every_reviewers_notice_of_it(client, world)
     for reviewer in (world.reviewer, other_reviewer):
         read = {item.claim_id: item.read_dt is not None for item in notices(reviewer)}
         assert read == {approved.id: True, returned.id: True, waiting.id: False}
+
+
+def test_a_decision_finds_the_notices_it_settles_by_their_claim(client, world):
+    """By the index of the rows that name a claim (1700), not by reading the outbox."""
+    claim = propose(client, world)
+    as_user(client, world.reviewer)
+    reads = settle_reads(lambda: review_claim(client, claim.id, "approve", comment=""))
+    assert reads == [["ix_reminder_item_claim"]]
 
 
 def test_the_same_proposal_sent_twice_is_one_notice_and_two_proposals_are_two(client, world):

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from tests.monitoring.conftest import NOTICE_BASE_URL as BASE_URL
 from tests.monitoring.conftest import as_user, csrf, make_user
 from tests.monitoring.test_review import decide, submitted_update
-from tests.reminders.conftest import html_of, text_of
+from tests.reminders.conftest import html_of, reminder_item_reads, text_of
 from tracker import clock
 from tracker.dates import show_date
 from tracker.extensions import db
@@ -38,6 +38,23 @@ def notice_mail(item: ReminderItem) -> MailRequest | None:
 def nav_count(client, url: str) -> int:
     match = UNREAD.search(client.get(url).get_data(as_text=True))
     return int(match.group(1)) if match else 0
+
+
+def settle_reads(action) -> list[list[str]]:
+    """How each statement that settles notices (marks them read) reads the outbox while
+    `action` runs: the index it uses, else what it does (services.reminders.notices)."""
+    reads = []
+
+    def explain(connection, _cursor, statement, parameters, _context, _many):
+        if statement.startswith("UPDATE reminder_item SET read_dt"):
+            reads.append(reminder_item_reads(connection, statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", explain)
+    try:
+        action()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", explain)
+    return reads
 
 
 def test_a_submission_tells_the_reviewers_at_once_and_mails_them(client, world, smtp):
@@ -217,6 +234,16 @@ def test_a_decision_settles_every_reviewers_notice_of_the_update(client, world):
     assert settled[update.id] is not None and settled[waiting.id] is None
     [told] = notices(world.monitor_a, ReminderKind.UPDATE_APPROVED)
     assert told.update_id == update.id and told.read_dt is None
+
+
+def test_a_decision_finds_the_notices_it_settles_by_their_update(client, world):
+    """By the index of the rows that name an update (1800): settling read the whole
+    outbox, for each decision."""
+    update = submitted_update(client, world, "1.1")
+    as_user(client, world.reviewer)
+    reads = settle_reads(lambda: decide(client, update.id, "return", reason="Add a source."))
+    assert reads == [["ix_reminder_item_update"]]
+    assert [item.read_dt is not None for item in notices(world.reviewer)] == [True]
 
 
 def test_people_choose_the_notice_emails_on_their_notifications_page(client, world):

@@ -195,3 +195,31 @@ class World:
 @pytest.fixture
 def world(seeded) -> World:
     return World(seeded)
+
+
+def reminder_item_reads(connection, statement, parameters) -> list[str]:
+    """How the database's plan of `statement` reads reminder_item: for each step that reads
+    it, the index it uses, else what it does (a scan of the whole table, a rowid lookup)."""
+    if connection.dialect.name == "sqlite":
+        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        steps = [row[3] for row in rows if "reminder_item" in row[3]]
+        return [
+            step.split("INDEX ", 1)[1].split(" ")[0] if "INDEX " in step else step for step in steps
+        ]
+    # A test's outbox is small enough for a sequential scan to be the cheapest plan:
+    # without it, the planner shows which indexes the statement can be answered by.
+    connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    [(plan,)] = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {statement}", parameters)
+    connection.exec_driver_sql("SET LOCAL enable_seqscan = on")
+    reads, nodes = [], [plan[0]["Plan"]]
+    while nodes:
+        node = nodes.pop()
+        nodes.extend(node.get("Plans", []))
+        # the scans, not the UPDATE's own node (ModifyTable)
+        if node.get("Relation Name") == "reminder_item" and "Scan" in node["Node Type"]:
+            # a bitmap heap scan reads the table through the index of its bitmap index scan
+            bitmap = [
+                child["Index Name"] for child in node.get("Plans", []) if "Index Name" in child
+            ]
+            reads.append(node.get("Index Name") or "+".join(bitmap) or node["Node Type"])
+    return reads

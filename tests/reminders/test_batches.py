@@ -16,7 +16,14 @@ from sqlalchemy import event, func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from tests.reminders.conftest import baku, link, make_organisation, make_user, measures_due
+from tests.reminders.conftest import (
+    baku,
+    link,
+    make_organisation,
+    make_user,
+    measures_due,
+    reminder_item_reads,
+)
 from tracker import clock
 from tracker.extensions import db
 from tracker.models import ReminderClaim, ReminderDigest, ReminderItem
@@ -122,30 +129,6 @@ def claims() -> dict[str, int]:
     return dict(db.session.execute(select(ReminderClaim.token, ReminderClaim.recipient_id)).all())
 
 
-def _reminder_item_reads(connection, statement, parameters) -> list[str]:
-    """How the database's plan of `statement` reads reminder_item: for each step that reads
-    it, the index it uses, else what it does (a scan of the whole table, a rowid lookup)."""
-    if connection.dialect.name == "sqlite":
-        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
-        steps = [row[3] for row in rows if "reminder_item" in row[3]]
-        return [
-            step.split("INDEX ", 1)[1].split(" ")[0] if "INDEX " in step else step for step in steps
-        ]
-    # A test's outbox is small enough for a sequential scan to be the cheapest plan:
-    # without it, the planner shows which indexes the statement can be answered by.
-    connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-    [(plan,)] = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {statement}", parameters)
-    connection.exec_driver_sql("SET LOCAL enable_seqscan = on")
-    reads, nodes = [], [plan[0]["Plan"]]
-    while nodes:
-        node = nodes.pop()
-        nodes.extend(node.get("Plans", []))
-        # the scans, not the UPDATE's own node (ModifyTable)
-        if node.get("Relation Name") == "reminder_item" and "Scan" in node["Node Type"]:
-            reads.append(node.get("Index Name", node["Node Type"]))
-    return reads
-
-
 #: the outbox's indexes that lead with the recipient: the sendable items', and the unique key
 #: (as PostgreSQL and SQLite name it)
 BY_RECIPIENT = {
@@ -166,7 +149,7 @@ def test_a_batch_claim_reads_only_its_recipients_sendable_items(people, smtp):
 
     def explain(connection, _cursor, statement, parameters, _context, _many):
         if statement.startswith("SELECT") and "FROM reminder_item" in statement:
-            reads.append(_reminder_item_reads(connection, statement, parameters))
+            reads.append(reminder_item_reads(connection, statement, parameters))
 
     event.listen(db.engine, "before_cursor_execute", explain)
     try:

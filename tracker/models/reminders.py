@@ -45,6 +45,9 @@ FAILED_WHERE = status_in(DeliveryStatus.FAILED)
 #: only a proposed claim's notices name a claim: the index of the rows that settle when it
 #: is decided holds those few rows, and no write of a planned reminder touches it
 CLAIM_WHERE = text("claim_id IS NOT NULL")
+#: the same for the rows that name a status update (its reminders and notices): deciding
+#: the update settles the reviewers' ones, found by this index and not by reading the table
+UPDATE_WHERE = text("update_id IS NOT NULL")
 
 
 def _partial(name: str, columns: list[str], where) -> Index:
@@ -70,8 +73,8 @@ class ReminderItem(db.Model):
     person's notifications, by recipient) and partial indexes of the live states: sendable
     items by recipient and due time (the run's recipients, in order, and a claim's read),
     queued notices, and failed items by digest (the admin page). Sent rows are in none of
-    the partial ones. One more holds only the notices of proposed government claims, by
-    claim (settled when the proposal is decided).
+    the partial ones. Two more hold only the rows that name a proposed government claim, or
+    a status update, by that record (settled when it is decided).
 
     No foreign-key constraints. A run plans about a million rows and writes each again
     when it claims and when it records the answer, and the database checks a foreign key
@@ -90,6 +93,7 @@ class ReminderItem(db.Model):
         _partial("ix_reminder_item_queued", ["id"], QUEUED_WHERE),
         _partial("ix_reminder_item_failed_digest", ["digest_id"], FAILED_WHERE),
         _partial("ix_reminder_item_claim", ["claim_id"], CLAIM_WHERE),
+        _partial("ix_reminder_item_update", ["update_id"], UPDATE_WHERE),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
