@@ -18,6 +18,7 @@ from typing import NamedTuple
 from flask import render_template
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -108,8 +109,8 @@ def item_detail(item: ReminderItem | DigestItem, locale: str) -> str:
             days,
             date=day,
         )
-    if kind in (ReminderKind.CLAIM_PROPOSED, *CLAIM_DECIDED):
-        return _claim_detail(kind, organisation, day)
+    if kind in NOTICE_SENTENCES:
+        return str(NOTICE_SENTENCES[kind]) % {"organisation": organisation, "date": day}
     if kind == ReminderKind.UPDATE_STALE:
         return ngettext(
             "%(organisation)s has no approved update since %(date)s (%(num)d day).",
@@ -118,7 +119,13 @@ def item_detail(item: ReminderItem | DigestItem, locale: str) -> str:
             organisation=organisation,
             date=day,
         )
-    return _update_detail(kind, organisation, day, days)
+    return ngettext(
+        "The update of %(organisation)s has waited for review since %(date)s (%(num)d day).",
+        "The update of %(organisation)s has waited for review since %(date)s (%(num)d days).",
+        days,
+        organisation=organisation,
+        date=day,
+    )
 
 
 def _milestone_detail(item, locale: str, day: str, days: int) -> str:
@@ -141,57 +148,31 @@ def _milestone_detail(item, locale: str, day: str, days: int) -> str:
     )
 
 
-def _claim_detail(kind: ReminderKind, organisation: str, day: str) -> str:
-    """The sentence of a notice about one organisation's proposed government claim."""
-    if kind == ReminderKind.CLAIM_RETURNED:
-        return _(
-            "On %(date)s a reviewer returned the government claim that %(organisation)s "
-            "proposed. Correct it and propose it again.",
-            organisation=organisation,
-            date=day,
-        )
-    if kind == ReminderKind.CLAIM_APPROVED:
-        return _(
-            "On %(date)s a reviewer approved the government claim that %(organisation)s "
-            "proposed. It is public now.",
-            organisation=organisation,
-            date=day,
-        )
-    return _(
-        "%(organisation)s proposed a government claim on %(date)s. It waits for your review.",
-        organisation=organisation,
-        date=day,
-    )
-
-
-def _update_detail(kind: ReminderKind, organisation: str, day: str, days: int) -> str:
-    """The sentence of a reminder or notice about one organisation's update."""
-    if kind == ReminderKind.UPDATE_RETURNED:
-        return _(
-            "A reviewer returned the update of %(organisation)s on %(date)s. Revise it and "
-            "submit it again.",
-            organisation=organisation,
-            date=day,
-        )
-    if kind == ReminderKind.UPDATE_SUBMITTED:
-        return _(
-            "%(organisation)s submitted an update on %(date)s. It waits for your review.",
-            organisation=organisation,
-            date=day,
-        )
-    if kind == ReminderKind.UPDATE_APPROVED:
-        return _(
-            "A reviewer approved the update of %(organisation)s on %(date)s. It is public now.",
-            organisation=organisation,
-            date=day,
-        )
-    return ngettext(
-        "The update of %(organisation)s has waited for review since %(date)s (%(num)d day).",
-        "The update of %(organisation)s has waited for review since %(date)s (%(num)d days).",
-        days,
-        organisation=organisation,
-        date=day,
-    )
+#: the sentence of each instant notice: what happened to one organisation's update or
+#: proposed claim, and on which day
+NOTICE_SENTENCES = {
+    ReminderKind.UPDATE_SUBMITTED: _l(
+        "%(organisation)s submitted an update on %(date)s. It waits for your review."
+    ),
+    ReminderKind.UPDATE_RETURNED: _l(
+        "A reviewer returned the update of %(organisation)s on %(date)s. Revise it and "
+        "submit it again."
+    ),
+    ReminderKind.UPDATE_APPROVED: _l(
+        "A reviewer approved the update of %(organisation)s on %(date)s. It is public now."
+    ),
+    ReminderKind.CLAIM_PROPOSED: _l(
+        "%(organisation)s proposed a government claim on %(date)s. It waits for your review."
+    ),
+    ReminderKind.CLAIM_RETURNED: _l(
+        "On %(date)s a reviewer returned the government claim that %(organisation)s "
+        "proposed. Correct it and propose it again."
+    ),
+    ReminderKind.CLAIM_APPROVED: _l(
+        "On %(date)s a reviewer approved the government claim that %(organisation)s "
+        "proposed. It is public now."
+    ),
+}
 
 
 # --- what a digest needs of the records an item names ----------------------------------------
