@@ -150,6 +150,11 @@ def _upload(file_storage) -> Upload | None:
 _EVIDENCE_INPUT_NAMES = {"file": "upload"}
 
 
+def _link_field(label) -> URLField:
+    """An optional web address (the services check its scheme and form)."""
+    return URLField(label, validators=[Optional(), Length(max=MAX_URL_LENGTH, message=TOO_LONG)])
+
+
 def _text_area(label, required_message=None) -> TextAreaField:
     validators = [Length(max=MAX_COMMENT_LENGTH, message=TOO_LONG)]
     if required_message is not None:
@@ -241,10 +246,7 @@ class EvidenceForm(_KeptFile, Form):
         validators=[Optional(), Length(max=MAX_TITLE_LENGTH, message=TOO_LONG)],
     )
     evidence_date = _date_field(_l("Date of the evidence"))
-    url = URLField(
-        _l("Link (http:// or https://)"),
-        validators=[Optional(), Length(max=MAX_URL_LENGTH, message=TOO_LONG)],
-    )
+    url = _link_field(_l("Link (http:// or https://)"))
     file = UploadField(_l("Or upload a file (PDF, PNG, JPG, DOCX, XLSX or ODT, up to 10 MB)"))
     is_private = BooleanField(_l("Private: show it to reviewers only"))
     request_sent_on = _date_field(_l("Request sent on"))
@@ -471,10 +473,7 @@ class ClaimForm(_SentOnce, _KeptFile, _KeepsFiles, TrackerForm):
         _l("Source (report, statement or page)"),
         validators=[Length(max=MAX_TITLE_LENGTH, message=TOO_LONG)],
     )
-    source_url = URLField(
-        _l("Link to the source (http:// or https://)"),
-        validators=[Optional(), Length(max=MAX_URL_LENGTH, message=TOO_LONG)],
-    )
+    source_url = _link_field(_l("Link to the source (http:// or https://)"))
     file = UploadField(_l("Or upload the source (PDF, PNG, JPG, DOCX, XLSX or ODT, up to 10 MB)"))
     note = _text_area(_l("Note (optional)"))
     record = SubmitField(_l("Record the claim"))
