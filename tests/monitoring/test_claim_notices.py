@@ -10,10 +10,12 @@ import re
 
 from sqlalchemy import func, select
 
+from tests.helpers import QueryCounter
 from tests.monitoring.conftest import NOTICE_BASE_URL as BASE_URL
 from tests.monitoring.conftest import as_user, csrf, make_user
 from tests.monitoring.test_claims import PLAN, _form_key, post_claim, review_claim
 from tests.monitoring.test_notices import nav_count, notice_mail, notices, settle_reads
+from tests.monitoring.test_review import decide, submitted_update
 from tests.reminders.conftest import html_of, text_of
 from tracker import clock
 from tracker.extensions import db
@@ -324,3 +326,38 @@ def test_the_decision_kinds_are_the_monitors_and_on_by_default(client, world):
             page,
         )
         assert reminders.load_settings(db.session)[ReminderKind(kind)].is_enabled
+
+
+def _notifications_page(client) -> tuple[str, int]:
+    with QueryCounter() as queries:
+        response = client.get("/notifications?lang=en")
+    assert response.status_code == 200
+    return response.get_data(as_text=True), queries.count
+
+
+def _return_both(client, world, update_code: str, claim_code: str, reasons: tuple[str, str]):
+    """Monitor A's update and proposal, both returned by the reviewer with these reasons."""
+    update = submitted_update(client, world, update_code)
+    claim = propose(client, world, claim_code)
+    as_user(client, world.reviewer)
+    assert decide(client, update.id, "return", reason=reasons[0]).status_code == 302
+    assert review_claim(client, claim.id, "return", reason=reasons[1]).status_code == 302
+    as_user(client, world.monitor_a)
+
+
+REASONS = re.compile(r'<blockquote class="notification-reason">([^<]*)</blockquote>')
+
+
+def test_the_notification_list_shows_the_reason_of_each_return(client, world):
+    """What to fix is on the list too, not only in the email: a returned update's reason
+    and a returned proposal's, escaped, in a number of queries that does not grow with the
+    returns listed."""
+    _return_both(client, world, "1.1", "1.2", ("Cite <b>the</b> reply.", "Not official."))
+    page, two_returns = _notifications_page(client)
+    assert "The reviewer's reason:" in page
+    assert sorted(REASONS.findall(page)) == ["Cite &lt;b&gt;the&lt;/b&gt; reply.", "Not official."]
+
+    _return_both(client, world, "1.3", "1.1", ("Add the decree.", "Name the ministry."))
+    page, four_returns = _notifications_page(client)
+    assert len(REASONS.findall(page)) == 4 and "Name the ministry." in page
+    assert four_returns == two_returns

@@ -115,6 +115,11 @@ def test_the_proposing_monitor_is_told_and_mailed_why_a_reviewer_returned_it(ser
     assert "Give the decree&#39;s number." in page.text
     notifications = monitor.get("/notifications?lang=en").text
     assert "a reviewer returned the government claim that Organisation A proposed" in notifications
+    # the reason is on the list as well as in the email
+    assert (
+        '<blockquote class="notification-reason">Give the decree&#39;s number.</blockquote>'
+        in notifications
+    )
     assert served.emails_to(world.users["monitor_b"].email) == []
     db.session.expire_all()
     [notice] = db.session.scalars(

@@ -39,6 +39,7 @@ from tracker.services.reminders.notices import (
     notify_decided,
     notify_proposed,
     notify_submitted,
+    return_reasons,
     scheduled_notice_mail_job,
 )
 from tracker.services.reminders.outbox import (
@@ -103,6 +104,7 @@ __all__ = [
     "record_planned",
     "relevant_kinds",
     "requeue_failed_digest",
+    "return_reasons",
     "run_reminders",
     "save_settings",
     "scheduled_notice_mail_job",

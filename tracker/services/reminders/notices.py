@@ -17,6 +17,7 @@ would record, so the planning later finds it there and adds nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -231,7 +232,7 @@ def compose_notice(session: Session, row: MailRequest, now: datetime) -> Compose
             "item": item,
             "title": item.measure.title(locale),
             "detail": item_detail(item, locale),
-            "reason": _return_reason(session, item),
+            "reason": return_reasons(session, [item]).get(item.id, ""),
             "link": item_url(item),
             "settings_link": public_url("notifications.index"),
             "unsubscribe_link": public_url(
@@ -250,26 +251,35 @@ def compose_notice(session: Session, row: MailRequest, now: datetime) -> Compose
     )
 
 
-def _return_reason(session: Session, item: ReminderItem) -> str:
-    """What the reviewer asked for when returning the update (its latest return) or the
-    proposed claim: the monitor can act on the email without first signing in to read it."""
-    if item.kind == ReminderKind.CLAIM_RETURNED and item.claim_id is not None:
-        reason = session.scalar(
-            select(GovernmentClaim.return_reason).where(GovernmentClaim.id == item.claim_id)
-        )
-        return reason or ""
-    if item.kind != ReminderKind.UPDATE_RETURNED or item.update_id is None:
-        return ""
-    reason = session.scalar(
-        select(ReviewDecision.comment)
-        .where(
-            ReviewDecision.update_id == item.update_id,
-            ReviewDecision.decision == ReviewAction.RETURNED,
-        )
-        .order_by(ReviewDecision.decided_dt.desc(), ReviewDecision.id.desc())
-        .limit(1)
+def return_reasons(session: Session, items: Sequence[ReminderItem]) -> dict[int, str]:
+    """What the reviewer asked for, by item, for the items that report a return: the
+    reason of the proposed claim, or of the update's latest return. The monitor can act on
+    the notice, in the app or the email, without first opening the record. Two queries at
+    most, whatever the number of items."""
+    claims = {i.id: i.claim_id for i in items if i.kind == ReminderKind.CLAIM_RETURNED}
+    updates = {i.id: i.update_id for i in items if i.kind == ReminderKind.UPDATE_RETURNED}
+    claim_reasons = _by_id(session, GovernmentClaim.id, GovernmentClaim.return_reason, claims)
+    update_reasons = _by_id(
+        session,
+        ReviewDecision.update_id,
+        ReviewDecision.comment,
+        updates,
+        ReviewDecision.decision == ReviewAction.RETURNED,
+        # ascending: the latest return is read last and kept
+        order_by=(ReviewDecision.decided_dt, ReviewDecision.id),
     )
-    return reason or ""
+    reasons = {item_id: claim_reasons.get(claim_id) for item_id, claim_id in claims.items()}
+    reasons |= {item_id: update_reasons.get(update_id) for item_id, update_id in updates.items()}
+    return {item_id: reason for item_id, reason in reasons.items() if reason}
+
+
+def _by_id(session: Session, key, value, wanted: dict, *where, order_by=()) -> dict:
+    """`value` by `key` for the keys among `wanted`'s values (the last row of each key)."""
+    keys = {key_value for key_value in wanted.values() if key_value is not None}
+    if not keys:
+        return {}
+    rows = session.execute(select(key, value).where(key.in_(keys), *where).order_by(*order_by))
+    return {row[0]: row[1] for row in rows}
 
 
 NOTICE_COMPOSERS = {MailKind.NOTICE: compose_notice}

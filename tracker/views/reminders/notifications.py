@@ -78,7 +78,11 @@ def index():
     opted_out = reminders.opted_out_kinds(db.session, current_user.id)
     preferences = PreferencesForm(data={str(kind): kind not in opted_out for kind in ReminderKind})
     locale = current_locale()
-    page.items = [(item, reminders.item_detail(item, locale), in_app_link(item)) for item in items]
+    reasons = reminders.return_reasons(db.session, items)
+    page.items = [
+        (item, reminders.item_detail(item, locale), in_app_link(item), reasons.get(item.id))
+        for item in items
+    ]
     # Seen is read: the page still marks what was new, the navigation's count drops now.
     reminders.mark_shown_read(db.session, current_user.id, [item.id for item in items])
     html = render_template(
