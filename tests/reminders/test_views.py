@@ -283,16 +283,13 @@ def test_only_admins_see_the_reminder_settings(world, client):
 
 
 def _settings_form(client, **changes) -> dict:
+    """The settings form as the page gives it: every kind switched on, the usual days."""
     data = {
         "csrf_token": csrf_token_from(client, "/admin/reminders/"),
-        "deadline_approaching_enabled": "y",
+        **{f"{kind}_enabled": "y" for kind in ReminderKind},
         "deadline_approaching_offsets": "90, 30, 7",
-        "overdue_enabled": "y",
         "overdue_interval": "30",
-        "update_stale_enabled": "y",
         "update_stale_interval": "90",
-        "update_returned_enabled": "y",
-        "review_waiting_enabled": "y",
         "review_waiting_interval": "7",
     }
     data.update(changes)
@@ -316,6 +313,9 @@ def test_the_admin_changes_the_defaults(world, client):
     assert settings[ReminderKind.UPDATE_STALE].interval_days == 45
     assert settings[ReminderKind.REVIEW_WAITING].is_enabled is False
     assert settings[ReminderKind.OVERDUE].interval_days == 30
+    # the instant notices' switches, sent on, stay on
+    switched_on = {kind for kind in ReminderKind if settings[kind].is_enabled}
+    assert switched_on == set(ReminderKind) - {ReminderKind.REVIEW_WAITING}
 
 
 @pytest.mark.parametrize(
