@@ -4,7 +4,6 @@ workers, real HTTP): one record is saved, and every answer leads to it."""
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import select
@@ -28,15 +27,13 @@ def test_a_form_sent_four_times_at_once_saves_one_update(served, served_world):
     [form_key], [token] = FORM_KEY.findall(page), CSRF.findall(page)[:1]
     data = update_form(csrf_token=token, form_key=form_key, submit_for_review="Submit")
 
-    with ThreadPoolExecutor(4) as pool:
-        answers = list(pool.map(lambda _n: monitor.post(url, data=data), range(4)))
+    location = monitor.post_at_once(url, data)
 
     db.session.expire_all()
     saved = db.session.scalars(select(StatusUpdate).where(StatusUpdate.form_key == form_key)).all()
     assert len(saved) == 1
     assert saved[0].review_state == "submitted"
-    assert [answer.status_code for answer in answers] == [302] * 4
-    assert {answer.headers["Location"] for answer in answers} == {f"/monitor/updates/{saved[0].id}"}
+    assert location == f"/monitor/updates/{saved[0].id}"
     # sent once more later (a resubmit after the back button), the page it leads to says so
     again = monitor.post(f"{url}?lang=en", data=data)
     assert again.headers["Location"] == f"/monitor/updates/{saved[0].id}"
@@ -58,16 +55,13 @@ def test_a_claim_form_sent_four_times_at_once_records_one_claim(served, served_w
         "source_url": "https://justice.gov.az/report-2021",
     }
 
-    with ThreadPoolExecutor(4) as pool:
-        answers = list(pool.map(lambda _n: reviewer.post(url, data=data), range(4)))
+    measure_page = reviewer.post_at_once(url, data)
 
     db.session.expire_all()
     saved = db.session.scalars(
         select(GovernmentClaim).where(GovernmentClaim.form_key == form_key)
     ).all()
     assert len(saved) == 1 and saved[0].is_public
-    assert [answer.status_code for answer in answers] == [302] * 4
-    measure_page = {answer.headers["Location"] for answer in answers}
-    assert len(measure_page) == 1 and measure_page.pop().endswith("/measures/1.1")
+    assert measure_page.endswith("/measures/1.1")
     again = reviewer.post(f"{url}?lang=en", data=data)
     assert "This form was sent already" in reviewer.get(again.headers["Location"]).text

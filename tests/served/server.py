@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -83,6 +84,15 @@ class WebClient(requests.Session):
         """Post a form with the CSRF token from the page that shows it, as a browser does."""
         token = self.csrf_token(page)
         return self.post(action or page, data={"csrf_token": token, **data}, **kwargs)
+
+    def post_at_once(self, url: str, data: dict, times: int = 4) -> str:
+        """Post the same form `times` times at once (a double click, a retry), assert that
+        every answer redirects to one page, and give that page."""
+        with ThreadPoolExecutor(times) as pool:
+            answers = list(pool.map(lambda _n: self.post(url, data=data), range(times)))
+        assert [answer.status_code for answer in answers] == [302] * times
+        [location] = {answer.headers["Location"] for answer in answers}
+        return location
 
     def login(self, email: str, password: str) -> requests.Response:
         response = self.post_form("/login", {"email": email, "password": password})
