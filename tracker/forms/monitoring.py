@@ -180,10 +180,12 @@ class _KeptFile:
 class _KeepsFiles:
     """A form whose chosen files survive a mistake elsewhere: each is kept as the user's
     pending file, shown on the form again and attached when the form is saved (the views'
-    kept_files). Its file_slots() are _KeptFile forms (or itself), keyed by position."""
+    kept_files). Its file_slots() are _KeptFile forms, keyed by position."""
 
     def file_slots(self) -> list[_KeptFile]:
-        raise NotImplementedError
+        """A form with one file input is its own slot (the claim form); the update form
+        gives its evidence items."""
+        return [self]
 
     def new_uploads(self) -> dict[int, Upload]:
         """The files chosen in this attempt, by slot."""
@@ -477,9 +479,6 @@ class ClaimForm(_SentOnce, _KeptFile, _KeepsFiles, TrackerForm):
     file = UploadField(_l("Or upload the source (PDF, PNG, JPG, DOCX, XLSX or ODT, up to 10 MB)"))
     note = _text_area(_l("Note (optional)"))
     record = SubmitField(_l("Record the claim"))
-
-    def file_slots(self) -> list[ClaimForm]:
-        return [self]
 
     def fill_from(self, claim) -> None:
         self.claimed_completion.data = claim.claimed_completion
