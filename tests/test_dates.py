@@ -10,7 +10,7 @@ import pytest
 from flask_babel import force_locale
 
 from tests.accounts.conftest import login_with_form, make_user
-from tracker.dates import parse_iso_day, show_date, show_datetime
+from tracker.dates import baku_day, parse_iso_day, show_date, show_datetime
 from tracker.extensions import db
 
 MOMENT = datetime(2026, 12, 1, 12, 5, tzinfo=UTC)
@@ -30,6 +30,18 @@ def test_one_format_per_language(app, lang, day, moment, utc):
         assert show_datetime(MOMENT) == moment  # Baku time, the app's zone
         assert show_datetime(MOMENT, utc=True) == utc
         assert show_date(None) == show_datetime(None) == ""
+
+
+@pytest.mark.parametrize("lang", ["az", "en"])
+def test_a_moments_day_is_its_day_in_baku(app, lang):
+    """22:15 UTC on December 6 is 02:15 on December 7 in Baku: the day every page shows
+    beside it (a notice's text, its list's date) must be the same."""
+    late_evening = datetime(2026, 12, 6, 22, 15, tzinfo=UTC)
+    with force_locale(lang):
+        assert show_date(late_evening) == show_date(date(2026, 12, 7))
+        assert show_date(late_evening.replace(tzinfo=None)) == show_date(date(2026, 12, 7))
+        assert show_date(datetime(2026, 12, 6, 19, 59, tzinfo=UTC)) == show_date(date(2026, 12, 6))
+    assert baku_day(late_evening) == date(2026, 12, 7)
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime
 from babel.dates import format_datetime as babel_format_datetime
 from flask_babel import format_date, get_locale, get_timezone
 
+from tracker import clock
+
 #: the date format of each language (CLDR's "long" date of that language)
 DATE_FORMATS = {"az": "d MMMM y", "en": "MMMM d, y"}
 #: a moment: the date as above, then the time on the 24-hour clock
@@ -23,12 +25,20 @@ def _language() -> str:
 
 
 def show_date(value: date | datetime | None) -> str:
-    """A day in the current language's format; "" for none."""
+    """A day in the current language's format; "" for none. A moment is shown as its day in
+    Baku, the day the app counts in (a notice sent at 22:15 UTC is the next day there)."""
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = value.date()
+        value = baku_day(value)
     return format_date(value, DATE_FORMATS[_language()])
+
+
+def baku_day(moment: datetime) -> date:
+    """The day in Baku at a moment (a naive one is UTC, as the database returns it)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return clock.baku_date(moment)
 
 
 def show_datetime(value: datetime | None, *, utc: bool = False) -> str:
