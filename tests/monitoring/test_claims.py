@@ -167,7 +167,12 @@ def test_a_returned_proposal_stays_private_with_the_reason_for_its_monitor(clien
     )
     response = review_claim(client, claim.id, "return", reason="The link is not official.")
     assert response.status_code == 302
-    assert review_claim(client, claim.id, "approve", comment="").status_code == 409
+    again = review_claim(client, claim.id, "approve", comment="")
+    assert again.status_code == 409
+    assert (
+        f'<a class="button" href="/review/claims/{claim.id}">Open this proposal</a>'
+        in again.get_data(as_text=True)
+    )
     db.session.expire_all()
     assert db.session.get(GovernmentClaim, claim.id).review_state == "returned"
     page = f"/plans/{PLAN}/measures/1.1"

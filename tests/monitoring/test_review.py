@@ -136,7 +136,10 @@ def test_only_submitted_updates_can_be_decided(client, world):
     for action, data in (("approve", {}), ("return", {"reason": "Late change of mind"})):
         response = decide(client, update.id, action, **data)
         assert response.status_code == 409
-        assert "already been decided" in response.get_data(as_text=True)
+        page = response.get_data(as_text=True)
+        assert "already been decided" in page
+        # the page opens the update as it is now, not only the scorecard
+        assert f'<a class="button" href="/review/updates/{update.id}">Open this update</a>' in page
     assert decisions(update.id) == ["approved"]
 
 

@@ -166,6 +166,10 @@ def test_draft_is_edited_then_submitted_and_then_final(client, world):
     assert "no longer a draft" in refused.get_data(as_text=True)
     again = client.post(f"/monitor/updates/{draft.id}/submit", data={"csrf_token": csrf(client)})
     assert again.status_code == 409
+    assert (
+        f'<a class="button" href="/monitor/updates/{draft.id}">Open this update</a>'
+        in again.get_data(as_text=True)
+    )
     db.session.expire_all()
     assert db.session.get(StatusUpdate, draft.id).narrative_en == "Mostly done."
 

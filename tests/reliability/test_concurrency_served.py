@@ -74,13 +74,14 @@ def test_parallel_approvals_through_the_served_app_make_one_decision(served):
         clients.append(client)
     barrier = threading.Barrier(APPROVERS)
     statuses: list[int] = [0] * APPROVERS
+    pages: list[str] = [""] * APPROVERS
 
     def approve(index: int) -> None:
         barrier.wait()
         response = clients[index].post(
             f"/review/updates/{update_id}/approve", data={"csrf_token": tokens[index]}
         )
-        statuses[index] = response.status_code
+        statuses[index], pages[index] = response.status_code, response.text
 
     threads = [threading.Thread(target=approve, args=(i,)) for i in range(APPROVERS)]
     for thread in threads:
@@ -88,6 +89,9 @@ def test_parallel_approvals_through_the_served_app_make_one_decision(served):
     for thread in threads:
         thread.join(timeout=60)
     assert sorted(statuses) == [302] + [409] * (APPROVERS - 1), statuses
+    # each one too late is told so, and offered the update as it is now
+    link = f'href="/review/updates/{update_id}"'
+    assert all(link in page for status, page in zip(statuses, pages, strict=True) if status == 409)
     db.session.rollback()
     decisions = db.session.scalars(
         select(ReviewDecision.decision).where(ReviewDecision.update_id == update_id)

@@ -95,6 +95,7 @@ def _act(claim_id: int, decision: str):
         chosen.text_field,
         done=str(chosen.done),
         next_url=url_for("claim_review.queue"),
+        record_page=(url_for("claim_review.proposal", claim_id=claim_id), _l("Open this proposal")),
     )
 
 

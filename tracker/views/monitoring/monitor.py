@@ -20,7 +20,7 @@ from tracker.services.accounts import (
     can_monitor_measure,
     is_monitor,
 )
-from tracker.services.errors import InvalidInput
+from tracker.services.errors import InvalidInput, StateConflict
 from tracker.services.monitoring import history, inputs
 from tracker.services.monitoring import updates as update_service
 from tracker.services.plans import list_agencies, measure_state
@@ -272,7 +272,13 @@ def revise_update(update_id: int):
 def submit_update(update_id: int):
     draft = _writable_update_or_404(update_id)
     _confirmed()
-    update_service.submit_update(db.session, current_user, draft)
+    try:
+        update_service.submit_update(db.session, current_user, draft)
+    except StateConflict as error:
+        # a second click, or a second tab: the update's page says where it stands
+        db.session.rollback()
+        page = (url_for("monitor.update", update_id=update_id), _("Open this update"))
+        raise http_error(error.status, error.message, page) from error
     db.session.commit()
     flash(_("Your update was submitted for review."), "success")
     return redirect(url_for("monitor.update", update_id=draft.id))

@@ -131,6 +131,7 @@ def _act(update_id: int, form, form_key: str, action: str, text_field: str):
         text_field,
         done=str(chosen.done),
         next_url=next_url,
+        record_page=(url_for("review.item", update_id=update_id), _("Open this update")),
     )
 
 
