@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
+from werkzeug.exceptions import HTTPException
 
 from tracker import dates, numbers
 from tracker.catalogs import compiled_translations
@@ -127,15 +128,24 @@ def init_app(app: Flask) -> None:
 
 def url_with_lang(lang: str) -> str:
     """The current page's URL with ?lang= set, keeping its other arguments. A page that
-    answers a form at a URL that takes no GET (a review form's error, say) switches on the
-    page the form was on (the same-site referrer; the home page without one): a GET of the
-    form's URL would be a 405."""
+    answers a form at a URL that takes no GET switches on the page the form was on (the
+    same-site referrer; the home page without one): a GET of the form's URL would be a
+    405. A form's URL that a GET opens (the review form's) is switched in place."""
     path, args = request.path, request.args.to_dict(flat=False)
     rule = request.url_rule
-    if rule is not None and "GET" not in (rule.methods or ()):
+    if rule is not None and "GET" not in (rule.methods or ()) and not _answers_get(path):
         path, args = _form_page()
     args["lang"] = [lang]
     return f"{path}?{urlencode(args, doseq=True)}"
+
+
+def _answers_get(path: str) -> bool:
+    """Whether a GET of `path` is answered (a form's address that opens its page again)."""
+    try:
+        current_app.create_url_adapter(request).match(path, method="GET")
+    except HTTPException:
+        return False
+    return True
 
 
 def _form_page() -> tuple[str, dict[str, list[str]]]:

@@ -256,6 +256,25 @@ def test_the_language_links_of_a_refused_review_go_to_the_item(client, world):
     assert switched.status_code == 200 and '<html lang="az">' in switched.get_data(as_text=True)
 
 
+def test_the_language_links_of_the_review_forms_error_keep_the_item(client, world):
+    """The review page's one form posts to an address that a GET opens again (the item):
+    its error page switches language in place, and the switch reaches the item in the
+    language chosen, with no referrer needed."""
+    update = submitted_update(client, world)
+    as_user(client, world.reviewer)
+    item = f"/review/updates/{update.id}"
+    page = decide(client, update.id, "review", comment=" ", return_update="1")
+    assert page.status_code == 400
+    assert f'href="{item}/review?lang=az" lang="az"' in page.get_data(as_text=True)
+    for lang in ("en", "az"):
+        switched = client.get(f"{item}/review?lang={lang}")
+        assert switched.status_code == 302
+        assert switched.headers["Location"] == f"{item}?lang={lang}"
+        html = client.get(switched.headers["Location"]).get_data(as_text=True)
+        assert f'<html lang="{lang}">' in html
+    assert client.get(f"{item}/review?lang=xx").headers["Location"] == item
+
+
 def test_comments_are_kept_and_shown_to_the_monitor(client, world):
     update = submitted_update(client, world)
     as_user(client, world.reviewer)

@@ -43,6 +43,26 @@ def test_a_monitor_moved_to_reviewer_cannot_approve_their_own_update(served, ser
     assert response.status_code == 302
 
 
+def test_the_review_forms_error_page_switches_language_on_the_item(served, served_world):
+    """The language switch of a refused review (sent with no Referer, as some browsers
+    and proxies do) leads back to the update, in the language chosen, over HTTP."""
+    world = served_world
+    client = signed_in(served, world, "reviewer")
+    item = f"/review/updates/{world.submitted_a.id}"
+    token = client.csrf_token(item)
+    refused = client.post(
+        f"{item}/review", data={"csrf_token": token, "comment": " ", "return_update": "1"}
+    )
+    assert refused.status_code == 400 and '<html lang="en">' in refused.text  # the account's
+    switch = f"{item}/review?lang=az"
+    assert f'href="{switch}" lang="az"' in refused.text
+    switched = client.get(switch)
+    assert switched.status_code == 302 and switched.headers["Location"] == f"{item}?lang=az"
+    assert '<html lang="az">' in client.get(switched.headers["Location"]).text
+    # the language chosen stays for the next page without ?lang=
+    assert '<html lang="az">' in client.get(item).text
+
+
 def claim_data(title: str) -> dict:
     return {
         "claimed_completion": "substantial",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,6 +14,7 @@ from flask_login import current_user
 from tracker import clock
 from tracker.extensions import db
 from tracker.forms.monitoring import ApproveForm, CommentForm, ReturnForm, ReviewForm
+from tracker.i18n import LANGUAGES
 from tracker.services.accounts import can_review, can_view_update
 from tracker.services.monitoring import history
 from tracker.services.monitoring import review as review_service
@@ -138,9 +139,11 @@ def _act(update_id: int, form, form_key: str, action: str, text_field: str):
 @bp.get("/updates/<id:update_id>/review")
 @roles_required(Role.REVIEWER, Role.ADMIN)
 def decide_page(update_id: int):
-    """The address the form posts to, opened again (a reload, a copied address): the
-    update's page."""
-    return redirect(url_for("review.item", update_id=update_id))
+    """The address the form posts to, opened again (a reload, a copied address, the
+    language switch of the form's error page): the update's page, in the language asked."""
+    lang = request.args.get("lang")
+    language = {"lang": lang} if lang in LANGUAGES else {}
+    return redirect(url_for("review.item", update_id=update_id, **language))
 
 
 @bp.post("/updates/<id:update_id>/review")
