@@ -13,6 +13,7 @@ from tests.monitoring.conftest import as_user, csrf, update_form
 from tracker import clock
 from tracker.extensions import db
 from tracker.models import AuditEntry, ReviewDecision, StatusUpdate
+from tracker.services.accounts import users
 from tracker.services.errors import StateConflict
 from tracker.services.monitoring import review as review_service
 from tracker.vocabulary import ReviewState
@@ -232,6 +233,37 @@ def test_refused_review_text_is_shown_beside_its_field(client, world):
     html = decide(client, update.id, "comment", comment="  ").get_data(as_text=True)
     assert 'id="comment-errors"' in html and "Write a comment" in html
     assert decisions(update.id) == []
+
+
+def test_the_queue_marks_what_another_reviewer_must_decide(client, world):
+    """A reviewer who wrote an update (a monitor made reviewer) sees it in the queue, but
+    marked for another reviewer, with no "Review" button; the count says how many."""
+    own = submitted_update(client, world)
+    as_user(client, world.monitor_b)
+    data = update_form(csrf_token=csrf(client), submit_for_review="Submit", save_draft="")
+    other_measure = world.measure("2.1")
+    client.post(
+        f"/monitor/measures/{other_measure.id}/updates/new",
+        data=data,
+        content_type="multipart/form-data",
+    )
+    others = db.session.scalars(select(StatusUpdate).where(StatusUpdate.id != own.id)).all()
+    [other] = [u for u in others if u.review_state == ReviewState.SUBMITTED]
+    users.change_role(
+        db.session, world.monitor_a, role="reviewer", organisation_id=None, actor=world.admin
+    )
+    db.session.commit()
+    as_user(client, world.monitor_a)
+    html = client.get("/review/").get_data(as_text=True)
+    assert "2 updates are waiting for review." in html
+    assert "1 of them is for another reviewer" in html
+    assert f'href="/review/updates/{other.id}">Review #{other.id}</a>' in html
+    assert f"Review #{own.id}" not in html
+    assert f'href="/review/updates/{own.id}">Read #{own.id}</a>' in html
+    # a reviewer with no conflict may decide both
+    as_user(client, world.reviewer)
+    html = client.get("/review/?lang=az").get_data(as_text=True)
+    assert "başqa rəyçi" not in html and html.count('class="button" href="/review/updates/') == 2
 
 
 def test_the_language_links_of_a_refused_review_go_to_the_item(client, world):

@@ -18,8 +18,13 @@ from sqlalchemy.orm import Session, joinedload
 from tracker import clock
 from tracker.models import Measure, ReviewDecision, StatusUpdate
 from tracker.services import reminders
+from tracker.services.accounts import can_review
 from tracker.services.errors import InvalidInput, NotAllowed, StateConflict
-from tracker.services.monitoring.conflicts import review_refusal, written_updates
+from tracker.services.monitoring.conflicts import (
+    review_refusal,
+    reviewers_allowed,
+    written_updates,
+)
 from tracker.services.monitoring.events import record_event
 from tracker.vocabulary import ReviewAction, ReviewState
 
@@ -161,14 +166,17 @@ def add_comment(session: Session, reviewer, target: StatusUpdate, text: str) -> 
 class QueueItem:
     update: StatusUpdate
     waiting: timedelta
+    #: whether the reviewer reading the queue may decide it (the review rule, `refusal`)
+    may_decide: bool = True
 
     @property
     def waiting_days(self) -> int:
         return self.waiting.days
 
 
-def review_queue(session: Session, now: datetime | None = None) -> list[QueueItem]:
-    """Submitted updates, the longest-waiting first, in one query."""
+def review_queue(session: Session, reader=None, now: datetime | None = None) -> list[QueueItem]:
+    """Submitted updates, the longest-waiting first, each marked with whether `reader` (a
+    reviewer) may decide it: four queries however long the queue."""
     now = now or clock.now_utc()
     items = session.scalars(
         select(StatusUpdate)
@@ -181,8 +189,22 @@ def review_queue(session: Session, now: datetime | None = None) -> list[QueueIte
             joinedload(StatusUpdate.organisation),
         )
         .order_by(StatusUpdate.submitted_dt, StatusUpdate.id)
-    )
-    return [QueueItem(item, max(now - (item.submitted_dt or now), timedelta(0))) for item in items]
+    ).all()
+    allowed = _decidable(session, reader, items)
+    return [
+        QueueItem(item, max(now - (item.submitted_dt or now), timedelta(0)), item.id in allowed)
+        for item in items
+    ]
+
+
+def _decidable(session: Session, reader, items: list[StatusUpdate]) -> set[int]:
+    """The ids of the `items` that `reader` may decide; all of them for a reader who does
+    not review (an admin reading the queue is told nothing it cannot act on anyway)."""
+    ids = [item.id for item in items]
+    if not ids or reader is None or not can_review(reader):
+        return set(ids)
+    allowed = reviewers_allowed(session, [reader], written_updates(session, ids))
+    return {update_id for update_id, reviewers in allowed.items() if reader.id in reviewers}
 
 
 def recent_decisions(session: Session, limit: int = 20) -> list[ReviewDecision]:

@@ -81,7 +81,7 @@ def _render_item(item, *, review_form=None, status=200, **_other_forms):
 def queue():
     return render_template(
         "monitoring/review/queue.html",
-        items=review_service.review_queue(db.session),
+        items=review_service.review_queue(db.session, current_user),
         recent=review_service.recent_decisions(db.session),
     )
 
