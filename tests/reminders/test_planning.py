@@ -11,7 +11,7 @@ from tests.factories import make_update
 from tests.helpers import QueryCounter
 from tests.reminders.conftest import baku, link, make_organisation, make_user
 from tracker.extensions import db
-from tracker.models import Measure, Milestone, ReminderItem
+from tracker.models import GovernmentClaim, Measure, Milestone, ReminderItem
 from tracker.services import reminders
 from tracker.services.accounts import users
 from tracker.services.monitoring import review
@@ -382,8 +382,8 @@ def test_planning_takes_the_same_number_of_queries_at_any_size(world):
 
 
 def test_the_review_queue_takes_the_same_number_of_queries_at_any_size(world):
-    """Reviewers with past organisations and waiting revisions of revisions: the rule is
-    applied to all of them at once."""
+    """Reviewers with past organisations, waiting revisions of revisions and proposed
+    government claims: the rule is applied to all of them at once."""
 
     def count_queries():
         db.session.expire_all()
@@ -410,6 +410,23 @@ def test_the_review_queue_takes_the_same_number_of_queries_at_any_size(world):
                 submitted_dt=baku(f"2022-09-1{depth}T08:00"),
                 replaces_id=version.id if version else None,
             )
+        db.session.add(
+            GovernmentClaim(
+                measure_id=world.m_2022[n % 2].id,
+                claimed_completion="complete",
+                claim_date=date(2022, 9, 1),
+                source_title="Ministry report",
+                recorded_by_id=monitor.id,
+                organisation_id=organisation.id,
+                review_state=ReviewState.SUBMITTED,
+                created_dt=baku(f"2022-09-1{n}T08:00"),
+            )
+        )
         _make_reviewer(world, make_user(f"r{n}@example.org", organisation=organisation))
     db.session.commit()
-    assert count_queries()[0] == small
+    queries, reminded = count_queries()
+    assert queries == small
+    # world.reviewer gets every item (B's update, 8 updates, 8 claims). The new reviewers'
+    # organisations all monitored the second measure: B's update, and the 4 claims on the
+    # first measure, to each of them but its own organisation's.
+    assert reminded == 17 + 8 + 4 * 7

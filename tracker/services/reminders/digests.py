@@ -63,6 +63,9 @@ def link_target(item: ReminderItem | DigestItem) -> tuple[str, dict]:
         return "monitor.update", {"update_id": item.update_id}
     if item.kind == ReminderKind.CLAIM_PROPOSED and item.claim_id:
         return "claim_review.proposal", {"claim_id": item.claim_id}
+    if item.kind == ReminderKind.REVIEW_WAITING and item.claim_id:
+        # the proposals' queue, at this one: the longest-waiting are listed first
+        return "claim_review.queue", {"_anchor": f"claim-{item.claim_id}"}
     if item.kind in (ReminderKind.UPDATE_STALE, ReminderKind.OVERDUE):
         return "monitor.new_update", {"measure_id": item.measure_id}
     measure = item.measure
@@ -117,6 +120,28 @@ def item_detail(item: ReminderItem | DigestItem, locale: str) -> str:
             "%(organisation)s has no approved update since %(date)s (%(num)d days).",
             days,
             organisation=organisation,
+            date=day,
+        )
+    return _waiting_detail(item, organisation, day, days)
+
+
+def _waiting_detail(item, organisation: str, day: str, days: int) -> str:
+    """The sentence of the review queue's reminder: an update, or a proposed claim."""
+    if item.claim_id and organisation:
+        return ngettext(
+            "The government claim that %(organisation)s proposed on %(date)s has waited "
+            "%(num)d day for review.",
+            "The government claim that %(organisation)s proposed on %(date)s has waited "
+            "%(num)d days for review.",
+            days,
+            organisation=organisation,
+            date=day,
+        )
+    if item.claim_id:
+        return ngettext(
+            "A government claim proposed on %(date)s has waited %(num)d day for review.",
+            "A government claim proposed on %(date)s has waited %(num)d days for review.",
+            days,
             date=day,
         )
     return ngettext(
@@ -226,8 +251,8 @@ class DigestItem(NamedTuple):
     measure: MeasureInfo
     organisation: OrganisationInfo | None
     milestone: MilestoneInfo | None
-    #: a digest never carries a claim's notice (notices are emailed alone, services.
-    #: reminders.notices), so a run reads no claim ids
+    #: the proposed claim of a review-queue reminder (a claim's notices are emailed alone,
+    #: services.reminders.notices)
     claim_id: int | None = None
 
 
@@ -242,6 +267,7 @@ ITEM_COLUMNS = (
     ReminderItem.update_id,
     ReminderItem.reference_date,
     ReminderItem.day_count,
+    ReminderItem.claim_id,
     ReminderItem.attempts,
 )
 #: each of ITEM_COLUMNS' position in a row: a run reads every row of the outbox, and a Row's
@@ -256,7 +282,7 @@ _MEASURE, _ORGANISATION, _MILESTONE = (
 #: item costs less than calling the enum
 _KIND_OF_VALUE = {kind.value: kind for kind in ReminderKind}
 #: the leading columns that make a DigestItem
-_DIGEST_FIELDS = ITEM_POSITION["day_count"] + 1
+_DIGEST_FIELDS = ITEM_POSITION["claim_id"] + 1
 
 #: what a digest reads of the records its items name
 _MEASURE_INFO = select(
@@ -315,6 +341,7 @@ class InfoCache:
                 measures[measure_id],
                 organisations.get(organisation_id),
                 milestones.get(milestone_id),
+                claim_id,
             )
             for (
                 id_,
@@ -326,6 +353,7 @@ class InfoCache:
                 update_id,
                 reference_date,
                 day_count,
+                claim_id,
             ) in (row[:_DIGEST_FIELDS] for row in rows)
         ]
 
@@ -433,6 +461,8 @@ class DetailCache:
             item.day_count,
             item.organisation,
             item.milestone,
+            # a review-queue reminder says whether an update or a proposed claim waits
+            item.claim_id is not None,
         )
         if key not in self._done:
             self._done[key] = item_detail(item, locale)

@@ -154,10 +154,12 @@ CLAIM_DECISION_KINDS = {
 
 def notify_claim_decided(session: Session, decided: GovernmentClaim) -> int:
     """Tell the monitors of the proposing organisation that its proposal was returned or
-    approved, and settle the reviewers' notices of it, as for an update. Returns how many
-    were told. A proposal is decided once, so its state names the occurrence."""
+    approved, and settle the reviewers' notices and review-queue reminders of it, as for
+    an update. Returns how many were told. A proposal is decided once, so its state names
+    the occurrence."""
     when = decided.decided_dt or clock.now_utc()
-    _settle(session, ReminderItem.claim_id == decided.id, (ReminderKind.CLAIM_PROPOSED,), when)
+    waiting = (ReminderKind.CLAIM_PROPOSED, ReminderKind.REVIEW_WAITING)
+    _settle(session, ReminderItem.claim_id == decided.id, waiting, when)
     kind = CLAIM_DECISION_KINDS.get(decided.review_state)
     if kind is None or decided.organisation_id is None:
         return 0

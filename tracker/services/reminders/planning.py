@@ -25,7 +25,7 @@ from sqlalchemy import and_, exists, select, text
 from sqlalchemy.orm import Session, aliased
 
 from tracker import clock, data_version
-from tracker.models import Measure, ReminderOptOut, StatusUpdate, User
+from tracker.models import GovernmentClaim, Measure, ReminderOptOut, StatusUpdate, User
 from tracker.services import monitoring
 from tracker.services.plans import MeasureState, MilestoneStatus, measure_states
 from tracker.services.reminders import linked
@@ -407,9 +407,10 @@ def _plan_returned(session, today, add) -> None:
 
 
 def _plan_review_waiting(session, today, wait_days, add) -> None:
-    """Items that have waited in the review queue for `wait_days` days or more (Baku
-    calendar days, as the other kinds count): once per `wait_days` of waiting, to each
-    reviewer whom the review rule lets review the item (services.monitoring)."""
+    """Updates and proposed government claims that have waited in their review queues for
+    `wait_days` days or more (Baku calendar days, as the other kinds count): once per
+    `wait_days` of waiting, to each reviewer whom the review rule lets review the item
+    (services.monitoring). The same few queries, however many items and reviewers."""
     reviewers = session.scalars(
         select(User).where(User.role == Role.REVIEWER, User.is_enabled.is_(True))
     ).all()
@@ -417,7 +418,7 @@ def _plan_review_waiting(session, today, wait_days, add) -> None:
         return
     # submitted before this Baku midnight: waited `wait_days` calendar days or more
     limit = datetime.combine(today - timedelta(days=wait_days - 1), time(), tzinfo=clock.BAKU)
-    rows = session.execute(
+    updates = session.execute(
         select(*_UPDATE_KEY, StatusUpdate.submitted_dt).where(
             StatusUpdate.review_state == ReviewState.SUBMITTED,
             StatusUpdate.is_archived.is_(False),
@@ -425,18 +426,59 @@ def _plan_review_waiting(session, today, wait_days, add) -> None:
             StatusUpdate.submitted_dt < limit,
         )
     ).all()
-    if not rows:
+    claims = _waiting_claims(session, limit)
+    written = {
+        ("update", key): record
+        for key, record in monitoring.written_updates(session, [row.id for row in updates]).items()
+    }
+    written |= {("claim", claim.id): monitoring.written_claim(claim) for claim in claims}
+    if not written:
         return
-    written = monitoring.written_updates(session, [row.id for row in rows])
     allowed = monitoring.reviewers_allowed(session, reviewers, written)
-    for update_id, measure_id, organisation_id, submitted_dt in rows:
-        submitted_on = clock.baku_date(submitted_dt)
-        waited = (today - submitted_on).days
-        occurrence = f"update-{update_id}/{waited // wait_days}"
-        add(
-            allowed[update_id],
+    waiting = _Waiting(add, today, wait_days)
+    for update_id, measure_id, organisation_id, submitted_dt in updates:
+        item = f"update-{update_id}"
+        about = (submitted_dt, measure_id, organisation_id)
+        waiting(item, allowed[("update", update_id)], *about, update_id=update_id)
+    for claim in claims:
+        item = f"claim-{claim.id}"
+        about = (claim.created_dt, claim.measure_id, claim.organisation_id)
+        waiting(item, allowed[("claim", claim.id)], *about, claim_id=claim.id)
+
+
+def _waiting_claims(session, limit: datetime) -> list[GovernmentClaim]:
+    """The proposed government claims waiting for review since before `limit`. A monitor
+    proposes claims on measures only (services.monitoring.claims), and an outbox row names
+    a measure: a claim on a whole plan is recorded by a reviewer, and never waits."""
+    return session.scalars(
+        select(GovernmentClaim).where(
+            GovernmentClaim.review_state == ReviewState.SUBMITTED,
+            GovernmentClaim.is_archived.is_(False),
+            GovernmentClaim.measure_id.is_not(None),
+            GovernmentClaim.created_dt < limit,
+        )
+    ).all()
+
+
+@dataclass(frozen=True)
+class _Waiting:
+    """Plans the review queue's reminder of one item: its occurrence names the item
+    ("update-<id>/<n>" or "claim-<id>/<n>") and the `wait_days` it has waited n times."""
+
+    add: _Collector
+    today: date
+    wait_days: int
+
+    def __call__(
+        self, item: str, recipients, since_dt, measure_id, organisation_id, **item_id
+    ) -> None:
+        since = clock.baku_date(since_dt)
+        waited = (self.today - since).days
+        occurrence = f"{item}/{waited // self.wait_days}"
+        self.add(
+            recipients,
             measure_id=measure_id,
             organisation_id=organisation_id,
-            update_id=update_id,
-            **_occurrence(ReminderKind.REVIEW_WAITING, occurrence, submitted_on, waited),
+            **item_id,
+            **_occurrence(ReminderKind.REVIEW_WAITING, occurrence, since, waited),
         )
