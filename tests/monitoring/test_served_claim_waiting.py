@@ -1,7 +1,7 @@
 """The review queue's reminder of a proposed government claim on the served app: a monitor
 proposes a claim over HTTP; nine days later the reminders job (`tracker send-reminders`,
 the scheduler's daily job once) mails the reviewers who may decide it through the real
-SMTP server (aiosmtpd), in their language, with a link to the proposals' queue; deciding
+SMTP server (aiosmtpd), in their language, with a link to the proposal's page; deciding
 the proposal over HTTP settles the reminder in the app."""
 
 from __future__ import annotations
@@ -56,15 +56,16 @@ def test_a_proposal_waiting_nine_days_reminds_the_reviewer_until_it_is_decided(
     message = served.email_to(reviewer.email, "9 gündür baxış gözləyir")
     text = email_text(message)
     assert "Təşkilat A təşkilatının" in text and "təklif etdiyi hökumət iddiası" in text
-    queue = f"{served.url}/review/claims/#claim-{proposal.id}"
-    assert email_link(message, f"#claim-{proposal.id}") == queue
+    proposal_page = f"{served.url}/review/claims/{proposal.id}"
+    assert email_link(message, f"/review/claims/{proposal.id}") == proposal_page
     for role in ("monitor_a", "monitor_b", "admin"):
         assert "baxış gözləyir" not in "".join(
             email_text(m) for m in served.emails_to(world.users[role].email)
         )
 
     reviewing = signed_in(served, world, "reviewer")
-    assert f'<li id="claim-{proposal.id}" class="card">' in reviewing.get(queue).text
+    # the link opens the proposal where the reviewer decides it
+    assert f'action="/review/claims/{proposal.id}/return"' in reviewing.get(proposal_page).text
     response = reviewing.post_form(
         f"/review/claims/{proposal.id}",
         {"reason": "Give the decree's number."},
@@ -79,4 +80,4 @@ def test_a_proposal_waiting_nine_days_reminds_the_reviewer_until_it_is_decided(
     shown = page.split(f'id="item-{item.id}"')[1].split("</li>")[0]
     assert shown.startswith(' class="notification">')  # not "is-unread"
     assert "has waited 9 days for review." in shown
-    assert f'href="/review/claims/#claim-{proposal.id}"' in shown
+    assert f'href="/review/claims/{proposal.id}"' in shown

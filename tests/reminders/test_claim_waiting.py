@@ -2,7 +2,7 @@
 `interval_days` Baku calendar days or more reminds the reviewers whom the review rule lets
 decide it, once per interval, under the same kind and setting as a waiting update; the
 decision settles those reminders; the email and the notification list say that a claim
-waits and lead to the proposals' queue."""
+waits and lead to the proposal's page."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from tracker.extensions import db
 from tracker.models import GovernmentClaim, ReminderItem
 from tracker.services import reminders
 from tracker.services.accounts import users
-from tracker.services.monitoring import claim_review
+from tracker.services.monitoring import claim_review, review
 from tracker.services.reminders import KindSettings, plan_outbox, plan_reminders, run_reminders
-from tracker.vocabulary import ReminderKind, ReviewState
+from tracker.vocabulary import DeliveryStatus, ReminderKind, ReviewState
 
 WAITING = ReminderKind.REVIEW_WAITING
 
@@ -171,6 +171,46 @@ def test_deciding_the_proposal_settles_its_reminders_and_no_other(world):
     assert {r.claim_id for r in plan("2022-10-20")} == {other.id}
 
 
+def test_a_reminder_not_yet_mailed_is_not_mailed_once_its_record_is_decided(world, smtp):
+    """Planned at 09:00 but not yet sent (a later run, a retry): once the proposal or the
+    update is decided, its reminder stays in the app only; the other one still goes out."""
+    m1, m2 = world.m_2022
+    decided_claim = proposed(m1, world.org_a, world.a_az, "2022-09-20T08:00")
+    waiting_claim = proposed(m2, world.org_a, world.a_az, "2022-09-20T08:00")
+    decided_update = make_update(
+        m1, world.org_b, state=ReviewState.SUBMITTED, submitted_dt=baku("2022-09-20T08:00")
+    )
+    db.session.commit()
+    plan_outbox(db.session, date(2022, 10, 2), baku("2022-10-02T09:00"))
+    db.session.commit()
+    statuses = {
+        (item.claim_id, item.update_id): item.status
+        for item in db.session.scalars(select(ReminderItem).where(ReminderItem.kind == WAITING))
+    }
+    assert set(statuses.values()) == {DeliveryStatus.PENDING}
+
+    claim_review.return_claim(db.session, world.reviewer, decided_claim, "Name the decree.")
+    review.approve(db.session, world.reviewer, decided_update)
+    db.session.commit()
+    db.session.expire_all()
+    statuses = {
+        (item.claim_id, item.update_id): item.status
+        for item in db.session.scalars(select(ReminderItem).where(ReminderItem.kind == WAITING))
+    }
+    assert statuses == {
+        (decided_claim.id, None): DeliveryStatus.IN_APP_ONLY,
+        (None, decided_update.id): DeliveryStatus.IN_APP_ONLY,
+        (waiting_claim.id, None): DeliveryStatus.PENDING,
+    }
+    run_reminders(db.session, baku("2022-10-02T09:05"), plan=False)
+    db.session.commit()
+    [message] = smtp.to(world.reviewer.email)
+    text = text_of(message)
+    assert f"/review/claims/{waiting_claim.id}" in text
+    assert f"/review/claims/{decided_claim.id}" not in text
+    assert f"/review/updates/{decided_update.id}" not in text
+
+
 def test_the_email_and_the_notification_list_say_a_claim_waits_in_both_languages(
     world, smtp, client
 ):
@@ -184,12 +224,12 @@ def test_the_email_and_the_notification_list_say_a_claim_waits_in_both_languages
     )
     db.session.commit()
     run_reminders(db.session, baku("2022-10-03T09:00"))
-    queue = f"{BASE_URL}/review/claims/#claim-{claim.id}"
+    proposal_page = f"{BASE_URL}/review/claims/{claim.id}"
 
     english = text_of(smtp.to(world.reviewer.email)[0])
     # the measure once; its link is its first reason's, the claim's, the update's its own
     assert (
-        f"  {queue}\n"
+        f"  {proposal_page}\n"
         "  - Waiting for review: The government claim that Açıq Cəmiyyət Birliyi (EN) "
         "proposed on September 24, 2022 has waited 9 days for review.\n"
         "  - Waiting for review: The update of Açıq Cəmiyyət Birliyi (EN) has waited for "
@@ -198,7 +238,7 @@ def test_the_email_and_the_notification_list_say_a_claim_waits_in_both_languages
     ) in english
     azerbaijani = text_of(smtp.to(az_reviewer.email)[0])
     assert (
-        f"  {queue}\n"
+        f"  {proposal_page}\n"
         "  - Baxış gözləyir: Açıq Cəmiyyət Birliyi təşkilatının 24 sentyabr 2022 tarixində "
         "təklif etdiyi hökumət iddiası 9 gündür baxış gözləyir.\n"
         "  - Baxış gözləyir: Açıq Cəmiyyət Birliyi təşkilatının yeniləməsi"
@@ -207,9 +247,9 @@ def test_the_email_and_the_notification_list_say_a_claim_waits_in_both_languages
     login(client, world.reviewer)
     page = client.get("/notifications?lang=en").get_data(as_text=True)
     assert "proposed on September 24, 2022 has waited 9 days for review." in page
-    assert f'href="/review/claims/#claim-{claim.id}"' in page
-    queue_page = client.get(f"/review/claims/#claim-{claim.id}").get_data(as_text=True)
-    assert f'<li id="claim-{claim.id}" class="card">' in queue_page
+    assert f'href="/review/claims/{claim.id}"' in page
+    # the proposal's page, where the reviewer decides, as the notice of the proposal links
+    assert client.get(f"/review/claims/{claim.id}").status_code == 200
 
 
 def test_a_claim_without_an_organisation_still_reads_right(app):

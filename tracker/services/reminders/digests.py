@@ -61,11 +61,8 @@ def link_target(item: ReminderItem | DigestItem) -> tuple[str, dict]:
         return "review.item", {"update_id": item.update_id}
     if item.kind == ReminderKind.UPDATE_APPROVED and item.update_id:
         return "monitor.update", {"update_id": item.update_id}
-    if item.kind == ReminderKind.CLAIM_PROPOSED and item.claim_id:
+    if item.kind in (ReminderKind.CLAIM_PROPOSED, ReminderKind.REVIEW_WAITING) and item.claim_id:
         return "claim_review.proposal", {"claim_id": item.claim_id}
-    if item.kind == ReminderKind.REVIEW_WAITING and item.claim_id:
-        # the proposals' queue, at this one: the longest-waiting are listed first
-        return "claim_review.queue", {"_anchor": f"claim-{item.claim_id}"}
     if item.kind in (ReminderKind.UPDATE_STALE, ReminderKind.OVERDUE):
         return "monitor.new_update", {"measure_id": item.measure_id}
     measure = item.measure

@@ -38,7 +38,7 @@ from tracker.models import (
 from tracker.services import mail_outbox, monitoring
 from tracker.services.mail_outbox import ComposedMail, OutboxRun, Skip
 from tracker.services.reminders.digests import item_detail, item_url
-from tracker.services.reminders.outbox import PlannedReminder, in_states, record_new
+from tracker.services.reminders.outbox import SENDABLE, PlannedReminder, in_states, record_new
 from tracker.services.reminders.settings import load_settings
 from tracker.services.reminders.subscriptions import (
     list_unsubscribe_headers,
@@ -113,11 +113,19 @@ def notify_proposed(session: Session, proposed: GovernmentClaim) -> int:
 def _settle(session: Session, about, kinds: tuple[ReminderKind, ...], when: datetime) -> None:
     """Once a record is decided, every reviewer's notice that it waits (`about`: the
     condition naming it) is read: nothing waits any more, and a notice left "new" would
-    send them to act on it."""
+    send them to act on it. A reminder whose email has not gone out yet stays in the app
+    only: a digest must not ask them later to decide what is decided."""
+    waiting = (about, ReminderItem.kind.in_(kinds))
     session.execute(
         update(ReminderItem)
-        .where(about, ReminderItem.kind.in_(kinds), ReminderItem.read_dt.is_(None))
+        .where(*waiting, ReminderItem.read_dt.is_(None))
         .values(read_dt=when)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(ReminderItem)
+        .where(*waiting, in_states(ReminderItem.status, SENDABLE))
+        .values(status=DeliveryStatus.IN_APP_ONLY)
         .execution_options(synchronize_session=False)
     )
 
