@@ -17,6 +17,9 @@ from tracker import clock
 DATE_FORMATS = {"az": "d MMMM y", "en": "MMMM d, y"}
 #: a moment: the date as above, then the time on the 24-hour clock
 DATETIME_FORMATS = {"az": "d MMMM y, HH:mm", "en": "MMMM d, y, HH:mm"}
+#: a month of a year (CLDR's "yMMMM" of each language): "noyabr 2022", "November 2022";
+#: Azerbaijani month names are lower case in running text, as in the dates above
+MONTH_FORMATS = {"az": "MMMM y", "en": "MMMM y"}
 
 
 def _language() -> str:
@@ -39,6 +42,13 @@ def baku_day(moment: datetime) -> date:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return clock.baku_date(moment)
+
+
+def show_month(value: date | None) -> str:
+    """The month of a day, with its year, in the current language's format; "" for none."""
+    if value is None:
+        return ""
+    return format_date(value, MONTH_FORMATS[_language()])
 
 
 def show_datetime(value: datetime | None, *, utc: bool = False) -> str:

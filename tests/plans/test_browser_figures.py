@@ -185,8 +185,8 @@ def test_progress_chart_and_what_changed_between_two_dates(served, page):
     # the plan has ended: the chart stops at its last month, and says so
     assert "Each bar is a month of the plan" in progress.locator("figcaption").inner_text()
     assert "the current month" not in progress.inner_text()
-    assert chart.locator("text").count() == 36  # the plan's months, 2020-01 … 2022-12
-    assert chart.locator("text").first.inner_html() == "2020-01"
+    assert chart.locator("text").count() == 36  # the plan's months, January 2020 … December 2022
+    assert chart.locator("text").first.inner_html() == "January 2020"
     progress.get_by_text("The figures as a table").click()
     june = progress.locator("tr", has=page.locator('time[datetime="2022-06-30"]'))
     assert "1" in june.locator("td").all_inner_texts()  # one limited measure from June 2022

@@ -124,10 +124,24 @@ def test_the_plan_page_shows_the_chart_and_its_table(app, client, history):
     html = client.get(PLAN + "?lang=en").get_data(as_text=True)
     section = html.split('id="progress-heading"')[1].split("</section>")[0]
     assert section.count("<rect ") >= 36
-    assert "2022-12: Substantial – 2" in section
-    rows = re.findall(r'<tr><th scope="row"><time datetime="([\d-]+)">', section)
-    assert len(rows) == 36 and rows[-1] == "2022-12-31"
+    assert "December 2022: Substantial – 2" in section
+    rows = re.findall(r'<tr><th scope="row"><time datetime="([\d-]+)">([^<]*)</time>', section)
+    assert len(rows) == 36 and rows[-1] == ("2022-12-31", "December 2022")
+    assert rows[0] == ("2020-01-31", "January 2020")
     assert f'href="{PLAN}changes"' in section
+
+
+@pytest.mark.parametrize(("lang", "november"), [("en", "November 2022"), ("az", "noyabr 2022")])
+def test_the_months_are_named_in_the_pages_language(app, client, history, lang, november):
+    """The chart's labels, the bars' titles and the table's first column name the month as
+    people write it ("noyabr 2022"), not as ISO 8601 ("2022-11")."""
+    app.config["TRACKER_TODAY"] = "2026-11-22"
+    html = client.get(f"{PLAN}?lang={lang}").get_data(as_text=True)
+    section = html.split('id="progress-heading"')[1].split("</section>")[0]
+    assert f">{november}</text>" in section  # the chart's label
+    assert f"<title>{november}: " in section
+    assert f'<time datetime="2022-11-30">{november}</time>' in section
+    assert not re.search(r">20[0-9]{2}-[0-9]{2}[<:]", section)
 
 
 def _change_rows(html: str) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tracker.dates import show_month
 from tracker.vocabulary import Completion
 
 #: fill colours per completion level, the same as the CSS badges
@@ -61,9 +62,10 @@ def section_completion_chart(rows) -> StackedBarChart:
 
 def monthly_completion_chart(months) -> StackedBarChart:
     """Horizontal stacked bars, one per month (MonthFigures), each measure one unit."""
-    rows = [(f"{m.month_end:%Y-%m}", m.counts) for m in months]
-    # "2022-12" needs about 50 px: 18 % of a phone's column; every bar is the same length
-    return stacked_bar_chart(rows, label_share=18, total_share=1, bar_height=14, gap=4)
+    rows = [(show_month(m.month_end), m.counts) for m in months]
+    # "September 2022" or "sentyabr 2022" needs about 90 px at 12 px: 30 % of a phone's
+    # column; every bar is the same length
+    return stacked_bar_chart(rows, label_share=30, total_share=1, bar_height=14, gap=4)
 
 
 def stacked_bar_chart(

@@ -23,6 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from tracker import clock
+from tracker.dates import show_month
 from tracker.extensions import db
 from tracker.forms.filters import GetForm
 from tracker.i18n import chosen_locale, current_locale
@@ -169,7 +170,7 @@ def archive():
     months = [
         ArchivedMonth(
             period=period,
-            label=format_date(date.fromisoformat(f"{period}-01"), "LLLL y"),
+            label=show_month(date.fromisoformat(f"{period}-01")),
             plan=plan,
             snapshots=list(snapshots),
         )
