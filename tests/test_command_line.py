@@ -88,7 +88,8 @@ def test_every_message_is_english_whatever_the_report_language(fresh_database):
     # the services' messages, which followed the default language (Azerbaijani) before
     unknown_measure = run_tracker(url, workdir, "link-measures", "1", "99.9")
     assert unknown_measure.returncode == 1
-    assert f"Plan {PLAN} has no measure 99.9." in unknown_measure.stderr
+    plan = "National Action Plan on the Promotion of Open Government for 2020–2022"
+    assert f"The plan “{plan}” has no measure 99.9." in unknown_measure.stderr
     out = workdir / "section.pdf"
     refusals = (
         (("--section", "99"), 1, "The plan has no section 99."),

@@ -44,6 +44,8 @@ def test_errors_are_the_apps_json_errors(monitoring, client):
     assert plain == {"status": 404, "message": "The page you asked for does not exist."}
     bad_page = client.get("/api/v1/updates?page=0", headers={"Accept": "text/html"})
     assert bad_page.status_code == 400 and bad_page.is_json
-    assert bad_page.get_json()["error"]["message"] == "page must be between 1 and 1000000."
+    assert bad_page.get_json()["error"]["message"] == (
+        "The page number must be between 1 and 1,000,000."
+    )
     bad_filter = client.get("/api/v1/organisations?region=atlantis").get_json()["error"]
     assert bad_filter["status"] == 400 and set(bad_filter["fields"]) == {"region"}

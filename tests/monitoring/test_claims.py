@@ -700,3 +700,42 @@ def test_a_refused_claim_file_says_why_and_nothing_is_kept(client, world, app):
     # the missing source follows from the refused file: it is not named too
     assert "Give a link to the source or upload it as a file." not in html
     assert KEPT_FILE.findall(html) == [] and stored_files() == [] and files_on_disk(app) == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "too_long"),
+    [
+        ("en", "This is too long: use at most 500 characters."),
+        ("az", "Mətn çox uzundur: ən çoxu 500 simvol yazın."),
+    ],
+)
+def test_a_length_message_says_at_most_the_length_it_allows(client, world, lang, too_long):
+    """A title of exactly 500 characters is taken, so the message for 501 says "at most 500"
+    (it said "under 500", which 500 is not)."""
+    m = world.measure("1.1")
+    as_user(client, world.reviewer)
+    client.get(f"/?lang={lang}")  # the language stays in the session for the posts
+    refused = post_claim(client, m, source_title="x" * 501)
+    assert refused.status_code == 400
+    assert field_errors(refused.get_data(as_text=True))["source_title"] == [too_long]
+    assert post_claim(client, m, source_title="x" * 500).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("lang", "labels"),
+    [("en", ("Source", "Note", "Reviewer's reason")), ("az", ("Mənbə", "Qeyd", "Rəyçinin səbəbi"))],
+)
+def test_the_proposal_page_labels_its_facts_as_facts(client, world, lang, labels):
+    """A proposal's own page names its facts without the form's "(optional)" and without a
+    colon, as its other labels ("State", "Date of the claim")."""
+    m = world.measure("1.1")
+    as_user(client, world.monitor_a)
+    post_claim(client, m, note="Nazirliyin hesabatı")
+    claim = db.session.scalar(select(GovernmentClaim))
+    as_user(client, world.reviewer)
+    review_claim(client, claim.id, "return", reason="Link rəsmi deyil.")
+    page = client.get(f"/review/claims/{claim.id}?lang={lang}").get_data(as_text=True)
+    facts = re.findall(r"<dt>([^<]*)</dt>", page)
+    for label in labels:
+        assert label in facts, facts
+    assert not [fact for fact in facts if fact.endswith(":") or "(" in fact], facts

@@ -78,6 +78,25 @@ def test_a_monitor_without_an_organisation_is_told_so(client, world):
     )
 
 
+def test_the_azerbaijani_refusals_ask_to_link_not_to_close(client, world):
+    """ "Link" is "əlaqələndirmək" here: "bağlamaq" also reads as "close" or "tie up"."""
+    loose = make_user("loose@example.org", "monitor")
+    db.session.commit()
+    as_user(client, loose)
+    page, _message = refused(client, "/monitor/?lang=az")
+    assert (
+        "Hesabınız heç bir təşkilata bağlı deyil. Administratordan onu təşkilatınızla "
+        "əlaqələndirməyi xahiş edin."
+    ) in page
+    as_user(client, world.monitor_b)
+    page, _message = refused(client, f"/claims/measures/{world.measure('1.1').id}/new?lang=az")
+    assert (
+        "Təşkilatınız 1.1 tədbirini monitorinq etmir. Administratordan təşkilatınızı bu "
+        "tədbirlə əlaqələndirməyi xahiş edin."
+    ) in page
+    assert "bağlamağı" not in page
+
+
 def test_drafts_updates_of_others_and_files_say_why(client, world):
     draft = make_update(world.measure("1.1"), world.monitor_a, "draft")
     stored = store_file(uploader=world.monitor_a)

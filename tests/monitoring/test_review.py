@@ -6,6 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from tests.helpers import login
@@ -14,7 +15,7 @@ from tracker import clock
 from tracker.extensions import db
 from tracker.models import AuditEntry, ReviewDecision, StatusUpdate
 from tracker.services.accounts import users
-from tracker.services.errors import StateConflict
+from tracker.services.errors import InvalidInput, StateConflict
 from tracker.services.monitoring import review as review_service
 from tracker.vocabulary import ReviewState
 
@@ -410,3 +411,16 @@ def test_unknown_update_is_404(client, world, action):
     as_user(client, world.reviewer)
     assert decide(client, 999_999, action, reason="x").status_code == 404
     assert client.get("/review/updates/999999").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("lang", "too_long"),
+    [("en", "Use at most 5000 characters."), ("az", "Ən çoxu 5000 simvol istifadə edin.")],
+)
+def test_a_reviewers_text_may_be_5000_characters_and_the_message_says_at_most(app, lang, too_long):
+    """The services' own length check (the API and any caller besides the form): 5000 is
+    taken, so the message for 5001 says "at most 5000", not "under 5000"."""
+    assert review_service.clean_text("comment", "x" * 5000) == "x" * 5000
+    with force_locale(lang), pytest.raises(InvalidInput) as error:
+        review_service.clean_text("comment", "x" * 5001)
+    assert [str(text) for text in error.value.problems["comment"]] == [too_long]

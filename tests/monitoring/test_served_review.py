@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from tests.helpers import field_errors
 from tests.monitoring.conftest import served_signed_in as signed_in
 from tracker.extensions import db
 from tracker.models import GovernmentClaim, StatusUpdate
@@ -80,6 +81,16 @@ def test_claims_are_proposed_reviewed_and_refused_with_a_reason(served, served_w
     form = f"/claims/measures/{measure.id}/new?lang=en"
     public_page = f"/plans/{world.plan.key}/measures/{measure.code}?lang=en"
     monitor = signed_in(served, world, "monitor_a")
+    # a title of 501 characters is refused with a message that says "at most" the 500 it
+    # allows, in each language (it said "under 500")
+    for lang, message in (
+        ("en", "This is too long: use at most 500 characters."),
+        ("az", "Mətn çox uzundur: ən çoxu 500 simvol yazın."),
+    ):
+        page = f"/claims/measures/{measure.id}/new?lang={lang}"
+        too_long = monitor.post_form(page, claim_data("x" * 501), action=page)
+        assert too_long.status_code == 400
+        assert field_errors(too_long.text)["source_title"] == [message]
     response = monitor.post_form(form, claim_data("Proposed decree"))
     assert response.status_code == 302
     proposal = db.session.scalar(
@@ -107,6 +118,8 @@ def test_claims_are_proposed_reviewed_and_refused_with_a_reason(served, served_w
 
     reviewer = signed_in(served, world, "reviewer")
     assert f"/review/claims/{proposal.id}" in reviewer.get("/review/claims/").text
+    proposal_page = reviewer.get(f"/review/claims/{proposal.id}?lang=az").text
+    assert "<dt>Mənbə</dt>" in proposal_page and "Mənbə:" not in proposal_page
     decided = reviewer.post_form(
         f"/review/claims/{proposal.id}",
         {"comment": ""},

@@ -9,6 +9,7 @@ import re
 from datetime import date
 
 import pytest
+from flask_babel import force_locale
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -21,6 +22,7 @@ from tracker.models import AuditEntry, Measure, Milestone, MonitoringLink, Remin
 from tracker.services import plans
 from tracker.services.errors import InvalidInput, NotAllowed, StateConflict
 from tracker.services.plans import MilestoneInput, measure_state, measure_states, summarize
+from tracker.services.plans.milestones import YEARS_AFTER_PLAN
 from tracker.services.reminders import item_detail, plan_reminders
 from tracker.services.reminders.jobs import run_reminders
 from tracker.services.reports.model import ReportSpec
@@ -235,3 +237,27 @@ def test_the_admin_page_adds_a_milestone_and_refuses_bad_input(client, admin):
     assert client.post(url, data=form).status_code == 302
     assert db.session.scalar(select(Milestone.title_az)) == "Metodika"
     assert measure_state(db.session, m, date(2021, 6, 30)).completion == Completion.NO_EVIDENCE
+
+
+@pytest.mark.parametrize(
+    ("lang", "dates", "too_long"),
+    [
+        ("en", "from January 1, 2020 to December 31, 2027.", "Use at most 500 characters."),
+        ("az", "1 yanvar 2020 ilə 31 dekabr 2027 arasında", "Ən çoxu 500 simvol istifadə edin."),
+    ],
+)
+def test_the_bad_input_messages_read_as_people_write(app, admin, lang, dates, too_long):
+    """The due date's bounds as the other messages write dates (the plan's start, and the
+    end of its last year plus YEARS_AFTER_PLAN for late measures), not ISO 8601; a title
+    of exactly 500 characters is allowed, so the message says "at most"."""
+    assert YEARS_AFTER_PLAN == 5  # 2022 + 5: the 2027 below
+    m = _measure("1.2")
+    with force_locale(lang), pytest.raises(InvalidInput) as error:
+        plans.add_milestone(
+            db.session, admin, m, MilestoneInput("a", "x" * 501, date(2028, 1, 1), "planned")
+        )
+    problems = {name: [str(text) for text in texts] for name, texts in error.value.problems.items()}
+    assert dates in problems["due_date"][0] and "2027-12-31" not in problems["due_date"][0]
+    assert problems["title_en"] == [too_long]
+    exactly = MilestoneInput("a", "x" * 500, date(2027, 12, 31), "planned")
+    assert plans.add_milestone(db.session, admin, m, exactly).title_en == "x" * 500

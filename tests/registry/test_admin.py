@@ -379,3 +379,27 @@ def test_linking_again_after_a_restore_continues_the_ended_links(app, seeded, re
     db.session.commit()
     app.config["TRACKER_TODAY"] = tomorrow.isoformat()
     assert [m.organisation_id for m in monitors_of_measure(db.session, measure.id)] == [forum.id]
+
+
+@pytest.mark.parametrize("lang", ["en", "az"])
+def test_the_link_form_names_the_plan_by_its_title(app, client, admin, seeded, registry, lang):
+    """The plan select and the unknown-codes message show the plan's title in the page's
+    language, as the public pages do, not its key ("az-nap-2020-2022")."""
+    login(client, admin)
+    forum = db.session.scalar(
+        select(Organisation).where(Organisation.name_az == "Milli QHT Forumu")
+    )
+    url = f"/admin/organisations/{forum.id}/links?lang={lang}"
+    title = seeded.title(lang)
+    page = client.get(url).get_data(as_text=True)
+    assert f'<option selected value="{seeded.key}">{title}</option>' in page
+    token = csrf_token_from(client, url)
+    data = {"csrf_token": token, "plan": seeded.key, "codes": "9.9, 99.1"}
+    refused = client.post(url, data=data)
+    assert refused.status_code == 400
+    expected = {
+        "en": f"The plan “{title}” has no measures 9.9, 99.1.",
+        "az": f"“{title}” sənədində 9.9, 99.1 kodlu tədbirlər yoxdur.",
+    }[lang]
+    assert field_errors(refused.get_data(as_text=True))["codes"] == [expected]
+    assert f"{seeded.key} (" not in refused.get_data(as_text=True)

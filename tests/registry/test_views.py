@@ -135,14 +135,18 @@ def test_page_numbers_are_checked(app, client, registry):
     assert client.get("/registry/?page=two").status_code == 400
     # a whole number out of range says the range, however long or negative it is
     for query, message in (
-        ("/registry/?page=two", "page must be a whole number."),
-        ("/registry/?page=99999999", "page must be between 1 and 1000000."),
-        ("/registry/?page=-1", "page must be between 1 and 1000000."),
+        ("/registry/?page=two", "The page number must be a whole number."),
+        ("/registry/?page=99999999", "The page number must be between 1 and 1,000,000."),
+        ("/registry/?page=-1", "The page number must be between 1 and 1,000,000."),
         ("/api/v1/organisations?per_page=1000", "per_page must be between 1 and"),
         ("/api/v1/organisations?per_page=" + "9" * 400, "per_page must be between 1 and"),
     ):
         response = client.get(f"{query}&lang=en")
         assert response.status_code == 400 and message in response.get_data(as_text=True), query
+    # in Azerbaijani too, and never with the address's own word for it
+    text = client.get("/registry/?page=-1&lang=az").get_data(as_text=True)
+    assert "Səhifə nömrəsi 1 ilə 1.000.000 arasında olmalıdır." in text
+    assert "page 1" not in text
     # past the end: not an empty page under "26 organisations", but a 404 that says so
     response = client.get("/registry/?page=2&lang=en")
     assert response.status_code == 404 and "This list has 1 page; there is no page 2." in (

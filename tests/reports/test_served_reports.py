@@ -105,6 +105,18 @@ def test_the_apis_overdue_filter_is_the_scorecards_deadline_filter(served, monit
     assert visitor.get(f"/api/v1/measures?plan={PLAN}&organisation=999999").status_code == 404
 
 
+@pytest.mark.parametrize(("lang", "november"), [("az", "noyabr 2022"), ("en", "November 2022")])
+def test_the_scorecards_months_are_named_over_http(served, monitoring, lang, november):
+    """The month-by-month chart and its table name the months as people write them, in the
+    page's language ("noyabr 2022"), not as ISO 8601 ("2022-11")."""
+    html = served.client().get(f"/plans/{PLAN}/?lang={lang}").text
+    progress = html.split('id="progress-heading"')[1].split("</section>")[0]
+    assert f">{november}</text>" in progress  # the chart's label
+    assert f"<title>{november}: " in progress  # a bar's title, read by screen readers
+    assert f'<time datetime="2022-11-30">{november}</time>' in progress  # the table
+    assert not re.search(r">20[0-9]{2}-[0-9]{2}[<:]", progress)
+
+
 def test_the_feeds_write_dates_and_links_in_their_language_over_http(served, monitoring):
     site = served.url
     atom = "{http://www.w3.org/2005/Atom}"

@@ -30,7 +30,7 @@ from tracker.web.errors_map import http_error
 
 INVALID_DATE = _l("Enter the date as YYYY-MM-DD, for example 2021-06-30.")
 INVALID_CHOICE = _l("Choose one of the options in the list.")
-TOO_LONG = _l("This is too long. Keep it under %(max)d characters.")
+TOO_LONG = _l("This is too long: use at most %(max)d characters.")
 _AT_LEAST = _l("Use at least %(min)d characters.")
 
 

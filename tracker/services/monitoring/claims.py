@@ -73,7 +73,8 @@ def claim_problems(data: ClaimInput, target: Measure | ActionPlan) -> Problems:
         problems.add("source_title", _l("Name the source: the report, statement or page."))
     elif len(data.source_title) > MAX_TITLE_LENGTH:
         problems.add(
-            "source_title", _l("Keep the title under %(count)s characters.", count=MAX_TITLE_LENGTH)
+            "source_title",
+            _l("Use at most %(count)d characters in the title.", count=MAX_TITLE_LENGTH),
         )
     check_source(
         problems,

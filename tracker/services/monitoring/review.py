@@ -50,7 +50,7 @@ def clean_text(name: str, text: str | None, *, required_message=None) -> str:
         raise InvalidInput(problems={name: [required_message]})
     if len(text) > MAX_COMMENT_LENGTH:
         raise InvalidInput(
-            problems={name: [_l("Keep it under %(count)s characters.", count=MAX_COMMENT_LENGTH)]}
+            problems={name: [_l("Use at most %(count)d characters.", count=MAX_COMMENT_LENGTH)]}
         )
     return text
 

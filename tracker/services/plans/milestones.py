@@ -10,6 +10,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from tracker.dates import show_date
 from tracker.models import Measure, Milestone
 from tracker.services import audit
 from tracker.services.accounts import is_admin
@@ -43,7 +44,7 @@ def _clean(measure: Measure, data: MilestoneInput) -> dict:
         problems["title_az"] = [_l("Give the milestone a title in Azerbaijani.")]
     for name, text in (("title_az", title_az), ("title_en", title_en)):
         if len(text) > MAX_TITLE_LENGTH:
-            problems[name] = [_l("Keep it under %(count)s characters.", count=MAX_TITLE_LENGTH)]
+            problems[name] = [_l("Use at most %(count)d characters.", count=MAX_TITLE_LENGTH)]
     first = measure.plan.starts_on
     last = date(measure.plan.end_year + YEARS_AFTER_PLAN, 12, 31)
     if data.due_date is None:
@@ -52,8 +53,8 @@ def _clean(measure: Measure, data: MilestoneInput) -> dict:
         problems["due_date"] = [
             _l(
                 "Choose a date from %(first)s to %(last)s.",
-                first=first.isoformat(),
-                last=last.isoformat(),
+                first=show_date(first),
+                last=show_date(last),
             )
         ]
     if data.state not in MilestoneState.__members__.values():

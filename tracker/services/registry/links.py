@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
@@ -99,8 +100,12 @@ def resolve_measures(session: Session, plan: ActionPlan, codes: list[str]) -> li
     }
     unknown = [code for code in codes if code not in found]
     if unknown:
-        message = _(
-            "Plan %(plan)s has no measure %(codes)s.", plan=plan.key, codes=", ".join(unknown)
+        message = ngettext(
+            "The plan “%(plan)s” has no measure %(codes)s.",
+            "The plan “%(plan)s” has no measures %(codes)s.",
+            len(unknown),
+            plan=plan.title(str(get_locale() or "az")),
+            codes=", ".join(unknown),
         )
         raise InvalidInput(problems={"codes": [message]})
     return [found[code] for code in codes]

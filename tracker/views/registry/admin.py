@@ -269,7 +269,7 @@ def _links_page(organisation: Organisation, form: LinkForm, status: int = 200):
 def _link_form() -> LinkForm:
     form = LinkForm()
     plans = list_plans(db.session)
-    form.plan.choices = [SelectChoice(p.key, f"{p.key} ({p.period})") for p in plans]
+    form.plan.choices = [SelectChoice(p.key, p.title(current_locale())) for p in plans]
     if not form.plan.data and plans:
         plan = default_plan(db.session)
         form.plan.data = plan.key if plan else None
