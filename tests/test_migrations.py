@@ -11,6 +11,7 @@ from alembic.migration import MigrationContext
 from cryptography.fernet import Fernet, MultiFernet
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from tests.conftest import POSTGRES_URL, make_test_config
 from tracker import create_app
@@ -243,6 +244,17 @@ def _index_definition(connection, name: str) -> str | None:
     return connection.execute(text(sql), {"name": name}).scalar()
 
 
+def _rows_after_dropping(index: str, table: str, column: str) -> int:
+    """After a downgrade that drops an index and a column: that both are gone, and how many
+    rows the table kept."""
+    with db.engine.connect() as connection:
+        assert _index_definition(connection, index) is None
+        columns = {c["name"] for c in inspect(connection).get_columns(table)}
+        count = connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+    assert column not in columns
+    return count
+
+
 def test_the_awaiting_review_migration_indexes_the_submitted_updates_only(empty_database, tmp_path):
     """0950 adds a partial index of the updates waiting for review, by organisation and
     measure; its downgrade drops it."""
@@ -288,11 +300,7 @@ def test_the_claim_notices_migration_adds_the_claim_and_its_partial_index(empty_
         columns, _, where = definition.partition(" WHERE ")
         assert "claim_id" in columns and "claim_id IS NOT NULL" in where
         downgrade(revision="1600_claim_form_key")
-        with db.engine.connect() as connection:
-            assert _index_definition(connection, name) is None
-            columns = {c["name"] for c in inspect(connection).get_columns("reminder_item")}
-            count = connection.execute(text("SELECT count(*) FROM reminder_item")).scalar()
-        assert "claim_id" not in columns and count == 1
+        assert _rows_after_dropping(name, "reminder_item", "claim_id") == 1
         upgrade()
         db.engine.dispose()
 
@@ -331,6 +339,54 @@ def test_the_update_index_migration_indexes_the_rows_that_name_an_update(empty_d
             assert _index_definition(connection, "ix_reminder_item_claim") is not None
             count = connection.execute(text("SELECT count(*) FROM reminder_item")).scalar()
         assert count == 2
+        upgrade()
+        db.engine.dispose()
+
+
+def _insert_claim(connection, claim_id: int, state: str, **extra) -> None:
+    """A government claim row, written with SQL (the model may be ahead of the schema)."""
+    values = {
+        "id": claim_id,
+        "claimed_completion": "limited",
+        "claim_date": datetime(2022, 1, 1).date(),
+        "source_title": "Report",
+        "note": "",
+        "review_state": state,
+        "return_reason": "",
+        "is_archived": False,
+        "created_dt": datetime(2022, 10, 2, 5, 0),
+        **extra,
+    }
+    names, params = ", ".join(values), ", ".join(f":{name}" for name in values)
+    connection.execute(text(f"INSERT INTO government_claim ({names}) VALUES ({params})"), values)
+
+
+def test_the_claim_revisions_migration_adds_revises_and_its_unique_index(empty_database, tmp_path):
+    """1900 gives government claims a `revises_id` (empty on the claims already there) and
+    a unique index over the claims that revise one, so a returned proposal is revised once;
+    its downgrade drops both and keeps the claims."""
+    app = create_app(make_test_config(empty_database, tmp_path))
+    with app.app_context():
+        upgrade(revision="1800_reminder_update_index")
+        with db.engine.begin() as connection:
+            _insert_claim(connection, 1, "returned", return_reason="Why")
+        upgrade(revision="1900_claim_revisions")
+        with db.engine.begin() as connection:
+            definition = _index_definition(connection, "ix_government_claim_revises")
+            kept = connection.scalars(text("SELECT revises_id FROM government_claim")).all()
+            _insert_claim(connection, 2, "submitted", revises_id=1)
+            # a second revision of the same returned proposal is refused by the index
+            with pytest.raises(IntegrityError), connection.begin_nested():
+                _insert_claim(connection, 3, "submitted", revises_id=1)
+        assert kept == [None]
+        columns, _, where = definition.partition(" WHERE ")
+        assert "UNIQUE" in columns.upper() and "revises_id" in columns
+        assert "revises_id IS NOT NULL" in where
+        downgrade(revision="1800_reminder_update_index")
+        assert (
+            _rows_after_dropping("ix_government_claim_revises", "government_claim", "revises_id")
+            == 2
+        )
         upgrade()
         db.engine.dispose()
 

@@ -155,6 +155,26 @@ def notification_of_monitor_a(world: World) -> dict:
     return {"item_id": item.id}
 
 
+def returned_proposal_values(world: World) -> dict:
+    """A claim monitor A's organisation proposed, returned by the reviewer."""
+    from tracker.models import GovernmentClaim
+
+    returned = GovernmentClaim(
+        measure_id=world.measure_a.id,
+        claimed_completion="limited",
+        claim_date=date(2022, 5, 1),
+        source_title="Returned statement",
+        source_url="https://example.org/returned",
+        recorded_by_id=world.users["monitor_a"].id,
+        organisation_id=world.organisation_a.id,
+        review_state="returned",
+        return_reason="Cite the decree.",
+    )
+    db.session.add(returned)
+    db.session.flush()
+    return {"claim_id": returned.id}
+
+
 def failed_digest(world: World) -> dict:
     from tracker.models.reminders import ReminderDigest
 
@@ -332,6 +352,9 @@ EXPECTATIONS: dict[tuple[str, str], Route | tuple[Route, ...]] = {
     ("claims.correct_claim", "POST"): only(
         "monitor_a reviewer admin", 400, lambda w: {"claim_id": w.claim.id}
     ),
+    # a monitor revises their organisation's returned proposal (another's: 403)
+    ("claims.revise_claim", "GET"): only("monitor_a", 200, returned_proposal_values),
+    ("claims.revise_claim", "POST"): only("monitor_a", 400, returned_proposal_values),
     ("claim_review.queue", "GET"): only("reviewer admin"),
     ("claim_review.proposal", "GET"): only(
         "reviewer admin", 200, lambda w: {"claim_id": w.proposal.id}

@@ -478,6 +478,8 @@ class ClaimForm(_SentOnce, _KeptFile, _KeepsFiles, TrackerForm):
     source_url = _link_field(_l("Link to the source (http:// or https://)"))
     file = UploadField(_l("Or upload the source (PDF, PNG, JPG, DOCX, XLSX or ODT, up to 10 MB)"))
     note = _text_area(_l("Note (optional)"))
+    #: on a revision's form only: cite the returned proposal's file again
+    keep_revised_file = BooleanField(_l("Keep the source file of the returned proposal"))
     record = SubmitField(_l("Record the claim"))
 
     def fill_from(self, claim) -> None:
@@ -486,6 +488,7 @@ class ClaimForm(_SentOnce, _KeptFile, _KeepsFiles, TrackerForm):
         self.source_title.data = claim.source_title
         self.source_url.data = claim.source_url or ""
         self.note.data = claim.note
+        self.keep_revised_file.data = claim.file_id is not None
 
     def to_input(self) -> ClaimInput:
         """The form as service input; a level or date that failed its check is None. The
@@ -498,6 +501,7 @@ class ClaimForm(_SentOnce, _KeptFile, _KeepsFiles, TrackerForm):
             pending_file=self.kept_file(),
             note=_text(self.note.data),
             form_key=self.sent_form_key(),
+            keep_revised_file=bool(self.keep_revised_file.data),
         )
 
     def problem_names(self) -> dict[str, str]:

@@ -202,7 +202,9 @@ class GovernmentClaim(db.Model):
     Reviewers and admins record claims from official documents (approved at once); a
     monitor proposes one (submitted), which a reviewer approves or returns, as an update.
     Only approved, current claims are public. A correction is a new claim whose
-    `replaces_id` points to the one it corrects, which is archived once it is approved."""
+    `replaces_id` points to the one it corrects, which is archived once it is approved. A
+    returned proposal is never changed: its organisation's monitor revises it by proposing
+    a new one whose `revises_id` points to it, once (ix_government_claim_revises)."""
 
     __tablename__ = "government_claim"
 
@@ -232,6 +234,8 @@ class GovernmentClaim(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     #: the claim this one corrects
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("government_claim.id"))
+    #: the returned proposal this proposal revises (it corrects what that one corrected)
+    revises_id: Mapped[int | None] = mapped_column(ForeignKey("government_claim.id"))
     is_archived: Mapped[bool] = mapped_column(default=False)
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     #: the random key of the form it was sent from, so that the same form sent twice
@@ -243,7 +247,12 @@ class GovernmentClaim(db.Model):
     organisation: Mapped[Organisation | None] = relationship()  # noqa: F821
     file: Mapped[StoredFile | None] = relationship()
     recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])  # noqa: F821
-    replaces: Mapped[GovernmentClaim | None] = relationship(remote_side=[id])
+    replaces: Mapped[GovernmentClaim | None] = relationship(
+        remote_side=[id], foreign_keys=[replaces_id]
+    )
+    revises: Mapped[GovernmentClaim | None] = relationship(
+        remote_side=[id], foreign_keys=[revises_id]
+    )
 
     @property
     def is_plan_wide(self) -> bool:
@@ -259,4 +268,12 @@ Index(
     GovernmentClaim.recorded_by_id,
     GovernmentClaim.form_key,
     unique=True,
+)
+#: a returned proposal is revised once: of two revisions sent at the same time one is saved
+Index(
+    "ix_government_claim_revises",
+    GovernmentClaim.revises_id,
+    unique=True,
+    sqlite_where=GovernmentClaim.revises_id.is_not(None),
+    postgresql_where=GovernmentClaim.revises_id.is_not(None),
 )

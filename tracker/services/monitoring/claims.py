@@ -8,6 +8,12 @@ approved. A plan-wide claim ("the plan was fully implemented") stands for each m
 the plan that has no claim of its own (services.plans.status). A correction is a new claim
 that points to the one it corrects; that one is archived, not deleted, once the correction
 is approved.
+
+A returned proposal is never changed either: a monitor of its organisation revises it, once,
+by proposing a new claim that points to it (`revises_id`) and corrects what it corrected.
+Its source file may be kept: the revision cites the same stored file. Once revised, the
+returned proposal is no longer its organisation's to act on, and its return notices are
+read.
 """
 
 from __future__ import annotations
@@ -16,15 +22,20 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from tracker import clock
 from tracker.dates import show_date
 from tracker.models import ActionPlan, GovernmentClaim, Measure, StoredFile
 from tracker.services import reminders
-from tracker.services.accounts import can_propose_claim, can_record_claim, why_not_monitor
+from tracker.services.accounts import (
+    can_propose_claim,
+    can_record_claim,
+    is_monitor,
+    why_not_monitor,
+)
 from tracker.services.errors import InvalidInput, NotAllowed, StateConflict
 from tracker.services.monitoring import sent_once, uploads
 from tracker.services.monitoring.events import record_event
@@ -32,6 +43,9 @@ from tracker.services.monitoring.inputs import Problems, check_source
 from tracker.vocabulary import Completion, ReviewState, Role
 
 MAX_TITLE_LENGTH = 500
+ALREADY_REVISED = _l(
+    "This proposal was already revised. Its revision is listed on the measure's page."
+)
 
 
 @dataclass(frozen=True)
@@ -47,10 +61,26 @@ class ClaimInput:
     note: str = ""
     #: the random key of the form it comes from ("" when unknown): see ClaimAlreadySaved
     form_key: str = ""
+    #: a revision keeps the source file of the proposal it revises (no upload chosen)
+    keep_revised_file: bool = False
 
 
-def claim_problems(data: ClaimInput, target: Measure | ActionPlan) -> Problems:
-    """Each problem of the claim on `target`, named after ClaimInput's fields."""
+def _keeps_file(data: ClaimInput, revises: GovernmentClaim | None) -> bool:
+    """The claim cites the source file of the returned proposal it revises."""
+    return (
+        data.keep_revised_file
+        and revises is not None
+        and revises.file_id is not None
+        and data.upload is None
+        and not data.pending_file
+    )
+
+
+def claim_problems(
+    data: ClaimInput, target: Measure | ActionPlan, revises: GovernmentClaim | None = None
+) -> Problems:
+    """Each problem of the claim on `target` (a revision of `revises`), named after
+    ClaimInput's fields."""
     plan = target if isinstance(target, ActionPlan) else target.plan
     problems = Problems()
     if data.claimed_completion is None:
@@ -80,15 +110,20 @@ def claim_problems(data: ClaimInput, target: Measure | ActionPlan) -> Problems:
         problems,
         "source_url",
         data.source_url,
-        data.upload is not None or bool(data.pending_file),
+        data.upload is not None or bool(data.pending_file) or _keeps_file(data, revises),
         _l("Give a link to the source or upload it as a file."),
     )
     return problems
 
 
-def _store_source(session: Session, data: ClaimInput, recorder) -> StoredFile | None:
+def _store_source(
+    session: Session, data: ClaimInput, recorder, revises: GovernmentClaim | None
+) -> StoredFile | None:
     """The source file: an upload, checked and written now (kept only if the transaction
-    commits), or the recorder's pending file, attached now (never another user's)."""
+    commits), the recorder's pending file, attached now (never another user's), or the
+    file of the returned proposal a revision revises (the same stored file)."""
+    if _keeps_file(data, revises):
+        return revises.file
     if data.upload is None and data.pending_file:
         stored = uploads.take_pending(session, recorder, data.pending_file)
         if stored is None:
@@ -143,6 +178,48 @@ def _check_replaces(target: Measure | ActionPlan, replaces: GovernmentClaim | No
         raise StateConflict(_l("Only the current claims of this measure can be corrected."))
 
 
+def revise_refusal(user, returned: GovernmentClaim):
+    """Why this user may not revise this proposal at all (a message for a 403), or None:
+    only a monitor of the organisation that proposed it, on a measure it still monitors."""
+    if (
+        not is_monitor(user)
+        or returned.organisation_id != user.organisation_id
+        or returned.measure is None
+    ):
+        return _l("Only a monitor of the organisation that proposed it can revise a proposal.")
+    return refusal(user, returned.measure)
+
+
+def revision_of(session: Session, claim_id: int) -> GovernmentClaim | None:
+    """The proposal that revises this returned one, if any."""
+    return session.scalar(select(GovernmentClaim).where(GovernmentClaim.revises_id == claim_id))
+
+
+def revision_conflict(session: Session, returned: GovernmentClaim):
+    """Why this proposal cannot be revised now (a message for a 409), or None."""
+    if returned.review_state != ReviewState.RETURNED:
+        return _l("Only a returned proposal can be revised.")
+    if revision_of(session, returned.id) is not None:
+        return ALREADY_REVISED
+    if returned.replaces is not None and not returned.replaces.is_public:
+        return _l(
+            "The claim this proposal corrected was corrected in the meantime. "
+            "Propose a correction of the current claim instead."
+        )
+    return None
+
+
+def _check_revises(session: Session, recorder, target, revises: GovernmentClaim | None) -> None:
+    if revises is None:
+        return
+    reason = revise_refusal(recorder, revises)
+    if reason is not None or not isinstance(target, Measure) or revises.measure_id != target.id:
+        raise NotAllowed(reason or _l("Only a claim on this measure can be revised here."))
+    conflict = revision_conflict(session, revises)
+    if conflict is not None:
+        raise StateConflict(conflict)
+
+
 class ClaimAlreadySaved(StateConflict):
     """The claim form was sent before, and recorded `claim`: sending it again records
     nothing."""
@@ -178,37 +255,22 @@ def _insert_once(session: Session, recorder, claim: GovernmentClaim) -> None:
             session.add(claim)
             session.flush()
     except IntegrityError:
-        # another request with the same form committed first
+        # another request with the same form committed first, or another revision of the
+        # same returned proposal (ix_government_claim_revises)
         _check_form_not_sent(session, recorder, claim.form_key)
+        if claim.revises_id is not None and revision_of(session, claim.revises_id):
+            raise StateConflict(ALREADY_REVISED) from None
         raise
 
 
-def record_claim(
-    session: Session,
-    recorder,
-    target: Measure | ActionPlan,
-    data: ClaimInput,
-    *,
-    replaces: GovernmentClaim | None = None,
+def _new_claim(
+    recorder, target, data: ClaimInput, stored: StoredFile | None, replaces, revises
 ) -> GovernmentClaim:
-    """Record a claim on a measure or a whole plan (a correction when `replaces` is given).
-
-    A reviewer's or admin's claim is approved at once, and the claim it corrects archived;
-    a monitor's is a proposal, submitted for review, and the reviewers who may decide on
-    it are told in the same transaction. ClaimAlreadySaved when the recorder sent the same
-    form before (its `form_key`); the unique key settles a race."""
-    _check_form_not_sent(session, recorder, data.form_key)
-    reason = refusal(recorder, target)
-    if reason is not None:
-        raise NotAllowed(reason)
-    _check_replaces(target, replaces)
-    claim_problems(data, target).raise_any()
-    stored = _store_source(session, data, recorder)
+    """The claim's row, not added yet: approved at once when the recorder records claims,
+    else a proposal of the recorder's organisation."""
     direct = can_record_claim(recorder)
-    if direct and replaces is not None:
-        _archive_corrected(session, recorder, replaces, data.form_key)
     plan_wide = isinstance(target, ActionPlan)
-    claim = GovernmentClaim(
+    return GovernmentClaim(
         measure_id=None if plan_wide else target.id,
         plan_id=target.id if plan_wide else None,
         claimed_completion=data.claimed_completion,
@@ -223,26 +285,71 @@ def record_claim(
         decided_by_id=recorder.id if direct else None,
         decided_dt=clock.now_utc() if direct else None,
         replaces_id=replaces.id if replaces else None,
+        revises_id=revises.id if revises else None,
         form_key=data.form_key or None,
     )
+
+
+def _action(claim: GovernmentClaim) -> str:
+    if claim.is_public:
+        return "claim.recorded"
+    return "claim.revised" if claim.revises_id else "claim.proposed"
+
+
+def record_claim(
+    session: Session,
+    recorder,
+    target: Measure | ActionPlan,
+    data: ClaimInput,
+    *,
+    replaces: GovernmentClaim | None = None,
+    revises: GovernmentClaim | None = None,
+) -> GovernmentClaim:
+    """Record a claim on a measure or a whole plan (a correction when `replaces` is given;
+    a monitor's revision of a returned proposal when `revises` is, which corrects what
+    that one corrected).
+
+    A reviewer's or admin's claim is approved at once, and the claim it corrects archived;
+    a monitor's is a proposal, submitted for review, and the reviewers who may decide on
+    it are told in the same transaction (and a revised proposal's return notices are
+    read). ClaimAlreadySaved when the recorder sent the same form before (its `form_key`);
+    the unique keys settle a race."""
+    _check_form_not_sent(session, recorder, data.form_key)
+    reason = refusal(recorder, target)
+    if reason is not None:
+        raise NotAllowed(reason)
+    _check_revises(session, recorder, target, revises)
+    replaces = revises.replaces if revises is not None else replaces
+    _check_replaces(target, replaces)
+    claim_problems(data, target, revises).raise_any()
+    stored = _store_source(session, data, recorder, revises)
+    if can_record_claim(recorder) and replaces is not None:
+        _archive_corrected(session, recorder, replaces, data.form_key)
+    claim = _new_claim(recorder, target, data, stored, replaces, revises)
     _insert_once(session, recorder, claim)
     record_event(
         session,
-        "claim.recorded" if direct else "claim.proposed",
+        _action(claim),
         claim,
         recorder,
         "measure_id",
         "plan_id",
         "replaces_id",
-        summary=f"{target.code if not plan_wide else target.key} {claim.claimed_completion}",
+        "revises_id",
+        summary=f"{target.key if claim.is_plan_wide else target.code} {claim.claimed_completion}",
     )
-    if not direct:
+    if not claim.is_public:
         reminders.notify_proposed(session, claim)
+    if revises is not None:
+        reminders.settle_returned_claim(session, revises)
     return claim
 
 
 def proposals_of(session: Session, organisation_id: int, measure_id: int) -> list[GovernmentClaim]:
-    """An organisation's proposals on a measure that are not approved (theirs to follow)."""
+    """An organisation's proposals on a measure that are not approved (theirs to follow),
+    with the returned proposal each revises (one query): a returned one that was revised
+    is left out, its revision stands for it."""
+    revision = aliased(GovernmentClaim)
     return list(
         session.scalars(
             select(GovernmentClaim)
@@ -250,7 +357,9 @@ def proposals_of(session: Session, organisation_id: int, measure_id: int) -> lis
                 GovernmentClaim.organisation_id == organisation_id,
                 GovernmentClaim.measure_id == measure_id,
                 GovernmentClaim.review_state != ReviewState.APPROVED,
+                ~exists().where(revision.revises_id == GovernmentClaim.id),
             )
+            .options(joinedload(GovernmentClaim.revises))
             .order_by(GovernmentClaim.created_dt.desc(), GovernmentClaim.id.desc())
         )
     )

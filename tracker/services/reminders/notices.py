@@ -111,10 +111,10 @@ def notify_proposed(session: Session, proposed: GovernmentClaim) -> int:
 
 
 def _settle(session: Session, about, kinds: tuple[ReminderKind, ...], when: datetime) -> None:
-    """Once a record is decided, every reviewer's notice that it waits (`about`: the
-    condition naming it) is read: nothing waits any more, and a notice left "new" would
-    send them to act on it. A reminder whose email has not gone out yet stays in the app
-    only: a digest must not ask them later to decide what is decided."""
+    """Once a record is decided (or revised), every notice of `kinds` about it (`about`:
+    the condition naming it) is read: nothing waits any more, and a notice left "new"
+    would send someone to act on it. A reminder whose email has not gone out yet stays in
+    the app only: a digest must not ask them later to act on what is settled."""
     waiting = (about, ReminderItem.kind.in_(kinds))
     session.execute(
         update(ReminderItem)
@@ -128,6 +128,13 @@ def _settle(session: Session, about, kinds: tuple[ReminderKind, ...], when: date
         .values(status=DeliveryStatus.IN_APP_ONLY)
         .execution_options(synchronize_session=False)
     )
+
+
+def settle_returned_claim(session: Session, returned: GovernmentClaim) -> None:
+    """Once a returned proposal is revised, its monitors' notices that it was returned are
+    read: the revision answers them, and a notice left "new" would send them to fix it."""
+    kinds = (ReminderKind.CLAIM_RETURNED,)
+    _settle(session, ReminderItem.claim_id == returned.id, kinds, clock.now_utc())
 
 
 def _organisation_monitors(session: Session, organisation_id: int) -> list[User]:

@@ -1,6 +1,7 @@
 """Government claims: reviewers and admins record them (on a measure or a whole plan),
-a measure's monitors propose them, and a recorded claim is corrected by a new one. The
-rules are in services.monitoring.claims; this module only shows the form."""
+a measure's monitors propose them (and revise a returned proposal), and a recorded claim
+is corrected by a new one. The rules are in services.monitoring.claims; this module only
+shows the form."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def _target_page(target: Measure | ActionPlan) -> str:
     return url_for("public.measure", key=target.plan.key, code=target.code)
 
 
-def _render(form: ClaimForm, target, replaces, status: int):
+def _render(form: ClaimForm, target, replaces, status: int, revises=None):
     is_measure = isinstance(target, Measure)
     kept = kept_files.shown_files(form)
     return (
@@ -67,6 +68,7 @@ def _render(form: ClaimForm, target, replaces, status: int):
             plan=target.plan if is_measure else target,
             state=measure_state(db.session, target) if is_measure else None,
             replaces=replaces,
+            revises=revises,
             is_proposal=not can_record_claim(current_user),
             back_url=_target_page(target),
         ),
@@ -80,7 +82,12 @@ def _show_saved(sent: claim_service.ClaimAlreadySaved):
     return redirect(_target_page(sent.claim.measure or sent.claim.plan))
 
 
-def _handle(form: ClaimForm, target: Measure | ActionPlan, replaces: GovernmentClaim | None):
+def _handle(
+    form: ClaimForm,
+    target: Measure | ActionPlan,
+    replaces: GovernmentClaim | None,
+    revises: GovernmentClaim | None = None,
+):
     refusal = claim_service.refusal(current_user, target)
     require(refusal is None, refusal)
     if request.method == "POST":
@@ -89,6 +96,11 @@ def _handle(form: ClaimForm, target: Measure | ActionPlan, replaces: GovernmentC
         saved = claim_service.saved_by_form(db.session, current_user, request.form.get("form_key"))
         if saved is not None:
             return _show_saved(claim_service.ClaimAlreadySaved(saved))
+    if revises is not None:
+        conflict = claim_service.revision_conflict(db.session, revises)
+        if conflict is not None:
+            raise http_error(409, str(conflict))
+        return _revision(form, target, revises)
     if replaces is not None and replaces.is_archived:
         raise http_error(
             409, _("This claim was already corrected. Correct the current one instead.")
@@ -105,21 +117,41 @@ def _handle(form: ClaimForm, target: Measure | ActionPlan, replaces: GovernmentC
     return _save(form, target, replaces)
 
 
-def _save(form: ClaimForm, target: Measure | ActionPlan, replaces: GovernmentClaim | None):
+def _revision(form: ClaimForm, measure: Measure, revises: GovernmentClaim):
+    """A revision's form, filled from the returned proposal (its file kept unless the
+    monitor unticks it), or its POST."""
+    if request.method == "GET":
+        form.give_form_key()
+        form.fill_from(revises)
+        return _render(form, measure, revises.replaces, 200, revises)
+    return _save(form, measure, revises.replaces, revises)
+
+
+def _save(
+    form: ClaimForm,
+    target: Measure | ActionPlan,
+    replaces: GovernmentClaim | None,
+    revises: GovernmentClaim | None = None,
+):
     """The POST half, as the update form's: the chosen file is kept first as the user's
     pending file, so that a mistake elsewhere does not lose it; the claim is written in a
     savepoint, so that a refused one still commits the kept file for the next attempt."""
     reject_unexpected_fields(form)
-    render = partial(_render, form, target, replaces)
+    render = partial(_render, form, target, replaces, revises=revises)
     refused = kept_files.refused_attempt(
-        form, render, lambda: claim_service.claim_problems(form.to_input(), target)
+        form, render, lambda: claim_service.claim_problems(form.to_input(), target, revises)
     )
     if refused is not None:
         return refused
     try:
         with db.session.begin_nested():
             claim = claim_service.record_claim(
-                db.session, current_user, target, form.to_input(), replaces=replaces
+                db.session,
+                current_user,
+                target,
+                form.to_input(),
+                replaces=None if revises else replaces,
+                revises=revises,
             )
     except claim_service.ClaimAlreadySaved as sent:
         db.session.rollback()  # and the file kept in this attempt: the claim has its own
@@ -131,6 +163,8 @@ def _save(form: ClaimForm, target: Measure | ActionPlan, replaces: GovernmentCla
     db.session.commit()
     if claim.is_public:
         flash(_("The government's claim was recorded."), "success")
+    elif revises is not None:
+        flash(_("Your revised proposal was sent to the reviewers."), "success")
     else:
         flash(
             _("Your proposal was sent to the reviewers. It becomes public once approved."),
@@ -156,3 +190,14 @@ def new_plan_claim(plan_id: int):
 def correct_claim(claim_id: int):
     claim = get_or_404(GovernmentClaim, claim_id)
     return _handle(ClaimForm(), claim.measure or claim.plan, claim)
+
+
+@bp.route("/<id:claim_id>/revise", methods=["GET", "POST"])
+@roles_required(Role.MONITOR)
+def revise_claim(claim_id: int):
+    """A monitor revises their organisation's returned proposal: a new proposal, sent for
+    review, that points to it (another organisation's proposal: 403)."""
+    returned = get_or_404(GovernmentClaim, claim_id)
+    refusal = claim_service.revise_refusal(current_user, returned)
+    require(refusal is None, refusal)
+    return _handle(ClaimForm(), returned.measure, None, returned)
