@@ -114,7 +114,7 @@ def test_invite_monitor_update_return_revise_approve_and_publish(served, browser
     reviewer.goto(f"{base}/review/?lang=en")
     expect(reviewer.get_by_text("1 update is waiting for review.")).to_be_visible()
     reviewer.get_by_role("link", name=f"Review #{first_id}").click()
-    expect(reviewer.get_by_text("Draft methodology")).to_be_visible()
+    expect(reviewer.get_by_text("Draft methodology", exact=True)).to_be_visible()
     assert MONITOR_EMAIL not in reviewer.content()
     reviewer.get_by_label(
         "Comment for the monitor (needed to return the update or to add a comment)"
@@ -157,7 +157,7 @@ def test_invite_monitor_update_return_revise_approve_and_publish(served, browser
     updates = visitor.locator("section[aria-labelledby=updates-heading]")
     expect(updates.get_by_role("heading", name="Transparency Association")).to_be_visible()
     expect(updates.get_by_text("the ministry confirmed it in writing")).to_be_visible()
-    expect(updates.get_by_role("link", name="Download methodology.pdf")).to_be_visible()
+    expect(updates.get_by_role("link", name="Download Draft methodology.pdf")).to_be_visible()
     # the claim card names its source, and so does the list of claims on record
     claims = visitor.locator("section[aria-labelledby=claims-heading]")
     expect(claims.get_by_role("link", name="Government progress report")).to_be_visible()

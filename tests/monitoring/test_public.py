@@ -196,7 +196,7 @@ def test_public_evidence_downloads_as_an_attachment(client, world):
     assert response.data.startswith(b"%PDF-")
     assert response.headers["Content-Type"] == "application/pdf"
     assert response.headers["Content-Disposition"].startswith("attachment;")
-    assert "budget.pdf" in response.headers["Content-Disposition"]
+    assert "Public budget.pdf" in response.headers["Content-Disposition"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in response.headers["Content-Security-Policy"]
 

@@ -34,7 +34,8 @@ class StoredFile(db.Model):
     public_id: Mapped[str] = mapped_column(String(64), unique=True, default=new_public_id)
     #: random name on disk, never derived from user input
     stored_name: Mapped[str] = mapped_column(String(80), unique=True)
-    #: the uploader's filename, sanitised, for the download's Content-Disposition
+    #: the uploader's filename, sanitised: shown on its uploader's own form only; pages and
+    #: downloads name the file after its record (services.monitoring.file_names)
     original_filename: Mapped[str] = mapped_column(String(255))
     #: detected from the file's magic bytes, not from the upload's headers
     content_type: Mapped[str] = mapped_column(String(120))

@@ -13,11 +13,17 @@
 A file may be cited by several records (a revision carries its predecessor's evidence
 over); it is readable through any of them, and public when any citation is public.
 Files are found by their random public id, never by their row id.
+
+A download is named after the record that lets its viewer have it (file_names): the
+first public one by id, so every visitor and a shared cache get the same name; else the
+first the viewer may read. It is never the uploader's own file name, not even for the
+uploader: one rule for everyone, and a name a reviewer or a colleague forwards names no one.
+A pending file, which no record cites yet, gets the neutral "file-<id>" name.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -30,6 +36,7 @@ from tracker.services.accounts import (
     is_monitor,
     is_reviewer,
 )
+from tracker.services.monitoring.file_names import public_file_name
 from tracker.services.monitoring.uploads import PUBLIC_ID_PATTERN
 from tracker.vocabulary import ReviewState
 
@@ -40,6 +47,8 @@ class FileAccess:
     allowed: bool
     #: anyone may: the answer may be cached by shared caches
     public: bool = False
+    #: the name the download goes by (file_names.public_file_name), never the uploader's
+    download_name: str = ""
 
 
 NO_ACCESS = FileAccess(False)
@@ -77,22 +86,37 @@ def _claim_access(user, claim: GovernmentClaim) -> FileAccess:
 
 
 def _strongest(accesses: list[FileAccess]) -> FileAccess:
-    if any(a.public for a in accesses):
-        return FileAccess(True, public=True)
-    return FileAccess(any(a.allowed for a in accesses))
+    """The first public access, else the first allowed one, each with its record's name."""
+    public = [a for a in accesses if a.public]
+    allowed = [a for a in accesses if a.allowed]
+    return (public or allowed or [NO_ACCESS])[0]
 
 
 def file_access(session: Session, user, stored: StoredFile) -> FileAccess:
     """What this user may do with this file, from the records that cite it (two queries)."""
     if stored.pending_until is not None:
         owner = getattr(user, "is_authenticated", False) and stored.uploaded_by_id == user.id
-        return FileAccess(bool(owner))
+        return FileAccess(bool(owner), download_name=public_file_name(stored, kind="file"))
     evidence = session.scalars(
-        select(Evidence).where(Evidence.file_id == stored.id).options(joinedload(Evidence.update))
+        select(Evidence)
+        .where(Evidence.file_id == stored.id)
+        .options(joinedload(Evidence.update))
+        .order_by(Evidence.id)
     ).all()
     claims = session.scalars(
-        select(GovernmentClaim).where(GovernmentClaim.file_id == stored.id)
+        select(GovernmentClaim)
+        .where(GovernmentClaim.file_id == stored.id)
+        .order_by(GovernmentClaim.id)
     ).all()
-    accesses = [_evidence_access(user, item) for item in evidence]
-    accesses += [_claim_access(user, claim) for claim in claims]
-    return _strongest(accesses) if accesses else NO_ACCESS
+    accesses = [
+        replace(_evidence_access(user, item), download_name=public_file_name(stored, item.title))
+        for item in evidence
+    ]
+    accesses += [
+        replace(
+            _claim_access(user, claim),
+            download_name=public_file_name(stored, claim.source_title, kind="source"),
+        )
+        for claim in claims
+    ]
+    return _strongest(accesses)

@@ -1,6 +1,8 @@
 """Downloads of uploaded files: always as an attachment, never rendered by the browser,
 found by their random public id, and only for those who may read a record that cites them
-(services.monitoring.file_access)."""
+(services.monitoring.file_access); named after that record, never by the uploader's own
+file name (services.monitoring.file_names), as on the pages (the `public_file_name`
+template global)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from flask_login import current_user
 from tracker.extensions import db
 from tracker.services.monitoring import uploads
 from tracker.services.monitoring.file_access import file_access, find_file
+from tracker.services.monitoring.file_names import public_file_name
 from tracker.web.errors_map import http_error
 from tracker.web.permissions import refuse
 
@@ -18,6 +21,8 @@ bp = Blueprint("files", __name__, url_prefix="/files")
 
 #: a downloaded file can run nothing and load nothing, even if a browser opened it
 DOWNLOAD_CSP = "default-src 'none'; sandbox"
+
+bp.add_app_template_global(public_file_name, "public_file_name")
 
 
 @bp.get("/<public_id>")
@@ -38,7 +43,7 @@ def download(public_id: str):
         path,
         mimetype=stored.content_type,
         as_attachment=True,
-        download_name=stored.original_filename,
+        download_name=access.download_name,
         conditional=False,
         etag=False,
         max_age=0,
