@@ -253,6 +253,22 @@ def store_file(content: bytes = PDF_BYTES, filename: str = "report.pdf", uploade
     return uploads.store_checked(db.session, checked, uploader)
 
 
+def make_claim(measure: Measure, recorder: User, stored, source_title: str):
+    """An approved claim on `measure` whose source is the stored file `stored`."""
+    from tracker.models import GovernmentClaim
+
+    claim = GovernmentClaim(
+        measure_id=measure.id,
+        claimed_completion="complete",
+        claim_date=date(2021, 5, 1),
+        source_title=source_title,
+        file_id=stored.id,
+        recorded_by_id=recorder.id,
+    )
+    db.session.add(claim)
+    return claim
+
+
 def make_update(
     measure: Measure,
     author: User,

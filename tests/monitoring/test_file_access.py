@@ -8,10 +8,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.monitoring.conftest import as_user, make_update, store_file
+from tests.monitoring.conftest import as_user, make_claim, make_update, store_file
 from tracker import clock
 from tracker.extensions import db
-from tracker.models import GovernmentClaim, StoredFile
+from tracker.models import StoredFile
 from tracker.services.monitoring import file_access
 
 ANONYMOUS = "anonymous"
@@ -123,15 +123,7 @@ def test_a_file_that_no_record_cites_is_no_ones(client, world):
 
 def test_a_claims_source_follows_the_claim(client, world):
     stored = store_file(filename="statement.pdf", uploader=world.reviewer)
-    claim = GovernmentClaim(
-        measure_id=world.measure("1.1").id,
-        claimed_completion="complete",
-        claim_date=date(2021, 5, 1),
-        source_title="Statement",
-        file_id=stored.id,
-        recorded_by_id=world.reviewer.id,
-    )
-    db.session.add(claim)
+    claim = make_claim(world.measure("1.1"), world.reviewer, stored, "Statement")
     db.session.commit()
     assert statuses(client, world, stored) == EVERYONE
     claim.is_archived = True  # corrected: the old source is for reviewers, admins, its recorder

@@ -10,9 +10,14 @@ from datetime import date
 import pytest
 from werkzeug.http import parse_options_header
 
-from tests.monitoring.conftest import PNG_BYTES, as_user, make_update, store_file
+from tests.monitoring.conftest import (
+    PNG_BYTES,
+    as_user,
+    make_claim,
+    make_update,
+    store_file,
+)
 from tracker.extensions import db
-from tracker.models import GovernmentClaim
 from tracker.services.monitoring.file_names import MAX_STEM_LENGTH, public_file_name
 
 PLAN = "az-nap-2020-2022"
@@ -116,16 +121,7 @@ def test_an_odd_title_downloads_under_a_neutral_name(client, world):
 
 def test_a_claims_source_file_is_named_after_its_source(client, world):
     stored = store_file(filename=UPLOADED_AS, uploader=world.reviewer)
-    db.session.add(
-        GovernmentClaim(
-            measure_id=world.measure("1.1").id,
-            claimed_completion="complete",
-            claim_date=date(2021, 5, 1),
-            source_title="Hökumətin hesabatı",
-            file_id=stored.id,
-            recorded_by_id=world.reviewer.id,
-        )
-    )
+    make_claim(world.measure("1.1"), world.reviewer, stored, "Hökumətin hesabatı")
     db.session.commit()
     assert download_name(client.get(f"/files/{stored.public_id}")) == "Hökumətin hesabatı.pdf"
     assert "Murad" not in client.get(f"/plans/{PLAN}/measures/1.1?lang=en").text

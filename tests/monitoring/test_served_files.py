@@ -107,17 +107,13 @@ def test_a_flagged_pdf_warns_the_reviewer(served, world):
     assert download.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
 
 
-def test_a_public_evidence_file_does_not_name_the_monitor(served, world):
-    """The file a monitor uploads goes public once the update is approved: what it said of
-    its author (a PDF's Author and XMP) is gone from the copy anyone downloads."""
-    from pypdf import PdfReader
-
-    from tests.monitoring.test_file_metadata import NAME, authored_pdf, named_nowhere
-
+def approved_upload(served, world, upload: tuple[str, bytes], **fields) -> StoredFile:
+    """The file of an update that monitor A submits with `upload` (form fields changed by
+    `fields`) and the reviewer approves: public from then on."""
     monitor = signed_in(served, world, "monitor_a")
-    data = with_file(submit_for_review="Submit for review")
+    data = with_file(submit_for_review="Submit for review", **fields)
     data.pop("save_draft")
-    response = post_update(monitor, world, data, ("notes.pdf", authored_pdf()))
+    response = post_update(monitor, world, data, upload)
     assert response.status_code == 302
     update_id = int(re.search(r"/monitor/updates/(\d+)", response.headers["Location"]).group(1))
     reviewer = signed_in(served, world, "reviewer")
@@ -128,11 +124,21 @@ def test_a_public_evidence_file_does_not_name_the_monitor(served, world):
     )
     assert approved.status_code == 302
     db.session.rollback()
-    stored = db.session.scalar(
+    return db.session.scalar(
         select(StoredFile)
         .join(Evidence, Evidence.file_id == StoredFile.id)
         .where(Evidence.update_id == update_id)
     )
+
+
+def test_a_public_evidence_file_does_not_name_the_monitor(served, world):
+    """The file a monitor uploads goes public once the update is approved: what it said of
+    its author (a PDF's Author and XMP) is gone from the copy anyone downloads."""
+    from pypdf import PdfReader
+
+    from tests.monitoring.test_file_metadata import NAME, authored_pdf, named_nowhere
+
+    stored = approved_upload(served, world, ("notes.pdf", authored_pdf()))
     download = served.client().get(f"/files/{stored.public_id}")
     assert download.status_code == 200 and named_nowhere(download.content)
     assert NAME not in str(PdfReader(io.BytesIO(download.content)).metadata or {})
