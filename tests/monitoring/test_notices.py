@@ -9,13 +9,19 @@ import re
 from sqlalchemy import event, func, select
 
 from tests.monitoring.conftest import NOTICE_BASE_URL as BASE_URL
-from tests.monitoring.conftest import as_user, csrf, make_user
+from tests.monitoring.conftest import as_user, csrf, make_user, update_form
 from tests.monitoring.test_review import decide, submitted_update
 from tests.reminders.conftest import html_of, reminder_item_reads, text_of
 from tracker import clock
 from tracker.dates import show_date
 from tracker.extensions import db
-from tracker.models import MailRequest, ReminderItem, ReminderOptOut, ReminderSetting
+from tracker.models import (
+    MailRequest,
+    ReminderItem,
+    ReminderOptOut,
+    ReminderSetting,
+    StatusUpdate,
+)
 from tracker.services import reminders
 from tracker.services.accounts import users
 from tracker.vocabulary import DeliveryStatus, MailKind, MailStatus, ReminderKind
@@ -215,6 +221,30 @@ def test_a_reviewer_who_may_not_review_the_update_is_not_told_of_it(client, worl
     assert notices(former) == []
     [told] = notices(world.reviewer)
     assert (told.kind, told.update_id) == (ReminderKind.UPDATE_SUBMITTED, update.id)
+
+
+def test_submitting_the_revision_settles_the_notices_of_the_return(client, world):
+    """The monitors' "returned" notice asks them to revise the update: once its revision
+    is submitted, nothing is left to do, so it is no longer new (a draft revision is not
+    enough: the work is not done)."""
+    colleague = make_user("colleague@example.org", "monitor", world.org_a)
+    db.session.commit()
+    update = submitted_update(client, world, "1.1")
+    as_user(client, world.reviewer)
+    assert decide(client, update.id, "return", reason="Cite the reply.").status_code == 302
+    as_user(client, world.monitor_a)
+    revise = f"/monitor/updates/{update.id}/revise"
+    draft = update_form(csrf_token=csrf(client), save_draft="Save draft", submit_for_review="")
+    assert client.post(revise, data=draft, content_type="multipart/form-data").status_code == 302
+    assert [item.read_dt for item in notices(colleague)] == [None]
+    revision = db.session.scalar(select(StatusUpdate).where(StatusUpdate.replaces_id == update.id))
+    submit = f"/monitor/updates/{revision.id}/submit"
+    assert client.post(submit, data={"csrf_token": csrf(client)}).status_code == 302
+    for monitor in (world.monitor_a, colleague):
+        [item] = notices(monitor, ReminderKind.UPDATE_RETURNED)
+        assert item.read_dt is not None, monitor.email
+    as_user(client, colleague)
+    assert nav_count(client, "/monitor/") == 0
 
 
 def test_a_decision_settles_every_reviewers_notice_of_the_update(client, world):

@@ -341,7 +341,7 @@ def record_claim(
     if not claim.is_public:
         reminders.notify_proposed(session, claim)
     if revises is not None:
-        reminders.settle_returned_claim(session, revises)
+        reminders.settle_returned(session, revises)
     return claim
 
 

@@ -284,7 +284,7 @@ def submit_update(session: Session, actor, draft: StatusUpdate) -> StatusUpdate:
     if submitted.replaces_id is not None:
         # A returned update is settled once its revision is submitted; an approved one
         # stays public until its correction is approved (see services.review).
-        session.execute(
+        settled = session.execute(
             update(StatusUpdate)
             .where(
                 StatusUpdate.id == submitted.replaces_id,
@@ -293,6 +293,8 @@ def submit_update(session: Session, actor, draft: StatusUpdate) -> StatusUpdate:
             .values(is_archived=True)
             .execution_options(synchronize_session=False)
         )
+        if settled.rowcount == 1:
+            reminders.settle_returned(session, submitted.replaces)
     record_event(session, "update.submitted", submitted, actor, "measure_id", "replaces_id")
     reminders.notify_submitted(session, submitted)
     return submitted

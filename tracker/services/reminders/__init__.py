@@ -41,7 +41,7 @@ from tracker.services.reminders.notices import (
     notify_submitted,
     return_reasons,
     scheduled_notice_mail_job,
-    settle_returned_claim,
+    settle_returned,
 )
 from tracker.services.reminders.outbox import (
     CLAIM_TIMEOUT,
@@ -112,7 +112,7 @@ __all__ = [
     "scheduled_reminders_job",
     "scheduled_retry_job",
     "set_subscription",
-    "settle_returned_claim",
+    "settle_returned",
     "unread_count",
     "unsubscribe_all",
     "unsubscribe_target",

@@ -130,11 +130,15 @@ def _settle(session: Session, about, kinds: tuple[ReminderKind, ...], when: date
     )
 
 
-def settle_returned_claim(session: Session, returned: GovernmentClaim) -> None:
-    """Once a returned proposal is revised, its monitors' notices that it was returned are
-    read: the revision answers them, and a notice left "new" would send them to fix it."""
-    kinds = (ReminderKind.CLAIM_RETURNED,)
-    _settle(session, ReminderItem.claim_id == returned.id, kinds, clock.now_utc())
+def settle_returned(session: Session, returned: StatusUpdate | GovernmentClaim) -> None:
+    """Once a returned update's revision is submitted, or a returned proposal is revised,
+    its monitors' notices and reminders that it was returned are read: the revision
+    answers them, and one left "new" would send them to fix it again."""
+    if isinstance(returned, GovernmentClaim):
+        about, kind = ReminderItem.claim_id == returned.id, ReminderKind.CLAIM_RETURNED
+    else:
+        about, kind = ReminderItem.update_id == returned.id, ReminderKind.UPDATE_RETURNED
+    _settle(session, about, (kind,), clock.now_utc())
 
 
 def _organisation_monitors(session: Session, organisation_id: int) -> list[User]:
