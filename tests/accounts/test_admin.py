@@ -226,7 +226,7 @@ def test_every_action_the_code_audits_has_a_name_in_the_log():
                 and " " not in argument.value
                 and not argument.value.endswith(".")  # an f-string's start
             }
-    assert {"claim.proposed", "milestone.added", "update.created"} <= written
+    assert {"claim.proposed", "claim.revised", "milestone.added", "update.created"} <= written
     # the decisions are written as f"update.{decision}" and f"claim.{decision}"
     written |= {
         f"{kind}.{decision}"

@@ -19,6 +19,7 @@ ACTION_LABELS = {
     "claim.approved": _l("Proposed government claim approved"),
     "claim.proposed": _l("Government claim proposed by a monitor"),
     "claim.recorded": _l("Government claim recorded"),
+    "claim.revised": _l("Returned government claim revised by a monitor"),
     "claim.returned": _l("Proposed government claim returned"),
     "coalition.member_added": _l("Member added to a coalition"),
     "coalition.member_removed": _l("Member removed from a coalition"),

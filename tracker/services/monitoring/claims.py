@@ -290,12 +290,6 @@ def _new_claim(
     )
 
 
-def _action(claim: GovernmentClaim) -> str:
-    if claim.is_public:
-        return "claim.recorded"
-    return "claim.revised" if claim.revises_id else "claim.proposed"
-
-
 def record_claim(
     session: Session,
     recorder,
@@ -329,7 +323,9 @@ def record_claim(
     _insert_once(session, recorder, claim)
     record_event(
         session,
-        _action(claim),
+        "claim.recorded"
+        if claim.is_public
+        else ("claim.revised" if claim.revises_id else "claim.proposed"),
         claim,
         recorder,
         "measure_id",
