@@ -55,3 +55,13 @@ def test_archiving_stops_a_signed_in_monitor_at_once(served, served_world):
     assert home.status_code == 200 and ARCHIVED_EN in home.text
     assert new_update not in home.text
     assert counts() == before
+
+    # restoring puts it back in the registry and says its links stay ended
+    restored = admin.post_form(
+        f"/admin/organisations/{organisation_id}/edit",
+        {},
+        action=f"/admin/organisations/{organisation_id}/restore",
+    )
+    assert restored.status_code == 302
+    told = admin.get(restored.headers["Location"] + "?lang=en").text
+    assert "restored to the public registry" in told and "stay ended" in told

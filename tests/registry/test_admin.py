@@ -109,6 +109,9 @@ def test_admin_creates_edits_archives_and_restores(app, client, admin, registry)
     response = client.post(
         f"/admin/organisations/{organisation.id}/restore", data={"csrf_token": token}
     )
+    # the admin is told that restoring does not reopen the links archiving ended
+    restored = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "restored to the public registry" in restored and "stay ended" in restored
     assert client.get(f"/registry/{organisation.id}").status_code == 200
     assert actions()[-5:] == [
         "organisation.created",

@@ -194,7 +194,11 @@ def restore(organisation_id: int):
     return _change_organisation(
         organisation_id,
         restore_organisation,
-        lambda _restored: _("The organisation was restored to the public registry."),
+        lambda _restored: _(
+            "The organisation was restored to the public registry. The monitoring links "
+            "that ended when it was archived stay ended: add its links again on its links "
+            "page if it monitors measures again."
+        ),
     )
 
 
