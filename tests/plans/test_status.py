@@ -6,7 +6,7 @@ from sqlalchemy import event, select
 
 from tests.factories import make_claim, make_organisation, make_update
 from tracker.extensions import db
-from tracker.models import Measure, Milestone
+from tracker.models import GovernmentClaim, Measure, Milestone
 from tracker.services.plans.status import measure_state, measure_states, summarize
 from tracker.vocabulary import Completion, ReviewState
 
@@ -76,6 +76,26 @@ def test_a_measure_complete_at_the_end_is_not_ended_incomplete(seeded):
     state = measure_state(db.session, m1, date(2024, 1, 1))
     assert state.is_closed and not state.ended_incomplete
     assert state.last_updated == date(2022, 6, 1)
+
+
+def test_a_plan_wide_claim_is_not_a_measures_last_update(seeded):
+    """The plan-wide claim stands for every measure without a claim of its own, but a
+    measure nobody assessed was not "last updated" on its date."""
+    m1, m2 = _measure("1.1"), _measure("1.2")
+    db.session.add(
+        GovernmentClaim(
+            plan_id=m1.plan_id,
+            claimed_completion=str(Completion.COMPLETE),
+            claim_date=date(2023, 1, 10),
+            source_title="Final report",
+        )
+    )
+    make_claim(m2, Completion.LIMITED, date(2022, 12, 1))
+    db.session.flush()
+    states = measure_states(db.session, [m1, m2], date(2024, 1, 1))
+    assert states[m1.id].government_claim.is_plan_wide
+    assert states[m1.id].last_updated is None
+    assert states[m2.id].last_updated == date(2022, 12, 1)
 
 
 def test_a_final_milestone_after_the_plan_keeps_the_measure_running(seeded):

@@ -137,10 +137,12 @@ class MeasureState:
 
     @property
     def last_updated(self) -> date | None:
-        """The date of the newest approved assessment or government claim."""
+        """The date of the newest approved assessment or government claim about this
+        measure (a plan-wide claim that stands for it says nothing new about it)."""
         dates = [a.as_of_date for a in self.assessments]
-        if self.government_claim is not None:
-            dates.append(self.government_claim.claim_date)
+        claim = self.government_claim
+        if claim is not None and not claim.is_plan_wide:
+            dates.append(claim.claim_date)
         return max(dates, default=None)
 
     #: the measure's milestones that are not archived, by date

@@ -335,7 +335,11 @@ def _schemas() -> dict[str, Schema]:
                     {**DATE, "description": "The measure's last day: its plan's end"}
                 ),
                 "last_updated": nullable(
-                    {**DATE, "description": "Newest approved assessment or government claim"}
+                    {
+                        **DATE,
+                        "description": "Newest approved assessment or government claim "
+                        "about the measure itself (not a plan-wide claim)",
+                    }
                 ),
                 "is_at_risk": {
                     **BOOLEAN,
