@@ -295,6 +295,22 @@ def test_an_evidence_problem_the_service_finds_opens_the_error_summary(
     assert count(StatusUpdate) == 0
 
 
+def test_the_summary_says_which_evidence_item_a_problem_is_about(client, world):
+    """Two incomplete items: the summary's lines name item 1 and item 2, instead of
+    repeating the same message twice with nothing to tell them apart."""
+    as_user(client, world.monitor_a)
+    response = post(
+        client,
+        world.measure("1.1"),
+        **{"evidence-0-title": "", "evidence-1-title": "", "evidence-1-url": "https://a.az/x"},
+    )
+    assert response.status_code == 400
+    summary = response.get_data(as_text=True).split('class="errors error-summary"')[1]
+    summary = summary.split("</div>")[0]
+    assert '<a href="#evidence-0-title">Evidence item 1: Give the evidence a title.</a>' in summary
+    assert '<a href="#evidence-1-title">Evidence item 2: Give the evidence a title.</a>' in summary
+
+
 def test_the_request_fields_show_without_javascript_and_the_script_is_served(client, world):
     as_user(client, world.monitor_a)
     html = client.get(new_url(world.measure("1.1"))).get_data(as_text=True)

@@ -336,7 +336,10 @@ class UpdateForm(_SentOnce, _KeepsFiles, TrackerForm):
         _l("Reasons for delay"), choices=_labelled(DELAY_REASON_LABELS)
     )
     evidence = FieldList(
-        FormField(EvidenceForm), min_entries=EVIDENCE_SLOTS, max_entries=EVIDENCE_SLOTS
+        FormField(EvidenceForm),
+        _l("Evidence item"),
+        min_entries=EVIDENCE_SLOTS,
+        max_entries=EVIDENCE_SLOTS,
     )
     keep_evidence = MultiCheckboxField(_l("Evidence to keep"), coerce=int, choices=[])
     save_draft = SubmitField(_l("Save as draft"))
