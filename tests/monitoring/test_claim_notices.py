@@ -211,7 +211,7 @@ def test_a_returned_proposal_tells_its_organisations_monitors_with_the_reason(cl
     assert message["Subject"] == "1.2: Proposed government claim returned by a reviewer"
     text = text_of(message)
     assert "a reviewer returned the government claim that Transparency Association" in text
-    assert "Correct it and propose it again." in text
+    assert "Revise it on the measure's page and propose it again." in text
     assert "The reviewer's reason:\nCite the ministry's report." in text
     assert f"{link}\n" in text and f"{BASE_URL}/unsubscribe/" in text
     assert "s report.</blockquote>" in html_of(message)

@@ -188,7 +188,7 @@ NOTICE_SENTENCES = {
     ),
     ReminderKind.CLAIM_RETURNED: _l(
         "On %(date)s a reviewer returned the government claim that %(organisation)s "
-        "proposed. Correct it and propose it again."
+        "proposed. Revise it on the measure's page and propose it again."
     ),
     ReminderKind.CLAIM_APPROVED: _l(
         "On %(date)s a reviewer approved the government claim that %(organisation)s "
