@@ -220,24 +220,17 @@ def _check_revises(session: Session, recorder, target, revises: GovernmentClaim 
         raise StateConflict(conflict)
 
 
-class ClaimAlreadySaved(StateConflict):
-    """The claim form was sent before, and recorded `claim`: sending it again records
-    nothing."""
+class ClaimAlreadySaved(sent_once.AlreadySaved):
+    """The claim form was sent before, and recorded `record`: it records nothing again."""
 
-    def __init__(self, claim: GovernmentClaim):
-        super().__init__(_l("This form was sent already: the claim it recorded is shown here."))
-        self.claim = claim
+    said = _l("This form was sent already: the claim it recorded is shown here.")
 
 
-def saved_by_form(session: Session, recorder, form_key: str | None) -> GovernmentClaim | None:
-    """The claim that this recorder's form with `form_key` recorded, if it was sent before."""
-    return sent_once.saved_record(session, GovernmentClaim.recorded_by_id, recorder, form_key)
-
-
-def _check_form_not_sent(session: Session, recorder, form_key: str | None) -> None:
-    sent_once.refuse_resent(
-        session, GovernmentClaim.recorded_by_id, recorder, form_key, ClaimAlreadySaved
-    )
+#: a claim form sent twice records one claim, by its recorder
+_SENT_ONCE = sent_once.SentOnce(GovernmentClaim.recorded_by_id, ClaimAlreadySaved)
+#: (session, recorder, form_key): the claim that form recorded, if it was sent before
+saved_by_form = _SENT_ONCE.saved_by_form
+_check_form_not_sent = _SENT_ONCE.refuse_resent
 
 
 def _archive_corrected(session: Session, recorder, replaces: GovernmentClaim, form_key: str):

@@ -162,21 +162,17 @@ def _carry_over(target: StatusUpdate, replaces: StatusUpdate, keep_ids: tuple[in
             )
 
 
-class AlreadySaved(StateConflict):
-    """The form was sent before, and saved `update`: sending it again saves nothing."""
+class AlreadySaved(sent_once.AlreadySaved):
+    """The update form was sent before, and saved `record`: it saves nothing again."""
 
-    def __init__(self, update: StatusUpdate):
-        super().__init__(_l("This form was sent already: here is the update it saved."))
-        self.update = update
+    said = _l("This form was sent already: here is the update it saved.")
 
 
-def saved_by_form(session: Session, author, form_key: str | None) -> StatusUpdate | None:
-    """The update that this author's form with `form_key` saved, if it was sent before."""
-    return sent_once.saved_record(session, StatusUpdate.author_id, author, form_key)
-
-
-def _check_form_not_sent(session: Session, author, form_key: str | None) -> None:
-    sent_once.refuse_resent(session, StatusUpdate.author_id, author, form_key, AlreadySaved)
+#: an update form sent twice saves one update, by its author
+_SENT_ONCE = sent_once.SentOnce(StatusUpdate.author_id, AlreadySaved)
+#: (session, author, form_key): the update that form saved, if it was sent before
+saved_by_form = _SENT_ONCE.saved_by_form
+_check_form_not_sent = _SENT_ONCE.refuse_resent
 
 
 def create_update(

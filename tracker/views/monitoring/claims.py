@@ -79,7 +79,7 @@ def _render(form: ClaimForm, target, replaces, status: int, revises=None):
 def _show_saved(sent: claim_service.ClaimAlreadySaved):
     """The page of the claim a form sent before recorded, saying so."""
     flash(sent.message)
-    return redirect(_target_page(sent.claim.measure or sent.claim.plan))
+    return redirect(_target_page(sent.record.measure or sent.record.plan))
 
 
 def _handle(

@@ -114,7 +114,7 @@ def _save(form: UpdateForm, measure: Measure, write, *, mode: str, original=None
     except update_service.AlreadySaved as sent:
         db.session.commit()
         flash(sent.message)
-        return redirect(url_for("monitor.update", update_id=sent.update.id))
+        return redirect(url_for("monitor.update", update_id=sent.record.id))
     db.session.commit()
     if saved.review_state == ReviewState.SUBMITTED:
         flash(_("Your update was submitted for review."), "success")
