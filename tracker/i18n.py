@@ -109,12 +109,11 @@ def init_app(app: Flask) -> None:
         LANGUAGE_NAMES=LANGUAGE_NAMES,
     )
     # Dates and times as people read them (tracker.dates): {{ day|date }} (a moment's day in
-    # Baku), {{ moment|baku_day }} (that day as a date), {{ day|month }}, {{ moment|datetime }}
+    # Baku), {{ day|month }}, {{ moment|datetime }}
     # in Baku time, {{ moment|datetime_utc }} where the page says UTC; numbers with the
     # language's signs (tracker.numbers): {{ share|percent }}, {{ mean|number }}.
     app.jinja_env.filters.update(
         date=dates.show_date,
-        baku_day=dates.baku_day,
         month=dates.show_month,
         percent=numbers.show_percent,
         number=numbers.show_number,

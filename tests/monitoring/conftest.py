@@ -320,3 +320,12 @@ def served_signed_in(served, world, role: str):
     client = served.client()
     client.login(world.users[role].email, WORLD_PASSWORD)
     return client
+
+
+def served_decision(reviewer, page: str, action: str, **text):
+    """A reviewer's decision over HTTP, as the record's page sends it: `page` is the
+    update's or proposal's review page, `action` approve or return (with its text); the
+    answer must be the redirect of a decision made."""
+    response = reviewer.post_form(page, text, action=f"{page}/{action}")
+    assert response.status_code == 302, (page, action, response.status_code)
+    return response

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.monitoring import files
-from tests.monitoring.conftest import PNG_BYTES, update_form
+from tests.monitoring.conftest import PNG_BYTES, served_decision, update_form
 from tests.monitoring.conftest import served_signed_in as signed_in
 from tracker.extensions import db
 from tracker.models import Evidence, GovernmentClaim, StatusUpdate, StoredFile
@@ -117,12 +117,7 @@ def approved_upload(served, world, upload: tuple[str, bytes], **fields) -> Store
     assert response.status_code == 302
     update_id = int(re.search(r"/monitor/updates/(\d+)", response.headers["Location"]).group(1))
     reviewer = signed_in(served, world, "reviewer")
-    approved = reviewer.post_form(
-        f"/review/updates/{update_id}",
-        {"comment": ""},
-        action=f"/review/updates/{update_id}/approve",
-    )
-    assert approved.status_code == 302
+    served_decision(reviewer, f"/review/updates/{update_id}", "approve", comment="")
     db.session.rollback()
     return db.session.scalar(
         select(StoredFile)

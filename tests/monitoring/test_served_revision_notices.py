@@ -9,8 +9,8 @@ import re
 import pytest
 from sqlalchemy import select
 
+from tests.monitoring.conftest import served_decision, update_form
 from tests.monitoring.conftest import served_signed_in as signed_in
-from tests.monitoring.conftest import update_form
 from tracker.extensions import db
 from tracker.models import ReminderItem, StatusUpdate
 from tracker.vocabulary import ReminderKind
@@ -40,12 +40,9 @@ def test_submitting_the_revision_settles_the_notice_of_the_return(served, served
     world = served_world
     update_id = world.submitted_a.id
     reviewing = signed_in(served, world, "reviewer")
-    returned = reviewing.post_form(
-        f"/review/updates/{update_id}",
-        {"reason": "Cite the ministry's reply."},
-        action=f"/review/updates/{update_id}/return",
+    served_decision(
+        reviewing, f"/review/updates/{update_id}", "return", reason="Cite the ministry's reply."
     )
-    assert returned.status_code == 302
     monitor = signed_in(served, world, "monitor_a")
     monitor_id = world.users["monitor_a"].id
     assert returned_notice(update_id, monitor_id).read_dt is None

@@ -14,6 +14,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
@@ -60,6 +61,14 @@ from tracker.web.pagination import existing_page, page_number
 from tracker.web.permissions import get_or_404, require_roles
 
 bp = Blueprint("registry_admin", __name__, url_prefix="/admin/organisations")
+
+#: said once an organisation is restored: archiving ended its links, restoring does not
+#: reopen them
+RESTORED = _l(
+    "The organisation was restored to the public registry. The monitoring links that ended "
+    "when it was archived stay ended: add its links again on its links page if it monitors "
+    "measures again."
+)
 require_roles(bp, Role.ADMIN)
 bp.context_processor(lambda: template_helpers(current_locale()))
 
@@ -194,11 +203,7 @@ def restore(organisation_id: int):
     return _change_organisation(
         organisation_id,
         restore_organisation,
-        lambda _restored: _(
-            "The organisation was restored to the public registry. The monitoring links "
-            "that ended when it was archived stay ended: add its links again on its links "
-            "page if it monitors measures again."
-        ),
+        lambda _restored: str(RESTORED),
     )
 
 
