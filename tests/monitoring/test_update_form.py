@@ -8,7 +8,7 @@ from __future__ import annotations
 import errno
 import os
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from html import unescape
 from pathlib import Path
 
@@ -28,6 +28,9 @@ from tracker import clock
 from tracker.extensions import db
 from tracker.models import Agency, Evidence, StatusUpdate, StoredFile
 from tracker.services.monitoring import storage, uploads
+from tracker.services.monitoring import updates as update_service
+from tracker.services.monitoring.inputs import EvidenceInput, UpdateInput
+from tracker.vocabulary import Completion, EvidenceType
 
 KEPT_ID = re.compile(r'name="evidence-(\d)-pending_file" type="hidden" value="([^"]+)"')
 
@@ -99,6 +102,40 @@ def test_a_file_survives_a_mistake_elsewhere_and_is_attached_on_the_next_attempt
     db.session.refresh(stored)
     assert stored.pending_until is None  # attached: no longer pending
     assert count(StoredFile) == 1 and files_on_disk(app) == [stored.stored_name]
+
+
+def test_a_same_form_that_attached_the_kept_file_first_leads_to_its_update(client, world):
+    """Four sends of one corrected form at once (a double click): one saves the update
+    and attaches the kept file; one that checked the form before that commit but looks
+    for the file after it is led to the update it saved, not told the file is gone."""
+    as_user(client, world.monitor_a)
+    measure = world.measure("1.1")
+    form_key = "k" * 32
+    response = post(client, measure, as_of_date="30.06.2021", form_key=form_key, **pdf_on(1))
+    kept = kept_ids(response.get_data(as_text=True))
+    fixed = {k: v for k, v in pdf_on(1).items() if not k.endswith("-file")}
+    saved = post(
+        client, measure, form_key=form_key, **fixed, **{"evidence-1-pending_file": kept[1]}
+    )
+    assert saved.status_code == 302
+    update = db.session.scalar(select(StatusUpdate))
+    # the late request's file check: the form check before it found nothing yet
+    late = UpdateInput(
+        completion=Completion.LIMITED,
+        as_of_date=date(2021, 6, 15),
+        evidence=(
+            EvidenceInput(
+                EvidenceType.OFFICIAL_DOCUMENT,
+                "Annual report",
+                date(2021, 5, 1),
+                pending_file=kept[1],
+            ),
+        ),
+        form_key=form_key,
+    )
+    with pytest.raises(update_service.AlreadySaved) as sent:
+        update_service._check_files(db.session, world.monitor_a, late)
+    assert sent.value.record.id == update.id
 
 
 def test_a_form_level_mistake_keeps_the_file_too(client, world):

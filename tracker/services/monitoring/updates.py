@@ -82,6 +82,9 @@ def _check_files(session: Session, author, data: UpdateInput) -> _CheckedFiles:
             files.pending[index] = found[public_id]
         else:
             problems.add(evidence_name(index, "upload"), uploads.expired_pending_message())
+    if len(found) < len(wanted):
+        # the same form, sent at the same time, may have saved its update with the file
+        _check_form_not_sent(session, author, data.form_key)
     problems.raise_any(status)
     return files
 
