@@ -236,6 +236,56 @@ def test_every_action_the_code_audits_has_a_name_in_the_log():
     assert sorted(written - set(ACTION_LABELS)) == []
 
 
+def _written_detail_keys() -> set[str]:
+    """The details' keys the code writes: the keywords of the audit calls, the fields a
+    record_event names, and the keys of a details={...} literal."""
+    import ast
+    from pathlib import Path
+
+    import tracker
+
+    written = set()
+    for path in Path(tracker.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            name = getattr(getattr(node, "func", None), "attr", None) or getattr(
+                getattr(node, "func", None), "id", ""
+            )
+            if not isinstance(node, ast.Call) or name not in ("record", "record_event", "_record"):
+                continue
+            for keyword in node.keywords:
+                if keyword.arg == "details" and isinstance(keyword.value, ast.Dict):
+                    written |= {k.value for k in keyword.value.keys if isinstance(k, ast.Constant)}
+                elif keyword.arg not in (None, "details", "summary", "actor"):
+                    written.add(keyword.arg)
+            if name == "record_event":
+                written |= {a.value for a in node.args[4:] if isinstance(a, ast.Constant)}
+    return written
+
+
+def test_every_detail_the_code_audits_has_a_name_in_the_log():
+    """A detail without a label shows its key ("links_ended", "content_type" once did)."""
+    from tracker.services.accounts.audit_display import DETAIL_LABELS
+
+    written = _written_detail_keys()
+    assert {"links_ended", "content_type", "evidence_items", "revises_id"} <= written
+    assert sorted(written - set(DETAIL_LABELS)) == []
+
+
+def test_a_detail_that_is_a_day_is_shown_as_a_date(app, admin_client, admin):
+    audit.record(
+        db.session,
+        "link.ended",
+        "monitoring_link",
+        1,
+        actor=admin,
+        details={"end_date": "2026-12-07", "links_ended": 2},
+    )
+    db.session.commit()
+    page = admin_client.get("/admin/audit?lang=az").get_data(as_text=True)
+    assert "7 dekabr 2026" in page and "2026-12-07" not in page
+    assert "Başa çatdırılan monitorinq əlaqələri" in page and "links_ended" not in page
+
+
 def test_the_last_admin_cannot_be_demoted_or_disabled(app, admin_client, admin):
     response = post_with_csrf(
         admin_client,

@@ -65,3 +65,6 @@ def test_archiving_stops_a_signed_in_monitor_at_once(served, served_world):
     assert restored.status_code == 302
     told = admin.get(restored.headers["Location"] + "?lang=en").text
     assert "restored to the public registry" in told and "stay ended" in told
+    # the audit log names the archive's details in the reader's language
+    log = admin.get("/admin/audit?lang=az").text
+    assert "Başa çatdırılan monitorinq əlaqələri" in log and "links_ended" not in log

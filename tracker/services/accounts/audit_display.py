@@ -4,13 +4,17 @@ loaded together, one query per kind of record, whatever the number of entries.""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker.dates import show_date
 from tracker.models import ActionPlan, AuditEntry, Measure, Organisation
 from tracker.vocabulary import REMINDER_KIND_LABELS, ROLE_LABELS, ReminderKind, Role
 
@@ -99,30 +103,35 @@ TARGET_LABELS = {
 
 #: the names of the details' keys
 DETAIL_LABELS = {
+    "active_content": _l("Active content found (scripts, embedded files)"),
     "after": _l("After"),
     "before": _l("Before"),
     "by_update_id": _l("Replaced by update"),
     "comment": _l("Comment"),
+    "content_type": _l("File type"),
     "created": _l("Created"),
     "decision_id": _l("Decision"),
     "due_date": _l("Due date"),
     "email": _l("Email"),
     "end_date": _l("End date"),
     "evidence_items": _l("Evidence items"),
+    "fields": _l("Fields changed"),
     "file": _l("File"),
-    "is_archived": _l("Archived"),
     "interval_days": _l("Days between reminders"),
+    "is_archived": _l("Archived"),
     "is_enabled": _l("On"),
     "is_final": _l("Final milestone"),
     "items": _l("Reminders"),
     "kind": _l("Kind"),
     "known_device": _l("Known device"),
+    "links_ended": _l("Monitoring links ended"),
     "locale": _l("Language"),
     "mail": _l("Email"),
-    "offsets_days": _l("Days before the deadline"),
     "measure_id": _l("Measure"),
     "member_id": _l("Member organisation"),
+    "memberships_added": _l("Coalition memberships added"),
     "method": _l("Method"),
+    "offsets_days": _l("Days before the deadline"),
     "organisation_id": _l("Organisation"),
     "path": _l("Address"),
     "pending": _l("Waiting"),
@@ -132,16 +141,24 @@ DETAIL_LABELS = {
     "reason": _l("Reason"),
     "replaces_id": _l("Replaces"),
     "retry_after": _l("Seconds to wait"),
+    "revises_id": _l("Revises"),
     "role": _l("Role"),
     "rows": _l("Rows"),
     "second_step": _l("Second step"),
+    "size_bytes": _l("Size in bytes"),
     "start_date": _l("Start date"),
     "state": _l("State"),
     "status": _l("Status"),
     "title_az": _l("Title in Azerbaijani"),
     "title_en": _l("Title in English"),
+    "unchanged": _l("Unchanged"),
     "unexpected_fields": _l("Unexpected fields"),
+    "updated": _l("Updated"),
+    "updated_ids": _l("Updated organisations"),
 }
+
+#: a detail that is a day, written YYYY-MM-DD
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 #: the details' keys that name a record, and the kind of record they name
 _MEASURE_KEYS = ("measure_id",)
@@ -234,6 +251,10 @@ def _value(key: str, value, measures, organisations) -> tuple[str, tuple[str, di
         return str(REMINDER_KIND_LABELS[ReminderKind(value)]), None
     if isinstance(value, bool):
         return str(_l("Yes") if value else _l("No")), None
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        # a day the details keep as ISO 8601, shown as the log's other dates are
+        with suppress(ValueError):
+            return show_date(date.fromisoformat(value)), None
     if isinstance(value, list):
         return ", ".join(str(v) for v in value), None
     if isinstance(value, dict):
