@@ -106,7 +106,7 @@ def test_a_page_number_out_of_range_is_a_400_with_a_message(app, client, seeded,
         for path in paths:
             response = client.get(f"{path}?page={page}&lang=en")
             assert response.status_code == 400, (path, response.status_code)
-            assert "page must be" in response.get_data(as_text=True), path
+            assert "The page number must be" in response.get_data(as_text=True), path
 
 
 #: lists whose page past the end is a 404 (the admin's user and audit lists show the last)
@@ -156,7 +156,7 @@ def test_the_served_app_answers_huge_ids_and_pages_with_404_and_400(served):
     for path in PAGED_LISTS["admin"]:
         response = admin.get(f"{path}?page={HUGE}&lang=en")
         assert response.status_code == 400, path
-        assert "page must be" in response.text, path
+        assert "The page number must be" in response.text, path
     # the seeded registry's 26 organisations fill one page
     assert served.client().get("/registry/?page=1").status_code == 200
     past = served.client().get("/registry/?page=2&lang=en")
