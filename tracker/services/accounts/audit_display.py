@@ -4,17 +4,15 @@ loaded together, one query per kind of record, whatever the number of entries.""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.dates import show_date
+from tracker.dates import parse_iso_day, show_date
 from tracker.models import ActionPlan, AuditEntry, Measure, Organisation
 from tracker.vocabulary import REMINDER_KIND_LABELS, ROLE_LABELS, ReminderKind, Role
 
@@ -157,9 +155,6 @@ DETAIL_LABELS = {
     "updated_ids": _l("Updated organisations"),
 }
 
-#: a detail that is a day, written YYYY-MM-DD
-_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
 #: the details' keys that name a record, and the kind of record they name
 _MEASURE_KEYS = ("measure_id",)
 _ORGANISATION_KEYS = ("organisation_id", "member_id")
@@ -251,10 +246,10 @@ def _value(key: str, value, measures, organisations) -> tuple[str, tuple[str, di
         return str(REMINDER_KIND_LABELS[ReminderKind(value)]), None
     if isinstance(value, bool):
         return str(_l("Yes") if value else _l("No")), None
-    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+    if isinstance(value, str):
         # a day the details keep as ISO 8601, shown as the log's other dates are
         with suppress(ValueError):
-            return show_date(date.fromisoformat(value)), None
+            return show_date(parse_iso_day(value)), None
     if isinstance(value, list):
         return ", ".join(str(v) for v in value), None
     if isinstance(value, dict):
