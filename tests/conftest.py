@@ -187,6 +187,9 @@ def served(served_app, served_smtp):
     served_app.reset()
     with served_smtp.handler.lock:
         served_smtp.handler.messages.clear()
+    log_start = served_app.log_size()
     with served_app.app_context():
         yield served_app
         db.session.remove()
+    # A request or job that waited out SQLite's busy timeout, in the test that caused it.
+    assert not served_app.log_lines_with("database is locked", since=log_start)

@@ -136,6 +136,21 @@ class ServedApp:
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def log_size(self) -> int:
+        return self.log_path.stat().st_size
+
+    def log_lines_with(self, text: str, since: int = 0) -> list[str]:
+        """The log's lines from byte `since` on that contain `text`, each after the line
+        before it: what an assertion shows (the whole log would bury it)."""
+        with self.log_path.open("rb") as log:
+            log.seek(since)
+            lines = log.read().decode(errors="replace").splitlines()
+        return [
+            "\n".join(lines[max(index - 1, 0) : index + 1])
+            for index, line in enumerate(lines)
+            if text in line
+        ]
+
     @staticmethod
     def today() -> date:
         """The served app's "today": it runs on the real clock (no TRACKER_TODAY), in UTC."""
