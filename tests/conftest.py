@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.helpers import RecordingHandler, RequestIsolatingClient, SMTPServer, free_port
+from tests.helpers import (
+    ReadThenWriteGuard,
+    RecordingHandler,
+    RequestIsolatingClient,
+    SMTPServer,
+    free_port,
+)
 from tracker import create_app
 from tracker.extensions import db
 
@@ -88,11 +94,12 @@ def app(_schema, database_url, tmp_path):
     app = create_app(make_test_config(database_url, tmp_path))
     # Every in-process request gets an app context of its own, as in the served app.
     app.test_client_class = RequestIsolatingClient
-    with app.app_context():
+    with app.app_context(), ReadThenWriteGuard(db.engine) as guard:
         yield app
         _empty_all_tables()
         db.session.remove()
         db.engine.dispose()
+    assert not guard.found, "a GET wrote after reading in a deferred transaction"
 
 
 @pytest.fixture

@@ -169,3 +169,52 @@ class SMTPServer:
     @property
     def messages(self) -> list[EmailMessage]:
         return self.handler.messages
+
+
+# -- a GET that writes after reading (SQLite) -------------------------------------------
+
+WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+class ReadThenWriteGuard:
+    """Records each write made in a deferred SQLite transaction that has already read.
+
+    A GET's transaction begins DEFERRED (tracker.database) so that readers run side by
+    side. If it reads and then writes, SQLite refuses the write at once ("database is
+    locked", without waiting) whenever another process wrote in between: the served app
+    runs the GET again, a POST would get 503. Such a GET must end its reads first, or begin
+    its writes up front (tracker.database.begin_writes_on_safe_request). The guard finds
+    one in any in-process test, not only when a race hits it under load."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.found: list[str] = []
+
+    def __enter__(self) -> ReadThenWriteGuard:
+        from sqlalchemy import event
+
+        event.listen(self.engine, "begin", self._on_begin)
+        event.listen(self.engine, "before_cursor_execute", self._on_statement)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        from sqlalchemy import event
+
+        event.remove(self.engine, "begin", self._on_begin)
+        event.remove(self.engine, "before_cursor_execute", self._on_statement)
+
+    @staticmethod
+    def _on_begin(connection) -> None:
+        connection.info["has_read"] = False
+
+    def _on_statement(self, connection, _cursor, statement, *_args) -> None:
+        if not connection.info.get("deferred_transaction"):
+            return
+        verb = statement.lstrip().split(None, 1)[0].upper()
+        if verb in ("SELECT", "WITH"):
+            connection.info["has_read"] = True
+        elif verb in WRITE_STATEMENTS and connection.info["has_read"]:
+            from flask import has_request_context, request
+
+            where = f"{request.method} {request.path}" if has_request_context() else "?"
+            self.found.append(f"{where}: {statement.split(chr(10))[0][:100]}")

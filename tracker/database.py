@@ -84,21 +84,23 @@ def _configure_sqlite(engine: Engine) -> None:
         # A deferred transaction that reads and then writes fails or loses the update when
         # another writer got in between; IMMEDIATE takes the write lock up front. Safe GETs
         # never write, so they keep concurrent readers.
-        if (
+        deferred = (
             has_request_context()
             and request.method in ("GET", "HEAD", "OPTIONS")
             and not g.get("writes_on_safe_request")
-        ):
-            connection.exec_driver_sql("BEGIN")
-        else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        )
+        # what tests read to find a GET that writes after reading (tests/helpers.py)
+        connection.info["deferred_transaction"] = deferred
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
-def begin_writes_on_safe_request() -> None:
+def begin_writes_on_safe_request(session: Session) -> None:
     """The rest of this GET's transactions take SQLite's write lock up front, for the rare
-    GET that writes (a refusal logged). A deferred transaction that has read must upgrade
-    to write, and SQLite refuses that at once ("database is locked", without waiting) when
-    another process wrote in between."""
+    GET that writes (a refusal logged, notices seen marked read). A deferred transaction
+    that has read must upgrade to write, and SQLite refuses that at once ("database is
+    locked", without waiting) when another process wrote in between. The transaction the
+    request has begun (loading the user) ends here: a safe request has nothing to keep."""
+    session.rollback()
     g.writes_on_safe_request = True
 
 

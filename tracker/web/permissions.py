@@ -20,8 +20,7 @@ from tracker.web.errors_map import error_response, http_error, wants_json
 
 def record_refusal(status: int) -> None:
     """A refusal is logged in its own transaction: the request's own is rolled back."""
-    db.session.rollback()
-    begin_writes_on_safe_request()
+    begin_writes_on_safe_request(db.session)
     audit.record(
         db.session,
         "permission.refused",

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import BooleanField
 
+from tracker.database import begin_writes_on_safe_request
 from tracker.extensions import csrf, db
 from tracker.i18n import current_locale, locale_of_link_for
 from tracker.models import ReminderItem
@@ -71,6 +72,8 @@ def in_app_link(item: ReminderItem) -> str:
 @bp.get("/notifications")
 @signed_in
 def index():
+    # seen notices are marked read below, after the page's reads
+    begin_writes_on_safe_request(db.session)
     number = page_number()
     total, unread = reminders.notification_counts(db.session, current_user.id)
     page = existing_page(Page([], number, PAGE_SIZE, total))
