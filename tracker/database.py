@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from flask import Flask, g, has_request_context, request
 from sqlalchemy import event
@@ -23,9 +24,33 @@ SQLITE_CACHE_KIB = 64 * 1024
 SQLITE_READ_ONCE_CACHE_KIB = 2000
 
 
+#: set inside `reads_only`: the transactions begun there take no write lock
+_READS_ONLY: ContextVar[bool] = ContextVar("tracker_reads_only", default=False)
+
+
 def is_sqlite_in_memory(url: URL) -> bool:
     """A SQLite database in memory: one connection's alone (no WAL, no other process)."""
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
+@contextmanager
+def reads_only(session: Session) -> Iterator[None]:
+    """The block reads in a transaction of its own that takes no write lock. Outside a
+    request every SQLite transaction begins IMMEDIATE (see _configure_sqlite), so a long
+    read there, such as a report the scheduler builds (16 s for a plan of 2,000 measures),
+    would keep every writer waiting past the busy timeout: a monitor's save would fail.
+    Here it begins DEFERRED, and SQLite refuses any write in it (PRAGMA query_only).
+    PostgreSQL's readers never block writers: nothing changes there. The session must have
+    no transaction open (commit first); the block's own ends with a rollback."""
+    # a scoped session (Flask-SQLAlchemy's) is called for the session of this context
+    if (session() if callable(session) else session).in_transaction():
+        raise RuntimeError("reads_only begins a transaction of its own: commit first")
+    token = _READS_ONLY.set(True)
+    try:
+        yield
+    finally:
+        session.rollback()
+        _READS_ONLY.reset(token)
 
 
 @contextmanager
@@ -83,14 +108,19 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection):
         # A deferred transaction that reads and then writes fails or loses the update when
         # another writer got in between; IMMEDIATE takes the write lock up front. Safe GETs
-        # never write, so they keep concurrent readers.
-        deferred = (
+        # never write, so they keep concurrent readers; so do blocks that only read.
+        reads_only = _READS_ONLY.get()
+        deferred = reads_only or (
             has_request_context()
             and request.method in ("GET", "HEAD", "OPTIONS")
             and not g.get("writes_on_safe_request")
         )
         # what tests read to find a GET that writes after reading (tests/helpers.py)
         connection.info["deferred_transaction"] = deferred
+        # query_only belongs to the pooled connection: set for each transaction as needed
+        if connection.info.get("query_only", False) != reads_only:
+            connection.exec_driver_sql(f"PRAGMA query_only={int(reads_only)}")
+            connection.info["query_only"] = reads_only
         connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 

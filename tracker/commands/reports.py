@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 
 from tracker import clock
 from tracker.commands.files import write_output
+from tracker.database import reads_only
 from tracker.dates import parse_iso_day
 from tracker.extensions import db
 from tracker.services.errors import InvalidInput
@@ -106,12 +107,13 @@ def report_command(
         organisation_id=organisation_id,
     )
     started = time.perf_counter()
+    db.session.rollback()  # the checks above only read
     try:
-        data = render_report(db.session, spec)
+        # the server's writers must not wait for a long report (SQLite)
+        with reads_only(db.session):
+            data = render_report(db.session, spec)
     except ReportSubjectNotFound as error:
         raise click.ClickException(error.message) from error
-    finally:
-        db.session.rollback()
     write_output(out, data)
     elapsed = time.perf_counter() - started
     click.echo(f"Wrote {out} ({len(data) // 1024} KB, {elapsed:.1f} s).")

@@ -3,9 +3,9 @@ plan report per plan and language, published with its date and SHA-256.
 
 Idempotent per month: the (plan, period, locale) unique constraint and a file name made
 from those three mean a second run, or a second scheduler process, adds no row and no
-file. The row is flushed before the file is written, so a concurrent run fails on the
-constraint instead of writing; a run that dies after writing leaves a file that the next
-run overwrites under the same name.
+file. The row is flushed before the file is written and committed after, so a concurrent
+run fails on the constraint instead of writing; a run that dies after writing leaves a
+file that the next run overwrites under the same name.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager
 
 from tracker import clock
+from tracker.database import reads_only
 from tracker.models import ActionPlan, ReportSnapshot
 from tracker.services import audit
 from tracker.services.reports.model import LANGUAGES, ReportSpec, as_of_range
@@ -50,7 +52,7 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def _archive_one(
-    session: Session, plan: ActionPlan, period: str, as_of: date, locale: str
+    session: Session, plan: PlanDates, period: str, as_of: date, locale: str
 ) -> ReportSnapshot | None:
     exists = session.scalar(
         select(ReportSnapshot.id).where(
@@ -59,9 +61,12 @@ def _archive_one(
             ReportSnapshot.locale == locale,
         )
     )
+    session.commit()
     if exists is not None:
         return None
-    data = render_report(session, ReportSpec(plan_key=plan.key, as_of=as_of, locale=locale))
+    # a plan report reads for seconds: writers must not wait for it (SQLite)
+    with reads_only(session):
+        data = render_report(session, ReportSpec(plan_key=plan.key, as_of=as_of, locale=locale))
     snapshot = ReportSnapshot(
         plan_id=plan.id,
         period=period,
@@ -76,6 +81,7 @@ def _archive_one(
             session.add(snapshot)
     except IntegrityError:
         # another process archived this month in the meantime
+        session.rollback()
         return None
     write_atomically(archive_folder() / snapshot.file_name, data)
     audit.record(
@@ -87,18 +93,33 @@ def _archive_one(
         details={"plan": plan.key, "period": period, "locale": locale},
         actor=None,
     )
+    session.commit()
     return snapshot
+
+
+@dataclass(frozen=True)
+class PlanDates:
+    """What archiving needs of a plan, read once: its rows expire at each commit."""
+
+    id: int
+    key: str
+    start_year: int
+    end_year: int
 
 
 def archive_monthly_snapshot(session: Session, now: datetime) -> list[ReportSnapshot]:
     """Save this month's plan report for every plan that has begun, in each language,
-    unless it is saved already. Returns the snapshots it made (none on a second run); the
-    caller commits. An ended plan's report describes its last day, as on the web: the
-    month's snapshot keeps the record as it then stands."""
+    unless it is saved already. Returns the snapshots it made (none on a second run), each
+    committed as it is made. An ended plan's report describes its last day, as on the web:
+    the month's snapshot keeps the record as it then stands."""
     today = clock.baku_date(now)
     period = f"{today.year:04d}-{today.month:02d}"
+    plans = [
+        PlanDates(plan.id, plan.key, plan.start_year, plan.end_year)
+        for plan in session.scalars(select(ActionPlan).order_by(ActionPlan.key))
+    ]
     made = []
-    for plan in session.scalars(select(ActionPlan).order_by(ActionPlan.key)):
+    for plan in plans:
         start, as_of = as_of_range(plan.start_year, plan.end_year, today)
         if today < start:
             continue

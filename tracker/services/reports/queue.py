@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from tracker import clock
 from tracker.data_version import current as current_version
+from tracker.database import reads_only
 from tracker.dates import show_date
 from tracker.models import (
     ReportRequest,
@@ -201,18 +202,20 @@ def _claim_next(session: Session) -> int | None:
 
 def _build(session: Session, request_id: int) -> None:
     row = session.get(ReportRequest, request_id)
-    spec = spec_of(row)
+    spec, key = spec_of(row), row.cache_key
+    session.commit()
     try:
-        data = render_report(session, spec)
+        # a large report reads for seconds: writers must not wait for it (SQLite)
+        with reads_only(session):
+            data = render_report(session, spec)
     except ReportSubjectNotFound as error:
         _finish(session, request_id, ReportRequestStatus.FAILED, error=str(error))
         return
     except Exception as error:  # recorded; asking again retries
         logger.exception("Report %s could not be built", spec.file_name())
-        session.rollback()
         _finish(session, request_id, ReportRequestStatus.FAILED, error=repr(error)[:2000])
         return
-    file_name = f"{row.cache_key}.pdf"
+    file_name = f"{key}.pdf"
     write_atomically(cache_folder() / file_name, data)
     _finish(session, request_id, ReportRequestStatus.READY, file_name=file_name, size=len(data))
 
