@@ -15,6 +15,7 @@ from wtforms import (
     ValidationError,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, Email, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -301,6 +302,16 @@ class OrganisationForm(TrackerForm):
             coalition_ids=tuple(passed(self.coalitions) or ()),
             **values,
         )
+
+
+def organisation_field_labels() -> dict[str, object]:
+    """Each field of the organisation form by its label, as the form shows it: the audit log
+    names an edit's changed fields with these."""
+    return {
+        name: unbound.args[0]
+        for name, unbound in vars(OrganisationForm).items()
+        if isinstance(unbound, UnboundField) and unbound.args
+    }
 
 
 class ImportForm(TrackerForm):

@@ -6,6 +6,8 @@ from __future__ import annotations
 from urllib.parse import quote, urlsplit
 
 from flask import Response, current_app
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RoutingException
 
 ATOM_CONTENT_TYPE = "application/atom+xml; charset=utf-8"
 #: what an anchor keeps unquoted, as url_for does
@@ -24,6 +26,16 @@ def public_url(endpoint: str, **values) -> str:
     anchor = values.pop("_anchor", None)
     url = adapter.build(endpoint, values, force_external=True)
     return f"{url}#{quote(anchor, safe=ANCHOR_SAFE)}" if anchor else url
+
+
+def route_values(path: str, method: str) -> dict:
+    """The URL values of a path of this site ({"measure_id": 5} for
+    /claims/measures/5/new), or {} when no route takes it (a path an older version had)."""
+    adapter = current_app.url_map.bind("localhost")
+    try:
+        return adapter.match(path, method=method)[1]
+    except (HTTPException, RoutingException):
+        return {}
 
 
 def public_host() -> str:

@@ -1,20 +1,32 @@
 """The audit log as people read it: translated action names, and the ids an entry's details
 hold (a measure, an organisation) shown as codes and names. The records a page names are
-loaded together, one query per kind of record, whatever the number of entries."""
+loaded together, one query per kind of record, whatever the number of entries.
+
+Stored rows are never rewritten: keys they hold (a status, a form's field, a refused
+page's endpoint) are put into words here, when shown, so old rows read as well as new."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.dates import parse_iso_day, show_date
-from tracker.models import ActionPlan, AuditEntry, Measure, Organisation
-from tracker.vocabulary import REMINDER_KIND_LABELS, ROLE_LABELS, ReminderKind, Role
+from tracker.models import ActionPlan, AuditEntry, Measure, Organisation, User
+from tracker.services.accounts.page_names import page_name
+from tracker.vocabulary import (
+    COMPLETION_LABELS,
+    REMINDER_KIND_LABELS,
+    ROLE_LABELS,
+    Completion,
+    ReminderKind,
+    Role,
+)
 
 #: every action the code writes, as a person reads it
 ACTION_LABELS = {
@@ -111,6 +123,7 @@ DETAIL_LABELS = {
     "decision_id": _l("Decision"),
     "due_date": _l("Due date"),
     "email": _l("Email"),
+    "expired_pending": _l("Unfinished uploads removed"),
     "end_date": _l("End date"),
     "evidence_items": _l("Evidence items"),
     "fields": _l("Fields changed"),
@@ -129,8 +142,10 @@ DETAIL_LABELS = {
     "member_id": _l("Member organisation"),
     "memberships_added": _l("Coalition memberships added"),
     "method": _l("Method"),
+    "missing_files": _l("Files missing from the folder"),
     "offsets_days": _l("Days before the deadline"),
     "organisation_id": _l("Organisation"),
+    "orphans": _l("Files without a record removed"),
     "path": _l("Address"),
     "pending": _l("Waiting"),
     "period": _l("Period"),
@@ -159,11 +174,58 @@ DETAIL_LABELS = {
 _MEASURE_KEYS = ("measure_id",)
 _ORGANISATION_KEYS = ("organisation_id", "member_id")
 
+#: the actions whose summary the code writes as "<measure code or plan key> <status key>"
+STATUS_SUMMARIES = frozenset(
+    {"claim.proposed", "claim.recorded", "claim.revised", "update.created"}
+)
+_COMPLETIONS = frozenset(str(term) for term in Completion)
+#: the actions whose summary the code writes in English: its pattern, and the words shown
+WORDED_SUMMARIES = {
+    "organisation.imported": (
+        re.compile(r"(?P<file>.*): (?P<created>\d+) created, (?P<updated>\d+) updated"),
+        _l("%(file)s: created %(created)s, updated %(updated)s"),
+    ),
+    "storage.cleaned": (
+        re.compile(r"(?P<orphans>\d+) orphans, (?P<expired>\d+) expired pending"),
+        _l("Files without a record removed: %(orphans)s; unfinished uploads removed: %(expired)s"),
+    ),
+}
+#: the actions whose "fields" detail names the organisation form's fields
+_FORM_FIELD_ACTIONS = frozenset({"organisation.updated"})
+
+#: how the web layer reads a stored path: (path, method) → the URL's values, {} when no
+#: rule of this version of the app matches it
+RouteValues = Callable[[str, str], dict]
+
+
+@dataclass(frozen=True)
+class WebNames:
+    """What only the web layer knows, to name what an entry stores: the values of a
+    refused request's path, and the labels of the organisation form's fields."""
+
+    route_values: RouteValues = lambda _path, _method: {}
+    field_labels: Mapping[str, object] = field(default_factory=dict)
+
 
 def action_label(action: str) -> str:
     """The action's name; an action this version does not know keeps its key."""
     label = ACTION_LABELS.get(action)
     return str(label) if label is not None else action
+
+
+def summary_text(entry: AuditEntry) -> str:
+    """The entry's summary in the reader's language ("1.1: Limited" for "1.1 limited"); a
+    summary of another form is shown as stored."""
+    summary = entry.summary or ""
+    if entry.action in STATUS_SUMMARIES:
+        code, _, key = summary.rpartition(" ")
+        if code and key in _COMPLETIONS:
+            return f"{code}: {COMPLETION_LABELS[Completion(key)]}"
+    worded = WORDED_SUMMARIES.get(entry.action)
+    matched = worded[0].fullmatch(summary) if worded else None
+    if matched:
+        return str(worded[1]) % matched.groupdict()
+    return summary
 
 
 @dataclass(frozen=True)
@@ -186,6 +248,7 @@ class AuditRow:
     #: who acted: an email, or "system" / "anonymous" in the page's language
     actor: str
     target: str
+    summary: str
     details: tuple[Detail, ...]
 
 
@@ -193,6 +256,28 @@ class AuditRow:
 class _MeasureName:
     code: str
     plan_key: str
+
+
+@dataclass(frozen=True)
+class _Names:
+    """The records a page of entries names, loaded at once, and the web layer's names."""
+
+    measures: dict[int, _MeasureName]
+    organisations: dict[int, str]
+    users: dict[int, str]
+    #: a refused request's URL values, by entry id
+    routes: dict[int, dict]
+    web: WebNames
+
+    def of(self, argument: str, value) -> str:
+        """A URL value as a page name shows it: a measure's code, an organisation's name,
+        an account's email, or the value itself."""
+        named = {
+            "measure_id": self.measures.get(value),
+            "organisation_id": self.organisations.get(value),
+            "user_id": self.users.get(value),
+        }.get(argument)
+        return named.code if isinstance(named, _MeasureName) else str(named or value)
 
 
 def _ids(entries: Sequence[AuditEntry], keys: tuple[str, ...], target_type: str) -> set[int]:
@@ -211,10 +296,30 @@ def _ids(entries: Sequence[AuditEntry], keys: tuple[str, ...], target_type: str)
     return found
 
 
-def _load_names(session: Session, entries: Sequence[AuditEntry], locale: str):
-    measure_ids = _ids(entries, _MEASURE_KEYS, "measure")
-    organisation_ids = _ids(entries, _ORGANISATION_KEYS, "organisation")
-    measures, organisations = {}, {}
+def _route_values(entries: Sequence[AuditEntry], route_values: RouteValues) -> dict[int, dict]:
+    """The URL values of each refused request's (or refused form's) path, by entry id."""
+    found = {}
+    for entry in entries:
+        details = entry.details or {}
+        path = details.get("path")
+        if entry.target_type == "route" and isinstance(path, str):
+            # a refused form has no method in its details: forms are refused on POST
+            found[entry.id] = route_values(path, str(details.get("method") or "POST"))
+    return found
+
+
+def _route_ids(routes: dict[int, dict], argument: str) -> set[int]:
+    return {v[argument] for v in routes.values() if isinstance(v.get(argument), int)}
+
+
+def _load_names(session: Session, entries: Sequence[AuditEntry], locale: str, web: WebNames):
+    routes = _route_values(entries, web.route_values)
+    measure_ids = _ids(entries, _MEASURE_KEYS, "measure") | _route_ids(routes, "measure_id")
+    organisation_ids = _ids(entries, _ORGANISATION_KEYS, "organisation") | _route_ids(
+        routes, "organisation_id"
+    )
+    user_ids = _route_ids(routes, "user_id")
+    measures, organisations, users = {}, {}, {}
     if measure_ids:
         rows = session.execute(
             select(Measure.id, Measure.code, ActionPlan.key)
@@ -231,15 +336,18 @@ def _load_names(session: Session, entries: Sequence[AuditEntry], locale: str):
         organisations = {
             row.id: (row.name_en if locale == "en" and row.name_en else row.name_az) for row in rows
         }
-    return measures, organisations
+    if user_ids:
+        rows = session.execute(select(User.id, User.email).where(User.id.in_(user_ids)))
+        users = dict(rows.all())
+    return _Names(measures, organisations, users, routes, web)
 
 
-def _value(key: str, value, measures, organisations) -> tuple[str, tuple[str, dict] | None]:
-    if key in _MEASURE_KEYS and value in measures:
-        measure = measures[value]
+def _value(key: str, value, names: _Names) -> tuple[str, tuple[str, dict] | None]:
+    if key in _MEASURE_KEYS and value in names.measures:
+        measure = names.measures[value]
         return measure.code, ("public.measure", {"key": measure.plan_key, "code": measure.code})
-    if key in _ORGANISATION_KEYS and value in organisations:
-        return organisations[value], None
+    if key in _ORGANISATION_KEYS and value in names.organisations:
+        return names.organisations[value], None
     if key == "role" and value in Role.__members__.values():
         return str(ROLE_LABELS[Role(value)]), None
     if key == "kind" and value in ReminderKind.__members__.values():
@@ -255,44 +363,64 @@ def _value(key: str, value, measures, organisations) -> tuple[str, tuple[str, di
     if isinstance(value, dict):
         # a change's before and after: each field named as a detail is
         parts = (
-            f"{_detail_label(name)}: {_value(name, inner, measures, organisations)[0]}"
+            f"{_detail_label(name)}: {_value(name, inner, names)[0]}"
             for name, inner in sorted(value.items())
         )
         return "; ".join(parts), None
     return ("—" if value is None else str(value)), None
 
 
+def _detail(entry: AuditEntry, key: str, value, names: _Names) -> Detail:
+    if key == "fields" and entry.action in _FORM_FIELD_ACTIONS and isinstance(value, list):
+        # the fields as the form names them; "; " because a label may hold a comma
+        labels = names.web.field_labels
+        return Detail(_detail_label(key), "; ".join(str(labels.get(n, n)) for n in value))
+    return Detail(_detail_label(key), *_value(key, value, names))
+
+
 def _detail_label(key: str) -> str:
     return str(DETAIL_LABELS.get(key, key))
 
 
-def _target(entry: AuditEntry, measures, organisations) -> str:
+def _page(entry: AuditEntry, names: _Names) -> str:
+    """What a refused request was for, in words; its path when its page has no name."""
+    named = page_name(entry.target_id, names.routes.get(entry.id, {}), names.of)
+    if named:
+        return named
+    path = (entry.details or {}).get("path")
+    where = path if isinstance(path, str) and path else entry.target_id
+    return f"{TARGET_LABELS['route']} {where}".strip()
+
+
+def _target(entry: AuditEntry, names: _Names) -> str:
+    if entry.target_type == "route":
+        return _page(entry, names)
     if entry.target_id.isdigit():
         number = int(entry.target_id)
-        if entry.target_type == "measure" and number in measures:
-            return str(_l("Measure %(code)s", code=measures[number].code))
-        if entry.target_type == "organisation" and number in organisations:
-            return organisations[number]
+        if entry.target_type == "measure" and number in names.measures:
+            return str(_l("Measure %(code)s", code=names.measures[number].code))
+        if entry.target_type == "organisation" and number in names.organisations:
+            return names.organisations[number]
     kind = TARGET_LABELS.get(entry.target_type, entry.target_type)
     return f"{kind} {entry.target_id}".strip()
 
 
-def audit_rows(session: Session, entries: Sequence[AuditEntry], locale: str) -> list[AuditRow]:
+def audit_rows(
+    session: Session, entries: Sequence[AuditEntry], locale: str, web: WebNames | None = None
+) -> list[AuditRow]:
     """The entries as the log shows them, in the current language."""
-    measures, organisations = _load_names(session, entries, locale)
-    rows = []
-    for entry in entries:
-        details = tuple(
-            Detail(_detail_label(key), *_value(key, value, measures, organisations))
-            for key, value in sorted((entry.details or {}).items())
+    names = _load_names(session, entries, locale, web or WebNames())
+    return [
+        AuditRow(
+            entry=entry,
+            action=action_label(entry.action),
+            actor=str(ACTOR_LABELS.get(entry.actor_label, entry.actor_label)),
+            target=_target(entry, names),
+            summary=summary_text(entry),
+            details=tuple(
+                _detail(entry, key, value, names)
+                for key, value in sorted((entry.details or {}).items())
+            ),
         )
-        rows.append(
-            AuditRow(
-                entry=entry,
-                action=action_label(entry.action),
-                actor=str(ACTOR_LABELS.get(entry.actor_label, entry.actor_label)),
-                target=_target(entry, measures, organisations),
-                details=details,
-            )
-        )
-    return rows
+        for entry in entries
+    ]

@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from tracker.extensions import db
 from tracker.forms.accounts import AuditFilterForm, InviteUserForm, UserFilterForm, UserRoleForm
+from tracker.forms.registry import organisation_field_labels
 from tracker.i18n import current_locale
 from tracker.models import User
 from tracker.services.accounts import audit_display, emails, overview, two_step
@@ -18,6 +19,7 @@ from tracker.services.errors import InvalidInput, StateConflict
 from tracker.services.registry import active_organisations
 from tracker.vocabulary import Role
 from tracker.web.errors_map import http_error
+from tracker.web.links import route_values
 from tracker.web.pagination import Page, page_number
 from tracker.web.permissions import get_or_404, require_roles
 from tracker.web.request_origin import client_address
@@ -267,4 +269,5 @@ def audit():
 
 
 def _audit_rows(entries) -> list[audit_display.AuditRow]:
-    return audit_display.audit_rows(db.session, entries, current_locale())
+    web = audit_display.WebNames(route_values, organisation_field_labels())
+    return audit_display.audit_rows(db.session, entries, current_locale(), web)
