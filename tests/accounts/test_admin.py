@@ -19,6 +19,7 @@ from tests.helpers import QueryCounter, field_errors
 from tracker.extensions import db
 from tracker.models import AuditEntry, Measure, Organisation, User
 from tracker.services import audit
+from tracker.web.forms import INVALID_CHOICE
 
 XSS = "<svg onload=alert(1)>"
 
@@ -351,6 +352,24 @@ def test_the_users_list_filters_and_stays_at_constant_queries(app, admin_client,
     with QueryCounter() as many:
         assert admin_client.get("/admin/users").status_code == 200
     assert many.count == few.count
+
+
+@pytest.mark.parametrize("lang", ["az", "en"])
+def test_an_unknown_role_in_the_users_filter_is_shown_beside_it(app, admin_client, lang):
+    """It was a whole-page 400 ("Check the form"); the audit log's filters show the page
+    with the problem beside the field, and so does this list now."""
+    response = admin_client.get(f"/admin/users?role=bogus&status=enabled&lang={lang}")
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    with force_locale(lang):
+        assert f"<h1>{gettext('Users')}</h1>" in html
+        assert field_errors(html) == {"role": [str(INVALID_CHOICE)]}
+        assert (
+            gettext("The request could not be understood. Check the form and try again.")
+            not in html
+        )
+    assert 'id="status"' in html
+    assert "admin@example.org</a></td>" not in html  # no list for a filter it cannot read
 
 
 # -- the audit log ---------------------------------------------------------------------

@@ -18,7 +18,6 @@ from tracker.services.accounts import users as accounts
 from tracker.services.errors import InvalidInput, StateConflict
 from tracker.services.registry import active_organisations
 from tracker.vocabulary import Role
-from tracker.web.errors_map import http_error
 from tracker.web.links import route_values
 from tracker.web.pagination import Page, page_number
 from tracker.web.permissions import get_or_404, require_roles
@@ -67,7 +66,11 @@ def index():
 def users():
     form = UserFilterForm(formdata=request.args)
     if not form.validate():
-        raise http_error(400)
+        # as the audit log's filters: the page, with the problem beside its field
+        empty = Page([], 1, PAGE_SIZE, 0)
+        return render_template(
+            "accounts/admin/users.html", page=empty, page_args={}, form=form
+        ), 400
     chosen = overview.UserFilter(
         text=form.q.data or "", role=form.role.data or "", status=form.status.data or ""
     )
