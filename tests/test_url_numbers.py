@@ -109,7 +109,7 @@ def test_a_page_number_out_of_range_is_a_400_with_a_message(app, client, seeded,
             assert "The page number must be" in response.get_data(as_text=True), path
 
 
-#: lists whose page past the end is a 404 (the admin's user and audit lists show the last)
+#: lists whose page past the end is a 404 (the admin's users list shows the last)
 LISTS_WITH_AN_END = {
     None: (
         "/plans/",
@@ -117,7 +117,7 @@ LISTS_WITH_AN_END = {
         "/agencies/",
         "/registry/",
     ),
-    "admin": ("/admin/organisations/",),
+    "admin": ("/admin/organisations/", "/admin/audit"),
     "monitor": ("/monitor/updates",),
 }
 

@@ -439,6 +439,10 @@ def test_the_audit_log_pages_at_constant_queries(app, admin_client):
     assert "page 1 of 2" in first.get_data(as_text=True)
     second = admin_client.get("/admin/audit?action=update.created&page=2").get_data(as_text=True)
     assert "entry 0" in second and "entry 59" not in second
+    # past the end: a 404 that says how many pages, as every other list (it showed page 2)
+    past = admin_client.get("/admin/audit?action=update.created&page=3&lang=en")
+    assert past.status_code == 404
+    assert "This list has 2 pages; there is no page 3." in past.get_data(as_text=True)
     with QueryCounter() as counted:
         admin_client.get("/admin/audit")
     for number in range(200):

@@ -38,3 +38,20 @@ def test_an_unknown_role_in_the_users_filter_shows_beside_it(admin, lang, messag
         assert FIELD_ERROR.findall(answer.text) == [(field, message)]
     assert "Check the form" not in users.text
     assert admin.get(f"/admin/users?role=admin&lang={lang}").status_code == 200
+
+
+#: the 404's message, whatever the number of pages the served data fills
+PAST_THE_END = {
+    "en": re.compile(r"This list has \d+ pages?; there is no page 999\."),
+    "az": re.compile(r"Bu siyahıda \d+ səhifə var; 999 nömrəli səhifə yoxdur\."),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "az"])
+def test_a_page_past_the_end_of_the_audit_log_is_a_404_as_on_other_lists(admin, lang):
+    """It showed the last page; the registry, the plans and the rest answer 404."""
+    assert admin.get(f"/admin/audit?page=1&lang={lang}").status_code == 200
+    for path in ("/admin/audit", "/registry/"):
+        past = admin.get(f"{path}?page=999&lang={lang}")
+        assert past.status_code == 404, path
+        assert PAST_THE_END[lang].search(past.text), path

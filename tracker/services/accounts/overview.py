@@ -79,21 +79,27 @@ class UserFilter:
     status: str = ""
 
 
-def _page_of(session: Session, query: Select, number: int, per_page: int, *order_by) -> Page:
-    """Page `number` of the query's rows in this order; a number past the end gives the
-    last page (an admin who narrowed a list from a later page still sees rows)."""
+def _page_of(
+    session: Session, query: Select, number: int, per_page: int, *order_by, clamp: bool = False
+) -> Page:
+    """Page `number` of the query's rows in this order. A number past the end is an empty
+    page with that number (the view answers 404, as every public list does), or with
+    `clamp` the last page (an admin who narrowed the users list from a later page still
+    sees rows)."""
     total = count_rows(session, query)
     page = Page([], number, per_page, total)
-    page.number = min(number, page.pages)
-    page.items = list(
-        session.scalars(query.order_by(*order_by).limit(per_page).offset(page.offset))
-    )
+    if clamp:
+        page.number = min(number, page.pages)
+    if page.number <= page.pages:
+        page.items = list(
+            session.scalars(query.order_by(*order_by).limit(per_page).offset(page.offset))
+        )
     return page
 
 
 def users_page(session: Session, chosen: UserFilter, number: int, per_page: int) -> Page:
     """The users that match, by email, with their organisations."""
-    return _page_of(session, _users_query(chosen), number, per_page, User.email)
+    return _page_of(session, _users_query(chosen), number, per_page, User.email, clamp=True)
 
 
 def _users_query(chosen: UserFilter) -> Select:
@@ -136,7 +142,7 @@ class AuditFilter:
 
 
 def audit_page(session: Session, chosen: AuditFilter, number: int, per_page: int) -> Page:
-    """The audit entries that match, newest first."""
+    """The audit entries that match, newest first (past the end: empty, numbered as asked)."""
     return _page_of(session, _audit_query(chosen), number, per_page, *AUDIT_ORDER)
 
 

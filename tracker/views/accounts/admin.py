@@ -19,7 +19,7 @@ from tracker.services.errors import InvalidInput, StateConflict
 from tracker.services.registry import active_organisations
 from tracker.vocabulary import Role
 from tracker.web.links import route_values
-from tracker.web.pagination import Page, page_number
+from tracker.web.pagination import Page, existing_page, page_number
 from tracker.web.permissions import get_or_404, require_roles
 from tracker.web.request_origin import client_address
 from tracker.web.sessions import recent_password_required
@@ -261,7 +261,7 @@ def audit():
         date_from=form.date_from.data,
         date_to=form.date_to.data,
     )
-    page = overview.audit_page(db.session, chosen, page_number(), PAGE_SIZE)
+    page = existing_page(overview.audit_page(db.session, chosen, page_number(), PAGE_SIZE))
     return render_template(
         "accounts/admin/audit.html",
         form=form,
