@@ -240,6 +240,44 @@ def test_a_tampered_unsubscribe_link_gets_400(world, smtp, client):
     assert db.session.scalar(select(func.count()).select_from(ReminderOptOut)) == 0
 
 
+@pytest.mark.parametrize(
+    ("lang", "said", "login_label"),
+    [
+        (
+            "en",
+            "This unsubscribe link is not valid or has expired.",
+            "Log in to manage reminder emails",
+        ),
+        (
+            "az",
+            "Bu abunəlikdən çıxma keçidi etibarsızdır və ya müddəti bitib.",
+            "Xatırlatma məktublarını idarə etmək üçün daxil olun",
+        ),
+    ],
+)
+def test_a_bad_unsubscribe_link_says_so_and_where_reminders_are_managed(
+    world, app, client, lang, said, login_label
+):
+    """It said "Check the form and try again" (there is no form); a bad password link
+    names the link and the way on, and so does this page now, with the same 400."""
+    gone = reminders.make_unsubscribe_token(987654, ReminderKind.OVERDUE)  # nobody's
+    for path in ("/unsubscribe/garbage", f"/unsubscribe/{gone}", "/unsubscribe-all/garbage"):
+        response = client.get(f"{path}?lang={lang}")
+        assert response.status_code == 400, path
+        html = response.get_data(as_text=True)
+        assert said in html and login_label in html, path
+        assert 'href="/login?next=/notifications"' in html, path
+        assert "Check the form" not in html and "Formanı yoxlayın" not in html, path
+    # the one-click POST of a mail client gets the same answer
+    assert said in client.post(f"/unsubscribe-all/garbage?lang={lang}").get_data(as_text=True)
+    # someone signed in is sent to the settings themselves
+    login(client, world.a_az)
+    html = client.get(f"/unsubscribe/garbage?lang={lang}").get_data(as_text=True)
+    assert 'href="/notifications#reminder-emails"' in html
+    page = client.get("/notifications").get_data(as_text=True)
+    assert 'id="reminder-emails"' in page
+
+
 def test_unsubscribe_tokens_are_the_ones_the_library_makes_and_old_links_still_work(
     world, app, client
 ):

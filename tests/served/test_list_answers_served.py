@@ -55,3 +55,30 @@ def test_a_page_past_the_end_of_the_audit_log_is_a_404_as_on_other_lists(admin, 
         past = admin.get(f"{path}?page=999&lang={lang}")
         assert past.status_code == 404, path
         assert PAST_THE_END[lang].search(past.text), path
+
+
+@pytest.mark.parametrize(
+    ("lang", "said", "way_on"),
+    [
+        (
+            "en",
+            "This unsubscribe link is not valid or has expired.",
+            "Log in to manage reminder emails",
+        ),
+        (
+            "az",
+            "Bu abunəlikdən çıxma keçidi etibarsızdır və ya müddəti bitib.",
+            "Xatırlatma məktublarını idarə etmək üçün daxil olun",
+        ),
+    ],
+)
+def test_a_bad_unsubscribe_link_says_so_and_where_reminders_are_managed(served, lang, said, way_on):
+    """It said "Check the form"; now a 400 like a bad password link's, naming the way on."""
+    visitor = served.client()
+    for path in ("/unsubscribe/garbage", "/unsubscribe-all/garbage"):
+        answer = visitor.get(f"{path}?lang={lang}")
+        assert answer.status_code == 400, path
+        assert said in answer.text and way_on in answer.text, path
+        assert 'href="/login?next=/notifications"' in answer.text, path
+    reset = visitor.get(f"/password/reset/garbage?lang={lang}")
+    assert reset.status_code == 400  # the password link's answer, for comparison

@@ -161,11 +161,19 @@ def masked_email(email: str) -> str:
     return f"{local[:1]}…@{domain}"
 
 
+def _link_refused():
+    """A link this site did not make, altered, or for an account that is gone: a 400 that
+    says so and where reminders are managed instead, as a bad password link answers."""
+    return render_template("reminders/notifications/unsubscribe_invalid.html"), 400
+
+
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
 def unsubscribe(token: str):
-    """GET shows what the link will stop; only the POST (with CSRF) changes anything.
-    A link this site did not make is a 400 (services.reminders.InvalidUnsubscribeToken)."""
-    user, kind = reminders.unsubscribe_target(db.session, token)
+    """GET shows what the link will stop; only the POST (with CSRF) changes anything."""
+    try:
+        user, kind = reminders.unsubscribe_target(db.session, token)
+    except reminders.InvalidUnsubscribeToken:
+        return _link_refused()
     form = ConfirmForm()
     done = False
     if request.method == "POST":
@@ -194,7 +202,10 @@ def unsubscribe_all(token: str):
     carries no cookie and no CSRF token: the signed token in the URL is the authority, so
     this one view is exempt from CSRF. GET shows the page with the button; POST stops
     every kind of reminder email. A link this site did not make is a 400."""
-    user = reminders.list_unsubscribe_target(db.session, token)
+    try:
+        user = reminders.list_unsubscribe_target(db.session, token)
+    except reminders.InvalidUnsubscribeToken:
+        return _link_refused()
     done = False
     if request.method == "POST":
         reminders.unsubscribe_all(db.session, user)
