@@ -30,3 +30,31 @@ def test_a_date_is_read_alike_everywhere(client, seeded, today, address):
         response = client.get(f"{address}?{query}&lang=en")
         assert response.status_code == 400, (address, query)
         assert "YYYY-MM-DD" in response.get_data(as_text=True), (address, query)
+
+
+@pytest.mark.parametrize(
+    ("lang", "on_the_page", "in_the_api"),
+    [
+        ("en", "The “since” date cannot be in the future.", "since cannot be in the future."),
+        ("az", "“Başlama tarixi” gələcəkdə ola bilməz.", "since gələcək tarix ola bilməz."),
+    ],
+)
+def test_a_since_after_today_is_refused_on_the_page_and_in_the_api(
+    client, seeded, today, lang, on_the_page, in_the_api
+):
+    """The changes list took a day in the future and showed nothing; it and the API's
+    updates list now refuse it, as `as_of` is refused, and still take today."""
+    page = f"/plans/{PLAN}/changes?lang={lang}&since="
+    api = f"/api/v1/updates?plan={PLAN}&lang={lang}&since="
+    assert client.get(f"{page}2021-12-31").status_code == 200
+    assert client.get(f"{api}2021-12-31").status_code == 200
+    for later in ("2022-01-01", "2099-01-01"):
+        refused = client.get(f"{page}{later}")
+        assert refused.status_code == 400
+        assert on_the_page in refused.get_data(as_text=True)
+        answer = client.get(f"{api}{later}")
+        assert answer.status_code == 400
+        assert answer.get_json()["error"]["message"] == in_the_api
+    # as_of, refused the same way before, says it in the same words
+    as_of = client.get(f"/api/v1/scorecard/{PLAN}?as_of=2022-01-01&lang={lang}").get_json()
+    assert as_of["error"]["message"] == in_the_api.replace("since", "as_of")

@@ -82,3 +82,26 @@ def test_a_bad_unsubscribe_link_says_so_and_where_reminders_are_managed(served, 
         assert 'href="/login?next=/notifications"' in answer.text, path
     reset = visitor.get(f"/password/reset/garbage?lang={lang}")
     assert reset.status_code == 400  # the password link's answer, for comparison
+
+
+@pytest.mark.parametrize(
+    ("lang", "on_the_page", "in_the_api"),
+    [
+        ("en", "The “since” date cannot be in the future.", "since cannot be in the future."),
+        ("az", "“Başlama tarixi” gələcəkdə ola bilməz.", "since gələcək tarix ola bilməz."),
+    ],
+)
+def test_a_since_in_the_future_is_refused_on_the_page_and_in_the_api(
+    served, lang, on_the_page, in_the_api
+):
+    """It was accepted and listed nothing. (The served app runs on the real clock: 2099
+    is in its future, 2021 in its past.)"""
+    visitor = served.client()
+    page = f"/plans/az-nap-2020-2022/changes?lang={lang}&since="
+    api = f"/api/v1/updates?plan=az-nap-2020-2022&lang={lang}&since="
+    assert visitor.get(f"{page}2021-01-01").status_code == 200
+    assert visitor.get(f"{api}2021-01-01").status_code == 200
+    refused = visitor.get(f"{page}2099-01-01")
+    assert refused.status_code == 400 and on_the_page in refused.text
+    answer = visitor.get(f"{api}2099-01-01")
+    assert answer.status_code == 400 and answer.json()["error"]["message"] == in_the_api

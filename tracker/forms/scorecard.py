@@ -8,6 +8,7 @@ from wtforms import BooleanField, SelectField, StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
+from tracker import clock
 from tracker.forms.filters import GetForm, filter_field, search_field
 from tracker.services.plans import MeasureFilter, MilestoneInput
 from tracker.vocabulary import COMPLETION_LABELS, MILESTONE_STATE_LABELS, Completion
@@ -91,6 +92,11 @@ class ChangesForm(GetForm):
         format="%Y-%m-%d",
         description=_l("A date as YYYY-MM-DD"),
     )
+
+    def validate_since(self, field) -> None:
+        # a later day lists nothing yet: say so rather than show an empty list
+        if field.data and field.data > clock.today():
+            raise ValidationError(_l("The “since” date cannot be in the future."))
 
     def validate_until(self, field) -> None:
         if field.data and self.since.data and field.data < self.since.data:

@@ -39,6 +39,15 @@ def date_arg(name: str) -> date | None:
         raise http_error(400, _("%(name)s must be a date as YYYY-MM-DD.", name=name)) from None
 
 
+def past_date_arg(name: str) -> date | None:
+    """An optional date that may not be after today (as_of, since): a later one describes
+    nothing yet, so it is a 400 rather than an empty answer."""
+    day = date_arg(name)
+    if day is not None and day > clock.today():
+        raise http_error(400, _("%(name)s cannot be in the future.", name=name))
+    return day
+
+
 def bool_arg(name: str) -> bool | None:
     """An optional true/false argument."""
     value = request.args.get(name) or None
@@ -50,9 +59,7 @@ def bool_arg(name: str) -> bool | None:
 def as_of_arg(plan: ActionPlan) -> date:
     """The date a plan's state describes: `as_of`, today when left out, never in the
     future nor before the plan's start (the PDF's check and message)."""
-    as_of = date_arg("as_of") or clock.today()
-    if as_of > clock.today():
-        raise http_error(400, _("as_of cannot be in the future."))
+    as_of = past_date_arg("as_of") or clock.today()
     refuse_before_start(as_of, plan.start_year)
     return as_of
 

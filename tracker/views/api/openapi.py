@@ -210,7 +210,12 @@ def _update_paths() -> dict[str, Schema]:
                     _param("PlanQuery"),
                     parameter("measure", "query", STRING, "A measure's code (needs plan)"),
                     parameter("organisation", "query", INTEGER, "An organisation's id"),
-                    parameter("since", "query", DATE, "Updates describing this date or later"),
+                    parameter(
+                        "since",
+                        "query",
+                        DATE,
+                        "Updates describing this date or later (not in the future)",
+                    ),
                     _param("Page"),
                     _param("PerPage"),
                     parameter(

@@ -21,9 +21,9 @@ from tracker.views.api import serializers as serialize
 from tracker.views.api.arguments import (
     as_of_arg,
     bool_arg,
-    date_arg,
     id_arg,
     paging,
+    past_date_arg,
     plan_or_404,
 )
 from tracker.views.api.openapi import openapi_document
@@ -140,7 +140,7 @@ def _updates_query() -> sc.ChangeQuery:
         plan_id=plan.id if plan else None,
         measure_id=measure_id,
         organisation_id=organisation_id,
-        since=date_arg("since"),
+        since=past_date_arg("since"),
     )
 
 
