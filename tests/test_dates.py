@@ -3,12 +3,15 @@ emails and in PDFs; date inputs take and show the ISO format that their hints na
 
 from __future__ import annotations
 
+import ast
 import re
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from flask_babel import force_locale
 
+import tracker
 from tests.accounts.conftest import login_with_form, make_user
 from tracker.dates import baku_day, parse_iso_day, show_date, show_datetime
 from tracker.extensions import db
@@ -83,3 +86,22 @@ def test_only_a_yyyy_mm_dd_day_is_read_as_one(text):
 
 def test_a_yyyy_mm_dd_day_is_read():
     assert parse_iso_day("2022-12-31") == date(2022, 12, 31)
+
+
+#: Babel's date and time formatters: only tracker/dates.py calls them, so every date on
+#: the site reads alike (the report's "being prepared" page once used format_date apart)
+BABEL_DATE_FORMATTERS = {"format_date", "format_datetime", "format_time", "format_skeleton"}
+
+
+def test_only_tracker_dates_formats_dates_with_babel():
+    package = Path(tracker.__file__).parent
+    callers = set()
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and (node.module or "").split(".")[0] in ("babel", "flask_babel")
+                and BABEL_DATE_FORMATTERS & {alias.name for alias in node.names}
+            ):
+                callers.add(str(path.relative_to(package)))
+    assert callers == {"dates.py"}

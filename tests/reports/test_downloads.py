@@ -5,13 +5,16 @@ from __future__ import annotations
 import html
 import io
 import re
+from datetime import date
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import pytest
+from flask_babel import force_locale, gettext
 from pypdf import PdfReader
 
 from tests.factories import make_organisation
 from tests.reports.conftest import SECRET_MARKERS, fetch_report, tr
+from tracker.dates import DATE_FORMATS, show_date
 from tracker.extensions import db
 
 PLAN = "az-nap-2020-2022"
@@ -55,6 +58,23 @@ def test_defaults_are_today_and_the_interface_language(app, monitoring, client):
     response = fetch_report(client, f"/reports/plan/{PLAN}.pdf")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].endswith(f'{PLAN}-2021-06-30-az.pdf"')
+
+
+@pytest.mark.parametrize("lang", ["az", "en"])
+def test_the_being_prepared_page_shows_its_date_as_every_page_does(
+    monitoring, client, monkeypatch, lang
+):
+    """It formatted the date itself (Babel's "long" format), apart from the project's one
+    date filter; a change of the site's format (here a marker) must reach it too."""
+    url = f"/reports/plan/{PLAN}.pdf?as_of=2021-06-30&lang={lang}"
+    with force_locale(lang):
+        expected = gettext("Situation as of %(date)s.", date=show_date(date(2021, 6, 30)))
+    preparing = client.get(url)
+    assert preparing.status_code == 202
+    assert expected in html.unescape(preparing.get_data(as_text=True))
+    monkeypatch.setitem(DATE_FORMATS, lang, "'day' d 'of' MMMM y")
+    marked = html.unescape(client.get(url).get_data(as_text=True))
+    assert re.search(r"day 30 of \w+ 2021", marked)
 
 
 DATE_FORMAT = "Give the date as YYYY-MM-DD, for example 2021-06-30."

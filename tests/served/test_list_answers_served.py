@@ -105,3 +105,14 @@ def test_a_since_in_the_future_is_refused_on_the_page_and_in_the_api(
     assert refused.status_code == 400 and on_the_page in refused.text
     answer = visitor.get(f"{api}2099-01-01")
     assert answer.status_code == 400 and answer.json()["error"]["message"] == in_the_api
+
+
+@pytest.mark.parametrize(("lang", "day"), [("en", "May 19, 2021"), ("az", "19 may 2021")])
+def test_the_being_prepared_page_shows_its_date_as_every_page_does(served, lang, day):
+    """Through the project's date filter (tracker.dates), not a format of its own."""
+    visitor = served.client()
+    visitor.get(f"/?lang={lang}")  # the page speaks the visitor's language
+    preparing = visitor.get(f"/reports/plan/az-nap-2020-2022.pdf?as_of=2021-05-19&lang={lang}")
+    assert preparing.status_code == 202
+    situation = re.search(r'<p class="muted">([^<]*)</p>', preparing.text).group(1)
+    assert day in situation

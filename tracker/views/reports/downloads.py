@@ -15,7 +15,7 @@ from flask import (
     send_file,
     send_from_directory,
 )
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
@@ -119,7 +119,6 @@ def _report(plan_key: str | None, kind: ReportKind = ReportKind.PLAN, **scope) -
         page = render_template(
             "reports/preparing.html",
             spec=spec,
-            as_of_label=format_date(spec.as_of, "long"),
             failed=state.status == ReportRequestStatus.FAILED,
             refresh_seconds=PREPARING_REFRESH_SECONDS,
         )
