@@ -85,6 +85,7 @@ def signed_in_pages() -> dict[str, list[str]]:
             f"/monitor/updates/{draft_id}",
             f"/monitor/updates/{draft_id}/edit",
             f"/claims/measures/{measure_id}/new",
+            f"/claims/{claim_id}",
             "/notifications",
             "/account",
             "/account/two-step",

@@ -355,6 +355,16 @@ EXPECTATIONS: dict[tuple[str, str], Route | tuple[Route, ...]] = {
     # a monitor revises their organisation's returned proposal (another's: 403)
     ("claims.revise_claim", "GET"): only("monitor_a", 200, returned_proposal_values),
     ("claims.revise_claim", "POST"): only("monitor_a", 400, returned_proposal_values),
+    # a proposal's own page, for its organisation (another's: 403); reviewers and admins
+    # are sent to their page of it
+    ("claims.proposal", "GET"): Route(
+        anonymous=LOGIN,
+        monitor_a=200,
+        monitor_b=403,
+        reviewer=302,
+        admin=302,
+        values=lambda w: {"claim_id": w.proposal.id},
+    ),
     ("claim_review.queue", "GET"): only("reviewer admin"),
     ("claim_review.proposal", "GET"): only(
         "reviewer admin", 200, lambda w: {"claim_id": w.proposal.id}

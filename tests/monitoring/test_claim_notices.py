@@ -178,8 +178,8 @@ def decided(client, world, claim: GovernmentClaim, action: str, **data) -> None:
 def test_a_returned_proposal_tells_its_organisations_monitors_with_the_reason(client, world, smtp):
     """Every enabled monitor of the proposing organisation, in their language, with what
     the reviewer asked for; not another organisation's monitor, a disabled colleague, a
-    reviewer or an admin. The link leads to the proposal on the measure's page, where the
-    reason is shown under the button that proposes another claim."""
+    reviewer or an admin. The link leads to the proposal's own page, with the reason and
+    the button that revises it (which stays right once the proposal is revised)."""
     world.monitor_a.locale = "az"
     colleague = make_user("colleague@example.org", "monitor", world.org_a, locale="en")
     make_user("gone@example.org", "monitor", world.org_a, is_enabled=False)
@@ -196,22 +196,19 @@ def test_a_returned_proposal_tells_its_organisations_monitors_with_the_reason(cl
             DeliveryStatus.QUEUED,
         )
         assert item.organisation_id == world.org_a.id and item.read_dt is None
-        assert reminders.link_target(item) == (
-            "public.measure",
-            {"key": PLAN, "code": "1.2", "_anchor": f"claim-{claim.id}"},
-        )
+        assert reminders.link_target(item) == ("claims.proposal", {"claim_id": claim.id})
     assert notices(world.monitor_b) == [] and notices(world.admin) == []
     assert [item.kind for item in notices(world.reviewer)] == [ReminderKind.CLAIM_PROPOSED]
     gone = db.session.scalar(select(User).where(User.email == "gone@example.org"))
     assert notices(gone) == []
 
     assert reminders.deliver_notice_mail(db.session, clock.now_utc()).sent == 3
-    link = f"{BASE_URL}/plans/{PLAN}/measures/1.2#claim-{claim.id}"
+    link = f"{BASE_URL}/claims/{claim.id}"
     [message] = smtp.to("colleague@example.org")
     assert message["Subject"] == "1.2: Proposed government claim returned by a reviewer"
     text = text_of(message)
     assert "a reviewer returned the government claim that Transparency Association" in text
-    assert "Revise it on the measure's page and propose it again." in text
+    assert "Revise it and propose it again." in text
     assert "The reviewer's reason:\nCite the ministry's report." in text
     assert f"{link}\n" in text and f"{BASE_URL}/unsubscribe/" in text
     assert "s report.</blockquote>" in html_of(message)
@@ -231,8 +228,12 @@ def test_a_returned_proposal_tells_its_organisations_monitors_with_the_reason(cl
     # in the app at once, leading to the returned proposal and its reason
     as_user(client, colleague)
     page = client.get("/notifications").get_data(as_text=True)
-    assert f'href="/plans/{PLAN}/measures/1.2#claim-{claim.id}"' in page
+    assert f'href="/claims/{claim.id}"' in page
     assert "a reviewer returned the government claim that Transparency Association" in page
+    # the colleague, who did not propose it, opens it as their organisation's
+    own_page = client.get(f"/claims/{claim.id}").get_data(as_text=True)
+    assert "Returned by the reviewer" in own_page and "Cite the ministry&#39;s report." in own_page
+    assert f'href="/claims/{claim.id}/revise"' in own_page
     measure_page = client.get(f"/plans/{PLAN}/measures/1.2").get_data(as_text=True)
     assert f'id="claim-{claim.id}"' in measure_page
     assert "Cite the ministry&#39;s report." in measure_page

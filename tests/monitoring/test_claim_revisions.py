@@ -12,10 +12,19 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.helpers import QueryCounter
-from tests.monitoring.conftest import PDF_BYTES, as_user, csrf, file_field
+from tests.monitoring.conftest import (
+    PDF_BYTES,
+    as_user,
+    csrf,
+    file_field,
+    make_claim,
+    make_user,
+    store_file,
+)
 from tests.monitoring.test_claims import (
     PLAN,
     _form_key,
+    anonymous,
     audit_count,
     claim_form,
     claims_count,
@@ -26,6 +35,7 @@ from tests.monitoring.test_claims import (
 from tests.monitoring.test_notices import notices
 from tracker.extensions import db
 from tracker.models import GovernmentClaim
+from tracker.services import reminders
 from tracker.services.errors import NotAllowed, StateConflict
 from tracker.services.monitoring import claims as claim_service
 from tracker.vocabulary import ReminderKind
@@ -263,6 +273,9 @@ def test_a_correction_corrected_meanwhile_is_not_revised(client, world):
     response = client.get(f"/claims/{proposal.id}/revise")
     assert response.status_code == 409
     assert "corrected in the meantime" in text(response)
+    # its page says so instead of offering the button
+    page = text(client.get(f"/claims/{proposal.id}"))
+    assert "corrected in the meantime" in page and f"/claims/{proposal.id}/revise" not in page
 
 
 def test_the_revision_form_speaks_azerbaijani(client, world):
@@ -272,6 +285,10 @@ def test_the_revision_form_speaks_azerbaijani(client, world):
     assert "Yenidən işlənmiş təklifi göndərin" in page
     page = text(client.get(f"{MEASURE_PAGE}?lang=az"))
     assert "Bu təklifi yenidən işləyin" in page
+    revise(client, returned.id)
+    page = text(client.get(f"/claims/{returned.id}?lang=az"))
+    assert "Rəyçi tərəfindən geri qaytarılıb" in page
+    assert f"Düzəliş edilmiş versiyanız: təklif #{newest_claim().id}" in page
 
 
 def test_the_measure_page_reads_the_proposals_and_what_they_revise_in_constant_queries(
@@ -289,3 +306,60 @@ def test_the_measure_page_reads_the_proposals_and_what_they_revise_in_constant_q
         returned = returned_proposal(client, world)
         revise(client, returned.id)
     assert queries() == first
+
+
+def test_the_return_notice_leads_to_the_proposals_page_before_and_after_its_revision(client, world):
+    """The returned proposal leaves the measure's list once revised, so its notice leads to
+    its own page: the reason and the "Revise" button, then the revision, as an update's."""
+    returned = returned_proposal(client, world)
+    [notice] = notices(world.monitor_a)
+    assert reminders.link_target(notice) == ("claims.proposal", {"claim_id": returned.id})
+    page = text(client.get(f"/claims/{returned.id}"))
+    assert f"Proposed claim #{returned.id}" in page and "Returned by the reviewer" in page
+    assert REASON.replace("'", "&#39;") in page
+    assert f'href="/claims/{returned.id}/revise"' in page and "Report of the Ministry" in page
+
+    assert revise(client, returned.id).status_code == 302
+    revision = newest_claim()
+    page = text(client.get(f"/claims/{returned.id}"))
+    assert REASON.replace("'", "&#39;") in page
+    assert f'<a href="/claims/{revision.id}">Your revision: proposal #{revision.id}</a>' in page
+    assert f"/claims/{returned.id}/revise" not in page
+    shown = text(client.get(f"/claims/{revision.id}"))
+    assert "Waiting for a reviewer." in shown
+    assert f'<a href="/claims/{returned.id}">Returned proposal #{returned.id}</a>' in shown
+    # the measure's page names the returned proposal under its revision, with its link
+    assert f'href="/claims/{returned.id}"' in text(client.get(MEASURE_PAGE))
+    again = client.get(f"/claims/{returned.id}/revise")
+    assert again.status_code == 409 and f'href="/claims/{revision.id}"' in text(again)
+
+    as_user(client, world.reviewer)
+    assert review_claim(client, revision.id, "approve", comment="").status_code == 302
+    as_user(client, world.monitor_a)
+    shown = text(client.get(f"/claims/{revision.id}"))
+    assert f'href="{MEASURE_PAGE}#claim-{revision.id}"' in shown
+    assert "it is among the measure's government claims on record" in shown
+    assert f"Your revision: proposal #{revision.id}" in text(client.get(f"/claims/{returned.id}"))
+
+
+def test_a_proposals_page_is_its_organisations_and_the_reviewers_have_theirs(client, world):
+    returned = returned_proposal(client, world)
+    colleague = make_user("colleague@example.org", "monitor", world.org_a)
+    recorded = make_claim(world.measure("1.1"), world.reviewer, store_file(), "Recorded claim")
+    db.session.commit()
+    as_user(client, colleague)
+    assert "Returned by the reviewer" in text(client.get(f"/claims/{returned.id}"))
+    as_user(client, world.monitor_b)
+    refused = client.get(f"/claims/{returned.id}")
+    assert refused.status_code == 403
+    assert "This proposal belongs to another organisation" in text(refused)
+    for decider in (world.reviewer, world.admin):
+        as_user(client, decider)
+        response = client.get(f"/claims/{returned.id}")
+        assert response.status_code == 302
+        assert response.location.endswith(f"/review/claims/{returned.id}")
+    as_user(client, world.monitor_a)
+    # a claim a reviewer recorded was never a proposal
+    assert client.get(f"/claims/{recorded.id}").status_code == 404
+    assert client.get("/claims/999999").status_code == 404
+    assert "/login" in anonymous(client).get(f"/claims/{returned.id}").location

@@ -106,12 +106,14 @@ def test_the_proposing_monitor_is_told_and_mailed_why_a_reviewer_returned_it(ser
     text = email_text(message)
     assert "Təşkilat A təşkilatının təklif etdiyi hökumət iddiasını geri qaytardı" in text
     assert "Rəyçinin səbəbi:\nGive the decree's number." in text
-    link = email_link(message, "/measures/")
-    assert link.endswith(f"/measures/{world.measure_a.code}#claim-{proposal.id}")
+    # the link opens the returned proposal's own page: the reason and the "Revise" button
+    link = email_link(message, "/claims/")
+    assert link == f"{served.url}/claims/{proposal.id}"
     page = monitor.get(link)
-    assert f'id="claim-{proposal.id}"' in page.text
-    assert "Give the decree&#39;s number." in page.text
+    assert page.status_code == 200 and "Give the decree&#39;s number." in page.text
+    assert f'href="/claims/{proposal.id}/revise"' in page.text
     notifications = monitor.get("/notifications?lang=en").text
+    assert f'href="/claims/{proposal.id}"' in notifications
     assert "a reviewer returned the government claim that Organisation A proposed" in notifications
     # the reason is on the list as well as in the email
     assert (

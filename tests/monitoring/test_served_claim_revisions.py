@@ -2,7 +2,8 @@
 cookie jar per person): the monitor finds the reviewer's reason and a "Revise" button on
 the measure's page, sends the revision from a form filled from the returned proposal, and
 two revisions sent at the same time from two forms save one; another organisation's
-monitor is refused; the reviewer sees what the revision revises and approves it."""
+monitor is refused; the reviewer sees what the revision revises and approves it. The
+return's notice still explains itself once the proposal is revised."""
 
 from __future__ import annotations
 
@@ -89,3 +90,33 @@ def test_a_monitor_revises_a_returned_proposal_and_a_reviewer_approves_it(served
     assert "Decree No. 12" in served.client().get(page_url).text
     db.session.expire_all()
     assert db.session.get(GovernmentClaim, proposal.id).review_state == "returned"
+
+
+def test_the_return_notice_leads_to_the_returned_proposal_once_revised(served, served_world):
+    """The return's notice, in the app, leads to the returned proposal's page, which names
+    its revision, though the measure's page now lists only the revision."""
+    world = served_world
+    monitor, proposal = propose(served, world, "Decree to revise")
+    reviewer = signed_in(served, world, "reviewer")
+    assert decide(reviewer, proposal.id, "return", {"reason": REASON}).status_code == 302
+    revise_url = f"/claims/{proposal.id}/revise"
+    assert monitor.post(revise_url, data=revision_form(monitor, revise_url)).status_code == 302
+    revision = db.session.scalar(
+        select(GovernmentClaim).where(GovernmentClaim.revises_id == proposal.id)
+    )
+
+    notifications = monitor.get("/notifications?lang=en").text
+    assert f'href="/claims/{proposal.id}"' in notifications
+    shown = monitor.get(f"/claims/{proposal.id}?lang=en")
+    assert shown.status_code == 200 and "Give the decree&#39;s number." in shown.text
+    assert f'<a href="/claims/{revision.id}">Your revision: proposal #{revision.id}</a>' in (
+        shown.text
+    )
+    assert "Waiting for a reviewer." in monitor.get(f"/claims/{revision.id}?lang=en").text
+    measure_page = f"/plans/{world.plan.key}/measures/{world.measure_a.code}?lang=en"
+    listed = monitor.get(measure_page).text
+    assert f'id="claim-{proposal.id}"' not in listed and f'href="/claims/{proposal.id}"' in listed
+    assert signed_in(served, world, "monitor_b").get(f"/claims/{proposal.id}").status_code == 403
+    sent_on = reviewer.get(f"/claims/{proposal.id}")
+    assert sent_on.status_code == 302
+    assert sent_on.headers["Location"].endswith(f"/review/claims/{proposal.id}")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tracker import clock
 from tracker.extensions import db
-from tracker.models import Measure, MonitoringLink, Organisation, StatusUpdate
+from tracker.models import GovernmentClaim, Measure, MonitoringLink, Organisation, StatusUpdate
 from tracker.vocabulary import ReviewState, Role
 
 
@@ -103,6 +103,16 @@ def can_view_update(user, update: StatusUpdate) -> bool:
     if is_reviewer(user) or is_admin(user):
         return update.review_state != ReviewState.DRAFT or is_admin(user)
     return is_monitor(user) and update.organisation_id == user.organisation_id
+
+
+def is_proposers_monitor(user, claim: GovernmentClaim) -> bool:
+    """A monitor of the organisation that proposed the claim (as an update's organisation:
+    the proposal is the organisation's, not one person's)."""
+    return (
+        is_monitor(user)
+        and claim.organisation_id is not None
+        and claim.organisation_id == user.organisation_id
+    )
 
 
 def can_review(user) -> bool:

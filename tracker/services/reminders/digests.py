@@ -42,8 +42,6 @@ KIND_ORDER = (
     ReminderKind.DEADLINE_APPROACHING,
     ReminderKind.UPDATE_STALE,
 )
-#: the notices of a decided claim proposal, to the proposing organisation's monitors
-CLAIM_DECIDED = (ReminderKind.CLAIM_RETURNED, ReminderKind.CLAIM_APPROVED)
 #: ids per IN (...) when loading what the items name
 ID_CHUNK = 1000
 #: measures a digest lists at most, the most pressing first; it counts the others and links
@@ -63,14 +61,16 @@ def link_target(item: ReminderItem | DigestItem) -> tuple[str, dict]:
         return "monitor.update", {"update_id": item.update_id}
     if item.kind in (ReminderKind.CLAIM_PROPOSED, ReminderKind.REVIEW_WAITING) and item.claim_id:
         return "claim_review.proposal", {"claim_id": item.claim_id}
+    if item.kind == ReminderKind.CLAIM_RETURNED and item.claim_id:
+        # the proposal's own page, with the reason and a "Revise" button, or once revised
+        # the revision: the measure's page no longer lists a revised proposal
+        return "claims.proposal", {"claim_id": item.claim_id}
     if item.kind in (ReminderKind.UPDATE_STALE, ReminderKind.OVERDUE):
         return "monitor.new_update", {"measure_id": item.measure_id}
     measure = item.measure
     values = {"key": measure.plan.key, "code": measure.code}
-    if item.kind in CLAIM_DECIDED and item.claim_id:
-        # the measure's page shows its monitors their organisation's proposals, a returned
-        # one with the reviewer's reason under the button that proposes another, and an
-        # approved one among the claims on record
+    if item.kind == ReminderKind.CLAIM_APPROVED and item.claim_id:
+        # an approved proposal is among the claims on record of the measure's page
         values["_anchor"] = f"claim-{item.claim_id}"
     return "public.measure", values
 
@@ -188,7 +188,7 @@ NOTICE_SENTENCES = {
     ),
     ReminderKind.CLAIM_RETURNED: _l(
         "On %(date)s a reviewer returned the government claim that %(organisation)s "
-        "proposed. Revise it on the measure's page and propose it again."
+        "proposed. Revise it and propose it again."
     ),
     ReminderKind.CLAIM_APPROVED: _l(
         "On %(date)s a reviewer approved the government claim that %(organisation)s "

@@ -1,7 +1,7 @@
 """Government claims: reviewers and admins record them (on a measure or a whole plan),
 a measure's monitors propose them (and revise a returned proposal), and a recorded claim
 is corrected by a new one. The rules are in services.monitoring.claims; this module only
-shows the form."""
+shows the form, and a proposal's own page for the organisation that proposed it."""
 
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ from tracker import clock
 from tracker.extensions import db
 from tracker.forms.monitoring import ClaimForm
 from tracker.models import ActionPlan, GovernmentClaim, Measure
-from tracker.services.accounts import can_record_claim, is_monitor
+from tracker.services.accounts import can_record_claim, is_monitor, is_proposers_monitor
 from tracker.services.errors import InvalidInput
 from tracker.services.monitoring import claims as claim_service
 from tracker.services.monitoring import public_claims
 from tracker.services.plans import measure_state
 from tracker.views.monitoring import kept_files
-from tracker.vocabulary import Role
+from tracker.vocabulary import ReviewState, Role
 from tracker.web.errors_map import http_error
 from tracker.web.forms import reject_unexpected_fields
 from tracker.web.permissions import get_or_404, require, roles_required
@@ -99,7 +99,7 @@ def _handle(
     if revises is not None:
         conflict = claim_service.revision_conflict(db.session, revises)
         if conflict is not None:
-            raise http_error(409, str(conflict))
+            raise http_error(409, str(conflict), _revision_link(revises))
         return _revision(form, target, revises)
     if replaces is not None and replaces.is_archived:
         raise http_error(
@@ -115,6 +115,14 @@ def _handle(
             form.claim_date.data = clock.today()
         return _render(form, target, replaces, 200)
     return _save(form, target, replaces)
+
+
+def _revision_link(returned: GovernmentClaim):
+    """The page of the proposal that revised this one, as a 409's next step, if any."""
+    revision = claim_service.revision_of(db.session, returned.id)
+    if revision is None:
+        return None
+    return url_for("claims.proposal", claim_id=revision.id), _("Open the revision")
 
 
 def _revision(form: ClaimForm, measure: Measure, revises: GovernmentClaim):
@@ -190,6 +198,38 @@ def new_plan_claim(plan_id: int):
 def correct_claim(claim_id: int):
     claim = get_or_404(GovernmentClaim, claim_id)
     return _handle(ClaimForm(), claim.measure or claim.plan, claim)
+
+
+@bp.get("/<id:claim_id>")
+@roles_required(*CLAIM_ROLES)
+def proposal(claim_id: int):
+    """A proposal's own page for the organisation that proposed it, as an update's: its
+    state, the reviewer's reason and what comes next (revise it, or open the revision).
+    A return's notice leads here, which still explains it once the measure's page lists
+    the revision instead. Reviewers and admins are sent to their page of it."""
+    claim = get_or_404(GovernmentClaim, claim_id)
+    if can_record_claim(current_user):
+        return redirect(url_for("claim_review.proposal", claim_id=claim.id))
+    if claim.organisation_id is None:
+        raise http_error(404)  # recorded by a reviewer: it was never a proposal
+    require(
+        is_proposers_monitor(current_user, claim),
+        _("This proposal belongs to another organisation; only its monitors may open it."),
+    )
+    revision, why_not = None, None
+    if claim.review_state == ReviewState.RETURNED:
+        revision = claim_service.revision_of(db.session, claim.id)
+    if claim.review_state == ReviewState.RETURNED and revision is None:
+        # why there is no "Revise" button: the measure is no longer theirs, say
+        why_not = claim_service.revise_refusal(current_user, claim) or (
+            claim_service.revision_conflict(db.session, claim)
+        )
+    return render_template(
+        "monitoring/claims/own_proposal.html",
+        claim=claim,
+        revision=revision,
+        why_not_revise=why_not,
+    )
 
 
 @bp.route("/<id:claim_id>/revise", methods=["GET", "POST"])
