@@ -406,7 +406,7 @@ EXPECTATIONS: dict[tuple[str, str], Route | tuple[Route, ...]] = {
             "monitor_a reviewer admin",
             values=file_values("proposal_file"),
             anonymous=404,
-            note="the source of a proposed claim: its proposer's, reviewers' and admins'",
+            note="a proposed claim's source: its organisation's, reviewers' and admins'",
         ),
     ),
     ("api.measure_updates", "GET"): everyone(200, measure_values),

@@ -363,3 +363,24 @@ def test_a_proposals_page_is_its_organisations_and_the_reviewers_have_theirs(cli
     assert client.get(f"/claims/{recorded.id}").status_code == 404
     assert client.get("/claims/999999").status_code == 404
     assert "/login" in anonymous(client).get(f"/claims/{returned.id}").location
+
+
+def test_a_colleague_who_revises_a_proposal_can_open_the_file_it_keeps(client, world):
+    """The revision form offers the returned proposal's file: every monitor of the
+    organisation that proposed it may download it, as an update's files; others may not."""
+    returned = returned_proposal(client, world, source_url="", file=file_field(PDF_BYTES, "a.pdf"))
+    colleague = make_user("colleague@example.org", "monitor", world.org_a)
+    db.session.commit()
+    download = f"/files/{returned.file.public_id}"
+    as_user(client, colleague)
+    form = text(client.get(f"/claims/{returned.id}/revise"))
+    assert f'href="{download}"' in form and "Download a.pdf" in form
+    assert client.get(download).status_code == 200
+    as_user(client, world.monitor_b)
+    assert client.get(download).status_code == 403
+    assert anonymous(client).get(download).status_code == 404
+    as_user(client, colleague)
+    response = revise(client, returned.id, source_url="", keep_revised_file="y")
+    assert response.status_code == 302
+    assert newest_claim().file_id == returned.file_id
+    assert client.get(download).status_code == 200

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.monitoring.conftest import as_user, make_claim, make_update, store_file
+from tests.monitoring.conftest import as_user, make_claim, make_update, make_user, store_file
 from tracker import clock
 from tracker.extensions import db
 from tracker.models import StoredFile
@@ -135,6 +135,33 @@ def test_a_claims_source_follows_the_claim(client, world):
         "reviewer": 200,
         "admin": 200,
     }
+
+
+@pytest.mark.parametrize("state", ["submitted", "returned", "archived"])
+def test_a_proposals_source_is_for_its_organisation_and_the_reviewers(client, world, state):
+    """As an update's files: every monitor of the proposing organisation, not only the one
+    who proposed it (a colleague revises a returned proposal and keeps its file)."""
+    from tracker.models import GovernmentClaim
+
+    stored = store_file(filename="proposal.pdf", uploader=world.monitor_a)
+    colleague = make_user("colleague@example.org", "monitor", world.org_a)
+    db.session.add(
+        GovernmentClaim(
+            measure_id=world.measure("1.1").id,
+            claimed_completion="limited",
+            claim_date=date(2021, 5, 1),
+            source_title="Proposed statement",
+            file_id=stored.id,
+            recorded_by_id=world.monitor_a.id,
+            organisation_id=world.org_a.id,
+            review_state="approved" if state == "archived" else state,
+            is_archived=state == "archived",
+        )
+    )
+    db.session.commit()
+    assert statuses(client, world, stored) == REVIEWERS_AND_ORGANISATION
+    as_user(client, colleague)
+    assert client.get(f"/files/{stored.public_id}").status_code == 200
 
 
 def test_files_are_found_by_a_random_public_id_never_by_the_row_id(client, world):

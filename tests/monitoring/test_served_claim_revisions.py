@@ -3,7 +3,8 @@ cookie jar per person): the monitor finds the reviewer's reason and a "Revise" b
 the measure's page, sends the revision from a form filled from the returned proposal, and
 two revisions sent at the same time from two forms save one; another organisation's
 monitor is refused; the reviewer sees what the revision revises and approves it. The
-return's notice still explains itself once the proposal is revised."""
+return's notice still explains itself once the proposal is revised, and a colleague who
+revises it can open the file the revision keeps."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import select
 
+from tests.accounts.conftest import PASSWORD, password_hash
+from tests.monitoring import files
 from tests.monitoring.conftest import served_signed_in as signed_in
 from tests.monitoring.test_served_claim_notices import propose
 from tests.monitoring.test_served_review import claim_data
 from tracker.extensions import db
-from tracker.models import GovernmentClaim, ReminderItem
+from tracker.models import GovernmentClaim, ReminderItem, User
 from tracker.vocabulary import ReminderKind
 
 pytestmark = pytest.mark.served
@@ -120,3 +123,48 @@ def test_the_return_notice_leads_to_the_returned_proposal_once_revised(served, s
     sent_on = reviewer.get(f"/claims/{proposal.id}")
     assert sent_on.status_code == 302
     assert sent_on.headers["Location"].endswith(f"/review/claims/{proposal.id}")
+
+
+def test_a_colleague_who_revises_a_proposal_opens_the_file_it_keeps(served, served_world):
+    """A returned proposal with a file, revised by a colleague of its proposer: the
+    colleague's form offers the file and they can download it; another organisation's
+    monitor and a visitor cannot."""
+    world = served_world
+    proposer = signed_in(served, world, "monitor_a")
+    page = f"/claims/measures/{world.measure_a.id}/new?lang=en"
+    data = {**claim_data("Decree as a file"), "source_url": ""}
+    upload = {"file": ("decree.pdf", files.simple_pdf(), "application/pdf")}
+    assert proposer.post_form(page, data, files=upload).status_code == 302
+    proposal = db.session.scalar(
+        select(GovernmentClaim).where(GovernmentClaim.source_title == "Decree as a file")
+    )
+    reviewer = signed_in(served, world, "reviewer")
+    assert decide(reviewer, proposal.id, "return", {"reason": REASON}).status_code == 302
+    db.session.add(
+        User(
+            email="colleague.a@example.org",
+            role="monitor",
+            organisation_id=world.organisation_a.id,
+            password_hash=password_hash(),
+        )
+    )
+    db.session.commit()
+    colleague = served.client()
+    colleague.login("colleague.a@example.org", PASSWORD)
+
+    download = f"/files/{proposal.file.public_id}"
+    revise_url = f"/claims/{proposal.id}/revise?lang=en"
+    assert f'href="{download}"' in colleague.get(revise_url).text
+    answer = colleague.get(download)
+    assert answer.status_code == 200 and answer.content == files.simple_pdf()
+    assert signed_in(served, world, "monitor_b").get(download).status_code == 403
+    assert served.client().get(download).status_code == 404
+    [form_key] = FORM_KEY.findall(colleague.get(revise_url).text)
+    sent = {**data, "form_key": form_key, "keep_revised_file": "y", "claim_date": "2022-11-21"}
+    assert colleague.post_form(revise_url, sent).status_code == 302
+    db.session.expire_all()
+    [revision] = db.session.scalars(
+        select(GovernmentClaim).where(GovernmentClaim.revises_id == proposal.id)
+    ).all()
+    assert revision.file_id == proposal.file_id
+    assert colleague.get(download).status_code == 200

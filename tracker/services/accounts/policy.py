@@ -115,6 +115,16 @@ def is_proposers_monitor(user, claim: GovernmentClaim) -> bool:
     )
 
 
+def can_view_claim(user, claim: GovernmentClaim) -> bool:
+    """An approved, current claim is public; a proposal (submitted or returned) and an
+    archived (corrected) claim are for reviewers, admins, the person who recorded it and
+    the monitors of the organisation that proposed it, as can_view_update."""
+    if claim.is_public or is_reviewer(user) or is_admin(user):
+        return True
+    recorder = bool(getattr(user, "is_authenticated", False)) and claim.recorded_by_id == user.id
+    return recorder or is_proposers_monitor(user, claim)
+
+
 def can_review(user) -> bool:
     """Reviewers (Open Government Platform members) decide; a monitor never reviews."""
     return is_reviewer(user)

@@ -6,7 +6,9 @@
   item narrows that to reviewers, admins and the authoring organisation.
 - A government claim's source file follows the claim: an approved, current claim is
   public; a proposal (submitted or returned) and an archived (corrected) claim are for
-  reviewers, admins and the person who recorded or proposed it.
+  reviewers, admins, the person who recorded it and the monitors of the organisation that
+  proposed it (accounts' can_view_claim, as an update's files), so that a colleague who
+  revises a returned proposal can open the file the revision keeps.
 - A pending file (uploaded with a form that was not saved yet) is its uploader's alone.
 - A file that no record cites and that is not pending is no one's.
 
@@ -31,10 +33,9 @@ from sqlalchemy.orm import Session, joinedload
 from tracker.models import Evidence, GovernmentClaim, StatusUpdate, StoredFile
 from tracker.services.accounts import (
     can_see_private_evidence,
+    can_view_claim,
     can_view_update,
-    is_admin,
     is_monitor,
-    is_reviewer,
 )
 from tracker.services.monitoring.file_names import public_file_name
 from tracker.services.monitoring.uploads import PUBLIC_ID_PATTERN
@@ -81,8 +82,7 @@ def _evidence_access(user, item: Evidence) -> FileAccess:
 def _claim_access(user, claim: GovernmentClaim) -> FileAccess:
     if claim.is_public:
         return FileAccess(True, public=True)
-    recorder = getattr(user, "is_authenticated", False) and claim.recorded_by_id == user.id
-    return FileAccess(is_reviewer(user) or is_admin(user) or bool(recorder))
+    return FileAccess(can_view_claim(user, claim))
 
 
 def _strongest(accesses: list[FileAccess]) -> FileAccess:
