@@ -412,3 +412,18 @@ def test_the_welcome_after_an_invitation_is_in_the_invitees_language(app, admin)
     page = client.get("/account").get_data(as_text=True)
     assert '<html lang="az"' in page
     assert "Xoş gəlmisiniz" in page
+
+
+def test_the_audit_log_never_keeps_a_links_token(app):
+    """A refusal or a rejected form logs its path, which administrators read: the secret
+    of a password, invitation or unsubscribe link is left out of it."""
+    from tracker.web.request_origin import loggable_path
+
+    for path, logged in (
+        ("/password/reset/a-secret-reset-token", "/password/reset/<token>"),
+        ("/invitation/a-secret-invitation", "/invitation/<token>"),
+        ("/unsubscribe/a-secret-link", "/unsubscribe/<token>"),
+        ("/admin/users/5", "/admin/users/5"),
+    ):
+        with app.test_request_context(path):
+            assert loggable_path() == logged

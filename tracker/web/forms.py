@@ -27,6 +27,7 @@ from tracker.i18n import LANGUAGE_NAMES
 from tracker.services import audit
 from tracker.services.errors import ServiceError
 from tracker.web.errors_map import http_error
+from tracker.web.request_origin import loggable_path
 
 INVALID_DATE = _l("Enter the date as YYYY-MM-DD, for example 2021-06-30.")
 INVALID_CHOICE = _l("Choose one of the options in the list.")
@@ -297,7 +298,7 @@ def reject_unexpected_fields(form: TrackerForm) -> None:
         "form.rejected",
         "route",
         request.endpoint,
-        details={"unexpected_fields": unexpected[:20], "path": request.path},
+        details={"unexpected_fields": unexpected[:20], "path": loggable_path()},
         actor=current_user if current_user.is_authenticated else None,
     )
     db.session.commit()

@@ -16,6 +16,7 @@ from tracker.services import audit
 from tracker.services.accounts import policy
 from tracker.vocabulary import Role
 from tracker.web.errors_map import error_response, http_error, wants_json
+from tracker.web.request_origin import loggable_path
 
 
 def record_refusal(status: int) -> None:
@@ -27,7 +28,7 @@ def record_refusal(status: int) -> None:
         "route",
         request.endpoint or request.path,
         actor=current_user if current_user.is_authenticated else None,
-        details={"status": status, "method": request.method, "path": request.path},
+        details={"status": status, "method": request.method, "path": loggable_path()},
     )
     db.session.commit()
 

@@ -14,6 +14,17 @@ def client_address() -> str:
     return (request.remote_addr or "")[:64]
 
 
+def loggable_path() -> str:
+    """The request's path for the audit log, with the secret a link may carry (a password,
+    invitation or unsubscribe token) left out: administrators read the log, and a reset
+    token there would let one of them take over the account."""
+    path = request.path
+    for name, value in (request.view_args or {}).items():
+        if "token" in name and isinstance(value, str) and value:
+            path = path.replace(value, f"<{name}>")
+    return path
+
+
 def _tag_session() -> None:
     db.session.info[CLIENT_ADDRESS] = client_address()
 
