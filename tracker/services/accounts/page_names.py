@@ -33,6 +33,7 @@ PAGE_NAMES = {
     "claims.correct_claim": _l("The form to correct government claim %(claim)s"),
     "claims.new_claim": _l("The form to record a government claim on measure %(measure)s"),
     "claims.new_plan_claim": _l("The form to record a government claim on a whole plan"),
+    "claims.proposal": _l("Proposed government claim %(claim)s"),
     "claims.revise_claim": _l("The form to revise returned government claim %(claim)s"),
     "files.download": _l("A stored file"),
     "monitor.archive_update": _l("Archiving update %(update)s"),
