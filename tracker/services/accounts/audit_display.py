@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -252,8 +253,9 @@ class AuditRow:
     details: tuple[Detail, ...]
 
 
-@dataclass(frozen=True)
-class _MeasureName:
+class _MeasureName(NamedTuple):
+    """A measure as the log names and links it."""
+
     code: str
     plan_key: str
 
