@@ -223,3 +223,18 @@ def reminder_item_reads(connection, statement, parameters) -> list[str]:
             ]
             reads.append(node.get("Index Name") or "+".join(bitmap) or node["Node Type"])
     return reads
+
+
+#: what a bad unsubscribe link's page says, and its way on, in each language
+BAD_LINK_WORDS = [
+    (
+        "en",
+        "This unsubscribe link is not valid or has expired.",
+        "Log in to manage reminder emails",
+    ),
+    (
+        "az",
+        "Bu abunəlikdən çıxma keçidi etibarsızdır və ya müddəti bitib.",
+        "Xatırlatma məktublarını idarə etmək üçün daxil olun",
+    ),
+]

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from tests.helpers import QueryCounter, csrf_token_from, login
 from tests.reminders.conftest import (
+    BAD_LINK_WORDS,
     UNSUBSCRIBE_LINK,
     baku,
     heading,
@@ -242,18 +243,7 @@ def test_a_tampered_unsubscribe_link_gets_400(world, smtp, client):
 
 @pytest.mark.parametrize(
     ("lang", "said", "login_label"),
-    [
-        (
-            "en",
-            "This unsubscribe link is not valid or has expired.",
-            "Log in to manage reminder emails",
-        ),
-        (
-            "az",
-            "Bu abunəlikdən çıxma keçidi etibarsızdır və ya müddəti bitib.",
-            "Xatırlatma məktublarını idarə etmək üçün daxil olun",
-        ),
-    ],
+    BAD_LINK_WORDS,
 )
 def test_a_bad_unsubscribe_link_says_so_and_where_reminders_are_managed(
     world, app, client, lang, said, login_label

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from tests.reminders.conftest import BAD_LINK_WORDS
 from tests.served.server import FIRST_ADMIN_EMAIL
 
 pytestmark = pytest.mark.served
@@ -59,18 +60,7 @@ def test_a_page_past_the_end_of_the_audit_log_is_a_404_as_on_other_lists(admin, 
 
 @pytest.mark.parametrize(
     ("lang", "said", "way_on"),
-    [
-        (
-            "en",
-            "This unsubscribe link is not valid or has expired.",
-            "Log in to manage reminder emails",
-        ),
-        (
-            "az",
-            "Bu abunəlikdən çıxma keçidi etibarsızdır və ya müddəti bitib.",
-            "Xatırlatma məktublarını idarə etmək üçün daxil olun",
-        ),
-    ],
+    BAD_LINK_WORDS,
 )
 def test_a_bad_unsubscribe_link_says_so_and_where_reminders_are_managed(served, lang, said, way_on):
     """It said "Check the form"; now a 400 like a bad password link's, naming the way on."""

@@ -161,7 +161,8 @@ def masked_email(email: str) -> str:
     return f"{local[:1]}…@{domain}"
 
 
-def _link_refused():
+@bp.errorhandler(reminders.InvalidUnsubscribeToken)
+def _link_refused(_error):
     """A link this site did not make, altered, or for an account that is gone: a 400 that
     says so and where reminders are managed instead, as a bad password link answers."""
     return render_template("reminders/notifications/unsubscribe_invalid.html"), 400
@@ -169,11 +170,9 @@ def _link_refused():
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
 def unsubscribe(token: str):
-    """GET shows what the link will stop; only the POST (with CSRF) changes anything."""
-    try:
-        user, kind = reminders.unsubscribe_target(db.session, token)
-    except reminders.InvalidUnsubscribeToken:
-        return _link_refused()
+    """GET shows what the link will stop; only the POST (with CSRF) changes anything.
+    A link this site did not make is a 400 (_link_refused)."""
+    user, kind = reminders.unsubscribe_target(db.session, token)
     form = ConfirmForm()
     done = False
     if request.method == "POST":
@@ -202,10 +201,7 @@ def unsubscribe_all(token: str):
     carries no cookie and no CSRF token: the signed token in the URL is the authority, so
     this one view is exempt from CSRF. GET shows the page with the button; POST stops
     every kind of reminder email. A link this site did not make is a 400."""
-    try:
-        user = reminders.list_unsubscribe_target(db.session, token)
-    except reminders.InvalidUnsubscribeToken:
-        return _link_refused()
+    user = reminders.list_unsubscribe_target(db.session, token)
     done = False
     if request.method == "POST":
         reminders.unsubscribe_all(db.session, user)
